@@ -1,0 +1,3 @@
+from fixer.entry import main
+
+main()

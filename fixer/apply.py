@@ -1,0 +1,55 @@
+"""Apply fixes to a text: all-or-nothing per fix, overlapping fixes wait for the next pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fixer.model import Edit, Fix
+
+
+@dataclass(frozen=True)
+class Applied:
+    text: str
+    applied: tuple[Fix, ...]
+    deferred: tuple[Fix, ...]
+    edits: tuple[Edit, ...]
+
+
+def apply_fixes(text: str, fixes: Sequence[Fix]) -> Applied:
+    """Apply ``fixes`` in order of their first edit.
+
+    A fix whose edits overlap an edit already accepted in this pass is deferred (the engine
+    re-detects on the new text and tries again), unless every overlapping edit is identical
+    to an accepted one: two findings on one aliased node propose the same edit.
+    """
+    accepted: list[Edit] = []
+    applied: list[Fix] = []
+    deferred: list[Fix] = []
+    for fix in sorted(fixes, key=_order):
+        fresh = [e for e in fix.edits if e not in accepted]
+        if any(e.span.overlaps(a.span) for e in fresh for a in accepted):
+            deferred.append(fix)
+            continue
+        if any(e.span.end > len(text) for e in fresh):
+            raise ValueError(f"fix {fix.title!r} edits past the end of the text")
+        accepted.extend(fresh)
+        applied.append(fix)
+    return Applied(splice(text, accepted), tuple(applied), tuple(deferred), tuple(sorted(accepted)))
+
+
+def splice(text: str, edits: Sequence[Edit]) -> str:
+    """The text with non-overlapping ``edits`` applied."""
+    out: list[str] = []
+    pos = 0
+    for edit in sorted(edits):
+        out.append(text[pos : edit.span.start])
+        out.append(edit.content)
+        pos = edit.span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _order(fix: Fix) -> tuple[int, int, str]:
+    first = fix.edits[0].span if fix.edits else None
+    return (first.start, first.end, fix.title) if first else (-1, -1, fix.title)

@@ -1,0 +1,119 @@
+"""Which files a run looks at: explicit paths as given, directories walked."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Folders that hold tooling, dependencies or history, never the user's own manifests.
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        "node_modules",
+        "bower_components",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".terraform",
+        ".direnv",
+        ".eggs",
+        "site-packages",
+        ".idea",
+    }
+)
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A file to process. ``explicit``: the user named it (so it is never skipped silently)."""
+
+    path: Path
+    kind: str
+    explicit: bool
+    error: str | None = None
+
+
+def is_dockerfile_name(name: str) -> bool:
+    lower = name.lower()
+    return (
+        lower in ("dockerfile", "containerfile")
+        or lower.startswith(("dockerfile.", "dockerfile-", "containerfile."))
+        or lower.endswith((".dockerfile", ".containerfile"))
+    )
+
+
+def kind_of(name: str) -> str | None:
+    if is_dockerfile_name(name):
+        return "dockerfile"
+    if name.lower().endswith(YAML_SUFFIXES):
+        return "kubernetes"
+    return None
+
+
+def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Target]:
+    """Targets in a stable order; a path that does not exist yields a target with an error."""
+    seen: set[str] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for target in _walk(path, exclude):
+                key = os.path.realpath(target.path)
+                if key not in seen:
+                    seen.add(key)
+                    yield target
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        if not path.exists() and not path.is_symlink():
+            yield Target(path, "", True, "no such file or directory")
+        else:
+            yield Target(path, kind_of(path.name) or "dockerfile", True)
+
+
+def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Target]:
+    def on_error(exc: OSError) -> None:
+        errors.append(exc)
+
+    errors: list[OSError] = []
+    for folder, dirs, files in os.walk(root, onerror=on_error):
+        rel_folder = os.path.relpath(folder, root)
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and not _excluded(_join(rel_folder, d), exclude)
+        )
+        for name in sorted(files):
+            kind = kind_of(name)
+            if kind is None or _excluded(_join(rel_folder, name), exclude):
+                continue
+            yield Target(Path(folder) / name, kind, False)
+        while errors:
+            exc = errors.pop()
+            yield Target(Path(exc.filename or folder), "", True, exc.strerror or str(exc))
+
+
+def _join(folder: str, name: str) -> str:
+    return name if folder == "." else f"{folder}/{name}".replace(os.sep, "/")
+
+
+def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """``--exclude`` globs match the path relative to the walked folder, or any part of it."""
+    base = rel.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(rel, p)
+        or fnmatch.fnmatchcase(base, p)
+        or fnmatch.fnmatchcase(rel, p.rstrip("/") + "/*")
+        for p in patterns
+    )

@@ -1,0 +1,230 @@
+"""What a stage is built on: the base image behind stage aliases, its distro family, and
+the ARG/ENV values visible in a stage."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from fixer.documents.dockerfile import Dockerfile, Stage, key_values
+
+
+class Family(Enum):
+    DEBIAN = "debian"  # Debian, Ubuntu and images built on them
+    ALPINE = "alpine"  # Alpine, BusyBox, Wolfi: addgroup/adduser
+    RHEL = "rhel"  # RHEL, UBI, CentOS, Fedora, Rocky, Alma, Amazon Linux, Oracle Linux
+    DISTROLESS = "distroless"  # no shell, a built-in nonroot user 65532
+    SCRATCH = "scratch"
+    WINDOWS = "windows"
+    UNKNOWN = "unknown"
+
+
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_DEBIAN_TAGS = (
+    "bookworm",
+    "bullseye",
+    "buster",
+    "stretch",
+    "trixie",
+    "sid",
+    "slim",
+    "jammy",
+    "focal",
+    "noble",
+    "bionic",
+    "xenial",
+    "debian",
+    "ubuntu",
+    "jessie",
+)
+_RHEL_NAMES = (
+    "ubi",
+    "centos",
+    "fedora",
+    "rockylinux",
+    "almalinux",
+    "amazonlinux",
+    "oraclelinux",
+    "rhel",
+    "redhat",
+    "cbl-mariner",
+    "azurelinux",
+    "photon",
+    "clearlinux",
+)
+#: Official images whose default variant is Debian-based.
+_DEBIAN_IMAGES = frozenset(
+    [
+        "debian",
+        "ubuntu",
+        "python",
+        "node",
+        "golang",
+        "ruby",
+        "php",
+        "perl",
+        "rust",
+        "openjdk",
+        "eclipse-temurin",
+        "maven",
+        "gradle",
+        "nginx",
+        "httpd",
+        "redis",
+        "postgres",
+        "memcached",
+        "buildpack-deps",
+        "gcc",
+        "elixir",
+        "erlang",
+        "haskell",
+        "julia",
+        "r-base",
+        "rabbitmq",
+        "mongo",
+        "mariadb",
+        "wordpress",
+        "drupal",
+        "ghost",
+        "tomcat",
+        "jetty",
+        "haproxy",
+        "traefik",
+        "sonarqube",
+        "jenkins/jenkins",
+        "mcr.microsoft.com/dotnet/sdk",
+        "mcr.microsoft.com/dotnet/aspnet",
+        "mcr.microsoft.com/dotnet/runtime",
+        "mcr.microsoft.com/dotnet/runtime-deps",
+        "mcr.microsoft.com/devcontainers/base",
+        "mcr.microsoft.com/vscode/devcontainers/base",
+        "jupyter/base-notebook",
+        "jupyter/minimal-notebook",
+        "quay.io/jupyter/base-notebook",
+        "selenium/base",
+        "gcr.io/google.com/cloudsdktool/cloud-sdk",
+        "google/cloud-sdk",
+    ]
+)
+
+
+def stage_variables(doc: Dockerfile, stage: Stage) -> dict[str, str]:
+    """ARG defaults (global ones re-declared in the stage, and the stage's own) and ENV."""
+    global_args: dict[str, str] = {}
+    for ins in doc.instructions:
+        if ins.keyword == "FROM":
+            break
+        if ins.keyword == "ARG":
+            for kv in key_values(ins):
+                if kv.value is not None:
+                    global_args[kv.key] = kv.value
+    values: dict[str, str] = {}
+    for ins in stage.body:
+        if ins.keyword in ("ARG", "ENV"):
+            for kv in key_values(ins):
+                if kv.value is not None:
+                    values[kv.key] = expand(kv.value, values) or kv.value
+                elif kv.key in global_args:
+                    values[kv.key] = global_args[kv.key]
+    return values
+
+
+def global_args(doc: Dockerfile) -> dict[str, str]:
+    """Defaults of ARGs declared before the first FROM (usable in FROM lines)."""
+    out: dict[str, str] = {}
+    for ins in doc.instructions:
+        if ins.keyword == "FROM":
+            break
+        if ins.keyword == "ARG":
+            out.update({kv.key: kv.value for kv in key_values(ins) if kv.value is not None})
+    return out
+
+
+def expand(value: str, variables: dict[str, str]) -> str | None:
+    """``value`` with ``$X``/``${X}`` replaced; None when a variable has no known value."""
+    missing = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal missing
+        name = m.group(1) or m.group(2)
+        if name in variables:
+            return variables[name]
+        default = re.match(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", m.group(0))
+        if default:
+            return default.group(1)
+        missing = True
+        return ""
+
+    out = _VAR.sub(sub, value)
+    return None if missing else out
+
+
+def root_image(doc: Dockerfile, stage: Stage) -> str:
+    """The external image a stage is ultimately built on (following ``FROM <stage>``)."""
+    by_name = {s.name.lower(): s for s in doc.stages if s.name}
+    seen: set[int] = set()
+    current = stage
+    while current.image.lower() in by_name and current.index not in seen:
+        seen.add(current.index)
+        parent = by_name[current.image.lower()]
+        if parent.index >= current.index:
+            break
+        current = parent
+    return expand(current.image, global_args(doc)) or current.image
+
+
+def parent_stages(doc: Dockerfile, stage: Stage) -> list[Stage]:
+    """The stage and the earlier stages it is built FROM, nearest first."""
+    by_name = {s.name.lower(): s for s in doc.stages if s.name}
+    chain = [stage]
+    while chain[-1].image.lower() in by_name:
+        parent = by_name[chain[-1].image.lower()]
+        if parent.index >= chain[-1].index or parent in chain:
+            break
+        chain.append(parent)
+    return chain
+
+
+def family_of(image: str, doc: Dockerfile | None = None) -> Family:
+    """Best guess of the distro family from the image name and tag."""
+    ref = image.lower()
+    if ref == "scratch":
+        return Family.SCRATCH
+    name, tag = split_tag(ref)
+    if _is_windows(name, tag, doc):
+        return Family.WINDOWS
+    if "distroless" in name or (name.startswith("cgr.dev/chainguard/") and "wolfi" not in name):
+        return Family.DISTROLESS
+    last = name.rsplit("/", 1)[-1]
+    if "alpine" in tag or last in ("alpine", "busybox", "wolfi-base") or "alpine" in last:
+        return Family.ALPINE
+    if any(n in name for n in _RHEL_NAMES) or any(
+        t in tag for t in ("ubi", "centos", "oraclelinux", "azurelinux", "cbl-mariner")
+    ):
+        return Family.RHEL
+    if any(t in tag for t in _DEBIAN_TAGS) or last in ("debian", "ubuntu"):
+        return Family.DEBIAN
+    if name.removeprefix("docker.io/").removeprefix("library/") in _DEBIAN_IMAGES:
+        return Family.DEBIAN
+    return Family.UNKNOWN
+
+
+def split_tag(ref: str) -> tuple[str, str]:
+    """``(name, tag)`` of an image reference; the digest is dropped, the tag may be ''."""
+    ref = ref.partition("@")[0]
+    head, _, last = ref.rpartition("/")
+    if ":" in last:
+        last, _, tag = last.partition(":")
+        return (f"{head}/{last}" if head else last), tag
+    return ref, ""
+
+
+def _is_windows(name: str, tag: str, doc: Dockerfile | None) -> bool:
+    if any(
+        w in name or w in tag
+        for w in ("nanoserver", "windowsservercore", "/windows/", "windows/servercore")
+    ):
+        return True
+    return doc is not None and (
+        doc.escape == "`" or ("powershell" in doc.text.lower()[:4000] and "SHELL" in doc.text)
+    )

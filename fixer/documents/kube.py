@@ -1,0 +1,156 @@
+"""Kubernetes objects inside a YAML file: workloads, their pod specs and containers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fixer.documents import yaml as y
+
+if TYPE_CHECKING:
+    from fixer.documents.yaml import Node, YamlFile
+
+#: Where each workload kind keeps its pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "Rollout": ("spec", "template", "spec"),  # Argo Rollouts
+}
+CONTAINER_KEYS = ("initContainers", "containers", "ephemeralContainers")
+#: Kinds whose objects are not workloads even when shaped like one.
+_NOT_WORKLOADS = frozenset({"CustomResourceDefinition"})
+
+
+@dataclass(frozen=True)
+class KubeObject:
+    """One Kubernetes object (a document, or an item of a ``List``)."""
+
+    node: Node
+    kind: str
+    api_version: str
+    name: str | None
+    namespace: str | None
+
+    @property
+    def metadata(self) -> Node | None:
+        return y.get(self.node, "metadata")
+
+    def annotation(self, key: str) -> str | None:
+        return y.scalar(y.get_path(self.node, "metadata", "annotations", key))
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    obj: KubeObject
+    node: Node
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Container:
+    pod: PodSpec
+    node: Node
+    key: str  # containers / initContainers / ephemeralContainers
+    index: int
+
+    @property
+    def name(self) -> str:
+        return y.scalar(y.get(self.node, "name")) or f"{self.key}[{self.index}]"
+
+    @property
+    def label(self) -> str:
+        """How messages name the container: ``Deployment/web container "app"``."""
+        kind = "init container" if self.key == "initContainers" else "container"
+        if self.key == "ephemeralContainers":
+            kind = "ephemeral container"
+        return f'{self.pod.obj.kind}/{self.pod.obj.name or "?"} {kind} "{self.name}"'
+
+
+def is_object(node: Node | None) -> bool:
+    """A mapping with scalar ``apiVersion`` and ``kind``."""
+    return (
+        y.is_mapping(node)
+        and y.scalar(y.get(node, "apiVersion")) is not None
+        and y.scalar(y.get(node, "kind")) is not None
+    )
+
+
+def is_kubernetes(doc: YamlFile) -> bool:
+    return any(is_object(root) for root in doc.documents)
+
+
+def objects(doc: YamlFile) -> Iterator[KubeObject]:
+    """Every object in the file, ``List`` items included."""
+    for root in doc.documents:
+        yield from _objects(root)
+
+
+def _objects(node: Node) -> Iterator[KubeObject]:
+    if not is_object(node):
+        return
+    kind = y.scalar(y.get(node, "kind")) or ""
+    items = y.get(node, "items")
+    if kind.endswith("List") and y.is_sequence(items):
+        for item in items.value:
+            yield from _objects(item)
+        return
+    meta = y.get(node, "metadata")
+    yield KubeObject(
+        node=node,
+        kind=kind,
+        api_version=y.scalar(y.get(node, "apiVersion")) or "",
+        name=y.scalar(y.get(meta, "name")),
+        namespace=y.scalar(y.get(meta, "namespace")),
+    )
+
+
+def pod_spec(obj: KubeObject) -> PodSpec | None:
+    """The object's pod spec: known kinds by their path, other kinds (Knative, operators)
+    when ``spec.template.spec`` or a CronJob-like path holds ``containers``."""
+    if obj.kind in _NOT_WORKLOADS:
+        return None
+    paths = (
+        [POD_SPEC_PATHS[obj.kind]]
+        if obj.kind in POD_SPEC_PATHS
+        else [
+            POD_SPEC_PATHS["Deployment"],
+            POD_SPEC_PATHS["CronJob"],
+        ]
+    )
+    for path in paths:
+        node = y.get_path(obj.node, *path)
+        if y.is_mapping(node) and (
+            obj.kind in POD_SPEC_PATHS or y.is_sequence(y.get(node, "containers"))
+        ):
+            return PodSpec(obj, node, path)
+    return None
+
+
+def pod_specs(doc: YamlFile) -> Iterator[PodSpec]:
+    for obj in objects(doc):
+        spec = pod_spec(obj)
+        if spec is not None:
+            yield spec
+
+
+def containers(pod: PodSpec) -> Iterator[Container]:
+    for key in CONTAINER_KEYS:
+        seq = y.get(pod.node, key)
+        if not y.is_sequence(seq):
+            continue
+        for index, node in enumerate(seq.value):
+            if y.is_mapping(node):
+                yield Container(pod, node, key, index)
+
+
+def all_containers(doc: YamlFile) -> Iterator[Container]:
+    for pod in pod_specs(doc):
+        yield from containers(pod)

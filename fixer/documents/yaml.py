@@ -1,0 +1,195 @@
+"""A YAML file as composed node trees with exact text spans.
+
+Detection runs on PyYAML's libyaml-backed composer: it is about 25x faster than ruamel.yaml's
+round-trip loader and its nodes carry character offsets, scalar quoting style and flow style,
+which is all the editor needs. Nothing is ever re-serialised; edits are computed against the
+original text (see ``yaml_edit``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypeGuard
+
+from fixer.documents.text import LineIndex, SourceText, newline_of
+
+#: PyYAML's composed nodes (MappingNode, SequenceNode, ScalarNode). Their stubs lack the
+#: ``style``/``flow_style`` attributes the editor reads, so they are typed loosely here and
+#: narrowed by ``is_mapping``/``is_sequence``/``is_scalar``.
+Node: TypeAlias = Any
+
+
+#: Refuse documents whose alias-expanded size passes this many nodes (billion laughs).
+MAX_EXPANDED_NODES = 1_000_000
+_TEMPLATE = re.compile(r"\{\{-?\s*[^}]*\}\}|\{%|%\}")
+
+
+class YamlError(ValueError):
+    """The text is not YAML tighten can edit (syntax error, alias bomb)."""
+
+
+class TemplateError(YamlError):
+    """The text is a template (Helm, Jinja), not YAML: skip it with a notice."""
+
+
+@dataclass
+class YamlFile:
+    """Every document of one YAML file, with the file's formatting conventions."""
+
+    source: SourceText
+    documents: list[Node]
+    lines: LineIndex = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lines = LineIndex(self.source.text)
+
+    @property
+    def text(self) -> str:
+        return self.source.text
+
+    @property
+    def newline(self) -> str:
+        return newline_of(self.source.text)
+
+
+def parse(source: SourceText) -> YamlFile:
+    """Compose all documents of ``source``; raise ``YamlError`` with a one-line reason."""
+    import yaml
+
+    text = source.text
+    if _TEMPLATE.search(text):
+        raise TemplateError("looks like a Helm/Go template ({{ ... }}), not plain YAML")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise YamlError(f"invalid YAML: {where}{exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}") from None
+    for doc in docs:
+        if expanded_size(doc) > MAX_EXPANDED_NODES:
+            raise YamlError(
+                f"refused: aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?)"
+            )
+    return YamlFile(source, docs)
+
+
+def expanded_size(root: Node) -> int:
+    """Node count with every alias expanded, computed without expanding (memoised by id)."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        kids = list(children(node)) if not isinstance(node, yaml.ScalarNode) else []
+        if done or not kids:
+            sizes[id(node)] = 1 + sum(sizes.get(id(k), 1) for k in kids)
+            continue
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in sizes)
+        if len(sizes) > MAX_EXPANDED_NODES:
+            break
+    return min(sizes.get(id(root), 1), 10**18)
+
+
+def children(node: Node) -> Iterator[Node]:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            yield k
+            yield v
+    elif isinstance(node, yaml.SequenceNode):
+        yield from node.value
+
+
+# --- typed access -------------------------------------------------------------------------
+
+
+def is_mapping(node: Node | None) -> TypeGuard[Node]:
+    import yaml
+
+    return isinstance(node, yaml.MappingNode)
+
+
+def is_sequence(node: Node | None) -> TypeGuard[Node]:
+    import yaml
+
+    return isinstance(node, yaml.SequenceNode)
+
+
+def is_scalar(node: Node | None) -> TypeGuard[Node]:
+    import yaml
+
+    return isinstance(node, yaml.ScalarNode)
+
+
+def pairs(mapping: Node) -> Iterator[tuple[Node, Node]]:
+    """Key/value pairs of a mapping, own keys first, then keys pulled in by ``<<`` merges."""
+    if not is_mapping(mapping):
+        return
+    merged: list[Node] = []
+    for k, v in mapping.value:
+        if is_scalar(k) and k.value == "<<" and k.tag.endswith(":merge"):
+            merged.extend(v.value if is_sequence(v) else [v])
+        else:
+            yield k, v
+    for source in merged:
+        yield from pairs(source)
+
+
+def get(mapping: Node | None, key: str) -> Node | None:
+    """The value node of ``key`` (own key wins over a merged one), or None."""
+    if mapping is None:
+        return None
+    for k, v in pairs(mapping):
+        if is_scalar(k) and k.value == key:
+            return v
+    return None
+
+
+def key_node(mapping: Node, key: str) -> Node | None:
+    """The key node itself (own keys only), for reporting positions."""
+    for k, _ in mapping.value if is_mapping(mapping) else ():
+        if is_scalar(k) and k.value == key:
+            return k
+    return None
+
+
+def get_path(node: Node | None, *keys: str) -> Node | None:
+    for key in keys:
+        node = get(node, key)
+        if node is None:
+            return None
+    return node
+
+
+def scalar(node: Node | None) -> str | None:
+    """The scalar's value as text, or None for a missing or non-scalar node."""
+    return node.value if is_scalar(node) else None
+
+
+def is_null(node: Node | None) -> bool:
+    return node is None or (is_scalar(node) and node.tag.endswith(":null"))
+
+
+def truthy(node: Node | None) -> bool:
+    """A YAML 1.1 boolean true as Kubernetes reads it (``true``/``True``/``TRUE``)."""
+    return (
+        is_scalar(node)
+        and node.tag.endswith(":bool")
+        and node.value.lower() in ("true", "yes", "on")
+    )
+
+
+def is_alias_of(child: Node, parent: Node) -> bool:
+    """True when ``child`` lies outside ``parent``'s text: it was reached through an alias,
+    so an edit there changes the anchor and every other place that uses it."""
+    return not (parent.start_mark.index <= child.start_mark.index < max(parent.end_mark.index, 1))

@@ -1,0 +1,237 @@
+"""Edits against YAML text that look as if the file's author had typed them.
+
+Scalars are replaced in place (quote style and trailing comments kept); new keys are
+inserted as whole lines that copy the neighbours' indentation, sequence style and newline,
+or as flow syntax inside a flow mapping. Only small fragments are rendered, by hand, because
+re-serialising a document would lose the author's formatting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
+
+from fixer.documents import yaml as y
+from fixer.documents.text import LineIndex
+from fixer.model import Edit
+
+if TYPE_CHECKING:
+    from fixer.documents.yaml import Node, YamlFile
+
+Value = Union[bool, int, str, None, Sequence["Value"], Mapping[str, "Value"]]  # noqa: UP007
+
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./@:+-]*$")
+_RESERVED = re.compile(
+    r"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON"
+    r"|off|Off|OFF|y|Y|n|N|[-+]?(?:\d[\d_]*)?(?:\.\d*)?(?:[eE][-+]?\d+)?|0x[0-9a-fA-F]+"
+    r"|0o[0-7]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|\d+(?::\d+)+)$"
+)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a file writes block YAML: indent width, sequence indentation, quotes, newline."""
+
+    indent: int = 2
+    seq_indented: bool = False
+    quote: str = '"'
+    newline: str = "\n"
+
+    @classmethod
+    def of(cls, doc: YamlFile) -> Style:
+        indents: list[int] = []
+        seq_flags: list[bool] = []
+        quotes = {'"': 0, "'": 0}
+        for root in doc.documents:
+            _survey(root, indents, seq_flags, quotes, budget=[400])
+        indent = _mode(indents) or 2
+        seq_indented = bool(seq_flags) and seq_flags.count(True) * 2 > len(seq_flags)
+        quote = "'" if quotes["'"] > quotes['"'] else '"'
+        return cls(indent, seq_indented, quote, doc.newline)
+
+
+def _survey(
+    node: Node, indents: list[int], seq: list[bool], quotes: dict[str, int], budget: list[int]
+) -> None:
+    """Collect indentation facts from block collections (bounded work per file)."""
+    stack = [node]
+    seen: set[int] = set()
+    while stack and budget[0] > 0:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        budget[0] -= 1
+        if y.is_scalar(node):
+            if node.style in quotes:
+                quotes[node.style] += 1
+            continue
+        if y.is_mapping(node) and not node.flow_style:
+            col = node.start_mark.column
+            for _, v in node.value:
+                if y.is_mapping(v) and not v.flow_style and v.start_mark.column > col:
+                    indents.append(v.start_mark.column - col)
+                elif y.is_sequence(v) and not v.flow_style:
+                    seq.append(v.start_mark.column > col)
+        stack.extend(y.children(node))
+
+
+def _mode(values: list[int]) -> int:
+    values = [v for v in values if 1 <= v <= 8]
+    return max(set(values), key=values.count) if values else 0
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def render_scalar(value: bool | int | str | None, quote: str = '"') -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if _PLAIN_SAFE.match(value) and not _RESERVED.match(value) and ": " not in value:
+        return value
+    if quote == "'" and "\n" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped + '"'
+
+
+def render_flow(value: Value, quote: str = '"') -> str:
+    if isinstance(value, Mapping):
+        inner = ", ".join(
+            f"{render_scalar(k, quote)}: {render_flow(v, quote)}" for k, v in value.items()
+        )
+        return "{" + inner + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(render_flow(v, quote) for v in value) + "]"
+    return render_scalar(value, quote)  # type: ignore[arg-type]
+
+
+def render_block(mapping: Mapping[str, Value], column: int, style: Style) -> list[str]:
+    """Lines (without newlines) for ``mapping`` with its keys at ``column``."""
+    pad = " " * column
+    lines: list[str] = []
+    for key, value in mapping.items():
+        head = f"{pad}{render_scalar(key, style.quote)}:"
+        if isinstance(value, Mapping) and value:
+            lines.append(head)
+            lines.extend(render_block(value, column + style.indent, style))
+        elif isinstance(value, (list, tuple)) and value:
+            lines.append(head)
+            lines.extend(
+                _render_seq(value, column + (style.indent if style.seq_indented else 0), style)
+            )
+        else:
+            lines.append(f"{head} {render_flow(value, style.quote)}")
+    return lines
+
+
+def _render_seq(items: Sequence[Value], column: int, style: Style) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        if isinstance(item, Mapping) and item:
+            block = render_block(item, column + 2, style)
+            lines.append(" " * column + "- " + block[0][column + 2 :])
+            lines.extend(block[1:])
+        else:
+            lines.append(" " * column + "- " + render_flow(item, style.quote))
+    return lines
+
+
+# --- positions ----------------------------------------------------------------------------
+
+
+def content_end(node: Node, text: str) -> int:
+    """Offset just past the node's own text: block collections' end marks run on over
+    trailing blank and comment lines, so walk down to the last scalar or flow node."""
+    while (y.is_mapping(node) or y.is_sequence(node)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    end: int = node.end_mark.index
+    if y.is_scalar(node) and node.style in ("|", ">"):
+        header = text[node.start_mark.index : text.find("\n", node.start_mark.index)]
+        if "+" not in header:  # keep-chomped scalars own their trailing blank lines
+            while end > node.start_mark.index and text[end - 1] in " \t\r\n":
+                end -= 1
+    return end
+
+
+def line_after(offset: int, lines: LineIndex) -> int:
+    """Insertion point at the start of the line after the one holding ``offset - 1``."""
+    line = lines.line_of(max(offset - 1, 0))
+    return lines.line_end(line, with_newline=True)
+
+
+# --- edits --------------------------------------------------------------------------------
+
+
+def replace_scalar(node: Node, value: bool | int | str, style: Style) -> Edit:
+    """Replace a scalar's text, keeping its quotes when it was quoted."""
+    if node.style in ('"', "'") and isinstance(value, str):
+        rendered = render_scalar(value, node.style)
+        if not rendered.startswith(node.style):
+            rendered = node.style + value + node.style if node.style == '"' else rendered
+    else:
+        rendered = render_scalar(value, style.quote)
+    return Edit.replace(node.start_mark.index, node.end_mark.index, rendered)
+
+
+def insert_into_mapping(
+    doc: YamlFile, mapping: Node, entries: Mapping[str, Value], style: Style
+) -> Edit:
+    """Add ``entries`` as new keys at the end of ``mapping`` (block or flow)."""
+    text = doc.text
+    if mapping.flow_style:
+        close = mapping.end_mark.index - 1
+        inner = ", ".join(
+            f"{render_scalar(k, style.quote)}: {render_flow(v, style.quote)}"
+            for k, v in entries.items()
+        )
+        body = text[mapping.start_mark.index + 1 : close]
+        sep = ", " if body.strip() else ""
+        return Edit.insert(_before_space(text, close, mapping.start_mark.index + 1), sep + inner)
+    column = mapping.value[0][0].start_mark.column
+    lines = render_block(entries, column, style)
+    at = line_after(content_end(mapping, text), doc.lines)
+    nl = style.newline
+    if at == len(text) and not text.endswith("\n"):
+        return Edit.insert(at, "".join(nl + line for line in lines))
+    return Edit.insert(at, "".join(line + nl for line in lines))
+
+
+def _before_space(text: str, close: int, floor: int) -> int:
+    """Insert before trailing spaces/newlines in front of a closing bracket."""
+    at = close
+    while at > floor and text[at - 1] in " \t\r\n":
+        at -= 1
+    return at
+
+
+def set_value(
+    doc: YamlFile, key_node: Node, value_node: Node, value: Mapping[str, Value], style: Style
+) -> Edit:
+    """Give an empty (null or ``{}``) value a mapping: flow where the file wrote ``{}``,
+    block lines under the key otherwise."""
+    text = doc.text
+    if y.is_mapping(value_node) and value_node.flow_style:
+        return Edit.replace(
+            value_node.start_mark.index, value_node.end_mark.index, render_flow(value, style.quote)
+        )
+    parent_col = key_node.start_mark.column
+    lines = render_block(value, parent_col + style.indent, style)
+    if y.is_scalar(value_node) and value_node.end_mark.index > value_node.start_mark.index:
+        # An explicit null (`key: null` / `key: ~`): replace it by the block.
+        start = value_node.start_mark.index
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        return Edit.replace(
+            start, value_node.end_mark.index, "".join(style.newline + ln for ln in lines)
+        )
+    # After the key's line, so a trailing comment (`key:  # why`) stays on the key.
+    at = doc.lines.line_end(doc.lines.line_of(key_node.end_mark.index))
+    return Edit.insert(at, "".join(style.newline + ln for ln in lines))

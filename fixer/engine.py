@@ -1,0 +1,240 @@
+"""The fixed-point loop: detect, apply, re-parse, until nothing changes.
+
+``process_text`` is pure (text in, result out); ``process_file`` adds reading bytes at the
+edge. Neither raises for a bad file: problems come back as ``FileResult.error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fixer.apply import apply_fixes
+from fixer.documents.text import DecodeError, SourceText
+from fixer.model import Finding, Fix, Safety
+from fixer.rule import Context, Resolution, Rule
+from fixer.settings import Settings
+from fixer.suppress import Suppressions
+
+MAX_PASSES = 10
+#: Files larger than this are refused: real manifests and Dockerfiles are far smaller.
+MAX_BYTES = 10 * 1024 * 1024
+
+DOCKERFILE = "dockerfile"
+KUBERNETES = "kubernetes"
+
+
+@dataclass
+class FileResult:
+    """What happened to one file. ``text`` is the new text (equal to the old when unchanged)."""
+
+    path: Path
+    kind: str = ""
+    source: SourceText | None = None
+    text: str = ""
+    found: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    applied: list[Fix] = field(default_factory=list)
+    error: str | None = None
+    notice: str | None = None
+    skipped: str | None = None  # reason a file was skipped silently (not Kubernetes, ...)
+
+    #: Findings whose fix was applied (in any pass).
+    fixed: list[Finding] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.source is not None and self.text != self.source.text
+
+
+class _Invalid(Exception):
+    """A pass produced text that no longer parses the way it did."""
+
+
+def process_file(
+    path: Path,
+    kind: str,
+    settings: Settings,
+    *,
+    fix: bool,
+    resolutions: Mapping[str, Resolution] | None = None,
+    data: bytes | None = None,
+) -> FileResult:
+    """Read ``path`` (or use ``data``), detect and, with ``fix``, fix. Never raises."""
+    result = FileResult(path, kind)
+    try:
+        if data is None:
+            if path.stat().st_size > MAX_BYTES:
+                result.error = f"refused: larger than {MAX_BYTES // (1024 * 1024)} MB"
+                return result
+            data = path.read_bytes()
+        source = SourceText.decode(data)
+    except (OSError, DecodeError) as exc:
+        result.error = _os_reason(exc)
+        return result
+    return process_text(path, kind, source, settings, fix=fix, resolutions=resolutions or {})
+
+
+def process_text(
+    path: Path,
+    kind: str,
+    source: SourceText,
+    settings: Settings,
+    *,
+    fix: bool,
+    resolutions: Mapping[str, Resolution],
+) -> FileResult:
+    result = FileResult(path, kind, source, source.text)
+    if not source.text.strip():
+        result.error = "empty file"
+        return result
+    from rules import rules_for
+
+    rules = [r for r in rules_for(kind) if settings.rule_enabled(r.id)]
+    try:
+        doc = _parse(kind, source)
+    except _Skip as skip:
+        result.notice, result.skipped = skip.notice, skip.reason
+        return result
+    except ValueError as exc:
+        result.error = str(exc)
+        return result
+    if kind == KUBERNETES and not _is_kube(doc):
+        result.skipped = "no Kubernetes objects"
+        return result
+    run = _Detector(path, kind, source, settings, rules, resolutions)
+    result.found = result.remaining = run.detect(doc)
+    if fix:
+        _fix_loop(run, doc, result)
+    return result
+
+
+class _Skip(Exception):
+    def __init__(self, reason: str, notice: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.notice = reason, notice
+
+
+def _parse(kind: str, source: SourceText) -> Any:
+    if kind == DOCKERFILE:
+        from fixer.documents import dockerfile
+
+        return dockerfile.parse(source)
+    from fixer.documents import yaml
+
+    try:
+        return yaml.parse(source)
+    except yaml.TemplateError as exc:
+        raise _Skip("template", f"skipped: {exc}") from None
+
+
+def _is_kube(doc: Any) -> bool:
+    from fixer.documents.kube import is_kubernetes
+
+    return is_kubernetes(doc)
+
+
+@dataclass
+class _Detector:
+    path: Path
+    kind: str
+    source: SourceText
+    settings: Settings
+    rules: Sequence[Rule[Any]]
+    resolutions: Mapping[str, Resolution]
+    notices: list[str] = field(default_factory=list)
+
+    def detect(self, doc: Any) -> list[Finding]:
+        ctx: Context[Any] = Context(doc, self.path, self.settings, self.resolutions, self.notices)
+        suppress = Suppressions.of(self.kind, doc)
+        found: list[Finding] = []
+        for rule in self.rules:
+            found.extend(f for f in rule.check(ctx) if not suppress.silences(rule, f))
+        found.sort(key=lambda f: (f.line, f.column, f.rule))
+        return found
+
+    def allowed(self, fix: Fix | None) -> bool:
+        return fix is not None and (not self.settings.safe_only or fix.safety is Safety.SAFE)
+
+
+def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
+    """Apply fixes pass by pass to a fixed point; on trouble keep the last good text."""
+    text, findings = result.text, result.found
+    shape = _shape(run.kind, doc)
+    for _ in range(MAX_PASSES):
+        fixes = [f.fix for f in findings if f.fix is not None and run.allowed(f.fix)]
+        if not fixes:
+            break
+        applied = apply_fixes(text, fixes)
+        if applied.text == text:
+            break
+        try:
+            new_doc = _parse(run.kind, SourceText(applied.text, run.source.bom))
+            if _shape(run.kind, new_doc) != shape:
+                raise _Invalid
+        except (ValueError, _Invalid, _Skip):
+            rules = sorted({f.rule for f in findings if f.fix in applied.applied})
+            result.error = (
+                f"internal error: fixes by {', '.join(rules)} broke the file's structure; "
+                "those fixes were not applied (please report this)"
+            )
+            break
+        text, doc = applied.text, new_doc
+        result.applied.extend(applied.applied)
+        result.fixed.extend(f for f in findings if f.fix is not None and f.fix in applied.applied)
+        findings = run.detect(doc)
+    else:
+        result.error = f"fixes did not settle after {MAX_PASSES} passes; file left unchanged"
+        result.applied.clear()
+        result.fixed.clear()
+        result.text, result.remaining = result.source.text if result.source else "", result.found
+        return
+    result.text, result.remaining = text, findings
+
+
+def _shape(kind: str, doc: Any) -> tuple[Any, ...]:
+    """What a fix must not change: the number of stages, or of documents and their kinds."""
+    if kind == DOCKERFILE:
+        return tuple((s.name or "").lower() for s in doc.stages)
+    from fixer.documents import yaml as y
+
+    return tuple(y.scalar(y.get(d, "kind")) for d in doc.documents)
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, DecodeError):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
+
+
+def collect_references(
+    results_of: Callable[[], Iterable[tuple[Path, str]]], settings: Settings
+) -> set[str]:
+    """Image references every enabled rule wants resolved, over all files (streamed)."""
+    from rules import rules_for
+
+    refs: set[str] = set()
+    for path, kind in results_of():
+        rules = [r for r in rules_for(kind) if settings.rule_enabled(r.id)]
+        wanting = [r for r in rules if type(r).references is not Rule.references]
+        if not wanting:
+            continue
+        try:
+            source = SourceText.decode(path.read_bytes())
+            doc = _parse(kind, source)
+        except (OSError, ValueError, _Skip):
+            continue
+        ctx: Context[Any] = Context(doc, path, settings)
+        for rule in wanting:
+            refs.update(rule.references(ctx))
+    return refs

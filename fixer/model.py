@@ -1,0 +1,133 @@
+"""Pure values shared by the engine and the rules: spans, edits, fixes and findings.
+
+Offsets are ``str`` indexes into the decoded text of a file (BOM removed, newlines kept as
+they are in the file), end exclusive. Nothing here touches files, the network or git.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A half-open range ``[start, end)`` of character offsets into a text."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"bad span {self.start}..{self.end}")
+
+    @classmethod
+    def at(cls, offset: int) -> Span:
+        """An empty span: the point where an insertion goes."""
+        return cls(offset, offset)
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def overlaps(self, other: Span) -> bool:
+        """True when the two ranges share a character, or both are the same insertion point.
+
+        Two insertions at the same offset conflict because their order would be arbitrary;
+        an insertion strictly inside a replaced range conflicts too.
+        """
+        if self.start == self.end and other.start == other.end:
+            return self.start == other.start
+        if self.start == self.end:
+            return other.start < self.start < other.end
+        if other.start == other.end:
+            return self.start < other.start < self.end
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace ``span`` with ``content``. An empty span inserts; empty content deletes."""
+
+    span: Span
+    content: str = ""
+
+    @classmethod
+    def replace(cls, start: int, end: int, content: str) -> Edit:
+        return cls(Span(start, end), content)
+
+    @classmethod
+    def insert(cls, offset: int, content: str) -> Edit:
+        return cls(Span.at(offset), content)
+
+    @classmethod
+    def delete(cls, start: int, end: int) -> Edit:
+        return cls(Span(start, end), "")
+
+
+class Safety(Enum):
+    """How sure a fix is to keep behaviour; ``tighten fix --safe-only`` applies SAFE only."""
+
+    SAFE = "safe"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A titled, all-or-nothing group of edits against one text."""
+
+    title: str
+    edits: tuple[Edit, ...]
+    safety: Safety = Safety.SAFE
+    #: Files other than the one being fixed that the fix writes (generated Secret manifests).
+    #: The engine writes them only when the edits of this fix were applied.
+    side_files: tuple[SideFile, ...] = ()
+
+    def __post_init__(self) -> None:
+        ordered = tuple(sorted(set(self.edits)))
+        for a, b in itertools.pairwise(ordered):
+            if a.span.overlaps(b.span):
+                raise ValueError(f"fix {self.title!r} has overlapping edits {a} and {b}")
+        object.__setattr__(self, "edits", ordered)
+
+
+@dataclass(frozen=True)
+class SideFile:
+    """A file other than the one being fixed that a fix writes (a generated Secret).
+
+    ``merge`` turns the file's current text (None when absent) into the new text;
+    ``masked_merge`` does the same with secret values replaced, for anything displayed.
+    With ``gitignore`` the engine adds the file to the nearest ``.gitignore`` of its repo.
+    """
+
+    path: Path
+    merge: Callable[[str | None], str] = field(compare=False)
+    masked_merge: Callable[[str | None], str] | None = field(default=None, compare=False)
+    gitignore: bool = False
+    key: str = ""  # identifies the content, so equal side files of equal fixes compare equal
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a rule found, with the fix when one exists.
+
+    ``line`` is 1-based. ``reason`` explains why there is no fix when ``fix`` is None and the
+    rule knows why (for example a tool still used at run time).
+    """
+
+    rule: str
+    path: Path
+    line: int
+    message: str
+    span: Span = field(default=Span(0, 0), compare=False)
+    fix: Fix | None = None
+    reason: str = ""
+    column: int = 1
+    #: Literal values (secrets) that must never be displayed; outputs replace them by ***.
+    masks: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None

@@ -1,0 +1,1 @@
+"""Renderers: turn file results into diffs, text, JSON and SARIF. Pure functions."""

@@ -1,0 +1,53 @@
+"""Git-style unified diffs that ``git apply`` accepts (CRLF, missing final newline, new files)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split on LF only (as git does), each keeping its line ending."""
+    if not text:
+        return []
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def unified_diff(path: str, old: str | None, new: str, *, context: int = 3) -> str:
+    """A diff from ``old`` (None: the file is new) to ``new`` for ``path`` (posix, relative)."""
+    if old == new:
+        return ""
+    header = [f"diff --git a/{path} b/{path}\n"]
+    if old is None:
+        header.append("new file mode 100644\n")
+    body = list(_hunks(split_lines(old or ""), split_lines(new), context))
+    if not body:
+        return ""
+    before = "/dev/null" if old is None else f"a/{path}"
+    header += [f"--- {before}\n", f"+++ b/{path}\n"]
+    return "".join(header + body)
+
+
+def _hunks(a: list[str], b: list[str], context: int) -> Iterator[str]:
+    diff = difflib.unified_diff(a, b, lineterm="\n", n=context)
+    for i, line in enumerate(diff):
+        if i < 2:  # difflib's own ---/+++ lines
+            continue
+        if line.startswith("@@") or line.endswith("\n"):
+            yield line
+        else:
+            yield line + "\n" + NO_NEWLINE
+
+
+def mask(text: str, secrets: set[str] | frozenset[str]) -> str:
+    """``text`` with every secret value replaced by ``***`` (longest first)."""
+    for value in sorted(secrets, key=len, reverse=True):
+        if value:
+            text = text.replace(value, "***")
+    return text

@@ -1,0 +1,38 @@
+"""``--format json``: a list of finding objects (stable keys, no secret values)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fixer.engine import FileResult
+from fixer.model import Finding
+from fixer.output.text import display_path
+
+
+def finding_object(finding: Finding, *, fixed: bool | None = None) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "rule": finding.rule,
+        "path": display_path(finding.path),
+        "line": finding.line,
+        "column": finding.column,
+        "message": finding.message,
+        "fixable": finding.fix is not None,
+    }
+    if finding.fix is not None:
+        obj["fix"] = {"title": finding.fix.title, "safety": finding.fix.safety.value}
+    if finding.reason:
+        obj["reason"] = finding.reason
+    if fixed is not None:
+        obj["fixed"] = fixed
+    return obj
+
+
+def result_objects(result: FileResult, mode: str) -> list[dict[str, Any]]:
+    """Objects for one file: what was found, and in fix modes whether it was fixed."""
+    if mode == "check":
+        return [finding_object(f) for f in result.found]
+    fixed = result.fixed
+    out = [finding_object(f, fixed=True) for f in fixed]
+    out += [finding_object(f, fixed=False) for f in result.remaining]
+    out.sort(key=lambda o: (o["path"], o["line"], o["column"], o["rule"]))
+    return out

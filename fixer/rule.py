@@ -1,0 +1,104 @@
+"""What a rule is, and the context it runs in.
+
+A rule is a small class whose docstring is its documentation (sections *What it does*,
+*Why is this bad?*, *Example*, *Fix safety*). ``check`` yields findings with their fixes
+attached; rules never apply edits themselves and never need to know about each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from fixer.model import Edit, Finding, Fix, Safety, Span
+from fixer.settings import Settings
+
+if TYPE_CHECKING:
+    from fixer.documents.yaml_edit import Style
+
+D = TypeVar("D")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the registry said about one image reference (filled in before fixes are built)."""
+
+    digest: str | None = None
+    tag: str | None = None  # a version tag that points at the same digest
+    user: str | None = None  # the image config's User, when it was read
+    error: str | None = None
+
+
+@dataclass
+class Context(Generic[D]):
+    """Per-file facts a rule may use: the document, path, settings and registry answers."""
+
+    doc: D
+    path: Path
+    settings: Settings
+    resolutions: Mapping[str, Resolution] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    _style: Any = None
+
+    @property
+    def text(self) -> str:
+        return self.doc.text  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def style(self) -> Style:
+        """The YAML file's formatting conventions, surveyed once per document."""
+        if self._style is None:
+            from fixer.documents.yaml_edit import Style
+
+            self._style = Style.of(self.doc)  # type: ignore[arg-type]
+        return self._style  # type: ignore[no-any-return]
+
+    def finding(
+        self,
+        rule: Rule[Any],
+        span: Span,
+        message: str,
+        *,
+        edits: Iterable[Edit] = (),
+        title: str = "",
+        safety: Safety | None = None,
+        reason: str = "",
+        fix: Fix | None = None,
+    ) -> Finding:
+        """A finding located at ``span``, with a fix when ``edits`` (or ``fix``) are given."""
+        edits = tuple(edits)
+        if fix is None and edits:
+            fix = Fix(title or message, edits, safety or rule.safety)
+        lines = self.doc.lines  # type: ignore[attr-defined]
+        return Finding(
+            rule=rule.id,
+            path=self.path,
+            line=lines.line_of(span.start),
+            column=lines.column_of(span.start),
+            message=message,
+            span=span,
+            fix=fix,
+            reason=reason,
+        )
+
+
+class Rule(Generic[D]):
+    """Base class. Subclasses set the class attributes and implement ``check``."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    target: ClassVar[str]  # "dockerfile" or "kubernetes"
+    summary: ClassVar[str]
+    safety: ClassVar[Safety] = Safety.SAFE
+    #: Peer check ids this rule covers (hadolint DLxxxx, checkov CKV_K8S_x, kube-linter names);
+    #: their suppression comments and annotations are honoured.
+    aliases: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, ctx: Context[D]) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def references(self, ctx: Context[D]) -> Iterable[str]:
+        """Image references this rule wants resolved before it builds fixes."""
+        return ()

@@ -1,0 +1,110 @@
+"""In-file suppression: pragmas in comments and annotations on Kubernetes objects.
+
+Conventions of the peers are honoured for the checks a rule covers (its ``aliases``):
+- ``# tighten ignore=DF001,DF003`` (or ``# hadolint ignore=DL3002``) on the line(s) directly
+  above an instruction or YAML key, or at the end of the YAML line, silences it there;
+- ``# tighten global ignore=DF003`` (or ``# hadolint global ignore=...``) anywhere silences a
+  rule for the whole file; ``#checkov:skip=CKV_DOCKER_3`` likewise, as checkov reads it;
+- annotations ``ignore-check.tighten.dev/K8S002``, ``ignore-check.kube-linter.io/<check>``
+  and checkov's ``checkov.io/skip1: CKV_K8S_16=reason`` silence a rule for one object.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fixer.model import Finding
+    from fixer.rule import Rule
+
+_LOCAL = re.compile(r"#\s*(?:tighten|hadolint)\s+ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
+_GLOBAL = re.compile(
+    r"#\s*(?:(?:tighten|hadolint)\s+global\s+ignore\s*=\s*|checkov:skip=)([A-Za-z0-9_,\- ]+)"
+)
+_ANNOTATION_PREFIXES = ("ignore-check.tighten.dev/", "ignore-check.kube-linter.io/")
+
+
+def _codes(text: str) -> set[str]:
+    return {c.strip() for c in re.split(r"[,\s]+", text) if c.strip()}
+
+
+@dataclass
+class Suppressions:
+    """What one document silences, computed once per detection pass."""
+
+    kind: str
+    doc: Any
+    file_codes: set[str] = field(default_factory=set)
+    _line_codes: dict[int, set[str]] = field(default_factory=dict)
+    _objects: list[tuple[int, int, set[str]]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, kind: str, doc: Any) -> Suppressions:
+        self = cls(kind, doc)
+        text: str = doc.text
+        if "ignore" not in text and "checkov" not in text:
+            return self
+        for m in _GLOBAL.finditer(text):
+            self.file_codes |= _codes(m.group(1))
+        for number, line in enumerate(text.splitlines(), start=1):
+            local = _LOCAL.search(line)
+            if local:
+                self._line_codes[number] = _codes(local.group(1))
+        if kind == "kubernetes":
+            self._objects = list(_object_codes(doc))
+        return self
+
+    def silences(self, rule: Rule[Any], finding: Finding) -> bool:
+        names = {rule.id, rule.name, *rule.aliases}
+        if names & self.file_codes:
+            return True
+        if self._line_codes and names & self._codes_at(finding.line):
+            return True
+        offset = finding.span.start
+        return any(s <= offset < e and names & codes for s, e, codes in self._objects)
+
+    def _codes_at(self, line: int) -> set[str]:
+        codes = set(self._line_codes.get(line, ()))  # trailing comment on the line itself
+        first = line
+        if self.kind == "dockerfile":
+            first = _instruction_line(self.doc, line)
+        probe = first - 1
+        while probe in self._line_codes or _is_comment(self.doc, probe):
+            codes |= self._line_codes.get(probe, set())
+            probe -= 1
+        return codes
+
+
+def _instruction_line(doc: Any, line: int) -> int:
+    for ins in doc.instructions:
+        if ins.line <= line <= ins.end_line:
+            return int(ins.line)
+    return line
+
+
+def _is_comment(doc: Any, line: int) -> bool:
+    if line < 1 or line > doc.lines.line_count:
+        return False
+    return bool(doc.lines.line_text(line).lstrip().startswith("#"))
+
+
+def _object_codes(doc: Any) -> list[tuple[int, int, set[str]]]:
+    from fixer.documents import kube
+    from fixer.documents import yaml as y
+
+    out = []
+    for obj in kube.objects(doc):
+        annotations = y.get_path(obj.node, "metadata", "annotations")
+        codes: set[str] = set()
+        for k, v in y.pairs(annotations) if annotations is not None else ():
+            key = y.scalar(k) or ""
+            for prefix in _ANNOTATION_PREFIXES:
+                if key.startswith(prefix):
+                    codes.add(key[len(prefix) :])
+            if key.startswith("checkov.io/skip"):
+                codes.add((y.scalar(v) or "").split("=", 1)[0].strip())
+        if codes:
+            out.append((obj.node.start_mark.index, obj.node.end_mark.index, codes))
+    return out

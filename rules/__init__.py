@@ -1,0 +1,28 @@
+"""Every rule tighten knows, one module per rule family."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from fixer.rule import Rule
+
+
+@cache
+def all_rules() -> tuple[Rule[Any], ...]:
+    """One instance of every rule, in id order (imported on first use, not at start-up)."""
+    from rules.nonroot import NonRootUser
+    from rules.privileged import PrivilegedContainer
+
+    rules: list[Rule[Any]] = [NonRootUser(), PrivilegedContainer()]
+    return tuple(sorted(rules, key=lambda r: r.id))
+
+
+@cache
+def rules_for(target: str) -> tuple[Rule[Any], ...]:
+    return tuple(r for r in all_rules() if r.target == target)
+
+
+def rule_by_id(rule_id: str) -> Rule[Any] | None:
+    wanted = rule_id.upper()
+    return next((r for r in all_rules() if r.id == wanted or r.name == rule_id), None)

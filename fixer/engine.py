@@ -13,7 +13,7 @@ from typing import Any
 
 from fixer.apply import apply_fixes
 from fixer.documents.text import DecodeError, SourceText
-from fixer.model import Finding, Fix, Safety
+from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Resolution, Rule
 from fixer.settings import Settings
 from fixer.suppress import Suppressions
@@ -43,6 +43,8 @@ class FileResult:
 
     #: Findings whose fix was applied (in any pass).
     fixed: list[Finding] = field(default_factory=list)
+    #: Each applied pass: the text it started from and the edits made to it.
+    passes: list[tuple[str, tuple[Edit, ...]]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -181,6 +183,7 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
                 "those fixes were not applied (please report this)"
             )
             break
+        result.passes.append((text, applied.edits))
         text, doc = applied.text, new_doc
         result.applied.extend(applied.applied)
         result.fixed.extend(f for f in findings if f.fix is not None and f.fix in applied.applied)
@@ -189,6 +192,7 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
         result.error = f"fixes did not settle after {MAX_PASSES} passes; file left unchanged"
         result.applied.clear()
         result.fixed.clear()
+        result.passes.clear()
         result.text, result.remaining = result.source.text if result.source else "", result.found
         return
     result.text, result.remaining = text, findings

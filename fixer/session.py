@@ -58,6 +58,8 @@ class Session:
         return self.report.exit_code
 
     def _handle(self, result: FileResult) -> None:
+        if self.mode == "fix" and result.changed:
+            self._write(result)
         self.report.add(result)
         if result.notice and not self.quiet:
             self.err.write(notice_line(result.path, result.notice) + "\n")
@@ -65,8 +67,6 @@ class Session:
             self.err.write(error_line(result.path, result.error) + "\n")
         for finding in [*result.found, *result.remaining]:
             self.secrets.update(finding.masks)
-        if self.mode == "fix" and result.changed:
-            self._write(result)
         if self.fmt == "json":
             self.json_items.extend(result_objects(result, self.mode))
             return
@@ -95,8 +95,10 @@ class Session:
                 result.path, result.source.encode(result.text), expected=result.source.encode()
             )
         except WriteError as exc:
-            self.report.errors += 1
-            self.err.write(error_line(result.path, str(exc)) + "\n")
+            # Nothing was written: report the file as it still is.
+            result.error = str(exc)
+            result.text, result.remaining = result.source.text, result.found
+            result.fixed, result.applied = [], []
             return
         self.side_files.add(result)
 

@@ -67,7 +67,10 @@ def parse(source: SourceText) -> YamlFile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise YamlError(f"invalid YAML: {where}{exc.problem or exc.context}") from None
+        context = ""
+        if exc.context and exc.context_mark and exc.problem:
+            context = f" ({exc.context} at line {exc.context_mark.line + 1})"
+        raise YamlError(f"invalid YAML: {where}{exc.problem or exc.context}{context}") from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     for doc in docs:

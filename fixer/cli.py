@@ -71,6 +71,18 @@ Uid = Annotated[int, typer.Option("--uid", help="UID for the non-root user DF001
 Gid = Annotated[int, typer.Option("--gid", help="GID for the non-root user DF001 adds.")]
 
 
+class Profile(str, Enum):
+    baseline = "baseline"
+    restricted = "restricted"
+    strict = "strict"
+
+
+ProfileOpt = Annotated[
+    Profile,
+    typer.Option("--profile", help="Pod Security Standards level K8S002 enforces."),
+]
+
+
 def _codes(text: str) -> frozenset[str]:
     return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
 
@@ -94,11 +106,12 @@ def check(
     exclude: Exclude = None,
     format: FormatOpt = Format.text,
     quiet: Quiet = False,
+    profile: ProfileOpt = Profile.restricted,
 ) -> None:
     """Report findings as `path:line: RULE message`; change nothing."""
     from fixer.session import Session
 
-    settings = _settings(select, ignore, exclude)
+    settings = _settings(select, ignore, exclude, profile=profile.value)
     session = Session(settings, mode="check", fmt=format.value, quiet=quiet)
     raise typer.Exit(session.execute(paths or ["."]))
 
@@ -119,11 +132,14 @@ def fix(
     quiet: Quiet = False,
     uid: Uid = 10001,
     gid: Gid = 10001,
+    profile: ProfileOpt = Profile.restricted,
 ) -> None:
     """Rewrite files in place (or print the diff with --dry-run)."""
     from fixer.session import Session
 
-    settings = _settings(select, ignore, exclude, safe_only=safe_only, uid=uid, gid=gid)
+    settings = _settings(
+        select, ignore, exclude, safe_only=safe_only, uid=uid, gid=gid, profile=profile.value
+    )
     session = Session(settings, mode="dry-run" if dry_run else "fix", fmt=format.value, quiet=quiet)
     raise typer.Exit(session.execute(paths or ["."]))
 

@@ -51,6 +51,15 @@ class FileResult:
         return self.source is not None and self.text != self.source.text
 
 
+class RuleCrash(Exception):
+    """A rule raised: reported as this file's error, the run goes on."""
+
+    def __init__(self, rule: str, exc: BaseException) -> None:
+        super().__init__(
+            f"internal error in rule {rule}: {type(exc).__name__}: {exc} (please report this)"
+        )
+
+
 class _Invalid(Exception):
     """A pass produced text that no longer parses the way it did."""
 
@@ -107,9 +116,13 @@ def process_text(
         result.skipped = "no Kubernetes objects"
         return result
     run = _Detector(path, kind, source, settings, rules, resolutions)
-    result.found = result.remaining = run.detect(doc)
-    if fix:
-        _fix_loop(run, doc, result)
+    try:
+        result.found = result.remaining = run.detect(doc)
+        if fix:
+            _fix_loop(run, doc, result)
+    except RuleCrash as crash:
+        result.error = str(crash)
+        result.text, result.fixed, result.applied, result.passes = source.text, [], [], []
     return result
 
 
@@ -153,7 +166,10 @@ class _Detector:
         suppress = Suppressions.of(self.kind, doc)
         found: list[Finding] = []
         for rule in self.rules:
-            found.extend(f for f in rule.check(ctx) if not suppress.silences(rule, f))
+            try:
+                found.extend(f for f in rule.check(ctx) if not suppress.silences(rule, f))
+            except Exception as exc:  # a bug in one rule must not stop the run
+                raise RuleCrash(rule.id, exc) from exc
         found.sort(key=lambda f: (f.line, f.column, f.rule))
         return found
 

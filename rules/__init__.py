@@ -11,10 +11,17 @@ from fixer.rule import Rule
 @cache
 def all_rules() -> tuple[Rule[Any], ...]:
     """One instance of every rule, in id order (imported on first use, not at start-up)."""
+    from rules.host import HostNamespaces
     from rules.nonroot import NonRootUser
     from rules.privileged import PrivilegedContainer
+    from rules.security_context import SecurityContext
 
-    rules: list[Rule[Any]] = [NonRootUser(), PrivilegedContainer()]
+    rules: list[Rule[Any]] = [
+        NonRootUser(),
+        PrivilegedContainer(),
+        SecurityContext(),
+        HostNamespaces(),
+    ]
     return tuple(sorted(rules, key=lambda r: r.id))
 
 

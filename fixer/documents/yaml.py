@@ -8,6 +8,7 @@ original text (see ``yaml_edit``).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class YamlFile:
     source: SourceText
     documents: list[Node]
     lines: LineIndex = field(init=False, repr=False)
+    _aliases: list[tuple[int, int]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.lines = LineIndex(self.source.text)
@@ -52,6 +54,27 @@ class YamlFile:
     @property
     def newline(self) -> str:
         return newline_of(self.source.text)
+
+    def alias_end(self, after: int) -> int:
+        """End offset of the first ``*alias`` token at or after ``after``."""
+        if self._aliases is None:
+            self._aliases = _alias_tokens(self.source.text)
+        index = bisect.bisect_left(self._aliases, (after, 0))
+        if index == len(self._aliases):
+            raise YamlError("alias token not found")
+        return self._aliases[index][1]
+
+
+def _alias_tokens(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every alias token, from libyaml's scanner (comments never match)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [
+        (t.start_mark.index, t.end_mark.index)
+        for t in yaml.scan(text, Loader=loader)
+        if isinstance(t, yaml.AliasToken)
+    ]
 
 
 def parse(source: SourceText) -> YamlFile:

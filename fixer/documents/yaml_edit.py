@@ -146,12 +146,24 @@ def _render_seq(items: Sequence[Value], column: int, style: Style) -> list[str]:
 # --- positions ----------------------------------------------------------------------------
 
 
-def content_end(node: Node, text: str) -> int:
-    """Offset just past the node's own text: block collections' end marks run on over
-    trailing blank and comment lines, so walk down to the last scalar or flow node."""
+def content_end(node: Node, doc: YamlFile) -> int:
+    """Offset just past the node's own text.
+
+    Block collections' end marks run on over trailing blank and comment lines, so walk
+    down to the last scalar or flow node. A last value that is an alias (``*name``) ends
+    where its token ends: the composed node is the anchor's, whose text is elsewhere.
+    """
+    text = doc.text
     while (y.is_mapping(node) or y.is_sequence(node)) and not node.flow_style and node.value:
-        last = node.value[-1]
-        node = last[1] if isinstance(last, tuple) else last
+        if y.is_mapping(node):
+            key, last = node.value[-1]
+            after = key.end_mark.index
+        else:
+            last = node.value[-1]
+            after = node.value[-2].end_mark.index if len(node.value) > 1 else node.start_mark.index
+        if last.start_mark.index < after:
+            return doc.alias_end(after)
+        node = last
     end: int = node.end_mark.index
     if y.is_scalar(node) and node.style in ("|", ">"):
         header = text[node.start_mark.index : text.find("\n", node.start_mark.index)]
@@ -197,7 +209,7 @@ def insert_into_mapping(
         return Edit.insert(_before_space(text, close, mapping.start_mark.index + 1), sep + inner)
     column = mapping.value[0][0].start_mark.column
     lines = render_block(entries, column, style)
-    at = line_after(content_end(mapping, text), doc.lines)
+    at = line_after(content_end(mapping, doc), doc.lines)
     nl = style.newline
     if at == len(text) and not text.endswith("\n"):
         return Edit.insert(at, "".join(nl + line for line in lines))

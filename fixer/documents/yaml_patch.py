@@ -1,0 +1,238 @@
+"""A builder for many changes to one YAML document that must land as one fix.
+
+Rules say *what* they want (``ensure`` these keys, ``append`` to that sequence, ``remove``
+those items) and the patch works out the edits: new keys for one mapping are gathered into
+a single insertion, insertions that land at the same offset are merged (deeper ones first),
+and aliased nodes are edited once, at their anchor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from fixer.documents import yaml as y
+from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml_edit import (
+    Style,
+    Value,
+    content_end,
+    insert_into_mapping,
+    line_after,
+    render_block,
+    render_flow,
+    render_scalar,
+    replace_scalar,
+    set_value,
+)
+from fixer.model import Edit
+
+_TRUE = ("true", "yes", "on")
+
+
+def same_scalar(node: Node, want: bool | int | str | None) -> bool:
+    """True when a scalar node already holds ``want`` as Kubernetes would read it."""
+    if not y.is_scalar(node):
+        return False
+    value: str = node.value
+    if isinstance(want, bool):
+        return bool(node.tag.endswith(":bool")) and (value.lower() in _TRUE) == want
+    if isinstance(want, int):
+        return bool(node.tag.endswith(":int")) and value.strip().lstrip("+") == str(want)
+    if want is None:
+        return y.is_null(node)
+    return value == want
+
+
+@dataclass
+class Patch:
+    doc: YamlFile
+    style: Style
+    _inserts: dict[int, tuple[Node, dict[str, Value]]] = field(default_factory=dict)
+    _empty: dict[int, tuple[Node, Node, dict[str, Value]]] = field(default_factory=dict)
+    _edits: list[Edit] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+    def ensure(self, mapping: Node, desired: Mapping[str, Value], path: str = "") -> None:
+        """Make ``mapping`` hold ``desired``: missing keys are added, different scalars
+        replaced in place, nested mappings ensured recursively. A key pulled in by a ``<<``
+        merge is overridden by an own key rather than edited at its anchor."""
+        for key, want in desired.items():
+            key_node = y.key_node(mapping, key)
+            node = y.get(mapping, key) if key_node is not None else None
+            where = f"{path}{key}"
+            if key_node is None:
+                self.insert(mapping, {key: want}, where, inherited=y.get(mapping, key))
+            elif isinstance(want, Mapping):
+                if y.is_mapping(node):
+                    self.ensure(node, want, where + ".")
+                elif y.is_null(node) or (y.is_mapping(node) and not node.value):
+                    self._set_empty(key_node, node, dict(want), where)
+            elif not same_scalar(node, want) and y.is_scalar(node):  # type: ignore[arg-type]
+                self._edits.append(replace_scalar(node, want, self.style))  # type: ignore[arg-type]
+                self.changes.append(f"{where}: {node.value} -> {render_scalar(want)}")  # type: ignore[arg-type]
+
+    def insert(
+        self,
+        mapping: Node,
+        entries: Mapping[str, Value],
+        where: str = "",
+        inherited: Node | None = None,
+    ) -> None:
+        """Queue new keys for ``mapping`` (one insertion per mapping)."""
+        if y.is_mapping(mapping) and not mapping.value:  # `{}`: becomes a flow mapping
+            return self._set_empty(None, mapping, dict(entries), where)
+        _, pending = self._inserts.setdefault(id(mapping), (mapping, {}))
+        _deep_merge(pending, entries)
+        verb = "override" if inherited is not None else "add"
+        self.changes.append(f"{verb} {where or ', '.join(entries)}")
+
+    def _set_empty(
+        self, key_node: Node | None, value_node: Node, desired: dict[str, Value], where: str
+    ) -> None:
+        _, _, pending = self._empty.setdefault(id(value_node), (key_node, value_node, {}))
+        _deep_merge(pending, desired)
+        self.changes.append(f"add {where}")
+
+    def append(self, seq: Node, item: Value, where: str = "") -> None:
+        """Add an item at the end of a sequence, in its own style."""
+        text = self.doc.text
+        rendered = render_flow(item, _quote_of(seq, self.style))
+        if seq.flow_style:
+            close = seq.end_mark.index - 1
+            body = text[seq.start_mark.index + 1 : close]
+            at = close
+            while at > seq.start_mark.index + 1 and text[at - 1] in " \t\r\n":
+                at -= 1
+            self._edits.append(Edit.insert(at, (", " if body.strip() else "") + rendered))
+        else:
+            last = seq.value[-1]
+            dash = self.doc.lines.line_start(self.doc.lines.line_of(last.start_mark.index))
+            pad = text[dash : last.start_mark.index]  # "  - " as the author wrote it
+            pad = pad if pad.strip() == "-" else " " * (last.start_mark.column - 2) + "- "
+            at = line_after(content_end(seq, self.doc), self.doc.lines)
+            nl = self.style.newline
+            if isinstance(item, Mapping) and item:
+                block = render_block(item, len(pad), self.style)
+                lines = [pad + block[0][len(pad) :], *block[1:]]
+            else:
+                lines = [pad + rendered]
+            if at == len(text) and not text.endswith("\n"):
+                self._edits.append(Edit.insert(at, "".join(nl + ln for ln in lines)))
+            else:
+                self._edits.append(Edit.insert(at, "".join(ln + nl for ln in lines)))
+        self.changes.append(f"{where} += {rendered if not isinstance(item, Mapping) else '{...}'}")
+
+    def remove_items(self, seq: Node, drop: Callable[[Node], bool], where: str = "") -> int:
+        """Delete the items ``drop`` selects; returns how many remain."""
+        keep = [item for item in seq.value if not drop(item)]
+        gone = [item for item in seq.value if drop(item)]
+        if not gone:
+            return len(keep)
+        text = self.doc.text
+        if seq.flow_style:
+            # Rewrite the brackets' content from the kept items' own text (quotes kept).
+            sep = (
+                ", "
+                if ", " in text[seq.start_mark.index : seq.end_mark.index] or len(seq.value) < 2
+                else ","
+            )
+            body = sep.join(text[i.start_mark.index : i.end_mark.index] for i in keep)
+            self._edits.append(Edit.replace(seq.start_mark.index, seq.end_mark.index, f"[{body}]"))
+        else:
+            lines = self.doc.lines
+            for item in gone:
+                start = lines.line_start(lines.line_of(item.start_mark.index))
+                self._edits.append(
+                    Edit.delete(start, line_after(content_end(item, self.doc), lines))
+                )
+        for item in gone:
+            self.changes.append(f"remove {where} {item.value if y.is_scalar(item) else '?'}")
+        return len(keep)
+
+    def remove_key(self, mapping: Node, key: str, where: str = "") -> None:
+        """Delete ``key`` and its value from a block mapping (whole lines)."""
+        key_node = y.key_node(mapping, key)
+        if key_node is None:
+            return
+        lines = self.doc.lines
+        value = y.get(mapping, key)
+        if mapping.flow_style:
+            self._edits.append(_flow_pair_deletion(self.doc.text, mapping, key_node, value))
+        else:
+            start = lines.line_start(lines.line_of(key_node.start_mark.index))
+            end = line_after(content_end(value, self.doc), lines)
+            self._edits.append(Edit.delete(start, end))
+        self.changes.append(f"remove {where or key}")
+
+    def edits(self) -> list[Edit]:
+        out = list(self._edits)
+        for mapping, entries in self._inserts.values():
+            out.append(insert_into_mapping(self.doc, mapping, entries, self.style))
+        for key_node, value_node, entries in self._empty.values():
+            out.append(set_value(self.doc, key_node, value_node, entries, self.style))
+        return _merge_same_offset(out)
+
+
+def _deep_merge(into: dict[str, Value], extra: Mapping[str, Value]) -> None:
+    """Merge pending insertions: two rules' wishes for one new mapping become one."""
+    for key, value in extra.items():
+        mine = into.get(key)
+        if isinstance(mine, Mapping) and isinstance(value, Mapping):
+            merged = dict(mine)
+            _deep_merge(merged, value)
+            into[key] = merged
+        else:
+            into.setdefault(key, value)
+
+
+def _quote_of(seq: Node, style: Style) -> str:
+    for item in seq.value:
+        if y.is_scalar(item) and item.style in ('"', "'"):
+            return str(item.style)
+    return style.quote
+
+
+def _merge_same_offset(edits: list[Edit]) -> list[Edit]:
+    """Insertions at one offset become one edit: deeper (more indented) text first."""
+    inserts: dict[int, list[str]] = {}
+    out: list[Edit] = []
+    for edit in dict.fromkeys(edits):
+        if len(edit.span) == 0:
+            inserts.setdefault(edit.span.start, []).append(edit.content)
+        else:
+            out.append(edit)
+    for offset, contents in inserts.items():
+        contents.sort(key=lambda c: -_indent(c))
+        out.append(Edit.insert(offset, "".join(contents)))
+    return out
+
+
+def _indent(content: str) -> int:
+    line = content.lstrip("\r\n")
+    return len(line) - len(line.lstrip(" "))
+
+
+def _flow_item_deletion(text: str, seq: Node, item: Node) -> Edit:
+    """Remove one element of ``[a, b, c]`` with one neighbouring comma."""
+    start, end = item.start_mark.index, item.end_mark.index
+    after = end
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    if after < len(text) and text[after] == ",":
+        after += 1
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        return Edit.delete(start, after)
+    before = start
+    while before > seq.start_mark.index + 1 and text[before - 1] in " \t":
+        before -= 1
+    if text[before - 1] == ",":
+        before -= 1
+    return Edit.delete(before, end)
+
+
+def _flow_pair_deletion(text: str, mapping: Node, key_node: Node, value: Node) -> Edit:
+    """Remove ``key: value`` from ``{...}`` with one neighbouring comma."""
+    fake = type("Item", (), {"start_mark": key_node.start_mark, "end_mark": value.end_mark})
+    return _flow_item_deletion(text, mapping, fake)

@@ -1,0 +1,139 @@
+"""K8S005: host namespaces and host access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fixer.documents import kube
+from fixer.documents import yaml as y
+from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml_edit import replace_scalar
+from fixer.model import Finding, Safety, Span
+from fixer.rule import Context, Rule
+
+_NAMESPACES = {
+    "hostPID": "the node's processes (and can signal or trace them)",
+    "hostIPC": "the node's shared memory and IPC objects",
+    "hostNetwork": "the node's network interfaces (and every port on localhost)",
+}
+
+
+def _span(node: Node) -> Span:
+    return Span(node.start_mark.index, node.end_mark.index)
+
+
+class HostNamespaces(Rule[YamlFile]):
+    """Pod shares the node's namespaces or files.
+
+    ## What it does
+    Finds pods (of every workload kind) with `hostPID`, `hostIPC` or `hostNetwork` set to
+    `true`, and sets them to `false`. It also reports `hostPath` volumes and container
+    `hostPort`s, which it cannot fix for you.
+
+    ## Why is this bad?
+    A pod in the node's PID namespace sees and can signal every process on the node; in its
+    IPC namespace it reads other workloads' shared memory; in its network namespace it
+    binds the node's ports and reaches services listening on the node's localhost. A
+    `hostPath` volume exposes the node's filesystem (mount `/` and the node is yours) and a
+    `hostPort` ties the pod to one node and bypasses network policy. The Pod Security
+    Standards *baseline* profile forbids all of them.
+
+    ## Example
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: debug
+    spec:
+      hostPID: true
+      containers:
+        - name: shell
+          image: busybox:1.36
+    ```
+    Use instead:
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: debug
+    spec:
+      hostPID: false
+      containers:
+        - name: shell
+          image: busybox:1.36
+    ```
+
+    ## Fix safety
+    Needs review: node agents (CNI plugins, log shippers, monitoring exporters) may really
+    need the host namespace; suppress the finding for them with the annotation
+    `ignore-check.tighten.dev/K8S005`. `hostPath` volumes and `hostPort`s are reported
+    only: replacing them needs knowledge of the workload (a PersistentVolumeClaim, a
+    ConfigMap, an `emptyDir`, or a Service).
+    """
+
+    id = "K8S005"
+    name = "host-namespaces"
+    target = "kubernetes"
+    summary = "hostPID/hostIPC/hostNetwork -> false; hostPath and hostPort reported"
+    safety = Safety.REVIEW
+    aliases = (
+        "host-pid",
+        "host-ipc",
+        "host-network",
+        "CKV_K8S_17",
+        "CKV_K8S_18",
+        "CKV_K8S_19",
+    )
+
+    def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
+        for pod in kube.pod_specs(ctx.doc):
+            label = f"{pod.obj.kind}/{pod.obj.name or '?'}"
+            for key, what in _NAMESPACES.items():
+                value = y.get(pod.node, key)
+                if value is not None and y.truthy(value):
+                    yield ctx.finding(
+                        self,
+                        _span(value),
+                        f"{label} uses {key}: it shares {what}",
+                        edits=[replace_scalar(value, False, ctx.style)],
+                        title=f"set {key}: false",
+                    )
+            yield from _host_paths(self, ctx, pod, label)
+            for c in kube.containers(pod):
+                yield from _host_ports(self, ctx, c)
+
+
+def _host_paths(
+    rule: Rule[YamlFile], ctx: Context[YamlFile], pod: kube.PodSpec, label: str
+) -> Iterator[Finding]:
+    volumes = y.get(pod.node, "volumes")
+    for volume in volumes.value if y.is_sequence(volumes) else []:
+        host_path = y.get(volume, "hostPath")
+        if host_path is None:
+            continue
+        path = y.scalar(y.get(host_path, "path")) or "?"
+        name = y.scalar(y.get(volume, "name")) or "?"
+        yield ctx.finding(
+            rule,
+            _span(host_path),
+            f'{label} mounts the node\'s {path} (hostPath volume "{name}")',
+            reason="the workload may depend on the node's files; use a PersistentVolumeClaim, "
+            "ConfigMap, Secret or emptyDir if it does not",
+        )
+
+
+def _host_ports(
+    rule: Rule[YamlFile], ctx: Context[YamlFile], c: kube.Container
+) -> Iterator[Finding]:
+    ports = y.get(c.node, "ports")
+    for port in ports.value if y.is_sequence(ports) else []:
+        host_port = y.get(port, "hostPort")
+        if host_port is None or y.scalar(host_port) in ("0", None):
+            continue
+        yield ctx.finding(
+            rule,
+            _span(host_port),
+            f"{c.label} binds hostPort {y.scalar(host_port)}",
+            reason="clients may reach the pod through the node's port; expose it with a "
+            "Service (NodePort or LoadBalancer) instead",
+        )

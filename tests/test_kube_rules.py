@@ -1,0 +1,115 @@
+"""Kubernetes rules beyond the golden pairs: schema validity, image users, profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixer.documents.text import SourceText
+from fixer.engine import process_text
+from fixer.rule import Resolution
+from fixer.settings import Settings
+from tests.kube_schema import objects, schema_errors
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+KUBE_AFTERS = sorted(
+    p for rule in ("K8S001", "K8S002", "K8S005") for p in (FIXTURES / rule).glob("*.after.yaml")
+)
+
+
+@pytest.mark.parametrize("after", KUBE_AFTERS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixed_manifests_add_no_schema_error(after: Path) -> None:
+    before = after.with_name(after.name.replace(".after.", ".before."))
+    old = objects(list(yaml.safe_load_all(before.read_text())))
+    new = objects(list(yaml.safe_load_all(after.read_text())))
+    assert len(old) == len(new)
+    for o, n in zip(old, new, strict=True):
+        assert schema_errors(n) <= schema_errors(o), schema_errors(n) - schema_errors(o)
+
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: a
+    image: registry.example/app:1
+"""
+
+
+def _fix(
+    text: str, resolutions: dict[str, Resolution] | None = None, **settings: object
+) -> tuple[str, list[str]]:
+    result = process_text(
+        Path("p.yaml"),
+        "kubernetes",
+        SourceText(text),
+        Settings(select=frozenset({"K8S002"}), **settings),  # type: ignore[arg-type]
+        fix=True,
+        resolutions=resolutions or {},
+    )
+    assert result.error is None
+    return result.text, [f.message for f in result.found]
+
+
+def test_image_running_as_a_name_gets_a_numeric_user() -> None:
+    text, messages = _fix(
+        POD, {"registry.example/app:1": Resolution(user="www-data")}, uid=2000, gid=3000
+    )
+    container = yaml.safe_load(text)["spec"]["containers"][0]
+    assert container["securityContext"]["runAsUser"] == 2000
+    assert container["securityContext"]["runAsGroup"] == 3000
+    assert "set runAsUser 2000 because the image runs as www-data" in messages[0]
+
+
+def test_image_without_user_counts_as_root() -> None:
+    text, messages = _fix(POD, {"registry.example/app:1": Resolution(user="")})
+    assert yaml.safe_load(text)["spec"]["containers"][0]["securityContext"]["runAsUser"] == 10001
+    assert "root (no USER)" in messages[0]
+
+
+def test_image_with_numeric_user_needs_nothing_more() -> None:
+    text, messages = _fix(POD, {"registry.example/app:1": Resolution(user="65532:65532")})
+    assert "runAsUser" not in text
+    assert "config was not read" not in messages[0]
+
+
+def test_unknown_image_user_is_noted() -> None:
+    _, messages = _fix(POD)
+    assert "the image must run as a numeric non-root user; its config was not read" in messages[0]
+
+
+def test_baseline_profile_leaves_restricted_fields_alone() -> None:
+    text, messages = _fix(POD, profile="baseline")
+    assert text == POD and messages == []
+
+
+def test_profile_flag_on_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "pod.yaml").write_text(POD)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fixer",
+            "fix",
+            "--profile",
+            "strict",
+            "--select",
+            "K8S002",
+            "pod.yaml",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    data = yaml.safe_load((tmp_path / "pod.yaml").read_text())
+    assert data["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+    assert data["spec"]["volumes"] == [{"name": "tmp", "emptyDir": {}}]

@@ -1,0 +1,190 @@
+"""`tighten.lock`: the digests a run pinned, so later runs (and offline runs) agree.
+
+    {"version": 1, "images": {"nginx:1.27": {"digest": "sha256:...", "tag": "1.27",
+                                             "resolved_at": "2025-01-01T00:00:00Z"}}}
+
+Keys are references as written. The file is written with sorted keys and a trailing
+newline, atomically (temp file in the same folder, then `os.replace`), and an entry whose
+digest and tag did not change keeps its `resolved_at`, so re-running gives no diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from .reference import Reference, is_valid_digest
+from .results import NOT_IN_LOCKFILE, RegistryError, Resolution, Source
+
+LOCKFILE_NAME = "tighten.lock"
+LOCK_VERSION = 1
+
+
+class LockfileError(Exception):
+    """The lockfile cannot be read or is not a version-1 tighten lockfile."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    digest: str
+    tag: str | None
+    resolved_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"digest": self.digest, "tag": self.tag, "resolved_at": self.resolved_at}
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Lockfile:
+    images: Mapping[str, LockEntry] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def load(cls, path: Path) -> Lockfile:
+        """The lockfile at `path`; an empty one when the file does not exist."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LockfileError(path, f"cannot read: {exc}") from None
+        return cls.loads(text, path)
+
+    @classmethod
+    def loads(cls, text: str, path: Path | str = LOCKFILE_NAME) -> Lockfile:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise LockfileError(path, f"not valid JSON ({exc})") from None
+        if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
+            raise LockfileError(path, f"not a version {LOCK_VERSION} tighten lockfile")
+        images = data.get("images")
+        if not isinstance(images, dict):
+            raise LockfileError(path, "'images' must be an object")
+        entries = {key: _entry(path, key, value) for key, value in images.items()}
+        return cls(MappingProxyType(entries))
+
+    def lookup(self, reference: Reference | str) -> LockEntry | None:
+        return self.images.get(str(reference))
+
+    def updated(self, resolutions: Iterable[Resolution], now: str | None = None) -> Lockfile:
+        """A new lockfile with these registry resolutions recorded (unchanged entries keep
+        their time; references that carried their own digest are not recorded)."""
+        entries = dict(self.images)
+        stamp = now or utc_now()
+        for res in resolutions:
+            if res.source is Source.REFERENCE:
+                continue
+            key = str(res.reference)
+            old = entries.get(key)
+            if old is None or (old.digest, old.tag) != (res.digest, res.tag):
+                entries[key] = LockEntry(res.digest, res.tag, stamp)
+        return Lockfile(MappingProxyType(entries))
+
+    def dumps(self) -> str:
+        images = {key: self.images[key].to_json() for key in sorted(self.images)}
+        data = {"images": images, "version": LOCK_VERSION}
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def save(self, path: Path) -> None:
+        """Write atomically: readers see the old file or the new one, never half of one."""
+        import tempfile  # only writers pay for it; `tighten --version` imports this module
+
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(self.dumps())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _entry(path: Path | str, key: object, value: object) -> LockEntry:
+    if not isinstance(key, str) or not isinstance(value, dict):
+        raise LockfileError(path, f"entry {key!r} must be an object")
+    digest, tag, when = value.get("digest"), value.get("tag"), value.get("resolved_at")
+    if not isinstance(digest, str) or not is_valid_digest(digest):
+        raise LockfileError(path, f"entry {key!r} has an invalid digest")
+    if tag is not None and not isinstance(tag, str):
+        raise LockfileError(path, f"entry {key!r} has an invalid tag")
+    if not isinstance(when, str):
+        raise LockfileError(path, f"entry {key!r} has no resolved_at")
+    return LockEntry(digest, tag, when)
+
+
+class Resolver(Protocol):
+    def resolve_many(
+        self,
+        refs: Iterable[Reference],
+        *,
+        jobs: int = 8,
+        platform: str | None = None,
+        version_tag: bool = False,
+    ) -> Mapping[Reference, Resolution | RegistryError]: ...
+
+
+@dataclass(frozen=True)
+class PinResult:
+    """One outcome per reference, and the lockfile to save (equal to the input when
+    nothing new was resolved)."""
+
+    outcomes: Mapping[Reference, Resolution | RegistryError]
+    lockfile: Lockfile
+
+    @property
+    def failures(self) -> dict[Reference, RegistryError]:
+        return {r: o for r, o in self.outcomes.items() if isinstance(o, RegistryError)}
+
+
+def resolve_with_lock(
+    refs: Iterable[Reference],
+    lockfile: Lockfile,
+    client: Resolver | None,
+    *,
+    offline: bool = False,
+    refresh: bool = False,
+    jobs: int = 8,
+    platform: str | None = None,
+    version_tag: bool = False,
+) -> PinResult:
+    """Pin from the lockfile first, ask the registry for the rest.
+
+    `offline` (or no client): never touch the network; references missing from the
+    lockfile fail with reason "not in lockfile". `refresh`: ignore the lockfile's entries.
+    """
+    outcomes: dict[Reference, Resolution | RegistryError] = {}
+    missing: list[Reference] = []
+    for ref in dict.fromkeys(refs):
+        entry = None if refresh else lockfile.lookup(ref)
+        if ref.digest:
+            outcomes[ref] = Resolution(ref, ref.digest, ref.tag, source=Source.REFERENCE)
+        elif entry is not None:
+            outcomes[ref] = Resolution(ref, entry.digest, entry.tag, source=Source.LOCKFILE)
+        elif offline or client is None:
+            outcomes[ref] = RegistryError(NOT_IN_LOCKFILE, reference=str(ref))
+        else:
+            missing.append(ref)
+    if missing and client is not None:
+        outcomes.update(
+            client.resolve_many(missing, jobs=jobs, platform=platform, version_tag=version_tag)
+        )
+    resolved = [o for o in outcomes.values() if isinstance(o, Resolution)]
+    fresh = [o for o in resolved if o.source is Source.REGISTRY]
+    return PinResult(outcomes, lockfile.updated(fresh) if fresh else lockfile)

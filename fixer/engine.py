@@ -6,7 +6,7 @@ edge. Neither raises for a bad file: problems come back as ``FileResult.error``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ def process_file(
     fix: bool,
     resolutions: Mapping[str, Resolution] | None = None,
     data: bytes | None = None,
+    pinning: bool = False,
 ) -> FileResult:
     """Read ``path`` (or use ``data``), detect and, with ``fix``, fix. Never raises."""
     result = FileResult(path, kind)
@@ -85,7 +86,9 @@ def process_file(
     except (OSError, DecodeError) as exc:
         result.error = _os_reason(exc)
         return result
-    return process_text(path, kind, source, settings, fix=fix, resolutions=resolutions or {})
+    return process_text(
+        path, kind, source, settings, fix=fix, resolutions=resolutions or {}, pinning=pinning
+    )
 
 
 def process_text(
@@ -96,6 +99,7 @@ def process_text(
     *,
     fix: bool,
     resolutions: Mapping[str, Resolution],
+    pinning: bool = False,
 ) -> FileResult:
     result = FileResult(path, kind, source, source.text)
     if not source.text.strip():
@@ -103,7 +107,7 @@ def process_text(
         return result
     from rules import rules_for
 
-    rules = [r for r in rules_for(kind) if settings.rule_enabled(r.id)]
+    rules = [r for r in rules_for(kind) if settings.rule_enabled_at(r.id, path)]
     try:
         doc = _parse(kind, source)
     except _Skip as skip:
@@ -115,7 +119,7 @@ def process_text(
     if kind == KUBERNETES and not _is_kube(doc):
         result.skipped = "no Kubernetes objects"
         return result
-    run = _Detector(path, kind, source, settings, rules, resolutions)
+    run = _Detector(path, kind, source, settings, rules, resolutions, pinning)
     try:
         result.found = result.remaining = run.detect(doc)
         if fix:
@@ -159,10 +163,13 @@ class _Detector:
     settings: Settings
     rules: Sequence[Rule[Any]]
     resolutions: Mapping[str, Resolution]
+    pinning: bool = False
     notices: list[str] = field(default_factory=list)
 
     def detect(self, doc: Any) -> list[Finding]:
-        ctx: Context[Any] = Context(doc, self.path, self.settings, self.resolutions, self.notices)
+        ctx: Context[Any] = Context(
+            doc, self.path, self.settings, self.resolutions, self.notices, pinning=self.pinning
+        )
         suppress = Suppressions.of(self.kind, doc)
         found: list[Finding] = []
         for rule in self.rules:
@@ -237,24 +244,41 @@ def _os_reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def collect_references(
-    results_of: Callable[[], Iterable[tuple[Path, str]]], settings: Settings
-) -> set[str]:
-    """Image references every enabled rule wants resolved, over all files (streamed)."""
+@dataclass
+class Queries:
+    """What the rules want from registries: digests to pin, image configs to read."""
+
+    digests: set[str] = field(default_factory=set)
+    users: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.digests or self.users)
+
+
+def collect_queries(files: Iterable[tuple[Path, str]], settings: Settings) -> Queries:
+    """Registry questions of every enabled rule, over all files (streamed, nothing kept)."""
     from rules import rules_for
 
-    refs: set[str] = set()
-    for path, kind in results_of():
-        rules = [r for r in rules_for(kind) if settings.rule_enabled(r.id)]
-        wanting = [r for r in rules if type(r).references is not Rule.references]
+    queries = Queries()
+    for path, kind in files:
+        rules = [r for r in rules_for(kind) if settings.rule_enabled_at(r.id, path)]
+        wanting = [
+            r
+            for r in rules
+            if type(r).references is not Rule.references
+            or type(r).image_users is not Rule.image_users
+        ]
         if not wanting:
             continue
         try:
-            source = SourceText.decode(path.read_bytes())
-            doc = _parse(kind, source)
+            doc = _parse(kind, SourceText.decode(path.read_bytes()))
         except (OSError, ValueError, _Skip):
-            continue
+            continue  # the processing pass reports it
         ctx: Context[Any] = Context(doc, path, settings)
         for rule in wanting:
-            refs.update(rule.references(ctx))
-    return refs
+            try:
+                queries.digests.update(rule.references(ctx))
+                queries.users.update(rule.image_users(ctx))
+            except Exception:  # the processing pass reports the crash
+                continue
+    return queries

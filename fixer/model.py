@@ -127,7 +127,9 @@ class Finding:
     column: int = 1
     #: Literal values (secrets) that must never be displayed; outputs replace them by ***.
     masks: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    #: A fix exists but needs registry answers that only ``tighten fix`` fetches.
+    pending: bool = False
 
     @property
     def fixable(self) -> bool:
-        return self.fix is not None
+        return self.fix is not None or self.pending

@@ -28,7 +28,8 @@ class Resolution:
     digest: str | None = None
     tag: str | None = None  # a version tag that points at the same digest
     user: str | None = None  # the image config's User, when it was read
-    error: str | None = None
+    error: str | None = None  # why the registry could not answer ("timeout", "not found")
+    pinned: str | None = None  # the reference to write: the user's name, tag, @digest
 
 
 @dataclass
@@ -40,6 +41,9 @@ class Context(Generic[D]):
     settings: Settings
     resolutions: Mapping[str, Resolution] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    #: True when this run asked the registry (``fix``); ``check`` never does, so pinning
+    #: rules report their findings as fixable-later instead of failing.
+    pinning: bool = False
     _style: Any = None
 
     @property
@@ -66,6 +70,8 @@ class Context(Generic[D]):
         safety: Safety | None = None,
         reason: str = "",
         fix: Fix | None = None,
+        pending: bool = False,
+        masks: tuple[str, ...] = (),
     ) -> Finding:
         """A finding located at ``span``, with a fix when ``edits`` (or ``fix``) are given."""
         edits = tuple(edits)
@@ -81,6 +87,8 @@ class Context(Generic[D]):
             span=span,
             fix=fix,
             reason=reason,
+            pending=pending,
+            masks=masks,
         )
 
 
@@ -100,5 +108,9 @@ class Rule(Generic[D]):
         raise NotImplementedError
 
     def references(self, ctx: Context[D]) -> Iterable[str]:
-        """Image references this rule wants resolved before it builds fixes."""
+        """Image references (as written) this rule wants pinned to digests before fixing."""
+        return ()
+
+    def image_users(self, ctx: Context[D]) -> Iterable[str]:
+        """Image references whose config ``User`` this rule wants read before fixing."""
         return ()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixer.discover import Target
-from fixer.engine import KUBERNETES, FileResult, collect_references, process_file
+from fixer.engine import KUBERNETES, FileResult, Queries, collect_queries, process_file
 from fixer.model import SideFile
 from fixer.rule import Resolution
 from fixer.settings import Settings
@@ -26,13 +26,21 @@ def run(
     *,
     fix: bool,
     resolutions: Mapping[str, Resolution] | None = None,
+    pinning: bool = False,
 ) -> Iterator[FileResult]:
     for target in targets:
-        yield process_target(target, settings, fix=fix, resolutions=resolutions or {})
+        yield process_target(
+            target, settings, fix=fix, resolutions=resolutions or {}, pinning=pinning
+        )
 
 
 def process_target(
-    target: Target, settings: Settings, *, fix: bool, resolutions: Mapping[str, Resolution]
+    target: Target,
+    settings: Settings,
+    *,
+    fix: bool,
+    resolutions: Mapping[str, Resolution],
+    pinning: bool = False,
 ) -> FileResult:
     if target.error:
         return FileResult(target.path, target.kind, error=target.error)
@@ -46,7 +54,13 @@ def process_target(
             if not all(m.encode() in data for m in _KUBE_MARKERS):
                 return FileResult(target.path, target.kind, skipped="no Kubernetes objects")
     result = process_file(
-        target.path, target.kind, settings, fix=fix, resolutions=resolutions, data=data
+        target.path,
+        target.kind,
+        settings,
+        fix=fix,
+        resolutions=resolutions,
+        data=data,
+        pinning=pinning,
     )
     if not target.explicit and result.error and result.error.startswith("invalid YAML"):
         # A broken YAML file found while walking is only our business if it looks like a
@@ -57,15 +71,9 @@ def process_target(
     return result
 
 
-def references(targets: Iterable[Target], settings: Settings) -> set[str]:
-    """Every image reference the enabled rules want resolved, streamed over the files."""
-
-    def files() -> Iterator[tuple[Path, str]]:
-        for t in targets:
-            if not t.error:
-                yield t.path, t.kind
-
-    return collect_references(files, settings)
+def queries(targets: Iterable[Target], settings: Settings) -> Queries:
+    """Every registry question the enabled rules have, streamed over the files."""
+    return collect_queries(((t.path, t.kind) for t in targets if not t.error), settings)
 
 
 @dataclass

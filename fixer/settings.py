@@ -47,6 +47,7 @@ class Settings:
     lock: bool = False
     lock_file: Path = Path("tighten.lock")
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    config_root: Path | None = None  # per-path globs are relative to the config file's folder
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def rule_enabled(self, rule_id: str) -> bool:
@@ -54,6 +55,41 @@ class Settings:
         if _matches(rule_id, self.ignore):
             return False
         return self.select is None or _matches(rule_id, self.select)
+
+    def rule_enabled_at(self, rule_id: str, path: Path) -> bool:
+        """``rule_enabled`` plus the config file's ``per-file-ignores`` for ``path``."""
+        if not self.rule_enabled(rule_id):
+            return False
+        if not self.per_path_ignores:
+            return True
+        rel = _relative(path, self.config_root)
+        return not any(
+            _matches(rule_id, codes)
+            for glob, codes in self.per_path_ignores
+            if _glob_match(rel, glob)
+        )
+
+
+def _relative(path: Path, root: Path | None) -> str:
+    import os
+
+    absolute = os.path.abspath(path)
+    if root is not None:
+        rel = os.path.relpath(absolute, os.path.abspath(root))
+        if not rel.startswith(".."):
+            return rel.replace(os.sep, "/")
+    return str(path).replace(os.sep, "/")
+
+
+def _glob_match(rel: str, glob: str) -> bool:
+    import fnmatch
+
+    base = rel.rsplit("/", 1)[-1]
+    return (
+        fnmatch.fnmatchcase(rel, glob)
+        or fnmatch.fnmatchcase(base, glob)
+        or fnmatch.fnmatchcase(rel, glob.rstrip("/") + "/*")
+    )
 
 
 def _matches(rule_id: str, codes: frozenset[str]) -> bool:

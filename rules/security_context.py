@@ -155,12 +155,18 @@ class SecurityContext(Rule[YamlFile]):
                 _pod_baseline(plan, containers)
             yield from _findings(self, ctx, plan, containers)
 
-    def references(self, ctx: Context[YamlFile]) -> Iterator[str]:
-        """Images whose config.User decides whether runAsUser must be set."""
-        for c in kube.all_containers(ctx.doc):
-            image = y.scalar(y.get(c.node, "image"))
-            if image:
-                yield image
+    def image_users(self, ctx: Context[YamlFile]) -> Iterator[str]:
+        """Images whose config.User decides whether runAsUser must be set: those of
+        containers that would get runAsNonRoot without a runAsUser of their own."""
+        if ctx.settings.profile == "baseline":
+            return
+        for pod in kube.pod_specs(ctx.doc):
+            if y.get_path(pod.node, "securityContext", "runAsUser") is not None:
+                continue
+            for c in kube.containers(pod):
+                image = y.scalar(y.get(c.node, "image"))
+                if image and y.get(_sc(c), "runAsUser") is None:
+                    yield image
 
 
 def _findings(

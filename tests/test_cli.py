@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from unidiff import PatchSet
+from unidiff import PatchSet  # type: ignore[attr-defined]
 
 ROOT_DOCKERFILE = 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["/app"]\n'
 CLEAN_DOCKERFILE = 'FROM debian:bookworm-slim\nUSER 1000:1000\nCMD ["/app"]\n'
@@ -54,7 +54,7 @@ def test_version(tmp_path: Path) -> None:
 
 
 def test_check_reports_findings_and_exits_1(project: Path) -> None:
-    out = tighten("check", ".", cwd=project)
+    out = tighten("check", "--select", "DF001,K8S001", ".", cwd=project)
     assert out.returncode == 1, out.stderr
     lines = out.stdout.splitlines()
     assert "Dockerfile:1: DF001 final stage runs as root (no USER instruction)" in lines
@@ -74,7 +74,7 @@ def test_clean_file_exits_0(tmp_path: Path) -> None:
 
 
 def test_dry_run_prints_a_diff_git_apply_accepts(project: Path) -> None:
-    out = tighten("fix", "--dry-run", ".", cwd=project)
+    out = tighten("fix", "--dry-run", "--select", "DF001,K8S001", ".", cwd=project)
     assert out.returncode == 1
     assert (project / "Dockerfile").read_text() == ROOT_DOCKERFILE
     patch = PatchSet(out.stdout)
@@ -83,19 +83,19 @@ def test_dry_run_prints_a_diff_git_apply_accepts(project: Path) -> None:
     subprocess.run(["git", "apply", "--check", "-"], cwd=project, input=out.stdout, text=True, check=True)
     subprocess.run(["git", "apply", "-"], cwd=project, input=out.stdout, text=True, check=True)
     assert "privileged: false  # keep this comment" in (project / "k8s" / "pod.yaml").read_text()
-    assert tighten("fix", "--dry-run", ".", cwd=project).stdout == ""
+    assert tighten("fix", "--dry-run", "--select", "DF001,K8S001", ".", cwd=project).stdout == ""
 
 
 def test_fix_in_place_keeps_mode_and_exits_0(project: Path) -> None:
     pod = project / "k8s" / "pod.yaml"
     pod.chmod(0o640)
-    out = tighten("fix", ".", cwd=project)
+    out = tighten("fix", "--select", "DF001,K8S001", ".", cwd=project)
     assert out.returncode == 0, out.stdout + out.stderr
     assert stat.S_IMODE(pod.stat().st_mode) == 0o640
     assert pod.read_text() == PRIVILEGED_POD.replace("privileged: true", "privileged: false")
     assert "USER 10001:10001" in (project / "Dockerfile").read_text()
     assert not [p for p in project.rglob("*.tighten")], "temp files left behind"
-    again = tighten("fix", ".", cwd=project)
+    again = tighten("fix", "--select", "DF001,K8S001", ".", cwd=project)
     assert again.returncode == 0
     assert "0 fixed" in again.stderr
 
@@ -126,13 +126,13 @@ def test_select_and_ignore(project: Path) -> None:
 
 
 def test_json_format(project: Path) -> None:
-    out = tighten("check", "--format", "json", ".", cwd=project)
+    out = tighten("check", "--format", "json", "--select", "DF001,K8S001", ".", cwd=project)
     items = json.loads(out.stdout)
     assert {i["rule"] for i in items} == {"DF001", "K8S001"}
     for item in items:
         assert {"rule", "path", "line", "message", "fixable"} <= item.keys()
         assert item["fixable"] is True
-    fixed = json.loads(tighten("fix", "--format", "json", ".", cwd=project).stdout)
+    fixed = json.loads(tighten("fix", "--format", "json", "--select", "DF001,K8S001", ".", cwd=project).stdout)
     assert all(i["fixed"] for i in fixed)
 
 

@@ -16,7 +16,7 @@ def finding_object(finding: Finding, *, fixed: bool | None = None) -> dict[str, 
         "line": finding.line,
         "column": finding.column,
         "message": finding.message,
-        "fixable": finding.fix is not None,
+        "fixable": finding.fixable,
     }
     if finding.fix is not None:
         obj["fix"] = {"title": finding.fix.title, "safety": finding.fix.safety.value}

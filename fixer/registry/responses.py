@@ -58,6 +58,11 @@ def classify(exc: requests.RequestException) -> tuple[str, bool]:
         return TIMEOUT, True
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.InvalidSchema):
         return "bad request: invalid URL", False
+    reason = getattr(cause, "reason", None)
+    name_error = getattr(urllib3.exceptions, "NameResolutionError", ())
+    if name_error and isinstance(reason, name_error) and "Name or service not known" in str(reason):
+        # The host does not exist (or there is no DNS at all): asking again cannot help.
+        return f"{CONNECTION_FAILED}: cannot resolve host", False
     return CONNECTION_FAILED, True
 
 

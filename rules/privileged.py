@@ -28,19 +28,29 @@ class PrivilegedContainer(Rule[YamlFile]):
 
     ## Example
     ```yaml
-    containers:
-      - name: app
-        image: nginx:1.27
-        securityContext:
-          privileged: true
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: app
+    spec:
+      containers:
+        - name: app
+          image: nginx:1.27
+          securityContext:
+            privileged: true
     ```
     Use instead:
     ```yaml
-    containers:
-      - name: app
-        image: nginx:1.27
-        securityContext:
-          privileged: false
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: app
+    spec:
+      containers:
+        - name: app
+          image: nginx:1.27
+          securityContext:
+            privileged: false
     ```
 
     ## Fix safety

@@ -1,0 +1,67 @@
+"""Rule documentation, read from each rule's docstring (ruff's and sqlfluff's convention)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fixer.model import Safety
+from fixer.rule import Rule
+
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Fix safety")
+_BLOCK = re.compile(r"```(\w+)?\n(.*?)```", re.S)
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    rule: Rule[Any]
+    title: str
+    sections: dict[str, str]
+
+    @property
+    def examples(self) -> tuple[str, str] | None:
+        """The example's (before, after) code blocks."""
+        blocks = [m.group(2) for m in _BLOCK.finditer(self.sections.get("Example", ""))]
+        return (blocks[0], blocks[1]) if len(blocks) >= 2 else None
+
+
+def rule_doc(rule: Rule[Any]) -> RuleDoc:
+    text = inspect.cleandoc(type(rule).__doc__ or "")
+    title, _, body = text.partition("\n")
+    sections: dict[str, str] = {}
+    current = ""
+    for line in body.splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = ""
+        elif current:
+            sections[current] += line + "\n"
+    return RuleDoc(rule, title.strip(), {k: v.strip("\n") for k, v in sections.items()})
+
+
+def changes_behaviour(rule: Rule[Any]) -> bool:
+    return rule.safety is Safety.REVIEW
+
+
+def explain(rule: Rule[Any]) -> str:
+    """The whole documentation of one rule, as Markdown."""
+    doc = rule_doc(rule)
+    head = f"# {rule.id} {rule.name}: {doc.title}\n\n"
+    meta = f"Fixes: {rule.summary}.\nFix may change behaviour: {'yes' if changes_behaviour(rule) else 'no'}.\n"
+    if rule.aliases:
+        meta += f"Covers peer checks: {', '.join(rule.aliases)}.\n"
+    body = "".join(f"\n## {name}\n{text}\n" for name, text in doc.sections.items())
+    return head + meta + body
+
+
+def table(rules: tuple[Rule[Any], ...]) -> str:
+    """One line per rule: id, name, what it fixes, whether the fix can change behaviour."""
+    rows = [("ID", "NAME", "BEHAVIOUR", "WHAT IT FIXES")]
+    for rule in rules:
+        rows.append((rule.id, rule.name, "may change" if changes_behaviour(rule) else "safe", rule.summary))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "".join(
+        f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}\n" for r in rows
+    )

@@ -45,12 +45,19 @@ class Target:
     error: str | None = None
 
 
+#: ``Dockerfile.<x>`` files that are not Dockerfiles (BuildKit's per-file ignore, notes).
+_NOT_DOCKERFILES = (".dockerignore", ".md", ".txt", ".orig", ".rej", ".bak", ".swp")
+
+
 def is_dockerfile_name(name: str) -> bool:
-    lower = name.lower()
+    """``Dockerfile``, ``Containerfile``, ``Dockerfile.*``, ``Dockerfile-*``, ``*.Dockerfile``,
+    ``*.dockerfile``: case as written (``dockerfile.py`` is a Python module)."""
+    if name.endswith(_NOT_DOCKERFILES):
+        return False
     return (
-        lower in ("dockerfile", "containerfile")
-        or lower.startswith(("dockerfile.", "dockerfile-", "containerfile."))
-        or lower.endswith((".dockerfile", ".containerfile"))
+        name in ("Dockerfile", "Containerfile", "dockerfile")
+        or name.startswith(("Dockerfile.", "Dockerfile-", "Containerfile.", "Containerfile-"))
+        or name.endswith((".Dockerfile", ".dockerfile", ".Containerfile", ".containerfile"))
     )
 
 

@@ -116,6 +116,11 @@ def process_text(
     except ValueError as exc:
         result.error = str(exc)
         return result
+    except Exception as exc:  # a parser bug must not stop the run
+        result.error = (
+            f"internal error while parsing: {type(exc).__name__}: {exc} (please report this)"
+        )
+        return result
     if kind == KUBERNETES and not _is_kube(doc):
         result.skipped = "no Kubernetes objects"
         return result
@@ -125,8 +130,7 @@ def process_text(
         if fix:
             _fix_loop(run, doc, result)
     except RuleCrash as crash:
-        result.error = str(crash)
-        result.text, result.fixed, result.applied, result.passes = source.text, [], [], []
+        _revert(result, str(crash))
     return result
 
 
@@ -192,33 +196,40 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
         fixes = [f.fix for f in findings if f.fix is not None and run.allowed(f.fix)]
         if not fixes:
             break
-        applied = apply_fixes(text, fixes)
-        if applied.text == text:
-            break
         try:
+            applied = apply_fixes(text, fixes)
+            if applied.text == text:
+                break
             new_doc = _parse(run.kind, SourceText(applied.text, run.source.bom))
             if _shape(run.kind, new_doc) != shape:
                 raise _Invalid
-        except (ValueError, _Invalid, _Skip):
-            rules = sorted({f.rule for f in findings if f.fix in applied.applied})
-            result.error = (
+        except Exception:  # unparsable, changed structure, or a parser bug: discard the pass
+            rules = sorted({f.rule for f in findings if f.fix in fixes})
+            _revert(
+                result,
                 f"internal error: fixes by {', '.join(rules)} broke the file's structure; "
-                "those fixes were not applied (please report this)"
+                "file left unchanged (please report this)",
             )
-            break
+            return
         result.passes.append((text, applied.edits))
         text, doc = applied.text, new_doc
         result.applied.extend(applied.applied)
         result.fixed.extend(f for f in findings if f.fix is not None and f.fix in applied.applied)
         findings = run.detect(doc)
     else:
-        result.error = f"fixes did not settle after {MAX_PASSES} passes; file left unchanged"
-        result.applied.clear()
-        result.fixed.clear()
-        result.passes.clear()
-        result.text, result.remaining = result.source.text if result.source else "", result.found
+        _revert(result, f"fixes did not settle after {MAX_PASSES} passes; file left unchanged")
         return
     result.text, result.remaining = text, findings
+
+
+def _revert(result: FileResult, error: str) -> None:
+    """Give up on fixing this file: the original text, every finding still open."""
+    result.error = error
+    result.applied.clear()
+    result.fixed.clear()
+    result.passes.clear()
+    result.text = result.source.text if result.source else ""
+    result.remaining = result.found
 
 
 def _shape(kind: str, doc: Any) -> tuple[Any, ...]:

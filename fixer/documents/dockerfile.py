@@ -18,7 +18,7 @@ from fixer.documents.text import LineIndex, SourceText
 from fixer.model import Span
 
 _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
-_KEYWORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_-]*)")
+_KEYWORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_-]*|[^\s]+)")
 _HEREDOC = re.compile(r"<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -29,6 +30,8 @@ app = typer.Typer(
 class Format(str, Enum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
 
 
 def _version(value: bool) -> None:
@@ -71,6 +74,39 @@ Uid = Annotated[int, typer.Option("--uid", help="UID for the non-root user DF001
 Gid = Annotated[int, typer.Option("--gid", help="GID for the non-root user DF001 adds.")]
 
 
+def _regexes(values: list[str] | None) -> list[str] | None:
+    """Reject a bad --secret-pattern before any file is read (exit code 2)."""
+    import re
+
+    for value in values or ():
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise typer.BadParameter(
+                f"{value!r} is not a valid regular expression: {exc}"
+            ) from None
+    return values
+
+
+SecretPatterns = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--secret-pattern",
+        help="Regex (case-insensitive) of variable names that hold secrets, for DF004/K8S004 "
+        "(repeatable).",
+        callback=_regexes,
+    ),
+]
+SecretsDir = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--secrets-dir",
+        help="Folder for the Secret manifests DF004/K8S004 generate (default: beside the file).",
+        file_okay=False,
+    ),
+]
+
+
 class Profile(str, Enum):
     baseline = "baseline"
     restricted = "restricted"
@@ -87,19 +123,108 @@ def _codes(text: str) -> frozenset[str]:
     return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
 
 
-def _settings(select: str, ignore: str, exclude: list[str] | None, **extra: Any) -> Any:
+#: Command-line parameter -> Settings field, where the names differ.
+_FIELD_OF = {"secret_pattern": "secret_patterns", "registry_mirror": "mirrors"}
+
+
+def _settings(
+    ctx: typer.Context, select: str, ignore: str, exclude: list[str] | None, **extra: Any
+) -> Any:
+    """Settings from defaults, then the config file, then the flags the user typed.
+
+    A flag left at its default does not override the config file: click tells which
+    parameters came from the command line.
+    """
+    from fixer.config import ConfigError, find_config, load_config
     from fixer.settings import Settings
 
-    return Settings(
-        select=_codes(select) or None,
-        ignore=_codes(ignore),
-        exclude=tuple(exclude or ()),
+    cli: dict[str, Any] = {
+        "select": _codes(select) or None,
+        "ignore": _codes(ignore),
+        "exclude": tuple(exclude or ()),
         **extra,
-    )
+    }
+    given = {
+        _FIELD_OF.get(name, name)
+        for name in ctx.params
+        if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"
+    }
+    config_path: Path | None = ctx.params.get("config")
+    paths = ctx.params.get("paths") or ["."]
+    try:
+        found = config_path or find_config(Path(paths[0]) if paths[0] != "-" else Path.cwd())
+        from_file = load_config(found) if found is not None else {}
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    merged = {**{k: v for k, v in cli.items() if k not in from_file}, **from_file}
+    merged.update({k: v for k, v in cli.items() if k in given})
+    if "select" in given and "ignore" not in given:
+        merged["ignore"] = cli["ignore"]  # `--select X` means X, whatever the file ignores
+    return Settings(**merged)
+
+
+ConfigOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--config",
+        help="Configuration file (.tighten.toml or pyproject.toml with [tool.tighten]); "
+        "default: the nearest one above the first path.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+def _mirrors(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    out = []
+    for value in values or ():
+        source, sep, url = value.partition("=")
+        if not sep or not source or not url.startswith(("http://", "https://")):
+            raise typer.BadParameter(
+                f"{value!r}: expected SRC=URL, e.g. docker.io=http://127.0.0.1:5000"
+            )
+        out.append((source, url.rstrip("/")))
+    return tuple(out)
+
+
+class PinMode(str, Enum):
+    latest = "latest"
+    all = "all"
+
+
+Platform = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--platform",
+        help="Pin this platform's manifest (os/arch[/variant]) instead of the multi-arch index.",
+    ),
+]
+Mirrors = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--registry-mirror", help="Ask URL instead of registry SRC: SRC=URL (repeatable)."
+    ),
+]
+Jobs = Annotated[int, typer.Option("--jobs", min=1, max=64, help="Registry look-ups at once.")]
+Lock = Annotated[bool, typer.Option("--lock", help="Write resolved digests to the lockfile.")]
+LockFile = Annotated[
+    Path, typer.Option("--lock-file", help="Lockfile to read (and write with --lock).")
+]
+Offline = Annotated[
+    bool, typer.Option("--offline", help="Never ask a registry; pin from the lockfile only.")
+]
+Pin = Annotated[
+    PinMode,
+    typer.Option(
+        "--pin", help="latest: pin :latest and untagged images; all: every image without a digest."
+    ),
+]
 
 
 @app.command()
 def check(
+    ctx: typer.Context,
     paths: Paths = None,
     select: Select = "",
     ignore: Ignore = "",
@@ -107,17 +232,29 @@ def check(
     format: FormatOpt = Format.text,
     quiet: Quiet = False,
     profile: ProfileOpt = Profile.restricted,
+    secret_pattern: SecretPatterns = None,
+    secrets_dir: SecretsDir = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Report findings as `path:line: RULE message`; change nothing."""
     from fixer.session import Session
 
-    settings = _settings(select, ignore, exclude, profile=profile.value)
+    settings = _settings(
+        ctx,
+        select,
+        ignore,
+        exclude,
+        profile=profile.value,
+        secret_patterns=tuple(secret_pattern or ()),
+        secrets_dir=secrets_dir,
+    )
     session = Session(settings, mode="check", fmt=format.value, quiet=quiet)
     raise typer.Exit(session.execute(paths or ["."]))
 
 
 @app.command()
 def fix(
+    ctx: typer.Context,
     paths: Paths = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print one unified diff; change nothing.")
@@ -133,15 +270,169 @@ def fix(
     uid: Uid = 10001,
     gid: Gid = 10001,
     profile: ProfileOpt = Profile.restricted,
+    secret_pattern: SecretPatterns = None,
+    secrets_dir: SecretsDir = None,
+    pin: Pin = PinMode.latest,
+    platform: Platform = None,
+    registry_mirror: Mirrors = None,
+    jobs: Jobs = 8,
+    lock: Lock = False,
+    lock_file: LockFile = Path("tighten.lock"),
+    offline: Offline = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Rewrite files in place (or print the diff with --dry-run)."""
     from fixer.session import Session
 
     settings = _settings(
-        select, ignore, exclude, safe_only=safe_only, uid=uid, gid=gid, profile=profile.value
+        ctx,
+        select,
+        ignore,
+        exclude,
+        safe_only=safe_only,
+        uid=uid,
+        gid=gid,
+        profile=profile.value,
+        secret_patterns=tuple(secret_pattern or ()),
+        secrets_dir=secrets_dir,
+        pin=pin.value,
+        platform=platform,
+        mirrors=_mirrors(registry_mirror),
+        jobs=jobs,
+        lock=lock,
+        lock_file=lock_file,
+        offline=offline,
     )
     session = Session(settings, mode="dry-run" if dry_run else "fix", fmt=format.value, quiet=quiet)
     raise typer.Exit(session.execute(paths or ["."]))
+
+
+@app.command()
+def pr(
+    ctx: typer.Context,
+    paths: Paths = None,
+    branch: Annotated[
+        str, typer.Option("--branch", help="Branch for the fixes (created or reset from the base).")
+    ] = "tighten/remediation",
+    base: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--base", help="Branch the pull request targets (default: the remote's)."),
+    ] = None,
+    remote: Annotated[
+        str, typer.Option("--remote", help="Git remote to fetch and push.")
+    ] = "origin",
+    repo: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--repo", help="GitHub repository OWNER/NAME (default: from the remote URL)."),
+    ] = None,
+    api_url: Annotated[
+        str,
+        typer.Option(
+            "--api-url",
+            envvar="GITHUB_API_URL",
+            help="GitHub API (Enterprise: https://HOST/api/v3).",
+        ),
+    ] = "https://api.github.com",
+    author: Annotated[
+        str, typer.Option("--author", help="Commit author, 'Name <email>'.")
+    ] = "tighten[bot] <tighten@users.noreply.github.com>",
+    committer: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--committer", help="Commit committer, 'Name <email>' (default: --author)."),
+    ] = None,
+    recreate: Annotated[
+        bool, typer.Option("--recreate", help="Reset the branch even if someone else pushed to it.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print branch, commit, pull request and diff; push nothing."
+        ),
+    ] = False,
+    safe_only: Annotated[
+        bool, typer.Option("--safe-only", help="Apply only fixes that cannot change behaviour.")
+    ] = False,
+    select: Select = "",
+    ignore: Ignore = "",
+    exclude: Exclude = None,
+    quiet: Quiet = False,
+    uid: Uid = 10001,
+    gid: Gid = 10001,
+    profile: ProfileOpt = Profile.restricted,
+    secret_pattern: SecretPatterns = None,
+    secrets_dir: SecretsDir = None,
+    pin: Pin = PinMode.latest,
+    platform: Platform = None,
+    registry_mirror: Mirrors = None,
+    jobs: Jobs = 8,
+    lock: Lock = False,
+    lock_file: LockFile = Path("tighten.lock"),
+    offline: Offline = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Open or update a GitHub pull request with the fixes (token: GITHUB_TOKEN or GH_TOKEN).
+
+    Works in a temporary git worktree at the remote's base branch: your files, index and
+    branch are never touched. Exit codes: 0 done or nothing to fix, 2 error.
+    """
+    from fixer.pr import PrOptions, run_pr
+
+    settings = _settings(
+        ctx,
+        select,
+        ignore,
+        exclude,
+        safe_only=safe_only,
+        uid=uid,
+        gid=gid,
+        profile=profile.value,
+        secret_patterns=tuple(secret_pattern or ()),
+        secrets_dir=secrets_dir,
+        pin=pin.value,
+        platform=platform,
+        mirrors=_mirrors(registry_mirror),
+        jobs=jobs,
+        lock=lock,
+        lock_file=lock_file,
+        offline=offline,
+    )
+    options = PrOptions(
+        branch=branch,
+        base=base,
+        remote=remote,
+        repo=repo,
+        api_url=api_url,
+        author=author,
+        committer=committer,
+        recreate=recreate,
+        dry_run=dry_run,
+        quiet=quiet,
+    )
+    raise typer.Exit(run_pr(paths or ["."], settings, options))
+
+
+@app.command("rules")
+def rules_command() -> None:
+    """List every rule: id, name, whether its fix can change behaviour, what it fixes."""
+    from fixer.output.docs import table
+    from rules import all_rules
+
+    typer.echo(table(all_rules()), nl=False)
+
+
+@app.command("explain")
+def explain_command(
+    rule: Annotated[str, typer.Argument(help="Rule id (DF003) or name (network-tools).")],
+) -> None:
+    """Print a rule's documentation: what it does, why, an example, fix safety."""
+    from fixer.output.docs import explain
+    from rules import rule_by_id
+
+    found = rule_by_id(rule)
+    if found is None:
+        typer.echo(f"error: unknown rule {rule!r}; `tighten rules` lists them", err=True)
+        raise typer.Exit(2)
+    typer.echo(explain(found), nl=False)
 
 
 def main() -> None:

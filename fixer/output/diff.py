@@ -51,3 +51,21 @@ def mask(text: str, secrets: set[str] | frozenset[str]) -> str:
         if value:
             text = text.replace(value, "***")
     return text
+
+
+def mask_diff(text: str, secrets: set[str] | frozenset[str]) -> str:
+    """``mask`` for unified diffs: hunk lines only, so that a short secret that also occurs
+    in a path or a line number (``12``, ``mysql``) leaves file headers and ``@@`` intact."""
+    if not secrets:
+        return text
+    out: list[str] = []
+    in_hunk = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("diff --git "):  # hunk lines start with " ", "+", "-" or "\\"
+            in_hunk = False
+        elif line.startswith("@@ "):
+            in_hunk = True
+            out.append(line)
+            continue
+        out.append(mask(line, secrets) if in_hunk else line)
+    return "".join(out)

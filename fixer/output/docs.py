@@ -60,7 +60,9 @@ def table(rules: tuple[Rule[Any], ...]) -> str:
     """One line per rule: id, name, what it fixes, whether the fix can change behaviour."""
     rows = [("ID", "NAME", "BEHAVIOUR", "WHAT IT FIXES")]
     for rule in rules:
-        rows.append((rule.id, rule.name, "may change" if changes_behaviour(rule) else "safe", rule.summary))
+        rows.append(
+            (rule.id, rule.name, "may change" if changes_behaviour(rule) else "safe", rule.summary)
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     return "".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}\n" for r in rows

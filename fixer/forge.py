@@ -1,0 +1,143 @@
+"""A small GitHub REST client for ``tighten pr``: find, open and update one pull request.
+
+``requests`` is imported on first use so ``tighten --version`` stays fast. The token travels
+only in the ``Authorization`` header (requests drops it on redirects to another host) and
+is redacted from every message this module produces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fixer import __version__
+
+__all__ = ["DEFAULT_API_URL", "ForgeError", "GitHub", "PullRequest"]
+
+DEFAULT_API_URL = "https://api.github.com"
+_HINTS = {
+    401: "bad credentials: check GITHUB_TOKEN or GH_TOKEN",
+    403: "forbidden: the token needs contents: write and pull-requests: write",
+    404: "not found: check --repo, or the token cannot see this repository",
+}
+
+
+class ForgeError(Exception):
+    """The forge refused or could not be reached; the message is one token-free line."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    url: str
+    title: str
+    body: str
+    base: str
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> PullRequest:
+        return cls(
+            number=int(data["number"]),
+            url=str(data.get("html_url") or data.get("url") or ""),
+            title=str(data.get("title") or ""),
+            body=str(data.get("body") or ""),
+            base=str((data.get("base") or {}).get("ref") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class GitHub:
+    """One repository on GitHub or GitHub Enterprise (``api_url`` ends in ``/api/v3``)."""
+
+    owner: str
+    name: str
+    token: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    timeout: float = 30.0
+
+    @property
+    def _repo_path(self) -> str:
+        return f"/repos/{self.owner}/{self.name}"
+
+    def default_branch(self) -> str:
+        data = self._request("GET", self._repo_path)
+        return str(data["default_branch"])
+
+    def open_pull(self, branch: str) -> PullRequest | None:
+        """The open pull request from ``branch`` of this repository, if there is one."""
+        params = {"head": f"{self.owner}:{branch}", "state": "open", "per_page": "10"}
+        data = self._request("GET", f"{self._repo_path}/pulls", params=params)
+        return PullRequest.of(data[0]) if data else None
+
+    def create_pull(self, branch: str, base: str, title: str, body: str) -> PullRequest:
+        payload = {"title": title, "head": branch, "base": base, "body": body}
+        return PullRequest.of(self._request("POST", f"{self._repo_path}/pulls", payload=payload))
+
+    def update_pull(self, number: int, *, title: str, body: str, base: str) -> PullRequest:
+        payload = {"title": title, "body": body, "base": base}
+        path = f"{self._repo_path}/pulls/{number}"
+        return PullRequest.of(self._request("PATCH", path, payload=payload))
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Any:
+        import requests
+
+        url = self.api_url.rstrip("/") + path
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {self.token}",
+            "User-Agent": f"tighten/{__version__}",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+        where = f"GitHub API {method} {path}"
+        try:
+            response = requests.request(
+                method, url, params=params, json=payload, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            reason = type(exc).__name__
+            raise ForgeError(
+                self._redact(f"{where}: cannot reach {self.api_url} ({reason})")
+            ) from None
+        if response.status_code >= 400:
+            detail = _detail(response.status_code, _json(response))
+            raise ForgeError(
+                self._redact(f"{where}: {response.status_code} {detail}"), response.status_code
+            )
+        return _json(response)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self.token, "***") if self.token else text
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _detail(status: int, data: Any) -> str:
+    """GitHub's own message (and validation errors), or a hint about what usually causes it."""
+    message = str(data.get("message", "")) if isinstance(data, dict) else ""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if isinstance(errors, list):
+        extra = [
+            str(e.get("message") or e.get("code") or "") for e in errors if isinstance(e, dict)
+        ]
+        message = "; ".join(m for m in [message, *extra] if m)
+    message = " ".join(message.split())[:300]
+    hint = _HINTS.get(status, "")
+    if hint and message:
+        return f"{hint} ({message})"
+    return hint or message or "request failed"

@@ -1,0 +1,355 @@
+"""The only place tighten runs git (for ``tighten pr``).
+
+Every command runs with a clean, explicit environment: repository-location variables a git
+hook may have exported (``GIT_DIR``, ``GIT_INDEX_FILE``...) are dropped so nothing can reach
+the user's index; hooks are switched off (``core.hooksPath=/dev/null``: a remediation commit
+must not run the user's pre-commit or pre-push scripts); prompts are off; git-lfs does not
+download. Configuration travels in ``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_n`` variables, never
+``-c`` arguments, because arguments are visible to every user in ``ps`` and the token's
+``http.extraheader`` is one of them. Error messages have the token redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = [
+    "Commit",
+    "Git",
+    "GitError",
+    "Identity",
+    "auth_config",
+    "parse_slug",
+    "repository_root",
+    "worktree",
+]
+
+#: Variables that point git at another repository, index or object store (set in hooks).
+_LOCATION_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_PREFIX",
+    "GIT_QUARANTINE_PATH",
+)
+_BASE_CONFIG = (
+    ("core.hooksPath", os.devnull),
+    ("advice.detachedHead", "false"),
+    ("gc.auto", "0"),  # no surprise repacking of the user's object store
+    ("maintenance.auto", "false"),
+)
+#: Per-worktree refs live under the worktree's admin folder and vanish with it.
+REF_PREFIX = "refs/worktree/tighten/"
+
+
+class GitError(Exception):
+    """A git command failed; the message is one line and never holds the token.
+
+    ``detail`` is git's whole (redacted) output, for callers that look for a specific line.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An author or committer, ``Name <email>``."""
+
+    name: str
+    email: str
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        match = re.fullmatch(r"\s*([^<>\n]*?)\s*<([^<>\s]+)>\s*", text)
+        if not match or not match.group(1):
+            raise ValueError(f"expected 'Name <email>', got {text!r}")
+        return cls(match.group(1), match.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    author: str  # e-mail addresses: what identifies a committer
+    committer: str
+
+
+@dataclass(frozen=True)
+class Git:
+    """Runs git in ``cwd`` with extra configuration passed through the environment."""
+
+    cwd: Path
+    config: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def at(self, cwd: Path) -> Git:
+        return replace(self, cwd=cwd)
+
+    def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _LOCATION_VARS}
+        env.update(GIT_TERMINAL_PROMPT="0", GIT_LFS_SKIP_SMUDGE="1", LC_ALL="C", LANGUAGE="")
+        # Append to configuration the caller's environment may already carry.
+        start = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+        entries = [*_BASE_CONFIG, *self.config]
+        for index, (key, value) in enumerate(entries, start):
+            env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+        env["GIT_CONFIG_COUNT"] = str(start + len(entries))
+        env.update(extra or {})
+        return env
+
+    def bytes(self, *args: str, env: Mapping[str, str] | None = None, input: str = "") -> bytes:
+        """Run ``git args`` and return stdout; raise GitError with git's own complaint."""
+        try:
+            done = subprocess.run(
+                ["git", *args],
+                cwd=self.cwd,
+                env=self.environment(env),
+                input=input.encode("utf-8"),
+                capture_output=True,
+                check=False,
+            )
+        except OSError as exc:
+            raise GitError(f"cannot run git: {exc.strerror or exc}") from None
+        if done.returncode != 0:
+            text = self.redact((done.stderr + done.stdout).decode("utf-8", "replace"))
+            raise GitError(f"git {args[0]}: {_complaint(text)}", text)
+        return done.stdout
+
+    def run(self, *args: str, env: Mapping[str, str] | None = None, input: str = "") -> str:
+        return self.bytes(*args, env=env, input=input).decode("utf-8", "replace")
+
+    def attempt(self, *args: str) -> str | None:
+        """Like ``run`` but None when git fails (for questions such as "does X exist?")."""
+        try:
+            return self.run(*args)
+        except GitError:
+            return None
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return _USERINFO.sub(r"\1***@", text)
+
+
+#: ``https://user:password@host``: credentials someone put in a remote URL.
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+
+
+def _complaint(text: str) -> str:
+    """The line of git's stderr that says what went wrong."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for prefix in ("fatal:", "error:", "remote: error:"):
+        for line in lines:
+            if line.startswith(prefix):
+                return line.removeprefix("fatal:").removeprefix("error:").strip()
+    return lines[-1] if lines else "failed"
+
+
+# ----------------------------------------------------------------------------- remotes
+
+
+def repository_root(cwd: Path) -> Path:
+    out = Git(cwd).attempt("rev-parse", "--show-toplevel")
+    if not out or not out.strip():
+        raise GitError(f"not inside a git working tree: {cwd}")
+    return Path(out.strip())
+
+
+def remote_url(git: Git, remote: str, *, push: bool = False) -> str:
+    """The remote's URL as git resolves it (insteadOf applied); local paths made absolute."""
+    flags = ("--push",) if push else ()
+    out = git.attempt("remote", "get-url", *flags, remote)
+    if out is None:
+        raise GitError(f"no git remote named {remote!r}")
+    url = out.strip()
+    if _is_local_path(url) and not os.path.isabs(url):
+        url = os.path.normpath(os.path.join(git.cwd, url))
+    return url
+
+
+def _is_local_path(url: str) -> bool:
+    return "://" not in url and not re.match(r"^[^/]+:", url)
+
+
+def auth_config(url: str, token: str | None) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """Configuration that sends ``token`` to an HTTPS remote, and the strings to redact.
+
+    The header is scoped to the remote's scheme and host. The empty value first resets any
+    header configured before (actions/checkout persists its own, and two Authorization
+    headers make GitHub refuse the request).
+    """
+    if not token:
+        return (), ()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return (), (token,)
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    key = f"http.{parts.scheme}://{host}/.extraheader"
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
+    header = f"AUTHORIZATION: basic {basic}"
+    return ((key, ""), (key, header)), (token, basic)
+
+
+def parse_slug(url: str) -> tuple[str, str] | None:
+    """``(owner, name)`` from an https, ssh or scp-like (``git@host:o/r.git``) remote URL."""
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https", "ssh", "git", "git+ssh", "ssh+git"):
+            return None
+        path = parts.path
+    else:
+        scp = re.fullmatch(r"(?:[^@/:]+@)?[^/:]+:(?!//)(.+)", url)
+        if not scp:
+            return None
+        path = scp.group(1)
+    pieces = [p for p in path.split("/") if p]
+    if len(pieces) < 2:
+        return None
+    name = pieces[-1].removesuffix(".git")
+    return (pieces[-2], name) if name else None
+
+
+def default_branch(git: Git, url: str) -> str | None:
+    """The branch the remote's HEAD points at (``git ls-remote --symref URL HEAD``)."""
+    out = git.run("ls-remote", "--symref", url, "HEAD")
+    match = re.search(r"^ref: refs/heads/(\S+)\tHEAD$", out, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def remote_heads(git: Git, url: str, branches: Sequence[str]) -> dict[str, str]:
+    """Commit of each branch that exists on the remote."""
+    refs = [f"refs/heads/{b}" for b in branches]
+    out = git.run("ls-remote", url, *refs)
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref in refs:
+            found[ref.removeprefix("refs/heads/")] = sha
+    return found
+
+
+def fetch(git: Git, url: str, branches: Mapping[str, str]) -> None:
+    """Fetch ``{branch: local name}`` into per-worktree refs; no remote-tracking ref moves."""
+    specs = [f"+refs/heads/{b}:{REF_PREFIX}{name}" for b, name in branches.items()]
+    git.run(
+        "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+        "--refmap=", url, *specs,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- worktree
+
+
+@contextmanager
+def worktree(git: Git) -> Iterator[Git]:
+    """A detached, empty linked worktree in a private temp folder, always removed."""
+    if git.attempt("rev-parse", "--verify", "--quiet", "HEAD^{commit}") is None:
+        raise GitError("the repository has no commit yet (a linked worktree needs one)")
+    holder = Path(tempfile.mkdtemp(prefix="tighten-pr-"))
+    path = holder / "worktree"
+    try:
+        git.run("worktree", "add", "--quiet", "--detach", "--no-checkout", str(path), "HEAD")
+        try:
+            yield git.at(path)
+        finally:
+            if git.attempt("worktree", "remove", "--force", "--force", str(path)) is None:
+                shutil.rmtree(path, ignore_errors=True)
+                git.attempt("worktree", "prune")
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+
+
+def checkout(wt: Git, rev: str) -> None:
+    wt.run("checkout", "--quiet", "--force", "--detach", rev)
+
+
+def stage_all(wt: Git) -> str:
+    """Stage every change in the worktree and return the tree it makes."""
+    wt.run("add", "--all")
+    return wt.run("write-tree").strip()
+
+
+def tree_of(git: Git, rev: str) -> str:
+    return git.run("rev-parse", "--verify", "--quiet", f"{rev}^{{tree}}").strip()
+
+
+def changed_paths(git: Git, old: str, new: str) -> list[str]:
+    out = git.run("diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new)
+    return [p for p in out.split("\0") if p]
+
+
+def blob(git: Git, rev: str, path: str) -> bytes | None:
+    """The file's bytes at ``rev``, or None when it does not exist there."""
+    try:
+        return git.bytes("cat-file", "blob", f"{rev}:{path}")
+    except GitError:
+        return None
+
+
+def diff(git: Git, old: str, new: str) -> str:
+    return git.run("diff", "--no-color", "--no-ext-diff", "--no-textconv", old, new)
+
+
+def commit(
+    wt: Git, tree: str, parent: str, message: str, author: Identity, committer: Identity
+) -> str:
+    """A commit object made with plumbing: no hooks, no signing prompt, no user config."""
+    env = {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_COMMITTER_NAME": committer.name,
+        "GIT_COMMITTER_EMAIL": committer.email,
+    }
+    out = wt.run(
+        "commit-tree", "--no-gpg-sign", tree, "-p", parent, "-F", "-", env=env, input=message
+    )
+    return out.strip()
+
+
+def commits_between(git: Git, base: str, tip: str) -> list[Commit]:
+    """Commits reachable from ``tip`` and not from ``base``, newest first."""
+    out = git.run("rev-list", "--no-commit-header", "--format=%H%x00%ae%x00%ce", f"{base}..{tip}")
+    found = []
+    for line in out.splitlines():
+        sha, author, committer = [*line.split("\0"), "", ""][:3]
+        found.append(Commit(sha, author, committer))
+    return found
+
+
+def push(git: Git, url: str, sha: str, branch: str, expected: str | None) -> None:
+    """Force-push ``sha`` to ``branch`` only if the remote still has ``expected`` there
+    (None: the branch must not exist yet)."""
+    lease = f"--force-with-lease=refs/heads/{branch}:{expected or ''}"
+    try:
+        git.run(
+            "push",
+            "--quiet",
+            "--no-verify",
+            "--porcelain",
+            lease,
+            url,
+            f"{sha}:refs/heads/{branch}",
+        )
+    except GitError as exc:
+        match = re.search(r"\[(?:remote )?rejected\].*", exc.detail)
+        reason = match.group(0).strip() if match else str(exc).removeprefix("git push: ")
+        raise GitError(f"push to {git.redact(url)} rejected: {reason}", exc.detail) from None

@@ -1,0 +1,69 @@
+"""``--format github``: GitHub Actions workflow commands that annotate the changed files.
+
+One line per finding, ``::warning file=PATH,line=N,col=N,title=RULE::message``; fixed
+findings (``fix``) are ``::notice`` lines, files tighten could not process ``::error``.
+Property values and the message are escaped the way GitHub's toolkit does it
+(``actions/toolkit`` ``escapeProperty``/``escapeData``), so a ``,``, ``:`` or newline in a
+path or message cannot end the command early or inject another one.
+"""
+
+from __future__ import annotations
+
+from fixer.engine import FileResult
+from fixer.model import Finding
+from fixer.output.diff import mask
+from fixer.output.text import display_path
+
+__all__ = ["command", "escape_data", "escape_property", "workflow_commands"]
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(kind: str, message: str, **properties: str | int) -> str:
+    """``::kind key=value,...::message`` with everything escaped."""
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}\n"
+
+
+def workflow_commands(
+    result: FileResult, mode: str, secrets: set[str] | frozenset[str] = frozenset()
+) -> str:
+    """The workflow commands for one file (``mode``: ``check``, ``fix`` or ``dry-run``)."""
+    path = display_path(result.path)
+    findings = [*result.found, *result.remaining, *result.fixed]
+    masks = set(secrets).union(*(f.masks for f in findings))
+    lines = []
+    if result.error:
+        lines.append(command("error", mask(result.error, masks), file=path, title="tighten"))
+    if mode in ("check", "dry-run"):
+        lines += [_annotation("warning", f, path, masks, fixed=False) for f in result.found]
+    else:
+        lines += [_annotation("notice", f, path, masks, fixed=True) for f in result.fixed]
+        lines += [_annotation("warning", f, path, masks, fixed=False) for f in result.remaining]
+    return "".join(lines)
+
+
+def _annotation(kind: str, finding: Finding, path: str, masks: set[str], *, fixed: bool) -> str:
+    message = finding.message
+    if fixed and finding.fix is not None:
+        message += f" (fixed: {finding.fix.title})"
+    elif finding.fix is not None:
+        message += f" (fix: {finding.fix.title})"
+    elif finding.fixable:
+        message += " (tighten fix can fix it)"
+    elif finding.reason:
+        message += f" (not fixable: {finding.reason})"
+    return command(
+        kind,
+        mask(message, masks),
+        file=path,
+        line=finding.line,
+        col=finding.column,
+        title=finding.rule,
+    )

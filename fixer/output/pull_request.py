@@ -1,0 +1,170 @@
+"""Title, commit message and Markdown body of a ``tighten pr`` pull request. Pure functions.
+
+The text is deterministic (no dates, stable order) so an unchanged run produces an unchanged
+body and tighten can skip the API write. Every finding message goes through ``mask``; the
+Secret instructions use placeholders, never values.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterable, Sequence
+
+from fixer import __version__
+from fixer.output.diff import mask
+from fixer.output.sarif import HOME
+from fixer.remediation import Item, Remediation, SecretFile, SecretRef
+
+__all__ = ["MARKER", "RISKS", "body", "commit_message", "title"]
+
+MARKER = "<!-- tighten:pr -->"
+MAX_ROWS = 100
+MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
+RISKS = {
+    "DF001": "The image now runs as a non-root user. Folders the application writes to must "
+    "be writable by that user (`chown` them in the Dockerfile), and it can no longer listen "
+    "on ports below 1024 without the `NET_BIND_SERVICE` capability.",
+    "DF002": "The base image is pinned to a digest, so it no longer picks up updates by "
+    "itself: let a bot (Renovate, Dependabot) update the digest.",
+    "DF003": "Network tools (curl, wget, ssh...) were removed from the shipped image. "
+    "Entrypoints, scripts or health checks that call them will fail.",
+    "DF004": "Literal secrets were moved out of the Dockerfile. Builds and containers must "
+    "now receive them at run time (a Kubernetes Secret, or a build secret).",
+    "K8S001": "Containers are no longer privileged. Workloads that manage the node (CNI "
+    "plugins, storage drivers, node agents) need specific capabilities instead.",
+    "K8S002": "The restricted securityContext sets `readOnlyRootFilesystem` and "
+    "`runAsNonRoot`: applications that write outside mounted volumes need an `emptyDir`, and "
+    "images without a numeric non-root `USER` will not start.",
+    "K8S003": "Images are pinned to digests, so they no longer pick up updates by themselves: "
+    "let a bot (Renovate, Dependabot) update the digests.",
+    "K8S004": "Literal secret values in `env` now come from a Secret (`secretKeyRef`): the "
+    "Secret must exist in the namespace before the workload starts.",
+    "K8S005": "`hostPID`/`hostIPC`/`hostNetwork` are off: workloads that inspect the node's "
+    "processes or bind to the node's ports need another design.",
+}
+
+
+def title(rem: Remediation) -> str:
+    return f"Fix security findings with tighten ({', '.join(rem.rules)})"
+
+
+def commit_message(rem: Remediation) -> str:
+    lines = [title(rem), "", f"Applied by tighten {__version__} (tighten pr):"]
+    for rule in rem.rules:
+        count = sum(1 for item in rem.fixed if item.rule == rule)
+        lines.append(f"- {rule} {_rule_name(rule)}: {count} fix{'es' * (count != 1)}")
+    return mask("\n".join(lines) + "\n", rem.masks)
+
+
+def body(rem: Remediation) -> str:
+    parts = [
+        MARKER,
+        "## Security fixes by tighten",
+        f"tighten found security mistakes in this repository's Dockerfiles and Kubernetes "
+        f"manifests and fixed {len(rem.fixed)} of them. Each change is the smallest text edit "
+        "that fixes the problem: comments, quoting and formatting are kept. Please read the "
+        "notes below before merging.",
+        "### Fixed",
+        _table(["Rule", "File", "Line", "Fix"], [_row(i, i.text) for i in rem.fixed]),
+    ]
+    if rem.unfixed:
+        rows = [[*_row(i, i.text), _cell(i.why)] for i in rem.unfixed]
+        parts += ["### Not fixed", _table(["Rule", "File", "Line", "Problem", "Why"], rows)]
+    if rem.errors:
+        parts += ["### Files tighten could not process", _bullets(rem.errors)]
+    parts += ["### Before you merge", _bullets(_risk(rule, rem) for rule in rem.rules)]
+    if rem.moved_secrets:
+        parts += _secrets(rem.secret_files)
+    parts.append(_footer())
+    text = mask("\n\n".join(parts) + "\n", rem.masks)
+    if len(text) > MAX_BODY:
+        text = text[:MAX_BODY] + "\n\n*(truncated: run `tighten check` for the full list)*\n"
+    return text
+
+
+def _rule_name(rule: str) -> str:
+    from rules import rule_by_id
+
+    found = rule_by_id(rule)
+    return found.name if found else ""
+
+
+def _risk(rule: str, rem: Remediation) -> str:
+    note = RISKS.get(rule) or _fix_safety(rule) or "Review the change."
+    review = " (needs review)" if rule in rem.review else ""
+    return f"**{rule}** {_rule_name(rule)}{review}: {note}"
+
+
+def _fix_safety(rule: str) -> str:
+    """The *Fix safety* section of the rule's documentation, as one paragraph."""
+    from rules import rule_by_id
+
+    found = rule_by_id(rule)
+    doc = inspect.cleandoc(type(found).__doc__ or "") if found else ""
+    match = re.search(r"^## Fix safety\n(.*?)(?=^## |\Z)", doc, re.MULTILINE | re.DOTALL)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def _secrets(files: Sequence[SecretFile]) -> list[str]:
+    parts = [
+        "### Rotate the moved credentials",
+        "Secret values were moved out of files in this repository. They stay readable in "
+        "the git history and in every clone and fork: **rotate each of these credentials** "
+        "(issue a new value, revoke the old one) even after this pull request is merged.",
+    ]
+    for note in files:
+        if note.committed:
+            state = "is committed with placeholder values (`REPLACE_ME`) only"
+        else:
+            state = "is **not** committed (it would hold the real values) and is git-ignored"
+        parts.append(
+            f"`{note.path}` {state}. Do not apply it as it is: create the real "
+            "Secret in the cluster instead, for example:"
+        )
+        parts += [_kubectl(ref) for ref in note.secrets] or ["*(no Secret found in the file)*"]
+    return parts
+
+
+def _kubectl(ref: SecretRef) -> str:
+    lines = [f"kubectl create secret generic {ref.name}"]
+    if ref.namespace:
+        lines.append(f"  --namespace {ref.namespace}")
+    lines += [f"  --from-literal={key}='<new {key} value>'" for key in ref.keys]
+    return "```sh\n" + " \\\n".join(lines) + "\n```"
+
+
+def _footer() -> str:
+    return (
+        "---\n"
+        f"<sub>Opened by [tighten]({HOME}) {__version__} (`tighten pr`). Every run brings "
+        "this branch up to date with a force-push, until someone else pushes a commit to "
+        "it; from then on tighten leaves the branch alone (`tighten pr --recreate` starts "
+        "over). To silence a finding, add `# tighten ignore=RULE` above the line.</sub>"
+    )
+
+
+def _row(item: Item, text: str) -> list[str]:
+    return [item.rule, _code(item.path), str(item.line), _cell(text)]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"\n*... and {len(rows) - MAX_ROWS} more.*")
+    return "\n".join(lines)
+
+
+def _bullets(items: Iterable[str]) -> str:
+    return "\n".join(f"- {_cell(item)}" for item in items)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{_cell(text)}{pad}{fence}"

@@ -1,0 +1,323 @@
+"""``tighten pr``: open or update one remediation pull request on GitHub, without touching
+the user's working tree.
+
+1. Find the repository, the remote's URLs, the GitHub repository and the base branch.
+2. In a temporary linked worktree (always removed), check out the base branch as the remote
+   has it, run the ``fix`` engine there and stage the result (``fixer.remediation``).
+3. Like Renovate and Dependabot, keep one branch and one pull request: make a commit on the
+   base only when the branch does not already hold exactly this tree; force-push it with a
+   lease on the commit we saw; stop force-pushing once someone else has pushed to the branch
+   (``--recreate`` overrides); open the pull request, or update its title and body.
+
+The user's index, HEAD, branches, stash and files are never touched: every git command that
+writes runs inside the worktree, fetched commits land in per-worktree refs, and the push
+goes to the remote's URL (so no remote-tracking ref moves either). Exit codes: 0 done (or
+nothing to do), 2 an error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TextIO
+
+from fixer import git
+from fixer.forge import DEFAULT_API_URL, ForgeError, GitHub, PullRequest
+from fixer.output.diff import mask_diff
+from fixer.remediation import Remediation, RemediationError, remediate
+from fixer.settings import Settings
+
+__all__ = ["BOT", "DEFAULT_BRANCH", "PrError", "PrOptions", "run_pr"]
+
+BOT = "tighten[bot] <tighten@users.noreply.github.com>"
+DEFAULT_BRANCH = "tighten/remediation"
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+EXIT_OK, EXIT_ERROR = 0, 2
+
+
+class PrError(Exception):
+    """A problem with the arguments or the repository; one line for the user."""
+
+
+@dataclass(frozen=True)
+class PrOptions:
+    branch: str = DEFAULT_BRANCH
+    base: str | None = None
+    remote: str = "origin"
+    repo: str | None = None
+    api_url: str = DEFAULT_API_URL
+    author: str = BOT
+    committer: str | None = None
+    recreate: bool = False
+    dry_run: bool = False
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the pull request goes: the repository, its remote, the forge and the base."""
+
+    git: git.Git  # at the repository root, with the token's configuration
+    fetch_url: str
+    push_url: str
+    forge: GitHub | None  # None with --dry-run: no API call at all
+    base: str
+    heads: Mapping[str, str] = field(default_factory=dict)  # remote branch -> commit
+
+
+@dataclass(frozen=True)
+class Plan:
+    branch: str
+    base: str
+    title: str
+    message: str
+    body: str
+    author: git.Identity
+    committer: git.Identity
+
+
+def run_pr(
+    paths: Sequence[str],
+    settings: Settings,
+    options: PrOptions,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run ``tighten pr``; every failure is one line on ``err`` and exit code 2."""
+    out, err = out or sys.stdout, err or sys.stderr
+    env = os.environ if environ is None else environ
+    token = next((env[v] for v in TOKEN_VARIABLES if env.get(v)), "")
+    try:
+        return _run(paths, settings, options, token, out, err)
+    except (PrError, git.GitError, ForgeError, RemediationError, OSError) as exc:
+        message = str(exc).replace(token, "***") if token else str(exc)
+        err.write(f"error: {' '.join(message.split())}\n")
+        return EXIT_ERROR
+
+
+def _run(
+    paths: Sequence[str],
+    settings: Settings,
+    opts: PrOptions,
+    token: str,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    if not token and not opts.dry_run:
+        names = " or ".join(TOKEN_VARIABLES)
+        raise PrError(f"no GitHub token: set {names} (or use --dry-run)")
+    author, committer = _identities(opts)
+    cwd = Path(os.getcwd())
+    target = connect(cwd, opts, token)
+    prefix, relative_paths = _locate(cwd, target.git.cwd, paths)
+    with git.worktree(target.git) as wt:
+        base_sha, branch_sha = _fetch(wt, target, opts.branch)
+        git.checkout(wt, base_sha)
+        start = wt.cwd / prefix
+        if not start.is_dir():
+            raise PrError(f"folder {prefix} does not exist on {target.base}")
+        settings = _into_worktree(settings, target.git.cwd, wt.cwd)
+        rem = remediate(wt, base_sha, start, relative_paths, settings, err=err)
+        if not opts.quiet:
+            err.write(_summary(rem, target.base) + "\n")
+        if rem.tree == git.tree_of(wt, base_sha):
+            out.write("nothing to fix: no pull request needed\n")
+            return EXIT_OK
+        plan = _plan(rem, opts.branch, target.base, author, committer)
+        if opts.dry_run:
+            _show(plan, mask_diff(git.diff(wt, base_sha, rem.tree), rem.masks), out)
+            return EXIT_OK
+        return _publish(wt, target, plan, rem, (base_sha, branch_sha), opts.recreate, out, err)
+
+
+def _summary(rem: Remediation, base: str) -> str:
+    files = len({item.path for item in rem.fixed})
+    count = len(rem.fixed)
+    text = f"{count} fix{'es' * (count != 1)} in {files} file{'s' * (files != 1)} against {base}"
+    if rem.rules:
+        text += f" ({', '.join(rem.rules)})"
+    if rem.unfixed:
+        text += f"; {len(rem.unfixed)} not fixable"
+    if rem.errors:
+        text += f"; {len(rem.errors)} file error{'s' * (len(rem.errors) != 1)}"
+    return text
+
+
+def _identities(opts: PrOptions) -> tuple[git.Identity, git.Identity]:
+    try:
+        author = git.Identity.parse(opts.author)
+        committer = git.Identity.parse(opts.committer) if opts.committer else author
+    except ValueError as exc:
+        raise PrError(f"--author/--committer: {exc}") from None
+    return author, committer
+
+
+def connect(cwd: Path, opts: PrOptions, token: str) -> Target:
+    """Resolve the remote, the GitHub repository and the base branch (no writes)."""
+    root = git.repository_root(cwd)
+    plain = git.Git(root)
+    fetch_url = git.remote_url(plain, opts.remote)
+    push_url = git.remote_url(plain, opts.remote, push=True)
+    config, secrets = git.auth_config(fetch_url, token)
+    if push_url != fetch_url:
+        more, more_secrets = git.auth_config(push_url, token)
+        config, secrets = config + more, secrets + more_secrets
+    repo = git.Git(root, config=config, secrets=(token, *secrets) if token else secrets)
+    forge = None if opts.dry_run else _forge(opts, fetch_url, token)
+    base = opts.base or git.default_branch(repo, fetch_url)
+    if not base and forge is not None:
+        base = forge.default_branch()
+    if not base:
+        raise PrError(f"cannot tell the default branch of {opts.remote}: pass --base")
+    if base == opts.branch:
+        raise PrError(f"--branch {opts.branch} is the base branch; choose another name")
+    heads = git.remote_heads(repo, fetch_url, [base, opts.branch])
+    if base not in heads:
+        raise PrError(f"branch {base} does not exist on remote {opts.remote}")
+    return Target(repo, fetch_url, push_url, forge, base, heads)
+
+
+def _forge(opts: PrOptions, url: str, token: str) -> GitHub:
+    if opts.repo:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", opts.repo):
+            raise PrError(f"--repo: expected OWNER/NAME, got {opts.repo!r}")
+        owner, name = opts.repo.split("/")
+    else:
+        slug = git.parse_slug(url)
+        if slug is None:
+            raise PrError(
+                f"cannot tell the GitHub repository from remote {opts.remote}: pass --repo OWNER/NAME"
+            )
+        owner, name = slug
+    return GitHub(owner, name, token, opts.api_url)
+
+
+def _locate(cwd: Path, root: Path, paths: Sequence[str]) -> tuple[str, list[str]]:
+    """The current folder relative to the root, and the paths relative to it (all inside)."""
+    prefix = os.path.relpath(cwd.resolve(), root.resolve())
+    if prefix == os.pardir or prefix.startswith(os.pardir + os.sep):
+        raise PrError("the current folder is outside the repository")
+    relative = []
+    for path in paths:
+        full = os.path.normpath(os.path.join(cwd, path))
+        inside = os.path.relpath(full, root)
+        if inside == os.pardir or inside.startswith(os.pardir + os.sep):
+            raise PrError(f"{path} is outside the repository")
+        relative.append(os.path.relpath(full, cwd))
+    return prefix, relative
+
+
+def _into_worktree(settings: Settings, root: Path, worktree: Path) -> Settings:
+    """Settings whose absolute paths into the repository point into the worktree instead:
+    a run for a pull request must never write into the user's files."""
+    moved: dict[str, Path] = {}
+    for name in ("secrets_dir", "lock_file"):
+        value = getattr(settings, name)
+        if value is None or not value.is_absolute():
+            continue  # relative paths resolve in the worktree folder tighten runs in
+        inside = os.path.relpath(os.path.realpath(value), root.resolve())
+        if inside == os.pardir or inside.startswith(os.pardir + os.sep):
+            raise PrError(f"{value} is outside the repository; tighten pr writes only inside it")
+        moved[name] = worktree / inside
+    return replace(settings, **moved) if moved else settings  # type: ignore[arg-type]
+
+
+def _fetch(wt: git.Git, target: Target, branch: str) -> tuple[str, str | None]:
+    """Fetch the base (and the branch, if it exists) into the worktree's private refs."""
+    names = {target.base: "base"}
+    if branch in target.heads:
+        names[branch] = "branch"
+    git.fetch(wt, target.fetch_url, names)
+    base = wt.run("rev-parse", "--verify", f"{git.REF_PREFIX}base^{{commit}}").strip()
+    tip = None
+    if branch in target.heads:
+        tip = wt.run("rev-parse", "--verify", f"{git.REF_PREFIX}branch^{{commit}}").strip()
+    return base, tip
+
+
+def _plan(
+    rem: Remediation, branch: str, base: str, author: git.Identity, committer: git.Identity
+) -> Plan:
+    from fixer.output import pull_request as text
+
+    return Plan(
+        branch, base, text.title(rem), text.commit_message(rem), text.body(rem), author, committer
+    )
+
+
+def _show(plan: Plan, diff: str, out: TextIO) -> None:
+    out.write(f"branch: {plan.branch} (base: {plan.base})\n")
+    out.write(f"title: {plan.title}\n")
+    out.write(f"author: {plan.author}\ncommitter: {plan.committer}\n\n")
+    out.write("--- commit message ---\n" + plan.message + "\n")
+    out.write("--- pull request body ---\n" + plan.body + "\n")
+    out.write("--- diff ---\n" + diff)
+
+
+def _publish(
+    wt: git.Git,
+    target: Target,
+    plan: Plan,
+    rem: Remediation,
+    commits: tuple[str, str | None],
+    recreate: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    assert target.forge is not None
+    base_sha, branch_sha = commits
+    pull = target.forge.open_pull(plan.branch)  # before any push: a bad token fails here
+    if branch_sha is not None and not recreate:
+        stranger = _foreign_commit(wt, base_sha, branch_sha, plan)
+        if stranger is not None:
+            err.write(
+                f"notice: {plan.branch} has a commit by someone else ({stranger.sha[:12]}, "
+                f"{stranger.author}); not force-pushing it (--recreate resets the branch)\n"
+            )
+            if pull is not None:
+                out.write(f"left pull request #{pull.number} as it is: {pull.url}\n")
+            return EXIT_OK
+    pushed = branch_sha is None or git.tree_of(wt, branch_sha) != rem.tree
+    if pushed:
+        sha = git.commit(wt, rem.tree, base_sha, plan.message, plan.author, plan.committer)
+        git.push(wt, target.push_url, sha, plan.branch, branch_sha)
+    return _open_or_update(target.forge, pull, plan, pushed, out)
+
+
+def _foreign_commit(wt: git.Git, base: str, tip: str, plan: Plan) -> git.Commit | None:
+    """The newest commit on the branch (since the base) that the bot did not make."""
+    ours = {plan.author.email.lower(), plan.committer.email.lower()}
+    for commit in git.commits_between(wt, base, tip):
+        if commit.author.lower() not in ours or commit.committer.lower() not in ours:
+            return commit
+    return None
+
+
+def _open_or_update(
+    forge: GitHub, pull: PullRequest | None, plan: Plan, pushed: bool, out: TextIO
+) -> int:
+    if pull is None:
+        pull = forge.create_pull(plan.branch, plan.base, plan.title, plan.body)
+        out.write(f"opened pull request #{pull.number}: {pull.url}\n")
+    elif _same(pull, plan) and pushed:
+        out.write(f"updated the branch of pull request #{pull.number}: {pull.url}\n")
+    elif _same(pull, plan):
+        out.write(f"pull request #{pull.number} is up to date: {pull.url}\n")
+    else:
+        forge.update_pull(pull.number, title=plan.title, body=plan.body, base=plan.base)
+        out.write(f"updated pull request #{pull.number}: {pull.url}\n")
+    return EXIT_OK
+
+
+def _same(pull: PullRequest, plan: Plan) -> bool:
+    def norm(text: str) -> str:
+        return text.replace("\r\n", "\n").strip()
+
+    same_text = pull.title == plan.title and norm(pull.body) == norm(plan.body)
+    return same_text and pull.base in ("", plan.base)

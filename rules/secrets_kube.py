@@ -1,0 +1,187 @@
+"""K8S004: literal secrets in container environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fixer.documents import kube
+from fixer.documents import yaml as y
+from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml_edit import Style, content_end, render_block, render_flow
+from fixer.model import Edit, Finding, Fix, Safety, Span
+from fixer.rule import Context, Rule
+from fixer.secrets import SecretMatch, classify, secret_name_for
+from rules.secret_file import KeyAllocator, SecretTarget, masks_for, side_file
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One ``env`` item with a literal secret ``value``."""
+
+    container: kube.Container
+    item: Node
+    name: str
+    key_node: Node | None  # the item's own ``value`` key; None when it comes from a merge
+    value: Node
+    match: SecretMatch
+
+
+class SecretInEnv(Rule[YamlFile]):
+    """Literal secret in a container's environment.
+
+    ## What it does
+    Finds `env` entries of containers, init containers and ephemeral containers of every
+    workload kind whose literal `value` is a secret: a value with the format of a well-known
+    credential, or a literal under a name that says secret (`DB_PASSWORD`, `API_KEY`).
+    Entries that already use `valueFrom`, references (`$(OTHER_VAR)`), paths and visible
+    placeholders are not reported. `--secret-pattern REGEX` adds variable names.
+
+    ## Why is this bad?
+    Anyone who can read the manifest (the repository, `kubectl get -o yaml`, every CI log
+    that prints it) can read the secret; Secrets at least have their own RBAC, can be
+    encrypted at rest and rotated without editing the workload.
+
+    ## Example
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: web
+    spec:
+      containers:
+        - name: app
+          image: example/app:1.0
+          env:
+            - name: LOG_LEVEL
+              value: info
+            - name: DB_PASSWORD
+              value: "s3cr3t-Pa55"  # rotated yearly
+    ```
+    Use instead:
+    ```yaml
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: web
+    spec:
+      containers:
+        - name: app
+          image: example/app:1.0
+          env:
+            - name: LOG_LEVEL
+              value: info
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: web-secrets
+                  key: DB_PASSWORD  # rotated yearly
+    ```
+    with the value in the generated `Secret` `web-secrets`, in `example.secrets.yaml` beside
+    `example.yaml`.
+
+    ## Fix safety
+    Needs review: the Secret must exist in the cluster before the workload is applied. The
+    `value` key is replaced in place (block or flow style, the file's indentation, comments
+    kept); the values go to one `Secret` per workload and namespace, `<workload>-secrets`,
+    in `<manifest>.secrets.yaml` beside the manifest (or in `--secrets-dir`), merged with an
+    earlier one and added to `.gitignore` inside a git work tree. `--dry-run` masks the
+    values. An entry defined through a YAML anchor or merge key is reported without a fix.
+    """
+
+    id = "K8S004"
+    name = "secret-in-env"
+    target = "kubernetes"
+    summary = "literal secret env value -> secretKeyRef"
+    safety = Safety.REVIEW
+    aliases = ("env-var-secret",)
+
+    def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
+        keys = _referenced_keys(ctx.doc)
+        for container in kube.all_containers(ctx.doc):
+            for entry in _entries(container, ctx.settings.secret_patterns):
+                yield self._finding(ctx, entry, keys)
+
+    def _finding(self, ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> Finding:
+        value = entry.value
+        span = Span(value.start_mark.index, value.end_mark.index)
+        message = (
+            f"{entry.container.label} env {entry.name} holds a literal secret ({entry.match.kind})"
+        )
+        fix, reason = _fix(ctx, entry, keys)
+        finding = ctx.finding(self, span, message, fix=fix, reason=reason)
+        raw = ctx.text[span.start : span.end]
+        return dataclasses.replace(finding, masks=masks_for(value.value, raw))
+
+
+def _referenced_keys(doc: YamlFile) -> KeyAllocator:
+    """Keys the file's env entries already read from Secrets (moved by an earlier pass or
+    run): a new value never takes one of them."""
+    keys = KeyAllocator()
+    for container in kube.all_containers(doc):
+        env = y.get(container.node, "env")
+        for item in env.value if y.is_sequence(env) else ():
+            ref = y.get_path(item, "valueFrom", "secretKeyRef")
+            name, key = y.scalar(y.get(ref, "name")), y.scalar(y.get(ref, "key"))
+            if name is not None and key is not None:
+                keys.reserve(name, container.pod.obj.namespace, key)
+    return keys
+
+
+def _entries(container: kube.Container, patterns: tuple[str, ...]) -> Iterator[_Entry]:
+    env = y.get(container.node, "env")
+    if not y.is_sequence(env):
+        return
+    for item in env.value:
+        name = y.scalar(y.get(item, "name"))
+        value = y.get(item, "value")
+        if name is None or not y.is_scalar(value) or y.get(item, "valueFrom") is not None:
+            continue
+        match = classify(name, value.value, patterns)
+        if match is not None:
+            yield _Entry(container, item, name, y.key_node(item, "value"), value, match)
+
+
+def _target(ctx: Context[YamlFile], entry: _Entry) -> SecretTarget:
+    obj = entry.container.pod.obj
+    name = secret_name_for(obj.name or "")
+    file_name = f"{ctx.path.stem}.secrets.yaml"
+    return SecretTarget.beside(ctx.settings, ctx.path, file_name, name, obj.namespace)
+
+
+def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix | None, str]:
+    key_node, item = entry.key_node, entry.item
+    outside = key_node is None or y.is_alias_of(item, entry.container.node)
+    if outside or y.is_alias_of(entry.value, item):
+        return None, "the value is defined through a YAML anchor or merge key; move it by hand"
+    target = _target(ctx, entry)
+    key = keys.key(target, entry.name, entry.value.value)
+    ref = {"secretKeyRef": {"name": target.name, "key": key}}
+    edit = _value_from(ctx.doc, item, key_node, entry.value, ref, ctx.style)
+    side = side_file(target, {key: entry.value.value}, f"{ctx.path.as_posix()}:{edit.span.start}")
+    title = (
+        f"use secretKeyRef {target.name}/{key}; value moved to {target.shown}: "
+        "apply that Secret before the workload"
+    )
+    return Fix(title, (edit,), Safety.REVIEW, (side,)), ""
+
+
+def _value_from(
+    doc: YamlFile,
+    item: Node,
+    key_node: Node,
+    value: Node,
+    ref: dict[str, dict[str, str]],
+    style: Style,
+) -> Edit:
+    """Replace ``value: <literal>`` by ``valueFrom: ...`` where it stands: flow syntax in
+    a flow mapping, block lines indented from the ``value`` key otherwise. Whatever follows
+    the literal on its line (a comment) stays."""
+    start, end = key_node.start_mark.index, content_end(value, doc)
+    if item.flow_style:
+        return Edit.replace(start, end, "valueFrom: " + render_flow(ref, style.quote))
+    column = key_node.start_mark.column
+    lines = render_block({"valueFrom": ref}, column, style)
+    content = lines[0][column:] + "".join(style.newline + line for line in lines[1:])
+    return Edit.replace(start, end, content)

@@ -13,14 +13,23 @@ def all_rules() -> tuple[Rule[Any], ...]:
     """One instance of every rule, in id order (imported on first use, not at start-up)."""
     from rules.host import HostNamespaces
     from rules.nonroot import NonRootUser
+    from rules.pinning import UnpinnedBaseImage, UnpinnedImage
     from rules.privileged import PrivilegedContainer
+    from rules.secrets_dockerfile import SecretInDockerfile
+    from rules.secrets_kube import SecretInEnv
     from rules.security_context import SecurityContext
+    from rules.tools import NetworkTools
 
     rules: list[Rule[Any]] = [
         NonRootUser(),
         PrivilegedContainer(),
         SecurityContext(),
         HostNamespaces(),
+        SecretInDockerfile(),
+        SecretInEnv(),
+        NetworkTools(),
+        UnpinnedBaseImage(),
+        UnpinnedImage(),
     ]
     return tuple(sorted(rules, key=lambda r: r.id))
 

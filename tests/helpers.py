@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from fixer.documents.text import LineIndex, SourceText
 from fixer.engine import FileResult, process_text
 from fixer.model import Edit
 from fixer.output.diff import split_lines
+from fixer.rule import Resolution
 from fixer.settings import Settings
 
 
@@ -18,11 +21,24 @@ def kind_for(path: Path) -> str:
 
 
 def fix_bytes(
-    data: bytes, kind: str, settings: Settings | None = None, path: Path | None = None
+    data: bytes,
+    kind: str,
+    settings: Settings | None = None,
+    path: Path | None = None,
+    *,
+    resolutions: Mapping[str, Resolution] | None = None,
+    pinning: bool = False,
 ) -> FileResult:
+    """Fix ``data``; ``resolutions`` with ``pinning`` stand in for the registry answers."""
     source = SourceText.decode(data)
     return process_text(
-        path or Path("input"), kind, source, settings or Settings(), fix=True, resolutions={}
+        path or Path("input"),
+        kind,
+        source,
+        settings or Settings(),
+        fix=True,
+        resolutions=resolutions or {},
+        pinning=pinning,
     )
 
 
@@ -53,12 +69,221 @@ def changed_old_lines(old: str, new: str) -> set[int]:
     return changed
 
 
+def spliced(text: str, edits: tuple[Edit, ...]) -> str | None:
+    """``text`` with ``edits`` applied (an independent re-implementation of the engine's
+    splice), or None when two edits overlap."""
+    out: list[str] = []
+    pos = 0
+    for edit in sorted(edits, key=lambda e: (e.span.start, e.span.end)):
+        if edit.span.start < pos:
+            return None
+        out.append(text[pos : edit.span.start])
+        out.append(edit.content)
+        pos = edit.span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def collateral(result: FileResult) -> list[tuple[int, Any]]:
-    """Lines a pass changed that none of its edits covered (must be empty)."""
+    """Lines a pass changed that none of its edits covered (must be empty).
+
+    When a pass's text is exactly its edits applied to the text before, every changed byte
+    lies inside an edit, so nothing is collateral. Otherwise a line diff names the lines
+    (a line diff alone misaligns on repetitive text such as similar YAML documents)."""
     problems: list[tuple[int, Any]] = []
     texts = [t for t, _ in result.passes] + [result.text]
     for index, (before, edits) in enumerate(result.passes):
         after = texts[index + 1]
-        for line in sorted(changed_old_lines(before, after) - covered_lines(before, edits)):
-            problems.append((line, split_lines(before)[line - 1]))
+        if spliced(before, edits) == after:
+            continue
+        lines = sorted(changed_old_lines(before, after) - covered_lines(before, edits))
+        problems.extend((line, split_lines(before)[line - 1]) for line in lines)
+        if not lines:
+            problems.append((0, f"pass {index + 1}: the text is not its edits applied"))
+    return problems
+
+
+# --- semantic checks: what a fix may change ------------------------------------------------
+
+#: Keys of a pod spec that hold containers.
+CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+HOST_NAMESPACES = frozenset({"hostPID", "hostIPC", "hostNetwork"})
+JsonPath = tuple[str | int, ...]
+
+
+def yaml_documents(text: str) -> list[Any]:
+    """The data of every non-empty document (PyYAML's libyaml-backed safe loader)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [d for d in yaml.load_all(text, Loader=loader) if d is not None]
+
+
+def changed_paths(old: Any, new: Any, path: JsonPath = ()) -> list[JsonPath]:
+    """JSON paths where ``new`` differs from ``old``: keys added, removed or changed, list
+    items changed in place; a list whose length changed is reported as a whole."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[JsonPath] = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            if key not in old or key not in new:
+                out.append((*path, key))
+            else:
+                out.extend(changed_paths(old[key], new[key], (*path, key)))
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        out = []
+        for index, (a, b) in enumerate(zip(old, new)):
+            out.extend(changed_paths(a, b, (*path, index)))
+        return out
+    if old == new or (old != old and new != new):  # NaN equals itself here
+        return []
+    return [path]
+
+
+def _in_container(path: JsonPath, i: int) -> bool:
+    """``path[i]`` is a key of a container (``...containers/<n>/<key>``)."""
+    return i >= 2 and path[i - 2] in CONTAINER_LISTS and isinstance(path[i - 1], int)
+
+
+def _in_pod_spec(path: JsonPath, i: int) -> bool:
+    return i >= 1 and path[i - 1] == "spec"
+
+
+def rule_may_change(path: JsonPath, doc: Any, *, profile: str = "restricted") -> bool:
+    """Whether a changed JSON path lies where some rule is meant to edit: container and pod
+    ``securityContext``, container ``image``, ``env[*].value``/``valueFrom``, the pod's host
+    namespaces, ``volumes``/``volumeMounts`` (strict profile), a Kustomization's ``images``."""
+    if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and path[:1] == ("images",):
+        return True
+    for i, key in enumerate(path):
+        last = i == len(path) - 1
+        if key == "securityContext" and (_in_container(path, i) or _in_pod_spec(path, i)):
+            return True
+        if key == "image" and last and _in_container(path, i):
+            return True
+        if (
+            key == "env"
+            and _in_container(path, i)
+            and len(path) == i + 3
+            and isinstance(path[i + 1], int)
+            and path[i + 2] in ("value", "valueFrom")
+        ):
+            return True
+        if key in HOST_NAMESPACES and last and _in_pod_spec(path, i):
+            return True
+        if profile == "strict" and (
+            (key == "volumes" and _in_pod_spec(path, i))
+            or (key == "volumeMounts" and _in_container(path, i))
+        ):
+            return True
+    return False
+
+
+def yaml_problems(old_text: str, new_text: str, *, profile: str = "restricted") -> list[str]:
+    """Why the fixed YAML is not the old data plus changes the rules meant (empty: fine)."""
+    try:
+        new_docs = yaml_documents(new_text)
+    except Exception as exc:
+        return [f"fixed text does not load: {type(exc).__name__}: {exc}"]
+    old_docs = yaml_documents(old_text)
+    if len(old_docs) != len(new_docs):
+        return [f"{len(old_docs)} documents became {len(new_docs)}"]
+    problems: list[str] = []
+    for index, (old, new) in enumerate(zip(old_docs, new_docs)):
+        for path in changed_paths(old, new):
+            if not rule_may_change(path, old, profile=profile):
+                shown = "/".join(map(str, path)) or "<document>"
+                problems.append(f"document {index + 1}: unexpected change at {shown}")
+    return problems
+
+
+Instruction = tuple[str, str]  # (KEYWORD, value)
+
+DELETABLE = frozenset({"RUN", "ENV", "ARG"})
+INSERTABLE = frozenset({"RUN", "USER"})
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}")
+_ROOT_USER = re.compile(r"(root|0)(:.*)?", re.IGNORECASE)
+
+
+def lexer_instructions(text: str) -> list[Instruction]:
+    """Instructions as tighten's own lexer reads them (heredoc bodies are not instructions)."""
+    from fixer.documents import dockerfile
+
+    doc = dockerfile.parse(SourceText(text))
+    return [(i.keyword, " ".join(i.value.split())) for i in doc.instructions]
+
+
+def dockerfile_parse_instructions(text: str) -> list[Instruction]:
+    """Instructions as the dockerfile-parse library reads them."""
+    import io
+
+    from dockerfile_parse import DockerfileParser
+
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False)
+    return [
+        (i["instruction"].upper(), " ".join(i["value"].split()))
+        for i in parser.structure
+        if i["instruction"].upper() != "COMMENT"  # comment lines: the collateral check's job
+    ]
+
+
+def _modification_ok(old: Instruction, new: Instruction) -> bool:
+    keyword, before = old
+    after = new[1]
+    if keyword == "RUN":  # DF003 edits installs; a RUN may change (delete + insert)
+        return True
+    if keyword in ("ENV", "ARG"):  # DF004 removes pairs / defaults, nothing else
+        words = before.split()
+        names = {w.split("=", 1)[0] for w in words}
+        return all(w in words or w in names for w in after.split())
+    if keyword == "USER":  # DF001 replaces a root user only
+        return bool(_ROOT_USER.fullmatch(before.strip())) and not _ROOT_USER.fullmatch(after)
+    if keyword == "FROM":  # DF002 pins: same image, gains a digest (and maybe a version tag)
+        old_words, new_words = before.split(), after.split()
+        if len(old_words) != len(new_words) or not _DIGEST.search(after):
+            return False
+        changed = [(a, b) for a, b in zip(old_words, new_words) if a != b]
+        return len(changed) == 1 and _repository(changed[0][0]) == _repository(changed[0][1])
+    return False
+
+
+def _repository(image: str) -> str:
+    """``name`` of ``name:tag@digest`` (a registry port's colon is kept)."""
+    name = _DIGEST.sub("", image)
+    last = name.rsplit("/", 1)[-1]
+    return name[: len(name) - len(last)] + last.split(":", 1)[0]
+
+
+def instruction_problems(old: list[Instruction], new: list[Instruction]) -> list[str]:
+    """Why ``new`` is not ``old`` with RUN/ENV/ARG removed, RUN/USER added, RUN edited, ENV
+    and ARG trimmed, a root USER made non-root or a FROM pinned (empty: fine)."""
+    problems: list[str] = []
+    outer = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in outer.get_opcodes():
+        if tag == "equal":
+            continue
+        olds, news = old[i1:i2], new[j1:j2]
+        inner = difflib.SequenceMatcher(
+            None, [k for k, _ in olds], [k for k, _ in news], autojunk=False
+        )
+        for tag2, a1, a2, b1, b2 in inner.get_opcodes():
+            if tag2 == "equal":
+                for a, b in zip(olds[a1:a2], news[b1:b2]):
+                    if not _modification_ok(a, b):
+                        problems.append(f"changed {a[0]} {a[1]!r} -> {b[1]!r}")
+                continue
+            problems.extend(f"removed {k} {v!r}" for k, v in olds[a1:a2] if k not in DELETABLE)
+            problems.extend(f"added {k} {v!r}" for k, v in news[b1:b2] if k not in INSERTABLE)
+    return problems
+
+
+def dockerfile_problems(old_text: str, new_text: str) -> list[str]:
+    """Instruction-level check of a fixed Dockerfile with both parsers (empty: fine)."""
+    problems = instruction_problems(lexer_instructions(old_text), lexer_instructions(new_text))
+    try:
+        theirs_new = dockerfile_parse_instructions(new_text)
+    except Exception as exc:
+        return [*problems, f"dockerfile-parse fails: {type(exc).__name__}: {exc}"]
+    theirs = instruction_problems(dockerfile_parse_instructions(old_text), theirs_new)
+    problems.extend(f"dockerfile-parse: {p}" for p in theirs)
     return problems

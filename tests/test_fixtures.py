@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from fixer.rule import Resolution
 from fixer.settings import Settings
 from tests.helpers import collateral, fix_bytes
 
@@ -28,6 +29,15 @@ def _settings(rule: str, before: Path) -> Settings:
     return Settings(select=select, **extra)
 
 
+def _resolutions(before: Path) -> dict[str, Resolution] | None:
+    """Registry answers for pinning rules: ``<case>.resolutions.json`` maps a reference to
+    ``{"digest", "tag", "pinned"}`` or ``{"error"}``; None when the case has none."""
+    answers = before.with_name(before.name.split(".before.")[0] + ".resolutions.json")
+    if not answers.exists():
+        return None
+    return {ref: Resolution(**value) for ref, value in json.loads(answers.read_text()).items()}
+
+
 def _after(before: Path) -> Path:
     return before.with_name(before.name.replace(".before.", ".after."))
 
@@ -41,14 +51,16 @@ def test_fixture(rule: str, before: Path) -> None:
     data = before.read_bytes()
     after = _after(before)
     expected = after.read_bytes() if after.exists() else data
-    result = fix_bytes(data, kind, settings, path=before)
+    resolutions = _resolutions(before)
+    pins = resolutions is not None
+    result = fix_bytes(data, kind, settings, before, resolutions=resolutions, pinning=pins)
     assert result.error is None, result.error
     assert result.source is not None
     assert result.source.encode(result.text) == expected
     assert collateral(result) == []
     if after.exists():
         assert any(f.rule.startswith(rule) for f in result.found), "before has no finding"
-    again = fix_bytes(expected, kind, settings, path=before)
+    again = fix_bytes(expected, kind, settings, before, resolutions=resolutions, pinning=pins)
     assert again.error is None, again.error
     assert not again.changed, "fix is not idempotent"
     assert not [f for f in again.remaining if f.fix is not None], "fixable findings remain"

@@ -39,6 +39,8 @@ class FileResult:
     applied: list[Fix] = field(default_factory=list)
     error: str | None = None
     notice: str | None = None
+    #: What rules want the user to know without it being a finding (a RUN left untouched).
+    notices: list[str] = field(default_factory=list)
     skipped: str | None = None  # reason a file was skipped silently (not Kubernetes, ...)
 
     #: Findings whose fix was applied (in any pass).
@@ -131,6 +133,7 @@ def process_text(
             _fix_loop(run, doc, result)
     except RuleCrash as crash:
         _revert(result, str(crash))
+    result.notices = list(dict.fromkeys(run.notices))
     return result
 
 

@@ -76,7 +76,8 @@ class Session:
             return
         if not self.quiet:
             n = len(wanted.digests | wanted.users)
-            self.err.write(f"asking registries about {n} image{'s' * (n != 1)}...\n")
+            where = "the lockfile" if self.settings.offline else "registries"
+            self.err.write(f"looking up {n} image{'s' * (n != 1)} in {where}...\n")
         answers = resolve(
             wanted, self.settings, write_lock=self.settings.lock and self.mode == "fix"
         )
@@ -92,6 +93,8 @@ class Session:
         self.report.add(result)
         if result.notice and not self.quiet:
             self.err.write(notice_line(result.path, result.notice) + "\n")
+        for notice in result.notices if not self.quiet else ():
+            self.err.write(notice_line(result.path, notice) + "\n")
         if result.error:
             self.err.write(error_line(result.path, result.error) + "\n")
         for finding in [*result.found, *result.remaining, *result.fixed]:

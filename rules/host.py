@@ -95,7 +95,7 @@ class HostNamespaces(Rule[YamlFile]):
                         self,
                         _span(value),
                         f"{label} uses {key}: it shares {what}",
-                        edits=[replace_scalar(value, False, ctx.style)],
+                        edits=[replace_scalar(value, False, ctx.style, ctx.text)],
                         title=f"set {key}: false",
                     )
             yield from _host_paths(self, ctx, pod, label)

@@ -18,7 +18,7 @@ from fixer.documents import yaml as y
 from fixer.documents.dockerfile import Dockerfile, KeyValue, Stage, key_values
 from fixer.documents.images import expand, global_args
 from fixer.documents.yaml import Node, YamlFile
-from fixer.documents.yaml_edit import insert_into_mapping, replace_scalar
+from fixer.documents.yaml_edit import insert_into_mapping, replace_scalar, value_span
 from fixer.model import Edit, Finding, Safety, Span
 from fixer.registry.reference import InvalidReference, Reference
 from fixer.rule import Context, Resolution, Rule
@@ -29,8 +29,6 @@ from fixer.suppress import Suppressions
 EXAMPLE_DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 _WHOLE_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-#: A YAML node's properties (``&anchor``, ``!tag``) come before its value text.
-_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)+")
 _KUSTOMIZE_KINDS = frozenset({"Kustomization", "Component"})
 
 #: Builds the edits of a fix from the digest and the reference to write.
@@ -342,13 +340,13 @@ class UnpinnedImage(Rule[YamlFile]):
                 self,
                 ctx,
                 image.ref,
-                _value_span(ctx.doc.text, image.node),
+                value_span(image.node, ctx.doc.text),
                 f"{image.label} {image.ref} is not pinned to a digest",
                 _image_edits(ctx, image),
             )
 
     def references(self, ctx: Context[YamlFile]) -> Iterator[str]:
-        anchors = [(str(i.ref), _value_span(ctx.doc.text, i.node)) for i in _images(ctx)]
+        anchors = [(str(i.ref), value_span(i.node, ctx.doc.text)) for i in _images(ctx)]
         return _wanted(self, ctx, anchors)
 
 
@@ -389,33 +387,17 @@ def _kustomize_images(obj: kube.KubeObject, pin: str) -> Iterator[_Image]:
             yield _Image(ref, tag_node, label, entry, tag_key)
 
 
-def _value_span(text: str, node: Node) -> Span:
-    """The scalar's own text: libyaml's start mark includes ``&anchor``/``!tag``."""
-    start, end = node.start_mark.index, node.end_mark.index
-    props = _PROPERTIES.match(text, start, end)
-    return Span(props.end() if props else start, end)
-
-
 def _image_edits(ctx: Context[YamlFile], image: _Image) -> EditsFor:
     def edits(digest: str, pinned: str) -> list[Edit]:
         if image.entry is None:
-            return [_replace_value(ctx, image.node, pinned)]
+            return [replace_scalar(image.node, pinned, ctx.style, ctx.text)]
         if image.ref.tag != "latest":
             # `--pin all`: keep the readable newTag, add the digest beside it.
             return [insert_into_mapping(ctx.doc, image.entry, {"digest": digest}, ctx.style)]
         assert image.tag_key is not None
         return [
-            _replace_value(ctx, image.tag_key, "digest"),
-            _replace_value(ctx, image.node, digest),
+            replace_scalar(image.tag_key, "digest", ctx.style, ctx.text),
+            replace_scalar(image.node, digest, ctx.style, ctx.text),
         ]
 
     return edits
-
-
-def _replace_value(ctx: Context[YamlFile], node: Node, value: str) -> Edit:
-    """Replace a scalar keeping its quote style, its anchor and its tag."""
-    span = _value_span(ctx.doc.text, node)
-    if node.style in ('"', "'") and not re.search(r"[\\\"']", value):
-        # References never need escaping, so the author's quotes (single ones too) stay.
-        return Edit(span, f"{node.style}{value}{node.style}")
-    return Edit(span, replace_scalar(node, value, ctx.style).content)

@@ -76,6 +76,6 @@ class PrivilegedContainer(Rule[YamlFile]):
                 self,
                 span,
                 f"{container.label} is privileged",
-                edits=[replace_scalar(value, False, ctx.style)],
+                edits=[replace_scalar(value, False, ctx.style, ctx.text)],
                 title="set privileged: false",
             )

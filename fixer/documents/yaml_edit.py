@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Union
 
 from fixer.documents import yaml as y
 from fixer.documents.text import LineIndex
-from fixer.model import Edit
+from fixer.model import Edit, Span
 
 if TYPE_CHECKING:
     from fixer.documents.yaml import Node, YamlFile
@@ -95,10 +95,7 @@ def render_scalar(value: bool | int | str | None, quote: str = '"') -> str:
         return str(value)
     if _PLAIN_SAFE.match(value) and not _RESERVED.match(value) and ": " not in value:
         return value
-    if quote == "'" and "\n" not in value:
-        return "'" + value.replace("'", "''") + "'"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + escaped + '"'
+    return _quoted(value, quote)
 
 
 def render_flow(value: Value, quote: str = '"') -> str:
@@ -182,15 +179,32 @@ def line_after(offset: int, lines: LineIndex) -> int:
 # --- edits --------------------------------------------------------------------------------
 
 
-def replace_scalar(node: Node, value: bool | int | str, style: Style) -> Edit:
-    """Replace a scalar's text, keeping its quotes when it was quoted."""
+_PROPERTIES = re.compile(r"(?:[&!][^\s,\]}]*[ \t]+)+")
+
+
+def value_span(node: Node, text: str) -> Span:
+    """The scalar's own text: libyaml's start mark includes its ``&anchor``/``!tag``."""
+    start, end = node.start_mark.index, node.end_mark.index
+    props = _PROPERTIES.match(text, start, end)
+    return Span(props.end() if props else start, end)
+
+
+def replace_scalar(node: Node, value: bool | int | str, style: Style, text: str) -> Edit:
+    """Replace a scalar's value text, keeping its anchor or tag, and its quotes (single or
+    double) when it was quoted."""
+    span = value_span(node, text)
     if node.style in ('"', "'") and isinstance(value, str):
-        rendered = render_scalar(value, node.style)
-        if not rendered.startswith(node.style):
-            rendered = node.style + value + node.style if node.style == '"' else rendered
+        rendered = _quoted(value, node.style)
     else:
         rendered = render_scalar(value, style.quote)
-    return Edit.replace(node.start_mark.index, node.end_mark.index, rendered)
+    return Edit(span, rendered)
+
+
+def _quoted(value: str, quote: str) -> str:
+    if quote == "'" and "\n" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped + '"'
 
 
 def insert_into_mapping(

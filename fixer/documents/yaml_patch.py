@@ -69,7 +69,7 @@ class Patch:
                 elif y.is_null(node) or (y.is_mapping(node) and not node.value):
                     self._set_empty(key_node, node, dict(want), where)
             elif not same_scalar(node, want) and y.is_scalar(node):  # type: ignore[arg-type]
-                self._edits.append(replace_scalar(node, want, self.style))  # type: ignore[arg-type]
+                self._edits.append(replace_scalar(node, want, self.style, self.doc.text))  # type: ignore[arg-type]
                 self.changes.append(f"{where}: {node.value} -> {render_scalar(want)}")  # type: ignore[arg-type]
 
     def insert(

@@ -151,8 +151,10 @@ def _settings(
     }
     config_path: Path | None = ctx.params.get("config")
     paths = ctx.params.get("paths") or ["."]
+    if paths[0] == "-":
+        paths = [ctx.params.get("stdin_filename") or "."]
     try:
-        found = config_path or find_config(Path(paths[0]) if paths[0] != "-" else Path.cwd())
+        found = config_path or find_config(Path(paths[0]))
         from_file = load_config(found) if found is not None else {}
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -164,6 +166,13 @@ def _settings(
     return Settings(**merged)
 
 
+StdinName = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--stdin-filename",
+        help="With PATH `-`: the file name the text stands for (its kind, config, output).",
+    ),
+]
 ConfigOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
@@ -235,8 +244,9 @@ def check(
     secret_pattern: SecretPatterns = None,
     secrets_dir: SecretsDir = None,
     config: ConfigOpt = None,
+    stdin_filename: StdinName = None,
 ) -> None:
-    """Report findings as `path:line: RULE message`; change nothing."""
+    """Report findings as `path:line: RULE message`; change nothing. PATH `-` reads stdin."""
     from fixer.session import Session
 
     settings = _settings(
@@ -248,7 +258,9 @@ def check(
         secret_patterns=tuple(secret_pattern or ()),
         secrets_dir=secrets_dir,
     )
-    session = Session(settings, mode="check", fmt=format.value, quiet=quiet)
+    session = Session(
+        settings, mode="check", fmt=format.value, quiet=quiet, stdin_filename=stdin_filename
+    )
     raise typer.Exit(session.execute(paths or ["."]))
 
 
@@ -280,8 +292,13 @@ def fix(
     lock_file: LockFile = Path("tighten.lock"),
     offline: Offline = False,
     config: ConfigOpt = None,
+    stdin_filename: StdinName = None,
 ) -> None:
-    """Rewrite files in place (or print the diff with --dry-run)."""
+    """Rewrite files in place (or print the diff with --dry-run).
+
+    PATH `-` reads the text from stdin and writes the fixed text to stdout (for editors);
+    fixes that would write a generated Secret file are not applied from stdin.
+    """
     from fixer.session import Session
 
     settings = _settings(
@@ -303,7 +320,13 @@ def fix(
         lock_file=lock_file,
         offline=offline,
     )
-    session = Session(settings, mode="dry-run" if dry_run else "fix", fmt=format.value, quiet=quiet)
+    session = Session(
+        settings,
+        mode="dry-run" if dry_run else "fix",
+        fmt=format.value,
+        quiet=quiet,
+        stdin_filename=stdin_filename,
+    )
     raise typer.Exit(session.execute(paths or ["."]))
 
 

@@ -188,7 +188,9 @@ class _Detector:
         return found
 
     def allowed(self, fix: Fix | None) -> bool:
-        return fix is not None and (not self.settings.safe_only or fix.safety is Safety.SAFE)
+        if fix is None or (fix.side_files and not self.settings.side_files):
+            return False
+        return not self.settings.safe_only or fix.safety is Safety.SAFE
 
 
 def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
@@ -271,28 +273,40 @@ class Queries:
 
 def collect_queries(files: Iterable[tuple[Path, str]], settings: Settings) -> Queries:
     """Registry questions of every enabled rule, over all files (streamed, nothing kept)."""
+    queries = Queries()
+    for path, kind in files:
+        try:
+            source = SourceText.decode(path.read_bytes())
+        except (OSError, ValueError):
+            continue  # the processing pass reports it
+        found = text_queries(path, kind, source, settings)
+        queries.digests |= found.digests
+        queries.users |= found.users
+    return queries
+
+
+def text_queries(path: Path, kind: str, source: SourceText, settings: Settings) -> Queries:
+    """Registry questions the enabled rules have about one text."""
     from rules import rules_for
 
     queries = Queries()
-    for path, kind in files:
-        rules = [r for r in rules_for(kind) if settings.rule_enabled_at(r.id, path)]
-        wanting = [
-            r
-            for r in rules
-            if type(r).references is not Rule.references
-            or type(r).image_users is not Rule.image_users
-        ]
-        if not wanting:
-            continue
+    rules = [r for r in rules_for(kind) if settings.rule_enabled_at(r.id, path)]
+    wanting = [
+        r
+        for r in rules
+        if type(r).references is not Rule.references or type(r).image_users is not Rule.image_users
+    ]
+    if not wanting:
+        return queries
+    try:
+        doc = _parse(kind, source)
+    except Exception:  # the processing pass reports it
+        return queries
+    ctx: Context[Any] = Context(doc, path, settings)
+    for rule in wanting:
         try:
-            doc = _parse(kind, SourceText.decode(path.read_bytes()))
-        except (OSError, ValueError, _Skip):
-            continue  # the processing pass reports it
-        ctx: Context[Any] = Context(doc, path, settings)
-        for rule in wanting:
-            try:
-                queries.digests.update(rule.references(ctx))
-                queries.users.update(rule.image_users(ctx))
-            except Exception:  # the processing pass reports the crash
-                continue
+            queries.digests.update(rule.references(ctx))
+            queries.users.update(rule.image_users(ctx))
+        except Exception:  # the processing pass reports the crash
+            continue
     return queries

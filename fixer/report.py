@@ -40,7 +40,7 @@ class Report:
         self.found.update(f.rule for f in result.found)
         self.fixed.update(f.rule for f in result.fixed)
         shown = result.remaining if self.mode != "check" else result.found
-        self.unfixable.update(f.rule for f in shown if f.fix is None)
+        self.unfixable.update(f.rule for f in shown if not f.fixable)
         self.remaining += len(shown) if self.mode != "dry-run" else 0
 
     def error(self, message: str) -> None:

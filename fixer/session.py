@@ -1,7 +1,7 @@
 """One invocation of ``check`` or ``fix``: discover, process, print, write, count.
 
 stdout carries only the product (findings, JSON, or the diff, so it can be piped to
-``git apply``); errors, notices and the summary go to stderr.
+``git apply``); errors, notices, progress and the summary go to stderr.
 """
 
 from __future__ import annotations
@@ -15,17 +15,22 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fixer import sidefiles
-from fixer.discover import discover
-from fixer.engine import FileResult
+from fixer.discover import discover, kind_of
+from fixer.documents.text import DecodeError, SourceText
+from fixer.engine import FileResult, Queries, process_text, text_queries
 from fixer.output import diff as diffs
 from fixer.output import github, sarif
+from fixer.output.console import Console
 from fixer.output.json import result_objects
-from fixer.output.text import display_path, error_line, finding_line, notice_line
+from fixer.output.terminal import Progress
+from fixer.output.text import display_path
 from fixer.report import Report
 from fixer.rule import Resolution
-from fixer.runner import SideFiles, run
+from fixer.runner import SideFiles, queries, run
 from fixer.settings import Settings
 from fixer.write import WriteError, write_atomic
+
+STDIN = "-"
 
 
 @dataclass
@@ -39,94 +44,132 @@ class Session:
     resolutions: dict[str, Resolution] = field(default_factory=dict)
     #: Called with every file result after it was handled (``tighten pr`` builds its body).
     observe: Callable[[FileResult], None] | None = None
+    #: The name stdin stands for (``--stdin-filename``): its kind and where paths point.
+    stdin_filename: str | None = None
 
     def __post_init__(self) -> None:
         self.report = Report(self.mode)
         self.side_files = SideFiles()
         self.json_items: list[dict[str, Any]] = []
         self.secrets: set[str] = set()
+        self.console = Console(self.out, self.err, self.quiet)
 
     def execute(self, paths: Sequence[str]) -> int:
-        fixing = self.mode != "check"
-        targets = list(discover(paths, self.settings.exclude))
-        if fixing:
-            self._ask_registries(targets)
-        for result in run(
-            targets, self.settings, fix=fixing, resolutions=self.resolutions, pinning=fixing
-        ):
-            self._handle(result)
-        self._finish_side_files()
+        if list(paths) == [STDIN]:
+            self._stdin()
+        else:
+            self._files(paths)
         if self.fmt in ("json", "sarif"):
             items = sarif.log(self.json_items) if self.fmt == "sarif" else self.json_items
             json.dump(items, self.out, indent=2)
             self.out.write("\n")
         for message in self.report.run_errors:
-            self.err.write(f"error: {message}\n")
-        if not self.quiet:
-            self.err.write(self.report.summary() + "\n")
+            self.console.error(None, message)
+        self.console.summary(self.report.summary(), failed=self.report.exit_code == 2)
         return self.report.exit_code
 
-    def _ask_registries(self, targets: list[Any]) -> None:
+    def _files(self, paths: Sequence[str]) -> None:
+        fixing = self.mode != "check"
+        targets = list(discover(paths, self.settings.exclude))
+        if fixing:
+            self._ask_registries(queries(targets, self.settings))
+        progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
+        self.console.progress = progress
+        for result in run(
+            targets, self.settings, fix=fixing, resolutions=self.resolutions, pinning=fixing
+        ):
+            self._handle(result)
+            progress.advance()
+        progress.clear()
+        self._finish_side_files()
+
+    def _stdin(self) -> None:
+        """``tighten fix -``: the text comes on stdin; the fixed text (or the diff, or the
+        findings) goes to stdout. Generated side files are never written from stdin, so
+        fixes that would move a secret out are reported, not applied."""
+        name = self.stdin_filename or "stdin"
+        path = Path(name)
+        settings = self.settings.without_side_files()
+        try:
+            source = SourceText.decode(sys.stdin.buffer.read())
+        except DecodeError as exc:
+            self._handle(FileResult(path, error=str(exc)), stdin=True)
+            return
+        fixing = self.mode != "check"
+        kind = kind_of(path.name) or "dockerfile"
+        if fixing:
+            self._ask_registries(text_queries(path, kind, source, settings))
+        result = process_text(
+            path,
+            kind,
+            source,
+            settings,
+            fix=fixing,
+            resolutions=self.resolutions,
+            pinning=fixing,
+        )
+        if any(f.fix is not None and f.fix.side_files for f in result.remaining):
+            result.notices.append(
+                "fixes that move secrets into a Secret file are not applied from stdin; "
+                "run `tighten fix` on the file"
+            )
+        self._handle(result, stdin=True)
+        if self.mode == "fix" and self.fmt == "text":
+            self.out.flush()
+            self.out.buffer.write(source.encode(result.text))  # BOM and bytes as they came
+
+    def _ask_registries(self, wanted: Queries) -> None:
         """Resolve every image reference of the run at once, before any fix is built."""
         from fixer.pinning import resolve
-        from fixer.runner import queries
 
-        wanted = queries(targets, self.settings)
         if not wanted:
             return
-        if not self.quiet:
-            n = len(wanted.digests | wanted.users)
-            where = "the lockfile" if self.settings.offline else "registries"
-            self.err.write(f"looking up {n} image{'s' * (n != 1)} in {where}...\n")
-        answers = resolve(
-            wanted, self.settings, write_lock=self.settings.lock and self.mode == "fix"
-        )
+        n = len(wanted.digests | wanted.users)
+        where = "the lockfile" if self.settings.offline else "registries"
+        self.console.info(f"looking up {n} image{'s' * (n != 1)} in {where}...")
+        write_lock = self.settings.lock and self.mode == "fix"
+        answers = resolve(wanted, self.settings, write_lock=write_lock)
         self.resolutions.update(answers.resolutions)
         for message in answers.errors:
             self.report.error(message)
-        if answers.lock_written is not None and not self.quiet:
-            self.err.write(f"wrote {display_path(answers.lock_written)}\n")
+        if answers.lock_written is not None:
+            self.console.info(f"wrote {display_path(answers.lock_written)}")
 
-    def _handle(self, result: FileResult) -> None:
-        if self.mode == "fix" and result.changed:
+    def _handle(self, result: FileResult, *, stdin: bool = False) -> None:
+        if self.mode == "fix" and result.changed and not stdin:
             self._write(result)
         self.report.add(result)
-        if result.notice and not self.quiet:
-            self.err.write(notice_line(result.path, result.notice) + "\n")
-        for notice in result.notices if not self.quiet else ():
-            self.err.write(notice_line(result.path, notice) + "\n")
+        if result.notice:
+            self.console.notice(result.path, result.notice)
+        for notice in result.notices:
+            self.console.notice(result.path, notice)
         if result.error:
-            self.err.write(error_line(result.path, result.error) + "\n")
+            self.console.error(result.path, result.error)
         for finding in [*result.found, *result.remaining, *result.fixed]:
             self.secrets.update(finding.masks)
         if self.observe is not None:
             self.observe(result)
         if self.fmt == "json":
             self.json_items.extend(result_objects(result, self.mode))
-            return
-        if self.fmt == "sarif":
+        elif self.fmt == "sarif":
             self.json_items.extend(sarif.result_objects(result, self.mode, self.secrets))
-            return
-        if self.fmt == "github":
+        elif self.fmt == "github":
             self.out.write(github.workflow_commands(result, self.mode, self.secrets))
-            return
+        else:
+            self._print(result, stdin=stdin)
+
+    def _print(self, result: FileResult, *, stdin: bool) -> None:
         if self.mode == "dry-run" and result.changed and result.source is not None:
             self.side_files.add(result)
             text = diffs.unified_diff(_diff_path(result.path), result.source.text, result.text)
-            self.out.write(diffs.mask_diff(text, self.secrets))
-        self._print_findings(result)
-
-    def _print_findings(self, result: FileResult) -> None:
+            self.console.diff(diffs.mask_diff(text, self.secrets))
         if self.mode == "check":
-            for f in result.found:
-                self.out.write(finding_line(f) + "\n")
+            self.console.findings(result.path, result.found)
             return
-        stream = self.err if self.mode == "dry-run" else self.out
-        if not self.quiet and self.mode == "fix":
-            for f in result.fixed:
-                self.err.write(finding_line(f, status="fixed") + "\n")
-        for f in result.remaining:
-            stream.write(finding_line(f) + "\n")
+        if self.mode == "fix" and not self.quiet:
+            self.console.findings(result.path, result.fixed, to_err=True, status="fixed")
+        # With --dry-run or stdin, stdout holds the diff or the text: findings go to stderr.
+        self.console.findings(result.path, result.remaining, to_err=stdin or self.mode == "dry-run")
 
     def _write(self, result: FileResult) -> None:
         assert result.source is not None
@@ -179,19 +222,17 @@ class Session:
             return
         if self.mode == "dry-run":
             if self.fmt == "text":
-                self.out.write(diffs.unified_diff(_diff_path(path), old, new))
+                self.console.diff(diffs.unified_diff(_diff_path(path), old, new))
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             expected = None if old is None else old.encode("utf-8")
-            write_atomic(path, new.encode("utf-8"), expected=expected)
-            if private and old is None:
-                path.chmod(0o600)
+            mode = 0o600 if private else None
+            write_atomic(path, new.encode("utf-8"), expected=expected, new_mode=mode)
         except (WriteError, OSError) as exc:
             self.report.error(f"{display_path(path)}: {exc}")
             return
-        if not self.quiet:
-            self.err.write(f"wrote {display_path(path)}\n")
+        self.console.info(f"wrote {display_path(path)}")
 
 
 def _diff_path(path: Path) -> str:

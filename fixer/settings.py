@@ -48,7 +48,14 @@ class Settings:
     lock_file: Path = Path("tighten.lock")
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     config_root: Path | None = None  # per-path globs are relative to the config file's folder
+    #: False when fixes must not write other files (stdin mode): those fixes are skipped.
+    side_files: bool = True
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def without_side_files(self) -> Settings:
+        from dataclasses import replace
+
+        return replace(self, side_files=False)
 
     def rule_enabled(self, rule_id: str) -> bool:
         """``--select``/``--ignore`` take ids or prefixes (``DF`` means every DF rule)."""

@@ -13,11 +13,15 @@ class WriteError(OSError):
     """A file could not be written; the message is one line for the user."""
 
 
-def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, expected: bytes | None = None, new_mode: int | None = None
+) -> None:
     """Replace ``path`` by ``data`` so that a reader (or a crash) sees all old or all new.
 
     With ``expected``, refuse when the file no longer holds those bytes: someone changed it
-    between our read and this write, and their change must not be lost.
+    between our read and this write, and their change must not be lost. ``new_mode`` is the
+    mode of a file that does not exist yet (0o600 for generated Secrets): it is set on the
+    temp file, so the content is never readable by others, not even for an instant.
     """
     target = Path(os.path.realpath(path))  # write through symlinks, keep the link
     try:
@@ -57,7 +61,7 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
                 with contextlib.suppress(OSError):
                     os.chown(tmp, st.st_uid, st.st_gid)
         else:
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, new_mode if new_mode is not None else 0o666 & ~_umask())
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):

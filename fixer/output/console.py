@@ -1,0 +1,95 @@
+"""Human-facing text output of a run: findings, diffs, notices, errors, the summary.
+
+When stdout is a terminal, findings are grouped under a header per file, in colour; when it
+is piped (CI, grep, editors) every finding is one `path:line: RULE message` line. The diff
+is coloured only on a terminal, so `tighten fix --dry-run | git apply` always works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from fixer.model import Finding
+from fixer.output.terminal import Paint, Progress, color_diff, wants_color
+from fixer.output.text import display_path, error_line, finding_line, notice_line
+
+
+@dataclass
+class Console:
+    out: TextIO
+    err: TextIO
+    quiet: bool = False
+    progress: Progress | None = None
+    paint_out: Paint = field(init=False)
+    paint_err: Paint = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.paint_out = Paint(wants_color(self.out))
+        self.paint_err = Paint(wants_color(self.err))
+
+    @property
+    def grouped(self) -> bool:
+        """Group findings per file only for a person at a terminal."""
+        return self.paint_out.enabled
+
+    def _clear(self) -> None:
+        if self.progress is not None:
+            self.progress.clear()
+
+    def stdout(self, text: str) -> None:
+        if text:
+            self._clear()
+            self.out.write(text)
+
+    def stderr(self, text: str) -> None:
+        if text:
+            self._clear()
+            self.err.write(text)
+
+    def notice(self, path: Path, text: str) -> None:
+        if not self.quiet:
+            self.stderr(self.paint_err(notice_line(path, text), "dim") + "\n")
+
+    def error(self, path: Path | None, reason: str) -> None:
+        line = error_line(path, reason) if path is not None else f"error: {reason}"
+        self.stderr(self.paint_err(line, "red") + "\n")
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            self.stderr(text + "\n")
+
+    def diff(self, text: str) -> None:
+        self.stdout(color_diff(text, self.paint_out))
+
+    def findings(
+        self, path: Path, findings: Iterable[Finding], *, to_err: bool = False, status: str = ""
+    ) -> None:
+        """Findings of one file: `path:line: RULE message` lines, or a group on a terminal."""
+        findings = list(findings)
+        if not findings:
+            return
+        write = self.stderr if to_err else self.stdout
+        paint = self.paint_err if to_err else self.paint_out
+        if not paint.enabled:
+            write("".join(finding_line(f, status=status) + "\n" for f in findings))
+            return
+        rows = [paint(display_path(path), "bold", "underline") + "\n"]
+        for f in findings:
+            where = paint(f"{f.line}:{f.column}".ljust(7), "dim")
+            rule = paint(f.rule.ljust(6), "green" if status == "fixed" else "yellow")
+            tail = ""
+            if status:
+                tail = " " + paint(f"[{status}]", "green")
+            elif f.fix is None and f.reason:
+                tail = " " + paint(f"(not fixable: {f.reason})", "dim")
+            elif f.fixable:
+                tail = " " + paint("[fixable]", "cyan")
+            rows.append(f"  {where} {rule} {f.message}{tail}\n")
+        write("".join(rows) + "\n")
+
+    def summary(self, text: str, *, failed: bool) -> None:
+        if not self.quiet:
+            self.stderr(self.paint_err(text, "red" if failed else "bold") + "\n")

@@ -25,9 +25,9 @@ def all_rules() -> tuple[Rule[Any], ...]:
         PrivilegedContainer(),
         SecurityContext(),
         HostNamespaces(),
+        NetworkTools(),
         SecretInDockerfile(),
         SecretInEnv(),
-        NetworkTools(),
         UnpinnedBaseImage(),
         UnpinnedImage(),
     ]

@@ -72,12 +72,19 @@ def test_dockerfile_lexer_spans_continuations_heredocs() -> None:
         "FROM --platform=$BUILDPLATFORM alpine:3 AS b\r\n"
         "RUN apk add \\\r\n  # inner comment\r\n  curl \\\r\n  wget\r\n"
         "RUN <<EOF\nFROM x\napt-get install curl\nEOF\n"
-        "ENV A=1 B=\"2 3\"\nENV LEGACY some value\n"
+        'ENV A=1 B="2 3"\nENV LEGACY some value\n'
         "USER root"
     )
     doc = dockerfile.parse(SourceText(text))
     kinds = [(i.keyword, i.line, i.end_line) for i in doc.instructions]
-    assert kinds == [("FROM", 2, 2), ("RUN", 3, 6), ("RUN", 7, 10), ("ENV", 11, 11), ("ENV", 12, 12), ("USER", 13, 13)]
+    assert kinds == [
+        ("FROM", 2, 2),
+        ("RUN", 3, 6),
+        ("RUN", 7, 10),
+        ("ENV", 11, 11),
+        ("ENV", 12, 12),
+        ("USER", 13, 13),
+    ]
     run = doc.instructions[1]
     assert run.value == "apk add   curl   wget"
     start = run.value.index("curl")
@@ -105,14 +112,21 @@ def test_lexer_agrees_with_dockerfile_parse_on_the_corpus() -> None:
     """Line ranges match dockerfile-parse wherever it is right (no heredocs, LF files)."""
     checked = 0
     for path in sorted(CORPUS.rglob("*")):
-        if not path.is_file() or "ockerfile" not in path.name and "ontainerfile" not in path.name:
+        if not path.is_file() or ("ockerfile" not in path.name and "ontainerfile" not in path.name):
             continue
         text = path.read_text("utf-8")
         if "<<" in text or "\r" in text:
             continue
-        ours = [(i.keyword, i.line - 1, i.end_line - 1) for i in dockerfile.parse(SourceText(text)).instructions]
+        ours = [
+            (i.keyword, i.line - 1, i.end_line - 1)
+            for i in dockerfile.parse(SourceText(text)).instructions
+        ]
         parser = DockerfileParser(fileobj=io.BytesIO(text.encode()))
-        theirs = [(i["instruction"], i["startline"], i["endline"]) for i in parser.structure if i["instruction"] != "COMMENT"]
+        theirs = [
+            (i["instruction"], i["startline"], i["endline"])
+            for i in parser.structure
+            if i["instruction"] != "COMMENT"
+        ]
         assert ours == theirs, path
         checked += 1
     assert checked > 1000
@@ -180,11 +194,22 @@ def test_insert_block_and_flow_and_empty_value() -> None:
     edits = [
         insert_into_mapping(doc, a, {"ports": [{"containerPort": 80}]}, style),
         insert_into_mapping(doc, b, {"securityContext": {"privileged": False}}, style),
-        set_value(doc, y.key_node(a, "securityContext"), y.get(a, "securityContext"), {"runAsNonRoot": True}, style),
+        set_value(
+            doc,
+            y.key_node(a, "securityContext"),
+            y.get(a, "securityContext"),
+            {"runAsNonRoot": True},
+            style,
+        ),
     ]
     out = splice(POD, edits)
     assert yaml.safe_load(out)["spec"]["containers"] == [
-        {"name": "a", "image": "x", "securityContext": {"runAsNonRoot": True}, "ports": [{"containerPort": 80}]},
+        {
+            "name": "a",
+            "image": "x",
+            "securityContext": {"runAsNonRoot": True},
+            "ports": [{"containerPort": 80}],
+        },
         {"name": "b", "image": "y", "securityContext": {"privileged": False}},
     ]
     assert "    securityContext:   # why\n      runAsNonRoot: true\n" in out

@@ -1,0 +1,316 @@
+"""Shell text as tokens with exact positions, grouped into simple commands.
+
+A small scanner for the POSIX sh that ``RUN`` hands to ``/bin/sh -c``: quotes, backslash
+escapes, ``$(...)``, ``${...}``, backticks, comments, list operators and redirections. It
+expands nothing; it says where each word starts and ends, so a rule can delete one word and
+leave every other byte alone. ``case`` patterns read as words before a ``)`` operator, which
+is harmless for finding and deleting words. Text it does not model (a here-document inside
+a script, unbalanced quotes) raises ``ShellError`` and the caller leaves it alone.
+
+bashlex parses more of bash but fails on about 5% of real ``RUN`` values and is slow, so it
+only cross-checks the commands a rule is about to edit (``bashlex_agrees``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+WORD, OP, REDIRECT = "word", "op", "redirect"
+#: Operators that join list elements; removing an element with its joiner keeps the list valid.
+LIST_OPS = frozenset({"&&", ";", "\n"})
+_OPERATORS = ("&&", "||", ";;", ";&", "|&", ";", "|", "&", "(", ")")
+_REDIRECTS = ("<<<", "<<-", "&>>", ">>", "<<", ">&", "<&", ">|", "<>", "&>", ">", "<")
+RESERVED = frozenset(
+    {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "for", "in"}
+    | {"select", "function", "{", "}", "!", "[[", "]]", "time", "case", "esac"}
+)
+
+
+class ShellError(ValueError):
+    """Shell text the scanner does not model; callers leave such text untouched."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word, operator (``&&``, ``;``, newline, ...) or redirection operator (``2>``)."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+    @property
+    def value(self) -> str | None:
+        """The word after quote removal, or None when it expands something at run time."""
+        return literal(self.text)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A simple command: indexes into ``Script.tokens`` of its first and last token."""
+
+    first: int
+    last: int
+    words: tuple[Token, ...]  # arguments, the command name first
+    assignments: tuple[Token, ...]  # leading NAME=value words
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Script:
+    """The tokens and simple commands of one shell text."""
+
+    text: str
+    tokens: tuple[Token, ...]
+    commands: tuple[Command, ...]
+
+    def before(self, command: Command) -> Token | None:
+        return self.tokens[command.first - 1] if command.first > 0 else None
+
+    def after(self, command: Command) -> Token | None:
+        nxt = command.last + 1
+        return self.tokens[nxt] if nxt < len(self.tokens) else None
+
+    @property
+    def end(self) -> int:
+        """Logical index just past the last token (trailing comments and blanks excluded)."""
+        return self.tokens[-1].end if self.tokens else 0
+
+
+def parse(text: str, start: int = 0, *, heredocs: bool = True) -> Script:
+    """Scan ``text[start:]``. With ``heredocs=False`` a ``<<`` here-document is refused
+    (inside a heredoc body its lines would follow; a ``RUN`` line has them after it)."""
+    tokens = tuple(_tokens(text, start))
+    if not heredocs and any(
+        t.kind == REDIRECT and t.text.lstrip("0123456789") in ("<<", "<<-") for t in tokens
+    ):
+        raise ShellError("here-document inside a script")
+    return Script(text, tokens, tuple(_commands(tokens)))
+
+
+def _tokens(text: str, i: int) -> Iterator[Token]:
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t\r":
+            i += 1
+        elif ch == "\\" and text.startswith("\n", i + 1):
+            i += 2  # line continuation inside a heredoc script
+        elif ch == "\\" and text.startswith("\r\n", i + 1):
+            i += 3
+        elif ch == "\n":
+            yield Token(OP, i, i + 1, "\n")
+            i += 1
+        elif ch == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+        else:
+            token = _redirect(text, i) or _operator(text, i)
+            if token is None:
+                token = Token(WORD, i, (end := _word_end(text, i)), text[i:end])
+            yield token
+            i = token.end
+
+
+def _operator(text: str, i: int) -> Token | None:
+    if text.startswith(("<(", ">("), i):
+        return None  # process substitution: a word
+    for op in _OPERATORS:
+        if text.startswith(op, i):
+            return Token(OP, i, i + len(op), op)
+    return None
+
+
+def _redirect(text: str, i: int) -> Token | None:
+    j = i
+    while j < len(text) and text[j].isdigit():
+        j += 1
+    if text.startswith(("<(", ">("), j):
+        return None
+    for op in _REDIRECTS:
+        if text.startswith(op, j) and (j == i or not op.startswith("&")):
+            return Token(REDIRECT, i, j + len(op), text[i : j + len(op)])
+    return None
+
+
+def _word_end(text: str, i: int) -> int:
+    """End of the word starting at ``i``: up to unquoted blank, newline or operator."""
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in " \t\r\n" or (ch in ";&|()<>" and not text.startswith(("<(", ">("), i)):
+            return i
+        i = _skip(text, i)
+    return i
+
+
+def _skip(text: str, i: int) -> int:
+    """Index after the quoted or escaped unit that starts at ``i``."""
+    ch = text[i]
+    if ch == "\\":
+        return min(i + 2, len(text))
+    if ch == "'":
+        return _closing(text, i + 1, "'")
+    if ch == '"':
+        return _double(text, i + 1)
+    if ch == "`":
+        return _backtick(text, i + 1)
+    if text.startswith(("$(", "<(", ">("), i):
+        return _balanced(text, i + 2, "(", ")")
+    if text.startswith("${", i):
+        return _balanced(text, i + 2, "{", "}")
+    if text.startswith("$'", i):
+        return _ansi(text, i + 2)
+    return i + 1
+
+
+def _closing(text: str, i: int, quote: str) -> int:
+    end = text.find(quote, i)
+    if end == -1:
+        raise ShellError(f"unterminated {quote}")
+    return end + 1
+
+
+def _ansi(text: str, i: int) -> int:
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == "'":
+            return i + 1
+        else:
+            i += 1
+    raise ShellError("unterminated $'")
+
+
+def _double(text: str, i: int) -> int:
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            return i + 1
+        i = _skip(text, i) if ch in "\\`$" else i + 1
+    raise ShellError('unterminated "')
+
+
+def _backtick(text: str, i: int) -> int:
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+        elif text[i] == "`":
+            return i + 1
+        else:
+            i += 1
+    raise ShellError("unterminated `")
+
+
+def _balanced(text: str, i: int, open_: str, close: str) -> int:
+    depth = 1
+    while i < len(text):
+        ch = text[i]
+        if ch == close:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+            i += 1
+        elif ch == open_:
+            depth += 1
+            i += 1
+        elif ch in "\\'\"`$":
+            i = _skip(text, i) if ch != "'" or open_ == "(" else i + 1
+        else:
+            i += 1
+    raise ShellError(f"unterminated {open_}")
+
+
+def _commands(tokens: Sequence[Token]) -> Iterator[Command]:
+    """Group tokens into simple commands; reserved words and operators separate them."""
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.kind == OP or (tok.kind == WORD and tok.text in RESERVED):
+            i += 1
+            continue
+        first = i
+        words: list[Token] = []
+        assignments: list[Token] = []
+        while i < len(tokens) and tokens[i].kind != OP:
+            tok = tokens[i]
+            if tok.kind == REDIRECT:
+                i += 2  # the operator and its target
+                continue
+            if not words and _is_assignment(tok.text):
+                assignments.append(tok)
+            else:
+                words.append(tok)
+            i += 1
+        last = min(i, len(tokens)) - 1
+        yield Command(
+            first, last, tuple(words), tuple(assignments), tokens[first].start, tokens[last].end
+        )
+
+
+def _is_assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and name.isidentifier()
+
+
+def literal(word: str) -> str | None:
+    """``word`` after quote removal; None when it holds an expansion (``$x``, backticks)."""
+    out: list[str] = []
+    i, quote = 0, ""
+    while i < len(word):
+        ch = word[i]
+        if ch == "\\" and quote != "'" and i + 1 < len(word):
+            out.append(word[i + 1])
+            i += 2
+            continue
+        if ch in "$`" and quote != "'":
+            return None
+        if quote and ch == quote:
+            quote = ""
+        elif not quote and ch in "\"'":
+            quote = ch
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def bashlex_agrees(text: str, start: int, commands: Sequence[Command]) -> bool | None:
+    """Whether bashlex reads each of ``commands`` as one command with the same words.
+
+    None when bashlex cannot parse the text (heredocs, some expansions): no second opinion.
+    """
+    try:
+        import bashlex
+
+        trees = bashlex.parse(text[start:])
+    except Exception:  # bashlex raises many types, including plain AssertionError
+        return None
+    owner: dict[tuple[int, int], int] = {}
+    for index, node in enumerate(_bashlex_commands(trees)):
+        for part in node.parts:
+            if part.kind in ("word", "assignment"):
+                owner[(part.pos[0] + start, part.pos[1] + start)] = index
+    for command in commands:
+        tokens = (*command.assignments, *command.words)
+        ids = {owner.get((t.start, t.end), -1) for t in tokens}
+        if len(ids) != 1 or -1 in ids:
+            return False
+    return True
+
+
+def _bashlex_commands(nodes: Sequence[Any]) -> Iterator[Any]:
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if getattr(node, "kind", "") == "command":
+            yield node
+        for attr in ("parts", "list", "command", "output"):
+            child = getattr(node, attr, None)
+            if isinstance(child, list):
+                stack.extend(child)
+            elif child is not None and hasattr(child, "kind"):
+                stack.append(child)

@@ -1,0 +1,189 @@
+"""What the RUN steps of a build do with packages and programs, in build order.
+
+For the stages whose contents ship (the final stage and the stages it is built ``FROM``),
+each ``RUN`` becomes a ``Step``: its script when tighten can edit it (or why not), the
+package manager commands in it, and the places where it mentions a program by name. A
+mention is a *use* as far as safety goes: ``echo curl`` counts, which errs on the side of
+keeping a tool rather than breaking a build.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
+from fixer.documents.images import parent_stages
+from fixer.documents.packages import PackageCommand, package_command
+from fixer.documents.run_script import (
+    RunScript,
+    Unsupported,
+    exec_words,
+    is_shell_heredoc,
+    run_script,
+)
+from fixer.documents.shell import Script, ShellError, parse
+
+_POSIX = frozenset({"sh", "bash", "ash", "dash", "ksh", "zsh", "busybox"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A program named in an instruction; ``at`` orders it within the instruction."""
+
+    name: str
+    order: int  # index of the instruction in the Dockerfile
+    at: int
+
+
+@dataclass
+class Step:
+    """One RUN of a stage: the editable script (or ``problem``) and its package commands."""
+
+    ins: Instruction
+    stage: Stage
+    order: int
+    user: Instruction | None  # the USER in effect
+    script: RunScript | None = None
+    problem: str = ""
+    commands: tuple[PackageCommand, ...] = ()
+    texts: tuple[tuple[int, str], ...] = ()  # (position, text) to search for mentions
+
+    def mentions(self, pattern: re.Pattern[str]) -> Iterator[Mention]:
+        for at, text in self.texts:
+            for m in pattern.finditer(text):
+                yield Mention(m.group(0), self.order, at + m.start())
+
+
+@dataclass
+class Build:
+    """The steps of every stage, the final stage's chain, and its run-time instructions."""
+
+    doc: Dockerfile
+    steps: list[Step] = field(default_factory=list)
+    chain: list[Stage] = field(default_factory=list)  # oldest first; the final stage last
+
+    @cached_property
+    def descendants(self) -> dict[int, set[int]]:
+        """Stage index -> indexes of the stages built on it (itself included)."""
+        out: dict[int, set[int]] = {s.index: set() for s in self.doc.stages}
+        for stage in self.doc.stages:
+            for parent in parent_stages(self.doc, stage):
+                out[parent.index].add(stage.index)
+        return out
+
+    def runtime(self) -> list[Instruction]:
+        """The CMD, ENTRYPOINT and HEALTHCHECK in effect in the final stage."""
+        last: dict[str, Instruction] = {}
+        for stage in self.chain:
+            for ins in stage.body:
+                if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+                    last[ins.keyword] = ins
+        return list(last.values())
+
+
+def analyse(doc: Dockerfile, shipped: Iterable[Stage]) -> Build:
+    """Steps for every stage; scripts and package commands only for ``shipped`` stages."""
+    build = Build(doc, chain=list(shipped))
+    wanted = {s.index for s in build.chain}
+    index = {id(ins): k for k, ins in enumerate(doc.instructions)}
+    for stage in doc.stages:
+        user: Instruction | None = None
+        shell = ""
+        for parent in reversed(parent_stages(doc, stage)[1:]):
+            user, shell = _inherited(parent, user, shell)
+        for ins in stage.body:
+            if ins.keyword == "USER":
+                user = ins
+            elif ins.keyword == "SHELL":
+                shell = _shell_program(ins)
+            elif ins.keyword in ("RUN", "COPY", "ADD"):
+                step = Step(ins, stage, index[id(ins)], user)
+                _fill(build, step, shell, stage.index in wanted)
+                build.steps.append(step)
+    return build
+
+
+def _inherited(
+    stage: Stage, user: Instruction | None, shell: str
+) -> tuple[Instruction | None, str]:
+    for ins in stage.body:
+        if ins.keyword == "USER":
+            user = ins
+        elif ins.keyword == "SHELL":
+            shell = _shell_program(ins)
+    return user, shell
+
+
+def _shell_program(ins: Instruction) -> str:
+    argv = exec_words(ins)
+    return argv[0].rsplit("/", 1)[-1].lower() if argv else "?"
+
+
+def _fill(build: Build, step: Step, shell: str, shipped: bool) -> None:
+    ins = step.ins
+    if ins.keyword != "RUN":
+        if "from" in ins.flags:
+            step.texts = ((0, ins.value),)
+        return
+    end, text = len(ins.value), build.doc.text
+    bodies = tuple((end + k, text[h.body.start : h.body.end]) for k, h in enumerate(ins.heredocs))
+    step.texts = ((0, ins.value), *bodies)
+    if not shipped:
+        return
+    if shell and shell.removesuffix(".exe") not in _POSIX:
+        step.problem = f"RUN runs in SHELL {shell}"
+        return
+    try:
+        step.script = run_script(build.doc, ins)
+    except Unsupported as exc:
+        step.problem = str(exc)
+        step.commands = _report_only(build.doc, ins)
+        return
+    except ShellError as exc:
+        step.problem = f"shell not understood ({exc})"
+        return
+    step.commands = tuple(c for c in map(package_command, step.script.script.commands) if c)
+    step.texts = _unpackaged(build, step)
+
+
+def _unpackaged(build: Build, step: Step) -> tuple[tuple[int, str], ...]:
+    """The words of the script that are not package names, with their positions (so that
+    ``apt-get install curl`` is not a use of curl), then any heredoc data bodies."""
+    assert step.script is not None
+    names = {(p.token.start, p.token.end) for c in step.commands for p in c.packages}
+    tokens = step.script.script.tokens
+    words = tuple((t.start, t.text) for t in tokens if (t.start, t.end) not in names)
+    if step.script.heredoc is not None:
+        return words
+    end = len(step.ins.value)
+    text = build.doc.text
+    return words + tuple(
+        (end + k, text[h.body.start : h.body.end]) for k, h in enumerate(step.ins.heredocs)
+    )
+
+
+def _report_only(doc: Dockerfile, ins: Instruction) -> tuple[PackageCommand, ...]:
+    """Package commands of a RUN tighten will not edit (exec form, a CRLF heredoc script),
+    so that they are still reported; their positions are not file positions."""
+    argv = exec_words(ins)
+    if argv is not None:
+        if argv and argv[0].rsplit("/", 1)[-1] in _POSIX and "-c" in argv[1:-1]:
+            texts = [argv[argv.index("-c") + 1]]
+        else:
+            texts = [" ".join(shlex.quote(a) for a in argv)]
+    elif is_shell_heredoc(ins):
+        texts = [doc.text[h.body.start : h.body.end].replace("\r", "") for h in ins.heredocs]
+    else:
+        return ()
+    out: list[PackageCommand] = []
+    for text in texts:
+        try:
+            script: Script = parse(text)
+        except ShellError:
+            continue
+        out.extend(c for c in map(package_command, script.commands) if c)
+    return tuple(out)

@@ -1,0 +1,172 @@
+"""DF003: network tools (curl, wget, ssh, netcat, ...) installed in the image that ships."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+
+from fixer.documents.dockerfile import Dockerfile
+from fixer.documents.images import Family, family_of, parent_stages, root_image
+from fixer.documents.steps import Build, Step, analyse
+from fixer.model import Finding, Fix, Safety, Span
+from fixer.rule import Context, Rule
+from rules.tools_fix import purge_fix, removal_fix
+from rules.tools_plan import Plan, decide, installs
+
+
+class NetworkTools(Rule[Dockerfile]):
+    """Network tool installed in the final stage.
+
+    ## What it does
+    Finds network and remote-access tools (`curl`, `wget`, `openssh-client`,
+    `openssh-server`, `dropbear`, `telnet`, `netcat*`, `ncat`, `nmap`, `socat`; the list is
+    the `tools` setting) installed by `apt-get`/`apt`, `apk`, `yum`/`dnf`/`microdnf` or
+    `zypper` in a `RUN` of the final stage, or of a stage the final stage is built on. Build
+    stages that do not ship are not checked, nor Dockerfiles under `.devcontainer/`
+    (development environments); a tool removed again before the image is done (`apk del
+    .build-deps`, `apt-get purge`, docker-library's `apt-mark auto '.*'` then `apt-get purge
+    --auto-remove`) is not reported.
+
+    ## Why is this bad?
+    Once an attacker runs code in a container, `curl`, `wget` and `nc` are how they fetch
+    the next stage of an attack or send data out, and an SSH client or server is a ready
+    way to move sideways. An image that does not ship them is a harder place to work from,
+    and has fewer packages to patch.
+
+    ## Example
+    ```dockerfile
+    FROM debian:bookworm-slim
+    RUN apt-get update \\
+        && apt-get install -y --no-install-recommends \\
+            ca-certificates \\
+            curl \\
+        && rm -rf /var/lib/apt/lists/*
+    COPY app /usr/local/bin/app
+    CMD ["app"]
+    ```
+    Use instead:
+    ```dockerfile
+    FROM debian:bookworm-slim
+    RUN apt-get update \\
+        && apt-get install -y --no-install-recommends \\
+            ca-certificates \\
+        && rm -rf /var/lib/apt/lists/*
+    COPY app /usr/local/bin/app
+    CMD ["app"]
+    ```
+    When a later build step uses the tool (`curl -fsSL ... | sh`, or a program that runs it:
+    `luarocks`, `cpanm`, `pyenv` for curl and wget; `rsync`, `ansible` for ssh), the install
+    stays and the last `RUN` that uses it removes it again (`&& apt-get purge -y --auto-remove
+    curl`, `apk del`, `dnf remove -y`, ...), when it runs as the same user. When `CMD`,
+    `ENTRYPOINT` or `HEALTHCHECK` runs it (or `git`, `rsync`, `docker` for ssh), a later
+    step configures it (`/etc/ssh/sshd_config`, `authorized_keys`), or a comment at the
+    install mentions health checks, nothing is changed: the finding says why and suggests a
+    probe built into the app.
+
+    ## Fix safety
+    Needs review: an entrypoint script copied into the image, the application itself, or a
+    Dockerfile built `FROM` this image may call the tool, which this Dockerfile does not show;
+    `--auto-remove` (and `apk del`) also remove dependencies nothing else asked for, such as a
+    library a program compiled from source links against. Only the named packages are removed
+    (never `ca-certificates` and the like). An install command left without packages goes
+    with one `&&`/`;` joiner (inside `if`, after `||` or in a pipeline it becomes `true`); a
+    `RUN` left empty goes, and so does one left with only `apt-get update` and the clean-up
+    that deletes its lists. An `apt-get update` whose lists stay is kept: a later step may
+    install from them. Every edit is lexed again and checked (and compared with bashlex when
+    it can parse the script) before it is offered. Scripts the rule cannot edit safely
+    (exec form, a non-POSIX `SHELL`, a heredoc fed to another program) are reported, not
+    changed.
+    """
+
+    id = "DF003"
+    name = "network-tools"
+    target = "dockerfile"
+    summary = "curl/wget/ssh… installed in the shipped stage -> removed"
+    safety = Safety.REVIEW
+    aliases = ()
+
+    def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
+        doc = ctx.doc
+        stage = doc.final_stage
+        if stage is None or family_of(root_image(doc, stage), doc) is Family.WINDOWS:
+            return
+        if ".devcontainer" in ctx.path.parts:  # a development environment: never shipped
+            return
+        build = analyse(doc, reversed(parent_stages(doc, stage)))
+        _notice_unread(ctx, build)
+        found = installs(build, ctx.settings.tools)
+        plans = [p for p in (decide(build, i) for i in found) if p is not None]
+        yield from _findings(self, ctx, build, plans)
+
+
+def _notice_unread(ctx: Context[Dockerfile], build: Build) -> None:
+    """A notice for each shipped RUN left unread (non-POSIX SHELL, shell the scanner does not
+    model) that names a tool: it may install one, and nobody should think it was checked."""
+    globs = [t.lower() for t in ctx.settings.tools]
+    for step in build.steps:
+        if not step.problem or step.commands:
+            continue  # fine, or reported by a finding with the reason
+        words = re.findall(r"[\w.+-]+", step.ins.value.lower())
+        if any(fnmatchcase(w, g) for w in words for g in globs):
+            note = f"DF003: RUN at line {step.ins.line} left unchanged: {step.problem}"
+            if note not in ctx.notices:
+                ctx.notices.append(note)
+
+
+def _findings(
+    rule: NetworkTools, ctx: Context[Dockerfile], build: Build, plans: list[Plan]
+) -> Iterator[Finding]:
+    fixes: dict[int, tuple[Fix | None, str]] = {}
+    removals = [p for p in plans if p.action == "remove"]
+    for order in sorted({p.install.step.order for p in removals}):
+        group = [p for p in removals if p.install.step.order == order]
+        step = group[0].install.step
+        fix, why = removal_fix(build, step, [(p.install.command, p.install.package) for p in group])
+        for p in group:
+            fixes[id(p)] = fix, why
+    purges = [p for p in plans if p.action == "purge"]
+    for key in sorted({_purge_key(p) for p in purges}):
+        group = [p for p in purges if _purge_key(p) == key]
+        last = group[0].last
+        assert last is not None
+        fix, why = purge_fix(build, last, [(p.install.command, p.install.package) for p in group])
+        for p in group:
+            fixes[id(p)] = fix, why
+    for plan in plans:
+        fix, why = fixes.get(id(plan), (None, plan.reason))
+        yield _finding(rule, ctx, plan, fix, why)
+
+
+def _purge_key(plan: Plan) -> tuple[int, str, bool]:
+    assert plan.last is not None
+    command = plan.install.command
+    return plan.last.order, command.manager.replace("apt-get", "apt"), command.sudo
+
+
+def _finding(
+    rule: NetworkTools, ctx: Context[Dockerfile], plan: Plan, fix: Fix | None, reason: str
+) -> Finding:
+    install = plan.install
+    step = install.step
+    stage = _stage_label(ctx.doc, step)
+    message = f"{install.name} is installed in {stage} (network tool)"
+    if plan.action == "purge" and fix is not None:
+        message += f"; {plan.reason}, so it is removed after that"
+    elif fix is None and reason:
+        message += f"; {reason}"
+        if plan.hint:
+            message += f": {plan.hint}"
+    span = (
+        step.script.span(install.package.token)
+        if step.script
+        else Span(step.ins.args.start, step.ins.args.end)
+    )
+    return ctx.finding(rule, span, message, fix=fix, reason="" if fix else reason)
+
+
+def _stage_label(doc: Dockerfile, step: Step) -> str:
+    final = doc.final_stage
+    if final is not None and step.stage.index == final.index:
+        return "the final stage"
+    return f"stage {step.stage.name or step.stage.index + 1} (the final stage is built on it)"

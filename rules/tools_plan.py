@@ -1,0 +1,248 @@
+"""DF003's decisions: which installs ship, and for each whether to remove it, remove it
+after its last use, or leave it alone (and why).
+
+A tool ships when a RUN of the final stage (or a stage it is built on) installs it and no
+later step removes it again. It is *used* when a later step names one of its programs, or a
+program that runs them (``rsync`` runs ssh, ``luarocks`` runs wget); a use by ``CMD``,
+``ENTRYPOINT`` or ``HEALTHCHECK``, a later step that configures it, or a comment saying it
+serves health checks means the running container needs it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from fixer.documents.dockerfile import Dockerfile, Instruction
+from fixer.documents.packages import (
+    INSTALL,
+    MARK_AUTO,
+    MARK_MANUAL,
+    REMOVE,
+    Package,
+    PackageCommand,
+)
+from fixer.documents.steps import Build, Mention, Step
+
+_SSH = ("ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan", "ssh-add", "ssh-agent", "ssh-copy-id")
+#: package glob -> the programs it provides (a mention of any of them is a use).
+_PROGRAMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("openssh-server", ("sshd", *_SSH)),
+    ("openssh", ("sshd", *_SSH)),  # Alpine: client and server
+    ("openssh*", _SSH),
+    ("ssh", ("sshd", *_SSH)),
+    ("dropbear*", ("dropbear", "dbclient", "dropbearkey", "dropbearconvert")),
+    ("netcat*", ("nc", "netcat", "nc.openbsd", "nc.traditional")),
+    ("ncat", ("ncat", "nc")),
+    ("nmap", ("nmap", "nping")),
+    ("telnet*", ("telnet",)),
+)
+#: Programs that run ssh, curl or wget themselves: rsync's remote shell, luarocks' downloads.
+_SSH_CALLERS = ("rsync", "ansible", "ansible-playbook", "ansible-galaxy", "ansible-pull")
+_SSH_RUNTIME_CALLERS = ("git", "docker")  # at build time git and docker use ssh for ssh URLs
+_FETCH_CALLERS: tuple[str, ...] = (
+    "luarocks",
+    "cpanm",
+    "cpan",
+    "opam",
+    "nvm",
+    "sdk",
+    "pyenv",
+    "rbenv",
+)
+_FETCH_CALLERS += ("ruby-build", "nodenv", "asdf", "brew", "ghcup", "install-php-extensions")
+#: package glob -> configuration a later step may touch (then the tool is wanted at run time).
+_CONFIG = (
+    ("openssh*", re.compile(r"/etc/ssh/|\bsshd?_config\b|authorized_keys")),
+    ("ssh", re.compile(r"/etc/ssh/|\bsshd?_config\b|authorized_keys")),
+    ("dropbear*", re.compile(r"/etc/dropbear\b|authorized_keys")),
+)
+_RUNTIME_HINT = {
+    "HEALTHCHECK": "check health with a binary built into the app, or an httpGet/exec probe "
+    "in Kubernetes, then remove it",
+    "CMD": "the container runs it at start; remove it by hand if it is not needed",
+    "ENTRYPOINT": "the container runs it at start; remove it by hand if it is not needed",
+}
+
+
+@dataclass(frozen=True)
+class Install:
+    step: Step
+    command: PackageCommand
+    package: Package
+
+    @property
+    def name(self) -> str:
+        return self.package.name
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.step.order, self.package.token.start
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do about one install: ``remove`` the word, ``purge`` after ``last`` use, or
+    ``refuse`` with a reason."""
+
+    install: Install
+    action: str
+    reason: str = ""
+    last: Step | None = None
+    hint: str = ""
+
+
+def installs(build: Build, tools: Sequence[str]) -> Iterator[Install]:
+    globs = [t.lower() for t in tools]
+    for step in build.steps:
+        for command in step.commands:
+            if command.action != INSTALL:
+                continue
+            for package in command.packages:
+                if package.name and any(fnmatchcase(package.name, g) for g in globs):
+                    yield Install(step, command, package)
+
+
+def decide(build: Build, install: Install) -> Plan | None:
+    """What to do about one install; None when it does not ship (removed again later)."""
+    if _removed_later(build, install):
+        return None
+    at_runtime = _program_pattern(install.name, runtime=True)
+    for ins in build.runtime():
+        m = at_runtime.search(ins.value)
+        if m:
+            why = f"{ins.keyword} uses {m.group(0)}"
+            if not _program_pattern(install.name, callers=False).fullmatch(m.group(0)):
+                why = f"{ins.keyword} runs {m.group(0)}, which uses {install.name}"
+            return Plan(install, "refuse", why, hint=_RUNTIME_HINT[ins.keyword])
+    hint = _runtime_hint(build, install)
+    if hint:
+        return Plan(install, "refuse", hint)
+    if install.step.problem:
+        return Plan(install, "refuse", install.step.problem)
+    uses = list(_uses_after(build, install, _program_pattern(install.name)))
+    if not uses:
+        return Plan(install, "remove")
+    chain = {s.index for s in build.chain}
+    for step, mention in uses:
+        if step.stage.index not in chain:
+            where = step.stage.name or f"#{step.stage.index + 1}"
+            return Plan(install, "refuse", f"build stage {where} uses {mention.name}")
+    last, _ = max(uses, key=lambda u: (u[1].order, u[1].at))
+    return _purge_plan(install, last)
+
+
+def _purge_plan(install: Install, last: Step) -> Plan:
+    """Keep the install and remove the package at the end of the RUN that uses it last,
+    when that RUN can run the package manager as the install did."""
+    line = last.ins.line
+    if last.ins.keyword != "RUN":
+        return Plan(install, "refuse", f"{last.ins.keyword} at line {line} copies it")
+    if last.script is None:
+        return Plan(install, "refuse", f"used at line {line} ({last.problem})")
+    if last.user is not install.step.user:
+        return Plan(install, "refuse", f"used at line {line} as another USER")
+    if install.command.virtual:
+        why = f"used at line {line}, installed in virtual package {install.command.virtual}"
+        return Plan(install, "refuse", why)
+    return Plan(install, "purge", f"used at line {line}", last=last)
+
+
+def _runtime_hint(build: Build, install: Install) -> str:
+    """Signs that the container needs the tool when it runs, though no CMD names it: a later
+    step configures it (``/etc/ssh/sshd_config``, ``authorized_keys``), or a comment at the
+    install says it is for health checks."""
+    config = next((c for glob, c in _CONFIG if fnmatchcase(install.name, glob)), None)
+    chain = {s.index for s in build.chain}
+    ins = install.step.ins
+    for step in build.steps:
+        later = step.order > install.step.order or step.ins is ins
+        if (
+            later
+            and step.stage.index in chain
+            and config
+            and config.search(_text(build.doc, step.ins))
+        ):
+            return f"line {step.ins.line} configures it, so it looks needed at run time"
+    doc = build.doc
+    notes = doc.comments_above(ins.line)
+    notes += [doc.comments[n] for n in range(ins.line, ins.end_line + 1) if n in doc.comments]
+    if any(re.search(r"health", note, re.IGNORECASE) for note in notes):
+        return "a comment says it serves health checks"
+    return ""
+
+
+def _text(doc: Dockerfile, ins: Instruction) -> str:
+    """The instruction's arguments and heredoc bodies."""
+    return ins.value + "".join(doc.text[h.body.start : h.body.end] for h in ins.heredocs)
+
+
+def _removed_later(build: Build, install: Install) -> bool:
+    """Removed again later in the shipped stages: by name, with its ``apk --virtual`` group,
+    or by ``apt-mark auto`` then ``apt-get purge --auto-remove`` (docker-library images)."""
+    later = [
+        c
+        for step in build.steps
+        for c in step.commands
+        if (step.order, c.command.start) > install.key
+    ]
+    virtual = (install.command.virtual or "").lower()
+    marked = False
+    for c in later:
+        names = [p.name for p in c.packages if p.name]
+        if c.action == REMOVE and any(_marks(n, install.name) or n == virtual for n in names):
+            return True
+        if c.action == MARK_AUTO and (
+            not c.packages or any(_marks(n, install.name) for n in names)
+        ):
+            marked = True  # no packages: `apt-mark showmanual | xargs apt-mark auto`
+        elif c.action == MARK_MANUAL and any(_marks(n, install.name) for n in names):
+            marked = False
+        elif c.action == REMOVE and c.autoremove and marked:
+            return True
+    return False
+
+
+def _marks(pattern: str, name: str) -> bool:
+    """Whether a package argument (a name, glob or apt regex such as ``.*``) names ``name``."""
+    if fnmatchcase(name, pattern):
+        return True
+    try:
+        return re.fullmatch(pattern, name) is not None
+    except re.error:
+        return False
+
+
+def _uses_after(
+    build: Build, install: Install, pattern: re.Pattern[str]
+) -> Iterator[tuple[Step, Mention]]:
+    """Mentions of the package's programs after the install, in stages built on its stage
+    (and ``COPY --from`` anywhere)."""
+    later = build.descendants[install.step.stage.index]
+    after = (install.step.order, install.command.command.end)
+    for step in build.steps:
+        if step.stage.index not in later and step.ins.keyword == "RUN":
+            continue
+        for mention in step.mentions(pattern):
+            if (mention.order, mention.at) > after:
+                yield step, mention
+
+
+def _program_pattern(
+    package: str, *, runtime: bool = False, callers: bool = True
+) -> re.Pattern[str]:
+    """Mentions of the programs ``package`` provides, and (``callers``) of programs that
+    run them; ``runtime`` adds the callers that matter only in a running container."""
+    programs = next((p for glob, p in _PROGRAMS if fnmatchcase(package, glob)), (package,))
+    users = _callers(package, programs, runtime) if callers else ()
+    names = "|".join(re.escape(p) for p in sorted({*programs, *users}, key=len, reverse=True))
+    extra = r"|ssh://|\bgit@[\w.-]+:" if "ssh" in programs else ""
+    return re.compile(rf"(?<![\w.-])(?:{names})(?![\w./-]){extra}")
+
+
+def _callers(package: str, programs: tuple[str, ...], runtime: bool) -> tuple[str, ...]:
+    if "ssh" in programs:
+        return _SSH_CALLERS + (_SSH_RUNTIME_CALLERS if runtime else ())
+    return _FETCH_CALLERS if package in ("curl", "wget") else ()

@@ -16,6 +16,11 @@ import typer
 
 from fixer import __version__
 
+EXIT_CODES = (
+    "Exit codes: 0 nothing left to report; 1 findings remain (with --dry-run: there is a "
+    "diff, or a finding has no fix); 2 an error in at least one file or registry look-up."
+)
+
 app = typer.Typer(
     name="tighten",
     help="Find and fix security mistakes in Dockerfiles and Kubernetes manifests.\n\n"
@@ -231,7 +236,7 @@ Pin = Annotated[
 ]
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def check(
     ctx: typer.Context,
     paths: Paths = None,
@@ -264,7 +269,7 @@ def check(
     raise typer.Exit(session.execute(paths or ["."]))
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def fix(
     ctx: typer.Context,
     paths: Paths = None,

@@ -8,6 +8,7 @@ from pathlib import Path
 #: Network and debug tools DF003 strips from the shipped stage.
 DEFAULT_TOOLS = (
     "curl",
+    "curl-minimal",
     "wget",
     "openssh-client",
     "openssh-server",
@@ -16,8 +17,11 @@ DEFAULT_TOOLS = (
     "ssh",
     "dropbear",
     "telnet",
+    "inetutils-telnet",
+    "busybox-extras",
     "netcat*",
     "ncat",
+    "nmap-ncat",
     "nmap",
     "socat",
 )

@@ -59,6 +59,38 @@ class Context(Generic[D]):
             self._style = Style.of(self.doc)  # type: ignore[arg-type]
         return self._style  # type: ignore[no-any-return]
 
+    def context_text(self, relative: str, *, limit: int = 256 * 1024) -> str | None:
+        """Text of a file (or of the files in a folder, up to ``limit`` characters) in the
+        build context next to the document, for rules that must know what a ``COPY``
+        brings in. None when it does not exist, leaves the folder, or cannot be read.
+
+        This is the one place a rule reads another file; it never writes.
+        """
+        import glob
+        import os
+
+        root = os.path.realpath(self.path.parent)
+        matches = glob.glob(os.path.join(glob.escape(root), relative.lstrip("/")), recursive=False)
+        texts: list[str] = []
+        size = 0
+        for match in sorted(matches)[:200]:
+            real = os.path.realpath(match)
+            if os.path.commonpath([root, real]) != root:
+                continue  # outside the build context
+            for file in _files_under(real, 200):
+                try:
+                    with open(file, "rb") as handle:
+                        data = handle.read(limit - size)
+                except OSError:
+                    continue
+                if b"\x00" in data[:1024]:
+                    continue  # a binary: nothing to read
+                texts.append(data.decode("utf-8", "replace"))
+                size += len(data)
+                if size >= limit:
+                    return "\n".join(texts)
+        return "\n".join(texts) if texts else None
+
     def finding(
         self,
         rule: Rule[Any],
@@ -114,3 +146,17 @@ class Rule(Generic[D]):
     def image_users(self, ctx: Context[D]) -> Iterable[str]:
         """Image references whose config ``User`` this rule wants read before fixing."""
         return ()
+
+
+def _files_under(path: str, most: int) -> list[str]:
+    import os
+
+    if os.path.isfile(path):
+        return [path]
+    found: list[str] = []
+    for folder, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(os.path.join(folder, f) for f in sorted(files))
+        if len(found) >= most:
+            return found[:most]
+    return found

@@ -96,7 +96,7 @@ class NetworkTools(Rule[Dockerfile]):
         build = analyse(doc, reversed(parent_stages(doc, stage)))
         _notice_unread(ctx, build)
         found = installs(build, ctx.settings.tools)
-        plans = [p for p in (decide(build, i) for i in found) if p is not None]
+        plans = [p for p in (decide(build, i, ctx.context_text) for i in found) if p is not None]
         yield from _findings(self, ctx, build, plans)
 
 

@@ -11,7 +11,7 @@ serves health checks means the running container needs it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -105,11 +105,20 @@ def installs(build: Build, tools: Sequence[str]) -> Iterator[Install]:
                     yield Install(step, command, package)
 
 
-def decide(build: Build, install: Install) -> Plan | None:
-    """What to do about one install; None when it does not ship (removed again later)."""
+def decide(
+    build: Build, install: Install, read: Callable[[str], str | None] | None = None
+) -> Plan | None:
+    """What to do about one install; None when it does not ship (removed again later).
+
+    ``read`` gives the text of a build-context file, so scripts the image ``COPY``s in
+    (an entrypoint, a helper in ``/usr/bin``) count as run-time users of the tool.
+    """
     if _removed_later(build, install):
         return None
     at_runtime = _program_pattern(install.name, runtime=True)
+    copied = _copied_use(build, install, at_runtime, read) if read is not None else None
+    if copied is not None:
+        return copied
     for ins in build.runtime():
         m = at_runtime.search(ins.value)
         if m:
@@ -132,6 +141,44 @@ def decide(build: Build, install: Install) -> Plan | None:
             return Plan(install, "refuse", f"build stage {where} uses {mention.name}")
     last, _ = max(uses, key=lambda u: (u[1].order, u[1].at))
     return _purge_plan(install, last)
+
+
+def _copied_use(
+    build: Build, install: Install, pattern: re.Pattern[str], read: Callable[[str], str | None]
+) -> Plan | None:
+    """A file ``COPY``/``ADD``-ed from the build context into the shipped image that names
+    one of the tool's programs: the container may run it, so the tool stays."""
+    for stage in build.chain:
+        for ins in stage.body:
+            if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
+                continue
+            for source in _sources(ins):
+                text = read(source)
+                m = pattern.search(text) if text else None
+                if m:
+                    why = (
+                        f"{ins.keyword} at line {ins.line} copies {source}, which uses {m.group(0)}"
+                    )
+                    hint = (
+                        "a copied script runs it; remove it by hand if the script does not need it"
+                    )
+                    return Plan(install, "refuse", why, hint=hint)
+    return None
+
+
+def _sources(ins: Instruction) -> list[str]:
+    """The build-context sources of a COPY/ADD (not URLs, not the destination)."""
+    import json
+
+    value = ins.value[ins.flag_end() :].strip()
+    if value.startswith("["):
+        try:
+            words = [str(w) for w in json.loads(value)]
+        except ValueError:
+            return []
+    else:
+        words = value.split()
+    return [w for w in words[:-1] if "://" not in w and not w.startswith("<<")]
 
 
 def _purge_plan(install: Install, last: Step) -> Plan:

@@ -343,3 +343,28 @@ def test_generated_runs_stay_valid_and_converge(text: str) -> None:
     for script in _scripts(result.text):
         check_syntax = subprocess.run(["bash", "-n", "-c", script], capture_output=True)
         assert check_syntax.returncode == 0, (script, check_syntax.stderr)
+
+
+def test_a_copied_script_that_uses_the_tool_keeps_it(tmp_path: Path) -> None:
+    """A script COPY'd from the build context is a run-time user the Dockerfile cannot show."""
+    from fixer.documents.text import SourceText
+    from fixer.engine import process_text
+    from fixer.settings import Settings
+
+    dockerfile = tmp_path / "Dockerfile"
+    text = "FROM alpine:3.20\nRUN apk add --no-cache bash curl\nCOPY bin/ /usr/local/bin/\n"
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "notify").write_text("#!/bin/sh\ncurl -fsS https://hooks.example/x\n")
+    settings = Settings(select=frozenset({"DF003"}))
+    result = process_text(
+        dockerfile, "dockerfile", SourceText(text), settings, fix=True, resolutions={}
+    )
+    assert not result.changed
+    assert result.remaining[0].reason == "COPY at line 3 copies bin/, which uses curl"
+    (tmp_path / "bin" / "notify").write_text("#!/bin/sh\necho done\n")
+    result = process_text(
+        dockerfile, "dockerfile", SourceText(text), settings, fix=True, resolutions={}
+    )
+    assert (
+        result.text == "FROM alpine:3.20\nRUN apk add --no-cache bash\nCOPY bin/ /usr/local/bin/\n"
+    )

@@ -78,6 +78,8 @@ class Context(Generic[D]):
             if os.path.commonpath([root, real]) != root:
                 continue  # outside the build context
             for file in _files_under(real, 200):
+                if _not_a_program(file):
+                    continue
                 try:
                     with open(file, "rb") as handle:
                         data = handle.read(limit - size)
@@ -160,3 +162,14 @@ def _files_under(path: str, most: int) -> list[str]:
         if len(found) >= most:
             return found[:most]
     return found
+
+
+_DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".yaml", ".yml", ".json", ".toml", ".lock")
+
+
+def _not_a_program(path: str) -> bool:
+    """Files whose mention of a tool is not a use: docs, manifests, Dockerfiles."""
+    from fixer.discover import is_dockerfile_name
+
+    name = path.rsplit("/", 1)[-1]
+    return name.lower().endswith(_DOC_SUFFIXES) or is_dockerfile_name(name)

@@ -178,7 +178,10 @@ def _sources(ins: Instruction) -> list[str]:
             return []
     else:
         words = value.split()
-    return [w for w in words[:-1] if "://" not in w and not w.startswith("<<")]
+    # The whole context (`COPY . .`) is an application's source tree, not a script the image
+    # runs: its docs, CI files and this Dockerfile mention curl without running it.
+    whole = (".", "./", "*", "./*", "/")
+    return [w for w in words[:-1] if "://" not in w and not w.startswith("<<") and w not in whole]
 
 
 def _purge_plan(install: Install, last: Step) -> Plan:

@@ -128,38 +128,57 @@ def _codes(text: str) -> frozenset[str]:
     return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
 
 
-#: Command-line parameter -> Settings field, where the names differ.
-_FIELD_OF = {"secret_pattern": "secret_patterns", "registry_mirror": "mirrors"}
+
+#: Command-line parameter -> (Settings field, conversion). Parameters not listed here
+#: (paths, format, quiet, dry_run, ...) are not settings.
+_FIELDS: dict[str, tuple[str, Any]] = {
+    "select": ("select", lambda v: _codes(v) or None),
+    "ignore": ("ignore", lambda v: _codes(v)),
+    "exclude": ("exclude", lambda v: tuple(v or ())),
+    "profile": ("profile", lambda v: v.value),
+    "pin": ("pin", lambda v: v.value),
+    "secret_pattern": ("secret_patterns", lambda v: tuple(v or ())),
+    "registry_mirror": ("mirrors", lambda v: _mirrors(v)),
+    **{
+        name: (name, lambda v: v)
+        for name in (
+            "safe_only",
+            "uid",
+            "gid",
+            "secrets_dir",
+            "platform",
+            "jobs",
+            "lock",
+            "lock_file",
+            "offline",
+        )
+    },
+}
 
 
-def _settings(
-    ctx: typer.Context, select: str, ignore: str, exclude: list[str] | None, **extra: Any
-) -> Any:
+def _settings(ctx: typer.Context) -> Any:
     """Settings from defaults, then the config file, then the flags the user typed.
 
-    A flag left at its default does not override the config file: click tells which
+    A flag left at its default does not override the config file: the context tells which
     parameters came from the command line.
     """
     from fixer.config import ConfigError, find_config, load_config
     from fixer.settings import Settings
 
-    cli: dict[str, Any] = {
-        "select": _codes(select) or None,
-        "ignore": _codes(ignore),
-        "exclude": tuple(exclude or ()),
-        **extra,
-    }
-    given = {
-        _FIELD_OF.get(name, name)
-        for name in ctx.params
-        if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"
-    }
-    config_path: Path | None = ctx.params.get("config")
+    cli: dict[str, Any] = {}
+    given: set[str] = set()
+    for name, value in ctx.params.items():
+        if name not in _FIELDS:
+            continue
+        field, convert = _FIELDS[name]
+        cli[field] = convert(value)
+        if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT":
+            given.add(field)
     paths = ctx.params.get("paths") or ["."]
     if paths[0] == "-":
         paths = [ctx.params.get("stdin_filename") or "."]
     try:
-        found = config_path or find_config(Path(paths[0]))
+        found = ctx.params.get("config") or find_config(Path(paths[0]))
         from_file = load_config(found) if found is not None else {}
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -167,7 +186,7 @@ def _settings(
     merged = {**{k: v for k, v in cli.items() if k not in from_file}, **from_file}
     merged.update({k: v for k, v in cli.items() if k in given})
     if "select" in given and "ignore" not in given:
-        merged["ignore"] = cli["ignore"]  # `--select X` means X, whatever the file ignores
+        merged["ignore"] = cli.get("ignore", frozenset())  # `--select X` means X
     return Settings(**merged)
 
 
@@ -254,15 +273,7 @@ def check(
     """Report findings as `path:line: RULE message`; change nothing. PATH `-` reads stdin."""
     from fixer.session import Session
 
-    settings = _settings(
-        ctx,
-        select,
-        ignore,
-        exclude,
-        profile=profile.value,
-        secret_patterns=tuple(secret_pattern or ()),
-        secrets_dir=secrets_dir,
-    )
+    settings = _settings(ctx)
     session = Session(
         settings, mode="check", fmt=format.value, quiet=quiet, stdin_filename=stdin_filename
     )
@@ -306,25 +317,7 @@ def fix(
     """
     from fixer.session import Session
 
-    settings = _settings(
-        ctx,
-        select,
-        ignore,
-        exclude,
-        safe_only=safe_only,
-        uid=uid,
-        gid=gid,
-        profile=profile.value,
-        secret_patterns=tuple(secret_pattern or ()),
-        secrets_dir=secrets_dir,
-        pin=pin.value,
-        platform=platform,
-        mirrors=_mirrors(registry_mirror),
-        jobs=jobs,
-        lock=lock,
-        lock_file=lock_file,
-        offline=offline,
-    )
+    settings = _settings(ctx)
     session = Session(
         settings,
         mode="dry-run" if dry_run else "fix",
@@ -405,25 +398,7 @@ def pr(
     """
     from fixer.pr import PrOptions, run_pr
 
-    settings = _settings(
-        ctx,
-        select,
-        ignore,
-        exclude,
-        safe_only=safe_only,
-        uid=uid,
-        gid=gid,
-        profile=profile.value,
-        secret_patterns=tuple(secret_pattern or ()),
-        secrets_dir=secrets_dir,
-        pin=pin.value,
-        platform=platform,
-        mirrors=_mirrors(registry_mirror),
-        jobs=jobs,
-        lock=lock,
-        lock_file=lock_file,
-        offline=offline,
-    )
+    settings = _settings(ctx)
     options = PrOptions(
         branch=branch,
         base=base,

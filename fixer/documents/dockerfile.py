@@ -380,6 +380,18 @@ def words(text: str, start: int = 0) -> list[tuple[int, int]]:
 
 def unquote(word: str) -> str:
     """The word's value after quote removal and backslash escapes, as BuildKit reads it."""
+    value = _dequote(word, expansions=True)
+    assert value is not None
+    return value
+
+
+def literal(word: str) -> str | None:
+    """``word`` after quote removal; None when it holds an expansion (``$x``, backticks)
+    outside single quotes: its value is only known when the shell runs."""
+    return _dequote(word, expansions=False)
+
+
+def _dequote(word: str, *, expansions: bool) -> str | None:
     out: list[str] = []
     quote = ""
     i = 0
@@ -389,6 +401,8 @@ def unquote(word: str) -> str:
             out.append(word[i + 1])
             i += 2
             continue
+        if not expansions and ch in "$`" and quote != "'":
+            return None
         if quote and ch == quote:
             quote = ""
         elif not quote and ch in "\"'":

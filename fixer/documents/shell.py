@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fixer.documents.dockerfile import literal
+
 WORD, OP, REDIRECT = "word", "op", "redirect"
 #: Operators that join list elements; removing an element with its joiner keeps the list valid.
 LIST_OPS = frozenset({"&&", ";", "\n"})
@@ -254,28 +256,6 @@ def _commands(tokens: Sequence[Token]) -> Iterator[Command]:
 def _is_assignment(word: str) -> bool:
     name, eq, _ = word.partition("=")
     return bool(eq) and name.isidentifier()
-
-
-def literal(word: str) -> str | None:
-    """``word`` after quote removal; None when it holds an expansion (``$x``, backticks)."""
-    out: list[str] = []
-    i, quote = 0, ""
-    while i < len(word):
-        ch = word[i]
-        if ch == "\\" and quote != "'" and i + 1 < len(word):
-            out.append(word[i + 1])
-            i += 2
-            continue
-        if ch in "$`" and quote != "'":
-            return None
-        if quote and ch == quote:
-            quote = ""
-        elif not quote and ch in "\"'":
-            quote = ch
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
 
 
 def bashlex_agrees(text: str, start: int, commands: Sequence[Command]) -> bool | None:

@@ -127,7 +127,7 @@ def test_fix_pins_docker_hub_images_through_a_mirror_keeping_names(
     # points at the same digest (busybox has none).
     assert (project / "Dockerfile").read_text() == expected_dockerfile(catalog)
     assert (project / "deploy.yaml").read_text() == expected_manifest(seeded)
-    assert "asking registries about 4 images" in done.stderr
+    assert "looking up 4 images in registries" in done.stderr
     assert proxy.count("GET", "/v2/library/") + proxy.count("HEAD", "/v2/library/") > 0
     assert not (project / "tighten.lock").exists()  # only --lock writes it
 

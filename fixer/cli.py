@@ -128,7 +128,6 @@ def _codes(text: str) -> frozenset[str]:
     return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
 
 
-
 #: Command-line parameter -> (Settings field, conversion). Parameters not listed here
 #: (paths, format, quiet, dry_run, ...) are not settings.
 _FIELDS: dict[str, tuple[str, Any]] = {

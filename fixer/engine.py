@@ -276,6 +276,8 @@ def collect_queries(files: Iterable[tuple[Path, str]], settings: Settings) -> Qu
     queries = Queries()
     for path, kind in files:
         try:
+            if path.stat().st_size > MAX_BYTES:
+                continue  # refused by the processing pass; never read it whole
             source = SourceText.decode(path.read_bytes())
         except (OSError, ValueError):
             continue  # the processing pass reports it

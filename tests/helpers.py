@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ def changed_paths(old: Any, new: Any, path: JsonPath = ()) -> list[JsonPath]:
         return out
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         out = []
-        for index, (a, b) in enumerate(zip(old, new)):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
             out.extend(changed_paths(a, b, (*path, index)))
         return out
     if old == new or (old != old and new != new):  # NaN equals itself here
@@ -189,7 +189,7 @@ def yaml_problems(old_text: str, new_text: str, *, profile: str = "restricted") 
     if len(old_docs) != len(new_docs):
         return [f"{len(old_docs)} documents became {len(new_docs)}"]
     problems: list[str] = []
-    for index, (old, new) in enumerate(zip(old_docs, new_docs)):
+    for index, (old, new) in enumerate(zip(old_docs, new_docs, strict=True)):
         for path in changed_paths(old, new):
             if not rule_may_change(path, old, profile=profile):
                 shown = "/".join(map(str, path)) or "<document>"
@@ -199,6 +199,28 @@ def yaml_problems(old_text: str, new_text: str, *, profile: str = "restricted") 
 
 Instruction = tuple[str, str]  # (KEYWORD, value)
 
+KEYWORDS = frozenset(
+    [
+        "FROM",
+        "RUN",
+        "CMD",
+        "LABEL",
+        "MAINTAINER",
+        "EXPOSE",
+        "ENV",
+        "ADD",
+        "COPY",
+        "ENTRYPOINT",
+        "VOLUME",
+        "USER",
+        "WORKDIR",
+        "ARG",
+        "ONBUILD",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
+    ]
+)
 DELETABLE = frozenset({"RUN", "ENV", "ARG"})
 INSERTABLE = frozenset({"RUN", "USER"})
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}")
@@ -223,7 +245,9 @@ def dockerfile_parse_instructions(text: str) -> list[Instruction]:
     return [
         (i["instruction"].upper(), " ".join(i["value"].split()))
         for i in parser.structure
-        if i["instruction"].upper() != "COMMENT"  # comment lines: the collateral check's job
+        # Comment lines are the collateral check's job; dockerfile-parse reads heredoc body
+        # lines as instructions with made-up keywords.
+        if i["instruction"].upper() in KEYWORDS
     ]
 
 
@@ -235,16 +259,33 @@ def _modification_ok(old: Instruction, new: Instruction) -> bool:
     if keyword in ("ENV", "ARG"):  # DF004 removes pairs / defaults, nothing else
         words = before.split()
         names = {w.split("=", 1)[0] for w in words}
-        return all(w in words or w in names for w in after.split())
+        if all(w in words or w in names for w in after.split()):
+            return True
+    if keyword == "ARG":  # DF002 pins the default of an ARG a FROM uses
+        return _pinned(
+            before.split(), after.split(), lambda w: (w.partition("=")[0], w.partition("=")[2])
+        )
     if keyword == "USER":  # DF001 replaces a root user only
         return bool(_ROOT_USER.fullmatch(before.strip())) and not _ROOT_USER.fullmatch(after)
     if keyword == "FROM":  # DF002 pins: same image, gains a digest (and maybe a version tag)
-        old_words, new_words = before.split(), after.split()
-        if len(old_words) != len(new_words) or not _DIGEST.search(after):
-            return False
-        changed = [(a, b) for a, b in zip(old_words, new_words) if a != b]
-        return len(changed) == 1 and _repository(changed[0][0]) == _repository(changed[0][1])
+        return _pinned(before.split(), after.split(), lambda w: ("", w))
     return False
+
+
+def _pinned(old: list[str], new: list[str], split: Callable[[str], tuple[str, str]]) -> bool:
+    """One word changed, to the same repository with a digest (``split``: word -> (name of
+    an ARG or "", image))."""
+    if len(old) != len(new):
+        return False
+    changed = [(split(a), split(b)) for a, b in zip(old, new, strict=True) if a != b]
+    if len(changed) != 1:
+        return False
+    (name_a, image_a), (name_b, image_b) = changed[0]
+    return (
+        name_a == name_b
+        and bool(_DIGEST.search(image_b))
+        and _repository(image_a) == _repository(image_b)
+    )
 
 
 def _repository(image: str) -> str:
@@ -257,24 +298,48 @@ def _repository(image: str) -> str:
 def instruction_problems(old: list[Instruction], new: list[Instruction]) -> list[str]:
     """Why ``new`` is not ``old`` with RUN/ENV/ARG removed, RUN/USER added, RUN edited, ENV
     and ARG trimmed, a root USER made non-root or a FROM pinned (empty: fine)."""
-    problems: list[str] = []
-    outer = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in outer.get_opcodes():
-        if tag == "equal":
-            continue
-        olds, news = old[i1:i2], new[j1:j2]
-        inner = difflib.SequenceMatcher(
-            None, [k for k, _ in olds], [k for k, _ in news], autojunk=False
-        )
-        for tag2, a1, a2, b1, b2 in inner.get_opcodes():
-            if tag2 == "equal":
-                for a, b in zip(olds[a1:a2], news[b1:b2]):
-                    if not _modification_ok(a, b):
-                        problems.append(f"changed {a[0]} {a[1]!r} -> {b[1]!r}")
-                continue
-            problems.extend(f"removed {k} {v!r}" for k, v in olds[a1:a2] if k not in DELETABLE)
-            problems.extend(f"added {k} {v!r}" for k, v in news[b1:b2] if k not in INSERTABLE)
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    olds, news = old[head : len(old) - tail], new[head : len(new) - tail]
+    kept_old, kept_new = _pairs(olds, news)
+    problems = [f"removed {k} {v!r}" for n, (k, v) in enumerate(olds) if n not in kept_old and k not in DELETABLE]  # fmt: skip
+    problems += [f"added {k} {v!r}" for n, (k, v) in enumerate(news) if n not in kept_new and k not in INSERTABLE]  # fmt: skip
     return problems
+
+
+def _pairs(olds: list[Instruction], news: list[Instruction]) -> tuple[set[int], set[int]]:
+    """Indexes of the old and new instructions in the best in-order pairing, where a pair is
+    an unchanged instruction (worth 2) or an allowed modification (worth 1); the rest were
+    removed or added."""
+
+    def worth(a: Instruction, b: Instruction) -> int:
+        if a == b:
+            return 2
+        return 1 if a[0] == b[0] and _modification_ok(a, b) else 0
+
+    rows, cols = len(olds), len(news)
+    best = [[0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols - 1, -1, -1):
+            w = worth(olds[i], news[j])
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], best[i + 1][j + 1] + w if w else 0)
+    kept_old, kept_new = set(), set()
+    i = j = 0
+    while i < rows and j < cols:
+        w = worth(olds[i], news[j])
+        if w and best[i][j] == best[i + 1][j + 1] + w:
+            kept_old.add(i)
+            kept_new.add(j)
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return kept_old, kept_new
 
 
 def dockerfile_problems(old_text: str, new_text: str) -> list[str]:

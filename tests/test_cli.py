@@ -80,7 +80,9 @@ def test_dry_run_prints_a_diff_git_apply_accepts(project: Path) -> None:
     patch = PatchSet(out.stdout)
     assert sorted(p.path for p in patch) == ["Dockerfile", "k8s/pod.yaml"]
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    subprocess.run(["git", "apply", "--check", "-"], cwd=project, input=out.stdout, text=True, check=True)
+    subprocess.run(
+        ["git", "apply", "--check", "-"], cwd=project, input=out.stdout, text=True, check=True
+    )
     subprocess.run(["git", "apply", "-"], cwd=project, input=out.stdout, text=True, check=True)
     assert "privileged: false  # keep this comment" in (project / "k8s" / "pod.yaml").read_text()
     assert tighten("fix", "--dry-run", "--select", "DF001,K8S001", ".", cwd=project).stdout == ""
@@ -110,11 +112,11 @@ def test_unchanged_file_is_not_touched(tmp_path: Path) -> None:
 
 def test_crlf_bom_and_no_final_newline_survive(tmp_path: Path) -> None:
     path = tmp_path / "Containerfile"
-    path.write_bytes(b"\xef\xbb\xbfFROM alpine:3.20\r\nCMD [\"sh\"]")
+    path.write_bytes(b'\xef\xbb\xbfFROM alpine:3.20\r\nCMD ["sh"]')
     assert tighten("fix", "Containerfile", cwd=tmp_path).returncode == 0
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfFROM alpine:3.20\r\nRUN addgroup")
-    assert data.endswith(b"USER 10001:10001\r\nCMD [\"sh\"]")
+    assert data.endswith(b'USER 10001:10001\r\nCMD ["sh"]')
     assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
 
 
@@ -132,25 +134,43 @@ def test_json_format(project: Path) -> None:
     for item in items:
         assert {"rule", "path", "line", "message", "fixable"} <= item.keys()
         assert item["fixable"] is True
-    fixed = json.loads(tighten("fix", "--format", "json", "--select", "DF001,K8S001", ".", cwd=project).stdout)
+    fixed = json.loads(
+        tighten("fix", "--format", "json", "--select", "DF001,K8S001", ".", cwd=project).stdout
+    )
     assert all(i["fixed"] for i in fixed)
 
 
 def test_bad_input_is_reported_and_other_files_still_fixed(tmp_path: Path) -> None:
     (tmp_path / "good.yaml").write_text(PRIVILEGED_POD)
     (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nspec: [unclosed\n")
-    (tmp_path / "chart.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n")
+    (tmp_path / "chart.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Values.name }}\n"
+    )
     (tmp_path / "Dockerfile.empty").write_text("")
     (tmp_path / "Dockerfile.bin").write_bytes(b"FROM x\x00\x01\x02")
     (tmp_path / "Dockerfile.latin1").write_bytes("FROM caf\xe9\n".encode("latin-1"))
-    names = ["good.yaml", "broken.yaml", "chart.yaml", "Dockerfile.empty", "Dockerfile.bin", "Dockerfile.latin1", "missing.yaml"]
+    names = [
+        "good.yaml",
+        "broken.yaml",
+        "chart.yaml",
+        "Dockerfile.empty",
+        "Dockerfile.bin",
+        "Dockerfile.latin1",
+        "missing.yaml",
+    ]
     before = {n: (tmp_path / n).read_bytes() for n in names if (tmp_path / n).exists()}
     out = tighten("fix", *names, cwd=tmp_path)
     assert out.returncode == 2
     err = out.stderr.splitlines()
     assert "Traceback" not in out.stderr
-    assert any(line.startswith("error: broken.yaml: invalid YAML: line 4, column 1: did not find") for line in err)
-    assert "notice: chart.yaml: skipped: looks like a Helm/Go template ({{ ... }}), not plain YAML" in err
+    assert any(
+        line.startswith("error: broken.yaml: invalid YAML: line 4, column 1: did not find")
+        for line in err
+    )
+    assert (
+        "notice: chart.yaml: skipped: looks like a Helm/Go template ({{ ... }}), not plain YAML"
+        in err
+    )
     assert "error: Dockerfile.empty: empty file" in err
     assert "error: Dockerfile.bin: binary file (contains NUL bytes)" in err
     assert any(line.startswith("error: Dockerfile.latin1: not UTF-8") for line in err)
@@ -162,7 +182,9 @@ def test_bad_input_is_reported_and_other_files_still_fixed(tmp_path: Path) -> No
 
 
 def test_helm_template_alone_is_not_an_error(tmp_path: Path) -> None:
-    (tmp_path / "deploy.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n")
+    (tmp_path / "deploy.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n"
+    )
     out = tighten("check", "deploy.yaml", cwd=tmp_path)
     assert out.returncode == 0
     assert "notice: deploy.yaml: skipped" in out.stderr

@@ -140,6 +140,7 @@ def test_yaml_spans_are_character_offsets() -> None:
     text = 'a: "é"\r\nb: [x, y]\n'
     doc = _yaml(text)
     b = y.get(doc.documents[0], "b")
+    assert b is not None
     assert text[b.start_mark.index : b.end_mark.index] == "[x, y]"
 
 

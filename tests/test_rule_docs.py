@@ -23,7 +23,10 @@ def _resolutions(rule: Rule[Any], text: str, settings: Settings) -> dict[str, Re
 
     doc = _parse(rule.target, SourceText(text))
     refs = set(rule.references(Context(doc, Path("example"), settings)))
-    return {r: Resolution(digest=DIGEST, pinned=Reference.parse(r).pinned(DIGEST, tag=None)) for r in refs}
+    return {
+        r: Resolution(digest=DIGEST, pinned=Reference.parse(r).pinned(DIGEST, tag=None))
+        for r in refs
+    }
 
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.id)

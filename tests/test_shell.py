@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from fixer.apply import splice
 from fixer.documents import dockerfile
+from fixer.documents.dockerfile import literal
 from fixer.documents.packages import INSTALL, MARK_AUTO, REMOVE, chore, package_command
 from fixer.documents.run_script import (
     Unsupported,
@@ -16,7 +17,7 @@ from fixer.documents.run_script import (
     run_script,
     word_ranges,
 )
-from fixer.documents.shell import ShellError, Token, bashlex_agrees, literal, parse
+from fixer.documents.shell import ShellError, Token, bashlex_agrees, parse
 from fixer.documents.shell_lists import element_ranges
 from fixer.documents.text import SourceText
 

@@ -226,9 +226,8 @@ class _Lexer:
             pos = max(pos, line_start)
             esc = self._continues(line_start, line_end)
             stop = esc if esc is not None else line_end
-            for k in range(pos, stop):
-                chars.append(self.text[k])
-                offsets.append(k)
+            chars.extend(self.text[pos:stop])
+            offsets.extend(range(pos, stop))
             i += 1
             if esc is None:
                 break

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeGuard
 
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # hot checks: no per-call import
+
 from fixer.documents.text import LineIndex, SourceText, newline_of
 
 #: PyYAML's composed nodes (MappingNode, SequenceNode, ScalarNode). Their stubs lack the
@@ -96,7 +98,7 @@ def parse(source: SourceText) -> YamlFile:
         raise YamlError(f"invalid YAML: {where}{exc.problem or exc.context}{context}") from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
-    for doc in docs:
+    for doc in docs if "*" in text else ():  # no alias token, nothing expands
         if expanded_size(doc) > MAX_EXPANDED_NODES:
             raise YamlError(
                 f"refused: aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?)"
@@ -140,21 +142,15 @@ def children(node: Node) -> Iterator[Node]:
 
 
 def is_mapping(node: Node | None) -> TypeGuard[Node]:
-    import yaml
-
-    return isinstance(node, yaml.MappingNode)
+    return isinstance(node, MappingNode)
 
 
 def is_sequence(node: Node | None) -> TypeGuard[Node]:
-    import yaml
-
-    return isinstance(node, yaml.SequenceNode)
+    return isinstance(node, SequenceNode)
 
 
 def is_scalar(node: Node | None) -> TypeGuard[Node]:
-    import yaml
-
-    return isinstance(node, yaml.ScalarNode)
+    return isinstance(node, ScalarNode)
 
 
 def pairs(mapping: Node) -> Iterator[tuple[Node, Node]]:

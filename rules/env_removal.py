@@ -84,13 +84,7 @@ def _runs(on_line: list[_Token]) -> Iterable[tuple[int, int]]:
 
 
 def _line_span(doc: Dockerfile, first: int, last: int | None = None) -> tuple[int, int]:
-    """Whole lines with their newline; at the end of a file without a final newline the
-    previous newline goes instead, so the file still ends the way it did."""
-    lines = doc.lines
-    start, end = lines.line_start(first), lines.line_end(last or first, with_newline=True)
-    if end == len(doc.text) and not doc.text.endswith("\n") and first > 1:
-        start = lines.line_end(first - 1)
-    return start, end
+    return doc.lines.deletion(first, last or first)
 
 
 def _escape_span(doc: Dockerfile, tokens: list[_Token], line: int) -> tuple[int, int]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
 from fixer.documents.images import (
@@ -33,6 +34,9 @@ class CreatedUser:
     name: str
     uid: str | None
     gid: str | None
+    ins: Instruction | None = None  # the RUN that creates it
+    tool_end: int = 0  # logical offset just past `useradd`/`adduser` in that RUN
+    long_options: bool = True  # `--uid` (useradd, Debian adduser) or `-u` (BusyBox adduser)
 
 
 class NonRootUser(Rule[Dockerfile]):
@@ -93,15 +97,33 @@ class NonRootUser(Rule[Dockerfile]):
             return
         anchor = last_user[0] if last_user else stage.from_
         why = "last USER is root" if last_user else "no USER instruction"
-        lines, note = _user_lines(chain, family, image, ctx.settings.uid, ctx.settings.gid)
+        lines, note, extra = _user_lines(chain, family, image, ctx.settings.uid, ctx.settings.gid)
+        if _non_posix_shell(chain):
+            # After `SHELL ["pwsh", ...]` a shell-form RUN is PowerShell: say /bin/sh outright.
+            lines = [_exec_form(ln) if ln.startswith("RUN ") else ln for ln in lines]
         message = f"final stage runs as root ({why})"
         yield ctx.finding(
             self,
             anchor.span,
             message,
-            edits=[_insert(doc, stage, lines)],
+            edits=[_insert(doc, stage, lines), *extra],
             title=f"run the final stage as {lines[-1].split(' ', 1)[1]}{note}",
         )
+
+
+def _non_posix_shell(chain: list[Stage]) -> bool:
+    """The SHELL in effect at the end of the final stage is not a POSIX shell."""
+    for stage in chain:
+        for ins in reversed(stage.body):
+            if ins.keyword == "SHELL":
+                first = re.match(r'\s*\[\s*"([^"]+)"', ins.value)
+                program = first.group(1).rsplit("/", 1)[-1] if first else ""
+                return program not in ("sh", "bash", "ash", "dash", "zsh", "ksh", "busybox")
+    return False
+
+
+def _exec_form(run: str) -> str:
+    return "RUN " + json.dumps(["/bin/sh", "-c", run[len("RUN ") :]])
 
 
 def _last_user(chain: list[Stage]) -> tuple[Instruction, str] | None:
@@ -122,19 +144,26 @@ def _is_root(value: str, doc: Dockerfile, stage: Stage) -> bool:
 
 def _user_lines(
     chain: list[Stage], family: Family, image: str, uid: int, gid: int
-) -> tuple[list[str], str]:
-    """The instructions to add, and a note for the fix title."""
+) -> tuple[list[str], str, list[Edit]]:
+    """The instructions to add, a note for the fix title, and any edit elsewhere."""
     created = _created_user(chain)
     if created is not None:
         if created.uid is not None:
-            return [f"USER {created.uid}:{created.gid or created.uid}"], ""
-        return [f"USER {created.name}"], " (a name: set runAsUser in Kubernetes)"
+            return [f"USER {created.uid}:{created.gid or created.uid}"], "", []
+        if created.ins is not None:
+            # The user gets the configured UID where it is created, so USER can be numeric
+            # (a name cannot be verified by Kubernetes' runAsNonRoot).
+            option = f" --uid {uid}" if created.long_options else f" -u {uid}"
+            at = created.ins.logical.span_of(created.tool_end, created.tool_end).start
+            group = f":{created.gid}" if created.gid else ""
+            note = f" (reusing {created.name}, given UID {uid})"
+            return [f"USER {uid}{group}"], note, [Edit.insert(at, option)]
     if family is Family.DISTROLESS:
-        return ["USER 65532:65532"], " (distroless nonroot)"
+        return ["USER 65532:65532"], " (distroless nonroot)", []
     create = _create_command(family, image, uid, gid)
     if create is None:
-        return [f"USER {uid}:{gid}"], ""
-    return [f"RUN {create}", f"USER {uid}:{gid}"], ""
+        return [f"USER {uid}:{gid}"], "", []
+    return [f"RUN {create}", f"USER {uid}:{gid}"], "", []
 
 
 def _create_command(family: Family, image: str, uid: int, gid: int) -> str | None:
@@ -164,7 +193,7 @@ def _created_user(chain: list[Stage]) -> CreatedUser | None:
         for ins in stage.body:
             if ins.keyword != "RUN":
                 continue
-            for command in _SPLIT.split(ins.value.replace("\\\n", " ")):
+            for start, command in _commands(ins.value):
                 words = command.split()
                 if not words:
                     continue
@@ -176,8 +205,19 @@ def _created_user(chain: list[Stage]) -> CreatedUser | None:
                 elif tool in ("useradd", "adduser") and len(words) > 1:
                     user = _parse_useradd(words, command, groups)
                     if user is not None:
-                        found = user
+                        tool_end = start + command.index(words[0]) + len(words[0])
+                        long = tool == "useradd" or any(w.startswith("--") for w in words)
+                        found = replace(user, ins=ins, tool_end=tool_end, long_options=long)
     return found
+
+
+def _commands(value: str) -> Iterator[tuple[int, str]]:
+    """(offset, text) of each simple command of a RUN's logical text."""
+    start = 0
+    for m in _SPLIT.finditer(value):
+        yield start, value[start : m.start()]
+        start = m.end()
+    yield start, value[start:]
 
 
 def _parse_useradd(words: list[str], command: str, groups: dict[str, str]) -> CreatedUser | None:

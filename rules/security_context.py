@@ -10,7 +10,7 @@ from fixer.documents import kube
 from fixer.documents import yaml as y
 from fixer.documents.kube import Container, PodSpec
 from fixer.documents.yaml import Node, YamlFile
-from fixer.documents.yaml_edit import Value
+from fixer.documents.yaml_edit import Value, render_flow, value_span
 from fixer.documents.yaml_patch import Patch
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
@@ -217,36 +217,57 @@ def _no_escalation(plan: _Plan, c: Container) -> None:
 
 
 def _capabilities(plan: _Plan, c: Container, profile: str) -> None:
-    caps = y.get(_sc(c), "capabilities")
-    allowed = BASELINE_CAPS if profile == "baseline" else RESTRICTED_CAPS
-    add = y.get(caps, "add")
-    if y.is_sequence(add):
-        bad = [
-            i for i in add.value if (y.scalar(i) or "").upper().removeprefix("CAP_") not in allowed
-        ]
-        if bad:
-            names = ", ".join(y.scalar(i) or "?" for i in bad)
-            plan.problem(c, f"adds capabilities {names}")
-            if len(bad) == len(add.value):
-                plan.patch.remove_key(caps, "add", "capabilities.add")
-            else:
-                plan.patch.remove_items(add, lambda i: i in bad, "capabilities.add")
-    if profile == "baseline":
-        return
+    sc = _sc(c)
+    caps = y.get(sc, "capabilities")
     drop = y.get(caps, "drop")
-    if y.is_sequence(drop) and any((y.scalar(i) or "").upper() == "ALL" for i in drop.value):
+    has_all = y.is_sequence(drop) and any((y.scalar(i) or "").upper() == "ALL" for i in drop.value)
+    needs_drop = profile != "baseline" and not has_all
+    if needs_drop:
+        plan.problem(c, "capabilities are not dropped")
+    if _remove_added(plan, c, caps, profile, needs_drop):
         return
-    plan.problem(c, "capabilities are not dropped")
-    if y.is_sequence(drop) and drop.value:
+    if not needs_drop:
+        return
+    if y.is_sequence(drop):  # `drop: [NET_RAW]` or `drop: []`
         plan.patch.append(drop, "ALL", "capabilities.drop")
-    elif y.is_mapping(caps) and y.key_node(caps, "drop") is not None and not y.is_sequence(drop):
-        plan.patch.ensure(caps, {"drop": ["ALL"]})
     elif y.is_mapping(caps) and drop is None:
         plan.patch.insert(caps, {"drop": ["ALL"]}, "capabilities.drop")
-    elif y.is_sequence(drop):  # `drop: []`
-        plan.patch.append(drop, "ALL", "capabilities.drop")
+    elif y.is_mapping(caps):  # `drop:` with no value: write it anew
+        plan.patch.remove_key(caps, "drop", "capabilities.drop")
+        plan.patch.insert(caps, {"drop": ["ALL"]}, "capabilities.drop")
     else:
         _ensure_sc(plan, c, {"capabilities": {"drop": ["ALL"]}})
+
+
+def _remove_added(
+    plan: _Plan, c: Container, caps: Node | None, profile: str, needs_drop: bool
+) -> bool:
+    """Take out added capabilities the profile forbids. True when that already wrote the
+    whole ``capabilities`` value (so nothing is left to add)."""
+    add = y.get(caps, "add")
+    if not y.is_sequence(add):
+        return False
+    allowed = BASELINE_CAPS if profile == "baseline" else RESTRICTED_CAPS
+    bad = [i for i in add.value if (y.scalar(i) or "").upper().removeprefix("CAP_") not in allowed]
+    if not bad:
+        return False
+    plan.problem(c, f"adds capabilities {', '.join(y.scalar(i) or '?' for i in bad)}")
+    if len(bad) < len(add.value):
+        plan.patch.remove_items(add, lambda i: i in bad, "capabilities.add")
+        return False
+    only_add = y.is_mapping(caps) and len(caps.value) == 1
+    if only_add and caps is not None and caps.flow_style and needs_drop:
+        # `{add: [SYS_ADMIN]}` -> `{drop: [ALL]}`: one replacement, no dangling comma.
+        span = value_span(caps, plan.patch.doc.text)
+        plan.patch.replace(
+            span, render_flow({"drop": ["ALL"]}, plan.patch.style.quote), "capabilities"
+        )
+        return True
+    if only_add and not needs_drop:
+        plan.patch.remove_key(_sc(c), "capabilities", "capabilities")  # nothing left in it
+        return True
+    plan.patch.remove_key(caps, "add", "capabilities.add")
+    return False
 
 
 def _baseline_fields(plan: _Plan, c: Container) -> None:

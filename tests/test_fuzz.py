@@ -12,14 +12,13 @@ CI runs a fixed, derandomised set of examples without a database so results are 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixer.documents import dockerfile
@@ -445,44 +444,11 @@ def manifests(draw: st.DrawFn) -> bytes:
     return draw(layouts).encode(lines)
 
 
-# --- known bugs ----------------------------------------------------------------------------
-# Inputs that hit a bug already reported to the rule's owner are left out of the properties
-# (``TIGHTEN_FUZZ_KNOWN_BUGS=1`` keeps them); each has a strict xfail reproducer below that
-# starts failing, as a reminder to delete its entry here, once the rule is fixed.
-
-KNOWN_BUGS: dict[str, Callable[[bytes, Settings], bool]] = {
-    # K8S002 replaces an anchored empty mapping `&sc {}` without its anchor: `*sc` dangles.
-    "K8S002 drops the anchor of `securityContext: &a {}`": lambda data, _: bool(
-        re.search(rb"securityContext: &\w+ \{\}", data)
-    ),
-    # K8S002 removes `add` from a flow mapping and leaves `{, drop: [ALL]}`.
-    "K8S002 removes `add` from a flow `capabilities: {add: [...]}`": lambda data, _: (
-        b"capabilities: {add:" in data
-    ),
-    # K8S002 (baseline) removing `add:` at the end of a file without final newline adds one.
-    "K8S002 adds a final newline removing a trailing `add:` list": lambda data, s: (
-        s.profile == "baseline"
-        and not data.endswith(b"\n")
-        and bool(re.search(rb"\n[ \t]*add:[^\n]*(?:\n[ \t]*[-#][^\n]*)*\Z", data))
-    ),
-    # DF004 removing the last line (no final newline) after a blank line leaves a final
-    # newline: `FROM alpine\n\nENV TOKEN=...` becomes `FROM alpine\n`.
-    "DF004 adds a final newline removing a last ENV after a blank line": lambda data, _: (
-        data.startswith((b"#", b"FROM", b"ARG", b"\xef"))
-        and not data.endswith(b"\n")
-        and bool(re.search(rb"\n[ \t]*\r?\n[^\n]*\Z", data))
-    ),
-}
-
-
-def known_bug(data: bytes, settings_: Settings) -> bool:
-    if os.environ.get("TIGHTEN_FUZZ_KNOWN_BUGS"):
-        return False
-    return any(hits(data, settings_) for hits in KNOWN_BUGS.values())
-
+# --- regressions ---------------------------------------------------------------------------
+# Inputs the fuzzer once broke (each was a rule bug, fixed since): kept as plain tests.
 
 POD = b"apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
-REPRODUCERS = [
+REGRESSIONS = [
     pytest.param(
         POD + b"  - name: a\n    securityContext: &sc {}\n  - name: b\n    securityContext: *sc\n",
         Settings(),
@@ -507,9 +473,8 @@ REPRODUCERS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known rule bugs (see KNOWN_BUGS)")
-@pytest.mark.parametrize(("data", "settings_"), REPRODUCERS)
-def test_known_bug_reproducers(data: bytes, settings_: Settings) -> None:
+@pytest.mark.parametrize(("data", "settings_"), REGRESSIONS)
+def test_regressions(data: bytes, settings_: Settings) -> None:
     kind = "dockerfile" if data.startswith(b"FROM") else "kubernetes"
     check_properties(data, kind, settings_)
 
@@ -565,7 +530,6 @@ def check_properties(data: bytes, kind: str, settings_: Settings) -> None:
 @FUZZ
 @given(data=dockerfiles(), settings_=SETTINGS)
 def test_fuzz_dockerfiles(data: bytes, settings_: Settings) -> None:
-    assume(not known_bug(data, settings_))
     check_properties(data, "dockerfile", settings_)
 
 
@@ -573,5 +537,4 @@ def test_fuzz_dockerfiles(data: bytes, settings_: Settings) -> None:
 @given(data=manifests(), settings_=SETTINGS)
 def test_fuzz_manifests(data: bytes, settings_: Settings) -> None:
     yaml_documents(SourceText.decode(data).text)  # the generator only makes valid YAML
-    assume(not known_bug(data, settings_))
     check_properties(data, "kubernetes", settings_)

@@ -225,6 +225,11 @@ def _is_windows(name: str, tag: str, doc: Dockerfile | None) -> bool:
         for w in ("nanoserver", "windowsservercore", "/windows/", "windows/servercore")
     ):
         return True
-    return doc is not None and (
-        doc.escape == "`" or ("powershell" in doc.text.lower()[:4000] and "SHELL" in doc.text)
+    if doc is None:
+        return False
+    # A backtick escape or a Windows shell (PowerShell Core, `pwsh`, runs on Linux too).
+    return doc.escape == "`" or any(
+        ins.keyword == "SHELL"
+        and re.match(r'\s*\[\s*"(?:powershell|cmd)(?:\.exe)?"', ins.value, re.IGNORECASE)
+        for ins in doc.instructions
     )

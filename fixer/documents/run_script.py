@@ -233,13 +233,7 @@ def _file_range(logical: Logical, a: int, b: int) -> tuple[int, int]:
 
 
 def _whole_line(doc: Dockerfile, first: int, last: int | None = None) -> tuple[int, int]:
-    """Lines ``first..last`` with their newline; at the end of a file without a final
-    newline they take the newline before them instead, so the file ends the way it did."""
-    start = doc.lines.line_start(first)
-    end = doc.lines.line_end(first if last is None else last, with_newline=True)
-    if end == len(doc.text) and not doc.text.endswith("\n") and first > 1:
-        start = doc.lines.line_end(first - 1)
-    return start, end
+    return doc.lines.deletion(first, first if last is None else last)
 
 
 def _join_next(doc: Dockerfile, rs: RunScript, first: int, nxt: _Line) -> tuple[int, int]:

@@ -100,6 +100,21 @@ class LineIndex:
     def line_text(self, line: int) -> str:
         return self.text[self.line_start(line) : self.line_end(line)]
 
+    def deletion(self, first: int, last: int) -> tuple[int, int]:
+        """The range that removes lines ``first..last`` whole, with their line break.
+
+        At the end of a file without a final newline the break *before* them goes instead
+        (with blank lines just above, which would otherwise leave one behind), so the file
+        still ends the way it did.
+        """
+        start, end = self.line_start(first), self.line_end(last, with_newline=True)
+        if end == len(self.text) and not self.text.endswith("\n") and first > 1:
+            line = first - 1
+            while line > 1 and not self.line_text(line).strip():
+                line -= 1
+            start = self.line_end(line)
+        return start, end
+
 
 def indentation(line: str) -> str:
     """The leading spaces/tabs of a line."""

@@ -245,9 +245,8 @@ def set_value(
     block lines under the key otherwise."""
     text = doc.text
     if y.is_mapping(value_node) and value_node.flow_style:
-        return Edit.replace(
-            value_node.start_mark.index, value_node.end_mark.index, render_flow(value, style.quote)
-        )
+        # `&anchor {}` keeps its anchor: only the braces are rewritten.
+        return Edit(value_span(value_node, text), render_flow(value, style.quote))
     parent_col = key_node.start_mark.column
     lines = render_block(value, parent_col + style.indent, style)
     if y.is_scalar(value_node) and value_node.end_mark.index > value_node.start_mark.index:

@@ -25,7 +25,7 @@ from fixer.documents.yaml_edit import (
     replace_scalar,
     set_value,
 )
-from fixer.model import Edit
+from fixer.model import Edit, Span
 
 _TRUE = ("true", "yes", "on")
 
@@ -140,30 +140,41 @@ class Patch:
             body = sep.join(text[i.start_mark.index : i.end_mark.index] for i in keep)
             self._edits.append(Edit.replace(seq.start_mark.index, seq.end_mark.index, f"[{body}]"))
         else:
-            lines = self.doc.lines
-            for item in gone:
-                start = lines.line_start(lines.line_of(item.start_mark.index))
-                self._edits.append(
-                    Edit.delete(start, line_after(content_end(item, self.doc), lines))
-                )
+            self._edits.extend(self._delete_lines([(item, item) for item in gone]))
         for item in gone:
             self.changes.append(f"remove {where} {item.value if y.is_scalar(item) else '?'}")
         return len(keep)
+
+    def replace(self, span: Span, text: str, where: str = "") -> None:
+        """Replace a node's whole text (a flow collection rewritten in one piece)."""
+        self._edits.append(Edit(span, text))
+        self.changes.append(f"rewrite {where}")
 
     def remove_key(self, mapping: Node, key: str, where: str = "") -> None:
         """Delete ``key`` and its value from a block mapping (whole lines)."""
         key_node = y.key_node(mapping, key)
         if key_node is None:
             return
-        lines = self.doc.lines
         value = y.get(mapping, key)
         if mapping.flow_style:
             self._edits.append(_flow_pair_deletion(self.doc.text, mapping, key_node, value))
         else:
-            start = lines.line_start(lines.line_of(key_node.start_mark.index))
-            end = line_after(content_end(value, self.doc), lines)
-            self._edits.append(Edit.delete(start, end))
+            self._edits.extend(self._delete_lines([(key_node, value)]))
         self.changes.append(f"remove {where or key}")
+
+    def _delete_lines(self, blocks: list[tuple[Node, Node]]) -> list[Edit]:
+        """Whole-line deletions from each block's first node to the end of its last one;
+        adjacent blocks become one deletion (so the end-of-file rule cannot overlap)."""
+        lines = self.doc.lines
+        ranges: list[list[int]] = []
+        for first, last in blocks:
+            a = lines.line_of(first.start_mark.index)
+            b = lines.line_of(max(content_end(last, self.doc) - 1, first.start_mark.index))
+            if ranges and a <= ranges[-1][1] + 1:
+                ranges[-1][1] = max(ranges[-1][1], b)
+            else:
+                ranges.append([a, b])
+        return [Edit.delete(*lines.deletion(a, b)) for a, b in ranges]
 
     def edits(self) -> list[Edit]:
         out = list(self._edits)

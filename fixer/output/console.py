@@ -81,7 +81,9 @@ class Console:
             where = paint(f"{f.line}:{f.column}".ljust(7), "dim")
             rule = paint(f.rule.ljust(6), "green" if status == "fixed" else "yellow")
             tail = ""
-            if status:
+            if status == "fixed" and f.fix is not None:
+                tail = " " + paint(f"[fixed: {f.fix.title}]", "green")
+            elif status:
                 tail = " " + paint(f"[{status}]", "green")
             elif f.fix is None and f.reason:
                 tail = " " + paint(f"(not fixable: {f.reason})", "dim")

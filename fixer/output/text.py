@@ -21,7 +21,9 @@ def display_path(path: Path) -> str:
 def finding_line(finding: Finding, *, status: str = "") -> str:
     """``path:line: RULE message`` with the reason when it cannot be fixed."""
     line = f"{display_path(finding.path)}:{finding.line}: {finding.rule} {finding.message}"
-    if status:
+    if status == "fixed" and finding.fix is not None:
+        line += f" [fixed: {finding.fix.title}]"  # what was done, in the rule's words
+    elif status:
         line += f" [{status}]"
     if finding.fix is None and finding.reason:
         line += f" (not fixable: {finding.reason})"

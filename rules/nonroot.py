@@ -97,6 +97,10 @@ class NonRootUser(Rule[Dockerfile]):
             return
         anchor = last_user[0] if last_user else stage.from_
         why = "last USER is root" if last_user else "no USER instruction"
+        if any(not h.terminated for ins in stage.body for h in ins.heredocs):
+            reason = "the file ends inside a heredoc (no terminator line)"
+            yield ctx.finding(self, anchor.span, f"final stage runs as root ({why})", reason=reason)
+            return
         lines, note, extra = _user_lines(chain, family, image, ctx.settings.uid, ctx.settings.gid)
         if _non_posix_shell(chain):
             # After `SHELL ["pwsh", ...]` a shell-form RUN is PowerShell: say /bin/sh outright.

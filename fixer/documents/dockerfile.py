@@ -9,10 +9,12 @@ instructions, so the spans come from here; tests cross-check the line ranges aga
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import overload
 
 from fixer.documents.text import LineIndex, SourceText
 from fixer.model import Span
@@ -21,6 +23,7 @@ _DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _KEYWORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_-]*|[^\s]+)")
 _HEREDOC = re.compile(r"<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+_QUOTED = re.compile(r"[\\'\"$`]")  # what ``_dequote`` acts on
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,46 @@ class Heredoc:
     body: Span
     strip_tabs: bool
     quoted: bool
+    terminated: bool = True  # False when the file ends before the terminator line
+
+
+@dataclass(frozen=True)
+class Offsets(Sequence[int]):
+    """File offsets of the characters of a text made of pieces of the file (the lines of
+    an instruction): piece ``k`` starts at index ``starts[k]`` of the text and offset
+    ``files[k]`` of the file; the last piece runs on to index ``length - 1``.
+
+    The table of every offset is built on first use: most instructions never need it,
+    and building it costs an int object per character, each time a Dockerfile is lexed.
+    """
+
+    starts: tuple[int, ...]
+    files: tuple[int, ...]
+    length: int
+    _table: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        table = self._table  # read per character by some callers: no property on the way
+        return (table if table is not None else self._build())[index]
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._table if self._table is not None else self._build())
+
+    def _build(self) -> tuple[int, ...]:
+        ends = (*self.starts[1:], self.length)
+        runs = (range(f, f + e - s) for s, e, f in zip(self.starts, ends, self.files, strict=True))
+        table = tuple(itertools.chain.from_iterable(runs))
+        object.__setattr__(self, "_table", table)
+        return table
 
 
 @dataclass(frozen=True)
@@ -42,7 +85,7 @@ class Logical:
     """
 
     text: str
-    offsets: tuple[int, ...]
+    offsets: Sequence[int]
 
     def span_of(self, start: int, end: int) -> Span:
         """The file span covering logical ``[start, end)``."""
@@ -217,8 +260,10 @@ class _Lexer:
         args_start = m.end(1)
         while args_start < len(self.text) and self.text[args_start] in " \t":
             args_start += 1
-        chars: list[str] = []
-        offsets: list[int] = []
+        parts: list[str] = []  # the pieces of the logical text, one per line
+        starts: list[int] = []  # where each piece starts in the logical text ...
+        files: list[int] = []  # ... and in the file
+        length = 0
         i = first
         pos = args_start
         while True:
@@ -226,8 +271,11 @@ class _Lexer:
             pos = max(pos, line_start)
             esc = self._continues(line_start, line_end)
             stop = esc if esc is not None else line_end
-            chars.extend(self.text[pos:stop])
-            offsets.extend(range(pos, stop))
+            if stop > pos:
+                parts.append(self.text[pos:stop])
+                starts.append(length)
+                files.append(pos)
+                length += stop - pos
             i += 1
             if esc is None:
                 break
@@ -239,11 +287,15 @@ class _Lexer:
             pos = self.lines[i][0]
         last = i - 1
         args_end = self.lines[last][1]
-        if keyword in _HEREDOC_KEYWORDS and "<<" in "".join(chars):
-            heredocs, i = self._heredocs("".join(chars), i)
+        value = "".join(parts)
+        if keyword in _HEREDOC_KEYWORDS and "<<" in value:
+            heredocs, i = self._heredocs(value, i)
         else:
             heredocs = ()
-        offsets.append(offsets[-1] + 1 if offsets else args_start)
+        if not parts:  # no arguments: index 0 is where they would start
+            starts, files = [0], [args_start]
+        # (otherwise index ``length`` maps to just past the last character)
+        offsets = Offsets(tuple(starts), tuple(files), length + 1)
         end = self.lines[i - 1][1]
         self.instructions.append(
             Instruction(
@@ -253,7 +305,7 @@ class _Lexer:
                 args=Span(args_start, max(args_start, args_end)),
                 line=first + 1,
                 end_line=i,
-                logical=Logical("".join(chars), tuple(offsets)),
+                logical=Logical(value, offsets),
                 heredocs=heredocs,
             )
         )
@@ -270,13 +322,13 @@ class _Lexer:
                 if (line.lstrip("\t") if strip_tabs else line) == name:
                     break
                 i += 1
-            body_end = self.lines[i - 1][1] if i > body_first else self.lines[body_first][0]
-            body_start = (
-                self.lines[body_first][0] if body_first < len(self.lines) else len(self.text)
-            )
-            found.append(
-                Heredoc(name, Span(body_start, max(body_start, body_end)), strip_tabs, bool(quote))
-            )
+            if body_first >= len(self.lines):  # the opener ends the file: an empty body
+                body_start = body_end = len(self.text)
+            else:
+                body_start = self.lines[body_first][0]
+                body_end = self.lines[i - 1][1] if i > body_first else body_start
+            body = Span(body_start, max(body_start, body_end))
+            found.append(Heredoc(name, body, strip_tabs, bool(quote), i < len(self.lines)))
             i = min(i + 1, len(self.lines))
         return tuple(found), i
 
@@ -391,6 +443,8 @@ def literal(word: str) -> str | None:
 
 
 def _dequote(word: str, *, expansions: bool) -> str | None:
+    if not _QUOTED.search(word):
+        return word  # nothing to remove or expand: most words of a script
     out: list[str] = []
     quote = ""
     i = 0

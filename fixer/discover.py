@@ -75,8 +75,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Targ
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for target in _walk(path, exclude):
-                key = os.path.realpath(target.path)
+            for target, key in _walk(path, exclude):
                 if key not in seen:
                     seen.add(key)
                     yield target
@@ -91,13 +90,19 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Targ
             yield Target(path, kind_of(path.name) or "dockerfile", True)
 
 
-def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Target]:
+def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Target, str]]:
+    """Targets under ``root`` with their real paths (the key that removes duplicates)."""
+
     def on_error(exc: OSError) -> None:
         errors.append(exc)
 
     errors: list[OSError] = []
+    real_root = os.path.realpath(root)
     for folder, dirs, files in os.walk(root, onerror=on_error):
         rel_folder = os.path.relpath(folder, root)
+        # os.walk does not enter linked folders, so only a linked file needs realpath
+        # (a system call per path component: slow over thousands of files).
+        real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
         dirs[:] = sorted(
             d for d in dirs if d not in SKIP_DIRS and not _excluded(_join(rel_folder, d), exclude)
         )
@@ -105,10 +110,15 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[Target]:
             kind = kind_of(name)
             if kind is None or _excluded(_join(rel_folder, name), exclude):
                 continue
-            yield Target(Path(folder) / name, kind, False)
+            path = os.path.join(folder, name)
+            real = (
+                os.path.realpath(path) if os.path.islink(path) else os.path.join(real_folder, name)
+            )
+            yield Target(Path(path), kind, False), real
         while errors:
             exc = errors.pop()
-            yield Target(Path(exc.filename or folder), "", True, exc.strerror or str(exc))
+            failed = Path(exc.filename or folder)
+            yield Target(failed, "", True, exc.strerror or str(exc)), os.path.realpath(failed)
 
 
 def _join(folder: str, name: str) -> str:

@@ -47,6 +47,8 @@ class FileResult:
     fixed: list[Finding] = field(default_factory=list)
     #: Each applied pass: the text it started from and the edits made to it.
     passes: list[tuple[str, tuple[Edit, ...]]] = field(default_factory=list)
+    #: The unified diff of the change (unmasked), when the run asked for it.
+    diff: str | None = None
 
     @property
     def changed(self) -> bool:

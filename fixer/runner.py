@@ -6,13 +6,15 @@ side files (Secret manifests) are gathered, because several source files may fee
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixer.discover import Target
 from fixer.engine import KUBERNETES, FileResult, Queries, collect_queries, process_file
 from fixer.model import SideFile
+from fixer.output.diff import diff_path, unified_diff
+from fixer.parallel import ordered_map, workers_for
 from fixer.rule import Resolution
 from fixer.settings import Settings
 
@@ -21,17 +23,43 @@ _KUBE_MARKERS = ("apiVersion", "kind")
 
 
 def run(
-    targets: Iterable[Target],
+    targets: Sequence[Target],
     settings: Settings,
     *,
     fix: bool,
     resolutions: Mapping[str, Resolution] | None = None,
     pinning: bool = False,
+    diff: bool = False,
 ) -> Iterator[FileResult]:
+    """Results in the order of ``targets``; processed on every core when there are many
+    (see ``fixer.parallel``). With ``diff``, each changed file's result carries its
+    unified diff (unmasked), which is costly enough to be worth computing there too."""
+    job = _Job(settings, fix, resolutions or {}, pinning, diff)
+    workers = _workers(len(targets))
+    yield from ordered_map(_process, targets, job, workers=workers)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every file of a run is processed with (handed to each worker once)."""
+
+    settings: Settings
+    fix: bool
+    resolutions: Mapping[str, Resolution]
+    pinning: bool
+    diff: bool
+
+
+def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
+    results = []
     for target in targets:
-        yield process_target(
-            target, settings, fix=fix, resolutions=resolutions or {}, pinning=pinning
+        result = process_target(
+            target, job.settings, fix=job.fix, resolutions=job.resolutions, pinning=job.pinning
         )
+        if job.diff and result.changed and result.source is not None:
+            result.diff = unified_diff(diff_path(result.path), result.source.text, result.text)
+        results.append(result)
+    return results
 
 
 def process_target(
@@ -71,9 +99,32 @@ def process_target(
     return result
 
 
-def queries(targets: Iterable[Target], settings: Settings) -> Queries:
-    """Every registry question the enabled rules have, streamed over the files."""
-    return collect_queries(((t.path, t.kind) for t in targets if not t.error), settings)
+def queries(targets: Sequence[Target], settings: Settings) -> Queries:
+    """Every registry question the enabled rules have, over the files (on every core when
+    there are many; each file is parsed and let go)."""
+    wanted = [t for t in targets if not t.error]
+    found = Queries()
+    for part in ordered_map(_queries, wanted, settings, workers=_workers(len(wanted))):
+        found.digests |= part.digests
+        found.users |= part.users
+    return found
+
+
+def _queries(settings: Settings, targets: list[Target]) -> list[Queries]:
+    return [collect_queries(((t.path, t.kind) for t in targets), settings)]
+
+
+def _workers(files: int) -> int:
+    """Worker processes for a pass over ``files``; with any, the modules that process
+    files are imported here first, so that the forked workers share them instead of each
+    importing them (again for the second pass of ``fix``)."""
+    workers = workers_for(files)
+    if workers:
+        from rules import all_rules
+
+        all_rules()
+        from fixer.documents import dockerfile, kube, steps, yaml  # noqa: F401
+    return workers
 
 
 @dataclass

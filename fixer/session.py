@@ -7,7 +7,6 @@ stdout carries only the product (findings, JSON, or the diff, so it can be piped
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -75,8 +74,14 @@ class Session:
             self._ask_registries(queries(targets, self.settings))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
+        diff = self.mode == "dry-run" and self.fmt == "text"
         for result in run(
-            targets, self.settings, fix=fixing, resolutions=self.resolutions, pinning=fixing
+            targets,
+            self.settings,
+            fix=fixing,
+            resolutions=self.resolutions,
+            pinning=fixing,
+            diff=diff,
         ):
             self._handle(result)
             progress.advance()
@@ -161,7 +166,11 @@ class Session:
     def _print(self, result: FileResult, *, stdin: bool) -> None:
         if self.mode == "dry-run" and result.changed and result.source is not None:
             self.side_files.add(result)
-            text = diffs.unified_diff(_diff_path(result.path), result.source.text, result.text)
+            text = result.diff  # computed where the file was processed, on any core
+            if text is None:
+                text = diffs.unified_diff(
+                    diffs.diff_path(result.path), result.source.text, result.text
+                )
             self.console.diff(diffs.mask_diff(text, self.secrets))
         if self.mode == "check":
             self.console.findings(result.path, result.found)
@@ -222,7 +231,7 @@ class Session:
             return
         if self.mode == "dry-run":
             if self.fmt == "text":
-                self.console.diff(diffs.unified_diff(_diff_path(path), old, new))
+                self.console.diff(diffs.unified_diff(diffs.diff_path(path), old, new))
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,11 +242,3 @@ class Session:
             self.report.error(f"{display_path(path)}: {exc}")
             return
         self.console.info(f"wrote {display_path(path)}")
-
-
-def _diff_path(path: Path) -> str:
-    """The path as ``git apply`` expects it from the current folder."""
-    text = display_path(path)
-    if os.path.isabs(text):
-        return text.lstrip("/")
-    return os.path.normpath(text).replace(os.sep, "/")

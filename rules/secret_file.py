@@ -82,21 +82,29 @@ class KeyAllocator:
 def side_file(target: SecretTarget, data: Mapping[str, str], origin: str) -> SideFile:
     """The generated file a fix writes; ``origin`` (file and offset, never a value) makes
     side files of different fixes compare different."""
-    values = dict(data)
-    masked = {k: mask(v) for k, v in values.items()}
-
-    def merge(existing: str | None) -> str:
-        return render_secret_manifest(
-            target.name, target.namespace, values, existing, source=target.source
-        )
-
-    def masked_merge(existing: str | None) -> str:
-        return render_secret_manifest(
-            target.name, target.namespace, masked, existing, source=target.source
-        )
-
-    key = "|".join([target.name, target.namespace or "", ",".join(sorted(values)), origin])
+    values = tuple(data.items())
+    masked = tuple((k, mask(v)) for k, v in values)
+    merge = SecretMerge(target.name, target.namespace, values, target.source)
+    masked_merge = SecretMerge(target.name, target.namespace, masked, target.source)
+    key = "|".join([target.name, target.namespace or "", ",".join(sorted(data)), origin])
     return SideFile(target.path, merge, masked_merge, gitignore=True, key=key)
+
+
+@dataclass(frozen=True)
+class SecretMerge:
+    """``SideFile.merge``: puts ``values`` into the Secret ``name``/``namespace`` of the
+    manifest's current text. A value rather than a closure, so that fixes (and the results
+    holding them) can be pickled back from the worker processes of a parallel run."""
+
+    name: str
+    namespace: str | None
+    values: tuple[tuple[str, str], ...] = field(repr=False)
+    source: str
+
+    def __call__(self, existing: str | None) -> str:
+        return render_secret_manifest(
+            self.name, self.namespace, dict(self.values), existing, source=self.source
+        )
 
 
 def masks_for(value: str, raw: str) -> tuple[str, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
 
 from fixer.documents.dockerfile import Dockerfile
 from fixer.documents.images import Family, family_of, parent_stages, root_image
@@ -12,7 +11,7 @@ from fixer.documents.steps import Build, Step, analyse
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
 from rules.tools_fix import purge_fix, removal_fix
-from rules.tools_plan import Plan, decide, installs
+from rules.tools_plan import Plan, decide, installs, tool_pattern
 
 
 class NetworkTools(Rule[Dockerfile]):
@@ -103,12 +102,14 @@ class NetworkTools(Rule[Dockerfile]):
 def _notice_unread(ctx: Context[Dockerfile], build: Build) -> None:
     """A notice for each shipped RUN left unread (non-POSIX SHELL, shell the scanner does not
     model) that names a tool: it may install one, and nobody should think it was checked."""
-    globs = [t.lower() for t in ctx.settings.tools]
+    tool = tool_pattern(ctx.settings.tools)
     for step in build.steps:
-        if not step.problem or step.commands:
-            continue  # fine, or reported by a finding with the reason
+        if step.ins.keyword != "RUN":
+            continue
         words = re.findall(r"[\w.+-]+", step.ins.value.lower())
-        if any(fnmatchcase(w, g) for w in words for g in globs):
+        if not any(tool.match(w) for w in words):
+            continue  # names no tool (checked first: it spares reading the script)
+        if step.problem and not step.commands:  # else fine, or reported by a finding
             note = f"DF003: RUN at line {step.ins.line} left unchanged: {step.problem}"
             if note not in ctx.notices:
                 ctx.notices.append(note)

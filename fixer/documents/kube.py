@@ -88,9 +88,17 @@ def is_kubernetes(doc: YamlFile) -> bool:
 
 
 def objects(doc: YamlFile) -> Iterator[KubeObject]:
-    """Every object in the file, ``List`` items included."""
-    for root in doc.documents:
-        yield from _objects(root)
+    """Every object in the file, ``List`` items included.
+
+    Found once per parsed file and kept in ``doc.cache``: every K8S rule (and suppression)
+    walks them. A fix pass parses a new ``YamlFile``, so nothing stale survives an edit.
+    """
+    found = doc.cache.get("kube.objects")
+    if found is None:
+        found = doc.cache["kube.objects"] = tuple(
+            obj for root in doc.documents for obj in _objects(root)
+        )
+    return iter(found)
 
 
 def _objects(node: Node) -> Iterator[KubeObject]:
@@ -135,10 +143,12 @@ def pod_spec(obj: KubeObject) -> PodSpec | None:
 
 
 def pod_specs(doc: YamlFile) -> Iterator[PodSpec]:
-    for obj in objects(doc):
-        spec = pod_spec(obj)
-        if spec is not None:
-            yield spec
+    """The pod spec of every workload in the file (cached like ``objects``)."""
+    found = doc.cache.get("kube.pod_specs")
+    if found is None:
+        specs = (pod_spec(obj) for obj in objects(doc))
+        found = doc.cache["kube.pod_specs"] = tuple(s for s in specs if s is not None)
+    return iter(found)
 
 
 def containers(pod: PodSpec) -> Iterator[Container]:
@@ -152,5 +162,12 @@ def containers(pod: PodSpec) -> Iterator[Container]:
 
 
 def all_containers(doc: YamlFile) -> Iterator[Container]:
-    for pod in pod_specs(doc):
-        yield from containers(pod)
+    """Every container of every workload (cached like ``objects``; not per pod spec: a
+    pod spec holding its containers, which point back to it, would be a reference cycle
+    that only the garbage collector frees)."""
+    found = doc.cache.get("kube.all_containers")
+    if found is None:
+        found = doc.cache["kube.all_containers"] = tuple(
+            c for pod in pod_specs(doc) for c in containers(pod)
+        )
+    return iter(found)

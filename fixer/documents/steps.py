@@ -41,21 +41,62 @@ class Mention:
 
 @dataclass
 class Step:
-    """One RUN of a stage: the editable script (or ``problem``) and its package commands."""
+    """One RUN of a stage: the editable script (or ``problem``) and its package commands.
+
+    A shipped RUN's script is read (tokenized) on first use, not by ``analyse``: most RUNs
+    of a big build hold neither a package manager command nor a tool's name, and DF003
+    never needs their words (see ``commands`` and ``mentions``).
+    """
 
     ins: Instruction
     stage: Stage
     order: int
     user: Instruction | None  # the USER in effect
-    script: RunScript | None = None
-    problem: str = ""
-    commands: tuple[PackageCommand, ...] = ()
-    texts: tuple[tuple[int, str], ...] = ()  # (position, text) to search for mentions
+    _script: RunScript | None = field(default=None, repr=False)
+    _problem: str = field(default="", repr=False)
+    _commands: tuple[PackageCommand, ...] = field(default=(), repr=False)
+    #: (position, text) to search for mentions: the instruction's text and heredoc bodies,
+    #: then (once the script is read) its words that are not package names.
+    _texts: tuple[tuple[int, str], ...] = field(default=(), repr=False)
+    #: (document, SHELL in effect) until the script of a shipped RUN is read.
+    _unread: tuple[Dockerfile, str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def script(self) -> RunScript | None:
+        self._read()
+        return self._script
+
+    @property
+    def problem(self) -> str:
+        self._read()
+        return self._problem
+
+    @property
+    def commands(self) -> tuple[PackageCommand, ...]:
+        if self._unread is not None and not _may_run_manager(self.ins, self._texts):
+            return ()  # read or not, a RUN that never names a package manager has none
+        self._read()
+        return self._commands
+
+    @property
+    def texts(self) -> tuple[tuple[int, str], ...]:
+        self._read()
+        return self._texts
 
     def mentions(self, pattern: re.Pattern[str]) -> Iterator[Mention]:
+        if self._unread is not None and not any(pattern.search(t) for _, t in self._texts):
+            # The script's words are pieces of these texts, each between blanks or
+            # operators: no match here, no match in them, so no need to read it.
+            return
         for at, text in self.texts:
             for m in pattern.finditer(text):
                 yield Mention(m.group(0), self.order, at + m.start())
+
+    def _read(self) -> None:
+        if self._unread is not None:
+            doc, shell = self._unread
+            self._unread = None
+            _read_script(doc, self, shell)
 
 
 @dataclass
@@ -127,40 +168,59 @@ def _fill(build: Build, step: Step, shell: str, shipped: bool) -> None:
     ins = step.ins
     if ins.keyword != "RUN":
         if "from" in ins.flags:
-            step.texts = ((0, ins.value),)
+            step._texts = ((0, ins.value),)
         return
     end, text = len(ins.value), build.doc.text
     bodies = tuple((end + k, text[h.body.start : h.body.end]) for k, h in enumerate(ins.heredocs))
-    step.texts = ((0, ins.value), *bodies)
-    if not shipped:
-        return
+    step._texts = ((0, ins.value), *bodies)
+    if shipped:
+        step._unread = (build.doc, shell)  # read on first use: see ``Step``
+
+
+def _read_script(doc: Dockerfile, step: Step, shell: str) -> None:
+    ins = step.ins
     if shell and shell.removesuffix(".exe") not in _POSIX:
-        step.problem = f"RUN runs in SHELL {shell}"
+        step._problem = f"RUN runs in SHELL {shell}"
         return
     try:
-        step.script = run_script(build.doc, ins)
+        step._script = run_script(doc, ins)
     except Unsupported as exc:
-        step.problem = str(exc)
-        step.commands = _report_only(build.doc, ins)
+        step._problem = str(exc)
+        step._commands = _report_only(doc, ins)
         return
     except ShellError as exc:
-        step.problem = f"shell not understood ({exc})"
+        step._problem = f"shell not understood ({exc})"
         return
-    step.commands = tuple(c for c in map(package_command, step.script.script.commands) if c)
-    step.texts = _unpackaged(build, step)
+    step._commands = tuple(c for c in map(package_command, step._script.script.commands) if c)
+    step._texts = _unpackaged(doc, step)
 
 
-def _unpackaged(build: Build, step: Step) -> tuple[tuple[int, str], ...]:
+#: Every program ``package_command`` recognises contains one of these.
+_MANAGER = re.compile(r"apt|apk|yum|dnf|zypper|dpkg|rpm")
+#: What may split a program name in the text without changing the word the shell sees
+#: (quotes, backslash escapes, line continuations): removed before looking for a name.
+_QUOTING = re.compile(r"\\\r?\n|[\"'\\\r]")
+
+
+def _may_run_manager(ins: Instruction, texts: tuple[tuple[int, str], ...]) -> bool:
+    """False when no package manager command can be in the RUN: it spells no manager."""
+    if ins.is_exec_form:
+        return True  # JSON escapes can spell anything
+    return any(_MANAGER.search(_QUOTING.sub("", text)) for _, text in texts)
+
+
+def _unpackaged(doc: Dockerfile, step: Step) -> tuple[tuple[int, str], ...]:
     """The words of the script that are not package names, with their positions (so that
     ``apt-get install curl`` is not a use of curl), then any heredoc data bodies."""
-    assert step.script is not None
-    names = {(p.token.start, p.token.end) for c in step.commands for p in c.packages}
-    tokens = step.script.script.tokens
+    script = step._script
+    assert script is not None
+    names = {(p.token.start, p.token.end) for c in step._commands for p in c.packages}
+    tokens = script.script.tokens
     words = tuple((t.start, t.text) for t in tokens if (t.start, t.end) not in names)
-    if step.script.heredoc is not None:
+    if script.heredoc is not None:
         return words
     end = len(step.ins.value)
-    text = build.doc.text
+    text = doc.text
     return words + tuple(
         (end + k, text[h.body.start : h.body.end]) for k, h in enumerate(step.ins.heredocs)
     )

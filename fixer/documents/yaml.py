@@ -27,6 +27,10 @@ Node: TypeAlias = Any
 #: Refuse documents whose alias-expanded size passes this many nodes (billion laughs).
 MAX_EXPANDED_NODES = 1_000_000
 _TEMPLATE = re.compile(r"\{\{-?\s*[^}]*\}\}|\{%|%\}")
+#: Anchor and alias tokens: the indicator then at least one anchor character (YAML 1.2
+#: ``ns-anchor-char``: anything but blanks and flow indicators).
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
+_ALIAS = re.compile(r"\*[^\s,\[\]{}]")
 
 
 class YamlError(ValueError):
@@ -45,6 +49,9 @@ class YamlFile:
     documents: list[Node]
     lines: LineIndex = field(init=False, repr=False)
     _aliases: list[tuple[int, int]] | None = field(default=None, init=False, repr=False)
+    #: Facts derived from the documents, computed once (``kube.objects``, ``pod_specs``).
+    #: A fix pass parses a new ``YamlFile``, so entries never outlive the text they describe.
+    cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.lines = LineIndex(self.source.text)
@@ -98,7 +105,9 @@ def parse(source: SourceText) -> YamlFile:
         raise YamlError(f"invalid YAML: {where}{exc.problem or exc.context}{context}") from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
-    for doc in docs if "*" in text else ():  # no alias token, nothing expands
+    for doc in docs if _ALIAS.search(text) and _ANCHOR.search(text) else ():
+        # Without an ``&anchor`` and a ``*alias`` token nothing expands; most files have
+        # neither (a ``*`` or ``&&`` in a value only costs this walk).
         if expanded_size(doc) > MAX_EXPANDED_NODES:
             raise YamlError(
                 f"refused: aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?)"
@@ -168,12 +177,27 @@ def pairs(mapping: Node) -> Iterator[tuple[Node, Node]]:
 
 
 def get(mapping: Node | None, key: str) -> Node | None:
-    """The value node of ``key`` (own key wins over a merged one), or None."""
-    if mapping is None:
+    """The value node of ``key`` (own key wins over a merged one), or None.
+
+    The hottest function of ``check`` (every rule walks objects with it): it scans the own
+    keys directly and looks into ``<<`` merges only when the mapping has them, which is
+    what ``pairs`` yields first-to-last, without a generator per call.
+    """
+    if not isinstance(mapping, MappingNode):
         return None
-    for k, v in pairs(mapping):
-        if is_scalar(k) and k.value == key:
+    merged: list[Node] | None = None
+    for k, v in mapping.value:
+        if not isinstance(k, ScalarNode):
+            continue
+        if k.value == "<<" and k.tag.endswith(":merge"):
+            merged = merged or []
+            merged.extend(v.value if isinstance(v, SequenceNode) else [v])
+        elif k.value == key:
             return v
+    for source in merged or ():
+        found = get(source, key)
+        if found is not None:
+            return found
     return None
 
 

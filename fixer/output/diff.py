@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterator
+from pathlib import Path
+
+from fixer.output.text import display_path
 
 NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def diff_path(path: Path) -> str:
+    """The path as ``git apply`` expects it from the current folder."""
+    text = display_path(path)
+    if os.path.isabs(text):
+        return text.lstrip("/")
+    return os.path.normpath(text).replace(os.sep, "/")
 
 
 def split_lines(text: str) -> list[str]:
@@ -56,8 +68,9 @@ def mask(text: str, secrets: set[str] | frozenset[str]) -> str:
 def mask_diff(text: str, secrets: set[str] | frozenset[str]) -> str:
     """``mask`` for unified diffs: hunk lines only, so that a short secret that also occurs
     in a path or a line number (``12``, ``mysql``) leaves file headers and ``@@`` intact."""
-    if not secrets:
-        return text
+    ordered = [v for v in sorted(secrets, key=len, reverse=True) if v]
+    if not any(v in text for v in ordered):
+        return text  # nothing to hide (the usual case: the set grows over a whole run)
     out: list[str] = []
     in_hunk = False
     for line in text.splitlines(keepends=True):
@@ -67,5 +80,8 @@ def mask_diff(text: str, secrets: set[str] | frozenset[str]) -> str:
             in_hunk = True
             out.append(line)
             continue
-        out.append(mask(line, secrets) if in_hunk else line)
+        if in_hunk:
+            for value in ordered:  # as ``mask`` does, sorted once per diff, not per line
+                line = line.replace(value, "***")
+        out.append(line)
     return "".join(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from fixer.model import Finding
@@ -12,9 +13,17 @@ def display_path(path: Path) -> str:
     """The path as the user should read it: relative to the current folder when inside it."""
     text = os.fspath(path)
     if os.path.isabs(text):
-        rel = os.path.relpath(text)
-        if not rel.startswith(".."):
-            text = rel
+        return _relative(text, os.getcwd())
+    return text.replace(os.sep, "/")
+
+
+@lru_cache(maxsize=1024)
+def _relative(text: str, cwd: str) -> str:
+    """Cached: a file's every finding, notice and diff header shows its path, and
+    ``relpath`` is slow enough to matter over thousands of findings."""
+    rel = os.path.relpath(text, cwd)
+    if not rel.startswith(".."):
+        text = rel
     return text.replace(os.sep, "/")
 
 

@@ -1,0 +1,203 @@
+"""Work spread over every core: forked worker processes, answers in the order asked.
+
+Processing a file is pure CPU (parse, detect, fix in memory), so a large run hands chunks
+of files to one worker process per core and takes the results back in order; the parent
+keeps everything that must happen once and in order: writing, printing and counting. At
+most a few chunks are in flight, so memory stays flat in the number of files.
+
+Workers are forked (they inherit the loaded modules, settings and registry answers from
+the parent without pickling or importing anything again); where ``fork`` is missing or
+unsafe (Windows, macOS), and for small runs, everything runs in this process. The
+environment variable ``TIGHTEN_WORKERS`` overrides the choice: ``0`` or ``1`` runs in
+process, ``N`` uses N workers even for a small run (the tests compare both paths).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import itertools
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # imported when a pool is made: they cost a small run 15 ms
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+C = TypeVar("C")
+T = TypeVar("T")
+R = TypeVar("R")
+
+WORKERS_ENV = "TIGHTEN_WORKERS"
+#: Below this many files a pool costs more (forking, pickling results) than it saves.
+MIN_ITEMS = 40
+#: Files per task: enough to make the round trip cheap, few enough to keep both cores busy
+#: to the end and the output flowing.
+CHUNK = 16
+#: Chunks in flight per worker: the next ones are ready when a worker finishes.
+AHEAD = 3
+
+
+def workers_for(items: int) -> int:
+    """How many worker processes a run over ``items`` files uses; 0: none, in process."""
+    wanted = os.environ.get(WORKERS_ENV, "").strip()
+    if wanted.isdigit():
+        count = int(wanted)
+        return count if count > 1 and _can_fork() else 0
+    cores = _cores()
+    return cores if cores > 1 and items > MIN_ITEMS and _can_fork() else 0
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    # macOS has fork, but its system libraries are not safe to use in a forked child.
+    return sys.platform != "darwin" and hasattr(os, "fork")
+
+
+def ordered_map(
+    work: Callable[[C, list[T]], list[R]],
+    items: Sequence[T],
+    context: C,
+    *,
+    workers: int,
+    chunk: int = CHUNK,
+) -> Iterator[R]:
+    """``work(context, chunk)`` over chunks of ``items`` in ``workers`` processes, results
+    in order (``work`` returns any number of results per chunk). ``work`` must be a
+    module-level function; ``context`` reaches each worker once, when it forks.
+
+    With ``workers`` 0, or when no pool can be made, ``work`` runs here one item at a
+    time (each result is handled before the next file is read, as in a plain loop); when
+    a worker dies (killed, out of memory) or fails, the rest runs here.
+    """
+    done = 0  # items whose results were yielded
+    pool = _pool(workers, context) if workers > 1 and len(items) > 0 else None
+    if pool is not None:
+        chunks = [list(items[i : i + chunk]) for i in range(0, len(items), chunk)]
+        try:
+            for size, results in _in_order(pool, work, chunks, workers * AHEAD):
+                yield from results
+                done += size
+        except Exception:
+            # A worker died (BrokenProcessPool), or its results could not be pickled back:
+            # the rest runs here, where an error in ``work`` itself shows as it would.
+            _kill(pool)
+        except BaseException:  # Ctrl-C, or the caller stopped early: stop at once
+            _kill(pool)
+            raise
+        else:
+            pool.shutdown()  # the workers are idle: they leave at once
+    for item in items[done:]:
+        yield from work(context, [item])
+
+
+def _pool(workers: int, context: object) -> ProcessPoolExecutor | None:
+    """A pool of forked workers holding ``context``, or None when none can be made."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_setup,
+            initargs=(os.getpid(), context),
+        )
+    except (OSError, ValueError, ImportError, NotImplementedError):
+        return None  # no semaphores (/dev/shm), too many processes, ...
+
+
+def _in_order(
+    pool: ProcessPoolExecutor,
+    work: Callable[[C, list[T]], list[R]],
+    chunks: list[list[T]],
+    ahead: int,
+) -> Iterator[tuple[int, list[R]]]:
+    """(chunk size, results) chunk after chunk."""
+    queued = iter(chunks)
+    pending: deque[tuple[int, Future[list[R]]]] = deque()
+
+    def submit(chunk: list[T]) -> None:
+        pending.append((len(chunk), pool.submit(_call, work, chunk)))
+
+    with _forking():  # the workers fork at the first submit
+        submit(next(queued))
+    for chunk in itertools.islice(queued, ahead - 1):
+        submit(chunk)
+    while pending:
+        size, future = pending.popleft()
+        results = future.result()
+        following = next(queued, None)
+        if following is not None:  # keeps the workers busy while the caller handles these
+            submit(following)
+        yield size, results
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Around the fork of the workers: SIGINT ignored (so none of them ever sees a Ctrl-C;
+    the parent stops them) and the standard streams flushed (a forked child flushes its
+    copy of their buffers when it ends: output written before the fork would appear again).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # closed, a pipe gone
+            stream.flush()
+    previous = signal.getsignal(signal.SIGINT)
+    main = threading.current_thread() is threading.main_thread()
+    if main and previous is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The workers inherit the parent's objects (modules, settings) and keep them all run:
+    # frozen, their garbage collector never walks them again (nor, writing to them,
+    # copies the memory pages they share with the parent).
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # in the parent only; the workers stay frozen
+        if main and previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now, busy or not."""
+    # ProcessPoolExecutor has no public way to stop a busy worker; without this an
+    # interrupted run would wait for the chunks in flight. (``shutdown`` forgets them.)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
+
+#: In a worker: the ``context`` of the run it serves.
+_context: Any = None
+
+
+def _worker_setup(parent: int, context: object) -> None:
+    global _context
+    _context = context
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _call(work: Callable[[Any, list[T]], list[R]], chunk: list[T]) -> list[R]:
+    return work(_context, chunk)
+
+
+def _exit_with(parent: int) -> None:
+    """A worker outlives a parent that was killed (SIGKILL) waiting for work forever:
+    it leaves as soon as it notices it was orphaned."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)

@@ -265,7 +265,10 @@ def worktree(git: Git) -> Iterator[Git]:
     if git.attempt("rev-parse", "--verify", "--quiet", "HEAD^{commit}") is None:
         raise GitError("the repository has no commit yet (a linked worktree needs one)")
     holder = Path(tempfile.mkdtemp(prefix="tighten-pr-"))
-    path = holder / "worktree"
+    # Named like the checkout: rules derive names from folders (a Dockerfile at the top
+    # gets a Secret named after the repository, as `tighten fix` would name it).
+    top = Path(git.run("rev-parse", "--show-toplevel").strip()).name
+    path = holder / (top or "worktree")
     try:
         git.run("worktree", "add", "--quiet", "--detach", "--no-checkout", str(path), "HEAD")
         try:

@@ -33,9 +33,11 @@ RISKS = {
     "now receive them at run time (a Kubernetes Secret, or a build secret).",
     "K8S001": "Containers are no longer privileged. Workloads that manage the node (CNI "
     "plugins, storage drivers, node agents) need specific capabilities instead.",
-    "K8S002": "The restricted securityContext sets `readOnlyRootFilesystem` and "
-    "`runAsNonRoot`: applications that write outside mounted volumes need an `emptyDir`, and "
-    "images without a numeric non-root `USER` will not start.",
+    "K8S002": "Containers now run with `runAsNonRoot`, no privilege escalation, all "
+    "capabilities dropped and the runtime's default seccomp profile: images without a numeric "
+    "non-root `USER` will not start, and programs that need a capability must get it back "
+    "(`capabilities.add`). With `--profile strict` the root filesystem is also read-only: "
+    "applications that write outside mounted volumes need an `emptyDir`.",
     "K8S003": "Images are pinned to digests, so they no longer pick up updates by themselves: "
     "let a bot (Renovate, Dependabot) update the digests.",
     "K8S004": "Literal secret values in `env` now come from a Secret (`secretKeyRef`): the "

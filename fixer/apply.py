@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fixer.model import Edit, Fix
@@ -53,3 +53,15 @@ def splice(text: str, edits: Sequence[Edit]) -> str:
 def _order(fix: Fix) -> tuple[int, int, str]:
     first = fix.edits[0].span if fix.edits else None
     return (first.start, first.end, fix.title) if first else (-1, -1, fix.title)
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Touching or overlapping ``[start, end)`` ranges merged, sorted: deletions built piece
+    by piece become edits that do not overlap."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fixer.apply import merge_ranges
 from fixer.documents.dockerfile import Dockerfile, Instruction, KeyValue
 from fixer.model import Edit, Span
 
@@ -47,7 +48,7 @@ def remove_pairs(
     last_kept = max(t.last for t in tokens if t.last not in gone)
     if ins.end_line in gone:
         spans.append(_escape_span(doc, tokens, last_kept))
-    return [_edit(s) for s in _merged(spans)]
+    return [_edit(s) for s in merge_ranges(spans)]
 
 
 def _consecutive(numbers: list[int]) -> Iterable[tuple[int, int]]:
@@ -92,17 +93,6 @@ def _escape_span(doc: Dockerfile, tokens: list[_Token], line: int) -> tuple[int,
     character that continued the instruction onto lines that are now gone."""
     end_of_tokens = max(t.span.end for t in tokens if t.last == line)
     return end_of_tokens, doc.lines.line_end(line)
-
-
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Touching or overlapping deletions become one (a fix's edits must not overlap)."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
 
 
 def _edit(span: tuple[int, int]) -> Edit:

@@ -15,8 +15,8 @@ from typing import Any
 
 from fixer.documents import kube
 from fixer.documents import yaml as y
-from fixer.documents.dockerfile import Dockerfile, KeyValue, Stage, key_values
-from fixer.documents.images import expand, global_args
+from fixer.documents.dockerfile import Dockerfile, KeyValue, Stage
+from fixer.documents.images import expand, global_arg_pairs, global_args
 from fixer.documents.yaml import Node, YamlFile
 from fixer.documents.yaml_edit import insert_into_mapping, replace_scalar, value_span
 from fixer.model import Edit, Finding, Safety, Span
@@ -187,7 +187,7 @@ class UnpinnedBaseImage(Rule[Dockerfile]):
 
 
 def _bases(ctx: Context[Dockerfile]) -> Iterator[_Base]:
-    args = _arg_defaults(ctx.doc)
+    args = global_arg_pairs(ctx.doc)
     earlier: set[str] = set()
     for stage in ctx.doc.stages:
         base = _base(ctx, stage, args, earlier)
@@ -223,17 +223,6 @@ def _base(
     if ref is None or not is_unpinned(ref, ctx.settings.pin):
         return None
     return _Base(stage, ref, span, arg)
-
-
-def _arg_defaults(doc: Dockerfile) -> dict[str, KeyValue]:
-    """The last default of each ARG declared before the first FROM (what FROM can use)."""
-    out: dict[str, KeyValue] = {}
-    for ins in doc.instructions:
-        if ins.keyword == "FROM":
-            break
-        if ins.keyword == "ARG":
-            out.update({kv.key: kv for kv in key_values(ins) if kv.value is not None})
-    return out
 
 
 def _unquoted(text: str, span: Span, value: str) -> Span | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from fixer.apply import splice
+from fixer.apply import merge_ranges, splice
 from fixer.documents import dockerfile
 from fixer.documents.packages import Chore, Package, PackageCommand, chore
 from fixer.documents.run_script import (
@@ -221,13 +221,7 @@ def _start(rs: RunScript) -> int:
 
 def _splice_logical(text: str, ranges: Sequence[tuple[int, int]], true_at: Sequence[Token]) -> str:
     edits = [Edit.replace(t.start, t.end, "true") for t in true_at]
-    merged: list[tuple[int, int]] = []
-    for a, b in sorted(ranges):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    edits += [Edit.delete(a, b) for a, b in merged]
+    edits += [Edit.delete(a, b) for a, b in merge_ranges(ranges)]
     return splice(text, edits)
 
 

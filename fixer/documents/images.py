@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from fixer.documents.dockerfile import Dockerfile, Stage, key_values
+from fixer.documents.dockerfile import Dockerfile, KeyValue, Stage, key_values
 
 
 class Family(Enum):
@@ -110,34 +110,33 @@ _DEBIAN_IMAGES = frozenset(
 
 def stage_variables(doc: Dockerfile, stage: Stage) -> dict[str, str]:
     """ARG defaults (global ones re-declared in the stage, and the stage's own) and ENV."""
-    global_args: dict[str, str] = {}
-    for ins in doc.instructions:
-        if ins.keyword == "FROM":
-            break
-        if ins.keyword == "ARG":
-            for kv in key_values(ins):
-                if kv.value is not None:
-                    global_args[kv.key] = kv.value
+    defaults = global_args(doc)
     values: dict[str, str] = {}
     for ins in stage.body:
         if ins.keyword in ("ARG", "ENV"):
             for kv in key_values(ins):
                 if kv.value is not None:
                     values[kv.key] = expand(kv.value, values) or kv.value
-                elif kv.key in global_args:
-                    values[kv.key] = global_args[kv.key]
+                elif kv.key in defaults:
+                    values[kv.key] = defaults[kv.key]
     return values
 
 
-def global_args(doc: Dockerfile) -> dict[str, str]:
-    """Defaults of ARGs declared before the first FROM (usable in FROM lines)."""
-    out: dict[str, str] = {}
+def global_arg_pairs(doc: Dockerfile) -> dict[str, KeyValue]:
+    """The last default of each ARG declared before the first FROM (usable in FROM lines),
+    with its spans."""
+    out: dict[str, KeyValue] = {}
     for ins in doc.instructions:
         if ins.keyword == "FROM":
             break
         if ins.keyword == "ARG":
-            out.update({kv.key: kv.value for kv in key_values(ins) if kv.value is not None})
+            out.update({kv.key: kv for kv in key_values(ins) if kv.value is not None})
     return out
+
+
+def global_args(doc: Dockerfile) -> dict[str, str]:
+    """Defaults of ARGs declared before the first FROM, as values."""
+    return {key: kv.value for key, kv in global_arg_pairs(doc).items() if kv.value is not None}
 
 
 def expand(value: str, variables: dict[str, str]) -> str | None:

@@ -1,0 +1,1 @@
+"""Evidence for behaviour-changing fixes: what is known about images and the repository."""

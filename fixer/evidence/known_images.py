@@ -1,0 +1,250 @@
+"""What is known about popular base and server images without asking a registry.
+
+A small curated table, each entry with the upstream files it was read from. It answers the
+questions a behaviour-changing fix depends on: who the image runs as (and whether that user is
+numeric, which the kubelet needs to verify ``runAsNonRoot``), whether it starts as root on
+purpose and steps down itself, which conventional user it ships for others to reuse, and the
+ports below 1024 it listens on by default.
+
+The table is evidence of last resort: the file, the repository and the registry come first.
+An image that is not listed is unknown, never assumed safe.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["KNOWN_IMAGES", "KnownImage", "ShippedUser", "known_image"]
+
+
+@dataclass(frozen=True)
+class ShippedUser:
+    """A non-root account the image creates for others to use (``node`` in ``node``)."""
+
+    name: str
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class KnownImage:
+    """Facts about one image repository (all tags, unless a variant narrows them)."""
+
+    #: Repository names as normalised by ``fixer.registry.reference`` (``docker.io/library/x``);
+    #: a trailing ``/*`` matches every repository under that path.
+    names: tuple[str, ...]
+    #: ``config.User`` as the image sets it: "" is root (no USER), else the text.
+    user: str = ""
+    #: The program that drops root at start (``gosu``): the image *must* start as root.
+    steps_down_with: str | None = None
+    #: The account a root-start image steps down to, or the one it ships for reuse.
+    ships: ShippedUser | None = None
+    #: Ports below 1024 the default command binds (need root or NET_BIND_SERVICE).
+    privileged_ports: tuple[int, ...] = ()
+    #: The image only works privileged (Docker-in-Docker).
+    needs_privileged: bool = False
+    #: Tag patterns (regular expressions) of variants that run differently, with their user.
+    variants: tuple[tuple[str, str], ...] = ()
+    #: Where each fact was read (upstream Dockerfiles, entrypoints, documentation).
+    sources: tuple[str, ...] = ()
+
+    def user_for(self, tag: str | None) -> str:
+        """``config.User`` of the variant ``tag`` belongs to."""
+        for pattern, user in self.variants:
+            if tag is not None and re.search(pattern, tag):
+                return user
+        return self.user
+
+    @property
+    def starts_as_root(self) -> bool:
+        """True when running it as non-root breaks its entrypoint or its listening port."""
+        return self.steps_down_with is not None or bool(self.privileged_ports)
+
+
+def _hub(*names: str) -> tuple[str, ...]:
+    return tuple(f"docker.io/library/{n}" for n in names)
+
+
+_DL = "https://github.com/docker-library"
+
+KNOWN_IMAGES: tuple[KnownImage, ...] = (
+    KnownImage(
+        _hub("postgres"),
+        steps_down_with="gosu",
+        ships=ShippedUser("postgres", 999, 999),
+        sources=(
+            f"{_DL}/postgres/blob/master/Dockerfile-debian.template (useradd --uid=999)",
+            f"{_DL}/postgres/blob/master/docker-entrypoint.sh (exec gosu postgres)",
+            "alpine variants: adduser -u 70 and su-exec",
+        ),
+    ),
+    KnownImage(
+        _hub("mysql"),
+        steps_down_with="gosu",
+        ships=ShippedUser("mysql", 999, 999),
+        sources=(
+            f"{_DL}/mysql/blob/master/Dockerfile.oracle (useradd --system --uid 999)",
+            f"{_DL}/mysql/blob/master/docker-entrypoint.sh (exec gosu mysql)",
+        ),
+    ),
+    KnownImage(
+        _hub("mariadb"),
+        steps_down_with="gosu",
+        ships=ShippedUser("mysql", 999, 999),
+        sources=(
+            "https://github.com/MariaDB/mariadb-docker/blob/master/Dockerfile.template",
+            "https://github.com/MariaDB/mariadb-docker/blob/master/docker-entrypoint.sh (gosu mysql)",
+        ),
+    ),
+    KnownImage(
+        _hub("mongo"),
+        steps_down_with="gosu",
+        ships=ShippedUser("mongodb", 999, 999),
+        sources=(
+            f"{_DL}/mongo/blob/master/Dockerfile-linux.template (useradd --uid 999)",
+            f"{_DL}/mongo/blob/master/docker-entrypoint.sh (exec gosu mongodb)",
+        ),
+    ),
+    KnownImage(
+        _hub("redis"),
+        steps_down_with="gosu",
+        ships=ShippedUser("redis", 999, 999),
+        sources=(
+            f"{_DL}/redis/blob/master/Dockerfile.template (useradd -r -g redis -u 999)",
+            f"{_DL}/redis/blob/master/docker-entrypoint.sh (exec gosu redis / su-exec on alpine)",
+        ),
+    ),
+    KnownImage(
+        _hub("nginx"),
+        ships=ShippedUser("nginx", 101, 101),
+        privileged_ports=(80,),
+        sources=(
+            "https://github.com/nginxinc/docker-nginx/blob/master/mainline/debian/Dockerfile "
+            "(useradd --uid 101 nginx; EXPOSE 80; master process runs as root)",
+        ),
+    ),
+    KnownImage(
+        ("docker.io/nginxinc/nginx-unprivileged",),
+        user="101",
+        sources=(
+            "https://github.com/nginxinc/docker-nginx-unprivileged/blob/main/mainline/debian/Dockerfile "
+            "(USER $UID with UID=101; listens on 8080)",
+        ),
+    ),
+    KnownImage(
+        _hub("httpd"),
+        privileged_ports=(80,),
+        sources=(f"{_DL}/httpd/blob/master/2.4/Dockerfile (EXPOSE 80; children run as daemon)",),
+    ),
+    KnownImage(
+        _hub("node"),
+        ships=ShippedUser("node", 1000, 1000),
+        sources=(
+            "https://github.com/nodejs/docker-node/blob/main/22/bookworm/Dockerfile "
+            "(useradd --uid 1000 --gid node node; no USER)",
+        ),
+    ),
+    KnownImage(
+        _hub("php"),
+        ships=ShippedUser("www-data", 33, 33),
+        sources=(
+            f"{_DL}/php/blob/master/8.3/bookworm/fpm/Dockerfile (--with-fpm-user=www-data; "
+            "Debian's www-data is 33, alpine variants add -u 82)",
+        ),
+    ),
+    KnownImage(
+        (
+            "mcr.microsoft.com/dotnet/aspnet",
+            "mcr.microsoft.com/dotnet/runtime",
+            "mcr.microsoft.com/dotnet/runtime-deps",
+            "mcr.microsoft.com/dotnet/sdk",
+        ),
+        ships=ShippedUser("app", 1654, 1654),
+        variants=((r"chiseled|distroless", "1654"),),
+        sources=(
+            "https://learn.microsoft.com/dotnet/core/docker/container-images "
+            "(.NET 8+: non-root user app, APP_UID=1654; chiseled images run as it)",
+        ),
+    ),
+    KnownImage(
+        ("gcr.io/distroless/*",),
+        variants=((r"(^|-)nonroot($|-)", "65532"),),
+        sources=(
+            "https://github.com/GoogleContainerTools/distroless#debug-images "
+            "(:nonroot tags run as uid 65532; others as root)",
+        ),
+    ),
+    KnownImage(
+        ("cgr.dev/chainguard/*",),
+        user="65532",
+        sources=(
+            "https://edu.chainguard.dev/chainguard/chainguard-images/overview/ "
+            "(images run as the nonroot user, uid 65532, by default)",
+        ),
+    ),
+    KnownImage(
+        (
+            "docker.io/prom/prometheus",
+            "docker.io/prom/node-exporter",
+            "docker.io/prom/alertmanager",
+            "quay.io/prometheus/prometheus",
+            "quay.io/prometheus/node-exporter",
+            "quay.io/prometheus/alertmanager",
+        ),
+        user="nobody",
+        sources=(
+            "https://github.com/prometheus/prometheus/blob/main/Dockerfile (USER nobody)",
+            "https://github.com/prometheus/node_exporter/blob/master/Dockerfile (USER nobody)",
+        ),
+    ),
+    KnownImage(
+        ("docker.io/grafana/grafana", "docker.io/grafana/grafana-oss"),
+        user="472",
+        sources=("https://github.com/grafana/grafana/blob/main/Dockerfile (USER $GF_UID, 472)",),
+    ),
+    KnownImage(
+        ("docker.io/bitnami/*",),
+        user="1001",
+        sources=("https://github.com/bitnami/containers (non-root containers run as USER 1001)",),
+    ),
+    KnownImage(
+        _hub("docker"),
+        needs_privileged=True,
+        variants=((r"dind-rootless", "rootless"),),
+        sources=(f"{_DL}/docker/blob/master/README.md (dind must run --privileged)",),
+    ),
+    KnownImage(
+        _hub(
+            "debian",
+            "alpine",
+            "busybox",
+            "python",
+            "golang",
+            "ruby",
+            "rust",
+            "openjdk",
+            "eclipse-temurin",
+            "amazoncorretto",
+            "centos",
+            "fedora",
+            "rockylinux",
+            "almalinux",
+            "ubuntu",
+        ),
+        sources=(f"{_DL}/official-images (no USER: these run as root)",),
+    ),
+)
+
+_EXACT: dict[str, KnownImage] = {n: k for k in KNOWN_IMAGES for n in k.names if "*" not in n}
+_PREFIXES: tuple[tuple[str, KnownImage], ...] = tuple(
+    (n[:-1], k) for k in KNOWN_IMAGES for n in k.names if n.endswith("/*")
+)
+
+
+def known_image(repository: str) -> KnownImage | None:
+    """The entry for a normalised repository name (``docker.io/library/postgres``)."""
+    hit = _EXACT.get(repository)
+    if hit is not None:
+        return hit
+    return next((k for prefix, k in _PREFIXES if repository.startswith(prefix)), None)

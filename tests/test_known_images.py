@@ -1,0 +1,44 @@
+"""The curated table of well-known images answers by normalised repository name."""
+
+from __future__ import annotations
+
+from fixer.evidence.known_images import KNOWN_IMAGES, known_image
+from fixer.registry.reference import Reference
+
+
+def _lookup(text: str):  # type: ignore[no-untyped-def]
+    ref = Reference.parse(text)
+    return known_image(ref.name), ref.tag
+
+
+def test_database_images_start_as_root_and_step_down() -> None:
+    for image in ("postgres:16", "mysql", "mariadb:11", "mongo:8.0", "redis:7-alpine"):
+        entry, _ = _lookup(image)
+        assert entry is not None, image
+        assert entry.starts_as_root and entry.steps_down_with == "gosu"
+        assert entry.ships is not None and entry.ships.uid == 999
+
+
+def test_shipped_users_and_numeric_variants() -> None:
+    node, _ = _lookup("node:22-slim")
+    assert node is not None and node.ships is not None and node.ships.name == "node"
+    assert node.user == "" and not node.starts_as_root
+    distroless, tag = _lookup("gcr.io/distroless/static-debian12:nonroot")
+    assert distroless is not None and distroless.user_for(tag) == "65532"
+    assert distroless.user_for("latest") == ""
+    dotnet, tag = _lookup("mcr.microsoft.com/dotnet/aspnet:8.0-jammy-chiseled")
+    assert dotnet is not None and dotnet.user_for(tag) == "1654"
+    assert dotnet.user_for("8.0") == ""
+
+
+def test_names_and_ports() -> None:
+    prom, _ = _lookup("quay.io/prometheus/node-exporter:v1.8.0")
+    assert prom is not None and prom.user == "nobody"
+    nginx, _ = _lookup("docker.io/library/nginx:1.27")
+    assert nginx is not None and nginx.privileged_ports == (80,) and nginx.starts_as_root
+    assert _lookup("ghcr.io/acme/web:1.0")[0] is None
+
+
+def test_every_entry_cites_its_sources() -> None:
+    for entry in KNOWN_IMAGES:
+        assert entry.sources and all(s.startswith("http") for s in entry.sources[:1])

@@ -21,7 +21,7 @@ from fixer.registry.credentials import CredentialStore
 from .conftest import FAST, Registries, basic_auth_entry
 from .fault_proxy import Fault, FaultProxy
 from .loopback import QuietHandler, serve
-from .registry_server import Catalog
+from .registry_server import AMD64, Catalog, Seeder
 from .test_cli_pin import errors, fix, tighten
 
 pytestmark = pytest.mark.registry
@@ -257,3 +257,26 @@ def test_credentials_never_go_to_an_http_token_realm(
     ):
         client.resolve(ref)
     assert recorder.seen and all(auth is None for _, auth in recorder.seen)
+
+
+# -- issue 15: never drop the tag when pinning ---------------------------------------------
+
+
+def test_pin_without_a_version_tag_keeps_the_written_tag_and_records_it(
+    tmp_path: Path, registries: Registries, proxy: FaultProxy
+) -> None:
+    """An image with no version tag for its digest: `plain:latest@...`, never
+    `plain@...`, which Renovate and Dependabot cannot update."""
+    seeder = Seeder(registries.anonymous.url)
+    digest = seeder.image("library/plain", ["latest"], AMD64, label="plain")
+    (tmp_path / "Dockerfile").write_text("FROM plain\nFROM plain:latest\n")
+    done = fix(proxy, "--lock", "Dockerfile", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "Dockerfile").read_text() == (
+        f"FROM plain:latest@{digest}\nFROM plain:latest@{digest}\n"
+    )
+    lock = json.loads((tmp_path / "tighten.lock").read_text())
+    assert {k: v["tag"] for k, v in lock["images"].items()} == {
+        "plain": "latest",
+        "plain:latest": "latest",
+    }

@@ -25,7 +25,7 @@ class Answers:
 
 
 def resolve(queries: Queries, settings: Settings, *, write_lock: bool = False) -> Answers:
-    from fixer.registry import InvalidReference, Lockfile, LockfileError, Reference
+    from fixer.registry import InvalidReference, Reference
 
     answers = Answers()
     parsed: dict[str, Any] = {}
@@ -34,21 +34,12 @@ def resolve(queries: Queries, settings: Settings, *, write_lock: bool = False) -
             parsed[text] = Reference.parse(text)
         except InvalidReference:
             continue  # a variable or template: nothing to ask
-    try:
-        lockfile = Lockfile.load(settings.lock_file) if settings.lock_file.exists() else Lockfile()
-    except (LockfileError, OSError) as exc:
-        answers.errors.append(f"{settings.lock_file}: {exc}")
-        lockfile = Lockfile()
+    digest_refs = [parsed[t] for t in sorted(queries.digests) if t in parsed]
+    lockfile = _lockfile(answers, settings, digest_refs)
     client = None if settings.offline else _client(settings)
     try:
-        _digests(
-            answers,
-            [parsed[t] for t in sorted(queries.digests) if t in parsed],
-            lockfile,
-            client,
-            settings,
-            write_lock,
-        )
+        if lockfile is not None:
+            _digests(answers, digest_refs, lockfile, client, settings, write_lock)
         if client is not None:
             _users(
                 answers, [parsed[t] for t in sorted(queries.users) if t in parsed], client, settings
@@ -59,10 +50,66 @@ def resolve(queries: Queries, settings: Settings, *, write_lock: bool = False) -
     return answers
 
 
-def _client(settings: Settings) -> Any:
-    from fixer.registry import RegistryClient
+def _lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> Any:
+    """The run's lockfile (empty when there is none); None, with the error noted, when it
+    cannot be read or fails validation."""
+    from fixer.registry import Lockfile, LockfileError
 
-    return RegistryClient(mirrors=dict(settings.mirrors))
+    path = settings.lock_file
+    try:
+        if path.exists():
+            return Lockfile.load(path)
+    except LockfileError as exc:
+        error = str(exc)
+    except OSError as exc:
+        error = f"{path}: cannot read the lockfile: {exc.strerror or exc}"
+    else:
+        return _missing_lockfile(answers, settings, refs)
+    # A lockfile that cannot be trusted pins nothing, and the registries are not asked
+    # behind its back (nor is it overwritten): the user meant the pins to come from it.
+    answers.errors.append(error)
+    for ref in refs:
+        answers.resolutions[str(ref)] = Resolution(error="the lockfile is invalid")
+    return None
+
+
+def _missing_lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> Any:
+    from fixer.registry import Lockfile
+    from fixer.registry.results import NOT_IN_LOCKFILE
+
+    path = settings.lock_file
+    if settings.offline:
+        # Offline, every pin comes from the lockfile: say that there is none, on each
+        # finding (an image missing from a lockfile is reported, not an error).
+        for ref in refs:
+            reason = f"{NOT_IN_LOCKFILE} ({path} does not exist)"
+            answers.resolutions[str(ref)] = Resolution(error=reason)
+        return None
+    return Lockfile()
+
+
+def _client(settings: Settings) -> Any:
+    from fixer.registry import ClientOptions, RegistryClient
+
+    return RegistryClient(mirrors=dict(settings.mirrors), options=_options(ClientOptions()))
+
+
+DEADLINE_ENV = "TIGHTEN_REGISTRY_DEADLINE"
+
+
+def _options(defaults: Any) -> Any:
+    """Client options; `TIGHTEN_REGISTRY_DEADLINE` (seconds) may shorten the overall
+    deadline per request, never lengthen it past the default."""
+    import os
+    from dataclasses import replace
+
+    try:
+        wanted = float(os.environ.get(DEADLINE_ENV, ""))
+    except ValueError:
+        return defaults
+    if not 0 < wanted < defaults.deadline:
+        return defaults
+    return replace(defaults, deadline=wanted)
 
 
 def _digests(
@@ -73,7 +120,8 @@ def _digests(
     settings: Settings,
     write_lock: bool,
 ) -> None:
-    from fixer.registry import RegistryError, resolve_with_lock
+    from fixer.registry import InvalidReference, RegistryError, resolve_with_lock
+    from fixer.registry.reference import pin_text, written_tag
 
     if not refs:
         return
@@ -93,12 +141,22 @@ def _digests(
             if not settings.offline:
                 answers.errors.append(f"{key}: cannot pin: {outcome.reason}")
             continue
-        tag = ref.tag if ref.tag and ref.tag != "latest" else outcome.tag
-        answers.resolutions[key] = Resolution(
-            digest=outcome.digest, tag=tag, pinned=ref.pinned(outcome.digest, tag=tag)
-        )
+        try:
+            pinned = pin_text(ref, outcome.digest, outcome.tag)
+        except InvalidReference as exc:
+            answers.resolutions[key] = Resolution(error=exc.reason)
+            answers.errors.append(f"{key}: cannot pin: {exc.reason}")
+            continue
+        tag = written_tag(ref, outcome.tag)
+        answers.resolutions[key] = Resolution(digest=outcome.digest, tag=tag, pinned=pinned)
     if write_lock and result.lockfile is not lockfile:
-        result.lockfile.save(settings.lock_file)
+        try:
+            result.lockfile.save(settings.lock_file)
+        except OSError as exc:
+            answers.errors.append(
+                f"{settings.lock_file}: cannot write the lockfile: {exc.strerror or exc}"
+            )
+            return
         answers.lock_written = settings.lock_file
 
 

@@ -20,7 +20,7 @@ from fixer.documents.images import expand, global_arg_pairs, global_args
 from fixer.documents.yaml import Node, YamlFile
 from fixer.documents.yaml_edit import insert_into_mapping, replace_scalar, value_span
 from fixer.model import Edit, Finding, Safety, Span
-from fixer.registry.reference import InvalidReference, Reference
+from fixer.registry.reference import InvalidReference, Reference, pin_text
 from fixer.rule import Context, Resolution, Rule
 from fixer.suppress import Suppressions
 
@@ -48,11 +48,11 @@ def is_unpinned(ref: Reference, pin: str) -> bool:
 
 
 def pinned_text(ref: Reference, res: Resolution, digest: str) -> str:
-    """What to write: the session's answer, else the name with a real tag and the digest."""
-    if res.pinned:
-        return res.pinned
-    tag = ref.tag if ref.tag and ref.tag != "latest" else res.tag
-    return ref.pinned(digest, tag=tag)
+    """What to write: always ``name:tag@digest`` (the version tag found, else the user's
+    tag, ``latest`` for none), so Renovate and Dependabot can keep the pin current. Built
+    here from the answer's tag and digest, never copied, and checked to read back as that
+    one reference; raises ``InvalidReference`` otherwise."""
+    return pin_text(ref, digest, res.tag)
 
 
 def pin_finding(
@@ -71,7 +71,11 @@ def pin_finding(
     if res is None or res.error or not res.digest:
         why = res.error if res is not None and res.error else "no answer for this image"
         return ctx.finding(rule, anchor, message, reason=f"registry: {why}")
-    pinned = pinned_text(ref, res, res.digest)
+    try:
+        pinned = pinned_text(ref, res, res.digest)
+    except InvalidReference as exc:
+        # Defence in depth: a lockfile or registry answer must never add text to the file.
+        return ctx.finding(rule, anchor, message, reason=f"registry: {exc.reason}")
     # A platform's own manifest narrows a multi-arch image to one architecture.
     safety = Safety.REVIEW if ctx.settings.platform else rule.safety
     return ctx.finding(
@@ -141,16 +145,17 @@ class UnpinnedBaseImage(Rule[Dockerfile]):
     ```
     Use instead:
     ```dockerfile
-    FROM golang@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef AS build
+    FROM golang:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef AS build
     COPY . /src
     RUN cd /src && go build -o /app .
 
-    FROM --platform=linux/amd64 alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+    FROM --platform=linux/amd64 alpine:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
     COPY --from=build /app /app
     ```
-    When the registry has a version tag for the same digest, it is written too
-    (`golang:1.23.4@sha256:...`), so the pin stays readable; Renovate and Dependabot keep
-    both up to date.
+    A tag is always written beside the digest: the version tag that points at the same
+    digest when the registry has one (`golang:1.23.4@sha256:...`), else the tag you wrote
+    (`latest` for an untagged image). The pin stays readable, and Renovate and Dependabot
+    (which cannot update a digest without a tag) keep both up to date.
 
     ## Fix safety
     Safe: the digest is the one the tag points at when the fix runs, so the next build uses
@@ -261,7 +266,6 @@ class _Image:
     node: Node
     label: str
     entry: Node | None = None
-    tag_key: Node | None = None
 
 
 class UnpinnedImage(Rule[YamlFile]):
@@ -273,7 +277,8 @@ class UnpinnedImage(Rule[YamlFile]):
     items of a `List`) that has no tag or the `latest` tag, and no digest (with `--pin all`,
     any tag without a digest), and pins it to the digest the registry serves today. In a
     `Kustomization` (apiVersion `kustomize.config.k8s.io/*`), an `images` entry with
-    `newTag: latest` gets `digest:` instead.
+    `newTag: latest` gets a `digest:` beside its `newTag` (which becomes the version tag
+    when one is found); Kustomize renders the two as `name:tag@digest`.
 
     ## Why is this bad?
     A tag moves: every node that pulls `nginx:latest` may run a different image, a rollback
@@ -300,10 +305,11 @@ class UnpinnedImage(Rule[YamlFile]):
     spec:
       containers:
         - name: app
-          image: "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+          image: "nginx:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
     ```
-    When the registry has a version tag for the same digest it is written too
-    (`nginx:1.27.3@sha256:...`).
+    A tag is always written beside the digest: the version tag that points at the same
+    digest when the registry has one (`nginx:1.27.3@sha256:...`), else the tag you wrote
+    (`latest` for an untagged image), so Renovate and Dependabot can keep the pin current.
 
     ## Fix safety
     Safe: the digest is the one the tag points at when the fix runs, so the next rollout
@@ -373,20 +379,20 @@ def _kustomize_images(obj: kube.KubeObject, pin: str) -> Iterator[_Image]:
         ref = parse_reference(f"{name}:{tag}")
         if ref is not None and is_unpinned(ref, pin):
             label = f"{obj.kind} images[{index}]"
-            yield _Image(ref, tag_node, label, entry, tag_key)
+            yield _Image(ref, tag_node, label, entry)
 
 
 def _image_edits(ctx: Context[YamlFile], image: _Image) -> EditsFor:
     def edits(digest: str, pinned: str) -> list[Edit]:
         if image.entry is None:
             return [replace_scalar(image.node, pinned, ctx.style, ctx.text)]
-        if image.ref.tag != "latest":
-            # `--pin all`: keep the readable newTag, add the digest beside it.
-            return [insert_into_mapping(ctx.doc, image.entry, {"digest": digest}, ctx.style)]
-        assert image.tag_key is not None
+        # Kustomize (4.5.3 and later) renders `newTag` with `digest` as `name:tag@digest`:
+        # the tag stays beside the digest (the version tag when one was found).
+        tag = Reference.parse(pinned).tag
+        found = [] if tag in (None, image.ref.tag) else [tag]
         return [
-            replace_scalar(image.tag_key, "digest", ctx.style, ctx.text),
-            replace_scalar(image.node, digest, ctx.style, ctx.text),
+            *(replace_scalar(image.node, t, ctx.style, ctx.text) for t in found),
+            insert_into_mapping(ctx.doc, image.entry, {"digest": digest}, ctx.style),
         ]
 
     return edits

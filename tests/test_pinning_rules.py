@@ -193,14 +193,19 @@ def test_missing_answer_is_not_fixable() -> None:
     assert left.reason == "registry: no answer for this image"
 
 
-def test_pinned_text_falls_back_to_digest_and_version_tag() -> None:
+def test_pinned_text_keeps_a_tag_beside_the_digest() -> None:
     answers = {"nginx": Resolution(digest=DIGEST, tag="1.27.3")}
     assert run("FROM nginx\n", "dockerfile", resolutions=answers).text == (
         f"FROM nginx:1.27.3@{DIGEST}\n"
     )
+    # No version tag found: the tag as written stays, `latest` for an untagged image.
     answers = {"nginx:latest": Resolution(digest=DIGEST)}
     assert run("FROM nginx:latest\n", "dockerfile", resolutions=answers).text == (
-        f"FROM nginx@{DIGEST}\n"
+        f"FROM nginx:latest@{DIGEST}\n"
+    )
+    answers = {"nginx": Resolution(digest=DIGEST, pinned=f"nginx@{DIGEST}")}
+    assert run("FROM nginx\n", "dockerfile", resolutions=answers).text == (
+        f"FROM nginx:latest@{DIGEST}\n"
     )
 
 
@@ -238,7 +243,7 @@ def test_variables_built_image_gives_a_notice_not_a_finding() -> None:
 def test_shared_arg_default_is_pinned_once() -> None:
     text = "ARG BASE=nginx\nFROM $BASE AS a\nFROM ${BASE}\n"
     result = run(text, "dockerfile", resolutions={"nginx": Resolution(digest=DIGEST)})
-    assert result.text == f"ARG BASE=nginx@{DIGEST}\nFROM $BASE AS a\nFROM ${{BASE}}\n"
+    assert result.text == f"ARG BASE=nginx:latest@{DIGEST}\nFROM $BASE AS a\nFROM ${{BASE}}\n"
     assert len(result.found) == 2 and result.remaining == []
 
 
@@ -248,7 +253,7 @@ def test_tagged_anchor_keeps_its_properties() -> None:
         "  - name: a\n    image: !!str &img 'nginx'\n  - name: b\n    image: *img\n"
     )
     result = run(text, "kubernetes", resolutions={"nginx": Resolution(digest=DIGEST)})
-    assert f"image: !!str &img 'nginx@{DIGEST}'\n" in result.text
+    assert f"image: !!str &img 'nginx:latest@{DIGEST}'\n" in result.text
     assert result.text.endswith("image: *img\n")
 
 

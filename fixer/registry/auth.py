@@ -18,9 +18,11 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from .credentials import Credentials
+from .options import is_loopback
 from .results import RegistryError
 
 CLIENT_ID = "tighten"
+REALM_DOWNGRADE = "token realm downgrades to http; refused"
 MIN_TOKEN_LIFETIME = 60.0  # seconds; the token spec's default when expires_in is missing
 EXPIRY_MARGIN = 5.0  # renew a little early so a token does not expire in flight
 
@@ -122,6 +124,19 @@ def token_request(
     params = (("service", service), ("scope", scope)) if service else (("scope", scope),)
     headers = {"Authorization": creds.basic_header()} if creds and creds.has_basic else {}
     return TokenRequest("GET", realm, params, headers)
+
+
+def realm_downgrades(registry_url: str, realm: str) -> bool:
+    """True when a registry reached over https names a plain-http token realm on another
+    machine: credentials sent there would cross the network in clear text. (A loopback
+    realm never leaves the machine.)"""
+    registry, token = urlsplit(registry_url), urlsplit(realm)
+    return registry.scheme == "https" and token.scheme == "http" and not is_loopback(token.netloc)
+
+
+def sends_secret(creds: Credentials | None) -> bool:
+    """Whether a token request with these credentials carries a secret."""
+    return creds is not None and bool(creds.has_basic or creds.identity_token)
 
 
 def parse_token_response(body: bytes, now: float) -> Token:

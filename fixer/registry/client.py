@@ -38,7 +38,7 @@ from .manifest import (
 )
 from .memo import Memo
 from .options import ClientOptions, Endpoint, endpoint_for, endpoints_from
-from .reference import DEFAULT_TAG, Reference, is_valid_digest
+from .reference import DEFAULT_TAG, Reference, is_valid_digest, is_valid_tag, written_tag
 from .responses import Reply, check_status
 from .results import RegistryError, Resolution, Source
 from .tags import TagLister
@@ -104,7 +104,8 @@ class RegistryClient:
 
         `version_tag=True` looks for a version tag (`1.27.3`) with the same digest when
         `ref` is `latest` or untagged (costs a tag listing and up to `max_tag_probes` HEADs
-        per repository); otherwise `Resolution.tag` is the user's tag, or None for latest.
+        per repository). `Resolution.tag` is always a tag: that version tag, else the
+        user's tag (`latest` for an untagged reference).
         """
         if ref.digest:
             return Resolution(ref, ref.digest, ref.tag, source=Source.REFERENCE)
@@ -167,10 +168,9 @@ class RegistryClient:
             manifest = self._manifest(ref, tag)
             tag_digest = manifest.digest
             pinned, media_type = self._platform_digest(ref, manifest, target)
-        written = ref.tag if ref.tag not in (None, DEFAULT_TAG) else None
-        if written is None and version_tag:
-            written = self.version_tag_for(ref, tag_digest)
-        return Resolution(ref, pinned, written, media_type, platform)
+        moving = ref.tag in (None, DEFAULT_TAG)  # a tag the user chose is the one to write
+        found = self.version_tag_for(ref, tag_digest) if version_tag and moving else None
+        return Resolution(ref, pinned, written_tag(ref, found), media_type, platform)
 
     def _tag_digest(self, ref: Reference, tag: str) -> _Head:
         key = (self.endpoint(ref).base_url, ref.repository, tag)
@@ -261,7 +261,8 @@ class RegistryClient:
         except RegistryError as err:
             log.debug("cannot list tags of %s: %s", ref.name, err.reason)
             return None
-        candidates = version_candidates(tags, variant_of(ref.tag))
+        # A tag list is registry input: only grammatical tags may end up in a file.
+        candidates = version_candidates(filter(is_valid_tag, tags), variant_of(ref.tag))
         for tag in candidates[: self.options.max_tag_probes]:
             try:
                 if self._tag_digest(ref, tag).digest == digest:

@@ -6,6 +6,11 @@
 Keys are references as written. The file is written with sorted keys and a trailing
 newline, atomically (temp file in the same folder, then `os.replace`), and an entry whose
 digest and tag did not change keeps its `resolved_at`, so re-running gives no diff.
+
+The file is input like any other: a pin writes its tag and digest into Dockerfiles and
+manifests, so every field is checked against the reference grammar, and one bad entry
+makes the whole file an error that names the entry (escaped and shortened: its text may
+be hostile).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from .reference import Reference, is_valid_digest
+from .reference import InvalidReference, Reference, is_registered_digest, is_valid_tag
 from .results import NOT_IN_LOCKFILE, RegistryError, Resolution, Source
 
 LOCKFILE_NAME = "tighten.lock"
@@ -101,9 +106,11 @@ class Lockfile:
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def save(self, path: Path) -> None:
-        """Write atomically: readers see the old file or the new one, never half of one."""
+        """Write atomically: readers see the old file or the new one, never half of one.
+        A missing folder is created: `--lock-file ci/locks/tighten.lock` names it."""
         import tempfile  # only writers pay for it; `tighten --version` imports this module
 
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -116,16 +123,34 @@ class Lockfile:
             raise
 
 
+SHOWN = 60  # characters of a hostile key or value quoted in an error
+_WHEN_MAX = 64
+
+
+def shown(value: object) -> str:
+    """A value for an error line: repr-escaped (no raw newlines or terminal escapes) and
+    shortened, since it came from a file that may be hostile."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+
+
 def _entry(path: Path | str, key: object, value: object) -> LockEntry:
+    name = f"entry {shown(key)}"
     if not isinstance(key, str) or not isinstance(value, dict):
-        raise LockfileError(path, f"entry {key!r} must be an object")
+        raise LockfileError(path, f"{name} must be an object")
+    try:
+        Reference.parse(key)
+    except InvalidReference as exc:
+        raise LockfileError(path, f"{name} is an invalid reference ({exc.reason})") from None
     digest, tag, when = value.get("digest"), value.get("tag"), value.get("resolved_at")
-    if not isinstance(digest, str) or not is_valid_digest(digest):
-        raise LockfileError(path, f"entry {key!r} has an invalid digest")
-    if tag is not None and not isinstance(tag, str):
-        raise LockfileError(path, f"entry {key!r} has an invalid tag")
+    if not isinstance(digest, str) or not is_registered_digest(digest):
+        raise LockfileError(path, f"{name} has an invalid digest {shown(digest)}")
+    if tag is not None and not (isinstance(tag, str) and is_valid_tag(tag)):
+        raise LockfileError(path, f"{name} has an invalid tag {shown(tag)}")
     if not isinstance(when, str):
-        raise LockfileError(path, f"entry {key!r} has no resolved_at")
+        raise LockfileError(path, f"{name} has no resolved_at")
+    if len(when) > _WHEN_MAX or not when.isprintable():
+        raise LockfileError(path, f"{name} has an invalid resolved_at {shown(when)}")
     return LockEntry(digest, tag, when)
 
 

@@ -16,10 +16,12 @@ MIB = 1024 * 1024
 class ClientOptions:
     """Timeouts in seconds. `retries` counts extra attempts after the first on 429, 5xx and
     connection errors; waits grow as `backoff * 2**attempt` or follow `Retry-After`, never
-    longer than `max_retry_wait`."""
+    longer than `max_retry_wait`. `deadline` bounds one request as a whole, its retries and
+    its whole body included, however slowly the server sends."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
+    deadline: float = 30.0
     retries: int = 3
     backoff: float = 0.5
     max_retry_wait: float = 20.0

@@ -30,7 +30,7 @@ _DOMAIN = re.compile(
     rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?",
     re.ASCII,
 )
-_TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}", re.ASCII)
 _DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", re.ASCII)
 _HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _IMAGE_ID = re.compile(r"[a-f0-9]{64}", re.ASCII)
@@ -52,6 +52,11 @@ class _Keep(Enum):
 KEEP_TAG = _Keep.TAG
 
 
+def is_valid_tag(text: str) -> bool:
+    """Up to 128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`."""
+    return _TAG.fullmatch(text) is not None
+
+
 def is_valid_digest(text: str) -> bool:
     """True for `algorithm:hex` digests, with the exact hex length for sha256/384/512."""
     if not _DIGEST.fullmatch(text):
@@ -61,6 +66,12 @@ def is_valid_digest(text: str) -> bool:
     if expected is None:
         return len(encoded) >= 32
     return len(encoded) == expected and all(c in "0123456789abcdef" for c in encoded)
+
+
+def is_registered_digest(text: str) -> bool:
+    """A valid digest whose algorithm has a known length (sha256, sha384, sha512): what a
+    lockfile may hold, since those are the only ones a registry computes."""
+    return is_valid_digest(text) and text.partition(":")[0] in _HEX_LENGTHS
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,31 @@ class Reference:
 
     def __str__(self) -> str:
         return _render(self.written_name, self.tag, self.digest)
+
+
+def written_tag(ref: Reference, found: str | None) -> str:
+    """The tag to write beside a digest. Renovate and Dependabot cannot update a digest
+    without a tag, so there always is one: the user's own version tag; for `latest` or no
+    tag, the version tag `found` for the same digest, else the user's tag (`latest` when
+    there was none)."""
+    if ref.tag and ref.tag != DEFAULT_TAG:
+        return ref.tag
+    return found or ref.tag or DEFAULT_TAG
+
+
+def pin_text(ref: Reference, digest: str, found: str | None) -> str:
+    """`name:tag@digest` for `ref` (its name as written), checked to read back as exactly
+    that one reference: the tag and digest may come from a lockfile or a registry, and
+    this text goes into the user's file. Raises `InvalidReference` otherwise."""
+    tag = written_tag(ref, found)
+    text = _render(ref.written_name, tag, digest)
+    try:
+        back = Reference.parse(text)
+    except InvalidReference as exc:
+        raise InvalidReference(text, f"refused to write it: {exc.reason}") from None
+    if (back.written_name, back.tag, back.digest) != (ref.written_name, tag, digest):
+        raise InvalidReference(text, "refused to write it: it reads back as another reference")
+    return text
 
 
 def _render(name: str, tag: str | None, digest: str | None) -> str:

@@ -78,12 +78,21 @@ def check_status(reply: Reply) -> None:
     raise RegistryError(reason, status=status)
 
 
-def read_body(response: requests.Response, limit: int) -> bytes:
+def read_body(response: requests.Response, limit: int, until: float | None = None) -> bytes:
+    """The body, at most `limit` bytes; past the monotonic time `until`, a timeout (the
+    socket is also cut at the deadline, see `deadline.py`: this check covers a server that
+    keeps sending just fast enough)."""
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(64 * 1024):
         size += len(chunk)
         if size > limit:
             raise RegistryError(f"bad response: body larger than {limit} bytes")
+        if until is not None and time.monotonic() > until:
+            raise DeadlineExceeded()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class DeadlineExceeded(Exception):
+    """A request ran past its overall deadline (turned into a timeout by the transport)."""

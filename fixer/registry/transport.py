@@ -19,19 +19,30 @@ import requests
 import requests.adapters
 
 from .auth import (
+    REALM_DOWNGRADE,
     Challenge,
     Token,
     TokenRequest,
     parse_token_response,
     preferred_challenge,
     pull_scope,
+    realm_downgrades,
+    sends_secret,
     token_request,
 )
 from .credentials import Credentials, CredentialStore
+from .deadline import DeadlineAdapter, Watch
 from .memo import Memo
 from .options import ClientOptions, Endpoint
-from .responses import RETRY_STATUSES, Reply, classify, read_body, retry_after
-from .results import UNAUTHORIZED, RegistryError
+from .responses import (
+    RETRY_STATUSES,
+    DeadlineExceeded,
+    Reply,
+    classify,
+    read_body,
+    retry_after,
+)
+from .results import TIMEOUT, UNAUTHORIZED, RegistryError
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +68,7 @@ class Transport:
         self._sleep = sleep
         self._clock = clock
         self._session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(
+        adapter = DeadlineAdapter(
             pool_connections=options.pool_size, pool_maxsize=options.pool_size
         )
         self._session.mount("https://", adapter)
@@ -139,6 +150,11 @@ class Transport:
             return None, None
         if creds is not None and creds.registry_token:
             return f"Bearer {creds.registry_token}", None
+        if sends_secret(creds) and realm_downgrades(endpoint.base_url, challenge.realm):
+            # Refused rather than asked anonymously: without the credentials the answer
+            # would be a misleading "unauthorized" or "not found". With no credentials
+            # nothing secret travels, and the anonymous flow goes ahead.
+            raise RegistryError(REALM_DOWNGRADE)
         key = self._token_key(endpoint, challenge, repository)
         token = self._tokens.get(
             key,
@@ -201,24 +217,35 @@ class Transport:
         data: Any = None,
         limit: int | None = None,
     ) -> Reply:
+        # One deadline for the request as a whole: every attempt and every wait included.
+        until = time.monotonic() + self.options.deadline
         attempts = self.options.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                reply = self._once(method, url, headers, params, data, limit)
+                reply = self._once(method, url, headers, params, data, limit, until)
             except requests.RequestException as exc:
                 reason, retry = classify(exc)
                 log.debug("%s %s failed: %s", method, _safe(url), reason)
                 if last or not retry:
                     raise RegistryError(reason) from None
-                self._sleep(self._backoff(attempt))
+                self._wait(self._backoff(attempt), until)
                 continue
             if reply.status not in RETRY_STATUSES or last:
                 return reply
             wait = retry_after(reply.headers.get("Retry-After"))
             log.debug("%s %s: HTTP %d, retrying", method, _safe(url), reply.status)
-            self._sleep(min(self._backoff(attempt) if wait is None else wait, self._cap))
+            self._wait(min(self._backoff(attempt) if wait is None else wait, self._cap), until)
         raise AssertionError("unreachable")
+
+    def _wait(self, seconds: float, until: float) -> None:
+        """Sleep before a retry, unless the retry would start past the deadline."""
+        if time.monotonic() + seconds >= until:
+            raise self._timed_out()
+        self._sleep(seconds)
+
+    def _timed_out(self) -> RegistryError:
+        return RegistryError(f"{TIMEOUT}: timed out after {self.options.deadline:g} s")
 
     @property
     def _cap(self) -> float:
@@ -236,18 +263,28 @@ class Transport:
         params: Any,
         data: Any,
         limit: int | None,
+        until: float,
     ) -> Reply:
         with self._count_lock:
             self.requests_sent += 1
         timeout = (self.options.connect_timeout, self.options.read_timeout)
-        with self._session.request(
-            method, url, headers=dict(headers), params=params, data=data,
-            timeout=timeout, stream=True, allow_redirects=True,
-        ) as response:  # fmt: skip
-            body = (
-                b"" if method == "HEAD" else read_body(response, limit or self.options.body_limit)
-            )
-            return Reply(response.status_code, response.headers, body, response.url)
+        left = until - time.monotonic()
+        if left <= 0:
+            raise self._timed_out()
+        watch = Watch(left)
+        try:
+            with watch, self._session.request(
+                method, url, headers=dict(headers), params=params, data=data,
+                timeout=timeout, stream=True, allow_redirects=True,
+            ) as response:  # fmt: skip
+                size = limit or self.options.body_limit
+                body = b"" if method == "HEAD" else read_body(response, size, until)
+                return Reply(response.status_code, response.headers, body, response.url)
+        except (requests.RequestException, DeadlineExceeded):
+            # A cut socket surfaces as whatever error the read was in: the deadline names it.
+            if watch.expired or time.monotonic() >= until:
+                raise self._timed_out() from None
+            raise
 
 
 def _merge(headers: Mapping[str, str] | None, auth: str | None) -> dict[str, str]:

@@ -24,6 +24,7 @@ class Fault:
     hang: float = 0.0  # wait this long before doing anything (past the read timeout)
     digest: str | None = None  # forward, but replace Docker-Content-Digest ("" drops it)
     body: bytes | None = None  # forward, but replace the body
+    trickle: float = 0.0  # forward, but send the whole reply one byte every `trickle` seconds
 
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade"}
@@ -137,9 +138,24 @@ class FaultProxy:
                 for key, value in headers:
                     if key.lower() not in ("server", "date"):
                         self.send_header(key, value)
+                if fault and fault.trickle:
+                    return self._trickle(data, fault.trickle)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
+
+            def _trickle(self, data: bytes, every: float) -> None:
+                # Status line and headers too: a per-read timeout never fires on this.
+                buffered: list[bytes] = getattr(self, "_headers_buffer", [])
+                reply = b"".join([*buffered, b"\r\n"])
+                buffered.clear()
+                if self.command != "HEAD":
+                    reply += data
+                for index in range(len(reply)):  # bounded: one pass over the reply
+                    if proxy._stopping.wait(every):
+                        return
+                    self.wfile.write(reply[index : index + 1])
+                    self.wfile.flush()
 
             def _safe(self) -> None:
                 # The client may have given up (timeouts): then there is no one to answer.

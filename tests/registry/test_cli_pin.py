@@ -80,9 +80,14 @@ def project(tmp_path: Path) -> Path:
     return folder
 
 
-def tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def tighten(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The CLI as users run it, with no Docker credentials of the machine in reach."""
-    env = {**os.environ, "NO_COLOR": "1", "DOCKER_CONFIG": str(cwd / ".no-docker-config")}
+    env = {
+        **os.environ, "NO_COLOR": "1", "DOCKER_CONFIG": str(cwd / ".no-docker-config"),
+        **(env or {}),
+    }  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "fixer", *args],
         cwd=cwd,
@@ -94,9 +99,13 @@ def tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def fix(proxy: FaultProxy, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def fix(
+    proxy: FaultProxy, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     mirror = f"docker.io={proxy.url}"
-    return tighten("fix", "--select", "DF002,K8S003", "--registry-mirror", mirror, *args, cwd=cwd)
+    return tighten(
+        "fix", "--select", "DF002,K8S003", "--registry-mirror", mirror, *args, cwd=cwd, env=env
+    )
 
 
 def errors(done: subprocess.CompletedProcess[str]) -> list[str]:
@@ -112,7 +121,7 @@ def expected_dockerfile(catalog: Catalog) -> str:
 
 
 def expected_manifest(seeded: Seeded) -> str:
-    return MANIFEST.replace("'busybox'", f"'busybox@{seeded.busybox}'").replace(
+    return MANIFEST.replace("'busybox'", f"'busybox:latest@{seeded.busybox}'").replace(
         '"redis:latest"', f'"redis:7.4.1@{seeded.redis}"'
     )
 

@@ -67,7 +67,7 @@ def test_platform_pins(
             client.resolve(Reference.parse("alpine:3.20"), platform="linux/arm64")
     platforms = catalog.platforms["library/nginx:1.27"]
     assert arm.digest == platforms["linux/arm64/v8"]
-    assert amd.digest == platforms["linux/amd64"] and amd.tag is None
+    assert amd.digest == platforms["linux/amd64"] and amd.tag == "latest"
     assert single.digest == catalog.digests["library/alpine:3.20"]
     assert missing.value.reason == (
         "platform not found: linux/s390x (available: linux/amd64, linux/arm64/v8)"
@@ -110,7 +110,7 @@ def test_one_manifest_request_per_unique_reference(
         key = f"{ref.repository}:{ref.tag or 'latest'}"
         assert res.digest == catalog.digests[key]
     long = ok(results[Reference.parse("docker.io/library/nginx")])
-    assert long.pinned() == f"docker.io/library/nginx@{long.digest}"
+    assert long.pinned() == f"docker.io/library/nginx:latest@{long.digest}"
 
 
 def test_version_tag_discovery(
@@ -145,7 +145,7 @@ def test_version_tag_off_costs_one_request(
     proxy = proxy_to(registries.anonymous)
     with hub_client(proxy.url, no_credentials) as client:
         found = client.resolve(Reference.parse("nginx:latest"))
-    assert found.tag is None and found.pinned().startswith("nginx@sha256:")
+    assert found.tag == "latest" and found.pinned().startswith("nginx:latest@sha256:")
     assert proxy.count("HEAD") == 1 and proxy.count("GET", "/tags/") == 0
 
 

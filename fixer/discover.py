@@ -70,28 +70,36 @@ def kind_of(name: str) -> str | None:
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Target]:
-    """Targets in a stable order; a path that does not exist yields a target with an error."""
-    seen: set[str] = set()
+    """Targets in a stable order; a path that does not exist yields a target with an error.
+
+    A symlinked file is checked but never written through (``fixer.write`` refuses it, and
+    the session reports it). So that a link never hides the file it points to, duplicates
+    are dropped in favour of the real file: while walking, links come after their folder's
+    other files; a link to a file already taken is dropped, and a real file named after a
+    link to it is still processed (it is the one that gets fixed).
+    """
+    files: set[str] = set()  # real paths of regular files yielded
+    links: set[str] = set()  # real paths that linked files yielded lead to
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for target, key in _walk(path, exclude):
-                if key not in seen:
-                    seen.add(key)
-                    yield target
-            continue
-        key = os.path.realpath(path)
-        if key in seen:
-            continue
-        seen.add(key)
-        if not path.exists() and not path.is_symlink():
-            yield Target(path, "", True, "no such file or directory")
+            found: Iterator[tuple[Target, str, bool]] = _walk(path, exclude)
+        elif not path.exists() and not path.is_symlink():
+            missing = Target(path, "", True, "no such file or directory")
+            found = iter([(missing, os.path.realpath(path), False)])
         else:
-            yield Target(path, kind_of(path.name) or "dockerfile", True)
+            target = Target(path, kind_of(path.name) or "dockerfile", True)
+            found = iter([(target, os.path.realpath(path), path.is_symlink())])
+        for target, key, linked in found:
+            if key in files or (linked and key in links):
+                continue
+            (links if linked else files).add(key)
+            yield target
 
 
-def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Target, str]]:
-    """Targets under ``root`` with their real paths (the key that removes duplicates)."""
+def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Target, str, bool]]:
+    """Targets under ``root`` with their real paths (the key that removes duplicates) and
+    whether they are symlinks."""
 
     def on_error(exc: OSError) -> None:
         errors.append(exc)
@@ -106,19 +114,22 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Target, str]]:
         dirs[:] = sorted(
             d for d in dirs if d not in SKIP_DIRS and not _excluded(_join(rel_folder, d), exclude)
         )
+        linked: list[tuple[Target, str, bool]] = []
         for name in sorted(files):
             kind = kind_of(name)
             if kind is None or _excluded(_join(rel_folder, name), exclude):
                 continue
             path = os.path.join(folder, name)
-            real = (
-                os.path.realpath(path) if os.path.islink(path) else os.path.join(real_folder, name)
-            )
-            yield Target(Path(path), kind, False), real
+            if os.path.islink(path):
+                linked.append((Target(Path(path), kind, False), os.path.realpath(path), True))
+            else:
+                yield Target(Path(path), kind, False), os.path.join(real_folder, name), False
+        yield from linked  # after the folder's real files, so a link to one of them is dropped
         while errors:
             exc = errors.pop()
             failed = Path(exc.filename or folder)
-            yield Target(failed, "", True, exc.strerror or str(exc)), os.path.realpath(failed)
+            error = Target(failed, "", True, exc.strerror or str(exc))
+            yield error, os.path.realpath(failed), False
 
 
 def _join(folder: str, name: str) -> str:

@@ -24,10 +24,11 @@ from fixer.output.json import result_objects
 from fixer.output.terminal import Progress
 from fixer.output.text import display_path
 from fixer.report import Report
+from fixer.roots import Roots
 from fixer.rule import Resolution
 from fixer.runner import SideFiles, queries, run
 from fixer.settings import Settings
-from fixer.write import WriteError, write_atomic
+from fixer.write import LinkedPath, WriteError, check_target, write_atomic
 
 STDIN = "-"
 
@@ -52,8 +53,10 @@ class Session:
         self.json_items: list[dict[str, Any]] = []
         self.secrets: set[str] = set()
         self.console = Console(self.out, self.err, self.quiet)
+        self.roots = Roots(())
 
     def execute(self, paths: Sequence[str]) -> int:
+        self.roots = Roots.of(paths, self.settings.secrets_dir)  # where writes may go
         if list(paths) == [STDIN]:
             self._stdin()
         else:
@@ -183,16 +186,28 @@ class Session:
     def _write(self, result: FileResult) -> None:
         assert result.source is not None
         try:
+            root = self.roots.root_of(result.path)
+            check_target(result.path, root=root)  # a linked file: before any side file
             sidefiles.preflight(result)  # the values leave the file only if they have a home
-            write_atomic(
-                result.path, result.source.encode(result.text), expected=result.source.encode()
+            ignores = sidefiles.guard_side_files(result, self.roots)
+            written = write_atomic(
+                result.path,
+                result.source.encode(result.text),
+                root=root,
+                expected=result.source.encode(),
             )
         except WriteError as exc:
             # Nothing was written: report the file as it still is.
-            result.error = str(exc)
+            if isinstance(exc, LinkedPath):
+                result.notices.append(str(exc))
+            else:
+                result.error = str(exc)
             result.text, result.remaining = result.source.text, result.found
             result.fixed, result.applied = [], []
             return
+        result.notices.extend(written.notices)
+        for gitignore in ignores:
+            self.console.info(f"wrote {display_path(gitignore)}")
         self.side_files.add(result)
 
     def _finish_side_files(self) -> None:
@@ -234,11 +249,19 @@ class Session:
                 self.console.diff(diffs.unified_diff(diffs.diff_path(path), old, new))
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             expected = None if old is None else old.encode("utf-8")
-            mode = 0o600 if private else None
-            write_atomic(path, new.encode("utf-8"), expected=expected, new_mode=mode)
+            root = self.roots.root_of(path)
+            written = write_atomic(
+                path,
+                new.encode("utf-8"),
+                root=root,
+                expected=expected,
+                private=private,
+                make_parents=True,
+            )
         except (WriteError, OSError) as exc:
             self.report.error(f"{display_path(path)}: {exc}")
             return
         self.console.info(f"wrote {display_path(path)}")
+        for notice in written.notices:
+            self.console.notice(path, notice)

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fixer.write import WriteError
+from fixer.write import WriteError, check_target
 
 if TYPE_CHECKING:
     import yaml
 
     from fixer.engine import FileResult
+    from fixer.roots import Roots
 
 MASK = '"***"'
 #: What ``--dry-run`` shows instead of an existing side file it cannot read as YAML.
@@ -57,6 +58,29 @@ def _existing_ancestor(folder: Path) -> Path:
         if candidate.exists():
             return candidate
     return Path(".")
+
+
+def guard_side_files(result: FileResult, roots: Roots) -> list[Path]:
+    """Before the source loses its values: every side file of an applied fix can be written
+    below a root without following a link, and each private one is git-ignored by a
+    ``.gitignore`` git reads (the line is added now). Returns the ``.gitignore`` files
+    written; ``WriteError`` (nothing of the source written) when a side file cannot be."""
+    from fixer.secrets.gitignore import ensure_ignored
+
+    written: list[Path] = []
+    for fix in result.applied:
+        for side in fix.side_files:
+            try:
+                check_target(side.path, root=roots.root_of(side.path))
+            except WriteError as exc:
+                raise WriteError(f"not modified: cannot write {side.path}: {exc}") from None
+            try:
+                ignore = ensure_ignored(side.path) if side.gitignore else None
+            except WriteError as exc:
+                raise WriteError(f"not modified: {exc}") from None
+            if ignore is not None and ignore not in written:
+                written.append(ignore)
+    return written
 
 
 def gitignore_updates(paths: Iterable[Path]) -> dict[Path, tuple[str | None, str]]:

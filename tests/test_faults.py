@@ -115,7 +115,8 @@ def test_killed_run_leaves_every_file_whole(tmp_path: Path) -> None:
     rerun = tighten("fix", "--offline", "-q", str(folder))
     assert rerun.returncode == 0, rerun.stderr
     assert all((folder / n).read_bytes() == fixed for n in names)
-    assert sorted(set(os.listdir(folder)) - set(names)) == leftovers
+    # Older leftovers may be swept by it (fixer.write.STALE_AFTER); nothing else is touched.
+    assert set(os.listdir(folder)) - set(names) <= set(leftovers)
 
 
 # --- read-only files and folders -----------------------------------------------------------

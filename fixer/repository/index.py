@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fixer.documents import yaml as y
 from fixer.documents.text import SourceText
-from fixer.documents.yaml import Node
+from fixer.documents.yaml import Node, YamlFile
 from fixer.repository import links, walk
 from fixer.repository.builds import from_commands, norm
 from fixer.repository.commands import in_makefile, in_script
@@ -138,10 +138,19 @@ def _note_generated(index: Index, path: Path, text: str) -> None:
 
 
 def _yaml(text: str) -> list[Node]:
+    """All documents of a YAML file, or none when it does not parse. Unlike
+    ``documents.yaml.parse`` this accepts ``${{ }}`` (GitHub Actions expressions are not
+    templates); the alias-bomb guard stays."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return list(y.parse(SourceText(text)).documents)
+        docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
     except Exception:  # a bad file is skipped, whatever the parser raised
         return []
+    if "&" in text and "*" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
+        return []
+    return docs
 
 
 def _add_kustomization(index: Index, path: Path) -> None:
@@ -165,11 +174,9 @@ def _add_kustomization(index: Index, path: Path) -> None:
 def _on_yaml(index: Index, path: Path, text: str) -> None:
     if "apiVersion" not in text or "kind" not in text:
         return
-    try:
-        doc = y.parse(SourceText(text))
-    except Exception:  # a bad file is skipped, whatever the parser raised
-        return
-    index.runs.extend(kube_runs(path, doc))
+    docs = _yaml(text)
+    if docs:
+        index.runs.extend(kube_runs(path, YamlFile(SourceText(text), docs)))
 
 
 def _on_compose(index: Index, path: Path, text: str) -> None:

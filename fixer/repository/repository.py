@@ -74,7 +74,19 @@ class RepositoryModel:
     def notices(self) -> tuple[str, ...]:
         """One line per skipped folder / generated file / patch file, in path order."""
         verdicts = [*self._index.not_source.values(), *map(self.is_source, self._index.patches)]
-        return tuple(v.notice for v in sorted(verdicts, key=lambda v: str(v.path)))
+        shown = (
+            replace(v, path=self._shown(v.path), reason=self._shown_reason(v)) for v in verdicts
+        )
+        return tuple(v.notice for v in sorted(shown, key=lambda v: str(v.path)))
+
+    def _shown(self, path: Path) -> Path:
+        """``path`` relative to the root, as notices show it."""
+        rel = os.path.relpath(path, self.root)
+        return path if rel.startswith("..") else Path(rel)
+
+    def _shown_reason(self, found: SourceVerdict) -> str:
+        owner = self._index.patches.get(found.path)
+        return f"listed in {self._shown(owner)}" if owner else found.reason
 
     # --- builds ---------------------------------------------------------------------------
 
@@ -118,7 +130,8 @@ class RepositoryModel:
         for kustomization, rename in self._index.renames_to.get(key, ()):
             via = Origin(kustomization, rename.line, LinkKind.KUSTOMIZE)
             for run in self._index.runs_by_image.get(image_key(rename.name) or "", ()):
-                if kustomization in self.kustomizations_of(run.path):
+                # A run merged from a patch is rendered where its base object is.
+                if kustomization in self.kustomizations_of(run.base or run.path):
                     found.append(replace(run, via=via))
         return _unique(found)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from fixer.registry.reference import InvalidReference, Reference
 
@@ -24,6 +25,7 @@ _SHELL_VAR = re.compile(
 _MAX_DEPTH = 8
 
 
+@lru_cache(maxsize=4096)  # the same few names recur in every link and manifest
 def image_name(text: str) -> str | None:
     """The repository name of a reference without tag/digest (``ghcr.io/acme/web``), or
     None when the name is not known (variables) or not a valid reference."""
@@ -40,6 +42,7 @@ def image_name(text: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def image_key(text: str) -> str | None:
     """The identity used for look-ups: ``web`` and ``docker.io/library/web`` are one image."""
     name = image_name(text)

@@ -95,9 +95,13 @@ def build_index(
     for kind, handler in _HANDLERS.items():
         for path, _ in candidates[kind]:
             text = walk.read_text(path)
-            if text is not None:
-                _note_generated(index, path, text)
+            if text is None:
+                continue
+            _note_generated(index, path, text)
+            try:
                 handler(index, path, text)
+            except Exception:  # one odd file adds no evidence; it never stops the scan
+                continue
     _merge_patches(index)
     _index_answers(index)
     return index

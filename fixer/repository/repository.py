@@ -235,14 +235,22 @@ class RepositoryModel:
     def _analysis(self, build: Build) -> cp.Analysis | None:
         key = (build.dockerfile, build.target)
         if key not in self._analyses:
-            text = walk.read_text(build.dockerfile)
-            doc = parse_dockerfile(SourceText(text)) if text is not None else None
-            self._analyses[key] = cp.analyse(doc, build.target) if doc else None
+            self._analyses[key] = _analyse(build)
         return self._analyses[key]
 
     @staticmethod
     def _is_dir(build: Build) -> cp.IsDir:
         return lambda rel: (build.context / rel).is_dir()
+
+
+def _analyse(build: Build) -> cp.Analysis | None:
+    text = walk.read_text(build.dockerfile)
+    if text is None:
+        return None
+    try:
+        return cp.analyse(parse_dockerfile(SourceText(text)), build.target)
+    except Exception:  # an odd Dockerfile gives no evidence; it never stops the caller
+        return None
 
 
 def _has_shebang(path: Path) -> bool:

@@ -409,3 +409,20 @@ def test_build_commands_in_makefile_and_script() -> None:
     ]
     script = in_script('IMG=acme/job\ndocker image build \\\n  -t "$IMG:$(date +%s)" \\\n  ops\n')
     assert [(c.line, c.context, c.tags) for c in script] == [(2, "ops", ("acme/job:\x00",))]
+
+
+def test_copied_folder_scripts_and_wrapped_entrypoint(tmp_path: Path) -> None:
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "start.sh").write_text("#!/bin/sh\nexec /usr/bin/curl -fsS http://x\n")
+    (tmp_path / "tools" / "notes.txt").write_text("curl is not run from here\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM alpine:3.19\nWORKDIR /opt\nCOPY tools/ tools/\n"
+        'ENTRYPOINT ["tini", "--", "gosu", "app", "tools/start.sh"]\n'
+    )
+    model = RepositoryModel.scan(tmp_path)
+    (build,) = model.build_of(tmp_path / "Dockerfile")
+    assert model.copied_files(build).paths == (tmp_path / "tools",)
+    assert model.entrypoint_script(build) == tmp_path / "tools" / "start.sh"
+    assert [(e.line, e.reason) for e in model.uses_tool(build, "curl")] == [
+        (2, "the entrypoint script calls curl")
+    ]

@@ -1,0 +1,287 @@
+"""Building the model's indexes: one pass over the files, dictionaries keyed for look-up.
+
+Files are read once, by kind, and dropped after their facts are taken (flat memory). Nothing
+compares files with each other: every cross-file question (which Kustomization includes a
+manifest, which runs a patch applies to) is a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from fixer.documents import yaml as y
+from fixer.documents.text import SourceText
+from fixer.documents.yaml import Node, YamlFile
+from fixer.repository import links, walk
+from fixer.repository.builds import from_commands, norm
+from fixer.repository.commands import in_makefile, in_script
+from fixer.repository.manifests import (
+    ImageRename,
+    Kustomization,
+    compose_runs,
+    kube_runs,
+    parse_kustomization,
+)
+from fixer.repository.model import Build, LinkKind, Run, SourceKind, SourceVerdict
+from fixer.repository.names import image_key
+from fixer.repository.sources import folder_verdict, generated_marker
+
+
+@dataclass
+class Index:
+    """Everything the queries need, keyed for constant-time look-ups."""
+
+    root: Path
+    dockerfiles: set[Path] = field(default_factory=set)
+    scripts: list[str] = field(default_factory=list)  # sorted, for "scripts under a folder"
+    builds: list[Build] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+    kustomizations: dict[Path, Kustomization] = field(default_factory=dict)
+    includes_file: dict[Path, list[Path]] = field(default_factory=lambda: defaultdict(list))
+    includes_folder: dict[Path, list[Path]] = field(default_factory=lambda: defaultdict(list))
+    patches: dict[Path, Path] = field(default_factory=dict)  # patch file -> its Kustomization
+    #: image key -> (Kustomization, rename) for renames *from* / *to* that image.
+    renames_from: dict[str, list[tuple[Path, ImageRename]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    renames_to: dict[str, list[tuple[Path, ImageRename]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    builds_by_image: dict[str, list[Build]] = field(default_factory=lambda: defaultdict(list))
+    builds_by_dockerfile: dict[Path, list[Build]] = field(default_factory=lambda: defaultdict(list))
+    runs_by_image: dict[str, list[Run]] = field(default_factory=lambda: defaultdict(list))
+    runs_by_dockerfile: dict[Path, list[Run]] = field(default_factory=lambda: defaultdict(list))
+    not_source: dict[Path, SourceVerdict] = field(default_factory=dict)
+    files_seen: int = 0
+
+    def kustomizations_of(self, manifest: Path) -> list[Path]:
+        """Kustomizations that render ``manifest``, nearest first, through overlays."""
+        queue = list(self.includes_file.get(manifest, ()))
+        if not any(manifest.parent / n in self.kustomizations for n in _K_NAMES):
+            queue += self.includes_folder.get(manifest.parent, ())
+        found: list[Path] = []
+        while queue:
+            current = queue.pop(0)
+            if current in found:
+                continue
+            found.append(current)
+            queue.extend(self.includes_folder.get(current.parent, ()))
+        return found
+
+
+_K_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def build_index(
+    root: Path, files: Iterable[Path] | None, *, include_non_source: bool = False
+) -> Index:
+    index = Index(root)
+    candidates: dict[str, list[tuple[Path, tuple[str, ...]]]] = defaultdict(list)
+    for path, parts in _files(index, root, files, include_non_source):
+        index.files_seen += 1
+        kind = walk.kind_of(parts)
+        if kind == walk.DOCKERFILE:
+            index.dockerfiles.add(path)
+        elif kind is not None:
+            candidates[kind].append((path, parts))
+        if kind == walk.SCRIPT:
+            index.scripts.append(str(path))
+    index.scripts.sort()
+    for path, _ in candidates[walk.KUSTOMIZATION]:
+        _add_kustomization(index, path)
+    for kind, handler in _HANDLERS.items():
+        for path, _ in candidates[kind]:
+            text = walk.read_text(path)
+            if text is None:
+                continue
+            _note_generated(index, path, text)
+            try:
+                handler(index, path, text)
+            except Exception:  # one odd file adds no evidence; it never stops the scan
+                continue
+    _merge_patches(index)
+    _index_answers(index)
+    return index
+
+
+def _files(
+    index: Index, root: Path, files: Iterable[Path] | None, include_non_source: bool
+) -> Iterator[tuple[Path, tuple[str, ...]]]:
+    def skipped(folder: tuple[str, ...]) -> None:
+        # One notice per skipped folder, not per file (vendor/ may hold thousands).
+        found = folder_verdict(folder)
+        where = norm(root.joinpath(*folder))
+        if found is not None and not any(p in index.not_source for p in where.parents):
+            index.not_source[where] = SourceVerdict(where, found[0], found[1])
+
+    if files is None:
+        yield from walk.walk(root, None if include_non_source else skipped)
+        return
+    for path, parts in walk.given(root, files):
+        if include_non_source or folder_verdict(parts[:-1]) is None:
+            yield path, parts
+        else:
+            skipped(parts[: _verdict_depth(parts[:-1])])
+
+
+def _verdict_depth(parents: tuple[str, ...]) -> int:
+    """How many leading folders it takes for ``folder_verdict`` to say "not source"."""
+    for depth in range(1, len(parents) + 1):
+        if folder_verdict(parents[:depth]) is not None:
+            return depth
+    return len(parents)
+
+
+def _note_generated(index: Index, path: Path, text: str) -> None:
+    marker = generated_marker(text)
+    if marker is not None:
+        index.not_source[path] = SourceVerdict(path, SourceKind.GENERATED, f"marked: {marker!r}")
+
+
+def _yaml(text: str) -> list[Node]:
+    """All documents of a YAML file, or none when it does not parse. Unlike
+    ``documents.yaml.parse`` this accepts ``${{ }}`` (GitHub Actions expressions are not
+    templates); the alias-bomb guard stays."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
+    except Exception:  # a bad file is skipped, whatever the parser raised
+        return []
+    if "&" in text and "*" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
+        return []
+    return docs
+
+
+def _add_kustomization(index: Index, path: Path) -> None:
+    text = walk.read_text(path)
+    kustomization = parse_kustomization(path, _yaml(text)) if text else None
+    if kustomization is None:
+        return
+    index.kustomizations[path] = kustomization
+    for resource in kustomization.resources:
+        index.includes_file[resource].append(path)
+        index.includes_folder[resource].append(path)
+    for patch in kustomization.patches:
+        index.patches[patch] = path
+    for rename in kustomization.images:
+        old, new = image_key(rename.name), image_key(rename.new_name)
+        if old and new:
+            index.renames_from[old].append((path, rename))
+            index.renames_to[new].append((path, rename))
+
+
+def _on_yaml(index: Index, path: Path, text: str) -> None:
+    if "apiVersion" not in text or "kind" not in text:
+        return
+    docs = _yaml(text)
+    if docs:
+        index.runs.extend(kube_runs(path, YamlFile(SourceText(text), docs)))
+
+
+def _on_compose(index: Index, path: Path, text: str) -> None:
+    docs = _yaml(text)
+    index.builds.extend(
+        b for _, s in links.compose_services(docs) if (b := links.compose_build(path, s))
+    )
+    index.runs.extend(compose_runs(path, docs))
+
+
+def _on_skaffold(index: Index, path: Path, text: str) -> None:
+    index.builds.extend(links.skaffold_builds(path, _yaml(text)))
+
+
+def _on_workflow(index: Index, path: Path, text: str) -> None:
+    if "build" in text:
+        index.builds.extend(links.workflow_builds(path, _yaml(text), index.root, index.dockerfiles))
+
+
+def _on_gitlab(index: Index, path: Path, text: str) -> None:
+    if "build" in text:
+        index.builds.extend(links.gitlab_builds(path, _yaml(text), index.root, index.dockerfiles))
+
+
+def _on_makefile(index: Index, path: Path, text: str) -> None:
+    if "build" in text:
+        commands = in_makefile(text)
+        folders = [path.parent, index.root]
+        index.builds.extend(
+            from_commands(commands, path, LinkKind.MAKE, folders, index.dockerfiles)
+        )
+
+
+def _on_script(index: Index, path: Path, text: str) -> None:
+    if "build" in text:
+        commands = in_script(text)
+        folders = [path.parent, index.root]
+        index.builds.extend(
+            from_commands(commands, path, LinkKind.SCRIPT, folders, index.dockerfiles)
+        )
+
+
+def _on_tilt(index: Index, path: Path, text: str) -> None:
+    index.builds.extend(links.tilt_builds(path, text))
+
+
+_HANDLERS = {
+    walk.YAML: _on_yaml,
+    walk.COMPOSE: _on_compose,
+    walk.SKAFFOLD: _on_skaffold,
+    walk.WORKFLOW: _on_workflow,
+    walk.GITLAB: _on_gitlab,
+    walk.MAKEFILE: _on_makefile,
+    walk.SCRIPT: _on_script,
+    walk.TILTFILE: _on_tilt,
+}
+
+
+def _merge_patches(index: Index) -> None:
+    """Patch files are not workloads: each patched container becomes a merged run (the base
+    container with the patch's image/command/args) placed at the patch, when the base
+    object is rendered by the Kustomization that lists the patch."""
+    bases: dict[tuple[str, str | None, str], list[Run]] = defaultdict(list)
+    patched: list[Run] = []
+    for run in index.runs:
+        target = (
+            patched if run.path in index.patches else bases[(run.kind, run.name, run.container)]
+        )
+        target.append(run)
+    merged: list[Run] = []
+    for patch in patched:
+        owner = index.patches[patch.path]
+        for base in bases.get((patch.kind, patch.name, patch.container), ()):
+            if owner in index.kustomizations_of(base.path):
+                merged.append(_merged(base, patch))
+    index.runs = [r for r in index.runs if r.path not in index.patches] + merged
+
+
+def _merged(base: Run, patch: Run) -> Run:
+    return replace(
+        base,
+        path=patch.path,
+        line=patch.line,
+        span=patch.span,
+        image=patch.image or base.image,
+        command=patch.command if patch.command is not None else base.command,
+        args=patch.args if patch.args is not None else base.args,
+        base=base.path,
+    )
+
+
+def _index_answers(index: Index) -> None:
+    for build in index.builds:
+        index.builds_by_dockerfile[build.dockerfile].append(build)
+        for name in build.images:
+            key = image_key(name)
+            if key is not None:
+                index.builds_by_image[key].append(build)
+    for run in index.runs:
+        key = image_key(run.image) if run.image else None
+        if key is not None:
+            index.runs_by_image[key].append(run)
+        if run.dockerfile is not None:
+            index.runs_by_dockerfile[run.dockerfile].append(run)

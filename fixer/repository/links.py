@@ -1,0 +1,244 @@
+"""Build links stated by skaffold, compose, GitHub workflows, GitLab CI and Tiltfiles.
+
+Each reader takes one parsed file and returns ``Build`` values with paths resolved the way
+the tool resolves them (skaffold and compose: relative to the file's folder, the Dockerfile
+relative to the context; build-push-action: relative to the workspace root; Tilt: relative
+to the Tiltfile). Anything unexpected is skipped, never raised.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from fixer.documents import yaml as y
+from fixer.documents.yaml import Node
+from fixer.repository.builds import from_commands, is_known, make_build
+from fixer.repository.commands import in_script
+from fixer.repository.model import Build, LinkKind, Origin
+
+_ENV_EXPRESSION = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_STEP_TAGS = re.compile(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.tags\s*\}\}")
+_TILT_CALL = re.compile(r"\b(?:docker_build|docker_build_with_restart)\s*\(")
+
+
+def line_of(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _str(node: Node | None) -> str | None:
+    value = y.scalar(node)
+    return value if value else None
+
+
+def _items(node: Node | None) -> Iterator[Node]:
+    yield from node.value if y.is_sequence(node) else ()
+
+
+def skaffold_builds(path: Path, docs: list[Node]) -> list[Build]:
+    """``build.artifacts[]`` (and each profile's) with a Docker build."""
+    found: list[Build] = []
+    for doc in docs:
+        sections = [y.get(doc, "build")]
+        sections += [y.get(p, "build") for p in _items(y.get(doc, "profiles"))]
+        for artifact in (a for s in sections for a in _items(y.get(s, "artifacts"))):
+            docker = y.get(artifact, "docker")
+            others = ("buildpacks", "jib", "bazel", "ko", "custom", "kaniko")
+            if docker is None and any(y.get(artifact, k) is not None for k in others):
+                continue
+            image = _str(y.get(artifact, "image"))
+            context = path.parent / (_str(y.get(artifact, "context")) or ".")
+            dockerfile = context / (_str(y.get(docker, "dockerfile")) or "Dockerfile")
+            origin = Origin(path, line_of(artifact), LinkKind.SKAFFOLD)
+            target = _str(y.get(docker, "target"))
+            found.append(make_build(dockerfile, context, [image or ""], origin, target))
+    return found
+
+
+def compose_build(path: Path, service: Node) -> Build | None:
+    """The build of one compose service (``build:`` as a string or a mapping)."""
+    build = y.get(service, "build")
+    if build is None or y.get(build, "dockerfile_inline") is not None:
+        return None
+    if y.is_scalar(build):
+        context_text, dockerfile_text, target = _str(build), None, None
+    else:
+        context_text = _str(y.get(build, "context"))
+        dockerfile_text = _str(y.get(build, "dockerfile"))
+        target = _str(y.get(build, "target"))
+    context_text = context_text or "."
+    if not is_known(context_text) or "://" in context_text:
+        return None
+    context = path.parent / context_text
+    dockerfile = context / (dockerfile_text or "Dockerfile")
+    image = _str(y.get(service, "image"))
+    origin = Origin(path, line_of(build), LinkKind.COMPOSE)
+    return make_build(dockerfile, context, [image or ""], origin, target)
+
+
+def compose_services(docs: list[Node]) -> Iterator[tuple[str, Node]]:
+    for doc in docs:
+        services = y.get(doc, "services")
+        for key, service in y.pairs(services) if y.is_mapping(services) else ():
+            if y.is_scalar(key) and y.is_mapping(service):
+                yield key.value, service
+
+
+def _env(node: Node | None) -> dict[str, str]:
+    return {
+        k.value: v.value
+        for k, v in (y.pairs(node) if y.is_mapping(node) else ())
+        if y.is_scalar(k) and y.is_scalar(v)
+    }
+
+
+def workflow_builds(
+    path: Path, docs: list[Node], root: Path, dockerfiles: Collection[Path]
+) -> list[Build]:
+    """docker/build-push-action steps, and ``run:`` steps calling ``docker build``."""
+    found: list[Build] = []
+    for doc in docs:
+        env = _env(y.get(doc, "env"))
+        for _, job in y.pairs(y.get(doc, "jobs")) if y.is_mapping(y.get(doc, "jobs")) else ():
+            job_env = {**env, **_env(y.get(job, "env"))}
+            steps = list(_items(y.get(job, "steps")))
+            for step in steps:
+                uses = _str(y.get(step, "uses")) or ""
+                if uses.startswith("docker/build-push-action@"):
+                    build = _push_action(path, step, steps, root, job_env)
+                    found.extend([build] if build else [])
+                run = y.get(step, "run")
+                if y.is_scalar(run) and "build" in run.value:
+                    folder = root / (_str(y.get(step, "working-directory")) or ".")
+                    found.extend(_script_node(path, run, {**job_env}, [folder], dockerfiles))
+    return found
+
+
+def _push_action(
+    path: Path, step: Node, steps: list[Node], root: Path, env: dict[str, str]
+) -> Build | None:
+    inputs = y.get(step, "with")
+    context_text = _str(y.get(inputs, "context")) or "."
+    file_text = _str(y.get(inputs, "file"))
+    if "${{" in context_text or (file_text and "${{" in file_text) or "://" in context_text:
+        return None
+    context = root / context_text
+    dockerfile = root / file_text if file_text else context / "Dockerfile"
+    tags: list[str] = []
+    for raw in re.split(r"[\n,]", _str(y.get(inputs, "tags")) or ""):
+        tag = _ENV_EXPRESSION.sub(lambda m: env.get(m.group(1), m.group(0)), raw.strip())
+        step_id = _STEP_TAGS.fullmatch(tag)
+        tags.extend(_metadata_images(steps, step_id.group(1)) if step_id else [tag])
+    origin = Origin(path, line_of(step), LinkKind.WORKFLOW)
+    return make_build(dockerfile, context, tags, origin, _str(y.get(inputs, "target")))
+
+
+def _metadata_images(steps: list[Node], step_id: str) -> list[str]:
+    """The ``images`` input of the docker/metadata-action step whose tags are used."""
+    for step in steps:
+        uses = _str(y.get(step, "uses")) or ""
+        if _str(y.get(step, "id")) == step_id and uses.startswith("docker/metadata-action@"):
+            images = _str(y.get(y.get(step, "with"), "images")) or ""
+            names = [line.split(",")[0].strip() for line in images.splitlines()]
+            return [n.removeprefix("name=") for n in names if n] or ["${{ unknown }}"]
+    return ["${{ unknown }}"]
+
+
+def _script_node(
+    path: Path,
+    node: Node,
+    known: dict[str, str],
+    folders: list[Path],
+    dockerfiles: Collection[Path],
+    kind: LinkKind = LinkKind.WORKFLOW,
+) -> list[Build]:
+    """Build commands in a YAML scalar holding shell lines, with file lines."""
+    first = line_of(node) + (1 if node.style in ("|", ">") else 0) - 1
+    commands = in_script(node.value, known)
+    builds = from_commands(commands, path, kind, folders, dockerfiles)
+    return [replace(b, origin=Origin(path, first + b.origin.line, kind)) for b in builds]
+
+
+def gitlab_builds(
+    path: Path, docs: list[Node], root: Path, dockerfiles: Collection[Path]
+) -> list[Build]:
+    """``docker build`` lines in the jobs' ``script``/``before_script`` lists."""
+    found: list[Build] = []
+    for doc in docs:
+        known = _env(y.get(doc, "variables"))
+        for _, job in y.pairs(doc) if y.is_mapping(doc) else ():
+            job_known = {**known, **_env(y.get(job, "variables"))}
+            for key in ("before_script", "script", "after_script"):
+                lines = y.get(job, key)
+                for item in [lines] if y.is_scalar(lines) else list(_items(lines)):
+                    if y.is_scalar(item) and "build" in item.value:
+                        found.extend(
+                            _script_node(
+                                path, item, job_known, [root], dockerfiles, LinkKind.GITLAB
+                            )
+                        )
+    return found
+
+
+def tilt_builds(path: Path, text: str) -> list[Build]:
+    """``docker_build('img', 'ctx', dockerfile='...', target='...')`` calls with literal
+    arguments (Starlark reads like Python for these calls)."""
+    found: list[Build] = []
+    for match in _TILT_CALL.finditer(text):
+        call = _call_text(text, match.end() - 1)
+        try:
+            tree = ast.parse("f" + call, mode="eval").body
+        except (SyntaxError, ValueError):
+            continue
+        if not isinstance(tree, ast.Call):
+            continue
+        args = dict(zip(("ref", "context"), tree.args, strict=False))
+        args.update({k.arg: k.value for k in tree.keywords if k.arg})
+        values = {k: v.value for k, v in args.items() if isinstance(v, ast.Constant)}
+        context_text = values.get("context")
+        if not isinstance(context_text, str):
+            continue
+        context = path.parent / context_text
+        dockerfile_text = values.get("dockerfile")
+        dockerfile = (
+            path.parent / dockerfile_text
+            if isinstance(dockerfile_text, str)
+            else context / "Dockerfile"
+        )
+        ref = values.get("ref")
+        target = values.get("target")
+        line = text.count("\n", 0, match.start()) + 1
+        origin = Origin(path, line, LinkKind.TILT)
+        tags = [ref] if isinstance(ref, str) else ["${{ unknown }}"]
+        found.append(
+            make_build(
+                dockerfile, context, tags, origin, target if isinstance(target, str) else None
+            )
+        )
+    return found
+
+
+def _call_text(text: str, open_paren: int, limit: int = 4000) -> str:
+    """The balanced ``( ... )`` starting at ``open_paren`` (bounded; strings respected)."""
+    depth, quote, i = 0, "", open_paren
+    end = min(len(text), open_paren + limit)
+    while i < end:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return text[open_paren : i + 1]
+        i += 1
+    return text[open_paren:end]

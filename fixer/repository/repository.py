@@ -1,0 +1,263 @@
+"""``RepositoryModel``: the repository as evidence for a fix's assumptions.
+
+Built once per run by ``RepositoryModel.scan`` (one walk, linear in the file count), then
+asked questions by image name or Dockerfile. Questions about a Dockerfile's contents parse
+that one Dockerfile on first use and remember the answer. Nothing here raises on a bad
+file: an unreadable or unparsable file simply contributes no evidence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+from fixer.documents.dockerfile import parse as parse_dockerfile
+from fixer.documents.text import SourceText
+from fixer.repository import copies as cp
+from fixer.repository import tools, walk
+from fixer.repository.builds import norm
+from fixer.repository.index import Index, build_index
+from fixer.repository.model import (
+    Build,
+    Copies,
+    Evidence,
+    LinkKind,
+    Origin,
+    Run,
+    SourceKind,
+    SourceVerdict,
+)
+from fixer.repository.names import image_key
+from fixer.repository.sources import read_head, verdict
+
+#: Listing a copied folder stops here: the answer is evidence, not an inventory.
+MAX_LISTED = 1000
+_SCRIPT_SUFFIXES = (".sh", ".bash")
+T = TypeVar("T", Build, Run)
+
+
+class RepositoryModel:
+    """Answers about builds, runs, copied files and source-ness of one repository."""
+
+    def __init__(self, index: Index) -> None:
+        self._index = index
+        self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
+
+    @classmethod
+    def scan(
+        cls, root: Path, files: Iterable[Path] | None = None, *, include_non_source: bool = False
+    ) -> RepositoryModel:
+        """Index ``root`` (or just ``files``, e.g. ``git ls-files``). Test data and vendored
+        folders are not read unless ``include_non_source``; each gets a notice instead."""
+        root = Path(os.path.abspath(root))
+        return cls(build_index(root, files, include_non_source=include_non_source))
+
+    # --- facts about the scan ------------------------------------------------------------
+
+    @property
+    def root(self) -> Path:
+        return self._index.root
+
+    @property
+    def dockerfiles(self) -> tuple[Path, ...]:
+        return tuple(sorted(self._index.dockerfiles))
+
+    @property
+    def files_seen(self) -> int:
+        return self._index.files_seen
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """One line per skipped folder / generated file / patch file, in path order."""
+        verdicts = [*self._index.not_source.values(), *map(self.is_source, self._index.patches)]
+        shown = (
+            replace(v, path=self._shown(v.path), reason=self._shown_reason(v)) for v in verdicts
+        )
+        return tuple(v.notice for v in sorted(shown, key=lambda v: str(v.path)))
+
+    def _shown(self, path: Path) -> Path:
+        """``path`` relative to the root, as notices show it."""
+        rel = os.path.relpath(path, self.root)
+        return path if rel.startswith("..") else Path(rel)
+
+    def _shown_reason(self, found: SourceVerdict) -> str:
+        owner = self._index.patches.get(found.path)
+        return f"listed in {self._shown(owner)}" if owner else found.reason
+
+    # --- builds ---------------------------------------------------------------------------
+
+    def builds_for(self, image_name: str, manifest: Path | None = None) -> list[Build]:
+        """Builds producing ``image_name`` (tag/digest ignored), also through a Kustomize
+        ``images:`` rename in either direction; ``manifest`` limits renames to the
+        Kustomizations that render that manifest."""
+        key = image_key(image_name)
+        if key is None:
+            return []
+        found = list(self._index.builds_by_image.get(key, ()))
+        scope = set(self.kustomizations_of(manifest)) if manifest is not None else None
+        for kustomization, rename in self._index.renames_from.get(key, ()):
+            if scope is None or kustomization in scope:
+                found += self._renamed_builds(rename.new_name, kustomization, rename.line)
+        for kustomization, rename in self._index.renames_to.get(key, ()):
+            if scope is None or kustomization in scope:
+                found += self._renamed_builds(rename.name, kustomization, rename.line)
+        return _unique(found)
+
+    def _renamed_builds(self, name: str, kustomization: Path, line: int) -> list[Build]:
+        key = image_key(name)
+        via = Origin(kustomization, line, LinkKind.KUSTOMIZE)
+        return [replace(b, via=via) for b in self._index.builds_by_image.get(key or "", ())]
+
+    def build_of(self, dockerfile: Path) -> list[Build]:
+        """How ``dockerfile`` is built; a Dockerfile nothing links is built from its own
+        folder (``LinkKind.DEFAULT``, image unknown)."""
+        path = self._abs(dockerfile)
+        return list(self._index.builds_by_dockerfile.get(path, ())) or [Build.default(path)]
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def runs_of(self, image_name: str) -> list[Run]:
+        """Containers and compose services running ``image_name``, also where a manifest
+        names another image that a Kustomization rendering it renames to this one."""
+        key = image_key(image_name)
+        if key is None:
+            return []
+        found = list(self._index.runs_by_image.get(key, ()))
+        for kustomization, rename in self._index.renames_to.get(key, ()):
+            via = Origin(kustomization, rename.line, LinkKind.KUSTOMIZE)
+            for run in self._index.runs_by_image.get(image_key(rename.name) or "", ()):
+                # A run merged from a patch is rendered where its base object is.
+                if kustomization in self.kustomizations_of(run.base or run.path):
+                    found.append(replace(run, via=via))
+        return _unique(found)
+
+    def kustomizations_of(self, manifest: Path) -> list[Path]:
+        """Kustomizations that include ``manifest`` (listing it, or its folder), nearest
+        first, followed through overlays that include those Kustomizations' folders."""
+        return self._index.kustomizations_of(self._abs(manifest))
+
+    # --- what a build ships ---------------------------------------------------------------
+
+    def copied_files(self, build: Build) -> Copies:
+        """Context files and folders the shipped stage copies in (see ``Copies``)."""
+        analysis = self._analysis(build)
+        if analysis is None:
+            return Copies((), False)
+        sources = cp.context_sources(analysis, analysis.shipped, None, self._is_dir(build))
+        paths: list[Path] = []
+        for source in sources:
+            if source == cp.WHOLE:
+                continue
+            if any(c in source for c in "*?["):
+                paths.extend(sorted(build.context.glob(source))[:MAX_LISTED])
+            elif (build.context / source).exists():
+                paths.append(norm(build.context / source))
+        return Copies(tuple(dict.fromkeys(paths)), cp.WHOLE in sources)
+
+    def entrypoint_script(self, build: Build) -> Path | None:
+        """The context file that ENTRYPOINT/CMD runs, when the build copies it in."""
+        analysis = self._analysis(build)
+        word = cp.program(analysis.entry) if analysis else None
+        if analysis is None or word is None:
+            return None
+        workdir = analysis.workdirs.get(analysis.shipped, "/")
+        for candidate in cp.image_candidates(word, workdir):
+            for source in cp.context_sources(
+                analysis, analysis.shipped, candidate, self._is_dir(build)
+            ):
+                path = build.context / source
+                if source != cp.WHOLE and path.is_file():
+                    return norm(path)
+        return None
+
+    def uses_tool(self, build: Build, tool: str) -> list[Evidence]:
+        """Where the image's runtime may call ``tool``: scripts the build copies in, and the
+        commands of containers/services that run the image."""
+        found: list[Evidence] = []
+        entry = self.entrypoint_script(build)
+        for script in self._shipped_scripts(build, entry):
+            text = walk.read_text(script)
+            if text is not None:
+                why = (
+                    "the entrypoint script" if script == entry else "a script copied into the image"
+                )
+                found += tools.in_script(script, text, tool, why)
+        runs = [r for name in build.images for r in self.runs_of(name)]
+        runs += self._index.runs_by_dockerfile.get(build.dockerfile, ())
+        found += tools.in_runs(_unique(runs), tool)
+        return found
+
+    def _shipped_scripts(self, build: Build, entry: Path | None) -> list[Path]:
+        copied = self.copied_files(build)
+        scripts: list[Path] = [entry] if entry else []
+        folders = [build.context] if copied.whole_context else []
+        for path in copied.paths:
+            if path.is_dir():
+                folders.append(path)
+            elif path.name.endswith(_SCRIPT_SUFFIXES) or _has_shebang(path):
+                scripts.append(path)
+        for folder in folders:
+            scripts += self._scripts_under(folder)
+        return list(dict.fromkeys(scripts))
+
+    def _scripts_under(self, folder: Path) -> list[Path]:
+        """Indexed shell scripts below ``folder``: a range of the sorted list, no scan."""
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        scripts = self._index.scripts
+        start = bisect.bisect_left(scripts, prefix)
+        end = bisect.bisect_left(scripts, prefix + "\U0010ffff")
+        return [Path(s) for s in scripts[start:end]]
+
+    # --- source or not --------------------------------------------------------------------
+
+    def is_source(self, path: Path) -> SourceVerdict:
+        """Source, test data, vendored, generated or a Kustomize patch, with the reason."""
+        full = self._abs(path)
+        owner = self._index.patches.get(full)
+        if owner is not None:
+            return SourceVerdict(full, SourceKind.KUSTOMIZE_PATCH, f"listed in {owner}")
+        known = self._index.not_source.get(full)
+        if known is not None:
+            return known
+        rel = os.path.relpath(full, self.root)
+        parts = tuple(rel.split(os.sep)) if not rel.startswith("..") else (full.name,)
+        return verdict(full, parts, read_head(full) if full.is_file() else None)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _abs(self, path: Path) -> Path:
+        return norm(path if path.is_absolute() else self.root / path)
+
+    def _analysis(self, build: Build) -> cp.Analysis | None:
+        key = (build.dockerfile, build.target)
+        if key not in self._analyses:
+            self._analyses[key] = _analyse(build)
+        return self._analyses[key]
+
+    @staticmethod
+    def _is_dir(build: Build) -> cp.IsDir:
+        return lambda rel: (build.context / rel).is_dir()
+
+
+def _analyse(build: Build) -> cp.Analysis | None:
+    text = walk.read_text(build.dockerfile)
+    if text is None:
+        return None
+    try:
+        return cp.analyse(parse_dockerfile(SourceText(text)), build.target)
+    except Exception:  # an odd Dockerfile gives no evidence; it never stops the caller
+        return None
+
+
+def _has_shebang(path: Path) -> bool:
+    if path.suffix:
+        return False
+    return read_head(path).startswith("#!")
+
+
+def _unique(items: list[T]) -> list[T]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,82 @@
+"""Which files are the user's own source: not test data, vendored code or generated output.
+
+Fixing a golden test file breaks the test that compares against it; fixing vendored or
+generated files is undone by the next vendoring or generation run. Verdicts come from the
+path (folder names) and from the first lines of the file (generator markers), never from a
+whole read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from fixer.repository.model import SourceKind, SourceVerdict
+
+#: Folder names whose whole subtree is test data or someone else's code.
+TEST_DATA_DIRS = frozenset({"testdata", "__fixtures__", "golden", "__snapshots__"})
+VENDOR_DIRS = frozenset({"vendor", "third_party", "third-party", "thirdparty"})
+#: ``fixtures`` is test data only below a test folder (``test/fixtures``): elsewhere the word
+#: may name the product's own seed data.
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "testing", "spec", "specs", "e2e"})
+#: Generated markers read within the first lines / bytes of a file.
+HEAD_LINES = 5
+HEAD_BYTES = 1024
+_MARKERS = re.compile(
+    r"DO NOT EDIT|[Cc]ode generated|@generated|\bGENERATED\b|\b[Aa]uto-?generated\b"
+)
+#: A comment: ``#`` (YAML, shell, Dockerfile, Make) at line start or after a blank (in YAML
+#: ``a#b`` is part of a value), ``//``, ``/*``, ``*``, ``<!--``, ``--``, ``;``.
+_COMMENT = re.compile(r"(?:^|\s)#(.*)$|^\s*(?://|/\*|\*|<!--|--|;)(.*)$")
+
+
+def folder_verdict(parts: Sequence[str]) -> tuple[SourceKind, str] | None:
+    """The verdict implied by the folders of a path relative to the repository root."""
+    for index, part in enumerate(parts):
+        lower = part.lower()
+        if lower in TEST_DATA_DIRS:
+            return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
+        if lower in VENDOR_DIRS:
+            return SourceKind.VENDORED, f"under {'/'.join(parts[: index + 1])}/"
+        if lower in ("fixtures", "fixture") and any(p.lower() in _TEST_DIRS for p in parts[:index]):
+            return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
+    return None
+
+
+def skip_folder(name: str, parents: Sequence[str]) -> bool:
+    """True for a folder the walk need not enter (its files are never source)."""
+    return folder_verdict((*parents, name)) is not None
+
+
+def generated_marker(text: str) -> str | None:
+    """The comment line that marks ``text`` as generated, looking at the head only."""
+    head = text[:HEAD_BYTES]
+    for line in head.splitlines()[:HEAD_LINES]:
+        comment = _COMMENT.search(line)
+        if comment is None:
+            continue
+        body = comment.group(1) if comment.group(1) is not None else comment.group(2) or ""
+        if _MARKERS.search(body):
+            return line.strip()[:120]
+    return None
+
+
+def verdict(path: Path, rel_parts: Sequence[str], head: str | None) -> SourceVerdict:
+    """The verdict of one file from its relative folders and (if read) its head text."""
+    found = folder_verdict(rel_parts[:-1])
+    if found is not None:
+        return SourceVerdict(path, found[0], found[1])
+    marker = generated_marker(head) if head else None
+    if marker is not None:
+        return SourceVerdict(path, SourceKind.GENERATED, f"marked: {marker!r}")
+    return SourceVerdict(path, SourceKind.SOURCE)
+
+
+def read_head(path: Path) -> str:
+    """The first bytes of a file as text; empty when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(HEAD_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""

@@ -1,0 +1,46 @@
+"""Does the image's runtime call a tool? Word matches in scripts and container commands.
+
+A word match, not a substring: ``curl`` matches ``curl -fsS``, ``/usr/bin/curl`` and
+``$(curl ...)`` but not ``libcurl`` or ``curl-config``. Reasons never quote the line: a
+command line may carry a token (``curl -H "Authorization: ..."``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from fixer.repository.model import Evidence, Run
+
+#: More hits in one file add nothing to the judgement.
+MAX_PER_FILE = 5
+
+
+def word_pattern(tool: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.+-]){re.escape(tool)}(?![\w+-])")
+
+
+def in_script(path: Path, text: str, tool: str, why: str) -> list[Evidence]:
+    """Lines of a shell script that call ``tool`` (comment lines do not count)."""
+    pattern = word_pattern(tool)
+    found: list[Evidence] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#") or not pattern.search(line.split(" #", 1)[0]):
+            continue
+        found.append(Evidence(path, number, f"{why} calls {tool}"))
+        if len(found) >= MAX_PER_FILE:
+            break
+    return found
+
+
+def in_runs(runs: Iterable[Run], tool: str) -> list[Evidence]:
+    """Containers whose command/args call ``tool`` (``sh -c "curl ..."`` included)."""
+    pattern = word_pattern(tool)
+    found: list[Evidence] = []
+    for run in runs:
+        words = (*(run.command or ()), *(run.args or ()))
+        if any(pattern.search(word) for word in words):
+            via = f" (merged from patch onto {run.base})" if run.base else ""
+            found.append(Evidence(run.path, run.line, f"{run.label} calls {tool}{via}"))
+    return found

@@ -59,6 +59,13 @@ class GitHub:
     api_url: str = DEFAULT_API_URL
     timeout: float = 30.0
 
+    def __post_init__(self) -> None:
+        from fixer.origin import api_refusal
+
+        refused = api_refusal(self.api_url)
+        if refused is not None:
+            raise ForgeError(refused)
+
     @property
     def _repo_path(self) -> str:
         return f"/repos/{self.owner}/{self.name}"

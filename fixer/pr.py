@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from fixer import git
+from fixer import git, origin
 from fixer.forge import DEFAULT_API_URL, ForgeError, GitHub, PullRequest
 from fixer.output.diff import mask_diff
 from fixer.remediation import Remediation, RemediationError, remediate
@@ -114,15 +114,18 @@ def _run(
         raise PrError(f"no GitHub token: set {names} (or use --dry-run)")
     author, committer = _identities(opts)
     cwd = Path(os.getcwd())
-    target = connect(cwd, opts, token)
+    inside = _repository_paths(settings, cwd, git.repository_root(cwd))  # before any network
+    target = connect(cwd, opts, token, err=err)
     prefix, relative_paths = _locate(cwd, target.git.cwd, paths)
+    for stale in git.remove_stale_worktrees(target.git):
+        err.write(f"notice: removed a stale tighten worktree left by an interrupted run: {stale}\n")
     with git.worktree(target.git) as wt:
         base_sha, branch_sha = _fetch(wt, target, opts.branch)
         git.checkout(wt, base_sha)
         start = wt.cwd / prefix
         if not start.is_dir():
             raise PrError(f"folder {prefix} does not exist on {target.base}")
-        settings = _into_worktree(settings, target.git.cwd, wt.cwd)
+        settings = _into_worktree(settings, inside, wt.cwd)
         rem = remediate(wt, base_sha, start, relative_paths, settings, err=err)
         if not opts.quiet:
             err.write(_summary(rem, target.base) + "\n")
@@ -158,17 +161,25 @@ def _identities(opts: PrOptions) -> tuple[git.Identity, git.Identity]:
     return author, committer
 
 
-def connect(cwd: Path, opts: PrOptions, token: str) -> Target:
+def connect(cwd: Path, opts: PrOptions, token: str, *, err: TextIO | None = None) -> Target:
     """Resolve the remote, the GitHub repository and the base branch (no writes)."""
     root = git.repository_root(cwd)
     plain = git.Git(root)
     fetch_url = git.remote_url(plain, opts.remote)
     push_url = git.remote_url(plain, opts.remote, push=True)
-    config, secrets = git.auth_config(fetch_url, token)
-    if push_url != fetch_url:
-        more, more_secrets = git.auth_config(push_url, token)
-        config, secrets = config + more, secrets + more_secrets
-    repo = git.Git(root, config=config, secrets=(token, *secrets) if token else secrets)
+    forge_origin = origin.git_origin(opts.api_url)
+    config: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = (token,) if token else ()
+    for url in dict.fromkeys((fetch_url, push_url)):
+        refused = origin.refusal(url, forge_origin) if token else None
+        if refused is None:
+            more, more_secrets = git.auth_config(url, token)
+            config, secrets = config + more, secrets + more_secrets
+        elif origin.Origin.of(url) is not None and err is not None:
+            # An http(s) remote that is not the forge (a mirror, an insteadOf rewrite):
+            # git talks to it with its own credentials, never with the forge's token.
+            err.write(f"notice: {refused}\n")
+    repo = git.Git(root, config=config, secrets=secrets)
     forge = None if opts.dry_run else _forge(opts, fetch_url, token)
     base = opts.base or git.default_branch(repo, fetch_url)
     if not base and forge is not None:
@@ -213,18 +224,29 @@ def _locate(cwd: Path, root: Path, paths: Sequence[str]) -> tuple[str, list[str]
     return prefix, relative
 
 
-def _into_worktree(settings: Settings, root: Path, worktree: Path) -> Settings:
-    """Settings whose absolute paths into the repository point into the worktree instead:
-    a run for a pull request must never write into the user's files."""
-    moved: dict[str, Path] = {}
+def _repository_paths(settings: Settings, cwd: Path, root: Path) -> dict[str, str]:
+    """``--secrets-dir`` and ``--lock-file`` relative to the repository root.
+
+    A relative path means what it means in the user's checkout (from the current folder),
+    not from wherever the temporary worktree happens to be; a path that leaves the
+    repository is refused, since a run for a pull request writes only inside it.
+    """
+    found: dict[str, str] = {}
     for name in ("secrets_dir", "lock_file"):
         value = getattr(settings, name)
-        if value is None or not value.is_absolute():
-            continue  # relative paths resolve in the worktree folder tighten runs in
-        inside = os.path.relpath(os.path.realpath(value), root.resolve())
+        if value is None:
+            continue
+        full = os.path.realpath(os.path.join(cwd, value))
+        inside = os.path.relpath(full, os.path.realpath(root))
         if inside == os.pardir or inside.startswith(os.pardir + os.sep):
             raise PrError(f"{value} is outside the repository; tighten pr writes only inside it")
-        moved[name] = worktree / inside
+        found[name] = inside
+    return found
+
+
+def _into_worktree(settings: Settings, inside: Mapping[str, str], worktree: Path) -> Settings:
+    """Settings whose paths point into the worktree: never into the user's files."""
+    moved = {name: worktree / rel for name, rel in inside.items()}
     return replace(settings, **moved) if moved else settings  # type: ignore[arg-type]
 
 
@@ -273,17 +295,18 @@ def _publish(
     assert target.forge is not None
     base_sha, branch_sha = commits
     pull = target.forge.open_pull(plan.branch)  # before any push: a bad token fails here
-    if branch_sha is not None and not recreate:
-        stranger = _foreign_commit(wt, base_sha, branch_sha, plan)
-        if stranger is not None:
-            err.write(
-                f"notice: {plan.branch} has a commit by someone else ({stranger.sha[:12]}, "
-                f"{stranger.author}); not force-pushing it (--recreate resets the branch)\n"
-            )
-            if pull is not None:
-                out.write(f"left pull request #{pull.number} as it is: {pull.url}\n")
-            return EXIT_OK
-    pushed = branch_sha is None or git.tree_of(wt, branch_sha) != rem.tree
+    stranger = None if branch_sha is None else _foreign_commit(wt, base_sha, branch_sha, plan)
+    if stranger is not None and not recreate:
+        err.write(
+            f"notice: {plan.branch} has a commit by someone else ({stranger.sha[:12]}, "
+            f"{stranger.author}); not force-pushing it (--recreate resets the branch)\n"
+        )
+        if pull is not None:
+            out.write(f"left pull request #{pull.number} as it is: {pull.url}\n")
+        return EXIT_OK
+    # A foreign commit counts even when it changes nothing (an empty "ping CI" commit):
+    # --recreate resets the branch to one bot commit whatever the trees say.
+    pushed = branch_sha is None or stranger is not None or git.tree_of(wt, branch_sha) != rem.tree
     if pushed:
         sha = git.commit(wt, rem.tree, base_sha, plan.message, plan.author, plan.committer)
         git.push(wt, target.push_url, sha, plan.branch, branch_sha)

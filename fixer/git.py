@@ -266,15 +266,17 @@ def fetch(git: Git, url: str, branches: Mapping[str, str]) -> None:
 
 
 @contextmanager
-def worktree(git: Git) -> Iterator[Git]:
-    """A detached, empty linked worktree in a private temp folder, always removed."""
+def worktree(git: Git, *, name: str | None = None) -> Iterator[Git]:
+    """A detached, empty linked worktree in a private temp folder, always removed; its
+    folder is called ``name`` (default: like the checkout)."""
     if git.attempt("rev-parse", "--verify", "--quiet", "HEAD^{commit}") is None:
         raise GitError("the repository has no commit yet (a linked worktree needs one)")
     holder = Path(tempfile.mkdtemp(prefix=_HOLDER_PREFIX))
-    # Named like the checkout: rules derive names from folders (a Dockerfile at the top
-    # gets a Secret named after the repository, as `tighten fix` would name it).
+    # Rules derive names from folders (a Dockerfile at the top gets a Secret named after
+    # its folder), so the folder's name is the caller's choice.
     top = Path(git.run("rev-parse", "--show-toplevel").strip()).name
-    path = holder / (top or "worktree")
+    safe = name if name and re.fullmatch(r"[\w][\w.-]*", name) else None
+    path = holder / (safe or top or "worktree")
     # Locked with a reason naming this process: `git worktree prune` leaves it alone while
     # we run, and the next run can tell that a worktree is ours and that its run died.
     reason = _LOCK_REASON.format(pid=os.getpid(), host=socket.gethostname())

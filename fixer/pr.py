@@ -118,7 +118,7 @@ def _run(
     for stale in git.remove_stale_worktrees(target.git):
         err.write(f"notice: removed a stale tighten worktree left by an interrupted run: {stale}\n")
     # Named after the repository, not the checkout's folder: rules derive names from folders
-    # (a Secret for a top-level Dockerfile), and CI checks every repository out as `target`.
+    # (a Secret for a top-level Dockerfile), and CI may check every repository out as `src`.
     with git.worktree(target.git, name=target.name) as wt:
         base_sha, branch_sha = _fetch(wt, target, opts.branch)
         git.checkout(wt, base_sha)

@@ -361,8 +361,23 @@ def pr(
         typer.Option("--committer", help="Commit committer, 'Name <email>' (default: --author)."),
     ] = None,
     recreate: Annotated[
-        bool, typer.Option("--recreate", help="Reset the branch even if someone else pushed to it.")
+        bool,
+        typer.Option(
+            "--recreate",
+            help="Reset the branch even if someone else pushed to it, and open a pull request "
+            "even if one with the same fixes was closed unmerged.",
+        ),
     ] = False,
+    label: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--label", help="Label for a new pull request (repeatable)."),
+    ] = None,
+    reviewer: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--reviewer", help="Reviewer for a new pull request: USER or ORG/TEAM (repeatable)."
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -393,7 +408,8 @@ def pr(
     """Open or update a GitHub pull request with the fixes (token: GITHUB_TOKEN or GH_TOKEN).
 
     Works in a temporary git worktree at the remote's base branch: your files, index and
-    branch are never touched. Exit codes: 0 done or nothing to fix, 2 error.
+    branch are never touched. When a pull request exists afterwards, the last line of
+    stdout is its URL. Exit codes: 0 done or nothing to fix, 2 error.
     """
     from fixer.pr import PrOptions, run_pr
 
@@ -409,6 +425,8 @@ def pr(
         recreate=recreate,
         dry_run=dry_run,
         quiet=quiet,
+        labels=tuple(label or ()),
+        reviewers=tuple(reviewer or ()),
     )
     raise typer.Exit(run_pr(paths or ["."], settings, options))
 

@@ -30,6 +30,14 @@ class ForgeError(Exception):
         self.status = status
 
 
+#: GitHub's 403 when the repository or organization does not let the workflow token open
+#: pull requests ("GitHub Actions is not permitted to create or approve pull requests.").
+_ACTIONS_SETTING = (
+    'forbidden: enable "Allow GitHub Actions to create and approve pull requests" in the '
+    "repository's (or organization's) Settings > Actions > General > Workflow permissions"
+)
+
+
 @dataclass(frozen=True)
 class PullRequest:
     number: int
@@ -37,6 +45,7 @@ class PullRequest:
     title: str
     body: str
     base: str
+    merged: bool = False  # closed pull requests: merged, or closed by a person
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> PullRequest:
@@ -46,6 +55,7 @@ class PullRequest:
             title=str(data.get("title") or ""),
             body=str(data.get("body") or ""),
             base=str((data.get("base") or {}).get("ref") or ""),
+            merged=bool(data.get("merged_at")),
         )
 
 
@@ -58,6 +68,13 @@ class GitHub:
     token: str = field(repr=False)
     api_url: str = DEFAULT_API_URL
     timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        from fixer.origin import api_refusal
+
+        refused = api_refusal(self.api_url)
+        if refused is not None:
+            raise ForgeError(refused)
 
     @property
     def _repo_path(self) -> str:
@@ -72,6 +89,26 @@ class GitHub:
         params = {"head": f"{self.owner}:{branch}", "state": "open", "per_page": "10"}
         data = self._request("GET", f"{self._repo_path}/pulls", params=params)
         return PullRequest.of(data[0]) if data else None
+
+    def last_closed_pull(self, branch: str) -> PullRequest | None:
+        """The most recently created closed pull request from ``branch``, if any."""
+        params = {
+            "head": f"{self.owner}:{branch}",
+            "state": "closed",
+            "sort": "created",
+            "direction": "desc",
+            "per_page": "1",
+        }
+        data = self._request("GET", f"{self._repo_path}/pulls", params=params)
+        return PullRequest.of(data[0]) if data else None
+
+    def add_labels(self, number: int, labels: list[str]) -> None:
+        path = f"{self._repo_path}/issues/{number}/labels"
+        self._request("POST", path, payload={"labels": labels})
+
+    def request_reviewers(self, number: int, users: list[str], teams: list[str]) -> None:
+        path = f"{self._repo_path}/pulls/{number}/requested_reviewers"
+        self._request("POST", path, payload={"reviewers": users, "team_reviewers": teams})
 
     def create_pull(self, branch: str, base: str, title: str, body: str) -> PullRequest:
         payload = {"title": title, "head": branch, "base": base, "body": body}
@@ -138,6 +175,8 @@ def _detail(status: int, data: Any) -> str:
         message = "; ".join(m for m in [message, *extra] if m)
     message = " ".join(message.split())[:300]
     hint = _HINTS.get(status, "")
+    if status == 403 and "create or approve pull requests" in message.lower():
+        hint = _ACTIONS_SETTING
     if hint and message:
         return f"{hint} ({message})"
     return hint or message or "request failed"

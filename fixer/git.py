@@ -15,6 +15,7 @@ import base64
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ __all__ = [
     "Identity",
     "auth_config",
     "parse_slug",
+    "remove_stale_worktrees",
     "repository_root",
     "worktree",
 ]
@@ -54,6 +56,10 @@ _BASE_CONFIG = (
 )
 #: Per-worktree refs live under the worktree's admin folder and vanish with it.
 REF_PREFIX = "refs/worktree/tighten/"
+#: How tighten's temporary worktrees are recognised: the folder and the lock reason.
+_HOLDER_PREFIX = "tighten-pr-"
+_LOCK_REASON = "tighten pr (pid {pid} on {host})"
+_LOCK_PATTERN = re.compile(r"tighten pr \(pid (?P<pid>\d+) on (?P<host>[^)]*)\)")
 
 
 class GitError(Exception):
@@ -260,17 +266,25 @@ def fetch(git: Git, url: str, branches: Mapping[str, str]) -> None:
 
 
 @contextmanager
-def worktree(git: Git) -> Iterator[Git]:
-    """A detached, empty linked worktree in a private temp folder, always removed."""
+def worktree(git: Git, *, name: str | None = None) -> Iterator[Git]:
+    """A detached, empty linked worktree in a private temp folder, always removed; its
+    folder is called ``name`` (default: like the checkout)."""
     if git.attempt("rev-parse", "--verify", "--quiet", "HEAD^{commit}") is None:
         raise GitError("the repository has no commit yet (a linked worktree needs one)")
-    holder = Path(tempfile.mkdtemp(prefix="tighten-pr-"))
-    # Named like the checkout: rules derive names from folders (a Dockerfile at the top
-    # gets a Secret named after the repository, as `tighten fix` would name it).
+    holder = Path(tempfile.mkdtemp(prefix=_HOLDER_PREFIX))
+    # Rules derive names from folders (a Dockerfile at the top gets a Secret named after
+    # its folder), so the folder's name is the caller's choice.
     top = Path(git.run("rev-parse", "--show-toplevel").strip()).name
-    path = holder / (top or "worktree")
+    safe = name if name and re.fullmatch(r"[\w][\w.-]*", name) else None
+    path = holder / (safe or top or "worktree")
+    # Locked with a reason naming this process: `git worktree prune` leaves it alone while
+    # we run, and the next run can tell that a worktree is ours and that its run died.
+    reason = _LOCK_REASON.format(pid=os.getpid(), host=socket.gethostname())
     try:
-        git.run("worktree", "add", "--quiet", "--detach", "--no-checkout", str(path), "HEAD")
+        git.run(
+            "worktree", "add", "--quiet", "--detach", "--no-checkout",
+            "--lock", "--reason", reason, str(path), "HEAD",
+        )  # fmt: skip
         try:
             yield git.at(path)
         finally:
@@ -279,6 +293,43 @@ def worktree(git: Git) -> Iterator[Git]:
                 git.attempt("worktree", "prune")
     finally:
         shutil.rmtree(holder, ignore_errors=True)
+
+
+def remove_stale_worktrees(git: Git) -> list[Path]:
+    """Remove the worktrees of tighten runs that died (kill -9, power loss): only ours,
+    recognised by folder and lock reason, and only when that process is gone."""
+    removed = []
+    for path, reason in _locked_worktrees(git):
+        match = _LOCK_PATTERN.fullmatch(reason)
+        if not match or not path.parent.name.startswith(_HOLDER_PREFIX):
+            continue  # not ours: a person's or another tool's worktree
+        if match.group("host") != socket.gethostname() or _alive(int(match.group("pid"))):
+            continue
+        if git.attempt("worktree", "remove", "--force", "--force", str(path)) is None:
+            git.attempt("worktree", "unlock", str(path))  # its folder is gone: prune it
+            git.attempt("worktree", "prune")
+        shutil.rmtree(path.parent, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _locked_worktrees(git: Git) -> Iterator[tuple[Path, str]]:
+    path = None
+    for line in git.run("worktree", "list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            path = Path(line.removeprefix("worktree "))
+        elif line.startswith("locked ") and path is not None:
+            yield path, line.removeprefix("locked ")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def checkout(wt: Git, rev: str) -> None:

@@ -4,10 +4,15 @@ the user's working tree.
 1. Find the repository, the remote's URLs, the GitHub repository and the base branch.
 2. In a temporary linked worktree (always removed), check out the base branch as the remote
    has it, run the ``fix`` engine there and stage the result (``fixer.remediation``).
-3. Like Renovate and Dependabot, keep one branch and one pull request: make a commit on the
-   base only when the branch does not already hold exactly this tree; force-push it with a
-   lease on the commit we saw; stop force-pushing once someone else has pushed to the branch
-   (``--recreate`` overrides); open the pull request, or update its title and body.
+3. Like Renovate and Dependabot, keep one branch and one pull request (``fixer.publish``):
+   make a commit on the base only when the branch does not already hold exactly this tree;
+   force-push it with a lease on the commit we saw; stop force-pushing once someone else has
+   pushed to the branch, and do not reopen a pull request a person closed unmerged while
+   the fixes are the same (``--recreate`` overrides both); open the pull request, or update
+   its title and body.
+
+The token goes only to the forge's own origin over https (``fixer.origin``); worktrees of
+runs that were killed are removed by the next run.
 
 The user's index, HEAD, branches, stash and files are never touched: every git command that
 writes runs inside the worktree, fetched commits land in per-worktree refs, and the push
@@ -25,9 +30,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from fixer import git
-from fixer.forge import DEFAULT_API_URL, ForgeError, GitHub, PullRequest
+from fixer import git, origin
+from fixer.forge import DEFAULT_API_URL, ForgeError, GitHub
 from fixer.output.diff import mask_diff
+from fixer.publish import Plan, publish
 from fixer.remediation import Remediation, RemediationError, remediate
 from fixer.settings import Settings
 
@@ -55,6 +61,8 @@ class PrOptions:
     recreate: bool = False
     dry_run: bool = False
     quiet: bool = False
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()  # users, or ORG/TEAM for a team
 
 
 @dataclass(frozen=True)
@@ -66,18 +74,8 @@ class Target:
     push_url: str
     forge: GitHub | None  # None with --dry-run: no API call at all
     base: str
+    name: str | None  # the repository's name (not the checkout folder's), when known
     heads: Mapping[str, str] = field(default_factory=dict)  # remote branch -> commit
-
-
-@dataclass(frozen=True)
-class Plan:
-    branch: str
-    base: str
-    title: str
-    message: str
-    body: str
-    author: git.Identity
-    committer: git.Identity
 
 
 def run_pr(
@@ -114,26 +112,35 @@ def _run(
         raise PrError(f"no GitHub token: set {names} (or use --dry-run)")
     author, committer = _identities(opts)
     cwd = Path(os.getcwd())
-    target = connect(cwd, opts, token)
+    inside = _repository_paths(settings, cwd, git.repository_root(cwd))  # before any network
+    target = connect(cwd, opts, token, err=err)
     prefix, relative_paths = _locate(cwd, target.git.cwd, paths)
-    with git.worktree(target.git) as wt:
+    for stale in git.remove_stale_worktrees(target.git):
+        err.write(f"notice: removed a stale tighten worktree left by an interrupted run: {stale}\n")
+    # Named after the repository, not the checkout's folder: rules derive names from folders
+    # (a Secret for a top-level Dockerfile), and CI may check every repository out as `src`.
+    with git.worktree(target.git, name=target.name) as wt:
         base_sha, branch_sha = _fetch(wt, target, opts.branch)
         git.checkout(wt, base_sha)
         start = wt.cwd / prefix
         if not start.is_dir():
             raise PrError(f"folder {prefix} does not exist on {target.base}")
-        settings = _into_worktree(settings, target.git.cwd, wt.cwd)
+        settings = _into_worktree(settings, inside, wt.cwd)
         rem = remediate(wt, base_sha, start, relative_paths, settings, err=err)
         if not opts.quiet:
             err.write(_summary(rem, target.base) + "\n")
         if rem.tree == git.tree_of(wt, base_sha):
             out.write("nothing to fix: no pull request needed\n")
             return EXIT_OK
-        plan = _plan(rem, opts.branch, target.base, author, committer)
+        plan = _plan(rem, opts, target.base, author, committer)
         if opts.dry_run:
             _show(plan, mask_diff(git.diff(wt, base_sha, rem.tree), rem.masks), out)
             return EXIT_OK
-        return _publish(wt, target, plan, rem, (base_sha, branch_sha), opts.recreate, out, err)
+        assert target.forge is not None
+        commits = (base_sha, branch_sha)
+        return publish(
+            wt, target.forge, target.push_url, plan, rem, commits, opts.recreate, out, err
+        )
 
 
 def _summary(rem: Remediation, base: str) -> str:
@@ -158,17 +165,25 @@ def _identities(opts: PrOptions) -> tuple[git.Identity, git.Identity]:
     return author, committer
 
 
-def connect(cwd: Path, opts: PrOptions, token: str) -> Target:
+def connect(cwd: Path, opts: PrOptions, token: str, *, err: TextIO | None = None) -> Target:
     """Resolve the remote, the GitHub repository and the base branch (no writes)."""
     root = git.repository_root(cwd)
     plain = git.Git(root)
     fetch_url = git.remote_url(plain, opts.remote)
     push_url = git.remote_url(plain, opts.remote, push=True)
-    config, secrets = git.auth_config(fetch_url, token)
-    if push_url != fetch_url:
-        more, more_secrets = git.auth_config(push_url, token)
-        config, secrets = config + more, secrets + more_secrets
-    repo = git.Git(root, config=config, secrets=(token, *secrets) if token else secrets)
+    forge_origin = origin.git_origin(opts.api_url)
+    config: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = (token,) if token else ()
+    for url in dict.fromkeys((fetch_url, push_url)):
+        refused = origin.refusal(url, forge_origin) if token else None
+        if refused is None:
+            more, more_secrets = git.auth_config(url, token)
+            config, secrets = config + more, secrets + more_secrets
+        elif origin.Origin.of(url) is not None and err is not None:
+            # An http(s) remote that is not the forge (a mirror, an insteadOf rewrite):
+            # git talks to it with its own credentials, never with the forge's token.
+            err.write(f"notice: {refused}\n")
+    repo = git.Git(root, config=config, secrets=secrets)
     forge = None if opts.dry_run else _forge(opts, fetch_url, token)
     base = opts.base or git.default_branch(repo, fetch_url)
     if not base and forge is not None:
@@ -180,7 +195,14 @@ def connect(cwd: Path, opts: PrOptions, token: str) -> Target:
     heads = git.remote_heads(repo, fetch_url, [base, opts.branch])
     if base not in heads:
         raise PrError(f"branch {base} does not exist on remote {opts.remote}")
-    return Target(repo, fetch_url, push_url, forge, base, heads)
+    return Target(repo, fetch_url, push_url, forge, base, _name(opts, fetch_url), heads)
+
+
+def _name(opts: PrOptions, url: str) -> str | None:
+    if opts.repo:
+        return opts.repo.rpartition("/")[2] or None
+    slug = git.parse_slug(url)
+    return slug[1] if slug else None
 
 
 def _forge(opts: PrOptions, url: str, token: str) -> GitHub:
@@ -213,18 +235,29 @@ def _locate(cwd: Path, root: Path, paths: Sequence[str]) -> tuple[str, list[str]
     return prefix, relative
 
 
-def _into_worktree(settings: Settings, root: Path, worktree: Path) -> Settings:
-    """Settings whose absolute paths into the repository point into the worktree instead:
-    a run for a pull request must never write into the user's files."""
-    moved: dict[str, Path] = {}
+def _repository_paths(settings: Settings, cwd: Path, root: Path) -> dict[str, str]:
+    """``--secrets-dir`` and ``--lock-file`` relative to the repository root.
+
+    A relative path means what it means in the user's checkout (from the current folder),
+    not from wherever the temporary worktree happens to be; a path that leaves the
+    repository is refused, since a run for a pull request writes only inside it.
+    """
+    found: dict[str, str] = {}
     for name in ("secrets_dir", "lock_file"):
         value = getattr(settings, name)
-        if value is None or not value.is_absolute():
-            continue  # relative paths resolve in the worktree folder tighten runs in
-        inside = os.path.relpath(os.path.realpath(value), root.resolve())
+        if value is None:
+            continue
+        full = os.path.realpath(os.path.join(cwd, value))
+        inside = os.path.relpath(full, os.path.realpath(root))
         if inside == os.pardir or inside.startswith(os.pardir + os.sep):
             raise PrError(f"{value} is outside the repository; tighten pr writes only inside it")
-        moved[name] = worktree / inside
+        found[name] = inside
+    return found
+
+
+def _into_worktree(settings: Settings, inside: Mapping[str, str], worktree: Path) -> Settings:
+    """Settings whose paths point into the worktree: never into the user's files."""
+    moved = {name: worktree / rel for name, rel in inside.items()}
     return replace(settings, **moved) if moved else settings  # type: ignore[arg-type]
 
 
@@ -242,12 +275,21 @@ def _fetch(wt: git.Git, target: Target, branch: str) -> tuple[str, str | None]:
 
 
 def _plan(
-    rem: Remediation, branch: str, base: str, author: git.Identity, committer: git.Identity
+    rem: Remediation, opts: PrOptions, base: str, author: git.Identity, committer: git.Identity
 ) -> Plan:
     from fixer.output import pull_request as text
 
     return Plan(
-        branch, base, text.title(rem), text.commit_message(rem), text.body(rem), author, committer
+        opts.branch,
+        base,
+        text.title(rem),
+        text.commit_message(rem),
+        text.body(rem),
+        author,
+        committer,
+        fixset=text.fixset(rem),
+        labels=opts.labels,
+        reviewers=opts.reviewers,
     )
 
 
@@ -258,66 +300,3 @@ def _show(plan: Plan, diff: str, out: TextIO) -> None:
     out.write("--- commit message ---\n" + plan.message + "\n")
     out.write("--- pull request body ---\n" + plan.body + "\n")
     out.write("--- diff ---\n" + diff)
-
-
-def _publish(
-    wt: git.Git,
-    target: Target,
-    plan: Plan,
-    rem: Remediation,
-    commits: tuple[str, str | None],
-    recreate: bool,
-    out: TextIO,
-    err: TextIO,
-) -> int:
-    assert target.forge is not None
-    base_sha, branch_sha = commits
-    pull = target.forge.open_pull(plan.branch)  # before any push: a bad token fails here
-    if branch_sha is not None and not recreate:
-        stranger = _foreign_commit(wt, base_sha, branch_sha, plan)
-        if stranger is not None:
-            err.write(
-                f"notice: {plan.branch} has a commit by someone else ({stranger.sha[:12]}, "
-                f"{stranger.author}); not force-pushing it (--recreate resets the branch)\n"
-            )
-            if pull is not None:
-                out.write(f"left pull request #{pull.number} as it is: {pull.url}\n")
-            return EXIT_OK
-    pushed = branch_sha is None or git.tree_of(wt, branch_sha) != rem.tree
-    if pushed:
-        sha = git.commit(wt, rem.tree, base_sha, plan.message, plan.author, plan.committer)
-        git.push(wt, target.push_url, sha, plan.branch, branch_sha)
-    return _open_or_update(target.forge, pull, plan, pushed, out)
-
-
-def _foreign_commit(wt: git.Git, base: str, tip: str, plan: Plan) -> git.Commit | None:
-    """The newest commit on the branch (since the base) that the bot did not make."""
-    ours = {plan.author.email.lower(), plan.committer.email.lower()}
-    for commit in git.commits_between(wt, base, tip):
-        if commit.author.lower() not in ours or commit.committer.lower() not in ours:
-            return commit
-    return None
-
-
-def _open_or_update(
-    forge: GitHub, pull: PullRequest | None, plan: Plan, pushed: bool, out: TextIO
-) -> int:
-    if pull is None:
-        pull = forge.create_pull(plan.branch, plan.base, plan.title, plan.body)
-        out.write(f"opened pull request #{pull.number}: {pull.url}\n")
-    elif _same(pull, plan) and pushed:
-        out.write(f"updated the branch of pull request #{pull.number}: {pull.url}\n")
-    elif _same(pull, plan):
-        out.write(f"pull request #{pull.number} is up to date: {pull.url}\n")
-    else:
-        forge.update_pull(pull.number, title=plan.title, body=plan.body, base=plan.base)
-        out.write(f"updated pull request #{pull.number}: {pull.url}\n")
-    return EXIT_OK
-
-
-def _same(pull: PullRequest, plan: Plan) -> bool:
-    def norm(text: str) -> str:
-        return text.replace("\r\n", "\n").strip()
-
-    same_text = pull.title == plan.title and norm(pull.body) == norm(plan.body)
-    return same_text and pull.base in ("", plan.base)

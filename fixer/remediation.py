@@ -182,6 +182,9 @@ def _settle_side_files(
     for path, pending in sides.pending.items():
         full = Path(os.path.abspath(path))
         rel = relative(full, root)
+        if rel == os.pardir or rel.startswith(os.pardir + "/"):
+            # Never restore, delete or git-ignore a file the commit cannot hold.
+            raise RemediationError(f"refusing to touch {rel}: it is outside the repository")
         original_bytes = git.blob(wt, base, rel)
         original = None if original_bytes is None else original_bytes.decode("utf-8", "replace")
         maskable = all(side.masked_merge is not None for side in pending)

@@ -1,7 +1,7 @@
 """A fake GitHub REST API on 127.0.0.1 for the ``tighten pr`` tests (no internet needed).
 
-Implements the endpoints tighten uses (get repository, list pulls with a ``head`` filter,
-create pull, update pull), checks the ``Authorization`` header and the payloads like GitHub
+Implements the endpoints tighten uses (get repository, list pulls with ``head``, ``state``
+and ``direction``, create pull, update pull, add labels, request reviewers), checks the ``Authorization`` header and the payloads like GitHub
 does, records every request, and fails on demand (``fail("POST", "/pulls", 422)``).
 
 It also answers git's smart-HTTP discovery request (``/info/refs``) with 404 after recording
@@ -38,12 +38,20 @@ class FakeGitHub:
     default_branch: str = "main"
     requests: list[Request] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[tuple[str, str, int]] = field(default_factory=list)
+    failures: list[tuple[str, str, int, str]] = field(default_factory=list)
+    labels: dict[int, list[str]] = field(default_factory=dict)
+    reviewers: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     url: str = ""
 
-    def fail(self, method: str, path_part: str, status: int) -> None:
+    def fail(self, method: str, path_part: str, status: int, message: str = "") -> None:
         """Answer ``status`` to every ``method`` request whose path contains ``path_part``."""
-        self.failures.append((method, path_part, status))
+        self.failures.append((method, path_part, status, message or f"fake failure {status}"))
+
+    def close(self, number: int, *, merged: bool = False) -> None:
+        """A person closes (or merges) a pull request."""
+        pull = self.pulls[number - 1]
+        pull["state"] = "closed"
+        pull["merged_at"] = "2024-01-01T00:00:00Z" if merged else None
 
     @property
     def writes(self) -> list[Request]:
@@ -53,9 +61,9 @@ class FakeGitHub:
 
     def handle(self, request: Request) -> tuple[int, Any]:
         self.requests.append(request)
-        for method, part, status in self.failures:
+        for method, part, status, message in self.failures:
             if method in (request.method, "*") and part in request.path:
-                return status, {"message": f"fake failure {status}"}
+                return status, {"message": message}
         if request.path.endswith("/info/refs"):
             return 404, {"message": "not a git server"}
         auth = request.headers.get("authorization", "")
@@ -78,17 +86,39 @@ class FakeGitHub:
             return self._create(request.payload)
         if rest.startswith("/pulls/") and request.method == "PATCH":
             return self._update(int(rest.split("/")[2]), request.payload)
+        if rest.endswith("/labels") and request.method == "POST":
+            return self._label(int(rest.split("/")[2]), request.payload)
+        if rest.endswith("/requested_reviewers") and request.method == "POST":
+            return self._review(int(rest.split("/")[2]), request.payload)
         return 404, {"message": "Not Found"}
+
+    def _label(self, number: int, payload: Any) -> tuple[int, Any]:
+        labels = payload.get("labels") if isinstance(payload, dict) else None
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            return 422, {"message": "Validation Failed"}
+        found = self.labels.setdefault(number, [])
+        found += [x for x in labels if x not in found]
+        return 200, [{"name": x} for x in found]
+
+    def _review(self, number: int, payload: Any) -> tuple[int, Any]:
+        if not isinstance(payload, dict) or set(payload) - {"reviewers", "team_reviewers"}:
+            return 422, {"message": "Validation Failed"}
+        self.reviewers[number] = {k: list(v) for k, v in payload.items()}
+        return 201, self.pulls[number - 1]
 
     def _list(self, query: dict[str, str]) -> list[dict[str, Any]]:
         owner, _, branch = query.get("head", "").partition(":")
         state = query.get("state", "open")
-        return [
+        found = [
             p
             for p in self.pulls
             if (not branch or (owner == self.owner and p["head"]["ref"] == branch))
             and (state == "all" or p["state"] == state)
         ]
+        newest_first = query.get("sort", "created") == "created"  # GitHub's default order
+        if query.get("direction", "desc" if newest_first else "asc") == "desc":
+            found.reverse()
+        return found[: int(query.get("per_page", "30"))]
 
     def _create(self, payload: Any) -> tuple[int, Any]:
         if not isinstance(payload, dict) or not all(
@@ -102,6 +132,7 @@ class FakeGitHub:
         pull = {
             "number": number,
             "state": "open",
+            "merged_at": None,
             "html_url": f"https://github.example/{self.owner}/{self.name}/pull/{number}",
             "title": payload["title"],
             "body": payload.get("body") or "",

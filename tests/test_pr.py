@@ -233,7 +233,10 @@ def test_first_run_opens_a_pull_request(dirty: World) -> None:
     assert ".secrets.yaml" in tree_text(world, tip, ".gitignore")
     files = run_git(world.remote, "ls-tree", "-r", "--name-only", tip).split()
     assert not any(f.endswith(".secrets.yaml") for f in files)  # kept out of git
-    assert [r.method for r in world.fake.requests] == ["GET", "POST"]
+    # Open pull requests, the last closed one (closed unmerged with these fixes: no new one),
+    # then the new pull request.
+    queries = [(r.method, r.query.get("state")) for r in world.fake.requests]
+    assert queries == [("GET", "open"), ("GET", "closed"), ("POST", None)]
 
 
 def test_second_run_changes_nothing(world: World) -> None:

@@ -7,6 +7,7 @@ Secret instructions use placeholders, never values.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import re
 from collections.abc import Iterable, Sequence
@@ -16,9 +17,10 @@ from fixer.output.diff import mask
 from fixer.output.sarif import HOME
 from fixer.remediation import Item, Remediation, SecretFile, SecretRef
 
-__all__ = ["MARKER", "RISKS", "body", "commit_message", "title"]
+__all__ = ["MARKER", "RISKS", "body", "commit_message", "fixset", "fixset_of", "title"]
 
 MARKER = "<!-- tighten:pr -->"
+_FIXSET = re.compile(r"<!-- tighten:fixset=(sha256:[0-9a-f]{64}) -->")
 MAX_ROWS = 100
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 RISKS = {
@@ -59,9 +61,25 @@ def commit_message(rem: Remediation) -> str:
     return mask("\n".join(lines) + "\n", rem.masks)
 
 
+def fixset(rem: Remediation) -> str:
+    """A fingerprint of the fixes: which rule fixed what in which file.
+
+    Line numbers are left out, so an unrelated edit that moves a finding does not count as
+    a new fix set; a fix that appears, disappears or changes does. Titles are masked first:
+    a hash of a secret value would still be a clue to it.
+    """
+    lines = sorted(f"{item.rule}\t{item.path}\t{mask(item.text, rem.masks)}" for item in rem.fixed)
+    return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def fixset_of(text: str) -> str | None:
+    """The fingerprint a pull request body carries (None: not one of ours, or older)."""
+    match = _FIXSET.search(text)
+    return match.group(1) if match else None
+
+
 def body(rem: Remediation) -> str:
     parts = [
-        MARKER,
         "## Security fixes by tighten",
         f"tighten found security mistakes in this repository's Dockerfiles and Kubernetes "
         f"manifests and fixed {len(rem.fixed)} of them. Each change is the smallest text edit "
@@ -79,7 +97,9 @@ def body(rem: Remediation) -> str:
     if rem.moved_secrets:
         parts += _secrets(rem.secret_files)
     parts.append(_footer())
-    text = mask("\n\n".join(parts) + "\n", rem.masks)
+    # The hidden lines stay out of ``mask``: a short secret must not bend the fingerprint.
+    hidden = f"{MARKER}\n<!-- tighten:fixset={fixset(rem)} -->\n\n"
+    text = hidden + mask("\n\n".join(parts) + "\n", rem.masks)
     if len(text) > MAX_BODY:
         text = text[:MAX_BODY] + "\n\n*(truncated: run `tighten check` for the full list)*\n"
     return text
@@ -142,7 +162,8 @@ def _footer() -> str:
         f"<sub>Opened by [tighten]({HOME}) {__version__} (`tighten pr`). Every run brings "
         "this branch up to date with a force-push, until someone else pushes a commit to "
         "it; from then on tighten leaves the branch alone (`tighten pr --recreate` starts "
-        "over). To silence a finding, add `# tighten ignore=RULE` above the line.</sub>"
+        "over). Closed without merging, this pull request is not opened again until the "
+        "fixes change. To silence a finding, add `# tighten ignore=RULE` above the line.</sub>"
     )
 
 

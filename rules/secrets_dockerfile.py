@@ -13,7 +13,15 @@ from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from rules.env_removal import remove_pairs
-from rules.secret_file import REFERENCE_HINT, KeyAllocator, SecretTarget, masks_for, side_file
+from rules.secret_file import (
+    REFERENCE_HINT,
+    KeyAllocator,
+    SecretTarget,
+    joined,
+    masks_for,
+    side_file,
+    source_folders,
+)
 
 _BASE_NAMES = ("dockerfile", "containerfile")
 
@@ -108,7 +116,10 @@ class SecretInDockerfile(Rule[Dockerfile]):
 
 
 def _target(ctx: Context[Dockerfile]) -> SecretTarget:
-    name = secret_name_for(image_name(ctx.path))
+    # With --secrets-dir, a/app/Dockerfile and b/app/Dockerfile share one folder: their
+    # Secrets are named a-app-secrets and b-app-secrets, not both app-secrets.
+    folders = source_folders(ctx.settings, ctx.path)[:-1]
+    name = secret_name_for(joined((*folders, image_name(ctx.path))))
     return SecretTarget.beside(ctx.settings, ctx.path, f"{name}.secret.yaml", name, None)
 
 

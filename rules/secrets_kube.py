@@ -13,7 +13,14 @@ from fixer.documents.yaml_edit import Style, content_end, render_block, render_f
 from fixer.model import Edit, Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
 from fixer.secrets import SecretMatch, classify, secret_name_for
-from rules.secret_file import KeyAllocator, SecretTarget, masks_for, side_file
+from rules.secret_file import (
+    KeyAllocator,
+    SecretTarget,
+    joined,
+    masks_for,
+    side_file,
+    source_folders,
+)
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,9 @@ def _entries(container: kube.Container, patterns: tuple[str, ...]) -> Iterator[_
 def _target(ctx: Context[YamlFile], entry: _Entry) -> SecretTarget:
     obj = entry.container.pod.obj
     name = secret_name_for(obj.name or "")
-    file_name = f"{ctx.path.stem}.secrets.yaml"
+    # With --secrets-dir, x/deploy.yaml and y/deploy.yaml write x-deploy.secrets.yaml and
+    # y-deploy.secrets.yaml: a workload without a namespace keeps its own Secret.
+    file_name = f"{joined((*source_folders(ctx.settings, ctx.path), ctx.path.stem))}.secrets.yaml"
     return SecretTarget.beside(ctx.settings, ctx.path, file_name, name, obj.namespace)
 
 

@@ -175,3 +175,128 @@ def test_a_control_character_in_a_manifest_name_does_not_reach_the_secret_file(
     assert out.returncode == 0, out.stderr
     generated = sorted(p.name for p in tmp_path.iterdir() if "secrets" in p.name)
     assert generated == ["de-2Jploy-.secrets.yaml"]
+
+
+# ----------------------------------------------------------------------------- detection
+
+RUN_PASS = "Adm1n-Pass-4471"
+
+
+def check(tmp_path: Path, name: str, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / name).write_text(text)
+    return tighten("check", "--select", "DF004,K8S004", *args, name, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        (f"RUN curl -fsS -u admin:{RUN_PASS} https://example.com/x", "curl -u"),
+        (f"RUN export DB_PASSWORD={RUN_PASS} && ./migrate", "DB_PASSWORD=..."),
+        (f'RUN echo "password={RUN_PASS}" > /etc/app.conf', "password=..."),
+        (f"RUN docker build --build-arg NPM_TOKEN={RUN_PASS} .", "NPM_TOKEN=..."),
+        (f"RUN mysql -uroot -p{RUN_PASS} -e 'select 1'", "mysql -p"),
+        (f"RUN ./tool --db-password {RUN_PASS} init", "--db-password"),
+        (f'RUN ["sh", "-c", "curl -u admin:{RUN_PASS} https://x"]', "curl -u"),
+        (f"RUN java -Dspring.datasource.password={RUN_PASS} -jar a.jar", "password=..."),
+        (f"ONBUILD ENV DB_PASSWORD={RUN_PASS}", "ONBUILD ENV DB_PASSWORD"),
+        (f"ONBUILD RUN sshpass -p {RUN_PASS} ssh host true", "sshpass -p"),
+        (f"ENV DB_PASSWORD=${{DB_PASSWORD:-{RUN_PASS}}}", "ENV DB_PASSWORD has"),
+        (f"ARG URL=postgres://${{PGPASS:-{RUN_PASS}}}", "ARG URL has"),
+        (f'RUN psql "${{DB_PASSWORD:-{RUN_PASS}}}"', "RUN has a literal secret"),
+        (f'ENV ["DB_PASSWORD={RUN_PASS}"]', "ENV DB_PASSWORD holds"),
+        (f'ENV ["DB_PASSWORD", "{RUN_PASS}"]', "ENV DB_PASSWORD holds"),
+        (f'ENV {{"DB_PASSWORD": "{RUN_PASS}"}}', "ENV DB_PASSWORD holds"),
+    ],
+)
+def test_secrets_outside_env_pairs_are_reported_masked(
+    tmp_path: Path, line: str, what: str
+) -> None:
+    out = check(tmp_path, "Dockerfile", f"FROM alpine:3.19\n{line}\nUSER 1000\n")
+    assert out.returncode == 1, out.stderr
+    assert what in out.stdout and "DF004" in out.stdout and "not fixable" in out.stdout
+    assert RUN_PASS not in out.stdout + out.stderr
+    assert out.stdout.count("DF004") == 1  # one finding, no mangled key (__DB_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "RUN adduser -D --disabled-password app",
+        "RUN certutil -d sql:/x -N --empty-password && touch /x",
+        "RUN echo $TOKEN | docker login --password-stdin registry.example.com",
+        "RUN mysql -uroot -p$MYSQL_ROOT_PASSWORD -e 'select 1'",
+        "RUN mysql -uroot -p mydb",
+        'RUN curl -u "$USER:$PASS" https://x && curl -u admin https://y',
+        "RUN ./server --token-ttl 300 --password-file /run/secrets/db",
+        "RUN VULTR_API_KEY=fake vultr-cli version",
+        "RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN npm ci",
+        "RUN sed -i 's/^password=.*/password=/' /etc/app.conf",
+        "RUN java -Dspring.datasource.password=${DB_PASS} -jar a.jar",
+        "ENV DB_HOST=${DB_HOST:-localhost} PASSWORD_FILE=${PASSWORD_FILE:-/run/secrets/db}",
+        "ONBUILD ENV DB_PASSWORD=${DB_PASSWORD}",
+        'ENV ["PATH=/usr/bin"]',
+    ],
+)
+def test_command_lines_without_literal_secrets_are_not_reported(tmp_path: Path, line: str) -> None:
+    out = check(tmp_path, "Dockerfile", f"FROM alpine:3.19\n{line}\nUSER 1000\n")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+POD = f"""apiVersion: v1
+kind: Pod
+metadata:
+  name: db
+spec:
+  containers:
+  - name: app
+    image: mysql:8
+    command: ["mysql", "-uroot", "-p{RUN_PASS}"]
+    args:
+    - --password={RUN_PASS}x
+    - DB_PASSWORD={RUN_PASS}y
+    - --password=$(DB_PASSWORD)
+    - --token-ttl
+    - "300"
+  - name: sh
+    image: alpine:3
+    command: ["sh", "-c", "curl -u admin:{RUN_PASS}z https://x && echo ok"]
+"""
+
+
+def test_kubernetes_command_and_args_are_reported_masked(tmp_path: Path) -> None:
+    out = check(tmp_path, "pod.yaml", POD)
+    assert out.returncode == 1, out.stderr
+    lines = out.stdout.splitlines()
+    assert [line.split(" passes ")[0] for line in lines if "K8S004" in line] == [
+        'pod.yaml:9: K8S004 Pod/db container "app" command',
+        'pod.yaml:11: K8S004 Pod/db container "app" args',
+        'pod.yaml:12: K8S004 Pod/db container "app" args',
+        'pod.yaml:18: K8S004 Pod/db container "sh" command',
+    ]
+    assert RUN_PASS not in out.stdout + out.stderr
+
+
+DOCKERFILE_MIX = f"""FROM alpine:3.19
+RUN apk add --no-cache curl && curl -u admin:{RUN_PASS} https://example.com/x
+ENV API_TOKEN=${{API_TOKEN:-{RUN_PASS}2}}
+ENV DB_PASSWORD={RUN_PASS}3
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_reported_values_appear_in_no_output(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE_MIX)
+    (tmp_path / "pod.yaml").write_text(POD)
+    for args in (("check",), ("fix", "--dry-run")):
+        out = tighten(*args, "--format", fmt, ".", cwd=tmp_path)
+        assert out.returncode == 1, out.stderr
+        assert "DF004" in out.stdout + out.stderr and "K8S004" in out.stdout + out.stderr
+        assert RUN_PASS not in out.stdout + out.stderr, (args, fmt)
+
+
+def test_dry_run_diff_context_masks_reported_values(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE_MIX)
+    out = tighten("fix", "--dry-run", ".", cwd=tmp_path)
+    assert "+++ b/Dockerfile" in out.stdout  # DF001/DF003/DF004 edits around the RUN line
+    assert " curl -u admin:*** https" in out.stdout  # only the value is masked
+    assert RUN_PASS not in out.stdout + out.stderr

@@ -7,7 +7,9 @@ applied, masked in ``--dry-run``). Everything here is pure; ``fixer.secrets`` re
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,13 +37,49 @@ class SecretTarget:
     ) -> SecretTarget:
         """The target in ``--secrets-dir``, else in the folder of ``origin``."""
         folder = settings.secrets_dir if settings.secrets_dir is not None else origin.parent
-        path = folder / file_name
+        path = folder / safe_file_name(file_name)
         return cls(path, name, namespace, _relative(origin, path.parent))
 
     @property
     def shown(self) -> str:
         """The file as messages name it (as the user's paths were given)."""
         return self.path.as_posix()
+
+
+def source_folders(settings: Settings, origin: Path) -> tuple[str, ...]:
+    """With ``--secrets-dir``, the folders leading to ``origin`` as seen from that folder
+    (``..`` steps dropped): ``a/app/Dockerfile`` -> ``("a", "app")``. Sources in folders of
+    the same name then get Secrets of different names instead of sharing one. Empty in the
+    default layout, where each Secret sits beside its source and names stay as they are."""
+    if settings.secrets_dir is None:
+        return ()
+    relative = Path(_relative(origin, settings.secrets_dir)).parent
+    return tuple(part for part in relative.parts if part not in ("", ".", ".."))
+
+
+def joined(parts: tuple[str, ...], limit: int = 100) -> str:
+    """``parts`` joined with ``-``; past ``limit`` characters, the last part and a stable
+    8-hex hash of all of them, so deep paths keep names short and still distinct."""
+    text = "-".join(p for p in parts if p)
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+    return f"{parts[-1][: limit - 9]}-{digest}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A generated file name made of ``[A-Za-z0-9._-]`` only, at most 255 bytes: a newline
+    or a terminal escape in a source's name never reaches the file system or a message."""
+    text = _UNSAFE.sub("-", name).lstrip("-") or "secrets.yaml"
+    if text in (".", ".."):
+        text = "secrets.yaml"
+    if len(text) > 255:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        text = f"{text[:200]}-{digest}{text[-40:]}"
+    return text
 
 
 def _relative(origin: Path, folder: Path) -> str:
@@ -85,7 +123,7 @@ def side_file(target: SecretTarget, data: Mapping[str, str], origin: str) -> Sid
     values = tuple(data.items())
     masked = tuple((k, mask(v)) for k, v in values)
     merge = SecretMerge(target.name, target.namespace, values, target.source)
-    masked_merge = SecretMerge(target.name, target.namespace, masked, target.source)
+    masked_merge = SecretMerge(target.name, target.namespace, masked, target.source, True)
     key = "|".join([target.name, target.namespace or "", ",".join(sorted(data)), origin])
     return SideFile(target.path, merge, masked_merge, gitignore=True, key=key)
 
@@ -100,10 +138,16 @@ class SecretMerge:
     namespace: str | None
     values: tuple[tuple[str, str], ...] = field(repr=False)
     source: str
+    preview: bool = False  # masked values, for display: no value comparison
 
     def __call__(self, existing: str | None) -> str:
         return render_secret_manifest(
-            self.name, self.namespace, dict(self.values), existing, source=self.source
+            self.name,
+            self.namespace,
+            dict(self.values),
+            existing,
+            source=self.source,
+            preview=self.preview,
         )
 
 

@@ -13,7 +13,16 @@ from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from rules.env_removal import remove_pairs
-from rules.secret_file import REFERENCE_HINT, KeyAllocator, SecretTarget, masks_for, side_file
+from rules.secret_file import (
+    REFERENCE_HINT,
+    KeyAllocator,
+    SecretTarget,
+    joined,
+    masks_for,
+    side_file,
+    source_folders,
+)
+from rules.secrets_reported import instruction_secrets, is_json_form, reported_finding
 
 _BASE_NAMES = ("dockerfile", "containerfile")
 
@@ -30,6 +39,10 @@ class SecretInDockerfile(Rule[Dockerfile]):
     secret (`DB_PASSWORD`, `API_KEY`, `NPM_TOKEN`). References (`${NPM_TOKEN}`), paths
     (`PASSWORD_FILE=/run/secrets/db`), checksums (`NODE_SHA256`), `GPG_KEY` fingerprints and
     visible placeholders are not reported. `--secret-pattern REGEX` adds variable names.
+    Also reported, without a fix: secrets on `RUN` lines (`NAME=value` words, `--password
+    VALUE`, `curl -u user:pass`, `mysql -pSECRET`, tokens and URLs with a password),
+    `ONBUILD ENV`/`ARG`/`RUN`, literal `${NAME:-default}` defaults, and `ENV`/`ARG` written
+    as JSON (Docker has no such form and sets a variable named like `["DB_PASSWORD`).
 
     ## Why is this bad?
     Everyone who can pull the image can read its `ENV` (`docker inspect`), and an `ARG`
@@ -60,9 +73,12 @@ class SecretInDockerfile(Rule[Dockerfile]):
     the `Secret` (and a build step that used the `ARG` default needs `--secret`). The pair is
     removed with one neighbouring space; an `ENV` left with no pairs, or a legacy
     `ENV KEY value`, is removed as whole lines, and continuation lines stay valid. The
-    generated file (`<folder>[-<variant>]-secrets.secret.yaml` beside the Dockerfile, or in
-    `--secrets-dir`) is merged with an earlier one and added to `.gitignore` inside a git
-    work tree; `--dry-run` shows it with the values masked. A value that spans continuation
+    generated file (`<folder>[-<variant>]-secrets.secret.yaml` beside the Dockerfile; in
+    `--secrets-dir` the Secret and file are named after the folder path, `a/app/Dockerfile`
+    -> `a-app-secrets`) is merged with an earlier one and added to `.gitignore` inside a
+    git work tree; `--dry-run` shows it with the values masked. A key the Secret already
+    holds with another value is never overwritten: the Dockerfile is left as it is and an
+    error names the Secret and key. A value that spans continuation
     lines inside an `ENV` with other pairs is reported without a fix.
     """
 
@@ -78,7 +94,9 @@ class SecretInDockerfile(Rule[Dockerfile]):
         target = _target(ctx)
         keys = KeyAllocator()
         for ins in ctx.doc.instructions:
-            if ins.keyword not in ("ENV", "ARG"):
+            for hit in instruction_secrets(ctx.text, ins, patterns):
+                yield reported_finding(ctx, self, hit)
+            if ins.keyword not in ("ENV", "ARG") or is_json_form(ins):
                 continue
             pairs = key_values(ins)
             hits = [
@@ -108,7 +126,10 @@ class SecretInDockerfile(Rule[Dockerfile]):
 
 
 def _target(ctx: Context[Dockerfile]) -> SecretTarget:
-    name = secret_name_for(image_name(ctx.path))
+    # With --secrets-dir, a/app/Dockerfile and b/app/Dockerfile share one folder: their
+    # Secrets are named a-app-secrets and b-app-secrets, not both app-secrets.
+    folders = source_folders(ctx.settings, ctx.path)[:-1]
+    name = secret_name_for(joined((*folders, image_name(ctx.path))))
     return SecretTarget.beside(ctx.settings, ctx.path, f"{name}.secret.yaml", name, None)
 
 

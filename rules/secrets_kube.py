@@ -13,7 +13,16 @@ from fixer.documents.yaml_edit import Style, content_end, render_block, render_f
 from fixer.model import Edit, Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
 from fixer.secrets import SecretMatch, classify, secret_name_for
-from rules.secret_file import KeyAllocator, SecretTarget, masks_for, side_file
+from fixer.secrets.commands import command_secrets
+from rules.secret_file import (
+    KeyAllocator,
+    SecretTarget,
+    joined,
+    masks_for,
+    side_file,
+    source_folders,
+)
+from rules.secrets_reported import Reported, item_words, reported_finding
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,9 @@ class SecretInEnv(Rule[YamlFile]):
     credential, or a literal under a name that says secret (`DB_PASSWORD`, `API_KEY`).
     Entries that already use `valueFrom`, references (`$(OTHER_VAR)`), paths and visible
     placeholders are not reported. `--secret-pattern REGEX` adds variable names.
+    Literal secrets in `command` and `args` (`--password=...`, `--token VALUE`,
+    `DB_PASSWORD=...` words, `mysql -pSECRET`, `curl -u user:pass`, tokens) are reported
+    without a fix.
 
     ## Why is this bad?
     Anyone who can read the manifest (the repository, `kubectl get -o yaml`, every CI log
@@ -85,8 +97,10 @@ class SecretInEnv(Rule[YamlFile]):
     Needs review: the Secret must exist in the cluster before the workload is applied. The
     `value` key is replaced in place (block or flow style, the file's indentation, comments
     kept); the values go to one `Secret` per workload and namespace, `<workload>-secrets`,
-    in `<manifest>.secrets.yaml` beside the manifest (or in `--secrets-dir`), merged with an
-    earlier one and added to `.gitignore` inside a git work tree. `--dry-run` masks the
+    in `<manifest>.secrets.yaml` beside the manifest (or in `--secrets-dir`, as
+    `<folder path>-<manifest>.secrets.yaml`), merged with an earlier one and added to
+    `.gitignore` inside a git work tree; a key already holding another value is never
+    overwritten (the manifest stays as it is, with an error). `--dry-run` masks the
     values. An entry defined through a YAML anchor or merge key is reported without a fix.
     """
 
@@ -102,6 +116,8 @@ class SecretInEnv(Rule[YamlFile]):
         for container in kube.all_containers(ctx.doc):
             for entry in _entries(container, ctx.settings.secret_patterns):
                 yield self._finding(ctx, entry, keys)
+            for hit in _command_secrets(ctx.text, container, ctx.settings.secret_patterns):
+                yield reported_finding(ctx, self, hit)
 
     def _finding(self, ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> Finding:
         value = entry.value
@@ -143,10 +159,41 @@ def _entries(container: kube.Container, patterns: tuple[str, ...]) -> Iterator[_
             yield _Entry(container, item, name, y.key_node(item, "value"), value, match)
 
 
+COMMAND_REASON = (
+    "the program needs the value: put it in a Secret and pass it as $(VAR) from an env "
+    "entry with valueFrom.secretKeyRef"
+)
+
+
+def _command_secrets(
+    text: str, container: kube.Container, patterns: tuple[str, ...]
+) -> Iterator[Reported]:
+    """Literal secrets in ``command`` and ``args``, read as one command line."""
+    words: list[str | None] = []
+    owners: list[tuple[str, Node]] = []
+    for field_name in ("command", "args"):
+        items = y.get(container.node, field_name)
+        for item in items.value if y.is_sequence(items) else ():
+            if y.is_scalar(item) and isinstance(item.value, str):
+                item_words_ = item_words(item.value)
+                words += item_words_
+                owners += [(field_name, item)] * len(item_words_)
+    for hit in command_secrets(words, patterns):
+        field_name, node = owners[hit.index]
+        span = Span(node.start_mark.index, node.end_mark.index)
+        message = (
+            f"{container.label} {field_name} passes a literal secret ({hit.kind}) in {hit.what}"
+        )
+        raw = text[span.start : span.end]
+        yield Reported(span, message, COMMAND_REASON, hit.value, raw)
+
+
 def _target(ctx: Context[YamlFile], entry: _Entry) -> SecretTarget:
     obj = entry.container.pod.obj
     name = secret_name_for(obj.name or "")
-    file_name = f"{ctx.path.stem}.secrets.yaml"
+    # With --secrets-dir, x/deploy.yaml and y/deploy.yaml write x-deploy.secrets.yaml and
+    # y-deploy.secrets.yaml: a workload without a namespace keeps its own Secret.
+    file_name = f"{joined((*source_folders(ctx.settings, ctx.path), ctx.path.stem))}.secrets.yaml"
     return SecretTarget.beside(ctx.settings, ctx.path, file_name, name, obj.namespace)
 
 

@@ -210,16 +210,18 @@ def existing_file(newline: str = "\n") -> str:
     return text.replace("\n", newline)
 
 
-def test_merge_keeps_adds_and_overwrites() -> None:
+def test_merge_keeps_and_adds() -> None:
+    # A value is never replaced by another (see test_secret_hardening): the same value
+    # again is a re-run, not a collision.
     merged = render_secret_manifest(
         "web-secrets",
         "prod",
-        {"OVERWRITE": "new", "ADDED": PEM},
+        {"OVERWRITE": "old", "ADDED": PEM},
         existing_file(),
         source="k8s.yaml",
     )
     (secret,) = secret_docs(merged)
-    assert secret["stringData"] == {"KEEP": "kept", "OVERWRITE": "new", "ADDED": PEM}
+    assert secret["stringData"] == {"KEEP": "kept", "OVERWRITE": "old", "ADDED": PEM}
     assert secret["metadata"]["annotations"][SOURCE_ANNOTATION] == "Dockerfile, k8s.yaml"
     assert [d["kind"] for d in load_all(merged)] == ["ConfigMap", "Secret", "Service"]
 

@@ -29,7 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["SecretMatch", "classify", "credential_kind", "mask", "secret_name"]
+__all__ = [
+    "SecretMatch",
+    "classify",
+    "credential_kind",
+    "is_literal",
+    "mask",
+    "name_kind",
+    "name_words",
+    "secret_name",
+]
 
 
 @dataclass(frozen=True)
@@ -301,3 +310,21 @@ def classify(name: str, value: str, extra_patterns: Sequence[str] = ()) -> Secre
         return None
     label = _label(name, name_kind, value)
     return SecretMatch(label, f"the name {name} says {name_kind} and the value is a literal")
+
+
+# ----------------------------------------------------------------------------- for commands
+
+
+def name_words(name: str) -> list[str]:
+    """The upper-case words of a variable or option name (``apiKey`` -> API, KEY)."""
+    return _words(name)
+
+
+def name_kind(name: str) -> str | None:
+    """The secret category a name announces (``DB_PASSWORD`` -> "password"), else None."""
+    return _name_kind(name)
+
+
+def is_literal(value: str, name: str = "") -> bool:
+    """True when ``value`` is a literal that would really be used as a secret."""
+    return _is_literal(value, name)

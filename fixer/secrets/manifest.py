@@ -277,13 +277,57 @@ def _split_markers(segment: str) -> tuple[str, str, str]:
     return head, "".join(lines), tail
 
 
-def _merged_segment(segment: str, data: Mapping[str, str], source: str | None) -> str:
+def _stored(document: Any, key: str) -> str | None:
+    """The value the Secret holds for ``key`` (``stringData`` wins, as in the API server);
+    None when absent. A ``data`` value that is not base64 of UTF-8 reads as ``\0``, which
+    equals no value we write, so it is never replaced."""
+    import base64
+    import binascii
+
+    for field_name in ("stringData", "data"):
+        values = document.get(field_name)
+        if not isinstance(values, dict) or key not in values:
+            continue
+        value = str(values[key] if values[key] is not None else "")
+        if field_name == "stringData":
+            return value
+        try:
+            return base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return "\0"
+    return None
+
+
+def _new_values(document: Any, data: Mapping[str, str], where: str, mode: str) -> dict[str, str]:
+    """The part of ``data`` to write: a key the Secret already holds keeps its value.
+
+    ``mode`` "check": the same value again is fine (a re-run), a different one raises;
+    "keep": existing keys are left alone (placeholders, masked previews). A stored
+    ``REPLACE_ME`` is not a value, so a real one replaces it.
+    """
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        stored = _stored(document, key)
+        if stored is None or stored == PLACEHOLDER:
+            out[key] = value
+        elif mode == "check" and stored != value:
+            raise SecretManifestError(
+                f"{where} already holds key {key!r} with a different value; "
+                "not overwriting it (rename one of the variables, or remove the old key)"
+            )
+    return out
+
+
+def _merged_segment(
+    segment: str, data: Mapping[str, str], source: str | None, where: str, mode: str
+) -> str:
     head, body, tail = _split_markers(segment)
     newline = "\r\n" if "\r\n" in body else "\n"
     document = _quiet_load(
         lambda: _yaml().load(body.replace("\r\n", "\n")),
         "existing Secret could not be loaded for merging",
     )
+    data = _new_values(document, data, where, mode)
     _add_source(document, source)
     text = _render_values(document, data)
     return head + text.replace("\n", newline) + tail
@@ -299,7 +343,12 @@ def _append(existing: str, rendered: str) -> str:
 
 
 def _merge(
-    existing: str, name: str, namespace: str | None, data: Mapping[str, str], source: str | None
+    existing: str,
+    name: str,
+    namespace: str | None,
+    data: Mapping[str, str],
+    source: str | None,
+    mode: str,
 ) -> str | None:
     """``existing`` with our Secret updated in place; None when the file has no such Secret."""
     segments = _segments(existing)
@@ -312,7 +361,8 @@ def _merge(
                 f"Secret {name!r} already exists and is not managed by tighten "
                 f"(label {MANAGED_BY_LABEL}={MANAGER}); not overwriting it"
             )
-        segments[number] = _merged_segment(segment, data, source)
+        where = f"Secret {name!r}" + (f" in namespace {namespace!r}" if namespace else "")
+        segments[number] = _merged_segment(segment, data, source, where, mode)
         return "".join(segments)
     return None
 
@@ -328,19 +378,24 @@ def render_secret_manifest(
     *,
     source: str | None = None,
     placeholder: bool = False,
+    preview: bool = False,
 ) -> str:
     """The ``v1/Secret`` manifest holding ``data`` (as ``stringData``), as YAML text.
 
     With ``existing`` (the current text of the target file), returns that file updated: the
-    tighten-managed Secret with the same name and namespace gets the new keys (existing keys
-    are kept, same keys overwritten); without one, the Secret is appended as a new document.
-    All other documents, comments and bytes are left exactly as they were. A Secret of the
-    same name that tighten does not manage raises ``SecretManifestError``.
-    ``source`` (e.g. the Dockerfile's path) is recorded in an annotation.
+    tighten-managed Secret with the same name and namespace gets the new keys; without one,
+    the Secret is appended as a new document. A value is never replaced by another: a key
+    the Secret already holds with a different value raises ``SecretManifestError`` (the
+    same value again, from a re-run, is fine). All other documents, comments and bytes are
+    left exactly as they were. A Secret of the same name that tighten does not manage
+    raises ``SecretManifestError``. ``source`` (e.g. the Dockerfile's path) is recorded in
+    an annotation. ``placeholder`` and ``preview`` (masked values, for display) leave keys
+    that already exist alone instead of comparing values.
     """
     _check_target(name, namespace, data)
     if existing is not None:
-        merged = _merge(existing, name, namespace, data, source)
+        mode = "keep" if placeholder or preview else "check"
+        merged = _merge(existing, name, namespace, data, source, mode)
         if merged is not None:
             return merged
     document = _new_document(name, namespace, source)

@@ -28,6 +28,7 @@ from .layers import (
     scan_layer,
     tar_mode,
 )
+from .lock import shown
 from .manifest import Manifest, Platform, select_platform
 from .options import MIB
 from .reference import Reference, is_valid_digest
@@ -94,7 +95,7 @@ def read_layers(
         short = digest.split(":")[-1][:12]
         mode = tar_mode(media_type)
         if mode is None:
-            notices.append(f"layer {short} not read: {media_type or 'no media type'}")
+            notices.append(f"layer {short} not read: media type {shown(media_type)}")
             continue
         try:
             scan = _read_layer(client, ref, digest, mode, overlay, budget)

@@ -178,7 +178,7 @@ def _visit(
         scan.removed_trees.add(folder)
         return
     if base.startswith(WHITEOUT):
-        target = f"{folder}/{base[len(WHITEOUT):]}" if folder else base[len(WHITEOUT) :]
+        target = f"{folder}/{base[len(WHITEOUT) :]}" if folder else base[len(WHITEOUT) :]
         scan.seen.add(target)
         scan.removed_trees.add(target)
         if target in overlay.wanted:

@@ -292,7 +292,6 @@ class Transport:
                 raise self._timed_out() from None
             raise
 
-
     def _body(
         self,
         method: str,

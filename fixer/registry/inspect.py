@@ -49,9 +49,12 @@ def read_image_facts(
     platform: str = "linux/amd64",
     digest: str | None = None,
     layers: bool = False,
+    capabilities: bool = True,
 ) -> ImageFacts:
     """Facts about `ref` (or about `digest`, the one a lockfile pinned) for `platform`.
     `ImageFacts.digest` is the digest looked at first: the index for a multi-arch tag.
+    File capabilities can be added by any layer, so asking for them reads every layer;
+    without them the read stops once the wanted files are decided.
     Raises `RegistryError` naming the reference."""
     try:
         top = client.manifest(ref, digest or ref.lookup)
@@ -59,7 +62,7 @@ def read_image_facts(
         if top.is_index:
             manifest = client.manifest(ref, select_platform(top, _platform(platform)).digest)
         config = ImageConfig.from_config(client.config_of(ref, manifest))
-        found = read_layers(client, ref, manifest, config) if layers else None
+        found = read_layers(client, ref, manifest, config, capabilities) if layers else None
     except RegistryError as err:
         raise err.for_reference(str(ref)) from None
     return ImageFacts(top.digest, platform, config, found)
@@ -82,10 +85,14 @@ def layer_descriptors(manifest: Manifest) -> list[tuple[str, str]]:
 
 
 def read_layers(
-    client: RegistryClient, ref: Reference, manifest: Manifest, config: ImageConfig
+    client: RegistryClient,
+    ref: Reference,
+    manifest: Manifest,
+    config: ImageConfig,
+    capabilities: bool = True,
 ) -> LayerFacts:
     candidates = [path.lstrip("/") for path in config.script_candidates()]
-    overlay = Overlay({PASSWD, GROUP, *candidates}, capabilities_wanted=True)
+    overlay = Overlay({PASSWD, GROUP, *candidates}, capabilities_wanted=capabilities)
     options = client.options
     budget = Budget(options.layer_budget, time.monotonic() + options.layer_deadline)
     notices: list[str] = []

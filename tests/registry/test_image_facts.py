@@ -331,7 +331,7 @@ def test_a_hostile_facts_entry_is_refused(
 
 
 def test_hostile_layer_facts_are_refused(images: Images) -> None:
-    bad_layers = [
+    bad_layers: list[dict[str, object]] = [
         {"users": {"app": [True, 0]}},  # a bool is not a uid
         {"users": {"app": [-1, 0]}},
         {"capabilities": ["/usr/../etc/shadow"]},
@@ -339,7 +339,7 @@ def test_hostile_layer_facts_are_refused(images: Images) -> None:
         {"entrypoint": "relative.sh"},
         {"complete": "yes"},
     ]
-    good = {"users": {}, "groups": {}, "entrypoint": None, "steps_down": [],
+    good: dict[str, object] = {"users": {}, "groups": {}, "entrypoint": None, "steps_down": [],
             "capabilities": [], "complete": True}  # fmt: skip
     Lockfile.loads(lock_with({"config": config_json(), "layers": good}, images.app))
     for change in bad_layers:

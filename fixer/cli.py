@@ -150,6 +150,7 @@ _FIELDS: dict[str, tuple[str, Any]] = {
             "lock",
             "lock_file",
             "offline",
+            "inspect_layers",
         )
     },
 }
@@ -246,6 +247,14 @@ LockFile = Annotated[
 Offline = Annotated[
     bool, typer.Option("--offline", help="Never ask a registry; pin from the lockfile only.")
 ]
+InspectLayers = Annotated[
+    bool,
+    typer.Option(
+        "--inspect-layers",
+        help="Also stream image layers (at most 200 MiB per image) for /etc/passwd, the "
+        "entrypoint script and file capabilities.",
+    ),
+]
 Pin = Annotated[
     PinMode,
     typer.Option(
@@ -306,6 +315,7 @@ def fix(
     lock: Lock = False,
     lock_file: LockFile = Path("tighten.lock"),
     offline: Offline = False,
+    inspect_layers: InspectLayers = False,
     config: ConfigOpt = None,
     stdin_filename: StdinName = None,
 ) -> None:
@@ -403,6 +413,7 @@ def pr(
     lock: Lock = False,
     lock_file: LockFile = Path("tighten.lock"),
     offline: Offline = False,
+    inspect_layers: InspectLayers = False,
     config: ConfigOpt = None,
 ) -> None:
     """Open or update a GitHub pull request with the fixes (token: GITHUB_TOKEN or GH_TOKEN).

@@ -1,12 +1,13 @@
-"""Registry answers for one run: digests (lockfile first) and image users, asked together.
+"""Registry answers for one run: digests (lockfile first) and image facts, asked together.
 
 Every unique reference of the run is resolved once, concurrently, before any fix is built;
 one reference failing never stops the others. Errors come back as one line each.
+Image facts (config, and layers with `inspect_layers`) come from the lockfile when it has
+them for the reference's digest, else from the registry; `--lock` records them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from fixer.settings import Settings
 class Answers:
     resolutions: dict[str, Resolution] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # one line per failed reference
+    notices: list[str] = field(default_factory=list)  # e.g. a layer read cut at its cap
     lock_written: Path | None = None
 
 
@@ -37,17 +39,29 @@ def resolve(queries: Queries, settings: Settings, *, write_lock: bool = False) -
     digest_refs = [parsed[t] for t in sorted(queries.digests) if t in parsed]
     lockfile = _lockfile(answers, settings, digest_refs)
     client = None if settings.offline else _client(settings)
+    fact_refs = [parsed[t] for t in sorted(queries.users) if t in parsed]
     try:
+        updated = lockfile
         if lockfile is not None:
-            _digests(answers, digest_refs, lockfile, client, settings, write_lock)
-        if client is not None:
-            _users(
-                answers, [parsed[t] for t in sorted(queries.users) if t in parsed], client, settings
-            )
+            updated = _digests(answers, digest_refs, lockfile, client, settings)
+        updated = _facts(answers, fact_refs, updated, client, settings)
     finally:
         if client is not None:
             client.close()
+    if write_lock and lockfile is not None and updated is not lockfile:
+        _save(answers, updated, settings)
     return answers
+
+
+def _save(answers: Answers, lockfile: Any, settings: Settings) -> None:
+    try:
+        lockfile.save(settings.lock_file)
+    except OSError as exc:
+        answers.errors.append(
+            f"{settings.lock_file}: cannot write the lockfile: {exc.strerror or exc}"
+        )
+        return
+    answers.lock_written = settings.lock_file
 
 
 def _lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> Any:
@@ -118,13 +132,13 @@ def _digests(
     lockfile: Any,
     client: Any,
     settings: Settings,
-    write_lock: bool,
-) -> None:
+) -> Any:
+    """Pins for `refs`; returns the lockfile with the new resolutions recorded."""
     from fixer.registry import InvalidReference, RegistryError, resolve_with_lock
     from fixer.registry.reference import pin_text, written_tag
 
     if not refs:
-        return
+        return lockfile
     result = resolve_with_lock(
         refs,
         lockfile,
@@ -149,34 +163,85 @@ def _digests(
             continue
         tag = written_tag(ref, outcome.tag)
         answers.resolutions[key] = Resolution(digest=outcome.digest, tag=tag, pinned=pinned)
-    if write_lock and result.lockfile is not lockfile:
-        try:
-            result.lockfile.save(settings.lock_file)
-        except OSError as exc:
-            answers.errors.append(
-                f"{settings.lock_file}: cannot write the lockfile: {exc.strerror or exc}"
-            )
-            return
-        answers.lock_written = settings.lock_file
+    return result.lockfile
 
 
-def _users(answers: Answers, refs: Iterable[Any], client: Any, settings: Settings) -> None:
-    """Read ``config.User`` of each image; a failure only leaves the user unknown."""
+def _facts(
+    answers: Answers, refs: list[Any], lockfile: Any, client: Any, settings: Settings
+) -> Any:
+    """Image facts for `refs` (lockfile first); a failure only leaves them unknown.
+    Returns the lockfile with facts read from registries recorded (None stays None)."""
     from dataclasses import replace
 
-    refs = list(refs)
-    if not refs:
-        return
+    from fixer.registry import Lockfile
 
-    def user_of(ref: Any) -> str | None:
+    known = lockfile if lockfile is not None else Lockfile()
+    found: dict[Any, Any] = {}
+    todo: list[tuple[Any, str | None]] = []
+    for ref in refs:
+        digest = known.digest_for(ref) if (settings.offline or _pinned(known, ref)) else None
+        cached = _usable(known, digest, settings)
+        if cached is not None:
+            found[ref] = cached
+        elif client is not None:
+            todo.append((ref, digest))
+    read = _read_all(answers, todo, client, known, settings)
+    for (ref, _), facts in zip(todo, read, strict=True):
+        found[ref] = facts
+        if facts is not None and lockfile is not None:
+            lockfile = lockfile.with_facts(ref, facts)
+    for ref in refs:
+        key, facts = str(ref), found.get(ref)
+        current = answers.resolutions.get(key, Resolution())
+        user = facts.user if facts is not None else None
+        answers.resolutions[key] = replace(current, user=user, image=facts)
+    return lockfile
+
+
+def _pinned(lockfile: Any, ref: Any) -> bool:
+    """The reference's digest is fixed (its own, or the lockfile's pin). Online, a tag
+    that is not pinned costs one HEAD: its facts are those of what it names today."""
+    return bool(ref.digest) or lockfile.lookup(ref) is not None
+
+
+def _usable(lockfile: Any, digest: str | None, settings: Settings) -> Any:
+    """Facts the lockfile has for `digest`, if they answer what this run asks."""
+    cached = lockfile.image_facts(digest, settings.platform or "linux/amd64") if digest else None
+    if cached is None or (settings.inspect_layers and cached.layers is None):
+        return None
+    return cached
+
+
+def _read_all(
+    answers: Answers,
+    todo: list[tuple[Any, str | None]],
+    client: Any,
+    lockfile: Any,
+    settings: Settings,
+) -> list[Any]:
+    from fixer.registry.inspect import read_image_facts
+
+    platform = settings.platform or "linux/amd64"
+
+    def read(item: tuple[Any, str | None]) -> Any:
+        ref, digest = item
         try:
-            config = client.image_config(ref, platform=settings.platform or "linux/amd64")
+            if digest is None:
+                digest = client.resolve(ref).digest  # one HEAD: what the tag names now
+                cached = _usable(lockfile, digest, settings)
+                if cached is not None:
+                    return cached
+            return read_image_facts(
+                client, ref, platform=platform, digest=digest, layers=settings.inspect_layers
+            )
         except Exception:  # any failure means "unknown", noted in the finding
             return None
-        return str((config.get("config") or {}).get("User") or "")
 
+    if not todo:
+        return []
     with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        for ref, user in zip(refs, pool.map(user_of, refs), strict=True):
-            key = str(ref)
-            current = answers.resolutions.get(key, Resolution())
-            answers.resolutions[key] = replace(current, user=user)
+        results = list(pool.map(read, todo))
+    for (ref, _), facts in zip(todo, results, strict=True):
+        for notice in facts.layers.notices if facts is not None and facts.layers else ():
+            answers.notices.append(f"{ref}: {notice}; layer facts are incomplete")
+    return results

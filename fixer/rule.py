@@ -17,6 +17,7 @@ from fixer.settings import Settings
 
 if TYPE_CHECKING:
     from fixer.documents.yaml_edit import Style
+    from fixer.registry.imagefacts import ImageFacts
 
 D = TypeVar("D")
 
@@ -30,6 +31,9 @@ class Resolution:
     user: str | None = None  # the image config's User, when it was read
     error: str | None = None  # why the registry could not answer ("timeout", "not found")
     pinned: str | None = None  # the reference to write: the user's name, tag, @digest
+    #: Config (and, with ``--inspect-layers``, layer) facts, from the registry or the
+    #: lockfile; None when they could not be read. ``user`` mirrors ``image.user``.
+    image: ImageFacts | None = None
 
 
 @dataclass

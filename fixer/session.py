@@ -140,6 +140,8 @@ class Session:
         self.resolutions.update(answers.resolutions)
         for message in answers.errors:
             self.report.error(message)
+        for message in answers.notices:
+            self.console.info(message)
         if answers.lock_written is not None:
             self.console.info(f"wrote {display_path(answers.lock_written)}")
 

@@ -50,6 +50,9 @@ class Settings:
     offline: bool = False
     lock: bool = False
     lock_file: Path = Path("tighten.lock")
+    #: Also read image layers (capped, streamed) for /etc/passwd, the entrypoint script
+    #: and file capabilities; off by default because layers are large.
+    inspect_layers: bool = False
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     config_root: Path | None = None  # per-path globs are relative to the config file's folder
     #: False when fixes must not write other files (stdin mode): those fixes are skipped.

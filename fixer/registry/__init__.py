@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .imageconfig import ImageConfig
+from .imagefacts import ImageFacts, LayerFacts
 from .lock import LOCKFILE_NAME, LockEntry, Lockfile, LockfileError, PinResult, resolve_with_lock
 from .reference import InvalidReference, Reference
 from .results import RegistryError, Resolution, Source
@@ -29,7 +31,10 @@ __all__ = [
     "ClientOptions",
     "CredentialStore",
     "Credentials",
+    "ImageConfig",
+    "ImageFacts",
     "InvalidReference",
+    "LayerFacts",
     "LockEntry",
     "Lockfile",
     "LockfileError",

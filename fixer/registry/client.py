@@ -42,7 +42,7 @@ from .reference import DEFAULT_TAG, Reference, is_valid_digest, is_valid_tag, wr
 from .responses import Reply, check_status
 from .results import RegistryError, Resolution, Source
 from .tags import TagLister
-from .transport import Transport
+from .transport import BodyReader, Transport
 from .versions import variant_of, version_candidates
 
 log = logging.getLogger(__name__)
@@ -230,6 +230,21 @@ class RegistryClient:
         except RegistryError as err:
             raise err.for_reference(str(ref)) from None
 
+    def manifest(self, ref: Reference, lookup: str) -> Manifest:
+        """The manifest (or index) `lookup` (a tag or digest) names, verified."""
+        return self._manifest(ref, lookup)
+
+    def config_of(self, ref: Reference, manifest: Manifest) -> dict[str, Any]:
+        """An image manifest's config JSON, verified against its digest."""
+        return self._config_of(ref, manifest)
+
+    def stream_blob(self, ref: Reference, digest: str, reader: BodyReader) -> None:
+        """GET a blob, its body going to `reader` as it streams (never held whole)."""
+        reply = self._request(
+            "GET", ref, f"/blobs/{digest}", {}, self.options.manifest_limit, reader
+        )
+        check_status(reply)
+
     def _config_of(self, ref: Reference, manifest: Manifest) -> dict[str, Any]:
         body = self.blob(ref, manifest.config_digest)
         try:
@@ -278,11 +293,12 @@ class RegistryClient:
         suffix: str,
         headers: Mapping[str, str],
         limit: int | None = None,
+        reader: BodyReader | None = None,
     ) -> Reply:
         path = f"/v2/{ref.repository}{suffix}"
         return self._transport.request(
             method, self.endpoint(ref), path, repository=ref.repository, headers=headers,
-            limit=limit,
+            limit=limit, reader=reader,
         )  # fmt: skip
 
 

@@ -3,7 +3,8 @@
     {"version": 1, "images": {"nginx:1.27": {"digest": "sha256:...", "tag": "1.27",
                                              "resolved_at": "2025-01-01T00:00:00Z"}}}
 
-Keys are references as written. The file is written with sorted keys and a trailing
+Keys are references as written. Image facts (config, and layers when read) are kept per
+digest under "facts" (see `factslock.py`); the key is left out while there are none. The file is written with sorted keys and a trailing
 newline, atomically (temp file in the same folder, then `os.replace`), and an entry whose
 digest and tag did not change keeps its `resolved_at`, so re-running gives no diff.
 
@@ -24,6 +25,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from .factslock import FactsEntry, read_entry, stored
+from .imagefacts import ImageFacts
 from .reference import InvalidReference, Reference, is_registered_digest, is_valid_tag
 from .results import NOT_IN_LOCKFILE, RegistryError, Resolution, Source
 
@@ -57,6 +60,7 @@ def utc_now() -> str:
 @dataclass(frozen=True)
 class Lockfile:
     images: Mapping[str, LockEntry] = field(default_factory=lambda: MappingProxyType({}))
+    facts: Mapping[str, FactsEntry] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def load(cls, path: Path) -> Lockfile:
@@ -81,10 +85,49 @@ class Lockfile:
         if not isinstance(images, dict):
             raise LockfileError(path, "'images' must be an object")
         entries = {key: _entry(path, key, value) for key, value in images.items()}
-        return cls(MappingProxyType(entries))
+        facts = data.get("facts", {})
+        if not isinstance(facts, dict):
+            raise LockfileError(path, "'facts' must be an object")
+        known = {key: _facts_entry(path, key, value) for key, value in facts.items()}
+        _unique_references(path, known)
+        return cls(MappingProxyType(entries), MappingProxyType(known))
 
     def lookup(self, reference: Reference | str) -> LockEntry | None:
         return self.images.get(str(reference))
+
+    def digest_for(self, reference: Reference) -> str | None:
+        """The digest `reference` names: its own, its pin, or the one facts were read for."""
+        if reference.digest:
+            return reference.digest
+        entry = self.lookup(reference)
+        if entry is not None:
+            return entry.digest
+        key = str(reference)
+        for digest, facts in self.facts.items():
+            if key in facts.references:
+                return digest
+        return None
+
+    def image_facts(self, digest: str, platform: str) -> ImageFacts | None:
+        entry = self.facts.get(digest)
+        return entry.get(platform) if entry is not None else None
+
+    def with_facts(self, reference: Reference, facts: ImageFacts) -> Lockfile:
+        """A lockfile with `facts` recorded under their digest, `reference` pointing at
+        them (and at no other digest); itself when nothing changes."""
+        keep = stored(facts)
+        key = str(reference)
+        named = () if reference.digest else (key,)
+        current = self.facts.get(facts.digest, FactsEntry())
+        if current.get(facts.platform) == keep and set(named) <= set(current.references):
+            return self
+        entries = {d: _without(e, key) for d, e in self.facts.items()}
+        platforms = {**dict(current.platforms), facts.platform: keep}
+        references = tuple(sorted({*current.references, *named}))
+        entries[facts.digest] = FactsEntry(references, tuple(sorted(platforms.items())))
+        pinned = {entry.digest for entry in self.images.values()}
+        kept = {d: e for d, e in entries.items() if e.references or d in pinned}
+        return Lockfile(self.images, MappingProxyType(kept))
 
     def updated(self, resolutions: Iterable[Resolution], now: str | None = None) -> Lockfile:
         """A new lockfile with these registry resolutions recorded (unchanged entries keep
@@ -98,11 +141,13 @@ class Lockfile:
             old = entries.get(key)
             if old is None or (old.digest, old.tag) != (res.digest, res.tag):
                 entries[key] = LockEntry(res.digest, res.tag, stamp)
-        return Lockfile(MappingProxyType(entries))
+        return Lockfile(MappingProxyType(entries), self.facts)
 
     def dumps(self) -> str:
         images = {key: self.images[key].to_json() for key in sorted(self.images)}
-        data = {"images": images, "version": LOCK_VERSION}
+        data: dict[str, Any] = {"images": images, "version": LOCK_VERSION}
+        if self.facts:
+            data["facts"] = {key: self.facts[key].to_json() for key in sorted(self.facts)}
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def save(self, path: Path) -> None:
@@ -152,6 +197,32 @@ def _entry(path: Path | str, key: object, value: object) -> LockEntry:
     if len(when) > _WHEN_MAX or not when.isprintable():
         raise LockfileError(path, f"{name} has an invalid resolved_at {shown(when)}")
     return LockEntry(digest, tag, when)
+
+
+def _facts_entry(path: Path | str, key: object, value: object) -> FactsEntry:
+    name = f"facts entry {shown(key)}"
+    if not isinstance(key, str) or not is_registered_digest(key):
+        raise LockfileError(path, f"{name} is not keyed by a digest")
+    try:
+        return read_entry(key, value)
+    except ValueError as exc:
+        raise LockfileError(path, f"{name}: {exc}") from None
+
+
+def _unique_references(path: Path | str, facts: Mapping[str, FactsEntry]) -> None:
+    seen: dict[str, str] = {}
+    for digest, entry in facts.items():
+        for ref in entry.references:
+            if ref in seen:
+                raise LockfileError(path, f"reference {shown(ref)} is listed under two digests")
+            seen[ref] = digest
+
+
+def _without(entry: FactsEntry, reference: str) -> FactsEntry:
+    if reference not in entry.references:
+        return entry
+    kept = tuple(r for r in entry.references if r != reference)
+    return FactsEntry(kept, entry.platforms)
 
 
 class Resolver(Protocol):

@@ -31,6 +31,10 @@ class ClientOptions:
     max_tag_probes: int = 10
     manifest_limit: int = 4 * MIB
     body_limit: int = 32 * MIB
+    #: Layer reads (`--inspect-layers`): bytes streamed per image, and a deadline for all
+    #: of one image's layers (each request also keeps `deadline`).
+    layer_budget: int = 200 * MIB
+    layer_deadline: float = 120.0
     user_agent: str = "tighten (+registry client)"
 
 

@@ -44,6 +44,10 @@ from .responses import (
 )
 from .results import TIMEOUT, UNAUTHORIZED, RegistryError
 
+#: Consumes a 200 reply's body as it streams (`requests.Response`, monotonic deadline)
+#: instead of it being read into memory; what it returns becomes `Reply.body`.
+BodyReader = Callable[[requests.Response, float], bytes]
+
 log = logging.getLogger(__name__)
 
 _ANONYMOUS = Challenge("anonymous")
@@ -91,12 +95,14 @@ class Transport:
         repository: str,
         headers: Mapping[str, str] | None = None,
         limit: int | None = None,
+        reader: BodyReader | None = None,
     ) -> Reply:
-        """Send an authenticated request; `target` is a path (`/v2/...`) or a full URL."""
+        """Send an authenticated request; `target` is a path (`/v2/...`) or a full URL.
+        With `reader`, a 200 reply's body goes to it as it streams (each attempt anew)."""
         url = target if "://" in target else endpoint.url(target)
         challenge = self._challenge(endpoint)
         auth, token = self._authorization(endpoint, challenge, repository)
-        reply = self._send(method, url, _merge(headers, auth), limit=limit)
+        reply = self._send(method, url, _merge(headers, auth), limit=limit, reader=reader)
         if reply.status != 401:
             return reply
         # Tokens expire and registries may challenge only some paths: learn, renew, retry once.
@@ -109,7 +115,7 @@ class Transport:
         auth, token = self._authorization(endpoint, fresh, repository)
         if auth is None:
             return reply
-        return self._send(method, url, _merge(headers, auth), limit=limit)
+        return self._send(method, url, _merge(headers, auth), limit=limit, reader=reader)
 
     def _worth_retry(self, used: Challenge, fresh: Challenge, token: Token | None) -> bool:
         """Retry after a 401 only if we learned a new challenge or our token may be stale;
@@ -216,6 +222,7 @@ class Transport:
         params: Any = None,
         data: Any = None,
         limit: int | None = None,
+        reader: BodyReader | None = None,
     ) -> Reply:
         # One deadline for the request as a whole: every attempt and every wait included.
         until = time.monotonic() + self.options.deadline
@@ -223,7 +230,7 @@ class Transport:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                reply = self._once(method, url, headers, params, data, limit, until)
+                reply = self._once(method, url, headers, params, data, (limit, reader), until)
             except requests.RequestException as exc:
                 reason, retry = classify(exc)
                 log.debug("%s %s failed: %s", method, _safe(url), reason)
@@ -262,7 +269,7 @@ class Transport:
         headers: Mapping[str, str],
         params: Any,
         data: Any,
-        limit: int | None,
+        body: tuple[int | None, BodyReader | None],
         until: float,
     ) -> Reply:
         with self._count_lock:
@@ -277,14 +284,28 @@ class Transport:
                 method, url, headers=dict(headers), params=params, data=data,
                 timeout=timeout, stream=True, allow_redirects=True,
             ) as response:  # fmt: skip
-                size = limit or self.options.body_limit
-                body = b"" if method == "HEAD" else read_body(response, size, until)
-                return Reply(response.status_code, response.headers, body, response.url)
+                content = self._body(method, response, body, until)
+                return Reply(response.status_code, response.headers, content, response.url)
         except (requests.RequestException, DeadlineExceeded):
             # A cut socket surfaces as whatever error the read was in: the deadline names it.
             if watch.expired or time.monotonic() >= until:
                 raise self._timed_out() from None
             raise
+
+    def _body(
+        self,
+        method: str,
+        response: requests.Response,
+        how: tuple[int | None, BodyReader | None],
+        until: float,
+    ) -> bytes:
+        limit, reader = how
+        if method == "HEAD":
+            return b""
+        if reader is not None and response.status_code == 200:
+            return reader(response, until)
+        # An error page is read whole (it is small) even on a streamed request.
+        return read_body(response, limit or self.options.body_limit, until)
 
 
 def _merge(headers: Mapping[str, str] | None, auth: str | None) -> dict[str, str]:

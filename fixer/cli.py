@@ -142,6 +142,7 @@ _FIELDS: dict[str, tuple[str, Any]] = {
         name: (name, lambda v: v)
         for name in (
             "safe_only",
+            "unsafe_fixes",
             "uid",
             "gid",
             "secrets_dir",
@@ -298,6 +299,13 @@ def fix(
     safe_only: Annotated[
         bool, typer.Option("--safe-only", help="Apply only fixes that cannot change behaviour.")
     ] = False,
+    unsafe_fixes: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-fixes",
+            help="Also apply fixes whose evidence is missing (they say what they need).",
+        ),
+    ] = False,
     select: Select = "",
     ignore: Ignore = "",
     exclude: Exclude = None,
@@ -396,6 +404,13 @@ def pr(
     ] = False,
     safe_only: Annotated[
         bool, typer.Option("--safe-only", help="Apply only fixes that cannot change behaviour.")
+    ] = False,
+    unsafe_fixes: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe-fixes",
+            help="Also apply fixes whose evidence is missing (they say what they need).",
+        ),
     ] = False,
     select: Select = "",
     ignore: Ignore = "",

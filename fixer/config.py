@@ -104,6 +104,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "jobs": ("jobs", _int(1, 64)),
     "lock-file": ("lock_file", _string),
     "safe-only": ("safe_only", lambda v: _bool(v)),
+    "unsafe-fixes": ("unsafe_fixes", lambda v: _bool(v)),
     "inspect-layers": ("inspect_layers", lambda v: _bool(v)),
     "per-file-ignores": ("per_path_ignores", _per_file),
 }

@@ -192,7 +192,9 @@ class _Detector:
     def allowed(self, fix: Fix | None) -> bool:
         if fix is None or (fix.side_files and not self.settings.side_files):
             return False
-        return not self.settings.safe_only or fix.safety is Safety.SAFE
+        if self.settings.safe_only:
+            return fix.safety is Safety.SAFE
+        return fix.safety is not Safety.UNPROVEN or self.settings.unsafe_fixes
 
 
 def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:

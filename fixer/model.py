@@ -68,10 +68,20 @@ class Edit:
 
 
 class Safety(Enum):
-    """How sure a fix is to keep behaviour; ``tighten fix --safe-only`` applies SAFE only."""
+    """How sure a fix is to keep the workload working.
 
+    ``tighten fix`` applies SAFE and PROVEN fixes; ``--unsafe-fixes`` adds UNPROVEN ones;
+    ``--safe-only`` applies SAFE ones only.
+    """
+
+    #: Cannot change behaviour (a digest pin of the same image).
     SAFE = "safe"
-    REVIEW = "review"
+    #: Changes behaviour; the evidence (file, repository, registry, known images) says the
+    #: workload still starts and the build still finishes. ``Fix.evidence`` says what.
+    PROVEN = "proven"
+    #: Changes behaviour without that evidence: offered, withheld unless ``--unsafe-fixes``.
+    #: ``Fix.needs`` says what is missing and what a person can do about it.
+    UNPROVEN = "unproven"
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,16 @@ class Fix:
     #: Files other than the one being fixed that the fix writes (generated Secret manifests).
     #: The engine writes them only when the edits of this fix were applied.
     side_files: tuple[SideFile, ...] = ()
+    #: UNPROVEN: the evidence that is missing, as what a person can do
+    #: ("the image's numeric user; set runAsUser, or build the image with `USER 10001`").
+    needs: str = field(default="", compare=False)
+    #: PROVEN: what proved it ("image config User=10001 (registry)").
+    evidence: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def withheld_note(self) -> str:
+        """How outputs say that this fix is offered but not applied."""
+        return f"fix withheld: needs {self.needs}" if self.needs else "fix withheld: unproven"
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(set(self.edits)))

@@ -101,7 +101,7 @@ class _Collector:
         for finding in result.fixed:
             assert finding.fix is not None
             self.fixed.append(Item(finding.rule, path, finding.line, finding.fix.title))
-            if finding.fix.safety is Safety.REVIEW:
+            if finding.fix.safety is Safety.PROVEN:
                 self.review.add(finding.rule)
             self.moved |= finding.rule in SECRET_RULES or bool(finding.fix.side_files)
         for finding in result.remaining:
@@ -112,7 +112,9 @@ class _Collector:
     def _why(self, finding: Finding, result: FileResult) -> str:
         if finding.fix is None:
             return finding.reason or "no automatic fix"
-        if self.safe_only and finding.fix.safety is Safety.REVIEW:
+        if finding.fix.safety is Safety.UNPROVEN:
+            return finding.fix.withheld_note
+        if self.safe_only and finding.fix.safety is Safety.PROVEN:
             return "the fix needs review and --safe-only was given"
         return (
             f"the fix was not applied: {result.error}"

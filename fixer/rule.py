@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from fixer.evidence.images import Evidence
 from fixer.model import Edit, Finding, Fix, Safety, Span
 from fixer.settings import Settings
 
@@ -49,6 +50,13 @@ class Context(Generic[D]):
     #: rules report their findings as fixable-later instead of failing.
     pinning: bool = False
     _style: Any = None
+    #: Run-level evidence (repository model, image facts); built from ``resolutions``
+    #: when the caller gave none.
+    evidence: Evidence = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.evidence is None:
+            self.evidence = Evidence(self.resolutions)
 
     @property
     def text(self) -> str:

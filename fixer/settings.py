@@ -45,6 +45,8 @@ class Settings:
     secret_patterns: tuple[str, ...] = ()
     secrets_dir: Path | None = None
     safe_only: bool = False
+    #: Apply UNPROVEN fixes too (ruff's ``--unsafe-fixes``).
+    unsafe_fixes: bool = False
     mirrors: tuple[tuple[str, str], ...] = ()
     jobs: int = 8
     offline: bool = False

@@ -42,3 +42,23 @@ def test_names_and_ports() -> None:
 def test_every_entry_cites_its_sources() -> None:
     for entry in KNOWN_IMAGES:
         assert entry.sources and all(s.startswith("http") for s in entry.sources[:1])
+
+
+def test_evidence_answers_from_the_registry_before_the_table() -> None:
+    from fixer.evidence.images import Evidence
+    from fixer.rule import Resolution
+
+    evidence = Evidence({"postgres:16": Resolution(user="")})
+    answer = evidence.image_user("postgres:16")
+    assert answer is not None and answer.source == "registry" and answer.uid == 0
+    table = Evidence({}).image_user("postgres:16")
+    assert table is not None and table.source == "known image table"
+    assert table.starts_as_root and table.steps_down == ("gosu",)
+    numeric = Evidence({"ghcr.io/acme/web:1": Resolution(user="10001:10001")})
+    web = numeric.image_user("ghcr.io/acme/web:1")
+    assert web is not None and web.numeric_non_root and web.gid == 10001
+    named = Evidence({"ghcr.io/acme/api:1": Resolution(user="app")}).image_user(
+        "ghcr.io/acme/api:1"
+    )
+    assert named is not None and named.uid is None and not named.numeric_non_root
+    assert Evidence({}).image_user("ghcr.io/acme/unknown:1") is None

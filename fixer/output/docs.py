@@ -42,7 +42,7 @@ def rule_doc(rule: Rule[Any]) -> RuleDoc:
 
 
 def changes_behaviour(rule: Rule[Any]) -> bool:
-    return rule.safety is Safety.REVIEW
+    return rule.safety is Safety.PROVEN
 
 
 def explain(rule: Rule[Any]) -> str:

@@ -75,7 +75,7 @@ class HostNamespaces(Rule[YamlFile]):
     name = "host-namespaces"
     target = "kubernetes"
     summary = "hostPID/hostIPC/hostNetwork -> false; hostPath and hostPort reported"
-    safety = Safety.REVIEW
+    safety = Safety.PROVEN
     aliases = (
         "host-pid",
         "host-ipc",

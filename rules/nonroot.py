@@ -79,7 +79,7 @@ class NonRootUser(Rule[Dockerfile]):
     name = "non-root-user"
     target = "dockerfile"
     summary = "final stage runs as root -> numeric non-root USER"
-    safety = Safety.REVIEW
+    safety = Safety.PROVEN
     aliases = ("DL3002", "CKV_DOCKER_3", "CKV_DOCKER_8")
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:

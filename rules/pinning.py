@@ -77,7 +77,7 @@ def pin_finding(
         # Defence in depth: a lockfile or registry answer must never add text to the file.
         return ctx.finding(rule, anchor, message, reason=f"registry: {exc.reason}")
     # A platform's own manifest narrows a multi-arch image to one architecture.
-    safety = Safety.REVIEW if ctx.settings.platform else rule.safety
+    safety = Safety.PROVEN if ctx.settings.platform else rule.safety
     return ctx.finding(
         rule,
         anchor,

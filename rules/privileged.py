@@ -63,7 +63,7 @@ class PrivilegedContainer(Rule[YamlFile]):
     name = "privileged-container"
     target = "kubernetes"
     summary = "privileged: true -> false"
-    safety = Safety.REVIEW
+    safety = Safety.PROVEN
     aliases = ("privileged-container", "CKV_K8S_16")
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:

@@ -86,7 +86,7 @@ class SecretInDockerfile(Rule[Dockerfile]):
     name = "secret-in-dockerfile"
     target = "dockerfile"
     summary = "literal secret in ENV/ARG -> generated Secret"
-    safety = Safety.REVIEW
+    safety = Safety.PROVEN
     aliases = ("SecretsUsedInArgOrEnv",)
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
@@ -168,7 +168,7 @@ def _fix(
         edits = removed
     side = side_file(target, data, f"{ctx.path.as_posix()}:{ins.span.start}")
     title = _title(ctx, ins, [kv for kv, _ in hits], target, ", ".join(data))
-    return Fix(title, tuple(edits), Safety.REVIEW, (side,)), ""
+    return Fix(title, tuple(edits), Safety.PROVEN, (side,)), ""
 
 
 def _title(

@@ -108,7 +108,7 @@ class SecretInEnv(Rule[YamlFile]):
     name = "secret-in-env"
     target = "kubernetes"
     summary = "literal secret env value -> secretKeyRef"
-    safety = Safety.REVIEW
+    safety = Safety.PROVEN
     aliases = ("env-var-secret",)
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
@@ -211,7 +211,7 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
         f"use secretKeyRef {target.name}/{key}; value moved to {target.shown}: "
         "apply that Secret before the workload"
     )
-    return Fix(title, (edit,), Safety.REVIEW, (side,)), ""
+    return Fix(title, (edit,), Safety.PROVEN, (side,)), ""
 
 
 def _value_from(

@@ -119,7 +119,7 @@ class SecurityContext(Rule[YamlFile]):
     name = "security-context"
     target = "kubernetes"
     summary = "restricted securityContext: no privilege escalation, drop ALL, non-root, seccomp"
-    safety = Safety.REVIEW
+    safety = Safety.PROVEN
     aliases = (
         "privilege-escalation-container",
         "run-as-non-root",

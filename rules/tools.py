@@ -82,7 +82,7 @@ class NetworkTools(Rule[Dockerfile]):
     name = "network-tools"
     target = "dockerfile"
     summary = "curl/wget/ssh… installed in the shipped stage -> removed"
-    safety = Safety.REVIEW
+    safety = Safety.PROVEN
     aliases = ()
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:

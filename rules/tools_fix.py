@@ -75,7 +75,7 @@ def removal_fix(build: Build, step: Step, items: Sequence[Item]) -> tuple[Fix | 
     where = labels.pop() if len(labels) == 1 else f"the RUN at line {step.ins.line}"
     title = f"remove {_names(items)} from {where}"
     title += " and the RUN left empty" if expected is None else ""
-    return Fix(title, tuple(edits), Safety.REVIEW), ""
+    return Fix(title, tuple(edits), Safety.PROVEN), ""
 
 
 def _removals(
@@ -124,7 +124,7 @@ def purge_fix(build: Build, last: Step, items: Sequence[Item]) -> tuple[Fix | No
     if not _verified(build, last, [edit], expected):
         return None, "could not edit this RUN safely; left unchanged"
     title = f"remove {_names(items)} after its last use (line {last.ins.line})"
-    return Fix(title, (edit,), Safety.REVIEW), ""
+    return Fix(title, (edit,), Safety.PROVEN), ""
 
 
 def _names(items: Sequence[Item]) -> str:

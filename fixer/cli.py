@@ -27,6 +27,7 @@ app = typer.Typer(
     "Exit codes: 0 clean, 1 findings remain (or a diff exists with --dry-run), 2 error.",
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -59,24 +60,67 @@ def _root(
 
 Paths = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Argument(help="Files or folders (default: the current folder).", show_default=False),
+    # Hidden from the Arguments list, which would print its type (`<list[str]>`); the
+    # usage line shows `[PATH]...` and each command's help says what PATH is.
+    typer.Argument(
+        help="Files or folders (default: the current folder).",
+        show_default=False,
+        metavar="PATH",
+        hidden=True,
+    ),
 ]
 Select = Annotated[
-    str, typer.Option("--select", help="Only these rules (ids or prefixes, comma-separated).")
+    str,
+    typer.Option(
+        "--select",
+        metavar="RULES",
+        help="Only these rules (ids, prefixes, names or peer ids, comma-separated).",
+    ),
 ]
 Ignore = Annotated[
-    str, typer.Option("--ignore", help="Skip these rules (ids or prefixes, comma-separated).")
+    str,
+    typer.Option(
+        "--ignore",
+        metavar="RULES",
+        help="Skip these rules (ids, prefixes, names or peer ids, comma-separated).",
+    ),
 ]
 Exclude = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option("--exclude", help="Glob of paths to skip while walking folders (repeatable)."),
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        help="Glob of paths to skip while walking folders (repeatable).",
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Only findings and errors; no summary or notices.")
 ]
-Uid = Annotated[int, typer.Option("--uid", help="UID for the non-root user DF001 adds.")]
-Gid = Annotated[int, typer.Option("--gid", help="GID for the non-root user DF001 adds.")]
+
+
+def _non_root(param: typer.CallbackParam, value: int) -> int:
+    """Reject ``--uid 0``/``--gid 0`` before any file is read: root is what DF001 and
+    K8S002 remove, so no fix could ever settle on it."""
+    if not 1 <= value <= 2**31 - 1:
+        root = "root" if param.name == "uid" else "the root group"
+        what = f"0 is {root}" if value == 0 else f"{value} is out of range"
+        raise typer.BadParameter(f"{what}; expected a non-root id from 1 to {2**31 - 1}")
+    return value
+
+
+Uid = Annotated[
+    int,
+    typer.Option(
+        "--uid", metavar="UID", callback=_non_root, help="UID for the non-root user DF001 adds."
+    ),
+]
+Gid = Annotated[
+    int,
+    typer.Option(
+        "--gid", metavar="GID", callback=_non_root, help="GID for the non-root user DF001 adds."
+    ),
+]
 
 
 def _regexes(values: list[str] | None) -> list[str] | None:
@@ -97,6 +141,7 @@ SecretPatterns = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(
         "--secret-pattern",
+        metavar="REGEX",
         help="Regex (case-insensitive) of variable names that hold secrets, for DF004/K8S004 "
         "(repeatable).",
         callback=_regexes,
@@ -106,6 +151,7 @@ SecretsDir = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
         "--secrets-dir",
+        metavar="DIR",
         help="Folder for the Secret manifests DF004/K8S004 generate (default: beside the file).",
         file_okay=False,
     ),
@@ -193,6 +239,7 @@ StdinName = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--stdin-filename",
+        metavar="NAME",
         help="With PATH `-`: the file name the text stands for (its kind, config, output).",
     ),
 ]
@@ -200,6 +247,7 @@ ConfigOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
         "--config",
+        metavar="FILE",
         help="Configuration file (.tighten.toml or pyproject.toml with [tool.tighten]); "
         "default: the nearest one above the first path.",
         exists=True,
@@ -229,19 +277,25 @@ Platform = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--platform",
+        metavar="OS/ARCH",
         help="Pin this platform's manifest (os/arch[/variant]) instead of the multi-arch index.",
     ),
 ]
 Mirrors = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(
-        "--registry-mirror", help="Ask URL instead of registry SRC: SRC=URL (repeatable)."
+        "--registry-mirror",
+        metavar="SRC=URL",
+        help="Ask URL instead of registry SRC: SRC=URL (repeatable).",
     ),
 ]
-Jobs = Annotated[int, typer.Option("--jobs", min=1, max=64, help="Registry look-ups at once.")]
+Jobs = Annotated[
+    int, typer.Option("--jobs", min=1, max=64, metavar="N", help="Registry look-ups at once.")
+]
 Lock = Annotated[bool, typer.Option("--lock", help="Write resolved digests to the lockfile.")]
 LockFile = Annotated[
-    Path, typer.Option("--lock-file", help="Lockfile to read (and write with --lock).")
+    Path,
+    typer.Option("--lock-file", metavar="PATH", help="Lockfile to read (and write with --lock)."),
 ]
 Offline = Annotated[
     bool, typer.Option("--offline", help="Never ask a registry; pin from the lockfile only.")
@@ -269,7 +323,10 @@ def check(
     config: ConfigOpt = None,
     stdin_filename: StdinName = None,
 ) -> None:
-    """Report findings as `path:line: RULE message`; change nothing. PATH `-` reads stdin."""
+    """Report findings as `path:line: RULE message`; change nothing.
+
+    PATH: files or folders (default: the current folder); `-` reads stdin.
+    """
     from fixer.session import Session
 
     settings = _settings(ctx)
@@ -311,7 +368,7 @@ def fix(
 ) -> None:
     """Rewrite files in place (or print the diff with --dry-run).
 
-    PATH `-` reads the text from stdin and writes the fixed text to stdout (for editors);
+    PATH: files or folders (default: the current folder). PATH `-` reads the text from stdin and writes the fixed text to stdout (for editors);
     fixes that would write a generated Secret file are not applied from stdin.
     """
     from fixer.session import Session

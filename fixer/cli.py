@@ -27,6 +27,7 @@ app = typer.Typer(
     "Exit codes: 0 clean, 1 findings remain (or a diff exists with --dry-run), 2 error.",
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -59,24 +60,67 @@ def _root(
 
 Paths = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Argument(help="Files or folders (default: the current folder).", show_default=False),
+    # Hidden from the Arguments list, which would print its type (`<list[str]>`); the
+    # usage line shows `[PATH]...` and each command's help says what PATH is.
+    typer.Argument(
+        help="Files or folders (default: the current folder).",
+        show_default=False,
+        metavar="PATH",
+        hidden=True,
+    ),
 ]
 Select = Annotated[
-    str, typer.Option("--select", help="Only these rules (ids or prefixes, comma-separated).")
+    str,
+    typer.Option(
+        "--select",
+        metavar="RULES",
+        help="Only these rules (ids, prefixes, names or peer ids, comma-separated).",
+    ),
 ]
 Ignore = Annotated[
-    str, typer.Option("--ignore", help="Skip these rules (ids or prefixes, comma-separated).")
+    str,
+    typer.Option(
+        "--ignore",
+        metavar="RULES",
+        help="Skip these rules (ids, prefixes, names or peer ids, comma-separated).",
+    ),
 ]
 Exclude = Annotated[
     Optional[list[str]],  # noqa: UP045
-    typer.Option("--exclude", help="Glob of paths to skip while walking folders (repeatable)."),
+    typer.Option(
+        "--exclude",
+        metavar="GLOB",
+        help="Glob of paths to skip while walking folders (repeatable).",
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Only findings and errors; no summary or notices.")
 ]
-Uid = Annotated[int, typer.Option("--uid", help="UID for the non-root user DF001 adds.")]
-Gid = Annotated[int, typer.Option("--gid", help="GID for the non-root user DF001 adds.")]
+
+
+def _non_root(param: typer.CallbackParam, value: int) -> int:
+    """Reject ``--uid 0``/``--gid 0`` before any file is read: root is what DF001 and
+    K8S002 remove, so no fix could ever settle on it."""
+    if not 1 <= value <= 2**31 - 1:
+        root = "root" if param.name == "uid" else "the root group"
+        what = f"0 is {root}" if value == 0 else f"{value} is out of range"
+        raise typer.BadParameter(f"{what}; expected a non-root id from 1 to {2**31 - 1}")
+    return value
+
+
+Uid = Annotated[
+    int,
+    typer.Option(
+        "--uid", metavar="UID", callback=_non_root, help="UID for the non-root user DF001 adds."
+    ),
+]
+Gid = Annotated[
+    int,
+    typer.Option(
+        "--gid", metavar="GID", callback=_non_root, help="GID for the non-root user DF001 adds."
+    ),
+]
 
 
 def _regexes(values: list[str] | None) -> list[str] | None:
@@ -97,6 +141,7 @@ SecretPatterns = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(
         "--secret-pattern",
+        metavar="REGEX",
         help="Regex (case-insensitive) of variable names that hold secrets, for DF004/K8S004 "
         "(repeatable).",
         callback=_regexes,
@@ -106,6 +151,7 @@ SecretsDir = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
         "--secrets-dir",
+        metavar="DIR",
         help="Folder for the Secret manifests DF004/K8S004 generate (default: beside the file).",
         file_okay=False,
     ),
@@ -125,7 +171,10 @@ ProfileOpt = Annotated[
 
 
 def _codes(text: str) -> frozenset[str]:
-    return frozenset(c.strip().upper() for c in text.split(",") if c.strip())
+    """Rule ids and prefixes; names and peer ids become the ids of the rules covering them."""
+    from fixer.selectors import expand
+
+    return expand(c for c in text.split(",") if c.strip())
 
 
 #: Command-line parameter -> (Settings field, conversion). Parameters not listed here
@@ -164,6 +213,7 @@ def _settings(ctx: typer.Context) -> Any:
     parameters came from the command line.
     """
     from fixer.config import ConfigError, find_config, load_config
+    from fixer.selectors import UnknownRule
     from fixer.settings import Settings
 
     cli: dict[str, Any] = {}
@@ -172,7 +222,11 @@ def _settings(ctx: typer.Context) -> Any:
         if name not in _FIELDS:
             continue
         field, convert = _FIELDS[name]
-        cli[field] = convert(value)
+        try:
+            cli[field] = convert(value)
+        except UnknownRule as exc:  # a typo must not select nothing and pass the gate
+            typer.echo(f"error: {exc.where('--' + name)}", err=True)
+            raise typer.Exit(2) from None
         if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT":
             given.add(field)
     paths = ctx.params.get("paths") or ["."]
@@ -195,6 +249,7 @@ StdinName = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--stdin-filename",
+        metavar="NAME",
         help="With PATH `-`: the file name the text stands for (its kind, config, output).",
     ),
 ]
@@ -202,6 +257,7 @@ ConfigOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
         "--config",
+        metavar="FILE",
         help="Configuration file (.tighten.toml or pyproject.toml with [tool.tighten]); "
         "default: the nearest one above the first path.",
         exists=True,
@@ -231,19 +287,25 @@ Platform = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--platform",
+        metavar="OS/ARCH",
         help="Pin this platform's manifest (os/arch[/variant]) instead of the multi-arch index.",
     ),
 ]
 Mirrors = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option(
-        "--registry-mirror", help="Ask URL instead of registry SRC: SRC=URL (repeatable)."
+        "--registry-mirror",
+        metavar="SRC=URL",
+        help="Ask URL instead of registry SRC: SRC=URL (repeatable).",
     ),
 ]
-Jobs = Annotated[int, typer.Option("--jobs", min=1, max=64, help="Registry look-ups at once.")]
+Jobs = Annotated[
+    int, typer.Option("--jobs", min=1, max=64, metavar="N", help="Registry look-ups at once.")
+]
 Lock = Annotated[bool, typer.Option("--lock", help="Write resolved digests to the lockfile.")]
 LockFile = Annotated[
-    Path, typer.Option("--lock-file", help="Lockfile to read (and write with --lock).")
+    Path,
+    typer.Option("--lock-file", metavar="PATH", help="Lockfile to read (and write with --lock)."),
 ]
 Offline = Annotated[
     bool, typer.Option("--offline", help="Never ask a registry; pin from the lockfile only.")
@@ -279,7 +341,10 @@ def check(
     config: ConfigOpt = None,
     stdin_filename: StdinName = None,
 ) -> None:
-    """Report findings as `path:line: RULE message`; change nothing. PATH `-` reads stdin."""
+    """Report findings as `path:line: RULE message`; change nothing.
+
+    PATH: files or folders (default: the current folder); `-` reads stdin.
+    """
     from fixer.session import Session
 
     settings = _settings(ctx)
@@ -329,7 +394,7 @@ def fix(
 ) -> None:
     """Rewrite files in place (or print the diff with --dry-run).
 
-    PATH `-` reads the text from stdin and writes the fixed text to stdout (for editors);
+    PATH: files or folders (default: the current folder). PATH `-` reads the text from stdin and writes the fixed text to stdout (for editors);
     fixes that would write a generated Secret file are not applied from stdin.
     """
     from fixer.session import Session
@@ -350,33 +415,52 @@ def pr(
     ctx: typer.Context,
     paths: Paths = None,
     branch: Annotated[
-        str, typer.Option("--branch", help="Branch for the fixes (created or reset from the base).")
+        str,
+        typer.Option(
+            "--branch",
+            metavar="BRANCH",
+            help="Branch for the fixes (created or reset from the base).",
+        ),
     ] = "tighten/remediation",
     base: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--base", help="Branch the pull request targets (default: the remote's)."),
+        typer.Option(
+            "--base",
+            metavar="BRANCH",
+            help="Branch the pull request targets (default: the remote's).",
+        ),
     ] = None,
     remote: Annotated[
-        str, typer.Option("--remote", help="Git remote to fetch and push.")
+        str, typer.Option("--remote", metavar="REMOTE", help="Git remote to fetch and push.")
     ] = "origin",
     repo: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--repo", help="GitHub repository OWNER/NAME (default: from the remote URL)."),
+        typer.Option(
+            "--repo",
+            metavar="OWNER/NAME",
+            help="GitHub repository OWNER/NAME (default: from the remote URL).",
+        ),
     ] = None,
     api_url: Annotated[
         str,
         typer.Option(
             "--api-url",
+            metavar="URL",
             envvar="GITHUB_API_URL",
             help="GitHub API (Enterprise: https://HOST/api/v3).",
         ),
     ] = "https://api.github.com",
     author: Annotated[
-        str, typer.Option("--author", help="Commit author, 'Name <email>'.")
+        str,
+        typer.Option("--author", metavar="'NAME <EMAIL>'", help="Commit author, 'Name <email>'."),
     ] = "tighten[bot] <tighten@users.noreply.github.com>",
     committer: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--committer", help="Commit committer, 'Name <email>' (default: --author)."),
+        typer.Option(
+            "--committer",
+            metavar="'NAME <EMAIL>'",
+            help="Commit committer, 'Name <email>' (default: --author).",
+        ),
     ] = None,
     recreate: Annotated[
         bool,
@@ -388,12 +472,14 @@ def pr(
     ] = False,
     label: Annotated[
         Optional[list[str]],  # noqa: UP045
-        typer.Option("--label", help="Label for a new pull request (repeatable)."),
+        typer.Option("--label", metavar="LABEL", help="Label for a new pull request (repeatable)."),
     ] = None,
     reviewer: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
-            "--reviewer", help="Reviewer for a new pull request: USER or ORG/TEAM (repeatable)."
+            "--reviewer",
+            metavar="USER|ORG/TEAM",
+            help="Reviewer for a new pull request: USER or ORG/TEAM (repeatable).",
         ),
     ] = None,
     dry_run: Annotated[
@@ -433,6 +519,8 @@ def pr(
 ) -> None:
     """Open or update a GitHub pull request with the fixes (token: GITHUB_TOKEN or GH_TOKEN).
 
+    PATH: files or folders (default: the current folder).
+
     Works in a temporary git worktree at the remote's base branch: your files, index and
     branch are never touched. When a pull request exists afterwards, the last line of
     stdout is its URL. Exit codes: 0 done or nothing to fix, 2 error.
@@ -468,16 +556,31 @@ def rules_command() -> None:
 
 @app.command("explain")
 def explain_command(
-    rule: Annotated[str, typer.Argument(help="Rule id (DF003) or name (network-tools).")],
+    rule: Annotated[
+        str,
+        typer.Argument(
+            metavar="RULE",
+            help="Rule id (DF003), name (network-tools) or a peer check it covers (DL3002).",
+            hidden=True,  # like PATH: the docstring says what RULE is, without `<str>`
+        ),
+    ],
 ) -> None:
-    """Print a rule's documentation: what it does, why, an example, fix safety."""
-    from fixer.output.docs import explain
-    from rules import rule_by_id
+    """Print a rule's documentation: what it does, why, an example, fix safety.
 
-    found = rule_by_id(rule)
+    RULE: an id (DF003), a name (network-tools) or a peer check it covers (DL3002,
+    CKV_K8S_20, privilege-escalation-container).
+    """
+    from fixer.output.docs import explain
+    from fixer.selectors import rule_for, suggest
+
+    found = rule_for(rule)
     if found is None:
-        typer.echo(f"error: unknown rule {rule!r}; `tighten rules` lists them", err=True)
+        hint = suggest(rule)
+        also = f"did you mean {hint}? " if hint else ""
+        typer.echo(f"error: unknown rule {rule!r} ({also}`tighten rules` lists them)", err=True)
         raise typer.Exit(2)
+    if found.id != rule.strip().upper() and found.name != rule.strip():
+        typer.echo(f"{rule} is covered by {found.id} {found.name}.\n")
     typer.echo(explain(found), nl=False)
 
 

@@ -35,7 +35,13 @@ def _str_list(value: Any) -> tuple[str, ...]:
 
 
 def _codes(value: Any) -> frozenset[str]:
-    return frozenset(c.upper() for c in _str_list(value))
+    """Rule ids and prefixes; names and peer ids become the ids that cover them."""
+    from fixer.selectors import UnknownRule, expand
+
+    try:
+        return expand(_str_list(value))
+    except UnknownRule as exc:
+        raise TypeError(str(exc)) from None
 
 
 def _int(low: int, high: int) -> Callable[[Any], int]:
@@ -84,7 +90,13 @@ def _mirrors(value: Any) -> tuple[tuple[str, str], ...]:
 def _per_file(value: Any) -> tuple[tuple[str, frozenset[str]], ...]:
     if not isinstance(value, dict):
         raise TypeError('expected a table of "glob" = ["RULE", ...]')
-    return tuple((glob, _codes(codes)) for glob, codes in value.items())
+    out = []
+    for glob, codes in value.items():
+        try:
+            out.append((glob, _codes(codes)))
+        except TypeError as exc:
+            raise TypeError(f"{glob!r}: {exc}") from None
+    return tuple(out)
 
 
 #: Config key -> (Settings field, validator).

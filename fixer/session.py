@@ -28,6 +28,7 @@ from fixer.roots import Roots
 from fixer.rule import Resolution
 from fixer.runner import SideFiles, queries, run
 from fixer.settings import Settings
+from fixer.sniff import kind_of_text
 from fixer.write import LinkedPath, WriteError, check_target, write_atomic
 
 STDIN = "-"
@@ -104,7 +105,7 @@ class Session:
             self._handle(FileResult(path, error=str(exc)), stdin=True)
             return
         fixing = self.mode != "check"
-        kind = kind_of(path.name) or "dockerfile"
+        kind = kind_of(path.name) or kind_of_text(source.text)  # no name: the content says
         if fixing:
             self._ask_registries(text_queries(path, kind, source, settings))
         result = process_text(

@@ -7,13 +7,20 @@ Conventions of the peers are honoured for the checks a rule covers (its ``aliase
   rule for the whole file; ``#checkov:skip=CKV_DOCKER_3`` likewise, as checkov reads it;
 - annotations ``ignore-check.tighten.dev/K8S002``, ``ignore-check.kube-linter.io/<check>``
   and checkov's ``checkov.io/skip1: CKV_K8S_16=reason`` silence a rule for one object.
+
+``own_codes`` lists what tighten's own pragmas and annotations name, so that TGT001 can
+report a name that silences nothing (the peers' pragmas name the peers' checks: not ours
+to judge).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from fixer.model import Span
 
 if TYPE_CHECKING:
     from fixer.model import Finding
@@ -23,7 +30,11 @@ _LOCAL = re.compile(r"#\s*(?:tighten|hadolint)\s+ignore\s*=\s*([A-Za-z0-9_,\- ]+
 _GLOBAL = re.compile(
     r"#\s*(?:(?:tighten|hadolint)\s+global\s+ignore\s*=\s*|checkov:skip=)([A-Za-z0-9_,\- ]+)"
 )
-_ANNOTATION_PREFIXES = ("ignore-check.tighten.dev/", "ignore-check.kube-linter.io/")
+_OWN_ANNOTATION = "ignore-check.tighten.dev/"
+_ANNOTATION_PREFIXES = (_OWN_ANNOTATION, "ignore-check.kube-linter.io/")
+#: tighten's own pragmas, local and global (the codes group is the one the matchers read).
+_OWN = re.compile(r"#\s*tighten\s+(?:global\s+)?ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
+_WORD = re.compile(r"[^,\s]+")
 
 
 def _codes(text: str) -> set[str]:
@@ -108,3 +119,42 @@ def _object_codes(doc: Any) -> list[tuple[int, int, set[str]]]:
         if codes:
             out.append((obj.node.start_mark.index, obj.node.end_mark.index, codes))
     return out
+
+
+@dataclass(frozen=True)
+class NamedCode:
+    """One code a tighten pragma or annotation names, where it is written."""
+
+    code: str
+    span: Span
+    annotation: bool = False
+
+
+def own_codes(doc: Any) -> Iterator[NamedCode]:
+    """Every code in ``# tighten [global] ignore=`` comments and, in YAML, every
+    ``ignore-check.tighten.dev/<code>`` annotation key."""
+    text: str = doc.text
+    if "tighten" not in text:
+        return
+    for m in _OWN.finditer(text):
+        for word in _WORD.finditer(m.group(1)):
+            start = m.start(1) + word.start()
+            yield NamedCode(word.group(), Span(start, start + len(word.group())))
+    if hasattr(doc, "documents") and _OWN_ANNOTATION in text:
+        yield from _own_annotations(doc)
+
+
+def _own_annotations(doc: Any) -> Iterator[NamedCode]:
+    from fixer.documents import kube
+    from fixer.documents import yaml as y
+
+    seen: set[int] = set()  # a key merged in with `<<` is written once
+    for obj in kube.objects(doc):
+        annotations = y.get_path(obj.node, "metadata", "annotations")
+        for k, _ in y.pairs(annotations) if annotations is not None else ():
+            key = y.scalar(k) or ""
+            if key.startswith(_OWN_ANNOTATION) and k.start_mark.index not in seen:
+                seen.add(k.start_mark.index)
+                # A plain key's code starts after the prefix; a quoted key is named whole.
+                start = k.start_mark.index + len(_OWN_ANNOTATION) * (k.style is None)
+                yield NamedCode(key[len(_OWN_ANNOTATION) :], Span(start, k.end_mark.index), True)

@@ -14,6 +14,7 @@ def all_rules() -> tuple[Rule[Any], ...]:
     from rules.host import HostNamespaces
     from rules.nonroot import NonRootUser
     from rules.pinning import UnpinnedBaseImage, UnpinnedImage
+    from rules.pragmas import UnknownSuppression
     from rules.privileged import PrivilegedContainer
     from rules.secrets_dockerfile import SecretInDockerfile
     from rules.secrets_kube import SecretInEnv
@@ -30,13 +31,15 @@ def all_rules() -> tuple[Rule[Any], ...]:
         SecretInEnv(),
         UnpinnedBaseImage(),
         UnpinnedImage(),
+        UnknownSuppression(),
     ]
     return tuple(sorted(rules, key=lambda r: r.id))
 
 
 @cache
 def rules_for(target: str) -> tuple[Rule[Any], ...]:
-    return tuple(r for r in all_rules() if r.target == target)
+    """The rules for one file kind, with those that read every kind (target ``any``)."""
+    return tuple(r for r in all_rules() if r.target in (target, "any"))
 
 
 def rule_by_id(rule_id: str) -> Rule[Any] | None:

@@ -172,7 +172,7 @@ class UnpinnedBaseImage(Rule[Dockerfile]):
     target = "dockerfile"
     summary = "FROM :latest / untagged -> digest"
     safety = Safety.SAFE
-    aliases = ("DL3006", "DL3007")
+    aliases = ("DL3006", "DL3007", "CKV_DOCKER_7")
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         for base in _bases(ctx):

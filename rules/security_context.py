@@ -131,6 +131,7 @@ class SecurityContext(Rule[YamlFile]):
         "CKV_K8S_28",
         "CKV_K8S_31",
         "CKV_K8S_37",
+        "CKV_K8S_39",
     )
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:

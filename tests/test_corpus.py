@@ -1,4 +1,4 @@
-"""Regression over ../shared/corpus: no crash, every outcome has a reason, fixes are
+"""Regression over tests/data/corpus: no crash, every outcome has a reason, fixes are
 idempotent, keep the data and the instructions the rules did not mean to change, and
 change no line outside a finding's reach.
 
@@ -22,7 +22,8 @@ from fixer.runner import process_target
 from fixer.settings import Settings
 from tests.helpers import collateral, dockerfile_problems, fix_bytes, yaml_problems
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+#: A copy kept in the repository (see tests/data/README.md): a clone tests alone.
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 #: Reasons a corpus file may be refused with (anything else is a bug, e.g. "internal error").
 CLEAR_ERRORS = ("invalid YAML", "empty file", "binary file", "not UTF-8", "refused")
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.corpus
 @pytest.fixture(scope="module")
 def targets() -> list[Target]:
     if not CORPUS.is_dir():
-        pytest.fail(f"corpus not found at {CORPUS} (CI clones next to ../shared)")
+        pytest.fail(f"corpus not found at {CORPUS}")
     return list(discover([str(CORPUS)]))
 
 

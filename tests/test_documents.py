@@ -18,7 +18,7 @@ from fixer.documents.text import DecodeError, LineIndex, SourceText, newline_of
 from fixer.documents.yaml_edit import Style, insert_into_mapping, render_scalar, set_value
 from fixer.model import Edit, Fix, Span
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 
 def test_span_overlap_rules() -> None:

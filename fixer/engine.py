@@ -211,7 +211,8 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
             if _shape(run.kind, new_doc) != shape:
                 raise _Invalid
         except Exception:  # unparsable, changed structure, or a parser bug: discard the pass
-            rules = sorted({f.rule for f in findings if f.fix in fixes})
+            tried = {id(f) for f in fixes}
+            rules = sorted({f.rule for f in findings if id(f.fix) in tried})
             _revert(
                 result,
                 f"internal error: fixes by {', '.join(rules)} broke the file's structure; "
@@ -221,7 +222,9 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
         result.passes.append((text, applied.edits))
         text, doc = applied.text, new_doc
         result.applied.extend(applied.applied)
-        result.fixed.extend(f for f in findings if f.fix is not None and f.fix in applied.applied)
+        # By identity: comparing each finding's fix with every applied one was quadratic.
+        done = {id(f) for f in applied.applied}
+        result.fixed.extend(f for f in findings if f.fix is not None and id(f.fix) in done)
         findings = run.detect(doc)
     else:
         _revert(result, f"fixes did not settle after {MAX_PASSES} passes; file left unchanged")

@@ -1,0 +1,95 @@
+"""Input tighten must survive: odd files, hostile names, huge or deep documents (issue 11)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixer.model import Fix, Span
+from fixer.output.diff import split_lines, unified_diff
+from tests.helpers import fix_bytes
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web{i}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+        securityContext:
+          privileged: true
+"""
+
+
+def tighten(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fixer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+        timeout=timeout,
+    )
+
+
+def deployments(count: int) -> str:
+    return "---\n".join(DEPLOYMENT.format(i=i) for i in range(count))
+
+
+# --- 14: time linear in the documents of one file --------------------------------------------
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, cls: Any, name: str) -> list[int]:
+    calls = [0]
+    original = getattr(cls, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cls, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("count", [1000])
+def test_fix_work_grows_linearly_with_documents(
+    monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """Applying fixes compared every edit with every accepted one, and every finding's fix
+    with every applied fix: work per document must not grow with the document count."""
+    overlaps = _counting(monkeypatch, Span, "overlaps")
+    equals = _counting(monkeypatch, Fix, "__eq__")
+    result = fix_bytes(deployments(count).encode(), "kubernetes")
+    assert result.error is None
+    assert len(result.fixed) == 2 * count
+    assert overlaps[0] <= 10 * count, overlaps[0]
+    assert equals[0] <= 10 * count, equals[0]
+
+
+def test_diff_of_many_similar_documents_is_linear(monkeypatch: pytest.MonkeyPatch) -> None:
+    """difflib alone re-scanned the whole file for each changed document (63 s at 8,000)."""
+    scanned = [0]
+    original = difflib.SequenceMatcher.find_longest_match
+
+    def counted(self: Any, alo: int = 0, ahi: Any = None, blo: int = 0, bhi: Any = None) -> Any:
+        ahi = len(self.a) if ahi is None else ahi
+        scanned[0] += ahi - alo
+        return original(self, alo, ahi, blo, bhi)
+
+    monkeypatch.setattr(difflib.SequenceMatcher, "find_longest_match", counted)
+    old = deployments(2000)
+    new = old.replace("privileged: true", "privileged: false")
+    diff = unified_diff("m.yaml", old, new)
+    assert diff.count("\n-          privileged: true") == 2000
+    assert diff.count("\n+          privileged: false") == 2000
+    assert scanned[0] <= 20 * len(split_lines(old)), scanned[0]

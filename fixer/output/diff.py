@@ -64,7 +64,7 @@ def _diff_lines(a: list[str], b: list[str], context: int) -> Iterator[str]:
     if len(a) + len(b) <= ANCHOR_ABOVE:
         yield from list(difflib.unified_diff(a, b, lineterm="\n", n=context))[2:]
         return
-    for group in _AnchoredMatcher(None, a, b).get_grouped_opcodes(context):
+    for group in _AnchoredMatcher(a, b).get_grouped_opcodes(context):
         first, last = group[0], group[-1]
         yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
         for tag, i1, i2, j1, j2 in group:
@@ -86,7 +86,7 @@ def _range(start: int, stop: int) -> str:
     return f"{beginning},{length}"
 
 
-class _AnchoredMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
+class _AnchoredMatcher(difflib.SequenceMatcher[str]):
     """difflib's matcher, anchored first on lines that occur once in each file (as
     patience diff does), with difflib matching only the short stretches between anchors.
 
@@ -94,21 +94,24 @@ class _AnchoredMatcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
     40,000-document file has the same lines); anchors make the diff n log n there.
     """
 
+    def __init__(self, a: list[str], b: list[str]) -> None:
+        super().__init__(None, a, b, autojunk=False)
+        self._blocks = _matching_blocks(a, b)
+
     def get_matching_blocks(self) -> list[difflib.Match]:
-        if self.matching_blocks is not None:
-            return self.matching_blocks  # type: ignore[no-any-return]
-        a, b = self.a, self.b
-        blocks: list[tuple[int, int, int]] = []
-        i0 = j0 = 0
-        for i, j in [*_anchors(a, b), (len(a), len(b))]:
-            gap = difflib.SequenceMatcher(None, a[i0:i], b[j0:j], autojunk=False)
-            blocks.extend((i0 + x, j0 + y, n) for x, y, n in gap.get_matching_blocks() if n)
-            if i < len(a):
-                blocks.append((i, j, 1))
-            i0, j0 = i + 1, j + 1
-        self.matching_blocks = [difflib.Match(*m) for m in _merged(blocks)]
-        self.matching_blocks.append(difflib.Match(len(a), len(b), 0))
-        return self.matching_blocks  # type: ignore[no-any-return]
+        return self._blocks
+
+
+def _matching_blocks(a: list[str], b: list[str]) -> list[difflib.Match]:
+    blocks: list[tuple[int, int, int]] = []
+    i0 = j0 = 0
+    for i, j in [*_anchors(a, b), (len(a), len(b))]:
+        gap = difflib.SequenceMatcher(None, a[i0:i], b[j0:j], autojunk=False)
+        blocks.extend((i0 + x, j0 + y, n) for x, y, n in gap.get_matching_blocks() if n)
+        if i < len(a):
+            blocks.append((i, j, 1))
+        i0, j0 = i + 1, j + 1
+    return [difflib.Match(*m) for m in _merged(blocks)] + [difflib.Match(len(a), len(b), 0)]
 
 
 def _anchors(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:

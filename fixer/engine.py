@@ -14,13 +14,12 @@ from typing import Any
 from fixer.apply import apply_fixes
 from fixer.documents.text import DecodeError, SourceText
 from fixer.model import Edit, Finding, Fix, Safety
+from fixer.readfile import read_capped
 from fixer.rule import Context, Resolution, Rule
 from fixer.settings import Settings
 from fixer.suppress import Suppressions
 
 MAX_PASSES = 10
-#: Files larger than this are refused: real manifests and Dockerfiles are far smaller.
-MAX_BYTES = 10 * 1024 * 1024
 
 DOCKERFILE = "dockerfile"
 KUBERNETES = "kubernetes"
@@ -82,10 +81,7 @@ def process_file(
     result = FileResult(path, kind)
     try:
         if data is None:
-            if path.stat().st_size > MAX_BYTES:
-                result.error = f"refused: larger than {MAX_BYTES // (1024 * 1024)} MB"
-                return result
-            data = path.read_bytes()
+            data = read_capped(path)
         source = SourceText.decode(data)
     except (OSError, DecodeError) as exc:
         result.error = _os_reason(exc)
@@ -281,9 +277,7 @@ def collect_queries(files: Iterable[tuple[Path, str]], settings: Settings) -> Qu
     queries = Queries()
     for path, kind in files:
         try:
-            if path.stat().st_size > MAX_BYTES:
-                continue  # refused by the processing pass; never read it whole
-            source = SourceText.decode(path.read_bytes())
+            source = SourceText.decode(read_capped(path))
         except (OSError, ValueError):
             continue  # the processing pass reports it
         found = text_queries(path, kind, source, settings)

@@ -15,6 +15,7 @@ from fixer.engine import KUBERNETES, FileResult, Queries, collect_queries, proce
 from fixer.model import SideFile
 from fixer.output.diff import diff_path, unified_diff
 from fixer.parallel import ordered_map, workers_for
+from fixer.readfile import read_capped
 from fixer.rule import Resolution
 from fixer.settings import Settings
 
@@ -75,7 +76,7 @@ def process_target(
     data: bytes | None = None
     if not target.explicit and target.kind == KUBERNETES:
         try:
-            data = target.path.read_bytes()
+            data = read_capped(target.path)  # capped: a walked file is no more trusted
         except OSError:
             data = None  # process_file reports it
         else:

@@ -93,3 +93,31 @@ def test_diff_of_many_similar_documents_is_linear(monkeypatch: pytest.MonkeyPatc
     assert diff.count("\n-          privileged: true") == 2000
     assert diff.count("\n+          privileged: false") == 2000
     assert scanned[0] <= 20 * len(split_lines(old)), scanned[0]
+
+
+# --- 6, 7: only regular files, never more than the cap ---------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "pod.yaml"])
+@pytest.mark.parametrize("walked", [False, True])
+def test_fifo_is_refused_without_hanging(tmp_path: Path, name: str, walked: bool) -> None:
+    os.mkfifo(tmp_path / name)
+    out = tighten("check", "." if walked else name, cwd=tmp_path, timeout=30)
+    assert out.returncode == 2, out
+    assert f"{name}: not a regular file" in out.stderr
+
+
+def test_link_to_dev_zero_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").symlink_to("/dev/zero")
+    out = tighten("fix", "--offline", "Dockerfile", cwd=tmp_path, timeout=30)
+    assert out.returncode == 2, out
+    assert "Dockerfile: not a regular file" in out.stderr
+
+
+def test_walked_yaml_over_the_cap_is_refused(tmp_path: Path) -> None:
+    line = b"  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+    head = b"apiVersion: v1\nkind: List\nitems:\n"
+    (tmp_path / "big.yaml").write_bytes(head + line * (11 * 1024 * 1024 // len(line)))
+    out = tighten("check", ".", cwd=tmp_path)
+    assert out.returncode == 2, out
+    assert "big.yaml: refused: larger than 10 MB" in out.stderr

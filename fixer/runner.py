@@ -58,7 +58,10 @@ def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
             target, job.settings, fix=job.fix, resolutions=job.resolutions, pinning=job.pinning
         )
         if job.diff and result.changed and result.source is not None:
-            result.diff = unified_diff(diff_path(result.path), result.source.text, result.text)
+            source = result.source
+            result.diff = unified_diff(
+                diff_path(result.path), source.raw(), source.raw(result.text)
+            )
         results.append(result)
     return results
 

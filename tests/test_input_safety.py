@@ -121,3 +121,37 @@ def test_walked_yaml_over_the_cap_is_refused(tmp_path: Path) -> None:
     out = tighten("check", ".", cwd=tmp_path)
     assert out.returncode == 2, out
     assert "big.yaml: refused: larger than 10 MB" in out.stderr
+
+
+# --- low: binary detection, CR-only line ends ---------------------------------------------------
+
+
+def test_nul_after_the_first_block_is_binary(tmp_path: Path) -> None:
+    padding = "# " + "x" * 76 + "\n"
+    (tmp_path / "Dockerfile").write_bytes(
+        ("FROM debian:bookworm\n" + padding * 200).encode() + b"RUN true\x00\n"
+    )
+    out = tighten("check", "Dockerfile", cwd=tmp_path)
+    assert out.returncode == 2, out
+    assert "Dockerfile: binary file (contains NUL bytes)" in out.stderr
+
+
+CR_POD = (
+    "apiVersion: v1\rkind: Pod\rmetadata:\r  name: p\rspec:\r  containers:\r  - name: a\r"
+    "    image: nginx:1.27@sha256:" + "a" * 64 + "\r    securityContext:\r"
+    "      privileged: true  # keep\r"
+)
+
+
+def test_cr_only_file_keeps_cr_line_ends(tmp_path: Path) -> None:
+    """K8S001 replaces a value, K8S002 inserts lines: both must break lines with CR."""
+    target = tmp_path / "pod.yaml"
+    target.write_bytes(CR_POD.encode())
+    out = tighten("fix", "--offline", "--select", "K8S001,K8S002", "pod.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out
+    data = target.read_bytes()
+    assert b"\n" not in data
+    assert b"\r      privileged: false  # keep\r" in data
+    assert b"\r  securityContext:\r    runAsNonRoot: true\r" in data
+    again = tighten("check", "--select", "K8S001,K8S002", "pod.yaml", cwd=tmp_path)
+    assert again.returncode == 0, again

@@ -25,7 +25,14 @@ from tests.helpers import collateral, dockerfile_problems, fix_bytes, yaml_probl
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 #: Reasons a corpus file may be refused with (anything else is a bug, e.g. "internal error").
-CLEAR_ERRORS = ("invalid YAML", "empty file", "binary file", "not UTF-8", "refused")
+CLEAR_ERRORS = (
+    "invalid YAML",
+    "empty file",
+    "binary file",
+    "not UTF-8",
+    "refused",
+    "duplicate key",
+)
 
 pytestmark = pytest.mark.corpus
 

@@ -155,3 +155,74 @@ def test_cr_only_file_keeps_cr_line_ends(tmp_path: Path) -> None:
     assert b"\r  securityContext:\r    runAsNonRoot: true\r" in data
     again = tighten("check", "--select", "K8S001,K8S002", "pod.yaml", cwd=tmp_path)
     assert again.returncode == 0, again
+
+
+# --- 12: duplicate keys ------------------------------------------------------------------------
+
+DUPLICATE_PRIVILEGED = """apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: a
+    image: nginx:1.27
+    securityContext:
+      privileged: false
+      privileged: true
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_duplicate_key_in_an_object_is_a_file_error(tmp_path: Path, command: str) -> None:
+    target = tmp_path / "pod.yaml"
+    target.write_text(DUPLICATE_PRIVILEGED)
+    args = ("fix", "--offline") if command == "fix" else ("check",)
+    out = tighten(*args, "--select", "K8S001", ".", cwd=tmp_path)
+    assert out.returncode == 2, out
+    assert (
+        "pod.yaml: duplicate key 'privileged' at line 11 (Kubernetes would use the last one); "
+        "file left unchanged"
+    ) in out.stderr
+    assert target.read_text() == DUPLICATE_PRIVILEGED
+
+
+# --- 15: templates are judged by the YAML, not by a text search ---------------------------------
+
+ARGO_WORKFLOW = """# {{ not a template: a comment }}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: step
+  annotations:
+    workflow: "{{workflow.name}}"
+spec:
+  containers:
+  - name: main
+    image: alpine:3.20
+    args: ["{{inputs.parameters.message}}"]
+    securityContext:
+      privileged: true
+"""
+
+
+def test_quoted_templates_and_comments_are_data(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(ARGO_WORKFLOW)
+    out = tighten("check", "--select", "K8S001", ".", cwd=tmp_path)
+    assert out.returncode == 1, out
+    assert 'pod.yaml:14: K8S001 Pod/step container "main" is privileged' in out.stdout
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "metadata:\n  name: {{ .Release.Name }}\n",  # a flow mapping keyed by a flow mapping
+        "metadata:\n  name: web-{{ .Release.Name }}\n",  # a plain scalar
+        "metadata:\n  name: web\n{{- if .Values.x }}\nspec: {}\n{{- end }}\n",  # not YAML
+    ],
+)
+def test_helm_templates_are_still_skipped(tmp_path: Path, body: str) -> None:
+    (tmp_path / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\n" + body)
+    out = tighten("check", "pod.yaml", cwd=tmp_path)
+    assert out.returncode == 0, out
+    assert "looks like a Helm/Go template" in out.stderr + out.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import subprocess
 import sys
@@ -226,3 +227,34 @@ def test_helm_templates_are_still_skipped(tmp_path: Path, body: str) -> None:
     out = tighten("check", "pod.yaml", cwd=tmp_path)
     assert out.returncode == 0, out
     assert "looks like a Helm/Go template" in out.stderr + out.stdout
+
+
+# --- low: control characters in file names -----------------------------------------------------
+
+PRIVILEGED_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: a
+    image: nginx:1.27@sha256:{digest}
+    securityContext:
+      privileged: true
+""".format(digest="a" * 64)
+
+
+def test_control_characters_in_names_are_escaped(tmp_path: Path) -> None:
+    name = "x\nDockerfile:1: DF001 fake\x1b[2K.yaml"
+    (tmp_path / name).write_text(PRIVILEGED_POD)
+    out = tighten("check", "--select", "K8S001", ".", cwd=tmp_path)
+    assert out.returncode == 1, out
+    assert out.stdout.splitlines() == [
+        'x\\nDockerfile:1: DF001 fake\\x1b[2K.yaml:10: K8S001 Pod/p container "a" is privileged'
+    ]
+    assert "\x1b" not in out.stdout + out.stderr
+    machine = tighten("check", "--select", "K8S001", "--format", "json", ".", cwd=tmp_path)
+    assert json.dumps(name)[1:-1] in machine.stdout  # the real name, JSON-escaped
+    dry = tighten("fix", "--dry-run", "--offline", "--select", "K8S001", ".", cwd=tmp_path)
+    assert dry.stdout.startswith('diff --git "a/x\\nDockerfile:1: DF001 fake\\033[2K.yaml" ')
+    assert "\x1b" not in dry.stdout

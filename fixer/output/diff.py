@@ -25,6 +25,21 @@ def diff_path(path: Path) -> str:
     return os.path.normpath(text).replace(os.sep, "/")
 
 
+_GIT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _git_quoted(name: str) -> str:
+    """``name`` as git writes it in diff headers: C-quoted when it holds a control
+    character, a quote or a backslash (a newline in a name would start a fake header)."""
+    if not any(c in _GIT_ESCAPES or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return name
+    body = "".join(
+        _GIT_ESCAPES.get(c) or (f"\\{ord(c):03o}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
+        for c in name
+    )
+    return f'"{body}"'
+
+
 def split_lines(text: str) -> list[str]:
     """Lines split on LF only (as git does), each keeping its line ending."""
     if not text:
@@ -40,14 +55,15 @@ def unified_diff(path: str, old: str | None, new: str, *, context: int = 3) -> s
     """A diff from ``old`` (None: the file is new) to ``new`` for ``path`` (posix, relative)."""
     if old == new:
         return ""
-    header = [f"diff --git a/{path} b/{path}\n"]
+    a_path, b_path = _git_quoted(f"a/{path}"), _git_quoted(f"b/{path}")
+    header = [f"diff --git {a_path} {b_path}\n"]
     if old is None:
         header.append("new file mode 100644\n")
     body = list(_hunks(split_lines(old or ""), split_lines(new), context))
     if not body:
         return ""
-    before = "/dev/null" if old is None else f"a/{path}"
-    header += [f"--- {before}\n", f"+++ b/{path}\n"]
+    before = "/dev/null" if old is None else a_path
+    header += [f"--- {before}\n", f"+++ {b_path}\n"]
     return "".join(header + body)
 
 

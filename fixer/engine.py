@@ -54,13 +54,9 @@ class FileResult:
         return self.source is not None and self.text != self.source.text
 
 
-class RuleCrash(Exception):
-    """A rule raised: reported as this file's error, the run goes on."""
-
-    def __init__(self, rule: str, exc: BaseException) -> None:
-        super().__init__(
-            f"internal error in rule {rule}: {type(exc).__name__}: {exc} (please report this)"
-        )
+def _crash_message(rule: str, exc: BaseException) -> str:
+    """A rule raised: this file's error names it; the run and the other rules go on."""
+    return f"internal error in rule {rule}: {type(exc).__name__}: {exc} (please report this)"
 
 
 class _Invalid(Exception):
@@ -125,12 +121,13 @@ def process_text(
         result.skipped = "no Kubernetes objects"
         return result
     run = _Detector(path, kind, source, settings, rules, resolutions, pinning)
-    try:
-        result.found = result.remaining = run.detect(doc)
-        if fix:
-            _fix_loop(run, doc, result)
-    except RuleCrash as crash:
-        _revert(result, str(crash))
+    result.found = result.remaining = run.detect(doc)
+    if fix:
+        _fix_loop(run, doc, result)
+    if run.crashes:
+        # The other rules' findings and fixes stand: a crashed rule contributed nothing.
+        errors = [result.error] if result.error else []
+        result.error = "; ".join(dict.fromkeys(errors + run.crashes))
     result.notices = list(dict.fromkeys(run.notices))
     return result
 
@@ -170,6 +167,8 @@ class _Detector:
     resolutions: Mapping[str, Resolution]
     pinning: bool = False
     notices: list[str] = field(default_factory=list)
+    #: One line per rule that raised (in any pass); its findings of that pass are dropped.
+    crashes: list[str] = field(default_factory=list)
 
     def detect(self, doc: Any) -> list[Finding]:
         ctx: Context[Any] = Context(
@@ -178,10 +177,12 @@ class _Detector:
         suppress = Suppressions.of(self.kind, doc)
         found: list[Finding] = []
         for rule in self.rules:
-            try:
-                found.extend(f for f in rule.check(ctx) if not suppress.silences(rule, f))
-            except Exception as exc:  # a bug in one rule must not stop the run
-                raise RuleCrash(rule.id, exc) from exc
+            try:  # collected whole first: a rule that fails halfway contributes nothing
+                mine = [f for f in rule.check(ctx) if not suppress.silences(rule, f)]
+            except Exception as exc:  # RecursionError included: one rule fails alone
+                self.crashes.append(_crash_message(rule.id, exc))
+                continue
+            found.extend(mine)
         found.sort(key=lambda f: (f.line, f.column, f.rule))
         return found
 

@@ -258,3 +258,43 @@ def test_control_characters_in_names_are_escaped(tmp_path: Path) -> None:
     dry = tighten("fix", "--dry-run", "--offline", "--select", "K8S001", ".", cwd=tmp_path)
     assert dry.stdout.startswith('diff --git "a/x\\nDockerfile:1: DF001 fake\\033[2K.yaml" ')
     assert "\x1b" not in dry.stdout
+
+
+# --- 16: rules fail alone; deep nesting is bounded -----------------------------------------------
+
+SECRET = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+
+def test_deeply_nested_run_keeps_every_other_finding(tmp_path: Path) -> None:
+    depth = 10_000
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian:bookworm\n"
+        f"ENV API_TOKEN={SECRET}\n"
+        "RUN apt-get install -y curl && echo " + "$( " * depth + "x" + " )" * depth + "\n"
+    )
+    out = tighten("check", "Dockerfile", cwd=tmp_path)
+    assert out.returncode == 1, out  # findings, no error
+    assert "Dockerfile:2: DF004 ENV API_TOKEN holds a literal secret" in out.stdout
+    assert "DF003: RUN at line 3 left unchanged" in out.stderr
+    assert "RecursionError" not in out.stderr
+    assert SECRET not in out.stdout + out.stderr
+
+
+def test_a_crashing_rule_loses_only_its_own_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule that raises (here DF003, as a recursion bug would) is this file's error; the
+    other rules' findings and fixes stand."""
+    from rules.tools import NetworkTools
+
+    def crash(self: Any, ctx: Any) -> Any:
+        yield from ()
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(NetworkTools, "check", crash)
+    text = f"FROM debian:bookworm\nENV API_TOKEN={SECRET}\nRUN apt-get install -y curl\n"
+    result = fix_bytes(text.encode(), "dockerfile")
+    assert result.error is not None
+    assert result.error.startswith("internal error in rule DF003: RecursionError")
+    assert {f.rule for f in result.found} >= {"DF001", "DF004"}
+    assert "DF003" not in {f.rule for f in result.found}
+    assert "DF001" in {f.rule for f in result.fixed}
+    assert "USER" in result.text

@@ -124,6 +124,8 @@ def process_text(
     result.found = result.remaining = run.detect(doc)
     if fix:
         _fix_loop(run, doc, result)
+        if not _kept_json(result):
+            run.notices.append("fixes not applied: the file would no longer be valid JSON")
     if run.crashes:
         # The other rules' findings and fixes stand: a crashed rule contributed nothing.
         errors = [result.error] if result.error else []
@@ -227,6 +229,22 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
         _revert(result, f"fixes did not settle after {MAX_PASSES} passes; file left unchanged")
         return
     result.text, result.remaining = text, findings
+
+
+def _kept_json(result: FileResult) -> bool:
+    """A ``.json`` manifest must stay JSON (kubectl reads a file starting with ``{`` as
+    JSON), but fixes insert YAML flow syntax: such a file keeps its text and its findings."""
+    if result.path.suffix.lower() != ".json" or not result.changed:
+        return True
+    import json
+
+    try:
+        json.loads(result.text)
+    except ValueError:
+        _revert(result, "")
+        result.error = None
+        return False
+    return True
 
 
 def _revert(result: FileResult, error: str) -> None:

@@ -94,6 +94,9 @@ def process_target(
         data=data,
         pinning=pinning,
     )
+    if target.explicit and result.skipped and target.path.suffix.lower() == ".json":
+        # Named by the user, so not skipped silently: say why nothing happened.
+        result.notice = "not a Kubernetes manifest (no object with apiVersion and kind); unchanged"
     if not target.explicit and result.error and result.error.startswith("invalid YAML"):
         # A broken YAML file found while walking is only our business if it looks like a
         # manifest; a broken CI workflow is not.

@@ -298,3 +298,36 @@ def test_a_crashing_rule_loses_only_its_own_findings(monkeypatch: pytest.MonkeyP
     assert "DF003" not in {f.rule for f in result.found}
     assert "DF001" in {f.rule for f in result.fixed}
     assert "USER" in result.text
+
+
+# --- low: an explicit pod.json is a manifest, not a Dockerfile -----------------------------------
+
+POD_JSON = (
+    '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": '
+    '[{"name": "a", "image": "nginx:1.27", "securityContext": {"privileged": true}}]}}\n'
+)
+
+
+def test_explicit_json_manifest_is_checked_and_stays_json(tmp_path: Path) -> None:
+    (tmp_path / "pod.json").write_text(POD_JSON)
+    out = tighten("check", "--select", "K8S001", "pod.json", cwd=tmp_path)
+    assert out.returncode == 1, out
+    assert 'pod.json:1: K8S001 Pod/p container "a" is privileged' in out.stdout
+    fixed = tighten("fix", "--offline", "--select", "K8S001", "pod.json", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed
+    assert json.loads((tmp_path / "pod.json").read_text())["spec"]["containers"][0][
+        "securityContext"
+    ] == {"privileged": False}
+    # A fix that would write YAML flow syntax into the JSON is held back.
+    (tmp_path / "pod.json").write_text(POD_JSON)
+    held = tighten("fix", "--offline", "pod.json", cwd=tmp_path)
+    assert held.returncode == 1, held
+    assert "fixes not applied: the file would no longer be valid JSON" in held.stderr
+    assert (tmp_path / "pod.json").read_text() == POD_JSON
+
+
+def test_explicit_json_that_is_no_manifest_gets_a_notice(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}\n')
+    out = tighten("check", "package.json", cwd=tmp_path)
+    assert out.returncode == 0, out
+    assert "notice: package.json: not a Kubernetes manifest" in out.stderr

@@ -331,3 +331,22 @@ def test_explicit_json_that_is_no_manifest_gets_a_notice(tmp_path: Path) -> None
     out = tighten("check", "package.json", cwd=tmp_path)
     assert out.returncode == 0, out
     assert "notice: package.json: not a Kubernetes manifest" in out.stderr
+
+
+# --- low: config discovery stops at the repository root ----------------------------------------
+
+
+def test_config_above_the_repository_is_not_used(tmp_path: Path) -> None:
+    # Someone else's config above the checkout would turn every rule off.
+    (tmp_path / ".tighten.toml").write_text('select = ["DF001"]\n')
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "k8s").mkdir()
+    (repo / "k8s" / "pod.yaml").write_text(PRIVILEGED_POD)
+    out = tighten("check", "k8s", cwd=repo)
+    assert out.returncode == 1, out
+    assert "K8S001" in out.stdout
+    # Inside the repository a config still applies, from any folder below it.
+    (repo / ".tighten.toml").write_text('select = ["DF001"]\n')
+    inside = tighten("check", "pod.yaml", cwd=repo / "k8s")
+    assert inside.returncode == 0, inside

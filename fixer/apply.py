@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -23,19 +24,41 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> Applied:
     re-detects on the new text and tries again), unless every overlapping edit is identical
     to an accepted one: two findings on one aliased node propose the same edit.
     """
-    accepted: list[Edit] = []
+    accepted: list[Edit] = []  # sorted, so that each check looks at neighbours only
+    seen: set[Edit] = set()
     applied: list[Fix] = []
     deferred: list[Fix] = []
     for fix in sorted(fixes, key=_order):
-        fresh = [e for e in fix.edits if e not in accepted]
-        if any(e.span.overlaps(a.span) for e in fresh for a in accepted):
+        fresh = [e for e in fix.edits if e not in seen]
+        if any(_overlaps_accepted(e, accepted) for e in fresh):
             deferred.append(fix)
             continue
         if any(e.span.end > len(text) for e in fresh):
             raise ValueError(f"fix {fix.title!r} edits past the end of the text")
-        accepted.extend(fresh)
+        for edit in fresh:
+            bisect.insort(accepted, edit)
+        seen.update(fresh)
         applied.append(fix)
-    return Applied(splice(text, accepted), tuple(applied), tuple(deferred), tuple(sorted(accepted)))
+    return Applied(splice(text, accepted), tuple(applied), tuple(deferred), tuple(accepted))
+
+
+def _overlaps_accepted(edit: Edit, accepted: list[Edit]) -> bool:
+    """Whether ``edit`` overlaps one of the sorted, mutually non-overlapping ``accepted``.
+
+    Only neighbours can: the few that start just before it (one may reach over its start)
+    and those starting inside it; a scan of them all made a pass quadratic in the fixes.
+    """
+    span = edit.span
+    index = bisect.bisect_left(accepted, edit)
+    for other in accepted[max(index - 3, 0) : index]:
+        if span.overlaps(other.span):
+            return True
+    for other in accepted[index:]:
+        if other.span.start > span.end:
+            break
+        if span.overlaps(other.span):
+            return True
+    return False
 
 
 def splice(text: str, edits: Sequence[Edit]) -> str:

@@ -8,6 +8,7 @@ the key; command-line flags win over the file.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -129,7 +130,9 @@ def _bool(value: Any) -> bool:
 
 
 def find_config(start: Path) -> Path | None:
-    """The nearest ``.tighten.toml``, or ``pyproject.toml`` with ``[tool.tighten]``."""
+    """The nearest ``.tighten.toml``, or ``pyproject.toml`` with ``[tool.tighten]``, up to
+    the repository root (the first folder with ``.git``, a folder or a worktree's file):
+    a config above the checkout belongs to someone else (a shared home, a CI runner)."""
     folder = start.resolve()
     if not folder.is_dir():
         folder = folder.parent
@@ -140,6 +143,8 @@ def find_config(start: Path) -> Path | None:
         pyproject = candidate / "pyproject.toml"
         if pyproject.is_file() and b"[tool.tighten" in pyproject.read_bytes():
             return pyproject
+        if os.path.lexists(candidate / ".git"):
+            break
     return None
 
 

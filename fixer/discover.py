@@ -61,10 +61,14 @@ def is_dockerfile_name(name: str) -> bool:
     )
 
 
-def kind_of(name: str) -> str | None:
+def kind_of(name: str, *, explicit: bool = False) -> str | None:
+    """What a file holds, by its name. A ``.json`` file the user named is a manifest
+    candidate (kubectl reads JSON; so does the YAML parser), never a Dockerfile; found
+    while walking it is not looked at (``package.json`` and friends are not manifests)."""
     if is_dockerfile_name(name):
         return "dockerfile"
-    if name.lower().endswith(YAML_SUFFIXES):
+    lower = name.lower()
+    if lower.endswith(YAML_SUFFIXES) or (explicit and lower.endswith(".json")):
         return "kubernetes"
     return None
 
@@ -88,7 +92,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Targ
             missing = Target(path, "", True, "no such file or directory")
             found = iter([(missing, os.path.realpath(path), False)])
         else:
-            target = Target(path, kind_of(path.name) or "dockerfile", True)
+            target = Target(path, kind_of(path.name, explicit=True) or "dockerfile", True)
             found = iter([(target, os.path.realpath(path), path.is_symlink())])
         for target, key, linked in found:
             if key in files or (linked and key in links):

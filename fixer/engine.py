@@ -14,13 +14,12 @@ from typing import Any
 from fixer.apply import apply_fixes
 from fixer.documents.text import DecodeError, SourceText
 from fixer.model import Edit, Finding, Fix, Safety
+from fixer.readfile import read_capped
 from fixer.rule import Context, Resolution, Rule
 from fixer.settings import Settings
 from fixer.suppress import Suppressions
 
 MAX_PASSES = 10
-#: Files larger than this are refused: real manifests and Dockerfiles are far smaller.
-MAX_BYTES = 10 * 1024 * 1024
 
 DOCKERFILE = "dockerfile"
 KUBERNETES = "kubernetes"
@@ -55,13 +54,9 @@ class FileResult:
         return self.source is not None and self.text != self.source.text
 
 
-class RuleCrash(Exception):
-    """A rule raised: reported as this file's error, the run goes on."""
-
-    def __init__(self, rule: str, exc: BaseException) -> None:
-        super().__init__(
-            f"internal error in rule {rule}: {type(exc).__name__}: {exc} (please report this)"
-        )
+def _crash_message(rule: str, exc: BaseException) -> str:
+    """A rule raised: this file's error names it; the run and the other rules go on."""
+    return f"internal error in rule {rule}: {type(exc).__name__}: {exc} (please report this)"
 
 
 class _Invalid(Exception):
@@ -82,10 +77,7 @@ def process_file(
     result = FileResult(path, kind)
     try:
         if data is None:
-            if path.stat().st_size > MAX_BYTES:
-                result.error = f"refused: larger than {MAX_BYTES // (1024 * 1024)} MB"
-                return result
-            data = path.read_bytes()
+            data = read_capped(path)
         source = SourceText.decode(data)
     except (OSError, DecodeError) as exc:
         result.error = _os_reason(exc)
@@ -129,12 +121,15 @@ def process_text(
         result.skipped = "no Kubernetes objects"
         return result
     run = _Detector(path, kind, source, settings, rules, resolutions, pinning)
-    try:
-        result.found = result.remaining = run.detect(doc)
-        if fix:
-            _fix_loop(run, doc, result)
-    except RuleCrash as crash:
-        _revert(result, str(crash))
+    result.found = result.remaining = run.detect(doc)
+    if fix:
+        _fix_loop(run, doc, result)
+        if not _kept_json(result):
+            run.notices.append("fixes not applied: the file would no longer be valid JSON")
+    if run.crashes:
+        # The other rules' findings and fixes stand: a crashed rule contributed nothing.
+        errors = [result.error] if result.error else []
+        result.error = "; ".join(dict.fromkeys(errors + run.crashes))
     result.notices = list(dict.fromkeys(run.notices))
     return result
 
@@ -174,6 +169,8 @@ class _Detector:
     resolutions: Mapping[str, Resolution]
     pinning: bool = False
     notices: list[str] = field(default_factory=list)
+    #: One line per rule that raised (in any pass); its findings of that pass are dropped.
+    crashes: list[str] = field(default_factory=list)
 
     def detect(self, doc: Any) -> list[Finding]:
         ctx: Context[Any] = Context(
@@ -182,10 +179,12 @@ class _Detector:
         suppress = Suppressions.of(self.kind, doc)
         found: list[Finding] = []
         for rule in self.rules:
-            try:
-                found.extend(f for f in rule.check(ctx) if not suppress.silences(rule, f))
-            except Exception as exc:  # a bug in one rule must not stop the run
-                raise RuleCrash(rule.id, exc) from exc
+            try:  # collected whole first: a rule that fails halfway contributes nothing
+                mine = [f for f in rule.check(ctx) if not suppress.silences(rule, f)]
+            except Exception as exc:  # RecursionError included: one rule fails alone
+                self.crashes.append(_crash_message(rule.id, exc))
+                continue
+            found.extend(mine)
         found.sort(key=lambda f: (f.line, f.column, f.rule))
         return found
 
@@ -213,7 +212,8 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
             if _shape(run.kind, new_doc) != shape:
                 raise _Invalid
         except Exception:  # unparsable, changed structure, or a parser bug: discard the pass
-            rules = sorted({f.rule for f in findings if f.fix in fixes})
+            tried = {id(f) for f in fixes}
+            rules = sorted({f.rule for f in findings if id(f.fix) in tried})
             _revert(
                 result,
                 f"internal error: fixes by {', '.join(rules)} broke the file's structure; "
@@ -223,12 +223,30 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
         result.passes.append((text, applied.edits))
         text, doc = applied.text, new_doc
         result.applied.extend(applied.applied)
-        result.fixed.extend(f for f in findings if f.fix is not None and f.fix in applied.applied)
+        # By identity: comparing each finding's fix with every applied one was quadratic.
+        done = {id(f) for f in applied.applied}
+        result.fixed.extend(f for f in findings if f.fix is not None and id(f.fix) in done)
         findings = run.detect(doc)
     else:
         _revert(result, f"fixes did not settle after {MAX_PASSES} passes; file left unchanged")
         return
     result.text, result.remaining = text, findings
+
+
+def _kept_json(result: FileResult) -> bool:
+    """A ``.json`` manifest must stay JSON (kubectl reads a file starting with ``{`` as
+    JSON), but fixes insert YAML flow syntax: such a file keeps its text and its findings."""
+    if result.path.suffix.lower() != ".json" or not result.changed:
+        return True
+    import json
+
+    try:
+        json.loads(result.text)
+    except ValueError:
+        _revert(result, "")
+        result.error = None
+        return False
+    return True
 
 
 def _revert(result: FileResult, error: str) -> None:
@@ -280,9 +298,7 @@ def collect_queries(files: Iterable[tuple[Path, str]], settings: Settings) -> Qu
     queries = Queries()
     for path, kind in files:
         try:
-            if path.stat().st_size > MAX_BYTES:
-                continue  # refused by the processing pass; never read it whole
-            source = SourceText.decode(path.read_bytes())
+            source = SourceText.decode(read_capped(path))
         except (OSError, ValueError):
             continue  # the processing pass reports it
         found = text_queries(path, kind, source, settings)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from fixer.evidence.images import Evidence
 from fixer.model import Edit, Finding, Fix, Safety, Span
+from fixer.readfile import read_regular
 from fixer.settings import Settings
 
 if TYPE_CHECKING:
@@ -92,9 +93,8 @@ class Context(Generic[D]):
             for file in _files_under(real, 200):
                 if _not_a_program(file):
                     continue
-                try:
-                    with open(file, "rb") as handle:
-                        data = handle.read(limit - size)
+                try:  # a FIFO or device in the build context must not block or flood
+                    data = read_regular(file, limit - size)
                 except OSError:
                     continue
                 if b"\x00" in data[:1024]:

@@ -15,6 +15,7 @@ from fixer.engine import KUBERNETES, FileResult, Queries, collect_queries, proce
 from fixer.model import SideFile
 from fixer.output.diff import diff_path, unified_diff
 from fixer.parallel import ordered_map, workers_for
+from fixer.readfile import read_capped
 from fixer.rule import Resolution
 from fixer.settings import Settings
 
@@ -57,7 +58,10 @@ def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
             target, job.settings, fix=job.fix, resolutions=job.resolutions, pinning=job.pinning
         )
         if job.diff and result.changed and result.source is not None:
-            result.diff = unified_diff(diff_path(result.path), result.source.text, result.text)
+            source = result.source
+            result.diff = unified_diff(
+                diff_path(result.path), source.raw(), source.raw(result.text)
+            )
         results.append(result)
     return results
 
@@ -75,7 +79,7 @@ def process_target(
     data: bytes | None = None
     if not target.explicit and target.kind == KUBERNETES:
         try:
-            data = target.path.read_bytes()
+            data = read_capped(target.path)  # capped: a walked file is no more trusted
         except OSError:
             data = None  # process_file reports it
         else:
@@ -90,6 +94,9 @@ def process_target(
         data=data,
         pinning=pinning,
     )
+    if target.explicit and result.skipped and target.path.suffix.lower() == ".json":
+        # Named by the user, so not skipped silently: say why nothing happened.
+        result.notice = "not a Kubernetes manifest (no object with apiVersion and kind); unchanged"
     if not target.explicit and result.error and result.error.startswith("invalid YAML"):
         # A broken YAML file found while walking is only our business if it looks like a
         # manifest; a broken CI workflow is not.

@@ -26,7 +26,14 @@ from tests.helpers import collateral, dockerfile_problems, fix_bytes, yaml_probl
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
 #: Reasons a corpus file may be refused with (anything else is a bug, e.g. "internal error").
-CLEAR_ERRORS = ("invalid YAML", "empty file", "binary file", "not UTF-8", "refused")
+CLEAR_ERRORS = (
+    "invalid YAML",
+    "empty file",
+    "binary file",
+    "not UTF-8",
+    "refused",
+    "duplicate key",
+)
 
 pytestmark = pytest.mark.corpus
 

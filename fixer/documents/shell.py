@@ -167,21 +167,30 @@ def _word_end(text: str, i: int) -> int:
     return i
 
 
-def _skip(text: str, i: int) -> int:
-    """Index after the quoted or escaped unit that starts at ``i``."""
+#: ``$(``, ``${`` and ``"`` nest in each other; the scanner recurses once per level, so a
+#: RUN of 10,000 nested ``$(`` would exhaust the stack. No real script nests this deep.
+MAX_NESTING = 100
+
+
+def _skip(text: str, i: int, nesting: int = 0) -> int:
+    """Index after the quoted or escaped unit that starts at ``i`` (``nesting``: how many
+    units it lies inside)."""
+    if nesting >= MAX_NESTING:
+        raise ShellError(f"nested deeper than {MAX_NESTING} levels")
+    nesting += 1
     ch = text[i]
     if ch == "\\":
         return min(i + 2, len(text))
     if ch == "'":
         return _closing(text, i + 1, "'")
     if ch == '"':
-        return _double(text, i + 1)
+        return _double(text, i + 1, nesting)
     if ch == "`":
         return _backtick(text, i + 1)
     if text.startswith(("$(", "<(", ">("), i):
-        return _balanced(text, i + 2, "(", ")")
+        return _balanced(text, i + 2, "(", ")", nesting)
     if text.startswith("${", i):
-        return _balanced(text, i + 2, "{", "}")
+        return _balanced(text, i + 2, "{", "}", nesting)
     if text.startswith("$'", i):
         return _ansi(text, i + 2)
     return i + 1
@@ -205,7 +214,7 @@ def _ansi(text: str, i: int) -> int:
     raise ShellError("unterminated $'")
 
 
-def _double(text: str, i: int) -> int:
+def _double(text: str, i: int, nesting: int = 0) -> int:
     n = len(text)
     while i < n:
         m = _DOUBLE_PLAIN.match(text, i)
@@ -215,7 +224,7 @@ def _double(text: str, i: int) -> int:
                 break
         if text[i] == '"':
             return i + 1
-        i = _skip(text, i)  # a backslash, backtick or `$`
+        i = _skip(text, i, nesting)  # a backslash, backtick or `$`
     raise ShellError('unterminated "')
 
 
@@ -230,7 +239,7 @@ def _backtick(text: str, i: int) -> int:
     raise ShellError("unterminated `")
 
 
-def _balanced(text: str, i: int, open_: str, close: str) -> int:
+def _balanced(text: str, i: int, open_: str, close: str, nesting: int = 0) -> int:
     depth = 1
     n = len(text)
     plain = _BALANCED_PLAIN[open_]
@@ -250,7 +259,7 @@ def _balanced(text: str, i: int, open_: str, close: str) -> int:
             depth += 1
             i += 1
         elif ch in "\\'\"`$":
-            i = _skip(text, i) if ch != "'" or open_ == "(" else i + 1
+            i = _skip(text, i, nesting) if ch != "'" or open_ == "(" else i + 1
         else:
             i += 1
     raise ShellError(f"unterminated {open_}")

@@ -2,7 +2,9 @@
 
 Everything after decoding works on one ``str`` whose offsets the parsers report. The BOM is
 stripped on the way in and put back on the way out; CRLF stays in the text so that every
-untouched byte survives a round trip.
+untouched byte survives a round trip. A file whose lines end in CR alone (classic Mac) is
+read with LF in their place and written back with CR: one character for one, so offsets
+hold, and every line break a fix inserts comes out as CR too.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ class SourceText:
 
     text: str
     bom: bool = False
+    #: The file breaks lines with CR alone; ``text`` holds LF in their place.
+    cr: bool = False
 
     @classmethod
     def decode(cls, data: bytes) -> SourceText:
-        if b"\x00" in data[:8192]:
+        if b"\x00" in data:  # anywhere: a NUL past the first block is still a binary
             raise DecodeError("binary file (contains NUL bytes)")
         bom = data.startswith(b"\xef\xbb\xbf")
         if bom:
@@ -35,11 +39,18 @@ class SourceText:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DecodeError(f"not UTF-8 (invalid byte at offset {exc.start})") from None
+        if "\r" in text and "\n" not in text:
+            # Parsers and line arithmetic split on LF; libyaml alone would see CR lines.
+            return cls(text.replace("\r", "\n"), bom, cr=True)
         return cls(text, bom)
 
     def encode(self, text: str | None = None) -> bytes:
+        return ((BOM if self.bom else "") + self.raw(text)).encode("utf-8")
+
+    def raw(self, text: str | None = None) -> str:
+        """``text`` (default: this file's) with the file's own line breaks, as written."""
         body = self.text if text is None else text
-        return ((BOM if self.bom else "") + body).encode("utf-8")
+        return body.replace("\n", "\r") if self.cr else body
 
     @property
     def newline(self) -> str:

@@ -27,6 +27,9 @@ Node: TypeAlias = Any
 #: Refuse documents whose alias-expanded size passes this many nodes (billion laughs).
 MAX_EXPANDED_NODES = 1_000_000
 _TEMPLATE = re.compile(r"\{\{-?\s*[^}]*\}\}|\{%|%\}")
+#: A comment, roughly (a ``#`` inside a quoted string goes too): template syntax there
+#: does not make a broken file a template.
+_COMMENT = re.compile(r"(?m)(?:^|(?<=\s))#.*$")
 #: Anchor and alias tokens: the indicator then at least one anchor character (YAML 1.2
 #: ``ns-anchor-char``: anything but blanks and flow indicators).
 _ANCHOR = re.compile(r"&[^\s,\[\]{}]")
@@ -91,21 +94,18 @@ def parse(source: SourceText) -> YamlFile:
     import yaml
 
     text = source.text
-    if _TEMPLATE.search(text):
-        raise TemplateError("looks like a Helm/Go template ({{ ... }}), not plain YAML")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        context = ""
-        if exc.context and exc.context_mark and exc.problem:
-            context = f" ({exc.context} at line {exc.context_mark.line + 1})"
-        raise YamlError(f"invalid YAML: {where}{exc.problem or exc.context}{context}") from None
     except yaml.YAMLError as exc:
-        raise YamlError(f"invalid YAML: {exc}") from None
-    for doc in docs if _ALIAS.search(text) and _ANCHOR.search(text) else ():
+        if _TEMPLATE.search(_COMMENT.sub("", text)):  # template syntax that is not YAML
+            raise TemplateError(_TEMPLATE_REASON) from None
+        raise _invalid(exc) from None
+    templated = "{{" in text or "{%" in text
+    aliased = bool(_ALIAS.search(text) and _ANCHOR.search(text))
+    for doc in docs:
+        _check_document(doc, templated=templated, aliased=aliased)
+    for doc in docs if aliased else ():
         # Without an ``&anchor`` and a ``*alias`` token nothing expands; most files have
         # neither (a ``*`` or ``&&`` in a value only costs this walk).
         if expanded_size(doc) > MAX_EXPANDED_NODES:
@@ -113,6 +113,93 @@ def parse(source: SourceText) -> YamlFile:
                 f"refused: aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (alias bomb?)"
             )
     return YamlFile(source, docs)
+
+
+_TEMPLATE_REASON = "looks like a Helm/Go template ({{ ... }}), not plain YAML"
+
+
+def _invalid(exc: Exception) -> YamlError:
+    import yaml
+
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return YamlError(f"invalid YAML: {exc}")
+    mark = exc.problem_mark or exc.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    context = ""
+    if exc.context and exc.context_mark and exc.problem:
+        context = f" ({exc.context} at line {exc.context_mark.line + 1})"
+    return YamlError(f"invalid YAML: {where}{exc.problem or exc.context}{context}")
+
+
+def _check_document(root: Node, *, templated: bool, aliased: bool) -> None:
+    """One walk over a document (each node once), when it is a Kubernetes object or the
+    text holds template syntax.
+
+    A Kubernetes object with a key twice is refused: PyYAML's lookups see the first, the
+    API server the last, so a ``privileged: true`` would hide behind a ``false``. Template
+    syntax counts where YAML reads it as structure or as a plain value (``{{ .x }}`` is a
+    flow mapping keyed by a flow mapping, ``x-{{ .y }}`` a plain scalar); quoted strings,
+    block scalars and comments are data (Argo Workflows' ``"{{inputs.parameters.x}}"``).
+    """
+    kube = _is_object_root(root)
+    if not (kube or templated):
+        return
+    seen: set[int] = set()  # only needed when aliases make the tree a graph
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if aliased:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+        if node.__class__ is MappingNode:
+            pairs = node.value
+            if templated:
+                _no_template_keys(node)
+            if kube and len(pairs) > 1 and _may_repeat(pairs):
+                _no_duplicate_keys(node)
+            for key, value in pairs:
+                if templated or key.__class__ is not ScalarNode:
+                    stack.append(key)
+                if templated or value.__class__ is not ScalarNode:
+                    stack.append(value)
+        elif node.__class__ is SequenceNode:
+            stack.extend(node.value)
+        elif templated and not node.style and ("{{" in node.value or "{%" in node.value):
+            raise TemplateError(_TEMPLATE_REASON)
+
+
+def _may_repeat(pairs: list[tuple[Node, Node]]) -> bool:
+    """A cheap first look: fewer distinct key values than keys (or an unhashable key)."""
+    try:
+        return len({k.value for k, _ in pairs}) < len(pairs)
+    except TypeError:  # a collection as a key
+        return True
+
+
+def _no_template_keys(mapping: Node) -> None:
+    if mapping.flow_style and any(k.__class__ is MappingNode for k, _ in mapping.value):
+        raise TemplateError(_TEMPLATE_REASON)
+
+
+def _is_object_root(node: Node) -> bool:
+    if node.__class__ is not MappingNode:
+        return False
+    keys = {k.value for k, _ in node.value if k.__class__ is ScalarNode}
+    return "apiVersion" in keys and "kind" in keys
+
+
+def _no_duplicate_keys(mapping: Node) -> None:
+    seen: set[str] = set()
+    for key, _ in mapping.value:
+        if key.__class__ is not ScalarNode or (key.value == "<<" and key.tag.endswith(":merge")):
+            continue
+        if key.value in seen:
+            raise YamlError(
+                f"duplicate key {key.value!r} at line {key.start_mark.line + 1} "
+                "(Kubernetes would use the last one); file left unchanged"
+            )
+        seen.add(key.value)
 
 
 def expanded_size(root: Node) -> int:

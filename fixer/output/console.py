@@ -14,7 +14,7 @@ from typing import TextIO
 
 from fixer.model import Finding
 from fixer.output.terminal import Paint, Progress, color_diff, wants_color
-from fixer.output.text import display_path, error_line, finding_line, notice_line
+from fixer.output.text import error_line, finding_line, notice_line, shown_path
 
 
 @dataclass
@@ -76,7 +76,7 @@ class Console:
         if not paint.enabled:
             write("".join(finding_line(f, status=status) + "\n" for f in findings))
             return
-        rows = [paint(display_path(path), "bold", "underline") + "\n"]
+        rows = [paint(shown_path(path), "bold", "underline") + "\n"]
         for f in findings:
             where = paint(f"{f.line}:{f.column}".ljust(7), "dim")
             rule = paint(f.rule.ljust(6), "green" if status == "fixed" else "yellow")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,9 +28,30 @@ def _relative(text: str, cwd: str) -> str:
     return text.replace(os.sep, "/")
 
 
+#: C0 controls, DEL and C1 controls: in a file name they could move the cursor, recolour
+#: the terminal or start a fake line (``evil\nDockerfile:1: all clear``).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown_path(path: Path) -> str:
+    """``display_path`` for text meant for people: control characters escaped (``\\x1b``,
+    ``\\n``), and backslashes too when there are any, so the escapes cannot be faked.
+    Machine formats (JSON, SARIF) carry the real name."""
+    text = display_path(path)
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(_escape, text.replace("\\", "\\\\"))
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\x{ord(char):02x}"
+
+
 def finding_line(finding: Finding, *, status: str = "") -> str:
     """``path:line: RULE message`` with the reason when it cannot be fixed."""
-    line = f"{display_path(finding.path)}:{finding.line}: {finding.rule} {finding.message}"
+    line = f"{shown_path(finding.path)}:{finding.line}: {finding.rule} {finding.message}"
     if status == "fixed" and finding.fix is not None:
         line += f" [fixed: {finding.fix.title}]"  # what was done, in the rule's words
     elif status:
@@ -40,8 +62,8 @@ def finding_line(finding: Finding, *, status: str = "") -> str:
 
 
 def error_line(path: Path, reason: str) -> str:
-    return f"error: {display_path(path)}: {reason}"
+    return f"error: {shown_path(path)}: {reason}"
 
 
 def notice_line(path: Path, text: str) -> str:
-    return f"notice: {display_path(path)}: {text}"
+    return f"notice: {shown_path(path)}: {text}"

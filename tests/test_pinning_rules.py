@@ -210,7 +210,7 @@ def test_pinned_text_keeps_a_tag_beside_the_digest() -> None:
 
 
 @pytest.mark.parametrize(
-    ("platform", "safety"), [(None, Safety.SAFE), ("linux/arm64", Safety.REVIEW)]
+    ("platform", "safety"), [(None, Safety.SAFE), ("linux/arm64", Safety.PROVEN)]
 )
 def test_platform_pins_need_review(platform: str | None, safety: Safety) -> None:
     answers = {"nginx": Resolution(digest=DIGEST)}

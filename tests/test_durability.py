@@ -1,0 +1,254 @@
+"""Durability: a secret value is never lost, whatever stops a run, and never shown.
+
+``tighten fix`` moves literal secrets into generated Secret manifests. These tests stop a
+run of 2,000 files at random points (SIGKILL, SIGINT, SIGTERM), close its stdout, fill its
+disk and fail its Secret writes, and check after each: every value is still in some file of
+the tree (the source it came from or a Secret), every file is whole (old or new), nothing
+outside the tree changed, and the summary and exit code claim only what happened. Then
+what ``--dry-run`` shows: no value any file of the run reveals, whatever the file order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixer.discover import discover
+from fixer.runner import SideFiles, run
+from fixer.session import Session
+from fixer.settings import Settings
+from fixer.sidefiles import mask_stored_values
+
+TIGHTEN = [sys.executable, "-m", "fixer"]
+RULES = ("--select", "DF004,K8S001,K8S004,K8S005", "--offline", "--secrets-dir", "secrets")
+FILES = 2000
+#: One file in ``SECRET_EVERY`` holds a secret (rendering a Secret is the costly part).
+SECRET_EVERY = 5
+#: Manifests that feed one shared Secret file (same name, in --secrets-dir).
+GROUP = 4
+SEED = 20240611
+
+DOCKERFILE = "FROM alpine:3.19\nENV LANG=C.UTF-8 DB_PASSWORD={value}\nUSER 1000\n"
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web{n}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: example/app:1.0
+        env:
+        - name: API_TOKEN
+          value: "{value}"
+      volumes:
+      - name: logs
+        hostPath: {{path: /var/log}}
+"""
+PRIVILEGED = """apiVersion: v1
+kind: Pod
+metadata:
+  name: p{n}
+spec:
+  containers:
+  - name: a
+    image: example/app:1.0
+    securityContext:
+      privileged: true
+"""
+ALPHABET = "abcdefghkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class Tree:
+    """``root/repo`` (a git work tree of sources) and ``root/sentinel`` beside it."""
+
+    root: Path
+    values: dict[str, str]  # source (relative to repo) -> the secret value it holds
+    before: dict[str, bytes]  # source -> its bytes before any run
+
+    @property
+    def repo(self) -> Path:
+        return self.root / "repo"
+
+
+def build_tree(root: Path, files: int = FILES, seed: int = SEED) -> Tree:
+    rng = random.Random(seed)
+    repo = root / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    values: dict[str, str] = {}
+    before: dict[str, bytes] = {}
+    for n in range(files):
+        token = "".join(rng.choices(ALPHABET, k=16))
+        m = n // SECRET_EVERY
+        if n % SECRET_EVERY == 0 and m % 2 == 0:
+            rel, value = f"svc/s{n:04d}/Dockerfile", f"pw-{token}"
+            text = DOCKERFILE.format(value=value)
+        elif n % SECRET_EVERY == 0:  # manifests named alike share one Secret file
+            rel, value = f"k8s/team{m % GROUP}/deploy{m // GROUP:03d}.yaml", f"tok-{token}"
+            text = MANIFEST.format(n=n, value=value)
+        else:
+            rel, value, text = f"pods/p{n:04d}.yaml", "", PRIVILEGED.format(n=n)
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        before[rel] = text.encode()
+        if value:
+            values[rel] = value
+    sentinel = root / "sentinel"
+    sentinel.mkdir()
+    (sentinel / "Dockerfile").write_text(DOCKERFILE.format(value="pw-outside-the-tree"))
+    (sentinel / "notes.txt").write_text("left alone\n")
+    return Tree(root, values, before)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(folder).parts
+    }
+
+
+def tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TIGHTEN, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@dataclass(frozen=True)
+class Pristine:
+    tree: Tree
+    after: dict[str, bytes]  # every file of the repo after a complete run
+    seconds: float  # how long that run took
+
+
+@pytest.fixture(scope="module")
+def pristine() -> Iterator[Pristine]:
+    """The 2,000-file tree, built once, and what one complete run makes of it. On tmpfs
+    when there is one: killing a process does not drop the page cache, so the disk's
+    fsync (6 ms here) would only slow the suite down, not test more."""
+    base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="tighten-durable-", dir=base) as folder:
+        tree = build_tree(Path(folder) / "pristine")
+        done = Path(folder) / "done"
+        shutil.copytree(tree.root, done, symlinks=True)
+        start = time.monotonic()
+        out = tighten("fix", "-q", *RULES, ".", cwd=done / "repo")
+        seconds = time.monotonic() - start
+        assert out.returncode == 1, out.stderr  # the hostPath volumes are not fixable
+        after = snapshot(done / "repo")
+        for rel, value in tree.values.items():
+            assert value not in after[rel].decode(), rel
+        shutil.rmtree(done)
+        yield Pristine(tree, after, seconds)
+
+
+@pytest.fixture
+def fresh(pristine: Pristine) -> Iterator[Tree]:
+    """A copy of the pristine tree to break."""
+    base = pristine.tree.root.parent
+    with tempfile.TemporaryDirectory(prefix="run-", dir=base) as folder:
+        root = Path(folder) / "root"
+        shutil.copytree(pristine.tree.root, root, symlinks=True)
+        yield Tree(root, pristine.tree.values, pristine.tree.before)
+
+
+def check_invariants(tree: Tree, pristine: Pristine, *, temp_files: bool = False) -> int:
+    """Every value in some file of the tree, every file whole, nothing outside changed;
+    returns how many sources were rewritten."""
+    assert sorted(os.listdir(tree.root)) == ["repo", "sentinel"], "a file outside the tree"
+    assert snapshot(tree.root / "sentinel") == snapshot(pristine.tree.root / "sentinel")
+    now = snapshot(tree.repo)
+    stray = [p for p in now if p not in pristine.after and p not in tree.before]
+    if temp_files:  # SIGKILL can leave a hidden temp file, named for its file
+        stray = [p for p in stray if not re.fullmatch(r"(.*/)?\.[^/]+\.[^/]+\.tighten", p)]
+    assert stray == [], f"unexpected files: {stray[:5]}"
+    torn = [p for p in tree.before if now[p] not in (tree.before[p], pristine.after[p])]
+    assert torn == [], f"sources neither old nor new: {torn[:5]}"
+    texts = {p: data.decode() for p, data in now.items()}
+    for path, text in texts.items():
+        if path.startswith("secrets/"):
+            assert list(yaml.safe_load_all(text)), f"{path} is not whole"
+    everything = "\n".join(texts.values())
+    lost = [rel for rel, value in tree.values.items() if value not in everything]
+    assert lost == [], f"{len(lost)} secret values lost, first from {lost[:3]}"
+    return sum(now[p] != tree.before[p] for p in tree.before)
+
+
+def fixed_files(stderr: str) -> int:
+    match = re.search(r"fixed in (\d+) files?", stderr)
+    assert match, stderr
+    return int(match.group(1))
+
+
+# --- interruptions at random points --------------------------------------------------------
+
+#: Two kill points per signal, as fractions of a complete run's duration (seeded).
+POINTS = random.Random(SEED).sample([i / 20 for i in range(3, 16)], 6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("signum", "fraction"),
+    [
+        (signal.SIGKILL, POINTS[0]),
+        (signal.SIGKILL, POINTS[1]),
+        (signal.SIGINT, POINTS[2]),
+        (signal.SIGINT, POINTS[3]),
+        (signal.SIGTERM, POINTS[4]),
+        (signal.SIGTERM, POINTS[5]),
+    ],
+    ids=lambda v: signal.Signals(v).name if isinstance(v, int) else f"at{v:.2f}",
+)
+def test_interrupted_run_keeps_every_value(
+    fresh: Tree, pristine: Pristine, signum: int, fraction: float
+) -> None:
+    proc = subprocess.Popen(
+        [*TIGHTEN, "fix", *RULES, "."],
+        cwd=fresh.repo,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(pristine.seconds * fraction)
+    assert proc.poll() is None, "the run finished before it could be stopped"
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    changed = check_invariants(fresh, pristine, temp_files=signum == signal.SIGKILL)
+    assert changed < len(fresh.before), "the run was not stopped midway"
+    if signum == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+        return
+    assert "Traceback" not in err, err
+    if proc.returncode == -signum or "tighten: interrupted" in err:
+        assert changed == 0, "stopped before the file loop, yet files changed"
+        return  # the signal came while Python was starting, before any file was read
+    assert proc.returncode == 128 + signum, err
+    assert f"interrupted by {signal.Signals(signum).name}: stopped between two files" in err
+    assert fixed_files(err) == changed, "the summary must count only the files written"
+    if signum == signal.SIGINT and fraction == POINTS[2]:
+        # What was stopped can be finished: the next run completes the same result.
+        again = tighten("fix", "-q", *RULES, ".", cwd=fresh.repo)
+        assert again.returncode == 1, again.stderr
+        assert check_invariants(fresh, pristine) == len(fresh.before) - len(
+            [p for p in fresh.before if pristine.after[p] == fresh.before[p]]
+        )
+        now = snapshot(fresh.repo)
+        assert all(now[p] == pristine.after[p] for p in fresh.before)

@@ -117,9 +117,8 @@ class Session:
         return self.report.exit_code
 
     def _guarded(self, output: Callable[[], None]) -> None:
-        """Run ``output``; a reader that went away stops the output, not the run."""
-        if self.output_closed:
-            return
+        """Run ``output``; a reader that went away ends the output (what follows goes to
+        /dev/null) and the run, at the next file boundary."""
         try:
             output()
         except BrokenPipeError:

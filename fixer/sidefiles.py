@@ -88,10 +88,14 @@ def write_durably(change: Change) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WriteError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        raise WriteError(f"not modified: cannot create {folder}: {exc.strerror or exc}") from None
     expected = None if change.old is None else change.old.encode("utf-8")
     mode = 0o600 if change.private else None
-    write_atomic(change.path, change.new.encode("utf-8"), expected=expected, new_mode=mode)
+    try:
+        write_atomic(change.path, change.new.encode("utf-8"), expected=expected, new_mode=mode)
+    except WriteError as exc:  # said of the file being fixed: name the one that failed
+        reason = str(exc).removeprefix("cannot write: ").removesuffix("; not modified")
+        raise WriteError(f"not modified: cannot write {change.path}: {reason}") from None
     real = Path(os.path.realpath(change.path)).parent  # write_atomic writes through links
     for entry in [real, *(f.parent for f in created)]:
         _fsync_folder(entry)
@@ -116,7 +120,7 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     except OSError as exc:
         if exc.errno not in _NO_FOLDER_SYNC:  # EIO, ENOSPC: the write may not last
-            raise WriteError(f"cannot sync {folder}: {exc.strerror or exc}") from None
+            raise WriteError(f"not modified: cannot sync {folder}: {exc.strerror or exc}") from None
     finally:
         if fd is not None:
             with contextlib.suppress(OSError):

@@ -38,7 +38,7 @@ TIGHTEN = [sys.executable, "-m", "fixer"]
 RULES = ("--select", "DF004,K8S001,K8S004,K8S005", "--offline", "--secrets-dir", "secrets")
 FILES = 2000
 #: One file in ``SECRET_EVERY`` holds a secret (rendering a Secret is the costly part).
-SECRET_EVERY = 5
+SECRET_EVERY = 8
 #: Manifests that feed one shared Secret file (same name, in --secrets-dir).
 GROUP = 4
 SEED = 20240611
@@ -71,6 +71,9 @@ spec:
     image: example/app:1.0
     securityContext:
       privileged: true
+  volumes:
+  - name: data
+    hostPath: {{path: /srv/p{n}}}
 """
 ALPHABET = "abcdefghkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -201,7 +204,7 @@ def fixed_files(stderr: str) -> int:
 # --- interruptions at random points --------------------------------------------------------
 
 #: Two kill points per signal, as fractions of a complete run's duration (seeded).
-POINTS = random.Random(SEED).sample([i / 20 for i in range(3, 16)], 6)
+POINTS = random.Random(SEED).sample([i / 20 for i in range(2, 13)], 6)
 
 
 @pytest.mark.slow
@@ -252,3 +255,184 @@ def test_interrupted_run_keeps_every_value(
         )
         now = snapshot(fresh.repo)
         assert all(now[p] == pristine.after[p] for p in fresh.before)
+
+
+# --- a closed stdout, a full disk, a failing Secret write ----------------------------------
+
+
+@pytest.mark.slow
+def test_closed_stdout_stops_at_a_file_boundary(fresh: Tree, pristine: Pristine) -> None:
+    """``tighten fix . | head -1``: every file's unfixable hostPath finding goes to stdout,
+    so the pipe breaks early in the run."""
+    proc = subprocess.Popen(
+        [*TIGHTEN, "fix", *RULES, "."],
+        cwd=fresh.repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()  # what head -1 reads, then it exits
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    changed = check_invariants(fresh, pristine)
+    assert proc.returncode == 141, err
+    assert "output closed: stopped between two files" in err
+    assert 0 < changed < len(fresh.before)
+    assert fixed_files(err) == changed
+
+
+def small_repo(root: Path, files: int = 6) -> dict[Path, str]:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    values = {}
+    for n in range(files):
+        path = root / f"svc{n}" / "Dockerfile"
+        path.parent.mkdir()
+        values[path] = f"pw-{n}-Vx93kq8Lm2"
+        path.write_text(DOCKERFILE.format(value=values[path]))
+    return values
+
+
+@contextlib.contextmanager
+def full_disk(folder: Path) -> Iterator[bool]:
+    """``folder`` on a tiny tmpfs that is full; False when mounting is not permitted."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        yield False
+        return
+    try:
+        with contextlib.suppress(OSError), (folder / "filler").open("wb") as handle:
+            while True:
+                handle.write(b"x" * 1024)
+                handle.flush()
+                os.fsync(handle.fileno())
+        yield True
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_full_disk_keeps_the_sources(tmp_path: Path) -> None:
+    values = small_repo(tmp_path)
+    with full_disk(tmp_path / "secrets") as mounted:
+        if not mounted:  # the same failure, from a folder that refuses new files
+            (tmp_path / "secrets").chmod(0o555)
+        out = tighten("fix", *RULES, ".", cwd=tmp_path)
+        leftovers = sorted(os.listdir(tmp_path / "secrets"))
+    assert out.returncode == 2, out.stderr
+    assert "fixed" not in out.stderr.replace("0 fixed", "")
+    for path, value in values.items():
+        assert path.read_text() == DOCKERFILE.format(value=value), "a value was lost"
+        assert f"{path.parent.name}/Dockerfile: not modified: cannot write" in out.stderr
+    assert [n for n in leftovers if n != "filler"] == []
+
+
+def test_failed_secret_write_keeps_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = small_repo(tmp_path, files=3)
+    real = os.replace
+    secrets = tmp_path / "secrets"
+
+    def failing(src: str, dst: str) -> None:
+        if Path(dst).name == "svc1-secrets.secret.yaml":
+            raise OSError(5, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+    out, err = io.StringIO(), io.StringIO()
+    settings = Settings(select=frozenset({"DF004"}), offline=True, secrets_dir=secrets)
+    code = Session(settings, "fix", out=out, err=err).execute([str(tmp_path)])
+    assert code == 2
+    failed = tmp_path / "svc1" / "Dockerfile"
+    assert failed.read_text() == DOCKERFILE.format(value=values[failed])
+    assert re.search(r"svc1/Dockerfile: not modified: cannot write .*Input/output", err.getvalue())
+    for path, value in values.items():
+        if path != failed:  # the others were moved
+            assert value not in path.read_text()
+            assert value in (secrets / f"{path.parent.name}-secrets.secret.yaml").read_text()
+    assert "2 fixed in 2 files" in err.getvalue()
+    assert not (secrets / "svc1-secrets.secret.yaml").exists()
+
+
+# --- several sources, one Secret file ------------------------------------------------------
+
+
+def test_shared_secret_file_is_the_end_of_run_merge(tmp_path: Path) -> None:
+    """Merging after each file gives the bytes one merge at the end gave; one "wrote" line
+    per file however many sources feed it."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for n in range(6):
+        path = tmp_path / f"team{n}" / "deploy.yaml"
+        path.parent.mkdir()
+        text = MANIFEST.format(n=n % 3, value=f"tok-{n}-Lq82mZ0p")  # 3 Secrets, 2 keys each
+        path.write_text(text.replace("API_TOKEN", f"API_TOKEN_{n}"))
+    settings = Settings(
+        select=frozenset({"K8S004"}), offline=True, secrets_dir=tmp_path / "secrets"
+    )
+    expected = SideFiles()
+    for result in run(list(discover([str(tmp_path)])), settings, fix=True):
+        expected.add(result)
+    [target] = expected.pending
+    wanted = expected.render(target, None, masked=False)
+    out = tighten("fix", "--select", "K8S004", "--secrets-dir", "secrets", ".", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "secrets" / "deploy.secrets.yaml").read_text() == wanted
+    assert out.stderr.count("wrote secrets/deploy.secrets.yaml") == 1
+    assert out.stderr.count("wrote .gitignore") == 1
+    assert (tmp_path / ".gitignore").read_text() == "/secrets/deploy.secrets.yaml\n"
+
+
+# --- what is shown -------------------------------------------------------------------------
+
+LATER = "Zk4-pass-w0rd-9QxL"
+
+
+def test_dry_run_masks_a_value_revealed_by_a_later_file(tmp_path: Path) -> None:
+    """The first file quotes the value innocently; only the last file says it is a secret."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "pod.yaml").write_text(
+        PRIVILEGED.format(n=1).replace("  - name: a\n", f"  - name: a\n    # was {LATER}\n")
+    )
+    (tmp_path / "z").mkdir()
+    (tmp_path / "z" / "Dockerfile").write_text(DOCKERFILE.format(value=LATER))
+    for fmt in ("text", "github", "sarif", "json"):
+        out = tighten("fix", "--dry-run", "--offline", "--format", fmt, ".", cwd=tmp_path)
+        assert out.returncode == 1, out.stderr
+        assert LATER not in out.stdout + out.stderr, fmt
+    shown = tighten("fix", "--dry-run", "--offline", ".", cwd=tmp_path).stdout
+    assert "-      privileged: true" in shown and "#" + " was ***" in shown
+
+
+def test_dry_run_masks_values_of_a_secret_inside_a_list(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "Dockerfile").write_text(DOCKERFILE.format(value="pw-new-Lx93kq"))
+    stored = (
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n"
+        "  metadata: {name: old}\n  stringData:\n    A: list-s3cret-Value9\n"
+        "    B: |\n      block-s3cret-Value9\n"
+    )
+    (tmp_path / "web" / "web-secrets.secret.yaml").write_text(stored)
+    out = tighten("fix", "--dry-run", "--select", "DF004", ".", cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert "web-secrets.secret.yaml" in out.stdout
+    for value in ("list-s3cret-Value9", "block-s3cret-Value9", "pw-new-Lx93kq"):
+        assert value not in out.stdout + out.stderr
+
+
+def test_mask_stored_values_in_nested_lists() -> None:
+    text = (
+        "kind: List\nitems:\n- kind: SecretList\n  items:\n  - kind: Secret\n"
+        "    data: {K: c2VjcmV0}\n    stringData: &v {S: nested-one}\n"
+        "  - {kind: Secret, stringData: *v}\n- kind: ConfigMap\n  data: {C: plain}\n"
+    )
+    masked = mask_stored_values(text)
+    assert "c2VjcmV0" not in masked and "nested-one" not in masked
+    assert "C: plain" in masked
+    assert yaml.safe_load(masked)["items"][0]["items"][0]["stringData"] == {"S": "***"}

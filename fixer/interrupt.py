@@ -8,8 +8,8 @@ Ctrl-C is answered even while the workers are busy. Either way the session print
 summary of what was really written and exits ``128 + signal number``, as a shell would
 report a process the signal killed.
 
-A reader that goes away (``tighten fix . | head -1``) is the same kind of event: output
-stops, the run stops at the next file boundary, and no traceback is printed.
+A reader that goes away (``tighten fix . | head -1``) only ends the output: the rest of
+it goes to /dev/null, the run finishes, and no traceback is printed.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from typing import TextIO
 
 #: The signals deferred during a critical section.
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-#: Exit code of a run stopped because its stdout was closed (128 + SIGPIPE, as a shell has it).
-EXIT_BROKEN_PIPE = 128 + 13
 
 
 class Interrupted(BaseException):

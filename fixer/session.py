@@ -22,7 +22,7 @@ from fixer import sidefiles
 from fixer.discover import discover, kind_of
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
-from fixer.interrupt import EXIT_BROKEN_PIPE, Guard, Interrupted, signal_name, silence_closed
+from fixer.interrupt import Guard, Interrupted, signal_name, silence_closed
 from fixer.output import diff as diffs
 from fixer.output import github, held, sarif
 from fixer.output.console import Console
@@ -101,8 +101,8 @@ class Session:
             self.console.error(
                 None, self._stopped(f"interrupted by {signal_name(self.guard.received)}")
             )
-        elif self.output_closed and self.unreached:
-            self.console.error(None, self._stopped("output closed"))
+        elif self.output_closed:
+            self.console.info("stdout was closed: the rest of the output was dropped")
         self.console.summary(self.report.summary(), failed=self._exit_code() not in (0, 1))
 
     def _stopped(self, why: str) -> str:
@@ -112,13 +112,11 @@ class Session:
     def _exit_code(self) -> int:
         if self.guard.received is not None:
             return self.guard.exit_code
-        if self.output_closed and self.unreached:
-            return EXIT_BROKEN_PIPE
         return self.report.exit_code
 
     def _guarded(self, output: Callable[[], None]) -> None:
         """Run ``output``; a reader that went away ends the output (what follows goes to
-        /dev/null) and the run, at the next file boundary."""
+        /dev/null), not the run: stopping would end the workers mid-chunk."""
         try:
             output()
         except BrokenPipeError:
@@ -146,7 +144,7 @@ class Session:
                 for result in results:
                     self._handle(result)
                     self._guarded(progress.advance)
-                    if self.guard.received is not None or self.output_closed:
+                    if self.guard.received is not None:
                         break  # at a file boundary: every file is old or new
         except Interrupted:
             pass  # raised outside a critical section: nothing is half done
@@ -214,13 +212,18 @@ class Session:
 
     def _handle(self, result: FileResult, *, stdin: bool = False) -> None:
         """Write (``fix``), count, then show one result. Writing and counting are one
-        critical section: a signal waits for both, so the summary counts what was written."""
+        critical section: a signal waits for both, so the summary counts what was written
+        and ``observe`` (the body of ``tighten pr``) sees it."""
         written: list[Path] = []
         with self.guard.critical():
             if self.mode == "fix" and result.changed and not stdin:
                 written = self._write(result)
             self.report.add(result)
             self.handled += 1
+            for finding in [*result.found, *result.remaining, *result.fixed]:
+                self.secrets.update(finding.masks)
+            if self.observe is not None:
+                self.observe(result)
         self._guarded(lambda: self._show(result, written, stdin=stdin))
 
     def _show(self, result: FileResult, written: list[Path], *, stdin: bool) -> None:
@@ -234,10 +237,6 @@ class Session:
             self.console.notice(result.path, notice)
         if result.error:
             self.console.error(result.path, result.error)
-        for finding in [*result.found, *result.remaining, *result.fixed]:
-            self.secrets.update(finding.masks)
-        if self.observe is not None:
-            self.observe(result)
         if self.fmt == "json":
             self.json_items.extend(result_objects(result, self.mode))
         elif self.fmt == "sarif":

@@ -169,13 +169,22 @@ def _forking() -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
+#: How long a stopped run lets busy workers finish their chunk before ending them.
+GRACE = 5.0
+
+
 def _kill(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now, busy or not."""
+    """Cancel what has not started, let the chunks in flight finish for a moment, then end
+    the workers that are still busy."""
     # ProcessPoolExecutor has no public way to stop a busy worker; without this an
     # interrupted run would wait for the chunks in flight. (``shutdown`` forgets them.)
+    # Ending a worker while it sends its results can leave the pool's manager thread
+    # blocked on the pipe forever, so each gets the grace period first.
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + GRACE
     for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.terminate()
 

@@ -136,16 +136,29 @@ def _workers(files: int) -> int:
 
 @dataclass
 class SideFiles:
-    """Generated files, merged in the order fixes produced them."""
+    """Generated files, merged in the order fixes produced them; a side file equal to one
+    already merged (the same fix reached twice) is merged once."""
 
     pending: dict[Path, list[SideFile]] = field(default_factory=dict)
 
     def add(self, result: FileResult) -> None:
+        self.record(self.fresh(result))
+
+    def fresh(self, result: FileResult) -> dict[Path, list[SideFile]]:
+        """The side files of ``result``'s applied fixes not merged yet, by path, in order
+        (what ``tighten fix`` writes before it rewrites the file)."""
+        found: dict[Path, list[SideFile]] = {}
         for fix in result.applied:
             for side in fix.side_files:
-                bucket = self.pending.setdefault(side.path, [])
-                if side not in bucket:
+                bucket = found.setdefault(side.path, [])
+                if side not in bucket and side not in self.pending.get(side.path, ()):
                     bucket.append(side)
+        return {path: sides for path, sides in found.items() if sides}
+
+    def record(self, sides: dict[Path, list[SideFile]]) -> None:
+        """Count ``sides`` as merged (on disk, or in what ``--dry-run`` shows)."""
+        for path, group in sides.items():
+            self.pending.setdefault(path, []).extend(group)
 
     def render(self, path: Path, existing: str | None, *, masked: bool) -> str:
         text = existing

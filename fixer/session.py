@@ -2,13 +2,18 @@
 
 stdout carries only the product (findings, JSON, or the diff, so it can be piped to
 ``git apply``); errors, notices, progress and the summary go to stderr.
+
+With ``fix``, each file that moves secrets out is written after its Secret and ``.gitignore``
+lines are on disk and fsync'ed (``fixer.sidefiles``), as one critical section that SIGINT and
+SIGTERM do not cut (``fixer.interrupt``). Output that may quote file text is held and masked
+with every secret value of the run before it is printed (``fixer.output.held``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,8 +22,9 @@ from fixer import sidefiles
 from fixer.discover import discover, kind_of
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
+from fixer.interrupt import Guard, Interrupted, signal_name, silence_closed
 from fixer.output import diff as diffs
-from fixer.output import github, sarif
+from fixer.output import github, held, sarif
 from fixer.output.console import Console
 from fixer.output.json import result_objects
 from fixer.output.terminal import Progress
@@ -55,6 +61,13 @@ class Session:
         self.secrets: set[str] = set()
         self.console = Console(self.out, self.err, self.quiet)
         self.roots = Roots(())
+        self.guard = Guard()
+        #: stdout text that may quote files, printed masked once the run is over.
+        self.held: list[str] = []
+        self.output_closed = False  # the reader of stdout (or stderr) went away
+        self.handled = 0  # files written (``fix``) and counted
+        self.unreached = 0  # files not handled because the run stopped early
+        self.announced: set[Path] = set()  # side files a "wrote" line was printed for
 
     def execute(self, paths: Sequence[str]) -> int:
         self.roots = Roots.of(paths, self.settings.secrets_dir)  # where writes may go
@@ -62,14 +75,57 @@ class Session:
             self._stdin()
         else:
             self._files(paths)
+        self._guarded(self._release)
+        self._guarded(self._finish)
+        return self._exit_code()
+
+    def _release(self) -> None:
+        """Print what was held, masked with every secret value the run found."""
+        if self.output_closed:
+            return
+        if self.fmt == "github":
+            self.out.write(held.masked_github("".join(self.held), self.secrets))
+        else:
+            for text in held.masked_diffs(self.held, self.secrets):
+                self.console.diff(text)
+        self.held.clear()
+        if self.mode == "dry-run":
+            self._finish_side_files()
         if self.fmt in ("json", "sarif"):
-            items = sarif.log(self.json_items) if self.fmt == "sarif" else self.json_items
-            json.dump(items, self.out, indent=2)
+            keys = held.SARIF_TEXT if self.fmt == "sarif" else held.JSON_TEXT
+            items = held.masked_items(self.json_items, keys, self.secrets)
+            json.dump(sarif.log(items) if self.fmt == "sarif" else items, self.out, indent=2)
             self.out.write("\n")
+        self.out.flush()
+
+    def _finish(self) -> None:
         for message in self.report.run_errors:
             self.console.error(None, message)
-        self.console.summary(self.report.summary(), failed=self.report.exit_code == 2)
+        if self.guard.received is not None:
+            self.console.error(
+                None, self._stopped(f"interrupted by {signal_name(self.guard.received)}")
+            )
+        elif self.output_closed:
+            self.console.info("stdout was closed: the rest of the output was dropped")
+        self.console.summary(self.report.summary(), failed=self._exit_code() not in (0, 1))
+
+    def _stopped(self, why: str) -> str:
+        left = f"{self.unreached} file{'s' * (self.unreached != 1)} not processed"
+        return f"{why}: stopped between two files ({left}); the summary counts what was done"
+
+    def _exit_code(self) -> int:
+        if self.guard.received is not None:
+            return self.guard.exit_code
         return self.report.exit_code
+
+    def _guarded(self, output: Callable[[], None]) -> None:
+        """Run ``output``; a reader that went away ends the output (what follows goes to
+        /dev/null), not the run: stopping would end the workers mid-chunk."""
+        try:
+            output()
+        except BrokenPipeError:
+            self.output_closed = True
+            silence_closed(self.out, self.err)
 
     def _files(self, paths: Sequence[str]) -> None:
         fixing = self.mode != "check"
@@ -79,18 +135,28 @@ class Session:
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
         diff = self.mode == "dry-run" and self.fmt == "text"
-        for result in run(
+        results = run(
             targets,
             self.settings,
             fix=fixing,
             resolutions=self.resolutions,
             pinning=fixing,
             diff=diff,
-        ):
-            self._handle(result)
-            progress.advance()
-        progress.clear()
-        self._finish_side_files()
+        )
+        try:
+            with self.guard.installed():
+                for result in results:
+                    self._handle(result)
+                    self._guarded(progress.advance)
+                    if self.guard.received is not None:
+                        break  # at a file boundary: every file is old or new
+        except Interrupted:
+            pass  # raised outside a critical section: nothing is half done
+        finally:
+            if isinstance(results, Generator):
+                results.close()  # ends the workers of a run that stopped early
+        self.unreached = len(targets) - self.handled
+        self._guarded(progress.clear)
 
     def _stdin(self) -> None:
         """``tighten fix -``: the text comes on stdin; the fixed text (or the diff, or the
@@ -124,8 +190,12 @@ class Session:
             )
         self._handle(result, stdin=True)
         if self.mode == "fix" and self.fmt == "text":
-            self.out.flush()
-            self.out.buffer.write(source.encode(result.text))  # BOM and bytes as they came
+            self._guarded(lambda: self._emit(source.encode(result.text)))
+
+    def _emit(self, data: bytes) -> None:
+        """The fixed text from stdin, BOM and bytes as they came."""
+        self.out.flush()
+        self.out.buffer.write(data)
 
     def _ask_registries(self, wanted: Queries) -> None:
         """Resolve every image reference of the run at once, before any fix is built."""
@@ -147,25 +217,38 @@ class Session:
             self.console.info(f"wrote {display_path(answers.lock_written)}")
 
     def _handle(self, result: FileResult, *, stdin: bool = False) -> None:
-        if self.mode == "fix" and result.changed and not stdin:
-            self._write(result)
-        self.report.add(result)
+        """Write (``fix``), count, then show one result. Writing and counting are one
+        critical section: a signal waits for both, so the summary counts what was written
+        and ``observe`` (the body of ``tighten pr``) sees it."""
+        written: list[Path] = []
+        with self.guard.critical():
+            if self.mode == "fix" and result.changed and not stdin:
+                written = self._write(result)
+            self.report.add(result)
+            self.handled += 1
+            for finding in [*result.found, *result.remaining, *result.fixed]:
+                self.secrets.update(finding.masks)
+            if self.observe is not None:
+                self.observe(result)
+        self._guarded(lambda: self._show(result, written, stdin=stdin))
+
+    def _show(self, result: FileResult, written: list[Path], *, stdin: bool) -> None:
+        for path in written:
+            if path not in self.announced:  # once per file, however many fixes fed it
+                self.announced.add(path)
+                self.console.info(f"wrote {display_path(path)}")
         if result.notice:
             self.console.notice(result.path, result.notice)
         for notice in result.notices:
             self.console.notice(result.path, notice)
         if result.error:
             self.console.error(result.path, result.error)
-        for finding in [*result.found, *result.remaining, *result.fixed]:
-            self.secrets.update(finding.masks)
-        if self.observe is not None:
-            self.observe(result)
         if self.fmt == "json":
             self.json_items.extend(result_objects(result, self.mode))
         elif self.fmt == "sarif":
             self.json_items.extend(sarif.result_objects(result, self.mode, self.secrets))
         elif self.fmt == "github":
-            self.out.write(github.workflow_commands(result, self.mode, self.secrets))
+            self.held.append(github.workflow_commands(result, self.mode, self.secrets))
         else:
             self._print(result, stdin=stdin)
 
@@ -177,7 +260,7 @@ class Session:
                 text = diffs.unified_diff(
                     diffs.diff_path(result.path), result.source.text, result.text
                 )
-            self.console.diff(diffs.mask_diff(text, self.secrets))
+            self.held.append(text)  # masked when every value of the run is known
         if self.mode == "check":
             self.console.findings(result.path, result.found)
             return
@@ -186,36 +269,44 @@ class Session:
         # With --dry-run or stdin, stdout holds the diff or the text: findings go to stderr.
         self.console.findings(result.path, result.remaining, to_err=stdin or self.mode == "dry-run")
 
-    def _write(self, result: FileResult) -> None:
+    def _write(self, result: FileResult) -> list[Path]:
+        """Rewrite the file, after the side files of its fixes are durable (the values leave
+        the file only once they have a home); the side files written."""
         assert result.source is not None
+        fresh = self.side_files.fresh(result)
+        written: list[Path] = []
         try:
             root = self.roots.root_of(result.path)
             check_target(result.path, root=root)  # a linked file: before any side file
-            sidefiles.preflight(result)  # the values leave the file only if they have a home
-            ignores = sidefiles.guard_side_files(result, self.roots)
-            written = write_atomic(
+            written.extend(sidefiles.guard_side_files(fresh, self.roots))  # .gitignore first
+            changes = sidefiles.changes_for(fresh)  # every merge tried before any write
+            for change in changes:  # then each Secret, durable before the source changes
+                notices = sidefiles.write_durably(change, self.roots.root_of(change.path))
+                result.notices.extend(notices)
+                if change.new != change.old:
+                    written.append(change.path)
+            self.side_files.record(fresh)
+            done = write_atomic(
                 result.path,
                 result.source.encode(result.text),
                 root=root,
                 expected=result.source.encode(),
             )
         except WriteError as exc:
-            # Nothing was written: report the file as it still is.
+            # The file was not written: report it as it still is.
             if isinstance(exc, LinkedPath):
                 result.notices.append(str(exc))
             else:
                 result.error = str(exc)
             result.text, result.remaining = result.source.text, result.found
             result.fixed, result.applied = [], []
-            return
-        result.notices.extend(written.notices)
-        for gitignore in ignores:
-            self.console.info(f"wrote {display_path(gitignore)}")
-        self.side_files.add(result)
+            return written
+        result.notices.extend(done.notices)
+        return written
 
     def _finish_side_files(self) -> None:
-        """Write (or show, masked) the generated files every applied fix asked for, after
-        the ``.gitignore`` lines that keep them out of git."""
+        """``--dry-run``: show, masked, the generated files every fix would write, after the
+        ``.gitignore`` lines that keep them out of git."""
         pending = self.side_files.pending
         ignored = [path for path, sides in pending.items() if any(s.gitignore for s in sides)]
         try:
@@ -231,40 +322,16 @@ class Session:
             except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
                 self.report.error(f"{display_path(path)}: {exc}")
                 continue
-            self._put(path, old, new, private=True)
+            self._put(path, old, new)
 
     def _side_file_texts(self, path: Path) -> tuple[str | None, str]:
-        """(current, new) text; in ``--dry-run`` both with every secret value masked."""
+        """(current, new) text, both with every secret value masked: the run's values, and
+        whatever the file already stores in Secrets."""
         existing = sidefiles.read_text(path)
-        if self.mode != "dry-run":
-            return existing, self.side_files.render(path, existing, masked=False)
         if existing is not None:
             existing = sidefiles.mask_stored_values(diffs.mask(existing, self.secrets))
         return existing, self.side_files.render(path, existing, masked=True)
 
-    def _put(self, path: Path, old: str | None, new: str, *, private: bool = False) -> None:
-        """Show the change as a diff (``--dry-run``) or write it; a new private file is
-        readable by its owner only."""
-        if new == old:
-            return
-        if self.mode == "dry-run":
-            if self.fmt == "text":
-                self.console.diff(diffs.unified_diff(diffs.diff_path(path), old, new))
-            return
-        try:
-            expected = None if old is None else old.encode("utf-8")
-            root = self.roots.root_of(path)
-            written = write_atomic(
-                path,
-                new.encode("utf-8"),
-                root=root,
-                expected=expected,
-                private=private,
-                make_parents=True,
-            )
-        except (WriteError, OSError) as exc:
-            self.report.error(f"{display_path(path)}: {exc}")
-            return
-        self.console.info(f"wrote {display_path(path)}")
-        for notice in written.notices:
-            self.console.notice(path, notice)
+    def _put(self, path: Path, old: str | None, new: str) -> None:
+        if new != old and self.fmt == "text":
+            self.console.diff(diffs.unified_diff(diffs.diff_path(path), old, new))

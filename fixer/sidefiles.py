@@ -1,30 +1,37 @@
-"""Generated side files (Secret manifests) at the edge: checks, .gitignore lines, display.
+"""Generated side files (Secret manifests) at the edge: durable writes, .gitignore lines, display.
 
-The session writes side files after every source file was handled, so three things are
-settled here, once: a source file only loses its secret values when their new home can take
-them (``preflight``); the ``.gitignore`` lines that keep the values out of git are worked out
-before any value is written (``gitignore_updates``); and what ``--dry-run`` shows of a file
-that already holds real values has them masked (``mask_stored_values``).
+A value moved out of a file must exist, at every instant, in at least one durable file. So
+``tighten fix`` writes the side files of each fixed file before the file itself, in this
+order: the ``.gitignore`` lines that keep them out of git (``gitignore_updates``), then each
+Secret, merged into what the file holds now, fsync'ed with its folder (``write_durably``);
+only then is the source rewritten. Everything that can fail is tried before anything is
+written (``changes_for``), and any failure leaves the source untouched. What ``--dry-run``
+shows of a file that already holds real values has them masked (``mask_stored_values``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fixer.write import WriteError, check_target
+from fixer.write import WriteError, check_target, write_atomic
 
 if TYPE_CHECKING:
     import yaml
 
-    from fixer.engine import FileResult
+    from fixer.model import SideFile
     from fixer.roots import Roots
 
 MASK = '"***"'
 #: What ``--dry-run`` shows instead of an existing side file it cannot read as YAML.
 UNREADABLE = "# (existing content not shown: it is not valid YAML)\n"
+#: Errors of ``fsync`` on a folder that mean the file system cannot do it (not a failure).
+_NO_FOLDER_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EBADF, errno.EACCES, errno.EISDIR}
 
 
 def read_text(path: Path) -> str | None:
@@ -35,51 +42,108 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def preflight(result: FileResult) -> None:
-    """Raise ``WriteError`` when a side file of an applied fix could not be written.
+@dataclass(frozen=True)
+class Change:
+    """One side file to write: its text now (None: absent) and its new text."""
 
-    Checked before the source file is rewritten: a Secret of the same name that tighten does
-    not manage, an unreadable target or a read-only folder would otherwise leave the values
-    neither in the source nor in the Secret.
+    path: Path
+    old: str | None
+    new: str
+    private: bool  # readable by its owner only when created (it holds values)
+
+
+def changes_for(sides: Mapping[Path, Sequence[SideFile]]) -> list[Change]:
+    """The writes that put ``sides`` on disk, computed before anything is written. Raises
+    ``WriteError`` (nothing written) when one is impossible: a Secret of the same name that
+    tighten does not manage, a key that already holds another value, an unreadable file...
+
+    Each file's new text is its current text merged with its side files in order, so
+    merging fixed file after fixed file gives the same bytes as merging them all at once.
+    The ``.gitignore`` lines come from ``guard_side_files``, which runs first.
     """
-    for fix in result.applied:
-        for side in fix.side_files:
-            try:
-                side.merge(read_text(side.path))
-            except (OSError, ValueError) as exc:
-                raise WriteError(f"not modified: cannot update {side.path}: {exc}") from None
-            folder = _existing_ancestor(side.path.parent)
-            if not os.access(folder, os.W_OK):
-                raise WriteError(f"not modified: cannot write {side.path}: folder is read-only")
+    changes = []
+    for path, group in sides.items():
+        try:
+            old = text = read_text(path)
+            for side in group:
+                text = side.merge(text)
+        except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
+            raise WriteError(f"not modified: cannot update {path}: {exc}") from None
+        changes.append(Change(path, old, text or "", private=True))
+    return changes
 
 
-def _existing_ancestor(folder: Path) -> Path:
+def write_durably(change: Change, root: Path) -> list[str]:
+    """Write ``change`` below ``root`` so that it survives a crash from the moment this
+    returns: the file (by ``write_atomic``, never through a link) and the folder entries
+    that name it are fsync'ed. The write's notices. Raises ``WriteError``."""
+    if change.new == change.old:
+        return []
+    folder = change.path.parent
+    created = list(_missing(folder))
+    expected = None if change.old is None else change.old.encode("utf-8")
+    try:
+        written = write_atomic(
+            change.path,
+            change.new.encode("utf-8"),
+            root=root,
+            expected=expected,
+            private=change.private,
+            make_parents=True,
+        )
+    except WriteError as exc:  # said of the file being fixed: name the one that failed
+        reason = str(exc).removeprefix("cannot write: ").removesuffix("; not modified")
+        raise WriteError(f"not modified: cannot write {change.path}: {reason}") from None
+    for entry in [folder, *(f.parent for f in created)]:
+        _fsync_folder(entry)
+    return list(written.notices)
+
+
+def _missing(folder: Path) -> Iterator[Path]:
+    """The folders at and above ``folder`` that do not exist yet (deepest first)."""
     for candidate in (folder, *folder.parents):
         if candidate.exists():
-            return candidate
-    return Path(".")
+            return
+        yield candidate
 
 
-def guard_side_files(result: FileResult, roots: Roots) -> list[Path]:
-    """Before the source loses its values: every side file of an applied fix can be written
-    below a root without following a link, and each private one is git-ignored by a
-    ``.gitignore`` git reads (the line is added now). Returns the ``.gitignore`` files
-    written; ``WriteError`` (nothing of the source written) when a side file cannot be."""
+def _fsync_folder(folder: Path) -> None:
+    """Make the entries of ``folder`` (a renamed or created file) durable."""
+    if os.name == "nt":  # folders cannot be opened there; NTFS journals renames
+        return
+    fd = None
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_FOLDER_SYNC:  # EIO, ENOSPC: the write may not last
+            raise WriteError(f"not modified: cannot sync {folder}: {exc.strerror or exc}") from None
+    finally:
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def guard_side_files(sides: Mapping[Path, Sequence[SideFile]], roots: Roots) -> list[Path]:
+    """Before the source loses its values: every side file can be written below a root
+    without following a link, and each private one is git-ignored by a ``.gitignore`` git
+    reads (the line is added now, under a lock, and checked with git). Returns the
+    ``.gitignore`` files written; ``WriteError`` (nothing of the source written) when a side
+    file cannot be."""
     from fixer.secrets.gitignore import ensure_ignored
 
     written: list[Path] = []
-    for fix in result.applied:
-        for side in fix.side_files:
-            try:
-                check_target(side.path, root=roots.root_of(side.path))
-            except WriteError as exc:
-                raise WriteError(f"not modified: cannot write {side.path}: {exc}") from None
-            try:
-                ignore = ensure_ignored(side.path) if side.gitignore else None
-            except WriteError as exc:
-                raise WriteError(f"not modified: {exc}") from None
-            if ignore is not None and ignore not in written:
-                written.append(ignore)
+    for path, group in sides.items():
+        try:
+            check_target(path, root=roots.root_of(path))
+        except WriteError as exc:
+            raise WriteError(f"not modified: cannot write {path}: {exc}") from None
+        try:
+            ignore = ensure_ignored(path) if any(s.gitignore for s in group) else None
+        except WriteError as exc:
+            raise WriteError(f"not modified: {exc}") from None
+        if ignore is not None and ignore not in written:
+            written.append(ignore)
     return written
 
 
@@ -103,8 +167,9 @@ def gitignore_updates(paths: Iterable[Path]) -> dict[Path, tuple[str | None, str
 
 
 def mask_stored_values(text: str) -> str:
-    """``text`` with every value under ``data``/``stringData`` of every ``Secret`` document
-    replaced by ``"***"``: what may be displayed of a file that holds real values."""
+    """``text`` with every value under ``data``/``stringData`` of every ``Secret`` replaced
+    by ``"***"``, wherever the Secret sits (a document, the ``items`` of a ``kind: List``,
+    Lists in Lists): what may be displayed of a file that holds real values."""
     import yaml
 
     try:
@@ -121,15 +186,32 @@ def mask_stored_values(text: str) -> str:
     return "".join([*out, text[pos:]])
 
 
-def _value_spans(document: yaml.Node | None, text: str) -> Iterable[tuple[int, int]]:
+def _value_spans(document: yaml.Node | None, text: str) -> Iterator[tuple[int, int]]:
+    """The values of every Secret in ``document``: at its top, or nested anywhere below
+    (``kind: List`` items, Lists in Lists, templates); each node once, so that aliases
+    cannot make the walk blow up."""
     import yaml
 
-    if not isinstance(document, yaml.MappingNode):
-        return
-    fields = {k.value: v for k, v in document.value if isinstance(k, yaml.ScalarNode)}
-    kind = fields.get("kind")
-    if not isinstance(kind, yaml.ScalarNode) or kind.value != "Secret":
-        return
+    seen: set[int] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            fields = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            kind = fields.get("kind")
+            if isinstance(kind, yaml.ScalarNode) and kind.value == "Secret":
+                yield from _secret_spans(fields, text)
+            stack.extend(value for _, value in node.value)
+
+
+def _secret_spans(fields: dict[str, yaml.Node], text: str) -> Iterator[tuple[int, int]]:
+    import yaml
+
     for name in ("data", "stringData"):
         values = fields.get(name)
         if not isinstance(values, yaml.MappingNode):

@@ -189,11 +189,20 @@ def test_newline_in_a_name_never_splits_an_ignore_line(repo: Path) -> None:
     (repo / ".gitignore").write_text("node_modules/\n")
     out = tighten("fix", "--select", "K8S004", ".", cwd=repo)
     no_token(out)
-    assert out.returncode == 2
-    assert "control character" in out.stderr
+    # The generated file's name is made safe ([A-Za-z0-9._-]), so the ignore line is whole.
+    assert out.returncode == 0, out.stderr
+    assert (repo / ".gitignore").read_text() == "node_modules/\n/a-b.secrets.yaml\n"
+    assert [p.name for p in repo.glob("*.secrets.yaml")] == ["a-b.secrets.yaml"]
+
+
+def test_a_control_character_in_an_ignore_pattern_is_refused(repo: Path) -> None:
+    from fixer.secrets.gitignore import ensure_ignored
+    from fixer.write import WriteError
+
+    (repo / ".gitignore").write_text("node_modules/\n")
+    with pytest.raises(WriteError, match="control character"):
+        ensure_ignored(repo / "a\nb.secrets.yaml")
     assert (repo / ".gitignore").read_text() == "node_modules/\n"
-    assert (repo / "a\nb.yaml").read_text() == SECRET_POD
-    assert list(repo.glob("*.secrets.yaml")) == []
 
 
 def test_secret_that_git_would_not_ignore_is_not_written(repo: Path) -> None:

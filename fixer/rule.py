@@ -149,6 +149,9 @@ class Rule(Generic[D]):
     #: Peer check ids this rule covers (hadolint DLxxxx, checkov CKV_K8S_x, kube-linter names);
     #: their suppression comments and annotations are honoured.
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: The rule asks ``ctx.evidence.repository`` (builds, copied scripts, manifests), so the
+    #: run should build the repository model when this rule is enabled.
+    needs_repository: ClassVar[bool] = False
 
     def check(self, ctx: Context[D]) -> Iterator[Finding]:
         raise NotImplementedError

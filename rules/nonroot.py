@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values
 from fixer.documents.images import (
     Family,
     expand,
@@ -17,14 +17,18 @@ from fixer.documents.images import (
     stage_variables,
 )
 from fixer.documents.text import indentation
-from fixer.model import Edit, Finding, Safety
+from fixer.evidence.images import ImageUser
+from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule
+from fixer.settings import Settings
+from rules.nonroot_judge import Owner, base_runs_non_root, owner_ids, owners, root_start_signs
 
 #: Instructions a person puts after USER: the image's run-time metadata.
 _TRAILING = frozenset({"EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "LABEL"})
 _SPLIT = re.compile(r"&&|\|\||;|\||\n")
-_UID_OPT = re.compile(r"(?:^|\s)(?:-u|--uid)(?:\s+|=)(\d+)")
-_GID_OPT = re.compile(r"(?:^|\s)(?:-g|--gid)(?:\s+|=)(\d+)")
+_UID_OPT = re.compile(r"(?:^|\s)(?:-u|--uid)(?:\s+|=)(\d+|\$\{?\w+\}?)")
+_VAR = re.compile(r"\$\{?(\w+)")
+_GID_OPT = re.compile(r"(?:^|\s)(?:-g|--gid)(?:\s+|=)(\d+|\$\{?\w+\}?)")
 _GROUP_OPT = re.compile(r"(?:^|\s)(?:-g|--gid|-G|--ingroup)(?:\s+|=)([^\s-]\S*)")
 NAME = "appuser"
 
@@ -82,6 +86,8 @@ class NonRootUser(Rule[Dockerfile]):
     safety = Safety.PROVEN
     aliases = ("DL3002", "CKV_DOCKER_3", "CKV_DOCKER_8")
 
+    needs_repository = True
+
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         doc = ctx.doc
         stage = doc.final_stage
@@ -95,24 +101,57 @@ class NonRootUser(Rule[Dockerfile]):
         last_user = _last_user(chain)
         if last_user is not None and not _is_root(last_user[1], doc, stage):
             return
+        base = ctx.evidence.image_user(image)
+        if last_user is None and base_runs_non_root(base):
+            return  # the base image already runs as its non-root user: nothing to add
         anchor = last_user[0] if last_user else stage.from_
         why = "last USER is root" if last_user else "no USER instruction"
         if any(not h.terminated for ins in stage.body for h in ins.heredocs):
             reason = "the file ends inside a heredoc (no terminator line)"
             yield ctx.finding(self, anchor.span, f"final stage runs as root ({why})", reason=reason)
             return
-        lines, note, extra = _user_lines(chain, family, image, ctx.settings.uid, ctx.settings.gid)
+        choice = _choose(doc, chain, family, image, base, ctx.settings)
+        lines = choice.lines
         if _non_posix_shell(chain):
             # After `SHELL ["pwsh", ...]` a shell-form RUN is PowerShell: say /bin/sh outright.
             lines = [_exec_form(ln) if ln.startswith("RUN ") else ln for ln in lines]
-        message = f"final stage runs as root ({why})"
+        title = f"run the final stage as {lines[-1].split(' ', 1)[1]}{choice.note}"
+        edits = (_insert(doc, stage, lines), *choice.extra)
+        signs = root_start_signs(ctx, chain, base) + _owner_conflicts(doc, chain)
         yield ctx.finding(
             self,
             anchor.span,
-            message,
-            edits=[_insert(doc, stage, lines), *extra],
-            title=f"run the final stage as {lines[-1].split(' ', 1)[1]}{note}",
+            f"final stage runs as root ({why})",
+            fix=_judged_fix(title, edits, choice, signs),
         )
+
+
+def _judged_fix(title: str, edits: tuple[Edit, ...], choice: Choice, signs: list[str]) -> Fix:
+    """PROVEN when nothing says the image needs root to start and the user is known."""
+    if signs:
+        needs = (
+            f"proof the image starts as non-root ({'; '.join(signs)}); if it does, apply "
+            "with --unsafe-fixes, if root is on purpose add `# tighten ignore=DF001`"
+        )
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
+    if choice.needs:
+        return Fix(title, edits, Safety.UNPROVEN, needs=choice.needs)
+    evidence = (
+        choice.evidence,
+        "no sign the image needs root to start (entrypoint, ports, volumes, base image)",
+    )
+    return Fix(title, edits, Safety.PROVEN, evidence=tuple(e for e in evidence if e))
+
+
+def _owner_conflicts(doc: Dockerfile, chain: list[Stage]) -> list[str]:
+    """Files given to two different users: one USER cannot write both."""
+    found = owners(chain, doc)
+    users = list(dict.fromkeys(o.user for o in found))
+    if len(users) < 2:
+        return []
+    return [
+        f"files are given to {users[0]} and to {users[1]} (lines {found[0].line}, {found[-1].line})"
+    ]
 
 
 def _non_posix_shell(chain: list[Stage]) -> bool:
@@ -146,28 +185,123 @@ def _is_root(value: str, doc: Dockerfile, stage: Stage) -> bool:
     return user in ("root", "0", "")
 
 
-def _user_lines(
-    chain: list[Stage], family: Family, image: str, uid: int, gid: int
-) -> tuple[list[str], str, list[Edit]]:
-    """The instructions to add, a note for the fix title, and any edit elsewhere."""
+@dataclass(frozen=True)
+class Choice:
+    """The USER to write (and any user to create), with what proves it is the right one."""
+
+    lines: list[str]
+    note: str = ""
+    extra: tuple[Edit, ...] = ()
+    evidence: str = ""
+    #: Set when the user cannot be proven right (a uid from a build argument out of scope).
+    needs: str = ""
+
+
+def _choose(
+    doc: Dockerfile,
+    chain: list[Stage],
+    family: Family,
+    image: str,
+    base: ImageUser | None,
+    settings: Settings,
+) -> Choice:
+    """Who the image is meant to run as: the owner of its files, a user the Dockerfile
+    creates, the base image's own or shipped user; a new user only when none of them."""
     created = _created_user(chain)
+    found = owners(chain, doc)
+    owner = found[-1] if found else None
+    if owner is not None and (created is None or owner.user not in (created.name, created.uid)):
+        return _owner_choice(owner, base)
     if created is not None:
-        if created.uid is not None:
-            return [f"USER {created.uid}:{created.gid or created.uid}"], "", []
-        if created.ins is not None:
-            # The user gets the configured UID where it is created, so USER can be numeric
-            # (a name cannot be verified by Kubernetes' runAsNonRoot).
-            option = f" --uid {uid}" if created.long_options else f" -u {uid}"
-            at = created.ins.logical.span_of(created.tool_end, created.tool_end).start
-            group = f":{created.gid}" if created.gid else ""
-            note = f" (reusing {created.name}, given UID {uid})"
-            return [f"USER {uid}{group}"], note, [Edit.insert(at, option)]
+        return _created_choice(created, doc, chain, settings.uid)
+    if base is not None and base_runs_non_root(base):  # `USER root` was left switched on
+        user = f"{base.uid}:{base.gid}" if base.uid and base.gid else str(base.uid or base.user)
+        return Choice([f"USER {user}"], " (the base image's user)", evidence=_base(base))
+    if base is not None and base.ships is not None:
+        ships = base.ships
+        note = f" (the base image's {ships.name} user)"
+        evidence = f"the base image ships user {ships.name} as {ships.uid} ({base.source})"
+        return Choice([f"USER {ships.uid}:{ships.gid}"], note, evidence=evidence)
     if family is Family.DISTROLESS:
-        return ["USER 65532:65532"], " (distroless nonroot)", []
+        return Choice(["USER 65532:65532"], " (distroless nonroot)")
+    uid, gid = settings.uid, settings.gid
     create = _create_command(family, image, uid, gid)
     if create is None:
-        return [f"USER {uid}:{gid}"], "", []
-    return [f"RUN {create}", f"USER {uid}:{gid}"], "", []
+        return Choice([f"USER {uid}:{gid}"])
+    return Choice([f"RUN {create}", f"USER {uid}:{gid}"])
+
+
+def _base(base: ImageUser) -> str:
+    return f"the base image runs as {base.shown} ({base.source})"
+
+
+def _owner_choice(owner: Owner, base: ImageUser | None) -> Choice:
+    """The user the build gives its files to: by number when the evidence has it."""
+    evidence = f"line {owner.line} gives files to {owner.user}"
+    ids = owner_ids(owner, base)
+    if ids is not None:
+        uid, gid = ids
+        user = f"{uid}:{gid}" if gid else uid
+        return Choice(
+            [f"USER {user}"], f" (the owner of its files, {owner.user})", evidence=evidence
+        )
+    user = f"{owner.user}:{owner.group}" if owner.group else owner.user
+    return Choice([f"USER {user}"], " (the owner of its files)", evidence=evidence)
+
+
+def _created_choice(created: CreatedUser, doc: Dockerfile, chain: list[Stage], uid: int) -> Choice:
+    evidence = f"the Dockerfile creates {created.name}"
+    if created.uid is not None and created.uid.isdigit():
+        user = f"{created.uid}:{created.gid or created.uid}"
+        return Choice([f"USER {user}"], evidence=f"{evidence} with uid {created.uid}")
+    if created.uid is not None:
+        return _variable_choice(created, doc, chain)
+    if created.ins is None:
+        return Choice([f"USER {created.name}"], evidence=evidence)
+    # The user gets the configured UID where it is created, so USER can be numeric
+    # (a name cannot be verified by Kubernetes' runAsNonRoot).
+    option = f" --uid {uid}" if created.long_options else f" -u {uid}"
+    at = created.ins.logical.span_of(created.tool_end, created.tool_end).start
+    group = f":{created.gid}" if created.gid and created.gid.isdigit() else ""
+    note = f" (reusing {created.name}, given UID {uid})"
+    return Choice([f"USER {uid}{group}"], note, (Edit.insert(at, option),), evidence=evidence)
+
+
+def _variable_choice(created: CreatedUser, doc: Dockerfile, chain: list[Stage]) -> Choice:
+    """``useradd -u ${UID}``: USER names the same build argument when the final stage sees
+    it, else the number it expands to; never a second ``--uid``."""
+    assert created.uid is not None and created.ins is not None
+    scope = _in_scope(doc, chain)
+    evidence = (
+        f"the Dockerfile creates {created.name} with uid {created.uid} (line {created.ins.line})"
+    )
+    if set(_VAR.findall(created.uid)) <= scope:
+        gid = created.gid
+        group = f":{gid}" if gid and (gid.isdigit() or set(_VAR.findall(gid)) <= scope) else ""
+        return Choice(
+            [f"USER {created.uid}{group}"], f" (reusing {created.name})", evidence=evidence
+        )
+    stage = next(s for s in chain if created.ins in s.body)
+    value = expand(created.uid, stage_variables(doc, stage))
+    if value is not None and value.isdigit() and value != "0":
+        return Choice([f"USER {value}"], f" (reusing {created.name})", evidence=evidence)
+    first = _VAR.findall(created.uid)[0]
+    needs = (
+        f"the uid of {created.name} (created with {created.uid} at line {created.ins.line}); "
+        f"declare `ARG {first}` in the final stage so USER can name it"
+    )
+    return Choice([f"USER {created.name}"], f" (reusing {created.name})", needs=needs)
+
+
+def _in_scope(doc: Dockerfile, chain: list[Stage]) -> set[str]:
+    """Variables a USER of the final stage can use: its ARGs, and ENVs of the stages it is
+    built on (ARGs do not cross stages; ENVs do)."""
+    names: set[str] = set()
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword == "ENV" or (ins.keyword == "ARG" and stage is chain[0]):
+                names.update(kv.key for kv in key_values(ins))
+    return names
 
 
 def _create_command(family: Family, image: str, uid: int, gid: int) -> str | None:
@@ -234,7 +368,8 @@ def _parse_useradd(words: list[str], command: str, groups: dict[str, str]) -> Cr
     group = _GROUP_OPT.search(command)
     gid_value = None
     if group:
-        gid_value = group.group(1) if group.group(1).isdigit() else groups.get(group.group(1))
+        named = group.group(1)
+        gid_value = named if named.isdigit() or named.startswith("$") else groups.get(named)
     return CreatedUser(name, uid.group(1) if uid else None, gid_value)
 
 

@@ -11,7 +11,8 @@ from fixer.documents.steps import Build, Step, analyse
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
 from rules.tools_fix import purge_fix, removal_fix
-from rules.tools_plan import Plan, decide, installs, tool_pattern
+from rules.tools_judge import judged, runtime_use
+from rules.tools_plan import Plan, decide, installs, programs, tool_pattern
 
 
 class NetworkTools(Rule[Dockerfile]):
@@ -84,6 +85,7 @@ class NetworkTools(Rule[Dockerfile]):
     summary = "curl/wget/ssh… installed in the shipped stage -> removed"
     safety = Safety.PROVEN
     aliases = ()
+    needs_repository = True
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         doc = ctx.doc
@@ -96,6 +98,7 @@ class NetworkTools(Rule[Dockerfile]):
         _notice_unread(ctx, build)
         found = installs(build, ctx.settings.tools)
         plans = [p for p in (decide(build, i, ctx.context_text) for i in found) if p is not None]
+        plans = [runtime_use(ctx, p) for p in plans]
         yield from _findings(self, ctx, build, plans)
 
 
@@ -134,9 +137,29 @@ def _findings(
         fix, why = purge_fix(build, last, [(p.install.command, p.install.package) for p in group])
         for p in group:
             fixes[id(p)] = fix, why
+    fixes = _judge(ctx, build, plans, fixes)
     for plan in plans:
         fix, why = fixes.get(id(plan), (None, plan.reason))
         yield _finding(rule, ctx, plan, fix, why)
+
+
+def _judge(
+    ctx: Context[Dockerfile],
+    build: Build,
+    plans: list[Plan],
+    fixes: dict[int, tuple[Fix | None, str]],
+) -> dict[int, tuple[Fix | None, str]]:
+    """Each distinct fix judged once (findings of one RUN share it): PROVEN or UNPROVEN."""
+    judged_fixes: dict[int, Fix] = {}
+    out: dict[int, tuple[Fix | None, str]] = {}
+    for plan in plans:
+        fix, why = fixes.get(id(plan), (None, plan.reason))
+        if fix is not None and id(fix) not in judged_fixes:
+            tools = [p.install.name for p in plans if fixes.get(id(p), (None, ""))[0] is fix]
+            names = sorted({n for t in tools for n in (t, *programs(t))})
+            judged_fixes[id(fix)] = judged(ctx, build, fix, plan.install.step.ins.line, names)
+        out[id(plan)] = (judged_fixes[id(fix)] if fix is not None else None), why
+    return out
 
 
 def _purge_key(plan: Plan) -> tuple[int, str, bool]:

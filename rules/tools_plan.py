@@ -293,15 +293,20 @@ def _uses_after(
                 yield step, mention
 
 
+def programs(package: str) -> tuple[str, ...]:
+    """The programs ``package`` provides (``netcat-openbsd``: ``nc``, ``netcat``, ...)."""
+    return next((p for glob, p in _PROGRAMS if fnmatchcase(package, glob)), (package,))
+
+
 def _program_pattern(
     package: str, *, runtime: bool = False, callers: bool = True
 ) -> re.Pattern[str]:
     """Mentions of the programs ``package`` provides, and (``callers``) of programs that
     run them; ``runtime`` adds the callers that matter only in a running container."""
-    programs = next((p for glob, p in _PROGRAMS if fnmatchcase(package, glob)), (package,))
-    users = _callers(package, programs, runtime) if callers else ()
-    names = "|".join(re.escape(p) for p in sorted({*programs, *users}, key=len, reverse=True))
-    extra = r"|ssh://|\bgit@[\w.-]+:" if "ssh" in programs else ""
+    provided = programs(package)
+    users = _callers(package, provided, runtime) if callers else ()
+    names = "|".join(re.escape(p) for p in sorted({*provided, *users}, key=len, reverse=True))
+    extra = r"|ssh://|\bgit@[\w.-]+:" if "ssh" in provided else ""
     return re.compile(rf"(?<![\w.-])(?:{names})(?![\w./-]){extra}")
 
 

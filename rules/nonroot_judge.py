@@ -1,0 +1,257 @@
+"""DF001's judgement: who an image is meant to run as, and whether it can start as non-root.
+
+Two questions decide the fix. *Who*: a user the files were ``chown``ed to, the user the base
+image runs as or ships for reuse (``node``, ``www-data``, .NET's ``app``), before a new one.
+*Whether*: an image that starts as root on purpose (its entrypoint steps down with ``gosu``,
+it runs ``sshd`` or ``supervisord``, it serves a port below 1024, it writes a ``VOLUME`` only
+root owns) breaks when ``USER`` makes it non-root. Each sign found is a reason the fix is
+withheld (UNPROVEN); with none, adding ``USER`` is PROVEN by the Dockerfile itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
+from fixer.documents.images import expand, stage_variables
+from fixer.evidence.images import ImageUser
+from fixer.rule import Context
+
+#: Programs an entrypoint uses to drop root after doing root's work (chown, sysctl, bind).
+STEP_DOWN = re.compile(
+    r"(?<![\w./-])(gosu|su-exec|setpriv|runuser|chroot|s6-setuidgid|s6-applyuidgid|"
+    r"s6-svscan|supervisord|chpst|setuidgid|su)(?![\w-])"
+)
+_SSHD = re.compile(r"(?<![\w.-])(sshd|openssh-server|dropbear)(?![\w-])")
+_CAPABLE = re.compile(r"\bsetcap\b|cap_net_bind_service|NET_BIND_SERVICE", re.IGNORECASE)
+_SPLIT = re.compile(r"&&|\|\||;|\||\n")
+#: Well-known account names whose number is the same on Debian, Alpine and RHEL images.
+_WELL_KNOWN = {"nobody": (65534, 65534)}
+_MAX_SCRIPT = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A user the build gives files to (``chown -R app /srv``, ``COPY --chown=app``)."""
+
+    user: str
+    group: str | None
+    line: int
+
+
+def base_runs_non_root(base: ImageUser | None) -> bool:
+    """The base image's own user is not root (numeric or a name such as ``nobody``)."""
+    if base is None:
+        return False
+    if base.uid is not None:
+        return base.uid != 0
+    return bool(base.user) and base.user not in ("root", "0")
+
+
+def owners(chain: list[Stage], doc: Dockerfile) -> list[Owner]:
+    """Non-root users files are given to, in build order (root owners are not listed)."""
+    found: list[Owner] = []
+    for stage in reversed(chain):
+        variables = stage_variables(doc, stage)
+        for ins in stage.body:
+            for text in _owner_texts(ins):
+                value = expand(text, variables)
+                if value is None:
+                    continue
+                user, _, group = value.partition(":")
+                if user and user not in ("root", "0"):
+                    found.append(Owner(user, group or None, ins.line))
+    return found
+
+
+def _owner_texts(ins: Instruction) -> Iterator[str]:
+    if ins.keyword in ("COPY", "ADD") and "chown" in ins.flags:
+        yield ins.flags["chown"]
+    elif ins.keyword == "RUN":
+        for command in _SPLIT.split(ins.value):
+            words = [w for w in command.split() if not w.startswith("-")]
+            if len(words) >= 3 and words[0].rsplit("/", 1)[-1] == "chown":
+                yield words[1]
+
+
+def owner_ids(owner: Owner, base: ImageUser | None) -> tuple[str, str | None] | None:
+    """The numeric user (and group) of ``owner`` when the evidence gives it."""
+    group = owner.group if owner.group and owner.group.isdigit() else None
+    if owner.user.isdigit():
+        return owner.user, group
+    if base is not None and base.ships is not None and base.ships.name == owner.user:
+        return str(base.ships.uid), group or str(base.ships.gid)
+    if owner.user in _WELL_KNOWN:
+        uid, gid = _WELL_KNOWN[owner.user]
+        return str(uid), group or str(gid)
+    return None
+
+
+def root_start_signs(
+    ctx: Context[Dockerfile], chain: list[Stage], base: ImageUser | None
+) -> list[str]:
+    """Why the image may need to start as root; empty when nothing says so."""
+    signs: list[str] = []
+    if base is not None and base.steps_down:
+        signs.append(f"the base image starts as root and steps down with {base.steps_down[0]}")
+    if base is not None and base.privileged_ports:
+        ports = ", ".join(map(str, base.privileged_ports))
+        signs.append(f"the base image listens on port {ports} as root")
+    signs += _instruction_signs(ctx.doc, chain)
+    signs += _entrypoint_signs(ctx, chain)
+    signs += _volume_signs(chain)
+    return list(dict.fromkeys(signs))
+
+
+def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
+    capable = bool(_CAPABLE.search(doc.text))
+    for stage in reversed(chain):
+        variables = stage_variables(doc, stage)
+        for ins in stage.body:
+            if ins.keyword in ("ENTRYPOINT", "CMD"):
+                m = STEP_DOWN.search(ins.value) or _SSHD.search(ins.value)
+                if m:
+                    yield f"{ins.keyword} at line {ins.line} runs {m.group(1)}"
+            elif ins.keyword == "RUN":
+                m = _SSHD.search(ins.value) or re.search(r"\b(gosu|su-exec)\b", ins.value)
+                if m:
+                    yield f"line {ins.line} installs {m.group(1)}"
+            elif ins.keyword == "EXPOSE" and not capable:
+                low = [p for p in _ports(ins.value, variables) if p < 1024]
+                if low:
+                    yield (
+                        f"EXPOSE {low[0]} at line {ins.line}: a port below 1024 needs root "
+                        "or NET_BIND_SERVICE"
+                    )
+
+
+def _ports(value: str, variables: dict[str, str]) -> list[int]:
+    ports: list[int] = []
+    for word in value.split():
+        text = expand(word, variables) or ""
+        number = text.split("/", 1)[0].split("-", 1)[0]
+        if number.isdigit():
+            ports.append(int(number))
+    return ports
+
+
+def _volume_signs(chain: list[Stage]) -> Iterator[str]:
+    """A VOLUME no ``chown`` gives away: the container writes it, and root owns it."""
+    owned = " ".join(
+        ins.value
+        for stage in chain
+        for ins in stage.body
+        if (ins.keyword == "RUN" and "chown" in ins.value) or "chown" in ins.flags
+    )
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword != "VOLUME":
+                continue
+            for path in _volume_paths(ins.value):
+                if not re.search(rf"(?<![\w/.-]){re.escape(path)}", owned):
+                    yield f"VOLUME {path} at line {ins.line} is written at run time and owned by root"
+                    break
+
+
+def _volume_paths(value: str) -> list[str]:
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return [str(p) for p in json.loads(text)]
+        except ValueError:
+            return []
+    return text.split()
+
+
+def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[str]:
+    """The script ENTRYPOINT (or CMD) runs, read from the repository model or the build
+    context next to the Dockerfile; a script that cannot be read is a sign too."""
+    program = _entry_program(chain)
+    if program is None:
+        return
+    name, text = _script_text(ctx, chain, program)
+    if text is None:
+        # Copied in from a build context that is not here (``docker build -f x/Dockerfile .``):
+        # the script exists, and nothing says what it does. A script the build writes itself
+        # or the base image ships is judged by the base image's facts instead.
+        name = program.rsplit("/", 1)[-1]
+        scriptish = name.endswith((".sh", ".bash")) or "entrypoint" in name
+        if scriptish and any(_copied_sources(chain, name)):
+            yield f"the entrypoint script {program} is not in the build context read"
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        m = STEP_DOWN.search(line) or _SSHD.search(line)
+        if m:
+            yield f"the entrypoint {name}:{number} runs {m.group(1)}"
+            return
+
+
+def _entry_program(chain: list[Stage]) -> str | None:
+    """The first word of the last ENTRYPOINT (else CMD) of the shipped stages."""
+    for keyword in ("ENTRYPOINT", "CMD"):
+        for stage in chain:
+            last = next((i for i in reversed(stage.body) if i.keyword == keyword), None)
+            if last is not None:
+                words = _exec_words(last.value)
+                return words[0] if words else None
+    return None
+
+
+def _exec_words(value: str) -> list[str]:
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return [str(w) for w in json.loads(text)]
+        except ValueError:
+            return []
+    return text.split()
+
+
+def _script_text(
+    ctx: Context[Dockerfile], chain: list[Stage], program: str
+) -> tuple[str, str | None]:
+    repository = ctx.evidence.repository
+    if repository is not None:
+        for build in repository.build_of(Path(os.path.abspath(ctx.path))):
+            script = repository.entrypoint_script(build)
+            if script is not None:
+                shown = os.path.relpath(script, repository.root)
+                return shown, _read(script)
+    base = program.rsplit("/", 1)[-1]
+    for source in _copied_sources(chain, base):
+        text = ctx.context_text(source, limit=_MAX_SCRIPT)
+        if text is not None:
+            return source, text
+    return program, None
+
+
+def _copied_sources(chain: list[Stage], program: str) -> Iterator[str]:
+    """Build-context sources a COPY/ADD puts where ``program`` is (by either name)."""
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
+                continue
+            words = _exec_words(ins.value[ins.flag_end() :])
+            if len(words) < 2:
+                continue
+            dest = words[-1].rstrip("/").rsplit("/", 1)[-1]
+            for source in words[:-1]:
+                if "://" in source or source in (".", "./", "*", "/"):
+                    continue
+                if source.rstrip("/").rsplit("/", 1)[-1] == program or dest == program:
+                    yield source
+
+
+def _read(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_MAX_SCRIPT).decode("utf-8", "replace")
+    except OSError:
+        return None

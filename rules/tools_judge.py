@@ -1,0 +1,134 @@
+"""DF003's judgement: evidence from beyond the Dockerfile that a tool is used at run time,
+or that the tool is what the image is for.
+
+- The repository model (``ctx.evidence.repository``) knows the real build context of a
+  Dockerfile (``docker build -f build/Dockerfile .``), the scripts that build copies in and
+  the manifests that run the image it produces: a call of the tool in any of them keeps it,
+  and the finding cites ``path:line``.
+- Without the repository model, a ``COPY .`` of the whole build context brings in scripts
+  nobody read: the removal is offered, not applied (UNPROVEN).
+- An image whose LABEL or README says it ships the tool for its users (a toolbox, a debug or
+  CI runner image) is not fixed either; the finding shows the ``# tighten ignore=DF003``
+  line that says so for good.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from fixer.documents.dockerfile import Dockerfile, Instruction, key_values
+from fixer.documents.steps import Build
+from fixer.model import Fix, Safety
+from fixer.rule import Context
+from rules.tools_plan import Plan, programs
+
+#: Words that say a tool is the product: a toolbox, a debugging or CI runner image.
+_PRODUCT = re.compile(
+    r"\b(tool-?box|debug(?:ging)?|troubleshoot\w*|network[- ]tools|netshoot|swiss[- ]army|"
+    r"ci[- ]runner|runner image|diagnos\w+)\b",
+    re.IGNORECASE,
+)
+#: A README line that says the image ships something for its users.
+_SHIPS = re.compile(r"\b(ships?|includes?|comes with|bundles?|provides?|contains?)\b", re.I)
+_READMES = ("README.md", "README", "README.rst", "README.txt")
+_MAX_README = 64 * 1024
+_WHOLE = (".", "./", "*", "./*", "/")
+
+
+def runtime_use(ctx: Context[Dockerfile], plan: Plan) -> Plan:
+    """``plan`` refused when the repository shows the image running one of the tool's
+    programs (a copied script, a manifest's command); else ``plan`` unchanged."""
+    repository = ctx.evidence.repository
+    if repository is None or plan.action not in ("remove", "purge"):
+        return plan
+    for build in repository.build_of(Path(os.path.abspath(ctx.path))):
+        for program in programs(plan.install.name):
+            found = repository.uses_tool(build, program)
+            if found:
+                where = os.path.relpath(found[0].path, repository.root)
+                why = f"{where}:{found[0].line}: {found[0].reason}"
+                hint = "remove it by hand if that use goes too"
+                return replace(plan, action="refuse", reason=why, last=None, hint=hint)
+    return plan
+
+
+def judged(ctx: Context[Dockerfile], build: Build, fix: Fix, line: int, tools: list[str]) -> Fix:
+    """The removal's safety: UNPROVEN when the image's tools are its product, or when a
+    whole-context COPY brings in scripts no repository scan read; PROVEN otherwise."""
+    product = product_sign(ctx, tools)
+    if product:
+        needs = (
+            f"confirm the image does not ship it for its users ({product}); if it does, keep "
+            f"it with `# tighten ignore=DF003` on the line above line {line}"
+        )
+        return replace(fix, safety=Safety.UNPROVEN, needs=needs)
+    if ctx.evidence.repository is None:
+        whole = next(_whole_context_copies(build), None)
+        if whole is not None:
+            needs = (
+                f"a look at the scripts `{whole.keyword} .` at line {whole.line} brings in "
+                "(the repository was not scanned): if none runs the tool, apply with "
+                "--unsafe-fixes"
+            )
+            return replace(fix, safety=Safety.UNPROVEN, needs=needs)
+        evidence = "no script the Dockerfile copies in and no CMD/ENTRYPOINT/HEALTHCHECK runs it"
+    else:
+        evidence = (
+            "repository: no script the build copies in and no manifest running the image calls it"
+        )
+    return replace(fix, safety=Safety.PROVEN, evidence=(evidence,))
+
+
+def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
+    """Where the image says its tools are its product: a LABEL, or a line of the README
+    next to it that names one of ``tools`` (package or program names)."""
+    named = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, tools)) + r")(?![\w-])")
+    for ins in ctx.doc.instructions:
+        if ins.keyword != "LABEL":
+            continue
+        for kv in key_values(ins):
+            m = _PRODUCT.search(kv.value or "")
+            if m:
+                return f'LABEL {kv.key} at line {ins.line} says "{m.group(0)}"'
+    for name in _READMES:
+        text = _read(Path(ctx.path).parent / name)
+        if text is None:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            m = _PRODUCT.search(line)
+            if m and _SHIPS.search(line) and named.search(line):
+                return f'{name}:{number} says "{m.group(0)}"'
+    return ""
+
+
+def _whole_context_copies(build: Build) -> Iterator[Instruction]:
+    for stage in build.chain:
+        for ins in stage.body:
+            if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
+                continue
+            if any(w in _WHOLE for w in _words(ins)[:-1]):
+                yield ins
+
+
+def _words(ins: Instruction) -> list[str]:
+    value = ins.value[ins.flag_end() :].strip()
+    if value.startswith("["):
+        try:
+            return [str(w) for w in json.loads(value)]
+        except ValueError:
+            return []
+    return value.split()
+
+
+def _read(path: Path) -> str | None:
+    """A README in the Dockerfile's folder (documentation, never run)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_MAX_README).decode("utf-8", "replace")
+    except OSError:
+        return None

@@ -1,0 +1,232 @@
+"""Issue 13, Dockerfile classes: DF001 withholds USER from root-start images and reuses the
+user the image is meant to run as; DF003 keeps tools the repository still runs and makes a
+toolbox image's suppression obvious. Each case asserts what is withheld and what is fixed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixer.documents.dockerfile import Dockerfile, parse
+from fixer.documents.text import SourceText
+from fixer.evidence.images import Evidence
+from fixer.model import Finding, Safety
+from fixer.repository import RepositoryModel
+from fixer.rule import Context
+from fixer.settings import Settings
+from rules.nonroot import NonRootUser
+from rules.tools import NetworkTools
+
+REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
+
+
+def _check(
+    rule: NonRootUser | NetworkTools, path: Path, repository: RepositoryModel | None = None
+) -> list[Finding]:
+    doc: Dockerfile = parse(SourceText(path.read_text()))
+    ctx = Context(doc, path, Settings(), evidence=Evidence(repository=repository))
+    return list(rule.check(ctx))
+
+
+def _text_check(rule: NonRootUser | NetworkTools, tmp_path: Path, text: str) -> list[Finding]:
+    path = tmp_path / "Dockerfile"
+    path.write_text(text)
+    return _check(rule, path)
+
+
+def _tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fixer", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+# --- DF001: root-start images keep root; the fix is offered with what it needs ------------
+
+
+def test_entrypoint_stepping_down_withholds_user(tmp_path: Path) -> None:
+    [finding] = _check(NonRootUser(), REPOS / "j3-rootstart" / "Dockerfile")
+    assert finding.fix is not None
+    assert finding.fix.safety is Safety.UNPROVEN
+    assert "docker-entrypoint.sh:5 runs setpriv" in finding.fix.needs
+    assert "--unsafe-fixes" in finding.fix.needs
+    assert finding.fix.withheld_note.startswith("fix withheld: needs proof the image starts")
+
+
+def test_cli_leaves_root_start_image_and_unsafe_fixes_applies(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(REPOS / "j3-rootstart", repo)
+    before = (repo / "Dockerfile").read_text()
+    out = _tighten("fix", "--select", "DF001", ".", cwd=repo)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert (repo / "Dockerfile").read_text() == before
+    out = _tighten("fix", "--select", "DF001", "--unsafe-fixes", ".", cwd=repo)
+    assert "USER 10001:10001\nENTRYPOINT" in (repo / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n", "steps down with gosu"),
+        ("FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n", "listens on port 80"),
+        ('FROM debian:12\nCOPY app /app\nEXPOSE 443\nCMD ["/app"]\n', "EXPOSE 443 at line 3"),
+        (
+            'FROM debian:12\nRUN apt-get install -y openssh-server\nCMD ["/usr/sbin/sshd", "-D"]\n',
+            "installs openssh-server",
+        ),
+        ('FROM debian:12\nCOPY app /app\nVOLUME /data\nCMD ["/app"]\n', "VOLUME /data at line 3"),
+        ('FROM alpine:3\nRUN apk add su-exec\nCMD ["su-exec", "app", "/app"]\n', "su-exec"),
+    ],
+)
+def test_root_start_signs_withhold_user(tmp_path: Path, text: str, sign: str) -> None:
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None
+    assert finding.fix.safety is Safety.UNPROVEN
+    assert sign in finding.fix.needs
+
+
+def test_plain_app_still_gets_a_proven_user(tmp_path: Path) -> None:
+    text = 'FROM debian:12\nCOPY app /app\nEXPOSE 8080\nCMD ["/app"]\n'
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None
+    assert finding.fix.safety is Safety.PROVEN
+    assert finding.fix.evidence
+    assert not finding.fix.needs
+
+
+def test_low_port_with_setcap_is_proven(tmp_path: Path) -> None:
+    text = (
+        "FROM debian:12\nCOPY app /app\nRUN setcap cap_net_bind_service=+ep /app\n"
+        'EXPOSE 80\nCMD ["/app"]\n'
+    )
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+
+
+def test_chowned_volume_is_proven(tmp_path: Path) -> None:
+    text = (
+        'FROM debian:12\nRUN mkdir /data && chown 10001:10001 /data\nVOLUME /data\nCMD ["/app"]\n'
+    )
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+    assert "USER 10001:10001" in finding.fix.edits[0].content
+
+
+# --- DF001: the user the image is meant to run as -----------------------------------------
+
+
+def test_base_running_non_root_has_no_finding(tmp_path: Path) -> None:
+    for base in (
+        "cgr.dev/chainguard/static:latest",
+        "gcr.io/distroless/base:nonroot@sha256:" + "a" * 64,
+    ):
+        assert _text_check(NonRootUser(), tmp_path, f"FROM {base}\nCOPY app /app\n") == []
+
+
+def test_useradd_with_build_argument_out_of_scope_uses_its_number(tmp_path: Path) -> None:
+    text = (
+        "FROM debian:12 AS base\nARG UID=1500\nRUN useradd -u ${UID} app\n"
+        'FROM base\nCOPY app /app\nCMD ["/app"]\n'
+    )
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+    [edit] = finding.fix.edits  # no second --uid
+    assert edit.content == "USER 1500\n"
+
+
+def test_useradd_with_unknown_build_argument_is_withheld(tmp_path: Path) -> None:
+    text = "FROM debian:12 AS base\nARG UID\nRUN useradd -u ${UID} app\nFROM base\nCOPY app /app\n"
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert "declare `ARG UID` in the final stage" in finding.fix.needs
+    assert all("--uid" not in e.content for e in finding.fix.edits)
+
+
+def test_named_owner_without_number_is_reused_by_name(tmp_path: Path) -> None:
+    text = 'FROM debian:12\nCOPY --chown=www app /srv/app\nCMD ["/srv/app"]\n'
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.edits[0].content == "USER www\n"
+
+
+def test_php_base_reuses_www_data(tmp_path: Path) -> None:
+    text = "FROM php:8.3-fpm\nCOPY . /var/www/html\n"
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.edits[0].content.endswith("USER 33:33\n")
+
+
+# --- DF003: the repository's scripts and manifests still run the tool ----------------------
+
+
+def test_tools_used_by_build_context_scripts_and_manifests_are_kept() -> None:
+    root = REPOS / "j3-buildctx"
+    model = RepositoryModel.scan(root)
+    found = {
+        f.message.split(" ", 1)[0]: f
+        for f in _check(NetworkTools(), root / "build" / "Dockerfile", model)
+    }
+    assert found["curl"].fix is None
+    assert (
+        found["curl"].reason == "scripts/warm-cache.sh:3: a script copied into the image calls curl"
+    )
+    assert found["wget"].fix is None
+    assert found["wget"].reason.startswith("deploy/cronjob.yaml:")
+    assert 'CronJob/nightly-report container "report" calls wget' in found["wget"].reason
+    fix = found["netcat-openbsd"].fix  # nothing runs it: still removed, with the evidence
+    assert fix is not None and fix.safety is Safety.PROVEN
+    assert fix.evidence and "repository" in fix.evidence[0]
+
+
+def test_without_repository_whole_context_copy_is_unproven(tmp_path: Path) -> None:
+    text = 'FROM debian:12\nRUN apt-get install -y curl\nCOPY . /app\nCMD ["/app/run"]\n'
+    [finding] = _text_check(NetworkTools(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert "`COPY .` at line 3" in finding.fix.needs
+
+
+def test_plain_tool_removal_stays_proven(tmp_path: Path) -> None:
+    text = 'FROM debian:12\nRUN apt-get install -y curl\nCOPY app /app\nCMD ["/app"]\n'
+    [finding] = _text_check(NetworkTools(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+
+
+# --- DF003: images whose tools are the product ----------------------------------------------
+
+
+def test_toolbox_label_withholds_and_shows_the_ignore_line(tmp_path: Path) -> None:
+    [finding] = _check(NetworkTools(), REPOS / "j3-toolbox" / "Dockerfile")
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert "`# tighten ignore=DF003` on the line above line 3" in finding.fix.needs
+    assert (
+        'LABEL org.opencontainers.image.description at line 2 says "troubleshooting"'
+        in finding.fix.needs
+    )
+    repo = tmp_path / "repo"
+    shutil.copytree(REPOS / "j3-toolbox", repo)
+    before = (repo / "Dockerfile").read_text()
+    assert _tighten("fix", "--select", "DF003", ".", cwd=repo).returncode == 1
+    assert (repo / "Dockerfile").read_text() == before
+    # The suggested line silences it.
+    lines = before.splitlines(keepends=True)
+    lines.insert(2, "# tighten ignore=DF003\n")
+    (repo / "Dockerfile").write_text("".join(lines))
+    assert _tighten("check", "--select", "DF003", ".", cwd=repo).returncode == 0
+
+
+def test_readme_naming_the_tool_marks_the_product(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(
+        "# netbox\n\nThe image includes curl and dig for debugging.\n"
+    )
+    text = 'FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD ["sh"]\n'
+    [finding] = _text_check(NetworkTools(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert 'README.md:3 says "debugging"' in finding.fix.needs
+
+
+def test_readme_of_an_app_does_not_withhold(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("Debug the service with curl localhost:8080/debug.\n")
+    text = 'FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD ["sh"]\n'
+    [finding] = _text_check(NetworkTools(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN

@@ -117,7 +117,7 @@ def test_a_relative_secrets_dir_means_the_same_folder_as_in_the_checkout(world: 
     tip = world.branch_tip()
     assert tip is not None
     ignore = run_git(world.remote, "show", f"{tip}:.gitignore")
-    assert "/secrets/pod.secrets.yaml" in ignore.splitlines()
+    assert "/secrets/k8s-pod.secrets.yaml" in ignore.splitlines()  # named from its folder
     pod = run_git(world.remote, "show", f"{tip}:k8s/pod.yaml")
     assert "secretKeyRef" in pod
 

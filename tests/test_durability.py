@@ -365,7 +365,9 @@ def test_shared_secret_file_is_the_end_of_run_merge(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     for n, name in enumerate(["Dockerfile", "Containerfile"]):
-        text = DOCKERFILE.format(value=f"tok-{n}-Lq82mZ0p").replace("DB_PASSWORD", f"DB_PASSWORD_{n}")
+        text = DOCKERFILE.format(value=f"tok-{n}-Lq82mZ0p").replace(
+            "DB_PASSWORD", f"DB_PASSWORD_{n}"
+        )
         (app / name).write_text(text)
     settings = Settings(select=frozenset({"DF004"}), offline=True)
     expected = SideFiles()

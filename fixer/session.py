@@ -28,7 +28,7 @@ from fixer.output import github, held, sarif
 from fixer.output.console import Console
 from fixer.output.json import result_objects
 from fixer.output.terminal import Progress
-from fixer.output.text import display_path
+from fixer.output.text import shown_path
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution
@@ -214,7 +214,7 @@ class Session:
         for message in answers.notices:
             self.console.info(message)
         if answers.lock_written is not None:
-            self.console.info(f"wrote {display_path(answers.lock_written)}")
+            self.console.info(f"wrote {shown_path(answers.lock_written)}")
 
     def _handle(self, result: FileResult, *, stdin: bool = False) -> None:
         """Write (``fix``), count, then show one result. Writing and counting are one
@@ -236,7 +236,7 @@ class Session:
         for path in written:
             if path not in self.announced:  # once per file, however many fixes fed it
                 self.announced.add(path)
-                self.console.info(f"wrote {display_path(path)}")
+                self.console.info(f"wrote {shown_path(path)}")
         if result.notice:
             self.console.notice(result.path, result.notice)
         for notice in result.notices:
@@ -320,7 +320,7 @@ class Session:
             try:
                 old, new = self._side_file_texts(path)
             except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
-                self.report.error(f"{display_path(path)}: {exc}")
+                self.report.error(f"{shown_path(path)}: {exc}")
                 continue
             self._put(path, old, new)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values
-from fixer.documents.images import (
+from fixer.documents.dockerfile.images import (
     Family,
     expand,
     family_of,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
-from fixer.documents.images import expand, stage_variables
+from fixer.documents.dockerfile.images import expand, stage_variables
 from fixer.evidence.images import ImageUser
 from fixer.rule import Context
 

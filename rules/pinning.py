@@ -16,7 +16,7 @@ from typing import Any
 from fixer.documents import kube
 from fixer.documents import yaml as y
 from fixer.documents.dockerfile import Dockerfile, KeyValue, Stage
-from fixer.documents.images import expand, global_arg_pairs, global_args
+from fixer.documents.dockerfile.images import expand, global_arg_pairs, global_args
 from fixer.documents.yaml import Node, YamlFile
 from fixer.documents.yaml_edit import insert_into_mapping, replace_scalar, value_span
 from fixer.model import Edit, Finding, Safety, Span

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from fixer.documents.dockerfile import Dockerfile
-from fixer.documents.images import Family, family_of, parent_stages, root_image
+from fixer.documents.dockerfile.images import Family, family_of, parent_stages, root_image
 from fixer.documents.steps import Build, Step, analyse
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule

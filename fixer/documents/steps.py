@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
-from fixer.documents.images import parent_stages
+from fixer.documents.dockerfile.images import parent_stages
 from fixer.documents.packages import PackageCommand, package_command
 from fixer.documents.run_script import (
     RunScript,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, unquote, words
-from fixer.documents.images import expand, parent_stages, stage_variables
+from fixer.documents.dockerfile.images import expand, parent_stages, stage_variables
 
 WHOLE = "."
 _WRAPPERS = frozenset(

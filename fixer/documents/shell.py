@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fixer.documents.dockerfile.model import literal
+from fixer.documents.dockerfile.words import literal
 
 WORD, OP, REDIRECT = "word", "op", "redirect"
 #: Operators that join list elements; removing an element with its joiner keeps the list valid.

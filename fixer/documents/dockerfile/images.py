@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from fixer.documents.dockerfile.model import Dockerfile, KeyValue, Stage, key_values
+from fixer.documents.dockerfile.model import Dockerfile, Stage
+from fixer.documents.dockerfile.words import KeyValue, key_values
 
 
 class Family(Enum):

@@ -1,0 +1,176 @@
+"""The Dockerfile lexer: text to instructions with exact spans.
+
+It follows BuildKit's rules: parser directives (``# escape=``), comment and blank lines,
+line continuations with the escape character (comment lines inside a continuation are
+dropped), and heredocs (``RUN <<EOF`` ... ``EOF``) whose bodies are not instructions.
+dockerfile-parse gives line ranges but no columns and reads heredoc bodies as
+instructions, so the spans come from here; tests cross-check the line ranges against it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fixer.documents.dockerfile.model import Dockerfile, Heredoc, Instruction, Logical, Offsets
+from fixer.documents.text import SourceText
+from fixer.model import Span
+
+_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+_KEYWORD = re.compile(r"[ \t]*([A-Za-z][A-Za-z0-9_-]*|[^\s]+)")
+_HEREDOC = re.compile(r"<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
+
+
+def parse(source: SourceText) -> Dockerfile:
+    """Lex ``source`` into instructions. Never raises on odd input: unknown text becomes an
+    instruction with whatever keyword it starts with, as BuildKit would report it."""
+    lexer = _Lexer(source.text)
+    lexer.run()
+    return Dockerfile(source, lexer.instructions, lexer.comments, lexer.escape)
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _split_lines(text)
+        self.instructions: list[Instruction] = []
+        self.comments: dict[int, str] = {}
+        self.escape = "\\"
+
+    def run(self) -> None:
+        i = self._directives()
+        while i < len(self.lines):
+            start, end = self.lines[i]
+            content = self.text[start:end]
+            stripped = content.strip()
+            if not stripped:
+                i += 1
+            elif stripped.startswith("#"):
+                self.comments[i + 1] = stripped[1:].strip()
+                i += 1
+            else:
+                i = self._instruction(i)
+
+    def _directives(self) -> int:
+        i = 0
+        while i < len(self.lines):
+            start, end = self.lines[i]
+            m = _DIRECTIVE.match(self.text[start:end])
+            if not m:
+                return i
+            if m.group(1).lower() == "escape" and m.group(2) in ("\\", "`"):
+                self.escape = m.group(2)
+            self.comments[i + 1] = self.text[start:end].strip()[1:].strip()
+            i += 1
+        return i
+
+    def _continues(self, start: int, end: int) -> int | None:
+        """Offset of the escape char if the line ends in a continuation, else None."""
+        j = end
+        while j > start and self.text[j - 1] in " \t":
+            j -= 1
+        if j > start and self.text[j - 1] == self.escape:
+            return j - 1
+        return None
+
+    def _instruction(self, first: int) -> int:
+        start, _ = self.lines[first]
+        m = _KEYWORD.match(self.text, start)
+        assert m is not None  # a non-blank, non-comment line starts with a word or symbol
+        keyword = m.group(1).upper() if m.group(1) else ""
+        kw_span = Span(m.start(1), m.end(1))
+        args_start = m.end(1)
+        while args_start < len(self.text) and self.text[args_start] in " \t":
+            args_start += 1
+        parts: list[str] = []  # the pieces of the logical text, one per line
+        starts: list[int] = []  # where each piece starts in the logical text ...
+        files: list[int] = []  # ... and in the file
+        length = 0
+        i = first
+        pos = args_start
+        while True:
+            line_start, line_end = self.lines[i]
+            pos = max(pos, line_start)
+            esc = self._continues(line_start, line_end)
+            stop = esc if esc is not None else line_end
+            if stop > pos:
+                parts.append(self.text[pos:stop])
+                starts.append(length)
+                files.append(pos)
+                length += stop - pos
+            i += 1
+            if esc is None:
+                break
+            # Skip comment and blank lines inside a continuation, as BuildKit does.
+            while i < len(self.lines) and _is_skippable(self.text, *self.lines[i]):
+                i += 1
+            if i >= len(self.lines):
+                break
+            pos = self.lines[i][0]
+        last = i - 1
+        args_end = self.lines[last][1]
+        value = "".join(parts)
+        if keyword in _HEREDOC_KEYWORDS and "<<" in value:
+            heredocs, i = self._heredocs(value, i)
+        else:
+            heredocs = ()
+        if not parts:  # no arguments: index 0 is where they would start
+            starts, files = [0], [args_start]
+        # (otherwise index ``length`` maps to just past the last character)
+        offsets = Offsets(tuple(starts), tuple(files), length + 1)
+        end = self.lines[i - 1][1]
+        self.instructions.append(
+            Instruction(
+                keyword=keyword,
+                span=Span(kw_span.start, end),
+                keyword_span=kw_span,
+                args=Span(args_start, max(args_start, args_end)),
+                line=first + 1,
+                end_line=i,
+                logical=Logical(value, offsets),
+                heredocs=heredocs,
+            )
+        )
+        return i
+
+    def _heredocs(self, value: str, i: int) -> tuple[tuple[Heredoc, ...], int]:
+        found = []
+        for m in _HEREDOC.finditer(value):
+            strip_tabs, quote, name = m.group(1) == "-", m.group(2), m.group(3)
+            body_first = i
+            while i < len(self.lines):
+                s, e = self.lines[i]
+                line = self.text[s:e]
+                if (line.lstrip("\t") if strip_tabs else line) == name:
+                    break
+                i += 1
+            if body_first >= len(self.lines):  # the opener ends the file: an empty body
+                body_start = body_end = len(self.text)
+            else:
+                body_start = self.lines[body_first][0]
+                body_end = self.lines[i - 1][1] if i > body_first else body_start
+            body = Span(body_start, max(body_start, body_end))
+            found.append(Heredoc(name, body, strip_tabs, bool(quote), i < len(self.lines)))
+            i = min(i + 1, len(self.lines))
+        return tuple(found), i
+
+
+def _is_skippable(text: str, start: int, end: int) -> bool:
+    stripped = text[start:end].strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _split_lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line's content, without its CR/LF."""
+    out = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        nl = text.find("\n", pos)
+        if nl == -1:
+            out.append((pos, n))
+            break
+        end = nl - 1 if nl > pos and text[nl - 1] == "\r" else nl
+        out.append((pos, end))
+        pos = nl + 1
+    return out

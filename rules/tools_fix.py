@@ -34,7 +34,7 @@ from fixer.documents.shell import (
     bashlex_agrees,
     parse,
 )
-from fixer.documents.shell_lists import element_ranges
+from fixer.documents.shell.lists import element_ranges
 from fixer.documents.steps import Build, Step
 from fixer.documents.text import SourceText
 from fixer.model import Edit, Fix, Safety

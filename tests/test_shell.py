@@ -18,7 +18,7 @@ from fixer.documents.run_script import (
     word_ranges,
 )
 from fixer.documents.shell import ShellError, Token, bashlex_agrees, parse
-from fixer.documents.shell_lists import element_ranges
+from fixer.documents.shell.lists import element_ranges
 from fixer.documents.text import SourceText
 
 

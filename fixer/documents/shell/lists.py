@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fixer.documents.shell import LIST_OPS, OP, RESERVED, WORD, Command, Script, Token
+from fixer.documents.shell.script import LIST_OPS, OP, RESERVED, WORD, Command, Script, Token
 
 #: Tokens after which a list element ends cleanly (a word, or the end of a compound command).
 _ELEMENT_ENDS = frozenset({")", "fi", "done", "}", "esac", "]]"})

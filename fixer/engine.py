@@ -154,7 +154,7 @@ def _parse(kind: str, source: SourceText) -> Any:
 
 
 def _is_kube(doc: Any) -> bool:
-    from fixer.documents.kube import is_kubernetes
+    from fixer.documents.yaml.kube import is_kubernetes
 
     return is_kubernetes(doc)
 

@@ -18,7 +18,7 @@ from fixer.readfile import read_regular
 from fixer.settings import Settings
 
 if TYPE_CHECKING:
-    from fixer.documents.yaml_edit import Style
+    from fixer.documents.yaml.edit import Style
     from fixer.registry.imagefacts import ImageFacts
 
 D = TypeVar("D")
@@ -67,7 +67,7 @@ class Context(Generic[D]):
     def style(self) -> Style:
         """The YAML file's formatting conventions, surveyed once per document."""
         if self._style is None:
-            from fixer.documents.yaml_edit import Style
+            from fixer.documents.yaml.edit import Style
 
             self._style = Style.of(self.doc)  # type: ignore[arg-type]
         return self._style  # type: ignore[no-any-return]

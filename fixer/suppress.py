@@ -102,8 +102,8 @@ def _is_comment(doc: Any, line: int) -> bool:
 
 
 def _object_codes(doc: Any) -> list[tuple[int, int, set[str]]]:
-    from fixer.documents import kube
     from fixer.documents import yaml as y
+    from fixer.documents.yaml import kube
 
     out = []
     for obj in kube.objects(doc):

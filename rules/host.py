@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fixer.documents import kube
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile
-from fixer.documents.yaml_edit import replace_scalar
+from fixer.documents.yaml import Node, YamlFile, kube
+from fixer.documents.yaml.edit import replace_scalar
 from fixer.model import Finding, Safety, Span
 from fixer.rule import Context, Rule
 

@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fixer.documents import kube
 from fixer.documents import yaml as y
 from fixer.documents.dockerfile import Dockerfile, KeyValue, Stage
 from fixer.documents.dockerfile.images import expand, global_arg_pairs, global_args
-from fixer.documents.yaml import Node, YamlFile
-from fixer.documents.yaml_edit import insert_into_mapping, replace_scalar, value_span
+from fixer.documents.yaml import Node, YamlFile, kube
+from fixer.documents.yaml.edit import insert_into_mapping, replace_scalar, value_span
 from fixer.model import Edit, Finding, Safety, Span
 from fixer.registry.reference import InvalidReference, Reference, pin_text
 from fixer.rule import Context, Resolution, Rule

@@ -6,10 +6,9 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fixer.documents import kube
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile
-from fixer.documents.yaml_edit import Style, content_end, render_block, render_flow
+from fixer.documents.yaml import Node, YamlFile, kube
+from fixer.documents.yaml.edit import Style, content_end, render_block, render_flow
 from fixer.model import Edit, Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
 from fixer.secrets import SecretMatch, classify, secret_name_for

@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fixer.apply import apply_fixes, splice
-from fixer.documents import dockerfile, kube
+from fixer.documents import dockerfile
 from fixer.documents import yaml as y
 from fixer.documents.text import DecodeError, LineIndex, SourceText, newline_of
-from fixer.documents.yaml_edit import Style, insert_into_mapping, render_scalar, set_value
+from fixer.documents.yaml import kube
+from fixer.documents.yaml.edit import Style, insert_into_mapping, render_scalar, set_value
 from fixer.model import Edit, Fix, Span
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile
-from fixer.documents.yaml_edit import (
+from fixer.documents.yaml import nodes as y
+from fixer.documents.yaml.edit import (
     Style,
     Value,
     content_end,
@@ -25,6 +24,7 @@ from fixer.documents.yaml_edit import (
     replace_scalar,
     set_value,
 )
+from fixer.documents.yaml.nodes import Node, YamlFile
 from fixer.model import Edit, Span
 
 _TRUE = ("true", "yes", "on")

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
-from fixer.documents import yaml as y
 from fixer.documents.text import LineIndex
+from fixer.documents.yaml import nodes as y
 from fixer.model import Edit, Span
 
 if TYPE_CHECKING:
-    from fixer.documents.yaml import Node, YamlFile
+    from fixer.documents.yaml.nodes import Node, YamlFile
 
 Value = Union[bool, int, str, None, Sequence["Value"], Mapping[str, "Value"]]  # noqa: UP007
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fixer.documents import yaml as y
+from fixer.documents.yaml import nodes as y
 
 if TYPE_CHECKING:
-    from fixer.documents.yaml import Node, YamlFile
+    from fixer.documents.yaml.nodes import Node, YamlFile
 
 #: Where each workload kind keeps its pod spec.
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {

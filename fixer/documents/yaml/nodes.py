@@ -3,7 +3,7 @@
 Detection runs on PyYAML's libyaml-backed composer: it is about 25x faster than ruamel.yaml's
 round-trip loader and its nodes carry character offsets, scalar quoting style and flow style,
 which is all the editor needs. Nothing is ever re-serialised; edits are computed against the
-original text (see ``yaml_edit``).
+original text (see ``edit``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeGuard
 
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # hot checks: no per-call import
-
 from fixer.documents.text import LineIndex, SourceText, newline_of
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # hot checks: no per-call import
 
 #: PyYAML's composed nodes (MappingNode, SequenceNode, ScalarNode). Their stubs lack the
 #: ``style``/``flow_style`` attributes the editor reads, so they are typed loosely here and

@@ -130,7 +130,7 @@ def _workers(files: int) -> int:
         from rules import all_rules
 
         all_rules()
-        from fixer.documents import dockerfile, steps, yaml  # noqa: F401
+        from fixer.documents import dockerfile, shell, yaml  # noqa: F401
         from fixer.documents.yaml import kube  # noqa: F401
     return workers
 

@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixer.documents import dockerfile
-from fixer.documents.run_script import Unsupported, run_script
 from fixer.documents.shell import ShellError
 from fixer.documents.text import SourceText
 from fixer.engine import FileResult, process_text
 from fixer.rule import Context
 from fixer.settings import Settings
 from rules.tools import NetworkTools
+from rules.tools.run_script import Unsupported, run_script
 
 SELECT = Settings(select=frozenset({"DF003"}))
 
@@ -259,7 +259,7 @@ def test_lists_left_by_an_earlier_run_keep_the_clean_up() -> None:
 
 
 def test_a_fix_that_fails_verification_is_not_offered(monkeypatch: pytest.MonkeyPatch) -> None:
-    import rules.tools_fix as tools_fix
+    import rules.tools.fix as tools_fix
     from fixer.model import Edit
 
     monkeypatch.setattr(tools_fix, "deletion_edits", lambda *a: [Edit.delete(7, 10)])
@@ -269,7 +269,7 @@ def test_a_fix_that_fails_verification_is_not_offered(monkeypatch: pytest.Monkey
 
 
 def test_bashlex_disagreement_blocks_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    import rules.tools_fix as tools_fix
+    import rules.tools.fix as tools_fix
 
     monkeypatch.setattr(tools_fix, "bashlex_agrees", lambda *a: False)
     assert reasons("FROM x\nRUN apt-get install -y curl git\n") == [

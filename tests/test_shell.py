@@ -9,17 +9,17 @@ from hypothesis import strategies as st
 from fixer.apply import splice
 from fixer.documents import dockerfile
 from fixer.documents.dockerfile import literal
-from fixer.documents.packages import INSTALL, MARK_AUTO, REMOVE, chore, package_command
-from fixer.documents.run_script import (
+from fixer.documents.shell import ShellError, Token, bashlex_agrees, parse
+from fixer.documents.shell.lists import element_ranges
+from fixer.documents.text import SourceText
+from rules.tools.packages import INSTALL, MARK_AUTO, REMOVE, chore, package_command
+from rules.tools.run_script import (
     Unsupported,
     append_command,
     deletion_edits,
     run_script,
     word_ranges,
 )
-from fixer.documents.shell import ShellError, Token, bashlex_agrees, parse
-from fixer.documents.shell.lists import element_ranges
-from fixer.documents.text import SourceText
 
 
 def words(text: str) -> list[list[str]]:

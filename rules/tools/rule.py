@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 from fixer.documents.dockerfile import Dockerfile
 from fixer.documents.dockerfile.images import Family, family_of, parent_stages, root_image
-from fixer.documents.steps import Build, Step, analyse
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
-from rules.tools_fix import purge_fix, removal_fix
-from rules.tools_judge import judged, runtime_use
-from rules.tools_plan import Plan, decide, installs, programs, tool_pattern
+from rules.tools.fix import purge_fix, removal_fix
+from rules.tools.judge import judged, runtime_use
+from rules.tools.plan import Plan, decide, installs, programs, tool_pattern
+from rules.tools.steps import Build, Step, analyse
 
 
 class NetworkTools(Rule[Dockerfile]):

@@ -22,10 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, key_values
-from fixer.documents.steps import Build
 from fixer.model import Fix, Safety
 from fixer.rule import Context
-from rules.tools_plan import Plan, programs
+from rules.tools.plan import Plan, programs
+from rules.tools.steps import Build
 
 #: Words that say a tool is the product: a toolbox, a debugging or CI runner image.
 _PRODUCT = re.compile(

@@ -17,15 +17,15 @@ from functools import cached_property
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
 from fixer.documents.dockerfile.images import parent_stages
-from fixer.documents.packages import PackageCommand, package_command
-from fixer.documents.run_script import (
+from fixer.documents.shell import Script, ShellError, parse
+from rules.tools.packages import PackageCommand, package_command
+from rules.tools.run_script import (
     RunScript,
     Unsupported,
     exec_words,
     is_shell_heredoc,
     run_script,
 )
-from fixer.documents.shell import Script, ShellError, parse
 
 _POSIX = frozenset({"sh", "bash", "ash", "dash", "ksh", "zsh", "busybox"})
 

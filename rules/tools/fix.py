@@ -14,17 +14,6 @@ from collections.abc import Sequence
 
 from fixer.apply import merge_ranges, splice
 from fixer.documents import dockerfile
-from fixer.documents.packages import Chore, Package, PackageCommand, chore
-from fixer.documents.run_script import (
-    RunScript,
-    Unsupported,
-    append_command,
-    best_range,
-    delete_instruction,
-    deletion_edits,
-    run_script,
-    word_ranges,
-)
 from fixer.documents.shell import (
     LIST_OPS,
     Command,
@@ -35,9 +24,20 @@ from fixer.documents.shell import (
     parse,
 )
 from fixer.documents.shell.lists import element_ranges
-from fixer.documents.steps import Build, Step
 from fixer.documents.text import SourceText
 from fixer.model import Edit, Fix, Safety
+from rules.tools.packages import Chore, Package, PackageCommand, chore
+from rules.tools.run_script import (
+    RunScript,
+    Unsupported,
+    append_command,
+    best_range,
+    delete_instruction,
+    deletion_edits,
+    run_script,
+    word_ranges,
+)
+from rules.tools.steps import Build, Step
 
 Item = tuple[PackageCommand, Package]
 _PLAIN_NAME = re.compile(r"[a-z0-9][a-z0-9.+_-]*")

@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from fixer.documents.dockerfile import Dockerfile, Instruction
-from fixer.documents.packages import (
+from rules.tools.packages import (
     INSTALL,
     MARK_AUTO,
     MARK_MANUAL,
@@ -26,7 +26,7 @@ from fixer.documents.packages import (
     Package,
     PackageCommand,
 )
-from fixer.documents.steps import Build, Mention, Step
+from rules.tools.steps import Build, Mention, Step
 
 _SSH = ("ssh", "scp", "sftp", "ssh-keygen", "ssh-keyscan", "ssh-add", "ssh-agent", "ssh-copy-id")
 #: package glob -> the programs it provides (a mention of any of them is a use).

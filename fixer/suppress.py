@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from fixer.model import Span
 
 if TYPE_CHECKING:
-    from fixer.model import Finding
+    from fixer.model import Finding, Span
     from fixer.rule import Rule
 
 _LOCAL = re.compile(r"#\s*(?:tighten|hadolint)\s+ignore\s*=\s*([A-Za-z0-9_,\- ]+)")
@@ -49,7 +49,7 @@ class Suppressions:
     doc: Any
     file_codes: set[str] = field(default_factory=set)
     _line_codes: dict[int, set[str]] = field(default_factory=dict)
-    _objects: list[tuple[int, int, set[str]]] = field(default_factory=list)
+    _objects: list[tuple[Span, set[str]]] = field(default_factory=list)
 
     @classmethod
     def of(cls, kind: str, doc: Any) -> Suppressions:
@@ -74,7 +74,7 @@ class Suppressions:
         if self._line_codes and names & self._codes_at(finding.line):
             return True
         offset = finding.span.start
-        return any(s <= offset < e and names & codes for s, e, codes in self._objects)
+        return any(s.start <= offset < s.end and names & codes for s, codes in self._objects)
 
     def _codes_at(self, line: int) -> set[str]:
         codes = set(self._line_codes.get(line, ()))  # trailing comment on the line itself
@@ -101,7 +101,7 @@ def _is_comment(doc: Any, line: int) -> bool:
     return bool(doc.lines.line_text(line).lstrip().startswith("#"))
 
 
-def _object_codes(doc: Any) -> list[tuple[int, int, set[str]]]:
+def _object_codes(doc: Any) -> list[tuple[Span, set[str]]]:
     from fixer.documents import yaml as y
     from fixer.documents.yaml import kube
 
@@ -117,7 +117,7 @@ def _object_codes(doc: Any) -> list[tuple[int, int, set[str]]]:
             if key.startswith("checkov.io/skip"):
                 codes.add((y.scalar(v) or "").split("=", 1)[0].strip())
         if codes:
-            out.append((obj.node.start_mark.index, obj.node.end_mark.index, codes))
+            out.append((y.span(obj.node), codes))
     return out
 
 

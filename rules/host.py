@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile, kube
+from fixer.documents.yaml import YamlFile, kube
 from fixer.documents.yaml.edit import replace_scalar
-from fixer.model import Finding, Safety, Span
+from fixer.model import Finding, Safety
 from fixer.rule import Context, Rule
 
 _NAMESPACES = {
@@ -15,10 +15,6 @@ _NAMESPACES = {
     "hostIPC": "the node's shared memory and IPC objects",
     "hostNetwork": "the node's network interfaces (and every port on localhost)",
 }
-
-
-def _span(node: Node) -> Span:
-    return Span(node.start_mark.index, node.end_mark.index)
 
 
 class HostNamespaces(Rule[YamlFile]):
@@ -92,7 +88,7 @@ class HostNamespaces(Rule[YamlFile]):
                 if value is not None and y.truthy(value):
                     yield ctx.finding(
                         self,
-                        _span(value),
+                        y.span(value),
                         f"{label} uses {key}: it shares {what}",
                         edits=[replace_scalar(value, False, ctx.style, ctx.text)],
                         title=f"set {key}: false",
@@ -114,7 +110,7 @@ def _host_paths(
         name = y.scalar(y.get(volume, "name")) or "?"
         yield ctx.finding(
             rule,
-            _span(host_path),
+            y.span(host_path),
             f'{label} mounts the node\'s {path} (hostPath volume "{name}")',
             reason="the workload may depend on the node's files; use a PersistentVolumeClaim, "
             "ConfigMap, Secret or emptyDir if it does not",
@@ -131,7 +127,7 @@ def _host_ports(
             continue
         yield ctx.finding(
             rule,
-            _span(host_port),
+            y.span(host_port),
             f"{c.label} binds hostPort {y.scalar(host_port)}",
             reason="clients may reach the pod through the node's port; expose it with a "
             "Service (NodePort or LoadBalancer) instead",

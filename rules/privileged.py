@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fixer.documents import yaml as y
 from fixer.documents.yaml import YamlFile, kube
 from fixer.documents.yaml.edit import replace_scalar
-from fixer.model import Finding, Safety, Span
+from fixer.model import Finding, Safety
 from fixer.rule import Context, Rule
 
 
@@ -70,7 +70,7 @@ class PrivilegedContainer(Rule[YamlFile]):
             value = y.get_path(container.node, "securityContext", "privileged")
             if value is None or not y.truthy(value):
                 continue
-            span = Span(value.start_mark.index, value.end_mark.index)
+            span = y.span(value)
             yield ctx.finding(
                 self,
                 span,

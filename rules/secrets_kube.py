@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.edit import Style, content_end, render_block, render_flow
-from fixer.model import Edit, Finding, Fix, Safety, Span
+from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from fixer.secrets.commands import command_secrets
@@ -120,7 +120,7 @@ class SecretInEnv(Rule[YamlFile]):
 
     def _finding(self, ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> Finding:
         value = entry.value
-        span = Span(value.start_mark.index, value.end_mark.index)
+        span = y.span(value)
         message = (
             f"{entry.container.label} env {entry.name} holds a literal secret ({entry.match.kind})"
         )

@@ -22,6 +22,7 @@ from fixer.documents.yaml.nodes import (
     pairs,
     parse,
     scalar,
+    span,
     truthy,
 )
 
@@ -44,5 +45,6 @@ __all__ = [
     "pairs",
     "parse",
     "scalar",
+    "span",
     "truthy",
 ]

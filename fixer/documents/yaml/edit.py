@@ -184,9 +184,9 @@ _PROPERTIES = re.compile(r"(?:[&!][^\s,\]}]*[ \t]+)+")
 
 def value_span(node: Node, text: str) -> Span:
     """The scalar's own text: libyaml's start mark includes its ``&anchor``/``!tag``."""
-    start, end = node.start_mark.index, node.end_mark.index
-    props = _PROPERTIES.match(text, start, end)
-    return Span(props.end() if props else start, end)
+    whole = y.span(node)
+    props = _PROPERTIES.match(text, whole.start, whole.end)
+    return Span(props.end(), whole.end) if props else whole
 
 
 def replace_scalar(node: Node, value: bool | int | str, style: Style, text: str) -> Edit:
@@ -249,7 +249,7 @@ def set_value(
         return Edit(value_span(value_node, text), render_flow(value, style.quote))
     parent_col = key_node.start_mark.column
     lines = render_block(value, parent_col + style.indent, style)
-    if y.is_scalar(value_node) and value_node.end_mark.index > value_node.start_mark.index:
+    if y.is_scalar(value_node) and len(y.span(value_node)) > 0:
         # An explicit null (`key: null` / `key: ~`): replace it by the block.
         start = value_node.start_mark.index
         while start > 0 and text[start - 1] in " \t":

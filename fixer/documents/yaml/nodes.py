@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeGuard
 
 from fixer.documents.text import LineIndex, SourceText, newline_of
+from fixer.model import Span
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode  # hot checks: no per-call import
 
 #: PyYAML's composed nodes (MappingNode, SequenceNode, ScalarNode). Their stubs lack the
@@ -234,6 +235,12 @@ def children(node: Node) -> Iterator[Node]:
 
 
 # --- typed access -------------------------------------------------------------------------
+
+
+def span(node: Node) -> Span:
+    """The node's text, from libyaml's marks (an anchor or tag included: ``edit.value_span``
+    leaves them out). The one place that reads both marks of a node."""
+    return Span(node.start_mark.index, node.end_mark.index)
 
 
 def is_mapping(node: Node | None) -> TypeGuard[Node]:

@@ -132,13 +132,10 @@ class Patch:
         text = self.doc.text
         if seq.flow_style:
             # Rewrite the brackets' content from the kept items' own text (quotes kept).
-            sep = (
-                ", "
-                if ", " in text[seq.start_mark.index : seq.end_mark.index] or len(seq.value) < 2
-                else ","
-            )
-            body = sep.join(text[i.start_mark.index : i.end_mark.index] for i in keep)
-            self._edits.append(Edit.replace(seq.start_mark.index, seq.end_mark.index, f"[{body}]"))
+            whole = y.span(seq)
+            sep = ", " if ", " in text[whole.start : whole.end] or len(seq.value) < 2 else ","
+            body = sep.join(text[(s := y.span(i)).start : s.end] for i in keep)
+            self._edits.append(Edit(whole, f"[{body}]"))
         else:
             self._edits.extend(self._delete_lines([(item, item) for item in gone]))
         for item in gone:
@@ -224,9 +221,9 @@ def _indent(content: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def _flow_item_deletion(text: str, seq: Node, item: Node) -> Edit:
-    """Remove one element of ``[a, b, c]`` with one neighbouring comma."""
-    start, end = item.start_mark.index, item.end_mark.index
+def _flow_item_deletion(text: str, seq: Node, item: Span) -> Edit:
+    """Remove one element (``item``) of ``[a, b, c]`` with one neighbouring comma."""
+    start, end = item.start, item.end
     after = end
     while after < len(text) and text[after] in " \t":
         after += 1
@@ -245,5 +242,5 @@ def _flow_item_deletion(text: str, seq: Node, item: Node) -> Edit:
 
 def _flow_pair_deletion(text: str, mapping: Node, key_node: Node, value: Node) -> Edit:
     """Remove ``key: value`` from ``{...}`` with one neighbouring comma."""
-    fake = type("Item", (), {"start_mark": key_node.start_mark, "end_mark": value.end_mark})
-    return _flow_item_deletion(text, mapping, fake)
+    pair = Span(y.span(key_node).start, y.span(value).end)
+    return _flow_item_deletion(text, mapping, pair)

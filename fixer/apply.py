@@ -6,7 +6,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from fixer.model import Edit, Fix
+from fixer.model import Edit, Fix, Span
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,13 @@ def _order(fix: Fix) -> tuple[int, int, str]:
     return (first.start, first.end, fix.title) if first else (-1, -1, fix.title)
 
 
-def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Touching or overlapping ``[start, end)`` ranges merged, sorted: deletions built piece
-    by piece become edits that do not overlap."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(ranges):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
+def merge_ranges(ranges: Iterable[Span]) -> list[Span]:
+    """Touching or overlapping spans merged, sorted: deletions built piece by piece become
+    edits that do not overlap."""
+    out: list[Span] = []
+    for span in sorted(ranges):
+        if out and span.start <= out[-1].end:
+            out[-1] = Span(out[-1].start, max(out[-1].end, span.end))
         else:
-            out.append((start, end))
+            out.append(span)
     return out

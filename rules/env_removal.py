@@ -36,7 +36,7 @@ def remove_pairs(
     tokens += [_token(doc, kv.pair, id(kv) in drop) for kv in pairs]
     if any(t.drop and t.first != t.last for t in tokens):
         return None
-    spans: list[tuple[int, int]] = []
+    spans: list[Span] = []
     gone: list[int] = []
     for line in range(ins.line, ins.end_line + 1):
         on_line = [t for t in tokens if t.first <= line <= t.last]
@@ -66,7 +66,7 @@ def _token(doc: Dockerfile, span: Span, drop: bool) -> _Token:
     return _Token(span, drop, lines.line_of(span.start), lines.line_of(max(span.end - 1, 0)))
 
 
-def _runs(on_line: list[_Token]) -> Iterable[tuple[int, int]]:
+def _runs(on_line: list[_Token]) -> Iterable[Span]:
     """Spans removing each run of dropped tokens with one neighbouring space run: the
     following one when a kept token follows on the line, else the preceding one."""
     i = 0
@@ -78,22 +78,22 @@ def _runs(on_line: list[_Token]) -> Iterable[tuple[int, int]]:
         while j + 1 < len(on_line) and on_line[j + 1].drop:
             j += 1
         if j + 1 < len(on_line):
-            yield on_line[i].span.start, on_line[j + 1].span.start
+            yield Span(on_line[i].span.start, on_line[j + 1].span.start)
         else:  # i > 0: a line with only dropped tokens was removed whole
-            yield on_line[i - 1].span.end, on_line[j].span.end
+            yield Span(on_line[i - 1].span.end, on_line[j].span.end)
         i = j + 1
 
 
-def _line_span(doc: Dockerfile, first: int, last: int | None = None) -> tuple[int, int]:
-    return doc.lines.deletion(first, last or first)
+def _line_span(doc: Dockerfile, first: int, last: int | None = None) -> Span:
+    return Span(*doc.lines.deletion(first, last or first))
 
 
-def _escape_span(doc: Dockerfile, tokens: list[_Token], line: int) -> tuple[int, int]:
+def _escape_span(doc: Dockerfile, tokens: list[_Token], line: int) -> Span:
     """From the last token on ``line`` to the end of the line: the space and the escape
     character that continued the instruction onto lines that are now gone."""
     end_of_tokens = max(t.span.end for t in tokens if t.last == line)
-    return end_of_tokens, doc.lines.line_end(line)
+    return Span(end_of_tokens, doc.lines.line_end(line))
 
 
-def _edit(span: tuple[int, int]) -> Edit:
-    return Edit.delete(*span)
+def _edit(span: Span) -> Edit:
+    return Edit(span)

@@ -25,7 +25,7 @@ from fixer.documents.shell import (
 )
 from fixer.documents.shell.lists import element_ranges
 from fixer.documents.text import SourceText
-from fixer.model import Edit, Fix, Safety
+from fixer.model import Edit, Fix, Safety, Span
 from rules.tools.packages import Chore, Package, PackageCommand, chore
 from rules.tools.run_script import (
     RunScript,
@@ -221,7 +221,7 @@ def _start(rs: RunScript) -> int:
 
 def _splice_logical(text: str, ranges: Sequence[tuple[int, int]], true_at: Sequence[Token]) -> str:
     edits = [Edit.replace(t.start, t.end, "true") for t in true_at]
-    edits += [Edit.delete(a, b) for a, b in merge_ranges(ranges)]
+    edits += [Edit(span) for span in merge_ranges(Span(a, b) for a, b in ranges)]
     return splice(text, edits)
 
 

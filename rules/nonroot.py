@@ -7,12 +7,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values, parent_stages
 from fixer.documents.dockerfile.images import (
     Family,
     expand,
     family_of,
-    parent_stages,
     root_image,
     stage_variables,
 )
@@ -98,13 +97,14 @@ class NonRootUser(Rule[Dockerfile]):
         if family is Family.WINDOWS or image.lower().endswith(":nonroot"):
             return
         chain = parent_stages(doc, stage)
-        last_user = _last_user(chain)
-        if last_user is not None and not _is_root(last_user[1], doc, stage):
+        now = doc.in_effect(stage)
+        last_user = now.user
+        if last_user is not None and not _is_root(last_user.value.strip(), doc, stage):
             return
         base = ctx.evidence.image_user(image)
         if last_user is None and base_runs_non_root(base):
             return  # the base image already runs as its non-root user: nothing to add
-        anchor = last_user[0] if last_user else stage.from_
+        anchor = last_user if last_user else stage.from_
         why = "last USER is root" if last_user else "no USER instruction"
         if any(not h.terminated for ins in stage.body for h in ins.heredocs):
             reason = "the file ends inside a heredoc (no terminator line)"
@@ -112,7 +112,7 @@ class NonRootUser(Rule[Dockerfile]):
             return
         choice = _choose(doc, chain, family, image, base, ctx.settings)
         lines = choice.lines
-        if _non_posix_shell(chain):
+        if now.shell is not None and _non_posix(now.shell):
             # After `SHELL ["pwsh", ...]` a shell-form RUN is PowerShell: say /bin/sh outright.
             lines = [_exec_form(ln) if ln.startswith("RUN ") else ln for ln in lines]
         title = f"run the final stage as {lines[-1].split(' ', 1)[1]}{choice.note}"
@@ -154,27 +154,15 @@ def _owner_conflicts(doc: Dockerfile, chain: list[Stage]) -> list[str]:
     ]
 
 
-def _non_posix_shell(chain: list[Stage]) -> bool:
-    """The SHELL in effect at the end of the final stage is not a POSIX shell."""
-    for stage in chain:
-        for ins in reversed(stage.body):
-            if ins.keyword == "SHELL":
-                first = re.match(r'\s*\[\s*"([^"]+)"', ins.value)
-                program = first.group(1).rsplit("/", 1)[-1] if first else ""
-                return program not in ("sh", "bash", "ash", "dash", "zsh", "ksh", "busybox")
-    return False
+def _non_posix(shell: Instruction) -> bool:
+    """The ``SHELL`` instruction runs something else than a POSIX shell."""
+    first = re.match(r'\s*\[\s*"([^"]+)"', shell.value)
+    program = first.group(1).rsplit("/", 1)[-1] if first else ""
+    return program not in ("sh", "bash", "ash", "dash", "zsh", "ksh", "busybox")
 
 
 def _exec_form(run: str) -> str:
     return "RUN " + json.dumps(["/bin/sh", "-c", run[len("RUN ") :]])
-
-
-def _last_user(chain: list[Stage]) -> tuple[Instruction, str] | None:
-    for stage in chain:
-        for ins in reversed(stage.body):
-            if ins.keyword == "USER":
-                return ins, ins.value.strip()
-    return None
 
 
 def _is_root(value: str, doc: Dockerfile, stage: Stage) -> bool:

@@ -16,8 +16,8 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, unquote, words
-from fixer.documents.dockerfile.images import expand, parent_stages, stage_variables
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, parent_stages, unquote, words
+from fixer.documents.dockerfile.images import expand, stage_variables
 
 WHOLE = "."
 _WRAPPERS = frozenset(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from fixer.documents.dockerfile import Dockerfile
-from fixer.documents.dockerfile.images import Family, family_of, parent_stages, root_image
+from fixer.documents.dockerfile import Dockerfile, parent_stages
+from fixer.documents.dockerfile.images import Family, family_of, root_image
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
 from rules.tools.fix import purge_fix, removal_fix

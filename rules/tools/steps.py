@@ -15,8 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
-from fixer.documents.dockerfile.images import parent_stages
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, parent_stages
 from fixer.documents.shell import Script, ShellError, parse
 from rules.tools.packages import PackageCommand, package_command
 from rules.tools.run_script import (
@@ -132,31 +131,13 @@ def analyse(doc: Dockerfile, shipped: Iterable[Stage]) -> Build:
     wanted = {s.index for s in build.chain}
     index = {id(ins): k for k, ins in enumerate(doc.instructions)}
     for stage in doc.stages:
-        user: Instruction | None = None
-        shell = ""
-        for parent in reversed(parent_stages(doc, stage)[1:]):
-            user, shell = _inherited(parent, user, shell)
-        for ins in stage.body:
-            if ins.keyword == "USER":
-                user = ins
-            elif ins.keyword == "SHELL":
-                shell = _shell_program(ins)
-            elif ins.keyword in ("RUN", "COPY", "ADD"):
-                step = Step(ins, stage, index[id(ins)], user)
+        for ins, now in zip(stage.body, doc.in_effect_at(stage), strict=True):
+            if ins.keyword in ("RUN", "COPY", "ADD"):
+                step = Step(ins, stage, index[id(ins)], now.user)
+                shell = _shell_program(now.shell) if now.shell else ""
                 _fill(build, step, shell, stage.index in wanted)
                 build.steps.append(step)
     return build
-
-
-def _inherited(
-    stage: Stage, user: Instruction | None, shell: str
-) -> tuple[Instruction | None, str]:
-    for ins in stage.body:
-        if ins.keyword == "USER":
-            user = ins
-        elif ins.keyword == "SHELL":
-            shell = _shell_program(ins)
-    return user, shell
 
 
 def _shell_program(ins: Instruction) -> str:

@@ -6,16 +6,19 @@ from fixer.documents.dockerfile.lexer import parse
 from fixer.documents.dockerfile.model import (
     Dockerfile,
     Heredoc,
+    InEffect,
     Instruction,
     Logical,
     Offsets,
     Stage,
+    parent_stages,
 )
 from fixer.documents.dockerfile.words import KeyValue, key_values, literal, unquote, words
 
 __all__ = [
     "Dockerfile",
     "Heredoc",
+    "InEffect",
     "Instruction",
     "KeyValue",
     "Logical",
@@ -23,6 +26,7 @@ __all__ = [
     "Stage",
     "key_values",
     "literal",
+    "parent_stages",
     "parse",
     "unquote",
     "words",

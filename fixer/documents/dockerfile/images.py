@@ -173,18 +173,6 @@ def root_image(doc: Dockerfile, stage: Stage) -> str:
     return expand(current.image, global_args(doc)) or current.image
 
 
-def parent_stages(doc: Dockerfile, stage: Stage) -> list[Stage]:
-    """The stage and the earlier stages it is built FROM, nearest first."""
-    by_name = {s.name.lower(): s for s in doc.stages if s.name}
-    chain = [stage]
-    while chain[-1].image.lower() in by_name:
-        parent = by_name[chain[-1].image.lower()]
-        if parent.index >= chain[-1].index or parent in chain:
-            break
-        chain.append(parent)
-    return chain
-
-
 def family_of(image: str, doc: Dockerfile | None = None) -> Family:
     """Best guess of the distro family from the image name and tag."""
     ref = image.lower()

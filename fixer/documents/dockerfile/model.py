@@ -188,6 +188,57 @@ class Dockerfile:
         """Whole lines ``first..last`` including the final newline (for removal)."""
         return Span(self.lines.line_start(first), self.lines.line_end(last, with_newline=True))
 
+    def in_effect(self, stage: Stage) -> InEffect:
+        """The USER and SHELL in effect at the end of ``stage``: what its image runs with."""
+        return self._effects[stage.index][1]
+
+    def in_effect_at(self, stage: Stage) -> tuple[InEffect, ...]:
+        """The USER and SHELL in effect when each instruction of ``stage.body`` runs."""
+        return self._effects[stage.index][0]
+
+    @cached_property
+    def _effects(self) -> dict[int, tuple[tuple[InEffect, ...], InEffect]]:
+        # Computed once for every stage, in order: a stage built ``FROM`` an earlier one
+        # starts with what that stage ended with (the image keeps USER and SHELL).
+        out: dict[int, tuple[tuple[InEffect, ...], InEffect]] = {}
+        for stage in self.stages:
+            chain = parent_stages(self, stage)
+            state = out[chain[1].index][1] if len(chain) > 1 else InEffect()
+            at = []
+            for ins in stage.body:
+                at.append(state)
+                state = state.after(ins)
+            out[stage.index] = (tuple(at), state)
+        return out
+
+
+@dataclass(frozen=True)
+class InEffect:
+    """The ``USER`` and ``SHELL`` instructions in effect at one point of a build, inherited
+    through ``FROM <stage>``; None: the base image's own (usually root, ``/bin/sh -c``)."""
+
+    user: Instruction | None = None
+    shell: Instruction | None = None
+
+    def after(self, ins: Instruction) -> InEffect:
+        if ins.keyword == "USER":
+            return InEffect(ins, self.shell)
+        if ins.keyword == "SHELL":
+            return InEffect(self.user, ins)
+        return self
+
+
+def parent_stages(doc: Dockerfile, stage: Stage) -> list[Stage]:
+    """The stage and the earlier stages it is built FROM, nearest first."""
+    by_name = {s.name.lower(): s for s in doc.stages if s.name}
+    chain = [stage]
+    while chain[-1].image.lower() in by_name:
+        parent = by_name[chain[-1].image.lower()]
+        if parent.index >= chain[-1].index or parent in chain:
+            break
+        chain.append(parent)
+    return chain
+
 
 _FROM_WORD = re.compile(r"\S+")
 

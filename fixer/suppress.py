@@ -145,8 +145,8 @@ def own_codes(doc: Any) -> Iterator[NamedCode]:
 
 
 def _own_annotations(doc: Any) -> Iterator[NamedCode]:
-    from fixer.documents import kube
     from fixer.documents import yaml as y
+    from fixer.documents.yaml import kube
 
     seen: set[int] = set()  # a key merged in with `<<` is written once
     for obj in kube.objects(doc):

@@ -179,7 +179,7 @@ def _command_secrets(
                 owners += [(field_name, item)] * len(item_words_)
     for hit in command_secrets(words, patterns):
         field_name, node = owners[hit.index]
-        span = Span(node.start_mark.index, node.end_mark.index)
+        span = y.span(node)
         message = (
             f"{container.label} {field_name} passes a literal secret ({hit.kind}) in {hit.what}"
         )

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixer.documents import kube
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.model import Span
 from fixer.repository.builds import norm
 from fixer.repository.links import compose_build, compose_services, line_of

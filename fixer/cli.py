@@ -525,7 +525,7 @@ def pr(
     branch are never touched. When a pull request exists afterwards, the last line of
     stdout is its URL. Exit codes: 0 done or nothing to fix, 2 error.
     """
-    from fixer.pr import PrOptions, run_pr
+    from fixer.pr.command import PrOptions, run_pr
 
     settings = _settings(ctx)
     options = PrOptions(

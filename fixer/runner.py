@@ -1,18 +1,16 @@
 """A run over many files: discovery, registry look-ups batched up front, one file at a time.
 
-Results stream out one by one so memory stays flat in the number of files; only generated
-side files (Secret manifests) are gathered, because several source files may feed one.
+Results stream out one by one so memory stays flat in the number of files (the session
+gathers the generated side files, ``fixer.sidefiles.SideFiles``, as they come).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from fixer.discover import Target
 from fixer.engine import KUBERNETES, FileResult, Queries, collect_queries, process_file
-from fixer.model import SideFile
 from fixer.output.diff import diff_path, unified_diff
 from fixer.parallel import ordered_map, workers_for
 from fixer.readfile import read_capped
@@ -133,37 +131,3 @@ def _workers(files: int) -> int:
         from fixer.documents import dockerfile, shell, yaml  # noqa: F401
         from fixer.documents.yaml import kube  # noqa: F401
     return workers
-
-
-@dataclass
-class SideFiles:
-    """Generated files, merged in the order fixes produced them; a side file equal to one
-    already merged (the same fix reached twice) is merged once."""
-
-    pending: dict[Path, list[SideFile]] = field(default_factory=dict)
-
-    def add(self, result: FileResult) -> None:
-        self.record(self.fresh(result))
-
-    def fresh(self, result: FileResult) -> dict[Path, list[SideFile]]:
-        """The side files of ``result``'s applied fixes not merged yet, by path, in order
-        (what ``tighten fix`` writes before it rewrites the file)."""
-        found: dict[Path, list[SideFile]] = {}
-        for fix in result.applied:
-            for side in fix.side_files:
-                bucket = found.setdefault(side.path, [])
-                if side not in bucket and side not in self.pending.get(side.path, ()):
-                    bucket.append(side)
-        return {path: sides for path, sides in found.items() if sides}
-
-    def record(self, sides: dict[Path, list[SideFile]]) -> None:
-        """Count ``sides`` as merged (on disk, or in what ``--dry-run`` shows)."""
-        for path, group in sides.items():
-            self.pending.setdefault(path, []).extend(group)
-
-    def render(self, path: Path, existing: str | None, *, masked: bool) -> str:
-        text = existing
-        for side in self.pending[path]:
-            merge = side.masked_merge if masked and side.masked_merge else side.merge
-            text = merge(text)
-        return text or ""

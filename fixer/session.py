@@ -32,8 +32,9 @@ from fixer.output.text import shown_path
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution
-from fixer.runner import SideFiles, queries, run
+from fixer.runner import queries, run
 from fixer.settings import Settings
+from fixer.sidefiles import SideFiles
 from fixer.sniff import kind_of_text
 from fixer.write import LinkedPath, WriteError, check_target, write_atomic
 
@@ -53,13 +54,17 @@ class Session:
     observe: Callable[[FileResult], None] | None = None
     #: The name stdin stands for (``--stdin-filename``): its kind and where paths point.
     stdin_filename: str | None = None
+    #: The folder paths are shown relative to (None: the current folder); ``tighten pr``
+    #: runs on absolute paths in its worktree and shows them as the user named them.
+    base: Path | None = None
 
     def __post_init__(self) -> None:
         self.report = Report(self.mode)
         self.side_files = SideFiles()
         self.json_items: list[dict[str, Any]] = []
         self.secrets: set[str] = set()
-        self.console = Console(self.out, self.err, self.quiet)
+        self.shown_from = None if self.base is None else str(self.base)
+        self.console = Console(self.out, self.err, self.quiet, base=self.shown_from)
         self.roots = Roots(())
         self.guard = Guard()
         #: stdout text that may quote files, printed masked once the run is over.
@@ -214,7 +219,7 @@ class Session:
         for message in answers.notices:
             self.console.info(message)
         if answers.lock_written is not None:
-            self.console.info(f"wrote {shown_path(answers.lock_written)}")
+            self.console.info(f"wrote {shown_path(answers.lock_written, self.shown_from)}")
 
     def _handle(self, result: FileResult, *, stdin: bool = False) -> None:
         """Write (``fix``), count, then show one result. Writing and counting are one
@@ -236,7 +241,7 @@ class Session:
         for path in written:
             if path not in self.announced:  # once per file, however many fixes fed it
                 self.announced.add(path)
-                self.console.info(f"wrote {shown_path(path)}")
+                self.console.info(f"wrote {shown_path(path, self.shown_from)}")
         if result.notice:
             self.console.notice(result.path, result.notice)
         for notice in result.notices:
@@ -320,7 +325,7 @@ class Session:
             try:
                 old, new = self._side_file_texts(path)
             except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
-                self.report.error(f"{shown_path(path)}: {exc}")
+                self.report.error(f"{shown_path(path, self.shown_from)}: {exc}")
                 continue
             self._put(path, old, new)
 

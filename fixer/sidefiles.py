@@ -15,7 +15,7 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from fixer.write import WriteError, check_target, write_atomic
 if TYPE_CHECKING:
     import yaml
 
+    from fixer.engine import FileResult
     from fixer.model import SideFile
     from fixer.roots import Roots
 
@@ -221,3 +222,37 @@ def _secret_spans(fields: dict[str, yaml.Node], text: str) -> Iterator[tuple[int
             if getattr(value, "style", None) in ("|", ">"):  # block scalars end after newlines
                 end = start + len(text[start:end].rstrip())
             yield start, end
+
+
+@dataclass
+class SideFiles:
+    """Generated files, merged in the order fixes produced them; a side file equal to one
+    already merged (the same fix reached twice) is merged once."""
+
+    pending: dict[Path, list[SideFile]] = field(default_factory=dict)
+
+    def add(self, result: FileResult) -> None:
+        self.record(self.fresh(result))
+
+    def fresh(self, result: FileResult) -> dict[Path, list[SideFile]]:
+        """The side files of ``result``'s applied fixes not merged yet, by path, in order
+        (what ``tighten fix`` writes before it rewrites the file)."""
+        found: dict[Path, list[SideFile]] = {}
+        for fix in result.applied:
+            for side in fix.side_files:
+                bucket = found.setdefault(side.path, [])
+                if side not in bucket and side not in self.pending.get(side.path, ()):
+                    bucket.append(side)
+        return {path: sides for path, sides in found.items() if sides}
+
+    def record(self, sides: dict[Path, list[SideFile]]) -> None:
+        """Count ``sides`` as merged (on disk, or in what ``--dry-run`` shows)."""
+        for path, group in sides.items():
+            self.pending.setdefault(path, []).extend(group)
+
+    def render(self, path: Path, existing: str | None, *, masked: bool) -> str:
+        text = existing
+        for side in self.pending[path]:
+            merge = side.masked_merge if masked and side.masked_merge else side.merge
+            text = merge(text)
+        return text or ""

@@ -29,10 +29,10 @@ import pytest
 import yaml
 
 from fixer.discover import discover
-from fixer.runner import SideFiles, run
+from fixer.runner import run
 from fixer.session import Session
 from fixer.settings import Settings
-from fixer.sidefiles import mask_stored_values
+from fixer.sidefiles import SideFiles, mask_stored_values
 
 TIGHTEN = [sys.executable, "-m", "fixer"]
 RULES = ("--select", "DF004,K8S001,K8S004,K8S005", "--offline", "--secrets-dir", "secrets")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fixer import git
+from fixer.pr import git
 from tests.github_fake import FakeGitHub, serve
 
 TOKEN = "ghp_tightenTESTtoken0123456789abcdefXYZ"
@@ -480,8 +480,8 @@ def test_identity_and_auth_config() -> None:
 
 def test_side_files_are_committed_masked_or_not_at_all(tmp_path: Path) -> None:
     from fixer.model import Fix, SideFile
-    from fixer.remediation import _settle_side_files
-    from fixer.runner import SideFiles
+    from fixer.pr.remediation import _settle_side_files
+    from fixer.sidefiles import SideFiles
 
     repo = tmp_path / "repo"
     run_git(tmp_path, "init", "-q", "-b", "main", str(repo))
@@ -510,7 +510,7 @@ def test_side_files_are_committed_masked_or_not_at_all(tmp_path: Path) -> None:
 
 
 def test_a_leaked_value_refuses_the_commit(tmp_path: Path) -> None:
-    from fixer.remediation import RemediationError, _refuse_leaks
+    from fixer.pr.remediation import RemediationError, _refuse_leaks
 
     repo = tmp_path / "repo"
     run_git(tmp_path, "init", "-q", "-b", "main", str(repo))

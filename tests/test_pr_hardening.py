@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fixer import origin
+from fixer.pr import origin
 from tests.github_fake import serve
 from tests.test_pr import (
     TOKEN,
@@ -123,10 +123,10 @@ def test_a_relative_secrets_dir_means_the_same_folder_as_in_the_checkout(world: 
 
 
 def test_settling_never_touches_a_file_outside_the_worktree(tmp_path: Path) -> None:
-    from fixer import git
     from fixer.model import SideFile
-    from fixer.remediation import RemediationError, _settle_side_files
-    from fixer.runner import SideFiles
+    from fixer.pr import git
+    from fixer.pr.remediation import RemediationError, _settle_side_files
+    from fixer.sidefiles import SideFiles
 
     repo = tmp_path / "repo"
     run_git(tmp_path, "init", "-q", "-b", "main", str(repo))

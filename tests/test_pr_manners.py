@@ -196,8 +196,8 @@ def test_the_org_workflow_is_pinned_and_names_come_from_the_repository() -> None
 
 
 def test_the_fingerprint_survives_short_secrets() -> None:
-    from fixer.output.pull_request import body, fixset, fixset_of
-    from fixer.remediation import Item, Remediation
+    from fixer.pr.body import body, fixset, fixset_of
+    from fixer.pr.remediation import Item, Remediation
 
     rem = Remediation(
         tree="0" * 40,

@@ -23,6 +23,8 @@ class Console:
     err: TextIO
     quiet: bool = False
     progress: Progress | None = None
+    #: Paths are shown relative to this folder (None: the current folder).
+    base: str | None = None
     paint_out: Paint = field(init=False)
     paint_err: Paint = field(init=False)
 
@@ -51,10 +53,10 @@ class Console:
 
     def notice(self, path: Path, text: str) -> None:
         if not self.quiet:
-            self.stderr(self.paint_err(notice_line(path, text), "dim") + "\n")
+            self.stderr(self.paint_err(notice_line(path, text, self.base), "dim") + "\n")
 
     def error(self, path: Path | None, reason: str) -> None:
-        line = error_line(path, reason) if path is not None else f"error: {reason}"
+        line = error_line(path, reason, self.base) if path is not None else f"error: {reason}"
         self.stderr(self.paint_err(line, "red") + "\n")
 
     def info(self, text: str) -> None:
@@ -74,9 +76,9 @@ class Console:
         write = self.stderr if to_err else self.stdout
         paint = self.paint_err if to_err else self.paint_out
         if not paint.enabled:
-            write("".join(finding_line(f, status=status) + "\n" for f in findings))
+            write("".join(finding_line(f, status=status, base=self.base) + "\n" for f in findings))
             return
-        rows = [paint(shown_path(path), "bold", "underline") + "\n"]
+        rows = [paint(shown_path(path, self.base), "bold", "underline") + "\n"]
         for f in findings:
             where = paint(f"{f.line}:{f.column}".ljust(7), "dim")
             rule = paint(f.rule.ljust(6), "green" if status == "fixed" else "yellow")

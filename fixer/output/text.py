@@ -10,11 +10,12 @@ from pathlib import Path
 from fixer.model import Finding
 
 
-def display_path(path: Path) -> str:
-    """The path as the user should read it: relative to the current folder when inside it."""
+def display_path(path: Path, base: str | None = None) -> str:
+    """The path as the user should read it: relative to ``base`` (by default the current
+    folder) when inside it."""
     text = os.fspath(path)
     if os.path.isabs(text):
-        return _relative(text, os.getcwd())
+        return _relative(text, base or os.getcwd())
     return text.replace(os.sep, "/")
 
 
@@ -34,11 +35,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def shown_path(path: Path) -> str:
+def shown_path(path: Path, base: str | None = None) -> str:
     """``display_path`` for text meant for people: control characters escaped (``\\x1b``,
     ``\\n``), and backslashes too when there are any, so the escapes cannot be faked.
     Machine formats (JSON, SARIF) carry the real name."""
-    text = display_path(path)
+    text = display_path(path, base)
     if not _CONTROL.search(text):
         return text
     return _CONTROL.sub(_escape, text.replace("\\", "\\\\"))
@@ -49,9 +50,9 @@ def _escape(match: re.Match[str]) -> str:
     return _NAMED.get(char) or f"\\x{ord(char):02x}"
 
 
-def finding_line(finding: Finding, *, status: str = "") -> str:
+def finding_line(finding: Finding, *, status: str = "", base: str | None = None) -> str:
     """``path:line: RULE message`` with the reason when it cannot be fixed."""
-    line = f"{shown_path(finding.path)}:{finding.line}: {finding.rule} {finding.message}"
+    line = f"{shown_path(finding.path, base)}:{finding.line}: {finding.rule} {finding.message}"
     if status == "fixed" and finding.fix is not None:
         line += f" [fixed: {finding.fix.title}]"  # what was done, in the rule's words
     elif status:
@@ -61,9 +62,9 @@ def finding_line(finding: Finding, *, status: str = "") -> str:
     return line
 
 
-def error_line(path: Path, reason: str) -> str:
-    return f"error: {shown_path(path)}: {reason}"
+def error_line(path: Path, reason: str, base: str | None = None) -> str:
+    return f"error: {shown_path(path, base)}: {reason}"
 
 
-def notice_line(path: Path, text: str) -> str:
-    return f"notice: {shown_path(path)}: {text}"
+def notice_line(path: Path, text: str, base: str | None = None) -> str:
+    return f"notice: {shown_path(path, base)}: {text}"

@@ -26,7 +26,7 @@ from fixer.roots import work_tree_root
 from fixer.write import WriteError, write_atomic
 
 if TYPE_CHECKING:
-    from fixer.git import Git
+    from fixer.pr.git import Git
 
 __all__ = ["add_gitignore_line", "ensure_ignored", "gitignore_entry", "work_tree_root"]
 
@@ -166,13 +166,13 @@ def _git(root: Path) -> Git | None:
     """A git runner in ``root`` when ``git`` is on PATH (else our own logic is trusted)."""
     if shutil.which("git") is None:
         return None
-    from fixer import git
+    from fixer.pr import git
 
     return git.Git(root)
 
 
 def _tracked(runner: Git, relative: str) -> bool:
-    from fixer.git import GitError
+    from fixer.pr.git import GitError
 
     try:
         runner.run(

@@ -3,15 +3,15 @@ the user's working tree.
 
 1. Find the repository, the remote's URLs, the GitHub repository and the base branch.
 2. In a temporary linked worktree (always removed), check out the base branch as the remote
-   has it, run the ``fix`` engine there and stage the result (``fixer.remediation``).
-3. Like Renovate and Dependabot, keep one branch and one pull request (``fixer.publish``):
+   has it, run the ``fix`` engine there and stage the result (``fixer.pr.remediation``).
+3. Like Renovate and Dependabot, keep one branch and one pull request (``fixer.pr.publish``):
    make a commit on the base only when the branch does not already hold exactly this tree;
    force-push it with a lease on the commit we saw; stop force-pushing once someone else has
    pushed to the branch, and do not reopen a pull request a person closed unmerged while
    the fixes are the same (``--recreate`` overrides both); open the pull request, or update
    its title and body.
 
-The token goes only to the forge's own origin over https (``fixer.origin``); worktrees of
+The token goes only to the forge's own origin over https (``fixer.pr.origin``); worktrees of
 runs that were killed are removed by the next run.
 
 The user's index, HEAD, branches, stash and files are never touched: every git command that
@@ -30,11 +30,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from fixer import git, origin
-from fixer.forge import DEFAULT_API_URL, ForgeError, GitHub
 from fixer.output.diff import mask_diff
-from fixer.publish import Plan, publish
-from fixer.remediation import Remediation, RemediationError, remediate
+from fixer.pr import git, origin
+from fixer.pr.forge import DEFAULT_API_URL, ForgeError, GitHub
+from fixer.pr.publish import Plan, publish
+from fixer.pr.remediation import Remediation, RemediationError, remediate
 from fixer.settings import Settings
 
 __all__ = ["BOT", "DEFAULT_BRANCH", "PrError", "PrOptions", "run_pr"]
@@ -277,7 +277,7 @@ def _fetch(wt: git.Git, target: Target, branch: str) -> tuple[str, str | None]:
 def _plan(
     rem: Remediation, opts: PrOptions, base: str, author: git.Identity, committer: git.Identity
 ) -> Plan:
-    from fixer.output import pull_request as text
+    from fixer.pr import body as text
 
     return Plan(
         opts.branch,

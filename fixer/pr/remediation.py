@@ -15,18 +15,17 @@ often in a changed file than it did on the base branch.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from fixer import git
 from fixer.engine import FileResult
 from fixer.model import Finding, Safety
-from fixer.runner import SideFiles
+from fixer.pr import git
 from fixer.settings import Settings
+from fixer.sidefiles import SideFiles
 
 #: Rules that move secrets; their fixes always earn the "rotate the credential" warning.
 SECRET_RULES = frozenset({"DF004", "K8S004"})
@@ -85,6 +84,9 @@ class _Collector:
 
     root: Path
     safe_only: bool
+    #: The folder the run was started from, in the worktree: rules name files in their
+    #: texts by the absolute paths they were given, the PR names them from here.
+    start: Path
     fixed: list[Item] = field(default_factory=list)
     unfixed: list[Item] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -97,17 +99,28 @@ class _Collector:
         for finding in [*result.found, *result.remaining, *result.fixed]:
             self.masks.update(finding.masks)
         if result.error:
-            self.errors.append(f"{path}: {result.error}")
+            self.errors.append(f"{path}: {self._shown(result.error)}")
         for finding in result.fixed:
             assert finding.fix is not None
-            self.fixed.append(Item(finding.rule, path, finding.line, finding.fix.title))
+            title = self._shown(finding.fix.title)
+            self.fixed.append(Item(finding.rule, path, finding.line, title))
             if finding.fix.safety is Safety.PROVEN:
                 self.review.add(finding.rule)
             self.moved |= finding.rule in SECRET_RULES or bool(finding.fix.side_files)
         for finding in result.remaining:
             self.unfixed.append(
-                Item(finding.rule, path, finding.line, finding.message, self._why(finding, result))
+                Item(
+                    finding.rule,
+                    path,
+                    finding.line,
+                    self._shown(finding.message),
+                    self._shown(self._why(finding, result)),
+                )
             )
+
+    def _shown(self, text: str) -> str:
+        """``text`` with the paths below ``start`` relative to it, as the user named them."""
+        return text.replace(f"{self.start}{os.sep}", "")
 
     def _why(self, finding: Finding, result: FileResult) -> str:
         if finding.fix is None:
@@ -128,17 +141,6 @@ def relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(os.path.abspath(path), root)).as_posix()
 
 
-@contextlib.contextmanager
-def inside(folder: Path) -> Iterator[None]:
-    """Run with ``folder`` as the current folder, so paths print as the user knows them."""
-    before = os.getcwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
 def remediate(
     wt: git.Git,
     base: str,
@@ -152,13 +154,21 @@ def remediate(
     from fixer.session import Session
 
     root = wt.cwd.resolve()
-    collector = _Collector(root, settings.safe_only)
+    collector = _Collector(root, settings.safe_only, start.resolve())
     # Quiet: "wrote k8s/x.yaml" would read as a change to the user's own files. Findings that
     # remain (and errors) are still printed; ``tighten pr`` prints its own summary.
-    session = Session(settings, mode="fix", quiet=True, out=err, err=err, observe=collector)
-    with inside(start):
-        session.execute(paths)
-        settled = _settle_side_files(wt, root, session.side_files, base)
+    # Absolute paths, shown relative to ``start``: the process's current folder (the
+    # user's, outside the worktree) is never changed.
+    named = [os.path.normpath(start.resolve() / path) for path in paths]
+    if settings.config_root is not None:
+        # ``per-file-ignores`` globs matched these paths as named from ``start`` (the config
+        # file's folder is in the user's checkout, not in the worktree): keep that meaning.
+        settings = replace(settings, config_root=start.resolve())
+    session = Session(
+        settings, mode="fix", quiet=True, out=err, err=err, observe=collector, base=start.resolve()
+    )
+    session.execute(named)
+    settled = _settle_side_files(wt, root, session.side_files, base)
     tree = git.stage_all(wt)
     _refuse_leaks(wt, base, tree, collector.masks)
     notes = tuple(

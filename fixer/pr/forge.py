@@ -70,7 +70,7 @@ class GitHub:
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        from fixer.origin import api_refusal
+        from fixer.pr.origin import api_refusal
 
         refused = api_refusal(self.api_url)
         if refused is not None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
-from fixer import git
-from fixer.forge import ForgeError, GitHub, PullRequest
-from fixer.remediation import Remediation
+from fixer.pr import git
+from fixer.pr.forge import ForgeError, GitHub, PullRequest
+from fixer.pr.remediation import Remediation
 
 __all__ = ["Plan", "publish"]
 
@@ -81,7 +81,7 @@ def publish(
 def _closed_unchanged(forge: GitHub, plan: Plan) -> PullRequest | None:
     """The last pull request from the branch, if a person closed it unmerged and it held
     exactly this fix set (an older body without a fingerprint never matches)."""
-    from fixer.output.pull_request import fixset_of
+    from fixer.pr.body import fixset_of
 
     closed = forge.last_closed_pull(plan.branch)
     if closed is None or closed.merged or not plan.fixset:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from fixer import __version__
 from fixer.output.diff import mask
 from fixer.output.sarif import HOME
-from fixer.remediation import Item, Remediation, SecretFile, SecretRef
+from fixer.pr.remediation import Item, Remediation, SecretFile, SecretRef
 
 __all__ = ["MARKER", "RISKS", "body", "commit_message", "fixset", "fixset_of", "title"]
 

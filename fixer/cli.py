@@ -345,11 +345,12 @@ def check(
 
     PATH: files or folders (default: the current folder); `-` reads stdin.
     """
+    from fixer.mode import Mode
     from fixer.session import Session
 
     settings = _settings(ctx)
     session = Session(
-        settings, mode="check", fmt=format.value, quiet=quiet, stdin_filename=stdin_filename
+        settings, mode=Mode.CHECK, fmt=format.value, quiet=quiet, stdin_filename=stdin_filename
     )
     raise typer.Exit(session.execute(paths or ["."]))
 
@@ -397,12 +398,13 @@ def fix(
     PATH: files or folders (default: the current folder). PATH `-` reads the text from stdin and writes the fixed text to stdout (for editors);
     fixes that would write a generated Secret file are not applied from stdin.
     """
+    from fixer.mode import Mode
     from fixer.session import Session
 
     settings = _settings(ctx)
     session = Session(
         settings,
-        mode="dry-run" if dry_run else "fix",
+        mode=Mode.DRY_RUN if dry_run else Mode.FIX,
         fmt=format.value,
         quiet=quiet,
         stdin_filename=stdin_filename,

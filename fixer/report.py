@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from fixer.engine import FileResult
+from fixer.mode import Mode
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -16,7 +17,7 @@ EXIT_ERROR = 2
 class Report:
     """Everything the summary and the exit code need; results are not kept (streaming)."""
 
-    mode: str  # "check", "fix", "dry-run"
+    mode: Mode
     files: int = 0
     changed: int = 0
     errors: int = 0
@@ -39,9 +40,9 @@ class Report:
         self.changed += result.changed
         self.found.update(f.rule for f in result.found)
         self.fixed.update(f.rule for f in result.fixed)
-        shown = result.remaining if self.mode != "check" else result.found
+        shown = result.remaining if self.mode is not Mode.CHECK else result.found
         self.unfixable.update(f.rule for f in shown if not f.fixable)
-        self.remaining += len(shown) if self.mode != "dry-run" else 0
+        self.remaining += len(shown) if self.mode is not Mode.DRY_RUN else 0
 
     def error(self, message: str) -> None:
         """An error outside any one file (a registry outage, a lockfile that cannot be written)."""
@@ -51,9 +52,9 @@ class Report:
     def exit_code(self) -> int:
         if self.errors or self.run_errors:
             return EXIT_ERROR
-        if self.mode == "check":
+        if self.mode is Mode.CHECK:
             return EXIT_FINDINGS if sum(self.found.values()) else EXIT_CLEAN
-        if self.mode == "dry-run":
+        if self.mode is Mode.DRY_RUN:
             return EXIT_FINDINGS if self.changed or sum(self.unfixable.values()) else EXIT_CLEAN
         return EXIT_FINDINGS if self.remaining else EXIT_CLEAN
 
@@ -65,8 +66,8 @@ class Report:
             parts.append(f"{_n(total, 'finding')} ({by_rule})")
         else:
             parts.append("no findings")
-        if self.mode in ("fix", "dry-run"):
-            verb = "fixed" if self.mode == "fix" else "fixable"
+        if self.mode.fixing:
+            verb = "fixed" if self.mode is Mode.FIX else "fixable"
             parts.append(f"{sum(self.fixed.values())} {verb} in {_n(self.changed, 'file')}")
         unfixable = sum(self.unfixable.values())
         if unfixable:

@@ -23,6 +23,7 @@ from fixer.discover import discover, kind_of
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
 from fixer.interrupt import Guard, Interrupted, signal_name, silence_closed
+from fixer.mode import Mode
 from fixer.output import diff as diffs
 from fixer.output import github, held, sarif
 from fixer.output.console import Console
@@ -44,7 +45,7 @@ STDIN = "-"
 @dataclass
 class Session:
     settings: Settings
-    mode: str  # "check" | "fix" | "dry-run"
+    mode: Mode
     fmt: str = "text"
     quiet: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
@@ -94,7 +95,7 @@ class Session:
             for text in held.masked_diffs(self.held, self.secrets):
                 self.console.diff(text)
         self.held.clear()
-        if self.mode == "dry-run":
+        if self.mode is Mode.DRY_RUN:
             self._finish_side_files()
         if self.fmt in ("json", "sarif"):
             keys = held.SARIF_TEXT if self.fmt == "sarif" else held.JSON_TEXT
@@ -133,13 +134,13 @@ class Session:
             silence_closed(self.out, self.err)
 
     def _files(self, paths: Sequence[str]) -> None:
-        fixing = self.mode != "check"
+        fixing = self.mode.fixing
         targets = list(discover(paths, self.settings.exclude))
         if fixing:
             self._ask_registries(queries(targets, self.settings))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
-        diff = self.mode == "dry-run" and self.fmt == "text"
+        diff = self.mode is Mode.DRY_RUN and self.fmt == "text"
         results = run(
             targets,
             self.settings,
@@ -175,7 +176,7 @@ class Session:
         except DecodeError as exc:
             self._handle(FileResult(path, error=str(exc)), stdin=True)
             return
-        fixing = self.mode != "check"
+        fixing = self.mode.fixing
         kind = kind_of(path.name) or kind_of_text(source.text)  # no name: the content says
         if fixing:
             self._ask_registries(text_queries(path, kind, source, settings))
@@ -194,7 +195,7 @@ class Session:
                 "run `tighten fix` on the file"
             )
         self._handle(result, stdin=True)
-        if self.mode == "fix" and self.fmt == "text":
+        if self.mode is Mode.FIX and self.fmt == "text":
             self._guarded(lambda: self._emit(source.encode(result.text)))
 
     def _emit(self, data: bytes) -> None:
@@ -211,7 +212,7 @@ class Session:
         n = len(wanted.digests | wanted.users)
         where = "the lockfile" if self.settings.offline else "registries"
         self.console.info(f"looking up {n} image{'s' * (n != 1)} in {where}...")
-        write_lock = self.settings.lock and self.mode == "fix"
+        write_lock = self.settings.lock and self.mode is Mode.FIX
         answers = resolve(wanted, self.settings, write_lock=write_lock)
         self.resolutions.update(answers.resolutions)
         for message in answers.errors:
@@ -227,7 +228,7 @@ class Session:
         and ``observe`` (the body of ``tighten pr``) sees it."""
         written: list[Path] = []
         with self.guard.critical():
-            if self.mode == "fix" and result.changed and not stdin:
+            if self.mode is Mode.FIX and result.changed and not stdin:
                 written = self._write(result)
             self.report.add(result)
             self.handled += 1
@@ -258,7 +259,7 @@ class Session:
             self._print(result, stdin=stdin)
 
     def _print(self, result: FileResult, *, stdin: bool) -> None:
-        if self.mode == "dry-run" and result.changed and result.source is not None:
+        if self.mode is Mode.DRY_RUN and result.changed and result.source is not None:
             self.side_files.add(result)
             text = result.diff  # computed where the file was processed, on any core
             if text is None:
@@ -266,13 +267,15 @@ class Session:
                     diffs.diff_path(result.path), result.source.text, result.text
                 )
             self.held.append(text)  # masked when every value of the run is known
-        if self.mode == "check":
+        if self.mode is Mode.CHECK:
             self.console.findings(result.path, result.found)
             return
-        if self.mode == "fix" and not self.quiet:
+        if self.mode is Mode.FIX and not self.quiet:
             self.console.findings(result.path, result.fixed, to_err=True, status="fixed")
         # With --dry-run or stdin, stdout holds the diff or the text: findings go to stderr.
-        self.console.findings(result.path, result.remaining, to_err=stdin or self.mode == "dry-run")
+        self.console.findings(
+            result.path, result.remaining, to_err=stdin or self.mode is Mode.DRY_RUN
+        )
 
     def _write(self, result: FileResult) -> list[Path]:
         """Rewrite the file, after the side files of its fixes are durable (the values leave

@@ -29,6 +29,7 @@ import pytest
 import yaml
 
 from fixer.discover import discover
+from fixer.mode import Mode
 from fixer.runner import run
 from fixer.session import Session
 from fixer.settings import Settings
@@ -342,7 +343,7 @@ def test_failed_secret_write_keeps_the_source(
     monkeypatch.setattr(os, "replace", failing)
     out, err = io.StringIO(), io.StringIO()
     settings = Settings(select=frozenset({"DF004"}), offline=True, secrets_dir=secrets)
-    code = Session(settings, "fix", out=out, err=err).execute([str(tmp_path)])
+    code = Session(settings, Mode.FIX, out=out, err=err).execute([str(tmp_path)])
     assert code == 2
     failed = tmp_path / "svc1" / "Dockerfile"
     assert failed.read_text() == DOCKERFILE.format(value=values[failed])
@@ -399,7 +400,7 @@ def test_dry_run_masks_a_value_revealed_by_a_later_file(tmp_path: Path) -> None:
     settings = Settings(offline=True)
     for fmt in ("text", "github", "sarif", "json"):
         out, err = io.StringIO(), io.StringIO()
-        code = Session(settings, "dry-run", fmt=fmt, out=out, err=err).execute([str(tmp_path)])
+        code = Session(settings, Mode.DRY_RUN, fmt=fmt, out=out, err=err).execute([str(tmp_path)])
         assert code == 1, err.getvalue()
         assert LATER not in out.getvalue() + err.getvalue(), fmt
         if fmt == "text":

@@ -90,3 +90,12 @@ def test_side_files_are_gathered_beside_their_writing() -> None:
 
     assert hasattr(fixer.sidefiles, "SideFiles")
     assert not hasattr(fixer.runner, "SideFiles")
+
+
+def test_a_run_mode_is_one_closed_set() -> None:
+    from fixer.mode import Mode
+    from fixer.report import Report
+
+    assert [m.value for m in Mode] == ["check", "fix", "dry-run"]
+    assert [m.fixing for m in Mode] == [False, True, True]
+    assert Report(Mode.DRY_RUN).mode is Mode.DRY_RUN

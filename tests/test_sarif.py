@@ -15,6 +15,7 @@ import pytest
 
 from fixer.documents.text import SourceText
 from fixer.engine import FileResult
+from fixer.mode import Mode
 from fixer.model import Edit, Finding, Fix, Span
 from fixer.output import github, sarif
 
@@ -166,17 +167,17 @@ def _result_with_secret(path: Path) -> FileResult:
 
 def test_secret_values_are_masked_everywhere(tmp_path: Path) -> None:
     result = _result_with_secret(tmp_path / "Dockerfile")
-    log = sarif.log(sarif.result_objects(result, "check"))
+    log = sarif.log(sarif.result_objects(result, Mode.CHECK))
     assert_valid(log)
     text = json.dumps(log)
     assert SECRET not in text and "***" in text
-    assert SECRET not in github.workflow_commands(result, "check")
+    assert SECRET not in github.workflow_commands(result, Mode.CHECK)
 
 
 def test_absolute_paths_outside_the_folder_become_file_uris(tmp_path: Path) -> None:
     outside = Path("/") / "nonexistent-dir" / "a b" / "Dockerfile"
     result = _result_with_secret(outside)
-    [item] = sarif.result_objects(result, "check")
+    [item] = sarif.result_objects(result, Mode.CHECK)
     location = item["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location == {"uri": "file:///nonexistent-dir/a%20b/Dockerfile"}
 

@@ -10,6 +10,7 @@ path or message cannot end the command early or inject another one.
 from __future__ import annotations
 
 from fixer.engine import FileResult
+from fixer.mode import Mode
 from fixer.model import Finding
 from fixer.output.diff import mask
 from fixer.output.text import display_path
@@ -32,7 +33,7 @@ def command(kind: str, message: str, **properties: str | int) -> str:
 
 
 def workflow_commands(
-    result: FileResult, mode: str, secrets: set[str] | frozenset[str] = frozenset()
+    result: FileResult, mode: Mode, secrets: set[str] | frozenset[str] = frozenset()
 ) -> str:
     """The workflow commands for one file (``mode``: ``check``, ``fix`` or ``dry-run``)."""
     path = display_path(result.path)
@@ -41,7 +42,7 @@ def workflow_commands(
     lines = []
     if result.error:
         lines.append(command("error", mask(result.error, masks), file=path, title="tighten"))
-    if mode in ("check", "dry-run"):
+    if mode is not Mode.FIX:
         lines += [_annotation("warning", f, path, masks, fixed=False) for f in result.found]
     else:
         lines += [_annotation("notice", f, path, masks, fixed=True) for f in result.fixed]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fixer.engine import FileResult
+from fixer.mode import Mode
 from fixer.model import Finding
 from fixer.output.text import display_path
 
@@ -27,9 +28,9 @@ def finding_object(finding: Finding, *, fixed: bool | None = None) -> dict[str, 
     return obj
 
 
-def result_objects(result: FileResult, mode: str) -> list[dict[str, Any]]:
+def result_objects(result: FileResult, mode: Mode) -> list[dict[str, Any]]:
     """Objects for one file: what was found, and in fix modes whether it was fixed."""
-    if mode == "check":
+    if mode is Mode.CHECK:
         return [finding_object(f) for f in result.found]
     fixed = result.fixed
     out = [finding_object(f, fixed=True) for f in fixed]

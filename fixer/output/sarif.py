@@ -19,6 +19,7 @@ from urllib.parse import quote
 from fixer import __version__
 from fixer.documents.text import LineIndex
 from fixer.engine import FileResult
+from fixer.mode import Mode
 from fixer.model import Edit, Finding, Span
 from fixer.output.diff import mask
 from fixer.output.text import display_path
@@ -94,7 +95,7 @@ def _descriptor(rule: Any) -> dict[str, Any]:
 
 
 def result_objects(
-    result: FileResult, mode: str, secrets: set[str] | frozenset[str] = frozenset()
+    result: FileResult, mode: Mode, secrets: set[str] | frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
     """SARIF results for one file (``mode``: ``check``, ``fix`` or ``dry-run``)."""
     if result.source is None:
@@ -102,7 +103,7 @@ def result_objects(
     findings = [*result.found, *result.remaining, *result.fixed]
     masks = set(secrets).union(*(f.masks for f in findings))
     location = _artifact(result.path)
-    if mode != "fix":
+    if mode is not Mode.FIX:
         lines = LineIndex(result.source.text)
         return [_result(f, location, lines, masks, suggest=True) for f in result.found]
     final = LineIndex(result.text)

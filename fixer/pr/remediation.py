@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from fixer.engine import FileResult
+from fixer.mode import Mode
 from fixer.model import Finding, Safety
 from fixer.pr import git
 from fixer.settings import Settings
@@ -165,7 +166,13 @@ def remediate(
         # file's folder is in the user's checkout, not in the worktree): keep that meaning.
         settings = replace(settings, config_root=start.resolve())
     session = Session(
-        settings, mode="fix", quiet=True, out=err, err=err, observe=collector, base=start.resolve()
+        settings,
+        mode=Mode.FIX,
+        quiet=True,
+        out=err,
+        err=err,
+        observe=collector,
+        base=start.resolve(),
     )
     session.execute(named)
     settled = _settle_side_files(wt, root, session.side_files, base)

@@ -5,16 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import YamlFile, kube
+from fixer.documents.yaml import Node, YamlFile
 from fixer.documents.yaml.edit import replace_scalar
-from fixer.model import Finding, Safety
+from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
+from rules import workload as wl
 
 _NAMESPACES = {
     "hostPID": "the node's processes (and can signal or trace them)",
     "hostIPC": "the node's shared memory and IPC objects",
     "hostNetwork": "the node's network interfaces (and every port on localhost)",
 }
+
+
+#: What proves a host namespace flip for a pod that is not a node agent.
+_EVIDENCE = ("no hostPath mount of the node's system folders (not a node agent)",)
+
+
+def _agent_needs(key: str, agent: str) -> str:
+    """Withheld for a node agent: the same judgement as the hostPath finding below."""
+    return (
+        f"evidence this node agent does not need {key} ({agent}: it may depend on the "
+        f"node); if it does not, set {key}: false"
+    )
+
+
+def _span(node: Node) -> Span:
+    return Span(node.start_mark.index, node.end_mark.index)
 
 
 class HostNamespaces(Rule[YamlFile]):
@@ -83,16 +100,21 @@ class HostNamespaces(Rule[YamlFile]):
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
         for pod in kube.pod_specs(ctx.doc):
             label = f"{pod.obj.kind}/{pod.obj.name or '?'}"
+            agent = wl.node_agent(pod)
             for key, what in _NAMESPACES.items():
                 value = y.get(pod.node, key)
-                if value is not None and y.truthy(value):
-                    yield ctx.finding(
-                        self,
-                        y.span(value),
-                        f"{label} uses {key}: it shares {what}",
-                        edits=[replace_scalar(value, False, ctx.style, ctx.text)],
-                        title=f"set {key}: false",
-                    )
+                if value is None or not y.truthy(value):
+                    continue
+                edit = replace_scalar(value, False, ctx.style, ctx.text)
+                title = f"set {key}: false"
+                fix = (
+                    Fix(title, (edit,), Safety.UNPROVEN, needs=_agent_needs(key, agent))
+                    if agent
+                    else Fix(title, (edit,), Safety.PROVEN, evidence=_EVIDENCE)
+                )
+                yield ctx.finding(
+                    self, _span(value), f"{label} uses {key}: it shares {what}", fix=fix
+                )
             yield from _host_paths(self, ctx, pod, label)
             for c in kube.containers(pod):
                 yield from _host_ports(self, ctx, c)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import YamlFile, kube
+from fixer.documents.yaml import YamlFile
 from fixer.documents.yaml.edit import replace_scalar
-from fixer.model import Finding, Safety
+from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
+from rules import workload as wl
 
 
 class PrivilegedContainer(Rule[YamlFile]):
@@ -70,11 +71,50 @@ class PrivilegedContainer(Rule[YamlFile]):
             value = y.get_path(container.node, "securityContext", "privileged")
             if value is None or not y.truthy(value):
                 continue
-            span = y.span(value)
-            yield ctx.finding(
-                self,
-                span,
-                f"{container.label} is privileged",
-                edits=[replace_scalar(value, False, ctx.style, ctx.text)],
-                title="set privileged: false",
+            span = Span(value.start_mark.index, value.end_mark.index)
+            message = f"{container.label} is privileged"
+            reason = _no_fix(container)
+            if reason:
+                yield ctx.finding(self, span, message, reason=reason)
+                continue
+            image = y.scalar(y.get(container.node, "image"))
+            need = wl.needs_privileged(container, wl.image_needs_privileged(image))
+            edit = replace_scalar(value, False, ctx.style, ctx.text)
+            title = "set privileged: false"
+            fix = (
+                Fix(title, (edit,), Safety.UNPROVEN, needs=_needs(need))
+                if need
+                else Fix(title, (edit,), Safety.PROVEN, evidence=_EVIDENCE)
             )
+            yield ctx.finding(self, span, message, fix=fix)
+
+
+#: What proves ``privileged: false`` for a container nothing marks as needing the node.
+_EVIDENCE = (
+    "no node-agent mount, device mount, Bidirectional propagation or privileged-only image",
+)
+
+
+def _no_fix(c: kube.Container) -> str:
+    """Why ``privileged: true`` is reported and never rewritten (empty when it may be)."""
+    bidirectional = wl.bidirectional_mounts(c)
+    if bidirectional:
+        return (
+            "the API server rejects privileged: false while a volume mount keeps "
+            f"mountPropagation: Bidirectional ({', '.join(bidirectional)}); change both "
+            "together if the container does not need to share mounts with the node"
+        )
+    tool = wl.root_init_job(c)
+    if tool:
+        return (
+            f"an init container that runs {tool} as privileged is the author's decision; "
+            "grant only the capability it needs if that is enough"
+        )
+    return ""
+
+
+def _needs(why: str) -> str:
+    return (
+        f"evidence the container does not need the node: {why}; grant the capabilities it "
+        "needs instead of privileged, then set privileged: false"
+    )

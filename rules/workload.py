@@ -1,0 +1,166 @@
+"""What a pod's own manifest says about the host access it needs.
+
+Shared by K8S001, K8S002 and K8S005 so the three rules judge one workload the same way: a
+node agent (a pod that mounts the node's system folders: metrics exporters, log shippers,
+device and CSI plugins, problem detectors) needs the host, so flipping its host settings is
+never proven; a volume with ``mountPropagation: Bidirectional`` only validates on a
+privileged container, so ``privileged: false`` there makes the API server reject the object.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from fixer.documents import yaml as y
+from fixer.documents.yaml.kube import Container, PodSpec
+
+#: Node paths whose hostPath mount makes a pod a node agent: the node's root, its kernel
+#: interfaces and devices, and the kubelet's and container runtimes' state and sockets.
+NODE_PATHS = (
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/lib/modules",
+    "/etc/kubernetes",
+    "/etc/cni",
+    "/opt/cni",
+    "/var/lib/kubelet",
+    "/var/lib/cni",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/log",
+    "/run/containerd",
+    "/var/run/containerd",
+    "/run/crio",
+    "/var/run/crio",
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/netns",
+    "/var/run/netns",
+    "/run/udev",
+    "/run/systemd",
+    "/var/run/dbus",
+    "/run/dbus",
+)
+
+
+def _clean(path: str) -> str:
+    path = re.sub(r"/+", "/", path.strip())
+    return path.rstrip("/") or "/"
+
+
+def is_node_path(path: str) -> bool:
+    """``/``, or a node system folder or socket (or a path inside one)."""
+    path = _clean(path)
+    return path == "/" or any(path == p or path.startswith(p + "/") for p in NODE_PATHS)
+
+
+def host_paths(pod: PodSpec) -> Iterator[tuple[str, str]]:
+    """``(volume name, node path)`` of each hostPath volume."""
+    volumes = y.get(pod.node, "volumes")
+    for volume in volumes.value if y.is_sequence(volumes) else []:
+        path = y.scalar(y.get_path(volume, "hostPath", "path"))
+        if path:
+            yield y.scalar(y.get(volume, "name")) or "?", path
+
+
+def node_agent(pod: PodSpec) -> str | None:
+    """Why the pod is a node agent ("it mounts the node's /proc"), or None."""
+    paths = [path for _, path in host_paths(pod)]
+    system = [p for p in paths if is_node_path(p)]
+    if system:
+        return f"it mounts the node's {', '.join(dict.fromkeys(system))}"
+    if pod.obj.kind == "DaemonSet" and paths:
+        return f"a DaemonSet mounting the node's {', '.join(dict.fromkeys(paths))}"
+    return None
+
+
+def bidirectional_mounts(c: Container) -> list[str]:
+    """Mount paths of the container's volumes with ``mountPropagation: Bidirectional``."""
+    mounts = y.get(c.node, "volumeMounts")
+    return [
+        y.scalar(y.get(m, "mountPath")) or "?"
+        for m in (mounts.value if y.is_sequence(mounts) else [])
+        if y.scalar(y.get(m, "mountPropagation")) == "Bidirectional"
+    ]
+
+
+def device_mounts(c: Container) -> list[str]:
+    """Node paths under ``/dev`` that the container mounts (devices need privilege)."""
+    by_name = dict(host_paths(c.pod))
+    mounts = y.get(c.node, "volumeMounts")
+    found = []
+    for m in mounts.value if y.is_sequence(mounts) else []:
+        path = by_name.get(y.scalar(y.get(m, "name")) or "")
+        if path and (_clean(path) == "/dev" or _clean(path).startswith("/dev/")):
+            found.append(path)
+    return found
+
+
+def command_words(c: Container) -> list[str]:
+    """The words of the container's command and args (shell strings split on spaces)."""
+    words: list[str] = []
+    for key in ("command", "args"):
+        seq = y.get(c.node, key)
+        for item in seq.value if y.is_sequence(seq) else []:
+            words.extend(re.split(r"[\s;&|()`$'\"]+", y.scalar(item) or ""))
+    return [w.rsplit("/", 1)[-1] for w in words if w]
+
+
+def runs_any(c: Container, programs: tuple[str, ...]) -> str | None:
+    """The first of ``programs`` the container's command runs, or None."""
+    words = set(command_words(c))
+    return next((p for p in programs if p in words), None)
+
+
+def shares_processes(pod: PodSpec) -> bool:
+    value = y.get(pod.node, "shareProcessNamespace")
+    return value is not None and y.truthy(value)
+
+
+def needs_privileged(c: Container, image_needs: bool) -> str | None:
+    """Why the container may really need ``privileged: true`` (beyond Bidirectional
+    mounts, which make ``false`` invalid): a node agent, a device mount, an image known to
+    need it (Docker-in-Docker), an init container tuning the kernel. None when nothing says so."""
+    agent = node_agent(c.pod)
+    if agent:
+        return f"a node agent ({agent})"
+    devices = device_mounts(c)
+    if devices:
+        return f"it mounts the node's devices ({', '.join(devices)})"
+    if image_needs:
+        return "its image only works privileged (Docker-in-Docker)"
+    tool = runs_any(c, ("sysctl", "modprobe", "insmod", "mount", "iptables", "ip"))
+    if tool:
+        return f"its command runs {tool}, which needs the node's kernel"
+    return None
+
+
+def is_init(c: Container) -> bool:
+    return c.key == "initContainers"
+
+
+def image_needs_privileged(reference: str | None) -> bool:
+    """The curated table says the image only works privileged (``docker:dind``)."""
+    from fixer.evidence.known_images import known_image
+    from fixer.registry.reference import InvalidReference, Reference
+
+    if not reference:
+        return False
+    try:
+        ref = Reference.parse(reference)
+    except InvalidReference:
+        return False
+    entry = known_image(ref.name)
+    return entry is not None and entry.needs_privileged and entry.user_for(ref.tag) == ""
+
+
+#: Programs an init container runs as root on purpose (volume ownership, kernel settings).
+ROOT_INIT_TOOLS = ("chown", "chmod", "sysctl", "setfacl", "chgrp")
+
+
+def root_init_job(c: Container) -> str | None:
+    """The root tool an init container runs (``chown``), or None."""
+    return runs_any(c, ROOT_INIT_TOOLS) if is_init(c) else None

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile, kube
-from fixer.documents.yaml.edit import Value, render_flow, value_span
+from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml.edit import Value, value_span
 from fixer.documents.yaml.kube import Container, PodSpec
 from fixer.documents.yaml.patch import Patch
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
+from rules import security_judgement as judge
+from rules import workload as wl
+from rules.security_judgement import Verdict
 
 #: Capabilities the baseline profile allows a container to add.
 BASELINE_CAPS = frozenset(
@@ -37,19 +40,49 @@ _SECCOMP_OK = ("RuntimeDefault", "Localhost")
 
 
 @dataclass
+class _Group:
+    """The changes of one safety level for one pod: one fix."""
+
+    patch: Patch
+    needs: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
 class _Plan:
-    """What one pod needs, gathered container by container, then turned into one fix."""
+    """What one pod needs, gathered container by container, then turned into one fix per
+    safety level: the safe parts apply even when the behaviour-changing ones are withheld."""
 
     pod: PodSpec
-    patch: Patch
-    problems: dict[int, list[str]] = field(default_factory=dict)
-    notes: dict[int, list[str]] = field(default_factory=dict)
+    ctx: Context[YamlFile]
+    groups: dict[Safety, _Group] = field(default_factory=dict)
+    problems: dict[tuple[int, Safety | None], list[str]] = field(default_factory=dict)
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+    notes: dict[tuple[int, Safety], list[str]] = field(default_factory=dict)
 
-    def problem(self, c: Container, text: str) -> None:
-        self.problems.setdefault(id(c.node), []).append(text)
+    def at(self, c: Container | None, problem: str, verdict: Verdict | Safety) -> Patch:
+        """Record ``problem`` (for ``c``, or every container when None) under the verdict's
+        safety level and return the patch its edits go to."""
+        if isinstance(verdict, Safety):
+            verdict = Verdict(verdict)
+        group = self.groups.get(verdict.safety)
+        if group is None:
+            group = self.groups[verdict.safety] = _Group(Patch(self.ctx.doc, self.ctx.style))
+        for text, into in ((verdict.needs, group.needs), (verdict.evidence, group.evidence)):
+            if text and text not in into:
+                into.append(text)
+        for each in [c] if c is not None else kube.containers(self.pod):
+            self.problems.setdefault((id(each.node), verdict.safety), []).append(problem)
+        return group.patch
 
-    def note(self, c: Container, text: str) -> None:
-        self.notes.setdefault(id(c.node), []).append(text)
+    def report(self, c: Container, problem: str, reason: str) -> None:
+        """A problem with no fix: the author's explicit decision, or an invalid object."""
+        self.problems.setdefault((id(c.node), None), []).append(problem)
+        self.reasons.setdefault(id(c.node), []).append(reason)
+
+    def note(self, c: Container, text: str, safety: Safety) -> None:
+        """Said in the finding that carries the ``safety`` fix of ``c``."""
+        self.notes.setdefault((id(c.node), safety), []).append(text)
 
 
 class SecurityContext(Rule[YamlFile]):
@@ -119,6 +152,8 @@ class SecurityContext(Rule[YamlFile]):
     target = "kubernetes"
     summary = "restricted securityContext: no privilege escalation, drop ALL, non-root, seccomp"
     safety = Safety.PROVEN
+    #: Kustomizations rendering the manifest are read from the repository model.
+    needs_repository = True
     aliases = (
         "privilege-escalation-container",
         "run-as-non-root",
@@ -138,19 +173,21 @@ class SecurityContext(Rule[YamlFile]):
         for pod in kube.pod_specs(ctx.doc):
             if y.scalar(y.get_path(pod.node, "os", "name")) == "windows":
                 continue  # the Linux-only fields do not apply to Windows pods
-            plan = _Plan(pod, Patch(ctx.doc, ctx.style))
+            plan = _Plan(pod, ctx)
             containers = list(kube.containers(pod))
             if not containers:
                 continue
+            agent = wl.node_agent(pod)
             for c in containers:
+                w = judge.who(c, ctx)
                 if profile != "baseline":
                     _no_escalation(plan, c)
-                _capabilities(plan, c, profile)
+                _capabilities(plan, c, profile, w, agent)
                 _baseline_fields(plan, c)
                 if profile == "strict":
                     _read_only(plan, c)
             if profile != "baseline":
-                _pod_level(plan, containers, ctx)
+                _pod_level(plan, containers, ctx, agent)
             else:
                 _pod_baseline(plan, containers)
             yield from _findings(self, ctx, plan, containers)
@@ -174,135 +211,190 @@ def _findings(
 ) -> Iterator[Finding]:
     if not plan.problems:
         return
-    edits = plan.patch.edits()
-    name = plan.pod.obj.name or plan.pod.obj.kind
-    fix = (
-        Fix(f"harden the securityContext of {plan.pod.obj.kind}/{name}", tuple(edits), rule.safety)
-        if edits
-        else None
-    )
+    name = f"{plan.pod.obj.kind}/{plan.pod.obj.name or plan.pod.obj.kind}"
+    fixes: dict[Safety | None, Fix | None] = {None: None}
+    for safety, group in plan.groups.items():
+        edits = tuple(group.patch.edits())
+        fixes[safety] = (
+            Fix(
+                _TITLES[safety].format(name),
+                edits,
+                safety,
+                needs="; ".join(group.needs),
+                evidence=tuple(group.evidence),
+            )
+            if edits
+            else None
+        )
+    overlay = _overlay_note(ctx, plan.pod)
     for c in containers:
-        problems = plan.problems.get(id(c.node))
-        if not problems:
-            continue
-        message = f"{c.label}: {', '.join(problems)}"
-        notes = plan.notes.get(id(c.node))
-        if notes:
-            message += f" ({'; '.join(notes)})"
         span = Span(c.node.start_mark.index, c.node.start_mark.index)
-        yield ctx.finding(rule, span, message, fix=fix)
+        for level in _ORDER:
+            problems = plan.problems.get((id(c.node), level))
+            if not problems:
+                continue
+            message = f"{c.label}: {', '.join(dict.fromkeys(problems))}"
+            own = plan.notes.get((id(c.node), level), []) if level is not None else []
+            notes = [*own, *([overlay] if overlay else [])]
+            if notes:
+                message += f" ({'; '.join(notes)})"
+            reason = "; ".join(plan.reasons.get(id(c.node), ())) if level is None else ""
+            yield ctx.finding(rule, span, message, fix=fixes.get(level), reason=reason)
+
+
+#: Findings of one container in this order: what is applied first reads first.
+_ORDER: tuple[Safety | None, ...] = (Safety.SAFE, Safety.PROVEN, Safety.UNPROVEN, None)
+_TITLES = {
+    Safety.SAFE: "harden the securityContext of {}",
+    Safety.PROVEN: "harden the securityContext of {} (proven)",
+    Safety.UNPROVEN: "harden the securityContext of {} (unproven)",
+}
+
+
+def _overlay_note(ctx: Context[YamlFile], pod: PodSpec) -> str:
+    """A Kustomize patch that replaces this workload's securityContext, said in the finding
+    (the rendered output is what reaches the cluster)."""
+    from rules.kustomize_note import overlay_replacing_security_context
+
+    return overlay_replacing_security_context(ctx, pod)
 
 
 def _sc(c: Container) -> Node | None:
     return y.get(c.node, "securityContext")
 
 
-def _ensure_sc(plan: _Plan, c: Container, desired: dict[str, Value]) -> None:
+def _ensure_sc(patch: Patch, c: Container, desired: dict[str, Value]) -> None:
     """Ensure keys in the container's securityContext, creating it when missing."""
     sc = _sc(c)
     if sc is None or y.is_null(sc):
         if y.key_node(c.node, "securityContext") is not None:
-            plan.patch.ensure(c.node, {"securityContext": desired})
+            patch.ensure(c.node, {"securityContext": desired})
         else:
-            plan.patch.insert(c.node, {"securityContext": desired}, "securityContext")
+            patch.insert(c.node, {"securityContext": desired}, "securityContext")
     elif y.is_mapping(sc):
-        plan.patch.ensure(sc, desired, "securityContext.")
+        patch.ensure(sc, desired, "securityContext.")
 
 
 def _no_escalation(plan: _Plan, c: Container) -> None:
     value = y.get(_sc(c), "allowPrivilegeEscalation")
-    if value is None or y.truthy(value) or not y.is_scalar(value):
-        plan.problem(c, "allowPrivilegeEscalation is not false")
-        _ensure_sc(plan, c, {"allowPrivilegeEscalation": False})
+    if not (value is None or y.truthy(value) or not y.is_scalar(value)):
+        return
+    problem = "allowPrivilegeEscalation is not false"
+    rejected = judge.rejects_no_escalation(c)
+    if rejected:
+        plan.report(
+            c,
+            problem,
+            f"the API server rejects allowPrivilegeEscalation: false with {rejected}; "
+            "remove that first",
+        )
+        return
+    explicit = value is not None and y.is_scalar(value) and y.truthy(value)
+    if explicit:
+        problem = "allowPrivilegeEscalation is true"
+    verdict = judge.escalation(c, explicit)
+    _ensure_sc(plan.at(c, problem, verdict), c, {"allowPrivilegeEscalation": False})
 
 
-def _capabilities(plan: _Plan, c: Container, profile: str) -> None:
+def _capabilities(plan: _Plan, c: Container, profile: str, w: judge.Who, agent: str | None) -> None:
     sc = _sc(c)
     caps = y.get(sc, "capabilities")
     drop = y.get(caps, "drop")
-    has_all = y.is_sequence(drop) and any((y.scalar(i) or "").upper() == "ALL" for i in drop.value)
+    items = drop.value if y.is_sequence(drop) else []
+    lower = [i for i in items if (y.scalar(i) or "").upper() == "ALL" and y.scalar(i) != "ALL"]
+    if lower and profile != "baseline":
+        # `all` is what the author meant; admission compares the exact string `ALL`.
+        patch = plan.at(c, "capabilities.drop has all, not ALL", Safety.SAFE)
+        for item in lower:
+            patch.replace(Span(item.start_mark.index, item.end_mark.index), "ALL", "drop")
+    has_all = any((y.scalar(i) or "").upper() == "ALL" for i in items)
     needs_drop = profile != "baseline" and not has_all
-    if needs_drop:
-        plan.problem(c, "capabilities are not dropped")
-    if _remove_added(plan, c, caps, profile, needs_drop):
-        return
+    _remove_added(plan, c, caps, profile)
     if not needs_drop:
         return
+    patch = plan.at(c, "capabilities are not dropped", judge.drop_all(c, w, agent))
     if y.is_sequence(drop):  # `drop: [NET_RAW]` or `drop: []`
-        plan.patch.append(drop, "ALL", "capabilities.drop")
+        patch.append(drop, "ALL", "capabilities.drop")
     elif y.is_mapping(caps) and drop is None:
-        plan.patch.insert(caps, {"drop": ["ALL"]}, "capabilities.drop")
+        patch.insert(caps, {"drop": ["ALL"]}, "capabilities.drop")
     elif y.is_mapping(caps):  # `drop:` with no value: write it anew
-        plan.patch.remove_key(caps, "drop", "capabilities.drop")
-        plan.patch.insert(caps, {"drop": ["ALL"]}, "capabilities.drop")
+        patch.remove_key(caps, "drop", "capabilities.drop")
+        patch.insert(caps, {"drop": ["ALL"]}, "capabilities.drop")
     else:
-        _ensure_sc(plan, c, {"capabilities": {"drop": ["ALL"]}})
+        _ensure_sc(patch, c, {"capabilities": {"drop": ["ALL"]}})
 
 
-def _remove_added(
-    plan: _Plan, c: Container, caps: Node | None, profile: str, needs_drop: bool
-) -> bool:
-    """Take out added capabilities the profile forbids. True when that already wrote the
-    whole ``capabilities`` value (so nothing is left to add)."""
+def _remove_added(plan: _Plan, c: Container, caps: Node | None, profile: str) -> None:
+    """Added capabilities the profile forbids are the author's choice: reported, and their
+    removal is offered (UNPROVEN) rather than applied."""
     add = y.get(caps, "add")
     if not y.is_sequence(add):
-        return False
+        return
     allowed = BASELINE_CAPS if profile == "baseline" else RESTRICTED_CAPS
     bad = [i for i in add.value if (y.scalar(i) or "").upper().removeprefix("CAP_") not in allowed]
     if not bad:
-        return False
-    plan.problem(c, f"adds capabilities {', '.join(y.scalar(i) or '?' for i in bad)}")
+        return
+    names = ", ".join(y.scalar(i) or "?" for i in bad)
+    verdict = Verdict.unproven(
+        f"confirmation the container does not use {names} (the author added it); "
+        "then remove it from capabilities.add"
+    )
+    patch = plan.at(c, f"adds capabilities {names}", verdict)
     if len(bad) < len(add.value):
-        plan.patch.remove_items(add, lambda i: i in bad, "capabilities.add")
-        return False
-    only_add = y.is_mapping(caps) and len(caps.value) == 1
-    if only_add and caps is not None and caps.flow_style and needs_drop:
-        # `{add: [SYS_ADMIN]}` -> `{drop: [ALL]}`: one replacement, no dangling comma.
-        span = value_span(caps, plan.patch.doc.text)
-        plan.patch.replace(
-            span, render_flow({"drop": ["ALL"]}, plan.patch.style.quote), "capabilities"
-        )
-        return True
-    if only_add and not needs_drop:
-        plan.patch.remove_key(_sc(c), "capabilities", "capabilities")  # nothing left in it
-        return True
-    plan.patch.remove_key(caps, "add", "capabilities.add")
-    return False
+        patch.remove_items(add, lambda i: i in bad, "capabilities.add")
+    elif y.is_mapping(caps) and len(caps.value) == 1 and caps is not None:
+        if caps.flow_style:  # `{add: [X]}` -> `{}`: one replacement, no dangling comma
+            span = value_span(caps, plan.ctx.text)
+            patch.replace(span, "{}", "capabilities")
+        else:
+            patch.remove_key(_sc(c), "capabilities", "capabilities")  # nothing left in it
+    else:
+        patch.remove_key(caps, "add", "capabilities.add")
 
 
 def _baseline_fields(plan: _Plan, c: Container) -> None:
+    """Explicit Unconfined seccomp and Unmasked procMount are the author's choice: offered."""
     sc = _sc(c)
     seccomp = y.scalar(y.get_path(sc, "seccompProfile", "type"))
     if seccomp == "Unconfined":
-        plan.problem(c, "seccompProfile is Unconfined")
-        _ensure_sc(plan, c, {"seccompProfile": {"type": "RuntimeDefault"}})
+        verdict = Verdict.unproven(
+            "evidence the program makes no system call RuntimeDefault blocks (the author "
+            "set seccompProfile Unconfined)"
+        )
+        patch = plan.at(c, "seccompProfile is Unconfined", verdict)
+        _ensure_sc(patch, c, {"seccompProfile": {"type": "RuntimeDefault"}})
     if y.scalar(y.get(sc, "procMount")) == "Unmasked":
-        plan.problem(c, "procMount is Unmasked")
-        _ensure_sc(plan, c, {"procMount": "Default"})
+        verdict = Verdict.unproven(
+            "evidence the container does not need an unmasked /proc (the author set "
+            "procMount Unmasked, used to run containers inside it)"
+        )
+        _ensure_sc(plan.at(c, "procMount is Unmasked", verdict), c, {"procMount": "Default"})
 
 
 def _read_only(plan: _Plan, c: Container) -> None:
     value = y.get(_sc(c), "readOnlyRootFilesystem")
     if value is not None and y.truthy(value):
         return
-    plan.problem(c, "root filesystem is writable")
-    _ensure_sc(plan, c, {"readOnlyRootFilesystem": True})
+    # --profile strict is the user's request for it; /tmp stays writable.
+    verdict = Verdict.proven("--profile strict asks for it; /tmp gets an emptyDir")
+    patch = plan.at(c, "root filesystem is writable", verdict)
+    _ensure_sc(patch, c, {"readOnlyRootFilesystem": True})
     mounts = y.get(c.node, "volumeMounts")
     paths = {
         y.scalar(y.get(m, "mountPath")) for m in (mounts.value if y.is_sequence(mounts) else [])
     }
     if "/tmp" in paths or "/tmp/" in paths:
         return
-    volume = _tmp_volume(plan)
+    volume = _tmp_volume(plan, patch)
     mount: dict[str, Value] = {"name": volume, "mountPath": "/tmp"}
     if y.is_sequence(mounts):
-        plan.patch.append(mounts, mount, "volumeMounts")
+        patch.append(mounts, mount, "volumeMounts")
     elif mounts is None:
-        plan.patch.insert(c.node, {"volumeMounts": [mount]}, "volumeMounts")
-    plan.note(c, "mounted an emptyDir at /tmp")
+        patch.insert(c.node, {"volumeMounts": [mount]}, "volumeMounts")
+    plan.note(c, "mounted an emptyDir at /tmp", Safety.PROVEN)
 
 
-def _tmp_volume(plan: _Plan) -> str:
+def _tmp_volume(plan: _Plan, patch: Patch) -> str:
     """The pod's emptyDir volume for /tmp: an existing `tmp` emptyDir, else one added once."""
     volumes = y.get(plan.pod.node, "volumes")
     by_name = {
@@ -316,116 +408,168 @@ def _tmp_volume(plan: _Plan) -> str:
         return name
     entry: dict[str, Value] = {"name": name, "emptyDir": {}}
     if y.is_sequence(volumes):
-        plan.patch.append(volumes, entry, "volumes")
+        patch.append(volumes, entry, "volumes")
     elif volumes is None:
-        plan.patch.insert(plan.pod.node, {"volumes": [entry]}, "volumes")
+        patch.insert(plan.pod.node, {"volumes": [entry]}, "volumes")
     return name
 
 
-def _pod_level(plan: _Plan, containers: list[Container], ctx: Context[YamlFile]) -> None:
-    """runAsNonRoot and seccompProfile: on the pod when every container needs them (one
-    place to read), else on the containers that do; runAsUser 0 is replaced."""
-    _inherited(
-        plan,
-        containers,
-        "runAsNonRoot",
-        lambda n: n is not None and y.truthy(n),
-        True,
-        "runAsNonRoot is not true",
-    )
-    _inherited(
-        plan,
-        containers,
-        "seccompProfile",
-        lambda n: y.scalar(y.get(n, "type")) in _SECCOMP_OK,
-        {"type": "RuntimeDefault"},
-        "no seccompProfile",
-    )
-    _run_as_user(plan, containers, ctx)
-
-
-def _inherited(
-    plan: _Plan,
-    containers: list[Container],
-    key: str,
-    compliant: Any,
-    want: Value,
-    problem: str,
+def _pod_level(
+    plan: _Plan, containers: list[Container], ctx: Context[YamlFile], agent: str | None
 ) -> None:
-    pod_sc = y.get(plan.pod.node, "securityContext")
-    pod_value = y.get(pod_sc, key)
+    """seccompProfile (safe) and runAsNonRoot (judged per container): on the pod when every
+    container needs the same (one place to read), else on the containers that do."""
+    _seccomp(plan, containers)
+    _run_as_non_root(plan, containers, ctx, agent)
+
+
+def _seccomp(plan: _Plan, containers: list[Container]) -> None:
+    key, want = "seccompProfile", {"type": "RuntimeDefault"}
+
+    def compliant(n: Node | None) -> bool:
+        return y.scalar(y.get(n, "type")) in _SECCOMP_OK
+
+    pod_value = y.get(y.get(plan.pod.node, "securityContext"), key)
+    level: Verdict | Safety = Safety.SAFE
+    problem = "no seccompProfile"
+    if y.scalar(y.get(pod_value, "type")) == "Unconfined":
+        problem = "pod seccompProfile is Unconfined"
+        level = Verdict.unproven(
+            "evidence the program makes no system call RuntimeDefault blocks (the author "
+            "set seccompProfile Unconfined on the pod)"
+        )
     inheriting: list[Container] = []
     for c in containers:
         own = y.get(_sc(c), key)
         if own is None and not compliant(pod_value):
             inheriting.append(c)
         elif own is not None and not compliant(own):
-            if key == "seccompProfile" and y.scalar(y.get(own, "type")) == "Unconfined":
-                continue  # reported by the baseline check already
-            plan.problem(c, problem)
-            _ensure_sc(plan, c, {key: want})
+            if y.scalar(y.get(own, "type")) == "Unconfined":
+                continue  # the author's choice: offered by the baseline check
+            _ensure_sc(plan.at(c, "no seccompProfile", Safety.SAFE), c, {key: want})
     if not inheriting:
         return
     for c in inheriting:
-        plan.problem(c, problem)
+        patch = plan.at(c, problem, level)
     if pod_value is not None or len(inheriting) == len(containers):
-        _ensure_pod_sc(plan, {key: want})
+        _ensure_pod_sc(patch, plan.pod, {key: want})
     else:
         for c in inheriting:
-            _ensure_sc(plan, c, {key: want})
+            _ensure_sc(patch, c, {key: want})
 
 
-def _ensure_pod_sc(plan: _Plan, desired: dict[str, Value]) -> None:
-    pod_sc = y.get(plan.pod.node, "securityContext")
+def _ensure_pod_sc(patch: Patch, pod: PodSpec, desired: dict[str, Value]) -> None:
+    pod_sc = y.get(pod.node, "securityContext")
     if y.is_mapping(pod_sc):
-        plan.patch.ensure(pod_sc, desired, "securityContext.")
-    elif y.key_node(plan.pod.node, "securityContext") is not None:
-        plan.patch.ensure(plan.pod.node, {"securityContext": desired})
+        patch.ensure(pod_sc, desired, "securityContext.")
+    elif y.key_node(pod.node, "securityContext") is not None:
+        patch.ensure(pod.node, {"securityContext": desired})
     else:
-        plan.patch.insert(plan.pod.node, {"securityContext": desired}, "pod securityContext")
+        patch.insert(pod.node, {"securityContext": desired}, "pod securityContext")
 
 
-def _run_as_user(plan: _Plan, containers: list[Container], ctx: Context[YamlFile]) -> None:
-    """No root UID; and an image whose user is a name or root gets a numeric one."""
-    uid, gid = ctx.settings.uid, ctx.settings.gid
-    pod_user = y.get(y.get(plan.pod.node, "securityContext"), "runAsUser")
-    if pod_user is not None and y.scalar(pod_user) == "0":
-        for c in containers:
-            plan.problem(c, "pod runs as UID 0")
-        _ensure_pod_sc(plan, {"runAsUser": uid})
-        return
+@dataclass(frozen=True)
+class _NonRoot:
+    """One container's runAsNonRoot decision: the verdict, and container-level keys."""
+
+    c: Container
+    verdict: Verdict
+    problem: str
+    extra: dict[str, Value]
+    own: bool  # the container sets runAsNonRoot (false) itself
+
+
+def _run_as_non_root(
+    plan: _Plan, containers: list[Container], ctx: Context[YamlFile], agent: str | None
+) -> None:
+    pod_sc = y.get(plan.pod.node, "securityContext")
+    pod_value = y.get(pod_sc, "runAsNonRoot")
+    pod_ok = pod_value is not None and y.truthy(pod_value)
+    decisions: list[_NonRoot] = []
+    blocked = False  # a container keeps root on purpose: nothing goes on the pod
     for c in containers:
-        own = y.get(_sc(c), "runAsUser")
-        if own is not None:
-            if y.scalar(own) == "0":
-                plan.problem(c, "runs as UID 0")
-                _ensure_sc(plan, c, {"runAsUser": uid})
+        own = y.get(_sc(c), "runAsNonRoot")
+        if (own is not None and y.truthy(own)) or (own is None and pod_ok):
             continue
-        if pod_user is not None:
-            continue
-        _image_user(plan, c, ctx, uid, gid)
+        decision = _decide(plan, c, ctx, agent, own is not None)
+        if decision is None:
+            blocked = True
+        else:
+            decisions.append(decision)
+    if not decisions:
+        return
+    kinds = {d.verdict.safety for d in decisions}
+    on_pod = (
+        not blocked
+        and len(kinds) == 1
+        and (pod_value is not None or len(decisions) == len(containers))
+        and not any(d.own for d in decisions)
+    )
+    for d in decisions:
+        patch = plan.at(d.c, d.problem, d.verdict)
+        if d.extra:
+            _ensure_sc(patch, d.c, d.extra)
+        if on_pod:
+            _ensure_pod_sc(patch, plan.pod, {"runAsNonRoot": True})
+        else:
+            _ensure_sc(patch, d.c, {"runAsNonRoot": True})
 
 
-def _image_user(plan: _Plan, c: Container, ctx: Context[YamlFile], uid: int, gid: int) -> None:
-    image = y.scalar(y.get(c.node, "image")) or ""
-    resolution = ctx.resolutions.get(image)
-    user = resolution.user if resolution is not None else None
-    if user is None:
-        plan.note(c, "the image must run as a numeric non-root user; its config was not read")
-        return
-    name = user.split(":", 1)[0]
-    if name.isdigit() and name != "0":
-        return
-    shown = name or "root (no USER)"
-    plan.problem(c, f"image user is {shown}")
-    plan.note(c, f"set runAsUser {uid} because the image runs as {shown}")
-    _ensure_sc(plan, c, {"runAsUser": uid, "runAsGroup": gid})
+def _decide(
+    plan: _Plan, c: Container, ctx: Context[YamlFile], agent: str | None, own: bool
+) -> _NonRoot | None:
+    """The runAsNonRoot decision for ``c``; None when its explicit root is only reported."""
+    uid, gid = ctx.settings.uid, ctx.settings.gid
+    w = judge.who(c, ctx)
+    container_user = judge.numeric(y.get(_sc(c), "runAsUser"))
+    problem = "runAsNonRoot is not true"
+    if w.uid == 0 and w.evidence.startswith("runAsUser"):
+        tool = wl.root_init_job(c)
+        if tool:
+            plan.report(
+                c,
+                "runs as UID 0",
+                f"an init container that runs {tool} as root is the author's decision; "
+                "app containers get their settings on their own",
+            )
+            return None
+        where = "the container" if container_user == 0 else "the pod"
+        verdict = Verdict.unproven(
+            f"evidence it works as a non-root user: the author set runAsUser: 0 on {where}; "
+            f"set runAsUser to a user that can read its files, or build the image with "
+            f"`USER {uid}`"
+        )
+        extra: dict[str, Value] = {"runAsUser": uid}
+        if container_user != 0:
+            plan.at(None, "pod runs as UID 0", verdict)
+            _ensure_pod_sc(plan.groups[verdict.safety].patch, plan.pod, {"runAsUser": uid})
+            extra = {}
+        return _NonRoot(c, verdict, "runs as UID 0" if extra else problem, extra, own)
+    verdict = judge.non_root(c, w, agent, uid)
+    extra = {}
+    if w.resolved is not None and verdict.safety is Safety.PROVEN:
+        extra = {"runAsUser": w.resolved[0], "runAsGroup": w.resolved[1]}
+        plan.note(c, f"set runAsUser {w.resolved[0]}, the uid of the {w.evidence}", verdict.safety)
+    elif w.image is not None and w.uid in (None, 0):
+        ships = w.image.ships
+        offered = (ships.uid, ships.gid) if ships is not None else (uid, gid)
+        extra = {"runAsUser": offered[0], "runAsGroup": offered[1]}
+        problem = f"image user is {w.image.shown}"
+        shown = w.image.shown
+        plan.note(
+            c, f"offers runAsUser {offered[0]} because the image runs as {shown}", verdict.safety
+        )
+    return _NonRoot(c, verdict, problem, extra, own)
 
 
 def _pod_baseline(plan: _Plan, containers: list[Container]) -> None:
-    """Baseline forbids an Unconfined seccomp profile on the pod too."""
+    """Baseline forbids an Unconfined seccomp profile on the pod too (the author's choice:
+    offered)."""
     pod_type = y.scalar(y.get_path(plan.pod.node, "securityContext", "seccompProfile", "type"))
     if pod_type == "Unconfined":
-        for c in containers:
-            plan.problem(c, "pod seccompProfile is Unconfined")
-        _ensure_pod_sc(plan, {"seccompProfile": {"type": "RuntimeDefault"}})
+        verdict = Verdict.unproven(
+            "evidence the program makes no system call RuntimeDefault blocks (the author "
+            "set seccompProfile Unconfined on the pod)"
+        )
+        patch = plan.at(None, "pod seccompProfile is Unconfined", verdict)
+        _ensure_pod_sc(patch, plan.pod, {"seccompProfile": {"type": "RuntimeDefault"}})

@@ -1,0 +1,218 @@
+"""K8S002's judgement: which restrictive securityContext changes the evidence proves.
+
+``runAsNonRoot: true`` only works when the kubelet can verify a numeric non-root user, and
+``drop: [ALL]`` only when the process needs no capability (an image that starts as root
+and steps down needs SETUID/SETGID/CHOWN; a binary with file capabilities fails to exec).
+Each answer is a ``Verdict``: PROVEN with what proved it, or UNPROVEN with what is missing,
+phrased as what a person can do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fixer.documents import yaml as y
+from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml.kube import Container
+from fixer.evidence.images import ImageUser
+from fixer.model import Safety
+from fixer.rule import Context
+from rules import workload as wl
+
+#: Programs that signal other processes: in a shared process namespace they need CAP_KILL.
+_KILLERS = ("kill", "killall", "pkill")
+#: Programs that gain privileges through setuid: they need privilege escalation.
+_SETUID_TOOLS = ("sudo", "su", "doas")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    safety: Safety
+    needs: str = ""
+    evidence: str = ""
+
+    @classmethod
+    def proven(cls, evidence: str) -> Verdict:
+        return cls(Safety.PROVEN, evidence=evidence)
+
+    @classmethod
+    def unproven(cls, needs: str) -> Verdict:
+        return cls(Safety.UNPROVEN, needs=needs)
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who the container's process runs as, and how that is known."""
+
+    uid: int | None
+    evidence: str
+    image: ImageUser | None = None
+    #: A named image user resolved to its uid: write it as ``runAsUser`` (same user).
+    resolved: tuple[int, int] | None = None
+    #: ``runAsNonRoot: true`` is already set (the kubelet guarantees a non-root user).
+    non_root_set: bool = False
+
+
+def numeric(node: Node | None) -> int | None:
+    text = y.scalar(node) if node is not None and y.is_scalar(node) else None
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def who(c: Container, ctx: Context[YamlFile]) -> Who:
+    pod_sc = y.get(c.pod.node, "securityContext")
+    sc = y.get(c.node, "securityContext")
+    flag = y.get(sc, "runAsNonRoot") or y.get(pod_sc, "runAsNonRoot")
+    non_root_set = flag is not None and y.truthy(flag)
+    for node, where in ((y.get(sc, "runAsUser"), "container"), (y.get(pod_sc, "runAsUser"), "pod")):
+        uid = numeric(node)
+        if uid is not None:
+            return Who(uid, f"runAsUser {uid} on the {where}", non_root_set=non_root_set)
+    image = y.scalar(y.get(c.node, "image")) or ""
+    user = ctx.evidence.image_user(image) if image else None
+    if user is None:
+        return Who(None, "", non_root_set=non_root_set)
+    shown = f"image user {user.shown} ({user.source})"
+    if user.uid is not None:
+        return Who(user.uid, shown, user, non_root_set=non_root_set)
+    ships = user.ships
+    name = (user.user or "").split(":", 1)[0]
+    if ships is not None and ships.name == name:
+        evidence = f"{shown} is uid {ships.uid}"
+        return Who(ships.uid, evidence, user, (ships.uid, ships.gid), non_root_set)
+    return Who(None, shown, user, non_root_set=non_root_set)
+
+
+def _root_start(c: Container, user: ImageUser | None) -> str:
+    """Why the image must start as root ("" when nothing says so)."""
+    if user is None or not user.starts_as_root:
+        return ""
+    image = y.scalar(y.get(c.node, "image")) or "the image"
+    if user.steps_down:
+        return f"{image} starts as root and steps down with {', '.join(user.steps_down)}"
+    ports = ", ".join(map(str, user.privileged_ports))
+    return f"{image} starts as root to listen on port {ports}"
+
+
+def non_root(c: Container, w: Who, agent: str | None, uid: int) -> Verdict:
+    """Verdict on ``runAsNonRoot: true`` for a container that lacks it."""
+    if agent:
+        return Verdict.unproven(f"evidence this node agent runs as non-root ({agent})")
+    start = _root_start(c, w.image)
+    if start and not w.evidence.startswith("runAsUser"):
+        return Verdict.unproven(f"evidence the image does not start as root: {start}")
+    tool = wl.root_init_job(c)
+    if tool and (w.uid is None or w.uid == 0):
+        return Verdict.unproven(
+            f"evidence the init container's {tool} works as non-root (it runs as root to "
+            "change what the app containers use); set its runAsUser if it does"
+        )
+    if w.uid is not None and w.uid != 0:
+        return Verdict.proven(w.evidence)
+    if w.uid == 0:
+        return Verdict.unproven(
+            f"evidence the program works as a non-root user: {w.evidence} is root; build the "
+            f"image with `USER {uid}`, or set runAsUser to a user that can read its files"
+        )
+    if w.image is not None:
+        return Verdict.unproven(
+            f"the numeric uid of the {w.evidence}; set runAsUser to it, or build the image "
+            f"with `USER {uid}`"
+        )
+    return Verdict.unproven(
+        "the image's numeric user (its config was not read); set runAsUser to the image's "
+        f"non-root UID, or build it with `USER {uid}`"
+    )
+
+
+def drop_all(c: Container, w: Who, agent: str | None) -> Verdict:
+    """Verdict on ``capabilities.drop: [ALL]`` for a container that lacks it."""
+    blocker = _capability_need(c, w, agent)
+    if blocker:
+        return Verdict.unproven(blocker)
+    if w.uid is not None and w.uid != 0:
+        return Verdict.proven(f"{w.evidence}: a non-root process has no capability to lose")
+    if w.non_root_set:
+        return Verdict.proven("runAsNonRoot: true: a non-root process has no capability to lose")
+    if w.image is not None and w.uid == 0:
+        return Verdict.proven(
+            f"{w.evidence}: no step-down program, port below 1024 or file capability"
+        )
+    return Verdict.unproven(
+        "the image's user (its config was not read): dropping every capability is proven "
+        "for a non-root process or an image known to need none; set runAsUser, or add back "
+        "what it needs under capabilities.add"
+    )
+
+
+def _capability_need(c: Container, w: Who, agent: str | None) -> str:
+    """What says the process uses a capability (empty when nothing does)."""
+    if agent:
+        return f"evidence this node agent needs no capability ({agent})"
+    image = w.image
+    if image is not None and image.capabilities:
+        files = ", ".join(image.capabilities[:3])
+        return (
+            f"evidence the program does not rely on its file capabilities ({files}); "
+            "add them back under capabilities.add, then drop ALL"
+        )
+    start = _root_start(c, image)
+    if start and not (w.evidence.startswith("runAsUser") and w.uid):
+        return (
+            f"evidence the image does not start as root: {start} (that needs SETUID, "
+            "SETGID and CHOWN)"
+        )
+    tool = wl.root_init_job(c)
+    if tool in ("chown", "chgrp") and not w.uid:
+        return f"CAP_CHOWN for the init container's {tool}; add CHOWN back under capabilities.add"
+    killer = wl.runs_any(c, _KILLERS)
+    if killer and wl.shares_processes(c.pod):
+        return (
+            f"CAP_KILL for {killer} in the shared process namespace; add KILL back under "
+            "capabilities.add"
+        )
+    sudo = wl.runs_any(c, _SETUID_TOOLS)
+    if sudo:
+        return f"the capabilities {sudo} in the command gains; run it without {sudo}"
+    port = _low_port(c)
+    if port is not None and not w.uid:
+        return (
+            f"NET_BIND_SERVICE to listen on port {port} as root; add it back under "
+            "capabilities.add, or listen on a port above 1023"
+        )
+    return ""
+
+
+def _low_port(c: Container) -> int | None:
+    ports = y.get(c.node, "ports")
+    for port in ports.value if y.is_sequence(ports) else []:
+        number = numeric(y.get(port, "containerPort"))
+        if number is not None and 0 < number < 1024:
+            return number
+    return None
+
+
+def escalation(c: Container, explicit: bool) -> Verdict:
+    """Verdict on ``allowPrivilegeEscalation: false``: safe unless something gains privilege."""
+    sudo = wl.runs_any(c, _SETUID_TOOLS)
+    if sudo:
+        return Verdict.unproven(f"a command without {sudo} ({sudo} needs privilege escalation)")
+    if explicit:
+        return Verdict.unproven(
+            "evidence no setuid program (sudo, su, ping) is needed: the author set "
+            "allowPrivilegeEscalation: true"
+        )
+    return Verdict(Safety.SAFE)
+
+
+def rejects_no_escalation(c: Container) -> str:
+    """Why the API server would reject ``allowPrivilegeEscalation: false`` here ("" if not)."""
+    sc = y.get(c.node, "securityContext")
+    privileged = y.get(sc, "privileged")
+    if privileged is not None and y.truthy(privileged):
+        return "privileged: true"
+    add = y.get_path(sc, "capabilities", "add")
+    added = {
+        (y.scalar(i) or "").upper().removeprefix("CAP_")
+        for i in (add.value if y.is_sequence(add) else [])
+    }
+    return "capabilities.add SYS_ADMIN" if "SYS_ADMIN" in added else ""

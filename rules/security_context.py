@@ -8,8 +8,7 @@ from typing import Any
 
 from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile
-from fixer.documents.yaml.edit import Value, value_span
-from fixer.documents.yaml.kube import Container, PodSpec
+from fixer.documents.yaml.edit import Value, render_flow, value_span
 from fixer.documents.yaml.patch import Patch
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule
@@ -309,10 +308,10 @@ def _capabilities(plan: _Plan, c: Container, profile: str, w: judge.Who, agent: 
             patch.replace(Span(item.start_mark.index, item.end_mark.index), "ALL", "drop")
     has_all = any((y.scalar(i) or "").upper() == "ALL" for i in items)
     needs_drop = profile != "baseline" and not has_all
-    _remove_added(plan, c, caps, profile)
-    if not needs_drop:
+    verdict = judge.drop_all(c, w, agent) if needs_drop else None
+    if _remove_added(plan, c, caps, profile, verdict) or verdict is None:
         return
-    patch = plan.at(c, "capabilities are not dropped", judge.drop_all(c, w, agent))
+    patch = plan.at(c, "capabilities are not dropped", verdict)
     if y.is_sequence(drop):  # `drop: [NET_RAW]` or `drop: []`
         patch.append(drop, "ALL", "capabilities.drop")
     elif y.is_mapping(caps) and drop is None:
@@ -324,16 +323,19 @@ def _capabilities(plan: _Plan, c: Container, profile: str, w: judge.Who, agent: 
         _ensure_sc(patch, c, {"capabilities": {"drop": ["ALL"]}})
 
 
-def _remove_added(plan: _Plan, c: Container, caps: Node | None, profile: str) -> None:
+def _remove_added(
+    plan: _Plan, c: Container, caps: Node | None, profile: str, drop: Verdict | None
+) -> bool:
     """Added capabilities the profile forbids are the author's choice: reported, and their
-    removal is offered (UNPROVEN) rather than applied."""
+    removal is offered (UNPROVEN) rather than applied. True when that also wrote the drop
+    (``{add: [X]}`` -> ``{drop: [ALL]}`` in one replacement, both in the unproven fix)."""
     add = y.get(caps, "add")
     if not y.is_sequence(add):
-        return
+        return False
     allowed = BASELINE_CAPS if profile == "baseline" else RESTRICTED_CAPS
     bad = [i for i in add.value if (y.scalar(i) or "").upper().removeprefix("CAP_") not in allowed]
     if not bad:
-        return
+        return False
     names = ", ".join(y.scalar(i) or "?" for i in bad)
     verdict = Verdict.unproven(
         f"confirmation the container does not use {names} (the author added it); "
@@ -345,11 +347,17 @@ def _remove_added(plan: _Plan, c: Container, caps: Node | None, profile: str) ->
     elif y.is_mapping(caps) and len(caps.value) == 1 and caps is not None:
         if caps.flow_style:  # `{add: [X]}` -> `{}`: one replacement, no dangling comma
             span = value_span(caps, plan.ctx.text)
-            patch.replace(span, "{}", "capabilities")
+            together = drop is not None and drop.safety is Safety.UNPROVEN
+            if together and drop is not None:
+                plan.at(c, "capabilities are not dropped", drop)
+            rendered = render_flow({"drop": ["ALL"]}, plan.ctx.style.quote) if together else "{}"
+            patch.replace(span, rendered, "capabilities")
+            return together
         else:
             patch.remove_key(_sc(c), "capabilities", "capabilities")  # nothing left in it
     else:
         patch.remove_key(caps, "add", "capabilities.add")
+    return False
 
 
 def _baseline_fields(plan: _Plan, c: Container) -> None:

@@ -15,6 +15,7 @@ from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile
 from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
+from fixer.evidence.known_images import ShippedUser
 from fixer.model import Safety
 from fixer.rule import Context
 from rules import workload as wl
@@ -72,14 +73,31 @@ def who(c: Container, ctx: Context[YamlFile]) -> Who:
     if user is None:
         return Who(None, "", non_root_set=non_root_set)
     shown = f"image user {user.shown} ({user.source})"
+    name = (user.user or "").split(":", 1)[0]
+    named = bool(name) and not name.isdigit()
+    if user.uid is not None and named and user.uid != 0:
+        # Resolved through the image's /etc/passwd: the kubelet only verifies a number.
+        gid = user.gid if user.gid is not None else user.uid
+        return Who(user.uid, f"{shown} is uid {user.uid}", user, (user.uid, gid), non_root_set)
     if user.uid is not None:
         return Who(user.uid, shown, user, non_root_set=non_root_set)
-    ships = user.ships
-    name = (user.user or "").split(":", 1)[0]
+    ships = user.ships or _shipped(image)
     if ships is not None and ships.name == name:
-        evidence = f"{shown} is uid {ships.uid}"
+        evidence = f"{shown} is uid {ships.uid} (known image table)"
         return Who(ships.uid, evidence, user, (ships.uid, ships.gid), non_root_set)
     return Who(None, shown, user, non_root_set=non_root_set)
+
+
+def _shipped(reference: str) -> ShippedUser | None:
+    """The account the curated table says the image ships (``node`` is 1000 in ``node``)."""
+    from fixer.evidence.known_images import known_image
+    from fixer.registry.reference import InvalidReference, Reference
+
+    try:
+        entry = known_image(Reference.parse(reference).name)
+    except InvalidReference:
+        return None
+    return entry.ships if entry is not None else None
 
 
 def _root_start(c: Container, user: ImageUser | None) -> str:

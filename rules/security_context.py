@@ -305,7 +305,9 @@ def _capabilities(plan: _Plan, c: Container, profile: str, w: judge.Who, agent: 
         # `all` is what the author meant; admission compares the exact string `ALL`.
         patch = plan.at(c, "capabilities.drop has all, not ALL", Safety.SAFE)
         for item in lower:
-            patch.replace(Span(item.start_mark.index, item.end_mark.index), "ALL", "drop")
+            quote = item.style if item.style in ('"', "'") else ""
+            span = Span(item.start_mark.index, item.end_mark.index)
+            patch.replace(span, f"{quote}ALL{quote}", "drop")
     has_all = any((y.scalar(i) or "").upper() == "ALL" for i in items)
     needs_drop = profile != "baseline" and not has_all
     verdict = judge.drop_all(c, w, agent) if needs_drop else None

@@ -151,6 +151,11 @@ def drop_all(c: Container, w: Who, agent: str | None) -> Verdict:
         return Verdict.proven(f"{w.evidence}: a non-root process has no capability to lose")
     if w.non_root_set:
         return Verdict.proven("runAsNonRoot: true: a non-root process has no capability to lose")
+    if w.uid == 0 and w.image is None:
+        return Verdict.unproven(
+            f"evidence the root process needs no capability ({w.evidence}); add back what "
+            "it needs under capabilities.add"
+        )
     if w.image is not None and w.uid == 0:
         return Verdict.proven(
             f"{w.evidence}: no step-down program, port below 1024 or file capability"
@@ -166,6 +171,8 @@ def _capability_need(c: Container, w: Who, agent: str | None) -> str:
     """What says the process uses a capability (empty when nothing does)."""
     if agent:
         return f"evidence this node agent needs no capability ({agent})"
+    if rejects_no_escalation(c) == "privileged: true":
+        return "a decision on privileged: true first (K8S001): a privileged container keeps every capability"
     image = w.image
     if image is not None and image.capabilities:
         files = ", ".join(image.capabilities[:3])

@@ -330,34 +330,29 @@ def test_bidirectional_mount_keeps_privileged_with_the_reason() -> None:
 # --- class 12: Kustomize overlays ----------------------------------------------------------
 
 
-def test_kustomize_patch_setting_the_security_context_is_said(tmp_path: Path) -> None:
+def test_kustomize_patch_setting_the_security_context_is_said() -> None:
     from fixer.documents.yaml import kube, parse
     from fixer.evidence.images import Evidence
     from fixer.repository import RepositoryModel
     from fixer.rule import Context
     from rules.kustomize_note import overlay_replacing_security_context
 
-    base = tmp_path / "base"
-    overlay = tmp_path / "overlays" / "prod"
-    base.mkdir()
-    overlay.mkdir(parents=True)
-    (base / "deploy.yaml").write_text(_containers("registry.example/app:1"))
-    (base / "kustomization.yaml").write_text("resources:\n- deploy.yaml\n")
-    (overlay / "kustomization.yaml").write_text(
-        "resources:\n- ../../base\npatches:\n- target: {kind: Deployment, name: web}\n"
-        "  patch: |-\n    - op: replace\n      path: /spec/template/spec/securityContext\n"
-        "      value: {}\n"
-    )
-    model = RepositoryModel.scan(tmp_path)
-    doc = parse(SourceText((base / "deploy.yaml").read_text()))
-    ctx = Context(doc, base / "deploy.yaml", Settings(), evidence=Evidence({}, model))
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "repos" / "kustomize_overlay"
+    manifest = root / "base" / "deploy.yaml"
+    model = RepositoryModel.scan(root)
+    doc = parse(SourceText(manifest.read_text()))
     pod = next(kube.pod_specs(doc))
+    ctx = Context(doc, manifest, Settings(), evidence=Evidence({}, model))
     note = overlay_replacing_security_context(ctx, pod)
     assert "overlays/prod/kustomization.yaml sets the securityContext of Deployment/web" in note
-    assert (
-        overlay_replacing_security_context(Context(doc, base / "deploy.yaml", Settings()), pod)
-        == ""
-    )
+    assert "`kubectl kustomize`" in note
+    assert overlay_replacing_security_context(Context(doc, manifest, Settings()), pod) == ""
+    # The note rides on the K8S002 finding when the run has the repository model.
+    from rules.security_context import SecurityContext
+
+    ctx = Context(doc, manifest, Settings(), evidence=Evidence({}, model))
+    messages = [f.message for f in SecurityContext().check(ctx)]
+    assert messages and all("Kustomize patch" in m for m in messages)
 
 
 # --- the CLI: exit code and idempotence -----------------------------------------------------

@@ -76,8 +76,9 @@ class HostNamespaces(Rule[YamlFile]):
     ```
 
     ## Fix safety
-    Needs review: node agents (CNI plugins, log shippers, monitoring exporters) may really
-    need the host namespace; suppress the finding for them with the annotation
+    Proven unless the pod is a node agent (it mounts the node's system folders, which this
+    rule reports as hostPath); then the flips are offered with what is needed. Suppress the
+    findings of a node agent that needs the host with the annotation
     `ignore-check.tighten.dev/K8S005`. `hostPath` volumes and `hostPort`s are reported
     only: replacing them needs knowledge of the workload (a PersistentVolumeClaim, a
     ConfigMap, an `emptyDir`, or a Service).

@@ -54,9 +54,14 @@ class PrivilegedContainer(Rule[YamlFile]):
     ```
 
     ## Fix safety
-    Needs review: a container that really manages the node (a CNI or storage driver) stops
-    working; grant the capabilities it needs instead. The value is changed in place, in
-    block or flow style, keeping comments.
+    Proven when nothing says the container needs the node; unproven (offered, with what is
+    needed) for node agents (hostPath of `/`, `/proc`, `/sys`, `/dev`, kubelet or runtime
+    paths), device mounts, images that only work privileged (`docker:dind`) and commands
+    that tune the kernel. Never rewritten (reported with the reason) while a volume mount
+    keeps `mountPropagation: Bidirectional` (the API server rejects the object) or on an
+    init container that runs `chown`/`sysctl`. Grant the capabilities a container needs
+    instead of privileged. The value is changed in place, in block or flow style, keeping
+    comments.
     """
 
     id = "K8S001"

@@ -136,12 +136,21 @@ class SecurityContext(Rule[YamlFile]):
     ```
 
     ## Fix safety
-    Needs review. `runAsNonRoot: true` makes the kubelet refuse an image whose user is
-    root or a name: when the registry can be read, tighten looks at the image's
-    `config.User` and, for a name or no user, also sets `runAsUser`/`runAsGroup` to the
-    configured non-root UID/GID; otherwise the finding says the image must run as a numeric
-    non-root user. Dropping capabilities breaks programs that need them (add the one they
-    need back); a read-only root filesystem breaks programs that write outside `/tmp`.
+    Split by safety. Safe (always applied): `allowPrivilegeEscalation: false` where the
+    author did not set it, `seccompProfile: RuntimeDefault` where none is set, `drop: [all]`
+    rewritten to `ALL`. Proven (applied when the evidence holds) or unproven (offered; applied
+    with `--unsafe-fixes`, the finding says what is needed): `runAsNonRoot` only for a numeric
+    non-root user (explicit `runAsUser`, the image config, or a named user resolved to its
+    uid, which is then written as `runAsUser`); `drop: [ALL]` only for a process that needs
+    no capability (not for images that start as root and step down, binaries with file
+    capabilities, `chown` init containers, `killall` in a shared process namespace, `sudo`,
+    root on a port below 1024, node agents). Capabilities the author added, an explicit
+    `allowPrivilegeEscalation: true`, `runAsUser: 0`, `Unconfined` and `Unmasked` are the
+    author's decisions: reported, their change offered only. Root init containers that
+    `chown`/`sysctl` are reported and never bound by a pod-level `runAsNonRoot`. A Kustomize
+    patch that sets the workload's securityContext is named in the finding.
+    A read-only root filesystem (`--profile strict`, which asks for it) breaks programs
+    that write outside `/tmp`.
     Settings the author already made compliant are kept; non-compliant values are changed
     in place; `{name: c, image: x}` flow mappings get flow syntax.
     """

@@ -102,8 +102,8 @@ def _shipped(reference: str) -> ShippedUser | None:
 
 def _root_start(c: Container, user: ImageUser | None) -> str:
     """Why the image must start as root ("" when nothing says so)."""
-    if user is None or not user.starts_as_root:
-        return ""
+    if user is None or not user.starts_as_root or user.uid != 0:
+        return ""  # an image configured to run as non-root does not start as root
     image = y.scalar(y.get(c.node, "image")) or "the image"
     if user.steps_down:
         return f"{image} starts as root and steps down with {', '.join(user.steps_down)}"

@@ -364,8 +364,10 @@ def _remove_added(
             rendered = render_flow({"drop": ["ALL"]}, plan.ctx.style.quote) if together else "{}"
             patch.replace(span, rendered, "capabilities")
             return together
+        elif drop is None:  # nothing is left in it and nothing goes in
+            patch.remove_key(_sc(c), "capabilities", "capabilities")
         else:
-            patch.remove_key(_sc(c), "capabilities", "capabilities")  # nothing left in it
+            patch.remove_key(caps, "add", "capabilities.add")
     else:
         patch.remove_key(caps, "add", "capabilities.add")
     return False

@@ -368,3 +368,17 @@ def test_cli_fix_applies_safe_parts_and_leaves_the_withheld_open(tmp_path: Path)
     again = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert again.returncode == 1
     assert (tmp_path / "pg.yaml").read_text() == fixed  # idempotent
+
+
+def test_block_capabilities_with_only_an_added_one_keep_a_valid_file_when_forced() -> None:
+    extra = """        securityContext:
+          capabilities:
+            add:
+              - IPC_LOCK
+        ports:
+        - containerPort: 9042
+"""
+    result = _run(_containers("registry.example/db:1", extra), unsafe_fixes=True)
+    sc = _pod(result.text)["containers"][0]["securityContext"]
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert _run(result.text, unsafe_fixes=True).text == result.text

@@ -110,9 +110,11 @@ class SecurityContext(Rule[YamlFile]):
     metadata:
       name: web
     spec:
+      securityContext:
+        runAsUser: 10001
       containers:
         - name: web
-          image: nginx:1.27
+          image: registry.example/web:1.4
     ```
     Use instead:
     ```yaml
@@ -121,19 +123,22 @@ class SecurityContext(Rule[YamlFile]):
     metadata:
       name: web
     spec:
+      securityContext:
+        runAsUser: 10001
+        seccompProfile:
+          type: RuntimeDefault
+        runAsNonRoot: true
       containers:
         - name: web
-          image: nginx:1.27
+          image: registry.example/web:1.4
           securityContext:
             allowPrivilegeEscalation: false
             capabilities:
               drop:
                 - ALL
-      securityContext:
-        runAsNonRoot: true
-        seccompProfile:
-          type: RuntimeDefault
     ```
+    (Without the `runAsUser`, `runAsNonRoot` and `drop: [ALL]` wait for evidence of the
+    image's numeric non-root user; the rest is applied.)
 
     ## Fix safety
     Split by safety. Safe (always applied): `allowPrivilegeEscalation: false` where the

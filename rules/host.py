@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml import YamlFile, kube
 from fixer.documents.yaml.edit import replace_scalar
-from fixer.model import Finding, Fix, Safety, Span
+from fixer.model import Finding, Fix, Safety
 from fixer.rule import Context, Rule
 from rules import workload as wl
 
@@ -28,10 +28,6 @@ def _agent_needs(key: str, agent: str) -> str:
         f"evidence this node agent does not need {key} ({agent}: it may depend on the "
         f"node); if it does not, set {key}: false"
     )
-
-
-def _span(node: Node) -> Span:
-    return Span(node.start_mark.index, node.end_mark.index)
 
 
 class HostNamespaces(Rule[YamlFile]):
@@ -114,7 +110,7 @@ class HostNamespaces(Rule[YamlFile]):
                     else Fix(title, (edit,), Safety.PROVEN, evidence=_EVIDENCE)
                 )
                 yield ctx.finding(
-                    self, _span(value), f"{label} uses {key}: it shares {what}", fix=fix
+                    self, y.span(value), f"{label} uses {key}: it shares {what}", fix=fix
                 )
             yield from _host_paths(self, ctx, pod, label)
             for c in kube.containers(pod):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import YamlFile
+from fixer.documents.yaml import YamlFile, kube
 from fixer.documents.yaml.edit import replace_scalar
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule

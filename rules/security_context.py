@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.edit import Value, render_flow, value_span
+from fixer.documents.yaml.kube import Container, PodSpec
 from fixer.documents.yaml.patch import Patch
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule

@@ -10,11 +10,14 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from fixer import __version__
+
+if TYPE_CHECKING:
+    from fixer.ruleset import RuleSet
 
 EXIT_CODES = (
     "Exit codes: 0 nothing left to report; 1 findings remain (with --dry-run: there is a "
@@ -245,6 +248,18 @@ def _settings(ctx: typer.Context) -> Any:
     return Settings(**merged)
 
 
+def _rules() -> RuleSet:
+    """The installed rules (the ``tighten.rules`` entry points): loaded here, at the edge,
+    once per command, and handed down to everything that needs them."""
+    from fixer.ruleset import RuleLoadError, installed
+
+    try:
+        return installed()
+    except RuleLoadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 StdinName = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
@@ -350,7 +365,12 @@ def check(
 
     settings = _settings(ctx)
     session = Session(
-        settings, mode=Mode.CHECK, fmt=format.value, quiet=quiet, stdin_filename=stdin_filename
+        settings,
+        mode=Mode.CHECK,
+        fmt=format.value,
+        quiet=quiet,
+        stdin_filename=stdin_filename,
+        rules=_rules(),
     )
     raise typer.Exit(session.execute(paths or ["."]))
 
@@ -408,6 +428,7 @@ def fix(
         fmt=format.value,
         quiet=quiet,
         stdin_filename=stdin_filename,
+        rules=_rules(),
     )
     raise typer.Exit(session.execute(paths or ["."]))
 
@@ -544,16 +565,15 @@ def pr(
         labels=tuple(label or ()),
         reviewers=tuple(reviewer or ()),
     )
-    raise typer.Exit(run_pr(paths or ["."], settings, options))
+    raise typer.Exit(run_pr(paths or ["."], settings, options, rules=_rules()))
 
 
 @app.command("rules")
 def rules_command() -> None:
     """List every rule: id, name, whether its fix can change behaviour, what it fixes."""
     from fixer.output.docs import table
-    from rules import all_rules
 
-    typer.echo(table(all_rules()), nl=False)
+    typer.echo(table(_rules().rules), nl=False)
 
 
 @app.command("explain")

@@ -16,6 +16,7 @@ from fixer.documents.text import DecodeError, SourceText
 from fixer.model import Edit, Finding, Fix, Safety
 from fixer.readfile import read_capped
 from fixer.rule import Context, Resolution, Rule
+from fixer.ruleset import RuleSet
 from fixer.settings import Settings
 from fixer.suppress import Suppressions
 
@@ -68,6 +69,7 @@ def process_file(
     kind: str,
     settings: Settings,
     *,
+    rules: RuleSet,
     fix: bool,
     resolutions: Mapping[str, Resolution] | None = None,
     data: bytes | None = None,
@@ -83,7 +85,14 @@ def process_file(
         result.error = _os_reason(exc)
         return result
     return process_text(
-        path, kind, source, settings, fix=fix, resolutions=resolutions or {}, pinning=pinning
+        path,
+        kind,
+        source,
+        settings,
+        rules=rules,
+        fix=fix,
+        resolutions=resolutions or {},
+        pinning=pinning,
     )
 
 
@@ -93,6 +102,7 @@ def process_text(
     source: SourceText,
     settings: Settings,
     *,
+    rules: RuleSet,
     fix: bool,
     resolutions: Mapping[str, Resolution],
     pinning: bool = False,
@@ -101,9 +111,7 @@ def process_text(
     if not source.text.strip():
         result.error = "empty file"
         return result
-    from rules import rules_for
-
-    rules = [r for r in rules_for(kind) if settings.rule_enabled_at(r.id, path)]
+    enabled = rules.enabled(kind, settings, path)
     try:
         doc = _parse(kind, source)
     except _Skip as skip:
@@ -120,7 +128,7 @@ def process_text(
     if kind == KUBERNETES and not _is_kube(doc):
         result.skipped = "no Kubernetes objects"
         return result
-    run = _Detector(path, kind, source, settings, rules, resolutions, pinning)
+    run = _Detector(path, kind, source, settings, enabled, resolutions, pinning)
     result.found = result.remaining = run.detect(doc)
     if fix:
         _fix_loop(run, doc, result)
@@ -293,7 +301,9 @@ class Queries:
         return bool(self.digests or self.users)
 
 
-def collect_queries(files: Iterable[tuple[Path, str]], settings: Settings) -> Queries:
+def collect_queries(
+    files: Iterable[tuple[Path, str]], settings: Settings, rules: RuleSet
+) -> Queries:
     """Registry questions of every enabled rule, over all files (streamed, nothing kept)."""
     queries = Queries()
     for path, kind in files:
@@ -301,33 +311,39 @@ def collect_queries(files: Iterable[tuple[Path, str]], settings: Settings) -> Qu
             source = SourceText.decode(read_capped(path))
         except (OSError, ValueError):
             continue  # the processing pass reports it
-        found = text_queries(path, kind, source, settings)
+        found = text_queries(path, kind, source, settings, rules)
         queries.digests |= found.digests
         queries.users |= found.users
     return queries
 
 
-def text_queries(path: Path, kind: str, source: SourceText, settings: Settings) -> Queries:
-    """Registry questions the enabled rules have about one text."""
-    from rules import rules_for
-
+def text_queries(
+    path: Path, kind: str, source: SourceText, settings: Settings, rules: RuleSet
+) -> Queries:
+    """Registry questions the enabled rules have about one text. Suppressions apply first:
+    a silenced image is never looked up, so a private registry behind a pragma cannot
+    fail the run."""
     queries = Queries()
-    rules = [r for r in rules_for(kind) if settings.rule_enabled_at(r.id, path)]
     wanting = [
         r
-        for r in rules
+        for r in rules.enabled(kind, settings, path)
         if type(r).references is not Rule.references or type(r).image_users is not Rule.image_users
     ]
     if not wanting:
         return queries
     try:
         doc = _parse(kind, source)
+        suppress = Suppressions.of(kind, doc)
     except Exception:  # the processing pass reports it
         return queries
     ctx: Context[Any] = Context(doc, path, settings)
     for rule in wanting:
         try:
-            queries.digests.update(rule.references(ctx))
+            queries.digests.update(
+                wanted.reference
+                for wanted in rule.references(ctx)
+                if not suppress.silences(rule, ctx.finding(rule, wanted.span, ""))
+            )
             queries.users.update(rule.image_users(ctx))
         except Exception:  # the processing pass reports the crash
             continue

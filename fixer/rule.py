@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -22,6 +23,23 @@ if TYPE_CHECKING:
     from fixer.registry.imagefacts import ImageFacts
 
 D = TypeVar("D")
+
+
+class Severity(Enum):
+    """How loudly a finding is reported: the SARIF ``level`` of the rule's results."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class ReferenceAt:
+    """An image reference (as written) a rule wants pinned, and where its finding would be,
+    so the engine can leave a suppressed finding's image unasked."""
+
+    reference: str
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -139,7 +157,11 @@ class Context(Generic[D]):
 
 
 class Rule(Generic[D]):
-    """Base class. Subclasses set the class attributes and implement ``check``."""
+    """Base class. Subclasses set the class attributes and implement ``check``.
+
+    Everything tighten says about a rule lives here, so adding a rule touches the rule, the
+    list in ``rules/__init__.py`` and its fixtures only.
+    """
 
     id: ClassVar[str]
     name: ClassVar[str]
@@ -152,12 +174,25 @@ class Rule(Generic[D]):
     #: The rule asks ``ctx.evidence.repository`` (builds, copied scripts, manifests), so the
     #: run should build the repository model when this rule is enabled.
     needs_repository: ClassVar[bool] = False
+    #: The SARIF level of its results, and the CVSS-like score GitHub code scanning turns
+    #: into critical/high/medium/low (``security-severity``); error means 7.0 or more.
+    severity: ClassVar[Severity] = Severity.WARNING
+    security_severity: ClassVar[float] = 5.0
+    #: What a reviewer must know before merging its fixes (the "Before you merge" notes of
+    #: a pull request); empty: the *Fix safety* section of the docs says it.
+    risk: ClassVar[str] = ""
+    #: Its fixes move secret values out of files: a pull request then asks for rotation.
+    moves_secrets: ClassVar[bool] = False
+    #: Runs only when ``--select`` (or the config's ``select``) names its id or name: for
+    #: rules whose fix changes behaviour too often to be on for everyone.
+    opt_in: ClassVar[bool] = False
 
     def check(self, ctx: Context[D]) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def references(self, ctx: Context[D]) -> Iterable[str]:
-        """Image references (as written) this rule wants pinned to digests before fixing."""
+    def references(self, ctx: Context[D]) -> Iterable[ReferenceAt]:
+        """Image references this rule wants pinned to digests before fixing, each with the
+        span its finding would have (a suppressed finding's image is not looked up)."""
         return ()
 
     def image_users(self, ctx: Context[D]) -> Iterable[str]:

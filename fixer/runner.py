@@ -15,6 +15,7 @@ from fixer.output.diff import diff_path, unified_diff
 from fixer.parallel import ordered_map, workers_for
 from fixer.readfile import read_capped
 from fixer.rule import Resolution
+from fixer.ruleset import RuleSet
 from fixer.settings import Settings
 
 #: Discovered YAML files are only parsed when they can hold Kubernetes objects.
@@ -25,6 +26,7 @@ def run(
     targets: Sequence[Target],
     settings: Settings,
     *,
+    rules: RuleSet,
     fix: bool,
     resolutions: Mapping[str, Resolution] | None = None,
     pinning: bool = False,
@@ -33,7 +35,7 @@ def run(
     """Results in the order of ``targets``; processed on every core when there are many
     (see ``fixer.parallel``). With ``diff``, each changed file's result carries its
     unified diff (unmasked), which is costly enough to be worth computing there too."""
-    job = _Job(settings, fix, resolutions or {}, pinning, diff)
+    job = _Job(settings, rules, fix, resolutions or {}, pinning, diff)
     workers = _workers(len(targets))
     yield from ordered_map(_process, targets, job, workers=workers)
 
@@ -43,6 +45,7 @@ class _Job:
     """What every file of a run is processed with (handed to each worker once)."""
 
     settings: Settings
+    rules: RuleSet
     fix: bool
     resolutions: Mapping[str, Resolution]
     pinning: bool
@@ -53,7 +56,12 @@ def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
     results = []
     for target in targets:
         result = process_target(
-            target, job.settings, fix=job.fix, resolutions=job.resolutions, pinning=job.pinning
+            target,
+            job.settings,
+            rules=job.rules,
+            fix=job.fix,
+            resolutions=job.resolutions,
+            pinning=job.pinning,
         )
         if job.diff and result.changed and result.source is not None:
             source = result.source
@@ -68,6 +76,7 @@ def process_target(
     target: Target,
     settings: Settings,
     *,
+    rules: RuleSet,
     fix: bool,
     resolutions: Mapping[str, Resolution],
     pinning: bool = False,
@@ -87,6 +96,7 @@ def process_target(
         target.path,
         target.kind,
         settings,
+        rules=rules,
         fix=fix,
         resolutions=resolutions,
         data=data,
@@ -104,30 +114,30 @@ def process_target(
     return result
 
 
-def queries(targets: Sequence[Target], settings: Settings) -> Queries:
+def queries(targets: Sequence[Target], settings: Settings, rules: RuleSet) -> Queries:
     """Every registry question the enabled rules have, over the files (on every core when
     there are many; each file is parsed and let go)."""
     wanted = [t for t in targets if not t.error]
     found = Queries()
-    for part in ordered_map(_queries, wanted, settings, workers=_workers(len(wanted))):
+    job = (settings, rules)
+    for part in ordered_map(_queries, wanted, job, workers=_workers(len(wanted))):
         found.digests |= part.digests
         found.users |= part.users
     return found
 
 
-def _queries(settings: Settings, targets: list[Target]) -> list[Queries]:
-    return [collect_queries(((t.path, t.kind) for t in targets), settings)]
+def _queries(job: tuple[Settings, RuleSet], targets: list[Target]) -> list[Queries]:
+    settings, rules = job
+    return [collect_queries(((t.path, t.kind) for t in targets), settings, rules)]
 
 
 def _workers(files: int) -> int:
     """Worker processes for a pass over ``files``; with any, the modules that process
     files are imported here first, so that the forked workers share them instead of each
-    importing them (again for the second pass of ``fix``)."""
+    importing them (again for the second pass of ``fix``). The rules were imported when
+    the run's ``RuleSet`` was loaded."""
     workers = workers_for(files)
     if workers:
-        from rules import all_rules
-
-        all_rules()
         from fixer.documents import dockerfile, shell, yaml  # noqa: F401
         from fixer.documents.yaml import kube  # noqa: F401
     return workers

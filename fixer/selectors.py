@@ -59,14 +59,12 @@ def _expand_one(code: str) -> frozenset[str]:
 
 def rule_for(code: str) -> Any | None:
     """The rule ``tighten explain`` shows for an id, a name or a peer id (any case)."""
-    from rules import all_rules
-
     upper = code.strip().upper()
     covered = {upper} if upper in _ids() else _peer_ids().get(upper, frozenset())
     if len(covered) != 1:
         return None
     (rule_id,) = covered
-    return next(r for r in all_rules() if r.id == rule_id)
+    return next(r for r in _rules() if r.id == rule_id)
 
 
 def in_pragma(code: str) -> bool:
@@ -88,18 +86,14 @@ def suggest(code: str) -> str | None:
 
 @cache
 def _ids() -> tuple[str, ...]:
-    from rules import all_rules
-
-    return tuple(r.id for r in all_rules())
+    return tuple(r.id for r in _rules())
 
 
 @cache
 def _peer_ids() -> dict[str, frozenset[str]]:
     """Upper-cased rule name or peer id -> ids of the rules that cover it."""
-    from rules import all_rules
-
     table: dict[str, set[str]] = {}
-    for rule in all_rules():
+    for rule in _rules():
         for word in (rule.name, *rule.aliases):
             table.setdefault(word.upper(), set()).add(rule.id)
     return {word: frozenset(ids) for word, ids in table.items()}
@@ -107,17 +101,20 @@ def _peer_ids() -> dict[str, frozenset[str]]:
 
 @cache
 def _pragma_words() -> frozenset[str]:
-    from rules import all_rules
-
-    return frozenset(w for r in all_rules() for w in (r.id, r.name, *r.aliases))
+    return frozenset(w for r in _rules() for w in (r.id, r.name, *r.aliases))
 
 
 @cache
 def _candidates() -> tuple[str, ...]:
     """Suggestions in preference order: ids first, then names, then peer ids."""
-    from rules import all_rules
-
-    rules = all_rules()
+    rules = _rules()
     words = [r.id for r in rules] + [r.name for r in rules]
     words += [a for r in rules for a in r.aliases]
     return tuple(dict.fromkeys(words))
+
+
+def _rules() -> tuple[Any, ...]:
+    """The installed rules (the same ``RuleSet`` the CLI hands down)."""
+    from fixer.ruleset import installed
+
+    return installed().rules

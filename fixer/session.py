@@ -33,6 +33,7 @@ from fixer.output.text import shown_path
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution
+from fixer.ruleset import RuleSet
 from fixer.runner import queries, run
 from fixer.settings import Settings
 from fixer.sidefiles import SideFiles
@@ -58,6 +59,8 @@ class Session:
     #: The folder paths are shown relative to (None: the current folder); ``tighten pr``
     #: runs on absolute paths in its worktree and shows them as the user named them.
     base: Path | None = None
+    #: The rules, loaded once by the CLI.
+    rules: RuleSet = field(kw_only=True)
 
     def __post_init__(self) -> None:
         self.report = Report(self.mode)
@@ -100,7 +103,9 @@ class Session:
         if self.fmt in ("json", "sarif"):
             keys = held.SARIF_TEXT if self.fmt == "sarif" else held.JSON_TEXT
             items = held.masked_items(self.json_items, keys, self.secrets)
-            json.dump(sarif.log(items) if self.fmt == "sarif" else items, self.out, indent=2)
+            if self.fmt == "sarif":
+                items = sarif.log(items, self.rules.offered(self.settings))
+            json.dump(items, self.out, indent=2)
             self.out.write("\n")
         self.out.flush()
 
@@ -137,13 +142,14 @@ class Session:
         fixing = self.mode.fixing
         targets = list(discover(paths, self.settings.exclude))
         if fixing:
-            self._ask_registries(queries(targets, self.settings))
+            self._ask_registries(queries(targets, self.settings, self.rules))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
         diff = self.mode is Mode.DRY_RUN and self.fmt == "text"
         results = run(
             targets,
             self.settings,
+            rules=self.rules,
             fix=fixing,
             resolutions=self.resolutions,
             pinning=fixing,
@@ -179,12 +185,13 @@ class Session:
         fixing = self.mode.fixing
         kind = kind_of(path.name) or kind_of_text(source.text)  # no name: the content says
         if fixing:
-            self._ask_registries(text_queries(path, kind, source, settings))
+            self._ask_registries(text_queries(path, kind, source, settings, self.rules))
         result = process_text(
             path,
             kind,
             source,
             settings,
+            rules=self.rules,
             fix=fixing,
             resolutions=self.resolutions,
             pinning=fixing,
@@ -252,7 +259,9 @@ class Session:
         if self.fmt == "json":
             self.json_items.extend(result_objects(result, self.mode))
         elif self.fmt == "sarif":
-            self.json_items.extend(sarif.result_objects(result, self.mode, self.secrets))
+            self.json_items.extend(
+                sarif.result_objects(result, self.mode, self.secrets, rules=self.rules)
+            )
         elif self.fmt == "github":
             self.held.append(github.workflow_commands(result, self.mode, self.secrets))
         else:

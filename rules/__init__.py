@@ -1,4 +1,8 @@
-"""Every rule tighten knows, one module per rule family."""
+"""Every rule tighten knows, one module per rule family.
+
+``all_rules`` is the ``tighten.rules`` entry point (pyproject.toml): the CLI loads it and
+hands the rules down; nothing in ``fixer`` imports this package.
+"""
 
 from __future__ import annotations
 
@@ -34,14 +38,3 @@ def all_rules() -> tuple[Rule[Any], ...]:
         UnknownSuppression(),
     ]
     return tuple(sorted(rules, key=lambda r: r.id))
-
-
-@cache
-def rules_for(target: str) -> tuple[Rule[Any], ...]:
-    """The rules for one file kind, with those that read every kind (target ``any``)."""
-    return tuple(r for r in all_rules() if r.target in (target, "any"))
-
-
-def rule_by_id(rule_id: str) -> Rule[Any] | None:
-    wanted = rule_id.upper()
-    return next((r for r in all_rules() if r.id == wanted or r.name == rule_id), None)

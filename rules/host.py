@@ -8,7 +8,7 @@ from fixer.documents import yaml as y
 from fixer.documents.yaml import YamlFile, kube
 from fixer.documents.yaml.edit import replace_scalar
 from fixer.model import Finding, Fix, Safety
-from fixer.rule import Context, Rule
+from fixer.rule import Context, Rule, Severity
 from rules import workload as wl
 
 _NAMESPACES = {
@@ -92,6 +92,12 @@ class HostNamespaces(Rule[YamlFile]):
         "CKV_K8S_17",
         "CKV_K8S_18",
         "CKV_K8S_19",
+    )
+    severity = Severity.ERROR
+    security_severity = 8.0
+    risk = (
+        "`hostPID`/`hostIPC`/`hostNetwork` are off: workloads that inspect the node's "
+        "processes or bind to the node's ports need another design."
     )
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:

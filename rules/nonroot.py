@@ -18,7 +18,7 @@ from fixer.documents.dockerfile.images import (
 from fixer.documents.text import indentation
 from fixer.evidence.images import ImageUser
 from fixer.model import Edit, Finding, Fix, Safety
-from fixer.rule import Context, Rule
+from fixer.rule import Context, Rule, Severity
 from fixer.settings import Settings
 from rules.nonroot_judge import Owner, base_runs_non_root, owner_ids, owners, root_start_signs
 
@@ -84,6 +84,13 @@ class NonRootUser(Rule[Dockerfile]):
     summary = "final stage runs as root -> numeric non-root USER"
     safety = Safety.PROVEN
     aliases = ("DL3002", "CKV_DOCKER_3", "CKV_DOCKER_8")
+    severity = Severity.WARNING
+    security_severity = 6.0
+    risk = (
+        "The image now runs as a non-root user. Folders the application writes to must be "
+        "writable by that user (`chown` them in the Dockerfile), and it can no longer listen "
+        "on ports below 1024 without the `NET_BIND_SERVICE` capability."
+    )
 
     needs_repository = True
 

@@ -20,8 +20,7 @@ from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.edit import insert_into_mapping, replace_scalar, value_span
 from fixer.model import Edit, Finding, Safety, Span
 from fixer.registry.reference import InvalidReference, Reference, pin_text
-from fixer.rule import Context, Resolution, Rule
-from fixer.suppress import Suppressions
+from fixer.rule import Context, ReferenceAt, Resolution, Rule, Severity
 
 #: The digest the documentation examples are written with (the doc test resolves every
 #: reference to it, with no version tag).
@@ -89,17 +88,6 @@ def pin_finding(
 
 def _replace_at(span: Span) -> EditsFor:
     return lambda _digest, pinned: [Edit(span, pinned)]
-
-
-def _wanted(
-    rule: Rule[Any], ctx: Context[Any], anchors: Sequence[tuple[str, Span]]
-) -> Iterator[str]:
-    """References whose finding is not suppressed: a silenced image is never looked up, so
-    a private registry behind a pragma cannot fail the run."""
-    suppress = Suppressions.of(rule.target, ctx.doc)
-    for key, anchor in anchors:
-        if not suppress.silences(rule, ctx.finding(rule, anchor, "")):
-            yield key
 
 
 # --- DF002 --------------------------------------------------------------------------------
@@ -172,6 +160,12 @@ class UnpinnedBaseImage(Rule[Dockerfile]):
     summary = "FROM :latest / untagged -> digest"
     safety = Safety.SAFE
     aliases = ("DL3006", "DL3007", "CKV_DOCKER_7")
+    severity = Severity.WARNING
+    security_severity = 3.0
+    risk = (
+        "The base image is pinned to a digest, so it no longer picks up updates by itself: "
+        "let a bot (Renovate, Dependabot) update the digest."
+    )
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         for base in _bases(ctx):
@@ -185,9 +179,9 @@ class UnpinnedBaseImage(Rule[Dockerfile]):
                 _replace_at(base.text_span),
             )
 
-    def references(self, ctx: Context[Dockerfile]) -> Iterator[str]:
-        anchors = [(str(b.ref), b.stage.image_span) for b in _bases(ctx)]
-        return _wanted(self, ctx, anchors)
+    def references(self, ctx: Context[Dockerfile]) -> Iterator[ReferenceAt]:
+        for base in _bases(ctx):
+            yield ReferenceAt(str(base.ref), base.stage.image_span)
 
 
 def _bases(ctx: Context[Dockerfile]) -> Iterator[_Base]:
@@ -327,6 +321,12 @@ class UnpinnedImage(Rule[YamlFile]):
     summary = "image :latest / untagged -> digest"
     safety = Safety.SAFE
     aliases = ("latest-tag", "CKV_K8S_14", "CKV_K8S_43")
+    severity = Severity.WARNING
+    security_severity = 3.0
+    risk = (
+        "Images are pinned to digests, so they no longer pick up updates by themselves: let a"
+        " bot (Renovate, Dependabot) update the digests."
+    )
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
         for image in _images(ctx):
@@ -339,9 +339,9 @@ class UnpinnedImage(Rule[YamlFile]):
                 _image_edits(ctx, image),
             )
 
-    def references(self, ctx: Context[YamlFile]) -> Iterator[str]:
-        anchors = [(str(i.ref), value_span(i.node, ctx.doc.text)) for i in _images(ctx)]
-        return _wanted(self, ctx, anchors)
+    def references(self, ctx: Context[YamlFile]) -> Iterator[ReferenceAt]:
+        for image in _images(ctx):
+            yield ReferenceAt(str(image.ref), value_span(image.node, ctx.doc.text))
 
 
 def _images(ctx: Context[YamlFile]) -> Iterator[_Image]:

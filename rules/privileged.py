@@ -8,7 +8,7 @@ from fixer.documents import yaml as y
 from fixer.documents.yaml import YamlFile, kube
 from fixer.documents.yaml.edit import replace_scalar
 from fixer.model import Finding, Fix, Safety, Span
-from fixer.rule import Context, Rule
+from fixer.rule import Context, Rule, Severity
 from rules import workload as wl
 
 
@@ -70,6 +70,12 @@ class PrivilegedContainer(Rule[YamlFile]):
     summary = "privileged: true -> false"
     safety = Safety.PROVEN
     aliases = ("privileged-container", "CKV_K8S_16")
+    severity = Severity.ERROR
+    security_severity = 8.8
+    risk = (
+        "Containers are no longer privileged. Workloads that manage the node (CNI plugins, "
+        "storage drivers, node agents) need specific capabilities instead."
+    )
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
         for container in kube.all_containers(ctx.doc):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, KeyValue, key_values
 from fixer.model import Edit, Finding, Fix, Safety
-from fixer.rule import Context, Rule
+from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from rules.env_removal import remove_pairs
 from rules.secret_file import (
@@ -88,6 +88,13 @@ class SecretInDockerfile(Rule[Dockerfile]):
     summary = "literal secret in ENV/ARG -> generated Secret"
     safety = Safety.PROVEN
     aliases = ("SecretsUsedInArgOrEnv",)
+    severity = Severity.ERROR
+    security_severity = 8.5
+    risk = (
+        "Literal secrets were moved out of the Dockerfile. Builds and containers must now "
+        "receive them at run time (a Kubernetes Secret, or a build secret)."
+    )
+    moves_secrets = True
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         patterns = ctx.settings.secret_patterns

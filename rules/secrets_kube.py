@@ -10,7 +10,7 @@ from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.edit import Style, content_end, render_block, render_flow
 from fixer.model import Edit, Finding, Fix, Safety
-from fixer.rule import Context, Rule
+from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from fixer.secrets.commands import command_secrets
 from rules.secret_file import (
@@ -109,6 +109,13 @@ class SecretInEnv(Rule[YamlFile]):
     summary = "literal secret env value -> secretKeyRef"
     safety = Safety.PROVEN
     aliases = ("env-var-secret",)
+    severity = Severity.ERROR
+    security_severity = 8.5
+    risk = (
+        "Literal secret values in `env` now come from a Secret (`secretKeyRef`): the Secret "
+        "must exist in the namespace before the workload starts."
+    )
+    moves_secrets = True
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
         keys = _referenced_keys(ctx.doc)

@@ -12,7 +12,7 @@ from fixer.documents.yaml.edit import Value, render_flow, value_span
 from fixer.documents.yaml.kube import Container, PodSpec
 from fixer.documents.yaml.patch import Patch
 from fixer.model import Finding, Fix, Safety, Span
-from fixer.rule import Context, Rule
+from fixer.rule import Context, Rule, Severity
 from rules import security_judgement as judge
 from rules import workload as wl
 from rules.security_judgement import Verdict
@@ -180,6 +180,15 @@ class SecurityContext(Rule[YamlFile]):
         "CKV_K8S_31",
         "CKV_K8S_37",
         "CKV_K8S_39",
+    )
+    severity = Severity.WARNING
+    security_severity = 5.5
+    risk = (
+        "Containers now run with `runAsNonRoot`, no privilege escalation, all capabilities "
+        "dropped and the runtime's default seccomp profile: images without a numeric non-root"
+        " `USER` will not start, and programs that need a capability must get it back "
+        "(`capabilities.add`). With `--profile strict` the root filesystem is also read-only:"
+        " applications that write outside mounted volumes need an `emptyDir`."
     )
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:

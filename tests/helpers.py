@@ -13,7 +13,11 @@ from fixer.engine import FileResult, process_text
 from fixer.model import Edit
 from fixer.output.diff import split_lines
 from fixer.rule import Resolution
+from fixer.ruleset import RuleSet, installed
 from fixer.settings import Settings
+
+#: The installed rules, loaded the way the CLI loads them (the ``tighten.rules`` entry point).
+RULES: RuleSet = installed()
 
 
 def kind_for(path: Path) -> str:
@@ -36,6 +40,7 @@ def fix_bytes(
         kind,
         source,
         settings or Settings(),
+        rules=RULES,
         fix=True,
         resolutions=resolutions or {},
         pinning=pinning,

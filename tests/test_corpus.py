@@ -20,7 +20,7 @@ from fixer.discover import Target, discover
 from fixer.engine import FileResult
 from fixer.runner import process_target
 from fixer.settings import Settings
-from tests.helpers import collateral, dockerfile_problems, fix_bytes, yaml_problems
+from tests.helpers import RULES, collateral, dockerfile_problems, fix_bytes, yaml_problems
 
 #: A copy kept in the repository (see tests/data/README.md): a clone tests alone.
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
@@ -87,7 +87,7 @@ def _run(targets: list[Target], settings: Settings, kinds: tuple[str, ...]) -> C
         if target.kind not in kinds:
             continue
         try:
-            result = process_target(target, settings, fix=True, resolutions={})
+            result = process_target(target, settings, rules=RULES, fix=True, resolutions={})
             outcomes[f"{target.kind}: {_outcome(result)}"] += 1
             problems.extend(_problems(target, result, settings))
         except Exception:

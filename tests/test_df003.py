@@ -22,13 +22,20 @@ from fixer.rule import Context
 from fixer.settings import Settings
 from rules.tools import NetworkTools
 from rules.tools.run_script import Unsupported, run_script
+from tests.helpers import RULES
 
 SELECT = Settings(select=frozenset({"DF003"}))
 
 
 def fix(text: str, config: Settings = SELECT) -> FileResult:
     return process_text(
-        Path("Dockerfile"), "dockerfile", SourceText(text), config, fix=True, resolutions={}
+        Path("Dockerfile"),
+        "dockerfile",
+        SourceText(text),
+        config,
+        rules=RULES,
+        fix=True,
+        resolutions={},
     )
 
 
@@ -357,13 +364,13 @@ def test_a_copied_script_that_uses_the_tool_keeps_it(tmp_path: Path) -> None:
     (tmp_path / "bin" / "notify").write_text("#!/bin/sh\ncurl -fsS https://hooks.example/x\n")
     settings = Settings(select=frozenset({"DF003"}))
     result = process_text(
-        dockerfile, "dockerfile", SourceText(text), settings, fix=True, resolutions={}
+        dockerfile, "dockerfile", SourceText(text), settings, rules=RULES, fix=True, resolutions={}
     )
     assert not result.changed
     assert result.remaining[0].reason == "COPY at line 3 copies bin/, which uses curl"
     (tmp_path / "bin" / "notify").write_text("#!/bin/sh\necho done\n")
     result = process_text(
-        dockerfile, "dockerfile", SourceText(text), settings, fix=True, resolutions={}
+        dockerfile, "dockerfile", SourceText(text), settings, rules=RULES, fix=True, resolutions={}
     )
     assert (
         result.text == "FROM alpine:3.20\nRUN apk add --no-cache bash\nCOPY bin/ /usr/local/bin/\n"

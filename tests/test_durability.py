@@ -34,6 +34,7 @@ from fixer.runner import run
 from fixer.session import Session
 from fixer.settings import Settings
 from fixer.sidefiles import SideFiles, mask_stored_values
+from tests.helpers import RULES as RULE_SET
 
 TIGHTEN = [sys.executable, "-m", "fixer"]
 RULES = ("--select", "DF004,K8S001,K8S004,K8S005", "--offline", "--secrets-dir", "secrets")
@@ -343,7 +344,7 @@ def test_failed_secret_write_keeps_the_source(
     monkeypatch.setattr(os, "replace", failing)
     out, err = io.StringIO(), io.StringIO()
     settings = Settings(select=frozenset({"DF004"}), offline=True, secrets_dir=secrets)
-    code = Session(settings, Mode.FIX, out=out, err=err).execute([str(tmp_path)])
+    code = Session(settings, Mode.FIX, out=out, err=err, rules=RULE_SET).execute([str(tmp_path)])
     assert code == 2
     failed = tmp_path / "svc1" / "Dockerfile"
     assert failed.read_text() == DOCKERFILE.format(value=values[failed])
@@ -372,7 +373,7 @@ def test_shared_secret_file_is_the_end_of_run_merge(tmp_path: Path) -> None:
         (app / name).write_text(text)
     settings = Settings(select=frozenset({"DF004"}), offline=True)
     expected = SideFiles()
-    for result in run(list(discover([str(tmp_path)])), settings, fix=True):
+    for result in run(list(discover([str(tmp_path)])), settings, rules=RULE_SET, fix=True):
         expected.add(result)
     [target] = expected.pending
     wanted = expected.render(target, None, masked=False)
@@ -400,7 +401,9 @@ def test_dry_run_masks_a_value_revealed_by_a_later_file(tmp_path: Path) -> None:
     settings = Settings(offline=True)
     for fmt in ("text", "github", "sarif", "json"):
         out, err = io.StringIO(), io.StringIO()
-        code = Session(settings, Mode.DRY_RUN, fmt=fmt, out=out, err=err).execute([str(tmp_path)])
+        code = Session(settings, Mode.DRY_RUN, fmt=fmt, out=out, err=err, rules=RULE_SET).execute(
+            [str(tmp_path)]
+        )
         assert code == 1, err.getvalue()
         assert LATER not in out.getvalue() + err.getvalue(), fmt
         if fmt == "text":

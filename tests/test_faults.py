@@ -21,6 +21,7 @@ from fixer.engine import FileResult, process_file
 from fixer.mode import Mode
 from fixer.session import Session
 from fixer.settings import Settings
+from tests.helpers import RULES
 
 ROOT_RUN = b'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["app"]\n'
 PRIVILEGED = (
@@ -65,7 +66,9 @@ def test_file_changed_on_disk_is_not_overwritten(
 
     monkeypatch.setattr("fixer.runner.process_file", racing)
     out, err = io.StringIO(), io.StringIO()
-    code = Session(Settings(offline=True), Mode.FIX, out=out, err=err).execute([str(tmp_path)])
+    code = Session(Settings(offline=True), Mode.FIX, out=out, err=err, rules=RULES).execute(
+        [str(tmp_path)]
+    )
     assert code == 2
     assert target.read_bytes() == theirs, "their change was lost"
     assert re.search(r"Dockerfile: .*changed on disk.*not overwritten", err.getvalue())

@@ -27,6 +27,7 @@ from fixer.engine import FileResult, process_text
 from fixer.rule import Resolution
 from fixer.settings import Settings
 from tests.helpers import (
+    RULES,
     collateral,
     dockerfile_problems,
     yaml_documents,
@@ -497,6 +498,7 @@ def fix(data: bytes, kind: str, settings_: Settings) -> FileResult:
         kind,
         SourceText.decode(data),
         settings_,
+        rules=RULES,
         fix=True,
         resolutions=RESOLUTIONS,
         pinning=True,

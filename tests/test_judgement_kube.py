@@ -17,6 +17,7 @@ from fixer.registry import ImageConfig
 from fixer.registry.imagefacts import ImageFacts, LayerFacts
 from fixer.rule import Resolution
 from fixer.settings import Settings
+from tests.helpers import RULES as RULE_SET
 
 RULES = frozenset({"K8S001", "K8S002", "K8S005"})
 
@@ -27,6 +28,7 @@ def _run(text: str, answers: dict[str, Resolution] | None = None, **settings: An
         "kubernetes",
         SourceText(text),
         Settings(select=settings.pop("select", RULES), **settings),
+        rules=RULE_SET,
         fix=True,
         resolutions=answers or {},
     )

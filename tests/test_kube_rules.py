@@ -11,6 +11,7 @@ from fixer.documents.text import SourceText
 from fixer.engine import process_text
 from fixer.rule import Resolution
 from fixer.settings import Settings
+from tests.helpers import RULES
 from tests.kube_schema import objects, schema_errors
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -48,6 +49,7 @@ def _fix(
         "kubernetes",
         SourceText(text),
         Settings(select=frozenset({"K8S002"}), **settings),  # type: ignore[arg-type]
+        rules=RULES,
         fix=True,
         resolutions=resolutions or {},
     )
@@ -80,7 +82,13 @@ def test_image_with_numeric_user_needs_nothing_more() -> None:
 def test_unknown_image_user_is_noted() -> None:
     settings = Settings(select=frozenset({"K8S002"}))
     result = process_text(
-        Path("p.yaml"), "kubernetes", SourceText(POD), settings, fix=False, resolutions={}
+        Path("p.yaml"),
+        "kubernetes",
+        SourceText(POD),
+        settings,
+        rules=RULES,
+        fix=False,
+        resolutions={},
     )
     needs = [f.fix.needs for f in result.found if f.fix is not None and f.fix.needs]
     assert any("the image's numeric user (its config was not read)" in n for n in needs)

@@ -22,6 +22,7 @@ import pytest
 from fixer import parallel
 from fixer.engine import process_file
 from fixer.settings import Settings
+from tests.helpers import RULES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TIGHTEN = [sys.executable, "-m", "fixer"]
@@ -97,7 +98,7 @@ def test_results_with_side_files_cross_processes(tmp_path: Path) -> None:
     source = FIXTURES / "K8S004" / "block_2space.before.yaml"
     target = tmp_path / "pod.yaml"
     shutil.copyfile(source, target)
-    result = process_file(target, "kubernetes", Settings(), fix=True)
+    result = process_file(target, "kubernetes", Settings(), rules=RULES, fix=True)
     sides = [s for fix in result.applied for s in fix.side_files]
     assert sides
     copy = pickle.loads(pickle.dumps(result))

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from fixer.documents.text import SourceText
-from fixer.engine import FileResult, collect_queries, process_text
+from fixer.engine import FileResult, collect_queries, process_text, text_queries
 from fixer.model import Safety
 from fixer.output.json import finding_object
 from fixer.registry import Reference
-from fixer.rule import Context, Resolution
+from fixer.rule import Context, Resolution, Rule
 from fixer.settings import Settings
-from rules import rule_by_id
 from rules.pinning import EXAMPLE_DIGEST, UnpinnedBaseImage, UnpinnedImage
+from tests.helpers import RULES
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -83,6 +83,7 @@ def run(
         kind,
         SourceText(text),
         Settings(select=frozenset({rule}), **settings),
+        rules=RULES,
         fix=fix,
         resolutions=resolutions or {},
         pinning=pinning,
@@ -99,38 +100,55 @@ def context(text: str, kind: str, **settings: Any) -> Context[Any]:
     return Context(doc, Path("x"), Settings(**settings))
 
 
+def refs_of(rule: Rule[Any], ctx: Context[Any]) -> list[str]:
+    return [wanted.reference for wanted in rule.references(ctx)]
+
+
+def looked_up(text: str, kind: str, **settings: Any) -> set[str]:
+    """What the engine asks registries for: the rules' references minus suppressed ones."""
+    path = Path("Dockerfile" if kind == "dockerfile" else "k.yaml")
+    return text_queries(path, kind, SourceText(text), Settings(**settings), RULES).digests
+
+
 # -- what gets looked up ------------------------------------------------------------------
 
 
 def test_dockerfile_references_are_expanded_and_skip_stages_scratch_and_suppressed() -> None:
-    refs = list(UnpinnedBaseImage().references(context(DOCKERFILE, "dockerfile")))
-    assert refs == ["python:latest", "docker.io/library/nginx:latest"]
+    refs = refs_of(UnpinnedBaseImage(), context(DOCKERFILE, "dockerfile"))
+    assert refs == [
+        "private.example/secret:latest",
+        "python:latest",
+        "docker.io/library/nginx:latest",
+    ]
+    # The engine applies suppressions before any registry look-up.
+    assert looked_up(DOCKERFILE, "dockerfile") == {
+        "python:latest",
+        "docker.io/library/nginx:latest",
+    }
 
 
 def test_pin_all_adds_tagged_references() -> None:
-    ctx = context(DOCKERFILE, "dockerfile", pin="all")
-    refs = list(UnpinnedBaseImage().references(ctx))
-    assert refs == [
+    assert looked_up(DOCKERFILE, "dockerfile", pin="all") == {
         "python:latest",
         "docker.io/library/nginx:latest",
         "localhost:5000/team/app:1.0",
-    ]
+    }
 
 
 def test_kube_references_include_kustomize_entries_and_skip_suppressed_objects() -> None:
-    refs = list(UnpinnedImage().references(context(MANIFEST, "kubernetes")))
-    assert refs == ["nginx", "ghcr.io/acme/app:latest"]
-    ctx = context(MANIFEST, "kubernetes", pin="all")
-    assert list(UnpinnedImage().references(ctx)) == [
+    refs = refs_of(UnpinnedImage(), context(MANIFEST, "kubernetes"))
+    assert refs == ["nginx", "private.example/secret", "ghcr.io/acme/app:latest"]
+    assert looked_up(MANIFEST, "kubernetes") == {"nginx", "ghcr.io/acme/app:latest"}
+    assert looked_up(MANIFEST, "kubernetes", pin="all") == {
         "nginx",
         "redis:7.4",
         "ghcr.io/acme/app:latest",
-    ]
+    }
 
 
 def test_reference_keys_are_what_the_session_keys_answers_by() -> None:
     ctx = context(DOCKERFILE, "dockerfile", pin="all")
-    for ref in UnpinnedBaseImage().references(ctx):
+    for ref in refs_of(UnpinnedBaseImage(), ctx):
         assert str(Reference.parse(ref)) == ref
 
 
@@ -138,7 +156,7 @@ def test_collect_queries_gathers_both_rules_over_files(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     (tmp_path / "k.yaml").write_text(MANIFEST)
     files = [(tmp_path / "Dockerfile", "dockerfile"), (tmp_path / "k.yaml", "kubernetes")]
-    queries = collect_queries(files, Settings(select=frozenset({"DF002", "K8S003"})))
+    queries = collect_queries(files, Settings(select=frozenset({"DF002", "K8S003"})), RULES)
     assert queries.digests == {
         "python:latest",
         "docker.io/library/nginx:latest",
@@ -264,7 +282,7 @@ _BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
 
 @pytest.mark.parametrize("rule_id", ["DF002", "K8S003"])
 def test_doc_example_is_what_the_rule_writes(rule_id: str) -> None:
-    rule = rule_by_id(rule_id)
+    rule = RULES.find(rule_id)
     assert rule is not None and rule.__doc__
     doc = rule.__doc__
     for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix safety"):
@@ -274,7 +292,7 @@ def test_doc_example_is_what_the_rule_writes(rule_id: str) -> None:
     before, after = _dedent(before), _dedent(after)
     kind = "dockerfile" if lang == "dockerfile" else "kubernetes"
     ctx = context(before, kind)
-    answers = {ref: Resolution(digest=EXAMPLE_DIGEST) for ref in rule.references(ctx)}
+    answers = {ref: Resolution(digest=EXAMPLE_DIGEST) for ref in refs_of(rule, ctx)}
     assert answers
     assert run(before, kind, resolutions=answers).text == after
 

@@ -198,6 +198,7 @@ def test_the_org_workflow_is_pinned_and_names_come_from_the_repository() -> None
 def test_the_fingerprint_survives_short_secrets() -> None:
     from fixer.pr.body import body, fixset, fixset_of
     from fixer.pr.remediation import Item, Remediation
+    from tests.helpers import RULES
 
     rem = Remediation(
         tree="0" * 40,
@@ -209,7 +210,7 @@ def test_the_fingerprint_survives_short_secrets() -> None:
         moved_secrets=False,
         masks=frozenset({"a", "1", "e"}),
     )
-    assert fixset_of(body(rem)) == fixset(rem)
+    assert fixset_of(body(rem, RULES)) == fixset(rem)
     moved = replace(rem, fixed=(Item("K8S001", "k8s/pod.yaml", 30, "set privileged: false"),))
     assert fixset(moved) == fixset(rem)
     other = replace(rem, fixed=(Item("K8S001", "k8s/web.yaml", 12, "set privileged: false"),))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixer.settings import Settings
+from tests.helpers import RULES
 from tests.test_pr import World, world  # noqa: F401
 
 FIXER = Path(__file__).resolve().parent.parent / "fixer"
@@ -45,7 +46,9 @@ def test_pr_runs_without_changing_the_current_folder(
     codes: list[int] = []
     worker = threading.Thread(
         target=lambda: codes.append(
-            run_pr(["."], Settings(offline=True), options, out=out, err=err, environ={})
+            run_pr(
+                ["."], Settings(offline=True), options, rules=RULES, out=out, err=err, environ={}
+            )
         )
     )
     seen: set[str] = set()

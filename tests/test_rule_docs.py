@@ -13,6 +13,7 @@ from fixer.output.docs import SECTIONS, explain, rule_doc
 from fixer.rule import Context, Resolution, Rule
 from fixer.settings import Settings
 from rules import all_rules
+from tests.helpers import RULES
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 #: Rules that report and never fix: their example's "after" is what the user writes instead.
@@ -29,7 +30,7 @@ def _resolutions(rule: Rule[Any], text: str, settings: Settings) -> dict[str, Re
     from fixer.registry import Reference
 
     doc = _parse(_kind(rule), SourceText(text))
-    refs = set(rule.references(Context(doc, Path("example"), settings)))
+    refs = {r.reference for r in rule.references(Context(doc, Path("example"), settings))}
     return {
         r: Resolution(digest=DIGEST, pinned=Reference.parse(r).pinned(DIGEST, tag=None))
         for r in refs
@@ -68,6 +69,7 @@ def _run(rule: Rule[Any], text: str, settings: Settings) -> Any:
         _kind(rule),
         SourceText(text),
         settings,
+        rules=RULES,
         fix=True,
         resolutions=_resolutions(rule, text, settings),
         pinning=True,

@@ -18,6 +18,7 @@ from fixer.engine import FileResult
 from fixer.mode import Mode
 from fixer.model import Edit, Finding, Fix, Span
 from fixer.output import github, sarif
+from tests.helpers import RULES
 
 SCHEMA = Path(__file__).resolve().parent / "data" / "schemas" / "sarif-schema-2.1.0.json"
 SECRET = "Zq8-hunter2-Kx5wP0u9-vRt"
@@ -167,7 +168,7 @@ def _result_with_secret(path: Path) -> FileResult:
 
 def test_secret_values_are_masked_everywhere(tmp_path: Path) -> None:
     result = _result_with_secret(tmp_path / "Dockerfile")
-    log = sarif.log(sarif.result_objects(result, Mode.CHECK))
+    log = sarif.log(sarif.result_objects(result, Mode.CHECK, rules=RULES), RULES.rules)
     assert_valid(log)
     text = json.dumps(log)
     assert SECRET not in text and "***" in text
@@ -177,7 +178,7 @@ def test_secret_values_are_masked_everywhere(tmp_path: Path) -> None:
 def test_absolute_paths_outside_the_folder_become_file_uris(tmp_path: Path) -> None:
     outside = Path("/") / "nonexistent-dir" / "a b" / "Dockerfile"
     result = _result_with_secret(outside)
-    [item] = sarif.result_objects(result, Mode.CHECK)
+    [item] = sarif.result_objects(result, Mode.CHECK, rules=RULES)
     location = item["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location == {"uri": "file:///nonexistent-dir/a%20b/Dockerfile"}
 

@@ -1,4 +1,8 @@
-"""Rule documentation, read from each rule's docstring (ruff's and sqlfluff's convention)."""
+"""Rule documentation, read from each rule's docstring (ruff's and sqlfluff's convention).
+
+The one parser of those docstrings: ``tighten explain``, ``tighten rules``, the SARIF rule
+descriptors and the notes of a pull request all read a rule's docs through ``rule_doc``.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ class RuleDoc:
     rule: Rule[Any]
     title: str
     sections: dict[str, str]
+    text: str = ""  # the whole docstring, dedented
+
+    @property
+    def fix_safety(self) -> str:
+        """The *Fix safety* section as one paragraph ("" when there is none)."""
+        return " ".join(self.sections.get("Fix safety", "").split())
 
     @property
     def examples(self) -> tuple[str, str] | None:
@@ -38,7 +48,7 @@ def rule_doc(rule: Rule[Any]) -> RuleDoc:
             sections[current] = ""
         elif current:
             sections[current] += line + "\n"
-    return RuleDoc(rule, title.strip(), {k: v.strip("\n") for k, v in sections.items()})
+    return RuleDoc(rule, title.strip(), {k: v.strip("\n") for k, v in sections.items()}, text)
 
 
 def changes_behaviour(rule: Rule[Any]) -> bool:

@@ -10,8 +10,9 @@ message and inserted text; no source text (snippet) is ever copied into the log.
 
 from __future__ import annotations
 
-import inspect
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,36 +23,26 @@ from fixer.engine import FileResult
 from fixer.mode import Mode
 from fixer.model import Edit, Finding, Span
 from fixer.output.diff import mask
+from fixer.output.docs import rule_doc
 from fixer.output.text import display_path
+from fixer.rule import Rule, Severity
+from fixer.ruleset import RuleSet
 
 __all__ = ["HOME", "log", "result_objects"]
 
 HOME = "https://tighten.dev"  # the project's home page; rule pages live under /rules/
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-#: CVSS-like scores GitHub code scanning turns into critical/high/medium/low.
-_SEVERITY = {
-    "DF001": 6.0,
-    "DF002": 3.0,
-    "DF003": 3.5,
-    "DF004": 8.5,
-    "K8S001": 8.8,
-    "K8S002": 5.5,
-    "K8S003": 3.0,
-    "K8S004": 8.5,
-    "K8S005": 8.0,
-}
 
 
-def _level(rule: str) -> str:
-    return "error" if _SEVERITY.get(rule, 5.0) >= 7.0 else "warning"
+def _level(rule: Rule[Any] | None) -> str:
+    """A rule's SARIF level; a finding of a rule outside the set is a warning."""
+    return (rule.severity if rule is not None else Severity.WARNING).value
 
 
-def log(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The whole SARIF log around ``results`` (from ``result_objects``)."""
-    from rules import all_rules
-
-    rules = all_rules()
+def log(results: list[dict[str, Any]], rules: Sequence[Rule[Any]]) -> dict[str, Any]:
+    """The whole SARIF log around ``results`` (from ``result_objects``), describing
+    ``rules``."""
     index = {rule.id: i for i, rule in enumerate(rules)}
     for item in results:
         if item["ruleId"] in index:
@@ -73,9 +64,10 @@ def log(results: list[dict[str, Any]]) -> dict[str, Any]:
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def _descriptor(rule: Any) -> dict[str, Any]:
-    doc = inspect.cleandoc(type(rule).__doc__ or rule.summary)
-    first = doc.splitlines()[0].strip() if doc else rule.summary
+def _descriptor(rule: Rule[Any]) -> dict[str, Any]:
+    parsed = rule_doc(rule)
+    doc = parsed.text or rule.summary
+    first = parsed.title if parsed.text else rule.summary
     return {
         "id": rule.id,
         "name": rule.name,
@@ -83,11 +75,11 @@ def _descriptor(rule: Any) -> dict[str, Any]:
         "fullDescription": {"text": doc, "markdown": doc},
         "help": {"text": doc, "markdown": doc},
         "helpUri": f"{HOME}/rules/{rule.id}",
-        "defaultConfiguration": {"level": _level(rule.id)},
+        "defaultConfiguration": {"level": _level(rule)},
         "properties": {
             "tags": ["security", rule.target],
             "precision": "very-high",
-            "security-severity": f"{_SEVERITY.get(rule.id, 5.0):.1f}",
+            "security-severity": f"{rule.security_severity:.1f}",
             "aliases": list(rule.aliases),
             "fixSafety": rule.safety.value,
         },
@@ -95,21 +87,25 @@ def _descriptor(rule: Any) -> dict[str, Any]:
 
 
 def result_objects(
-    result: FileResult, mode: Mode, secrets: set[str] | frozenset[str] = frozenset()
+    result: FileResult,
+    mode: Mode,
+    secrets: set[str] | frozenset[str] = frozenset(),
+    *,
+    rules: RuleSet,
 ) -> list[dict[str, Any]]:
     """SARIF results for one file (``mode``: ``check``, ``fix`` or ``dry-run``)."""
     if result.source is None:
         return []
     findings = [*result.found, *result.remaining, *result.fixed]
     masks = set(secrets).union(*(f.masks for f in findings))
-    location = _artifact(result.path)
+    at = _Where(_artifact(result.path), masks, rules)
     if mode is not Mode.FIX:
         lines = LineIndex(result.source.text)
-        return [_result(f, location, lines, masks, suggest=True) for f in result.found]
+        return [_result(f, at, lines, suggest=True) for f in result.found]
     final = LineIndex(result.text)
-    out = [_result(f, location, final, masks, suggest=True) for f in result.remaining]
+    out = [_result(f, at, final, suggest=True) for f in result.remaining]
     for finding in result.fixed:
-        item = _result(finding, location, None, masks, suggest=False)
+        item = _result(finding, at, None, suggest=False)
         item.update(kind="pass", level="none")
         item["properties"]["fixed"] = True
         out.append(item)
@@ -123,14 +119,19 @@ def _artifact(path: Path) -> dict[str, Any]:
     return {"uri": quote(shown, safe="/"), "uriBaseId": SRCROOT}
 
 
+@dataclass(frozen=True)
+class _Where:
+    """What every result of one file shares: its location, the values to mask, the rules."""
+
+    artifact: dict[str, Any]
+    masks: set[str]
+    rules: RuleSet
+
+
 def _result(
-    finding: Finding,
-    artifact: dict[str, Any],
-    lines: LineIndex | None,
-    masks: set[str],
-    *,
-    suggest: bool,
+    finding: Finding, at: _Where, lines: LineIndex | None, *, suggest: bool
 ) -> dict[str, Any]:
+    artifact, masks = at.artifact, at.masks
     message = finding.message
     if finding.fix is None and finding.reason:
         message += f" (not fixable: {finding.reason})"
@@ -139,7 +140,7 @@ def _result(
         region = _region(lines, finding.span)
     item: dict[str, Any] = {
         "ruleId": finding.rule,
-        "level": _level(finding.rule),
+        "level": _level(at.rules.find(finding.rule)),
         "message": {"text": mask(message, masks)},
         "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
         "properties": {"fixable": finding.fixable},

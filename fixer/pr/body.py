@@ -8,56 +8,33 @@ Secret instructions use placeholders, never values.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import re
 from collections.abc import Iterable, Sequence
 
 from fixer import __version__
 from fixer.output.diff import mask
+from fixer.output.docs import rule_doc
 from fixer.output.sarif import HOME
 from fixer.pr.remediation import Item, Remediation, SecretFile, SecretRef
+from fixer.ruleset import RuleSet
 
-__all__ = ["MARKER", "RISKS", "body", "commit_message", "fixset", "fixset_of", "title"]
+__all__ = ["MARKER", "body", "commit_message", "fixset", "fixset_of", "title"]
 
 MARKER = "<!-- tighten:pr -->"
 _FIXSET = re.compile(r"<!-- tighten:fixset=(sha256:[0-9a-f]{64}) -->")
 MAX_ROWS = 100
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
-RISKS = {
-    "DF001": "The image now runs as a non-root user. Folders the application writes to must "
-    "be writable by that user (`chown` them in the Dockerfile), and it can no longer listen "
-    "on ports below 1024 without the `NET_BIND_SERVICE` capability.",
-    "DF002": "The base image is pinned to a digest, so it no longer picks up updates by "
-    "itself: let a bot (Renovate, Dependabot) update the digest.",
-    "DF003": "Network tools (curl, wget, ssh...) were removed from the shipped image. "
-    "Entrypoints, scripts or health checks that call them will fail.",
-    "DF004": "Literal secrets were moved out of the Dockerfile. Builds and containers must "
-    "now receive them at run time (a Kubernetes Secret, or a build secret).",
-    "K8S001": "Containers are no longer privileged. Workloads that manage the node (CNI "
-    "plugins, storage drivers, node agents) need specific capabilities instead.",
-    "K8S002": "Containers now run with `runAsNonRoot`, no privilege escalation, all "
-    "capabilities dropped and the runtime's default seccomp profile: images without a numeric "
-    "non-root `USER` will not start, and programs that need a capability must get it back "
-    "(`capabilities.add`). With `--profile strict` the root filesystem is also read-only: "
-    "applications that write outside mounted volumes need an `emptyDir`.",
-    "K8S003": "Images are pinned to digests, so they no longer pick up updates by themselves: "
-    "let a bot (Renovate, Dependabot) update the digests.",
-    "K8S004": "Literal secret values in `env` now come from a Secret (`secretKeyRef`): the "
-    "Secret must exist in the namespace before the workload starts.",
-    "K8S005": "`hostPID`/`hostIPC`/`hostNetwork` are off: workloads that inspect the node's "
-    "processes or bind to the node's ports need another design.",
-}
 
 
 def title(rem: Remediation) -> str:
     return f"Fix security findings with tighten ({', '.join(rem.rules)})"
 
 
-def commit_message(rem: Remediation) -> str:
+def commit_message(rem: Remediation, rules: RuleSet) -> str:
     lines = [title(rem), "", f"Applied by tighten {__version__} (tighten pr):"]
     for rule in rem.rules:
         count = sum(1 for item in rem.fixed if item.rule == rule)
-        lines.append(f"- {rule} {_rule_name(rule)}: {count} fix{'es' * (count != 1)}")
+        lines.append(f"- {rule} {_rule_name(rule, rules)}: {count} fix{'es' * (count != 1)}")
     return mask("\n".join(lines) + "\n", rem.masks)
 
 
@@ -78,7 +55,7 @@ def fixset_of(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def body(rem: Remediation) -> str:
+def body(rem: Remediation, rules: RuleSet) -> str:
     parts = [
         "## Security fixes by tighten",
         f"tighten found security mistakes in this repository's Dockerfiles and Kubernetes "
@@ -93,7 +70,7 @@ def body(rem: Remediation) -> str:
         parts += ["### Not fixed", _table(["Rule", "File", "Line", "Problem", "Why"], rows)]
     if rem.errors:
         parts += ["### Files tighten could not process", _bullets(rem.errors)]
-    parts += ["### Before you merge", _bullets(_risk(rule, rem) for rule in rem.rules)]
+    parts += ["### Before you merge", _bullets(_risk(rule, rem, rules) for rule in rem.rules)]
     if rem.moved_secrets:
         parts += _secrets(rem.secret_files)
     parts.append(_footer())
@@ -105,27 +82,17 @@ def body(rem: Remediation) -> str:
     return text
 
 
-def _rule_name(rule: str) -> str:
-    from rules import rule_by_id
-
-    found = rule_by_id(rule)
+def _rule_name(rule: str, rules: RuleSet) -> str:
+    found = rules.find(rule)
     return found.name if found else ""
 
 
-def _risk(rule: str, rem: Remediation) -> str:
-    note = RISKS.get(rule) or _fix_safety(rule) or "Review the change."
+def _risk(rule: str, rem: Remediation, rules: RuleSet) -> str:
+    """The rule's own note for reviewers, else its *Fix safety* docs."""
+    found = rules.find(rule)
+    note = found and (found.risk or rule_doc(found).fix_safety)
     review = " (needs review)" if rule in rem.review else ""
-    return f"**{rule}** {_rule_name(rule)}{review}: {note}"
-
-
-def _fix_safety(rule: str) -> str:
-    """The *Fix safety* section of the rule's documentation, as one paragraph."""
-    from rules import rule_by_id
-
-    found = rule_by_id(rule)
-    doc = inspect.cleandoc(type(found).__doc__ or "") if found else ""
-    match = re.search(r"^## Fix safety\n(.*?)(?=^## |\Z)", doc, re.MULTILINE | re.DOTALL)
-    return " ".join(match.group(1).split()) if match else ""
+    return f"**{rule}** {_rule_name(rule, rules)}{review}: {note or 'Review the change.'}"
 
 
 def _secrets(files: Sequence[SecretFile]) -> list[str]:

@@ -35,6 +35,7 @@ from fixer.pr import git, origin
 from fixer.pr.forge import DEFAULT_API_URL, ForgeError, GitHub
 from fixer.pr.publish import Plan, publish
 from fixer.pr.remediation import Remediation, RemediationError, remediate
+from fixer.ruleset import RuleSet
 from fixer.settings import Settings
 
 __all__ = ["BOT", "DEFAULT_BRANCH", "PrError", "PrOptions", "run_pr"]
@@ -83,6 +84,7 @@ def run_pr(
     settings: Settings,
     options: PrOptions,
     *,
+    rules: RuleSet,
     out: TextIO | None = None,
     err: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
@@ -92,7 +94,7 @@ def run_pr(
     env = os.environ if environ is None else environ
     token = next((env[v] for v in TOKEN_VARIABLES if env.get(v)), "")
     try:
-        return _run(paths, settings, options, token, out, err)
+        return _run(paths, settings, options, token, out, err, rules)
     except (PrError, git.GitError, ForgeError, RemediationError, OSError) as exc:
         message = str(exc).replace(token, "***") if token else str(exc)
         err.write(f"error: {' '.join(message.split())}\n")
@@ -106,6 +108,7 @@ def _run(
     token: str,
     out: TextIO,
     err: TextIO,
+    rules: RuleSet,
 ) -> int:
     if not token and not opts.dry_run:
         names = " or ".join(TOKEN_VARIABLES)
@@ -126,13 +129,13 @@ def _run(
         if not start.is_dir():
             raise PrError(f"folder {prefix} does not exist on {target.base}")
         settings = _into_worktree(settings, inside, wt.cwd)
-        rem = remediate(wt, base_sha, start, relative_paths, settings, err=err)
+        rem = remediate(wt, base_sha, start, relative_paths, settings, rules=rules, err=err)
         if not opts.quiet:
             err.write(_summary(rem, target.base) + "\n")
         if rem.tree == git.tree_of(wt, base_sha):
             out.write("nothing to fix: no pull request needed\n")
             return EXIT_OK
-        plan = _plan(rem, opts, target.base, author, committer)
+        plan = _plan(rem, rules, opts, target.base, author, committer)
         if opts.dry_run:
             _show(plan, mask_diff(git.diff(wt, base_sha, rem.tree), rem.masks), out)
             return EXIT_OK
@@ -275,7 +278,12 @@ def _fetch(wt: git.Git, target: Target, branch: str) -> tuple[str, str | None]:
 
 
 def _plan(
-    rem: Remediation, opts: PrOptions, base: str, author: git.Identity, committer: git.Identity
+    rem: Remediation,
+    rules: RuleSet,
+    opts: PrOptions,
+    base: str,
+    author: git.Identity,
+    committer: git.Identity,
 ) -> Plan:
     from fixer.pr import body as text
 
@@ -283,8 +291,8 @@ def _plan(
         opts.branch,
         base,
         text.title(rem),
-        text.commit_message(rem),
-        text.body(rem),
+        text.commit_message(rem, rules),
+        text.body(rem, rules),
         author,
         committer,
         fixset=text.fixset(rem),

@@ -25,11 +25,9 @@ from fixer.engine import FileResult
 from fixer.mode import Mode
 from fixer.model import Finding, Safety
 from fixer.pr import git
+from fixer.ruleset import RuleSet
 from fixer.settings import Settings
 from fixer.sidefiles import SideFiles
-
-#: Rules that move secrets; their fixes always earn the "rotate the credential" warning.
-SECRET_RULES = frozenset({"DF004", "K8S004"})
 
 
 class RemediationError(Exception):
@@ -88,6 +86,8 @@ class _Collector:
     #: The folder the run was started from, in the worktree: rules name files in their
     #: texts by the absolute paths they were given, the PR names them from here.
     start: Path
+    #: Rules that move secrets: their fixes always earn the "rotate the credential" warning.
+    secret_rules: frozenset[str]
     fixed: list[Item] = field(default_factory=list)
     unfixed: list[Item] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -107,7 +107,7 @@ class _Collector:
             self.fixed.append(Item(finding.rule, path, finding.line, title))
             if finding.fix.safety is Safety.PROVEN:
                 self.review.add(finding.rule)
-            self.moved |= finding.rule in SECRET_RULES or bool(finding.fix.side_files)
+            self.moved |= finding.rule in self.secret_rules or bool(finding.fix.side_files)
         for finding in result.remaining:
             self.unfixed.append(
                 Item(
@@ -149,13 +149,15 @@ def remediate(
     paths: Sequence[str],
     settings: Settings,
     *,
+    rules: RuleSet,
     err: TextIO,
 ) -> Remediation:
     """Fix ``paths`` (relative to ``start``, a folder of the worktree ``wt``) and stage."""
     from fixer.session import Session
 
     root = wt.cwd.resolve()
-    collector = _Collector(root, settings.safe_only, start.resolve())
+    secret_rules = frozenset(r.id for r in rules if r.moves_secrets)
+    collector = _Collector(root, settings.safe_only, start.resolve(), secret_rules)
     # Quiet: "wrote k8s/x.yaml" would read as a change to the user's own files. Findings that
     # remain (and errors) are still printed; ``tighten pr`` prints its own summary.
     # Absolute paths, shown relative to ``start``: the process's current folder (the
@@ -173,6 +175,7 @@ def remediate(
         err=err,
         observe=collector,
         base=start.resolve(),
+        rules=rules,
     )
     session.execute(named)
     settled = _settle_side_files(wt, root, session.side_files, base)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from fixer.documents.dockerfile import Dockerfile, parent_stages
 from fixer.documents.dockerfile.images import Family, family_of, root_image
 from fixer.model import Finding, Fix, Safety, Span
-from fixer.rule import Context, Rule
+from fixer.rule import Context, Rule, Severity
 from rules.tools.fix import purge_fix, removal_fix
 from rules.tools.judge import judged, runtime_use
 from rules.tools.plan import Plan, decide, installs, programs, tool_pattern
@@ -86,6 +86,12 @@ class NetworkTools(Rule[Dockerfile]):
     safety = Safety.PROVEN
     aliases = ()
     needs_repository = True
+    severity = Severity.WARNING
+    security_severity = 3.5
+    risk = (
+        "Network tools (curl, wget, ssh...) were removed from the shipped image. Entrypoints,"
+        " scripts or health checks that call them will fail."
+    )
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         doc = ctx.doc

@@ -79,12 +79,13 @@ def test_pin_text_is_checked_before_it_becomes_an_edit() -> None:
     from fixer.engine import process_text
     from fixer.rule import Resolution
     from fixer.settings import Settings
+    from tests.helpers import RULES
 
     digest = "sha256:" + "ab" * 32
     answers = {"nginx": Resolution(digest=digest, tag=INJECTED, pinned=f"nginx:{INJECTED}")}
     result = process_text(
         P("Dockerfile"), "dockerfile", SourceText("FROM nginx\n"),
-        Settings(select=frozenset({"DF002"})), fix=True,
+        Settings(select=frozenset({"DF002"})), rules=RULES, fix=True,
         resolutions=answers, pinning=True,
     )  # fmt: skip
     assert result.text == "FROM nginx\n"

@@ -47,8 +47,8 @@ def expand(codes: Iterable[str]) -> frozenset[str]:
 def _expand_one(code: str) -> frozenset[str]:
     upper = code.upper()
     ids = _ids()
-    if upper == ALL:
-        return frozenset(ids)
+    if upper == ALL:  # every rule on by default; opt-in rules are named one by one
+        return frozenset(r.id for r in _rules() if not r.opt_in)
     if upper and any(rule_id.startswith(upper) for rule_id in ids):
         return frozenset({upper})
     covered = _peer_ids().get(upper)

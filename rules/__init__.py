@@ -15,6 +15,7 @@ from fixer.rule import Rule
 @cache
 def all_rules() -> tuple[Rule[Any], ...]:
     """One instance of every rule, in id order (imported on first use, not at start-up)."""
+    from rules.automount import AutomountServiceAccountToken
     from rules.host import HostNamespaces
     from rules.nonroot import NonRootUser
     from rules.pinning import UnpinnedBaseImage, UnpinnedImage
@@ -36,5 +37,6 @@ def all_rules() -> tuple[Rule[Any], ...]:
         UnpinnedBaseImage(),
         UnpinnedImage(),
         UnknownSuppression(),
+        AutomountServiceAccountToken(),
     ]
     return tuple(sorted(rules, key=lambda r: r.id))

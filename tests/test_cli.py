@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from unidiff import PatchSet  # type: ignore[attr-defined]
 
+pytestmark = pytest.mark.slow  # a CLI process per case: deselected by `-m "not slow"`
+
 ROOT_DOCKERFILE = 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["/app"]\n'
 CLEAN_DOCKERFILE = 'FROM debian:bookworm-slim\nUSER 1000:1000\nCMD ["/app"]\n'
 PRIVILEGED_POD = """apiVersion: v1

@@ -35,7 +35,7 @@ CLEAR_ERRORS = (
     "duplicate key",
 )
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -109,6 +109,7 @@ def test_escape_directive() -> None:
 
 
 @pytest.mark.corpus
+@pytest.mark.slow
 def test_lexer_agrees_with_dockerfile_parse_on_the_corpus() -> None:
     """Line ranges match dockerfile-parse wherever it is right (no heredocs, LF files)."""
     checked = 0

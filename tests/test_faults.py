@@ -23,6 +23,8 @@ from fixer.session import Session
 from fixer.settings import Settings
 from tests.helpers import RULES
 
+pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
+
 ROOT_RUN = b'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["app"]\n'
 PRIVILEGED = (
     b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"

@@ -34,6 +34,8 @@ from tests.helpers import (
     yaml_problems,
 )
 
+pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
+
 EXAMPLES = int(os.environ.get("TIGHTEN_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -24,6 +24,8 @@ from fixer.engine import process_file
 from fixer.settings import Settings
 from tests.helpers import RULES
 
+pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TIGHTEN = [sys.executable, "-m", "fixer"]
 

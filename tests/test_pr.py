@@ -25,6 +25,8 @@ import yaml
 from fixer.pr import git
 from tests.github_fake import FakeGitHub, serve
 
+pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
+
 TOKEN = "ghp_tightenTESTtoken0123456789abcdefXYZ"
 SECRET = "Zq8-hunter2-Kx5wP0u9-vRt"
 BOT_EMAIL = "tighten@users.noreply.github.com"

@@ -25,6 +25,8 @@ from tests.test_pr import (
     world,
 )
 
+pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
+
 __all__ = ["world"]  # the fixture, re-exported for pytest
 
 # ----------------------------------------------------------------------------- the token's origin

@@ -11,9 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.test_pr import ROOT, World, make_world, world
+
+pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
 
 __all__ = ["world"]  # the fixture, re-exported for pytest
 

@@ -27,6 +27,8 @@ from fixer.sidefiles import mask_stored_values
 from rules.secrets_dockerfile import image_name
 from tests.helpers import collateral, fix_bytes
 
+pytestmark = pytest.mark.slow  # a CLI process per case: deselected by `-m "not slow"`
+
 NPM = "npm_Rk3vX9mQ2pL7sT4wY8zB1cD5fG6hJ0kN2aE4"
 DB = "s3cr3t-Pa55"
 STRIPE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"

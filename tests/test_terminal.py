@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import PRIVILEGED_POD, ROOT_DOCKERFILE
+
+pytestmark = pytest.mark.slow  # a CLI process per case: deselected by `-m "not slow"`
 
 
 def run(

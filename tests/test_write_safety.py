@@ -21,6 +21,8 @@ from fixer.discover import discover
 from fixer.secrets import gitignore
 from tests.test_pr import make_world
 
+pytestmark = pytest.mark.slow  # a CLI process per case: deselected by `-m "not slow"`
+
 ROOT_RUN = 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["app"]\n'
 TOKEN = "s3cr3t-Pa55-w0rd-42"
 SECRET_DOCKERFILE = f"FROM alpine:3.20\nUSER 1000:1000\nENV DB_PASSWORD={TOKEN}\n"

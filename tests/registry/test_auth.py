@@ -19,7 +19,7 @@ from .registry_server import Catalog, RegistryServer
 from .test_credentials import helper_script
 from .token_issuer import TokenIssuer
 
-pytestmark = pytest.mark.registry
+pytestmark = [pytest.mark.registry, pytest.mark.slow]
 
 WriteConfig = Callable[[dict[str, object]], CredentialStore]
 ProxyTo = Callable[..., FaultProxy]

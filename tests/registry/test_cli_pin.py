@@ -20,7 +20,7 @@ from .conftest import Registries
 from .fault_proxy import FaultProxy
 from .registry_server import AMD64, ARM64, Catalog, Seeder
 
-pytestmark = pytest.mark.registry
+pytestmark = [pytest.mark.registry, pytest.mark.slow]
 
 ProxyTo = Callable[..., FaultProxy]
 

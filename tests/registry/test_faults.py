@@ -15,7 +15,7 @@ from .conftest import FAST, Registries
 from .fault_proxy import Fault, FaultProxy
 from .registry_server import Catalog
 
-pytestmark = pytest.mark.registry
+pytestmark = [pytest.mark.registry, pytest.mark.slow]
 
 ProxyTo = Callable[..., FaultProxy]
 NGINX = "/v2/library/nginx/manifests/1.27"

@@ -24,7 +24,7 @@ from .loopback import QuietHandler, serve
 from .registry_server import AMD64, Catalog, Seeder
 from .test_cli_pin import errors, fix, tighten
 
-pytestmark = pytest.mark.registry
+pytestmark = [pytest.mark.registry, pytest.mark.slow]
 
 ProxyTo = Callable[..., FaultProxy]
 WriteConfig = Callable[[dict[str, object]], CredentialStore]

@@ -15,7 +15,7 @@ from .fault_proxy import FaultProxy
 from .loopback import free_port
 from .registry_server import Catalog, RegistryServer
 
-pytestmark = pytest.mark.registry
+pytestmark = [pytest.mark.registry, pytest.mark.slow]
 
 ProxyTo = Callable[..., FaultProxy]
 

@@ -37,9 +37,10 @@ class RuleSet:
         object.__setattr__(self, "rules", ordered)
         seen: dict[str, str] = {}
         for rule in ordered:
-            for key in (rule.id.upper(), rule.name.upper()):
-                if seen.setdefault(key, rule.id) != rule.id:
+            for key in {rule.id.upper(), rule.name.upper()}:
+                if key in seen:
                     raise RuleLoadError(f"two rules are called {key}: {seen[key]} and {rule.id}")
+                seen[key] = rule.id
 
     def __iter__(self) -> Iterator[Rule[Any]]:
         return iter(self.rules)

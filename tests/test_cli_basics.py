@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a CLI process (or git, or a registry) per case
+
 ROOT = Path(__file__).resolve().parent.parent
 ROOT_DOCKERFILE = 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["/app"]\n'
 PRIVILEGED_POD = """\

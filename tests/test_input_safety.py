@@ -16,6 +16,8 @@ from fixer.model import Fix, Span
 from fixer.output.diff import split_lines, unified_diff
 from tests.helpers import fix_bytes
 
+pytestmark = pytest.mark.slow  # a CLI process (or git, or a registry) per case
+
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment
 metadata:

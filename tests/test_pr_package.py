@@ -15,6 +15,8 @@ from fixer.settings import Settings
 from tests.helpers import RULES
 from tests.test_pr import World, world  # noqa: F401
 
+pytestmark = pytest.mark.slow  # a CLI process (or git, or a registry) per case
+
 FIXER = Path(__file__).resolve().parent.parent / "fixer"
 
 

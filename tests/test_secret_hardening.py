@@ -18,6 +18,8 @@ import yaml
 from fixer.secrets import SecretManifestError, placeholder_manifest, render_secret_manifest
 from rules.secret_file import safe_file_name
 
+pytestmark = pytest.mark.slow  # a CLI process (or git, or a registry) per case
+
 OLD = "alpha-Pass-7431"
 NEW = "bravo-Pass-9902"
 

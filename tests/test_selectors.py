@@ -9,6 +9,8 @@ import pytest
 
 from tests.test_cli_basics import tighten
 
+pytestmark = pytest.mark.slow  # a CLI process (or git, or a registry) per case
+
 ROOT_DOCKERFILE = 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["/app"]\n'
 DIGEST = "@sha256:" + "0123456789abcdef" * 4
 #: One container with something for every Kubernetes rule.

@@ -27,7 +27,7 @@ from .conftest import Registries
 from .fault_proxy import FaultProxy
 from .registry_server import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Seeder
 
-pytestmark = pytest.mark.registry
+pytestmark = [pytest.mark.registry, pytest.mark.slow]
 
 SECRET = "s3cr3t-Value-never-written"
 CAPABILITY = "AQAAAgAgAAAAAAAAAAAAAAAAAAA="  # cap_net_raw+ep, as getcap/tar write it

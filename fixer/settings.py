@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 #: Network and debug tools DF003 strips from the shipped stage.
@@ -26,7 +27,37 @@ DEFAULT_TOOLS = (
     "socat",
 )
 
-PROFILES = ("baseline", "restricted", "strict")
+
+class Choice(str, Enum):
+    """A closed set of words a flag or config key takes; prints as its word."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Profile(Choice):
+    """Pod Security Standards level K8S002 enforces."""
+
+    BASELINE = "baseline"
+    RESTRICTED = "restricted"
+    STRICT = "strict"
+
+
+class PinPolicy(Choice):
+    """Which images DF002/K8S003 pin: ``latest`` and untagged ones, or every tag."""
+
+    LATEST = "latest"
+    ALL = "all"
+
+
+class OutputFormat(Choice):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+    GITHUB = "github"
 
 
 @dataclass(frozen=True)
@@ -59,7 +90,6 @@ class Settings:
     config_root: Path | None = None  # per-path globs are relative to the config file's folder
     #: False when fixes must not write other files (stdin mode): those fixes are skipped.
     side_files: bool = True
-    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def without_side_files(self) -> Settings:
         from dataclasses import replace

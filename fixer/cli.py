@@ -19,6 +19,7 @@ from fixer import __version__
 
 if TYPE_CHECKING:
     from fixer.ruleset import RuleSet
+    from fixer.settings import Settings
 
 _F = TypeVar("_F", bound=Callable[..., None])
 
@@ -96,7 +97,7 @@ def takes_options(command: str) -> Callable[[_F], _F]:
     return attach
 
 
-def _settings(ctx: typer.Context, command: str) -> Any:
+def _settings(ctx: typer.Context, command: str) -> Settings:
     """Settings from defaults, then the config file, then the flags the user typed.
 
     A flag left at its default does not override the config file: the context tells which
@@ -130,9 +131,9 @@ def _settings(ctx: typer.Context, command: str) -> Any:
         raise typer.Exit(2) from None
     merged = {**{k: v for k, v in cli.items() if k not in from_file}, **from_file}
     merged.update({k: v for k, v in cli.items() if k in given})
-    if "select" in given and "ignore" not in given:
-        merged["ignore"] = cli.get("ignore", frozenset())  # `--select X` means X
-    return Settings(**merged)
+    if "selection.select" in given and "selection.ignore" not in given:
+        merged["selection.ignore"] = cli.get("selection.ignore", frozenset())  # `--select X`
+    return Settings.of(merged)
 
 
 def _rules() -> RuleSet:

@@ -46,7 +46,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def load_config(path: Path) -> dict[str, Any]:
-    """Settings fields from one file; paths in it are relative to its folder."""
+    """Settings fields (``group.field``) from one file; paths in it are relative to its
+    folder."""
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except OSError as exc:
@@ -72,6 +73,6 @@ def _validate(table: Mapping[str, Any], path: Path, prefix: str) -> dict[str, An
         except TypeError as exc:
             raise ConfigError(f"{path}: bad value for '{prefix}{key}': {exc}") from None
         out[option.setting] = path.parent / parsed if option.relative else parsed
-    if "per_path_ignores" in out:
-        out["config_root"] = path.parent
+    if "selection.per_path_ignores" in out:
+        out["selection.config_root"] = path.parent
     return out

@@ -197,11 +197,11 @@ class _Detector:
         return found
 
     def allowed(self, fix: Fix | None) -> bool:
-        if fix is None or (fix.side_files and not self.settings.side_files):
+        if fix is None or (fix.side_files and not self.settings.fixes.side_files):
             return False
-        if self.settings.safe_only:
+        if self.settings.fixes.safe_only:
             return fix.safety is Safety.SAFE
-        return fix.safety is not Safety.UNPROVEN or self.settings.unsafe_fixes
+        return fix.safety is not Safety.UNPROVEN or self.settings.fixes.unsafe_fixes
 
 
 def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:

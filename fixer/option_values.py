@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import typer
+
+E = TypeVar("E", bound=Enum)
 
 #: The largest user or group id (a signed 32-bit integer, as Kubernetes validates it).
 MAX_ID = 2**31 - 1
@@ -47,11 +50,13 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
     return check
 
 
-def choice(*choices: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value not in choices:
-            raise TypeError(f"expected one of {', '.join(choices)}")
-        return str(value)
+def choice(kind: type[E]) -> Callable[[Any], E]:
+    """A word from a closed set (an enum of words)."""
+
+    def check(value: Any) -> E:
+        if value not in [c.value for c in kind]:
+            raise TypeError(f"expected one of {', '.join(c.value for c in kind)}")
+        return kind(value)
 
     return check
 
@@ -109,10 +114,6 @@ def same(value: Any) -> Any:
 def listed(value: Iterable[str] | None) -> tuple[str, ...]:
     """A repeatable flag: typer gives None when it was never typed."""
     return tuple(value or ())
-
-
-def enum_value(value: Any) -> Any:
-    return value.value
 
 
 def comma_codes(text: str) -> frozenset[str]:

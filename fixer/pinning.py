@@ -38,7 +38,7 @@ def resolve(queries: Queries, settings: Settings, *, write_lock: bool = False) -
             continue  # a variable or template: nothing to ask
     digest_refs = [parsed[t] for t in sorted(queries.digests) if t in parsed]
     lockfile = _lockfile(answers, settings, digest_refs)
-    client = None if settings.offline else _client(settings)
+    client = None if settings.pinning.offline else _client(settings)
     fact_refs = [parsed[t] for t in sorted(queries.users) if t in parsed]
     try:
         updated = lockfile
@@ -55,13 +55,13 @@ def resolve(queries: Queries, settings: Settings, *, write_lock: bool = False) -
 
 def _save(answers: Answers, lockfile: Any, settings: Settings) -> None:
     try:
-        lockfile.save(settings.lock_file)
+        lockfile.save(settings.pinning.lock_file)
     except OSError as exc:
         answers.errors.append(
-            f"{settings.lock_file}: cannot write the lockfile: {exc.strerror or exc}"
+            f"{settings.pinning.lock_file}: cannot write the lockfile: {exc.strerror or exc}"
         )
         return
-    answers.lock_written = settings.lock_file
+    answers.lock_written = settings.pinning.lock_file
 
 
 def _lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> Any:
@@ -69,7 +69,7 @@ def _lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> Any:
     cannot be read or fails validation."""
     from fixer.registry import Lockfile, LockfileError
 
-    path = settings.lock_file
+    path = settings.pinning.lock_file
     try:
         if path.exists():
             return Lockfile.load(path)
@@ -91,8 +91,8 @@ def _missing_lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> 
     from fixer.registry import Lockfile
     from fixer.registry.results import NOT_IN_LOCKFILE
 
-    path = settings.lock_file
-    if settings.offline:
+    path = settings.pinning.lock_file
+    if settings.pinning.offline:
         # Offline, every pin comes from the lockfile: say that there is none, on each
         # finding (an image missing from a lockfile is reported, not an error).
         for ref in refs:
@@ -105,7 +105,7 @@ def _missing_lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> 
 def _client(settings: Settings) -> Any:
     from fixer.registry import ClientOptions, RegistryClient
 
-    return RegistryClient(mirrors=dict(settings.mirrors), options=_options(ClientOptions()))
+    return RegistryClient(mirrors=dict(settings.pinning.mirrors), options=_options(ClientOptions()))
 
 
 DEADLINE_ENV = "TIGHTEN_REGISTRY_DEADLINE"
@@ -143,16 +143,16 @@ def _digests(
         refs,
         lockfile,
         client,
-        offline=settings.offline,
-        jobs=settings.jobs,
-        platform=settings.platform,
+        offline=settings.pinning.offline,
+        jobs=settings.pinning.jobs,
+        platform=settings.pinning.platform,
         version_tag=True,
     )
     for ref, outcome in result.outcomes.items():
         key = str(ref)
         if isinstance(outcome, RegistryError):
             answers.resolutions[key] = Resolution(error=outcome.reason)
-            if not settings.offline:
+            if not settings.pinning.offline:
                 answers.errors.append(f"{key}: cannot pin: {outcome.reason}")
             continue
         try:
@@ -179,7 +179,9 @@ def _facts(
     found: dict[Any, Any] = {}
     todo: list[tuple[Any, str | None]] = []
     for ref in refs:
-        digest = known.digest_for(ref) if (settings.offline or _pinned(known, ref)) else None
+        digest = (
+            known.digest_for(ref) if (settings.pinning.offline or _pinned(known, ref)) else None
+        )
         cached = _usable(known, digest, settings)
         if cached is not None:
             found[ref] = cached
@@ -206,8 +208,10 @@ def _pinned(lockfile: Any, ref: Any) -> bool:
 
 def _usable(lockfile: Any, digest: str | None, settings: Settings) -> Any:
     """Facts the lockfile has for `digest`, if they answer what this run asks."""
-    cached = lockfile.image_facts(digest, settings.platform or "linux/amd64") if digest else None
-    if cached is None or (settings.inspect_layers and cached.layers is None):
+    cached = (
+        lockfile.image_facts(digest, settings.pinning.platform or "linux/amd64") if digest else None
+    )
+    if cached is None or (settings.pinning.inspect_layers and cached.layers is None):
         return None
     return cached
 
@@ -221,7 +225,7 @@ def _read_all(
 ) -> list[Any]:
     from fixer.registry.inspect import read_image_facts
 
-    platform = settings.platform or "linux/amd64"
+    platform = settings.pinning.platform or "linux/amd64"
 
     def read(item: tuple[Any, str | None]) -> Any:
         ref, digest = item
@@ -232,14 +236,18 @@ def _read_all(
                 if cached is not None:
                     return cached
             return read_image_facts(
-                client, ref, platform=platform, digest=digest, layers=settings.inspect_layers
+                client,
+                ref,
+                platform=platform,
+                digest=digest,
+                layers=settings.pinning.inspect_layers,
             )
         except Exception:  # any failure means "unknown", noted in the finding
             return None
 
     if not todo:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, settings.pinning.jobs)) as pool:
         results = list(pool.map(read, todo))
     for (ref, _), facts in zip(todo, results, strict=True):
         for notice in facts.layers.notices if facts is not None and facts.layers else ():

@@ -75,7 +75,7 @@ class RuleSet:
         return [
             r
             for r in self.for_target(target)
-            if settings.rule_enabled_at(r.id, path) and _wanted(r, settings)
+            if settings.selection.rule_enabled_at(r.id, path) and _wanted(r, settings)
         ]
 
     def offered(self, settings: Settings) -> tuple[Rule[Any], ...]:
@@ -88,7 +88,7 @@ def _wanted(rule: Rule[Any], settings: Settings) -> bool:
     """An opt-in rule runs only when the selection names it (a prefix is not enough)."""
     if not rule.opt_in:
         return True
-    chosen = settings.select or frozenset()
+    chosen = settings.selection.select or frozenset()
     return rule.id in chosen or rule.name.upper() in chosen
 
 

@@ -79,7 +79,7 @@ class Session:
         self.announced: set[Path] = set()  # side files a "wrote" line was printed for
 
     def execute(self, paths: Sequence[str]) -> int:
-        self.roots = Roots.of(paths, self.settings.secrets_dir)  # where writes may go
+        self.roots = Roots.of(paths, self.settings.secrets.secrets_dir)  # where writes may go
         if list(paths) == [STDIN]:
             self._stdin()
         else:
@@ -140,7 +140,7 @@ class Session:
 
     def _files(self, paths: Sequence[str]) -> None:
         fixing = self.mode.fixing
-        targets = list(discover(paths, self.settings.exclude))
+        targets = list(discover(paths, self.settings.selection.exclude))
         if fixing:
             self._ask_registries(queries(targets, self.settings, self.rules))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
@@ -217,9 +217,9 @@ class Session:
         if not wanted:
             return
         n = len(wanted.digests | wanted.users)
-        where = "the lockfile" if self.settings.offline else "registries"
+        where = "the lockfile" if self.settings.pinning.offline else "registries"
         self.console.info(f"looking up {n} image{'s' * (n != 1)} in {where}...")
-        write_lock = self.settings.lock and self.mode is Mode.FIX
+        write_lock = self.settings.pinning.lock and self.mode is Mode.FIX
         answers = resolve(wanted, self.settings, write_lock=write_lock)
         self.resolutions.update(answers.resolutions)
         for message in answers.errors:

@@ -1,10 +1,15 @@
-"""Run settings: one frozen value built by the CLI (and later the config file)."""
+"""Run settings: one frozen value made of frozen groups, built by the CLI from the flags
+and the config file (``fixer.options`` says which option fills which field)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from enum import Enum
+from functools import cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 #: Network and debug tools DF003 strips from the shipped stage.
 DEFAULT_TOOLS = (
@@ -61,40 +66,14 @@ class OutputFormat(Choice):
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything a run needs to know; rules read it through their context."""
+class Selection:
+    """Which rules run on which files."""
 
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
-    uid: int = 10001
-    gid: int = 10001
-    profile: str = "restricted"
-    pin: str = "latest"  # "latest": only :latest/untagged; "all": every tag
-    platform: str | None = None
-    tools: tuple[str, ...] = DEFAULT_TOOLS
-    secret_patterns: tuple[str, ...] = ()
-    secrets_dir: Path | None = None
-    safe_only: bool = False
-    #: Apply UNPROVEN fixes too (ruff's ``--unsafe-fixes``).
-    unsafe_fixes: bool = False
-    mirrors: tuple[tuple[str, str], ...] = ()
-    jobs: int = 8
-    offline: bool = False
-    lock: bool = False
-    lock_file: Path = Path("tighten.lock")
-    #: Also read image layers (capped, streamed) for /etc/passwd, the entrypoint script
-    #: and file capabilities; off by default because layers are large.
-    inspect_layers: bool = False
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     config_root: Path | None = None  # per-path globs are relative to the config file's folder
-    #: False when fixes must not write other files (stdin mode): those fixes are skipped.
-    side_files: bool = True
-
-    def without_side_files(self) -> Settings:
-        from dataclasses import replace
-
-        return replace(self, side_files=False)
 
     def rule_enabled(self, rule_id: str) -> bool:
         """``--select``/``--ignore`` take ids or prefixes (``DF`` means every DF rule)."""
@@ -114,6 +93,123 @@ class Settings:
             for glob, codes in self.per_path_ignores
             if _glob_match(rel, glob)
         )
+
+
+@dataclass(frozen=True)
+class Fixes:
+    """Which fixes are applied."""
+
+    safe_only: bool = False
+    #: Apply UNPROVEN fixes too (ruff's ``--unsafe-fixes``).
+    unsafe_fixes: bool = False
+    #: False when fixes must not write other files (stdin mode): those fixes are skipped.
+    side_files: bool = True
+
+
+@dataclass(frozen=True)
+class User:
+    """The non-root user DF001 adds and K8S002 runs as."""
+
+    uid: int = 10001
+    gid: int = 10001
+
+
+@dataclass(frozen=True)
+class Kubernetes:
+    profile: Profile = Profile.RESTRICTED
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    tools: tuple[str, ...] = DEFAULT_TOOLS
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """How DF004/K8S004 find secrets and where the Secret manifests go."""
+
+    secret_patterns: tuple[str, ...] = ()
+    secrets_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Pinning:
+    """DF002/K8S003 and the registry look-ups."""
+
+    pin: PinPolicy = PinPolicy.LATEST
+    platform: str | None = None
+    mirrors: tuple[tuple[str, str], ...] = ()
+    jobs: int = 8
+    offline: bool = False
+    lock: bool = False
+    lock_file: Path = Path("tighten.lock")
+    #: Also read image layers (capped, streamed) for /etc/passwd, the entrypoint script
+    #: and file capabilities; off by default because layers are large.
+    inspect_layers: bool = False
+
+
+#: Fields whose value is a closed set: a word from a test or a fixture becomes the enum.
+_CHOICES: dict[str, type[Choice]] = {"profile": Profile, "pin": PinPolicy}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, grouped by concern; rules read it through their
+    context (``ctx.settings.pinning.platform``)."""
+
+    selection: Selection = field(default_factory=Selection)
+    fixes: Fixes = field(default_factory=Fixes)
+    user: User = field(default_factory=User)
+    kubernetes: Kubernetes = field(default_factory=Kubernetes)
+    dockerfile: Dockerfile = field(default_factory=Dockerfile)
+    secrets: Secrets = field(default_factory=Secrets)
+    pinning: Pinning = field(default_factory=Pinning)
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] = MappingProxyType({}), /, **more: Any) -> Settings:
+        """Settings from field values named ``group.field`` or, since field names are
+        unique across groups, just ``field`` (``Settings.of(select=..., offline=True)``)."""
+        return cls().with_values({**values, **more})
+
+    def with_values(self, values: Mapping[str, Any]) -> Settings:
+        """These settings with some fields replaced (names as in ``of``)."""
+        groups: dict[str, dict[str, Any]] = {}
+        for name, value in values.items():
+            group, key = _locate(name)
+            choice = _CHOICES.get(key)
+            groups.setdefault(group, {})[key] = choice(value) if choice else value
+        changed = {g: replace(getattr(self, g), **kv) for g, kv in groups.items()}
+        return replace(self, **changed)
+
+    def value(self, name: str) -> Any:
+        """One field's value (names as in ``of``)."""
+        group, key = _locate(name)
+        return getattr(getattr(self, group), key)
+
+    def without_side_files(self) -> Settings:
+        return replace(self, fixes=replace(self.fixes, side_files=False))
+
+
+def _locate(name: str) -> tuple[str, str]:
+    """``group.field`` (or a bare ``field``) -> (group, field); unknown names raise."""
+    group, dot, key = name.rpartition(".")
+    if dot:
+        if key not in _group_fields().get(group, ()):
+            raise TypeError(f"Settings has no field {name!r}")
+        return group, key
+    owners = [g for g, keys in _group_fields().items() if key in keys]
+    if len(owners) != 1:
+        raise TypeError(f"Settings has no field {name!r}")
+    return owners[0], key
+
+
+@cache
+def _group_fields() -> dict[str, frozenset[str]]:
+    defaults = Settings()
+    return {
+        group.name: frozenset(f.name for f in fields(getattr(defaults, group.name)))
+        for group in fields(Settings)
+    }
 
 
 def _relative(path: Path, root: Path | None) -> str:

@@ -208,7 +208,7 @@ def _choose(
     if owner is not None and (created is None or owner.user not in (created.name, created.uid)):
         return _owner_choice(owner, base)
     if created is not None:
-        return _created_choice(created, doc, chain, settings.uid)
+        return _created_choice(created, doc, chain, settings.user.uid)
     if base is not None and base_runs_non_root(base):  # `USER root` was left switched on
         user = f"{base.uid}:{base.gid}" if base.uid and base.gid else str(base.uid or base.user)
         return Choice([f"USER {user}"], " (the base image's user)", evidence=_base(base))
@@ -219,7 +219,7 @@ def _choose(
         return Choice([f"USER {ships.uid}:{ships.gid}"], note, evidence=evidence)
     if family is Family.DISTROLESS:
         return Choice(["USER 65532:65532"], " (distroless nonroot)")
-    uid, gid = settings.uid, settings.gid
+    uid, gid = settings.user.uid, settings.user.gid
     create = _create_command(family, image, uid, gid)
     if create is None:
         return Choice([f"USER {uid}:{gid}"])

@@ -21,6 +21,7 @@ from fixer.documents.yaml.edit import insert_into_mapping, replace_scalar, value
 from fixer.model import Edit, Finding, Safety, Span
 from fixer.registry.reference import InvalidReference, Reference, pin_text
 from fixer.rule import Context, ReferenceAt, Resolution, Rule, Severity
+from fixer.settings import PinPolicy
 
 #: The digest the documentation examples are written with (the doc test resolves every
 #: reference to it, with no version tag).
@@ -40,9 +41,9 @@ def parse_reference(text: str) -> Reference | None:
         return None  # a variable, a template or a typo: nothing a registry can answer
 
 
-def is_unpinned(ref: Reference, pin: str) -> bool:
+def is_unpinned(ref: Reference, pin: PinPolicy) -> bool:
     """No digest, and a tag that moves: ``latest``/none, or any tag with ``--pin all``."""
-    return ref.digest is None and (pin == "all" or ref.tag in (None, "latest"))
+    return ref.digest is None and (pin is PinPolicy.ALL or ref.tag in (None, "latest"))
 
 
 def pinned_text(ref: Reference, res: Resolution, digest: str) -> str:
@@ -75,7 +76,7 @@ def pin_finding(
         # Defence in depth: a lockfile or registry answer must never add text to the file.
         return ctx.finding(rule, anchor, message, reason=f"registry: {exc.reason}")
     # A platform's own manifest narrows a multi-arch image to one architecture.
-    safety = Safety.PROVEN if ctx.settings.platform else rule.safety
+    safety = Safety.PROVEN if ctx.settings.pinning.platform else rule.safety
     return ctx.finding(
         rule,
         anchor,
@@ -218,7 +219,7 @@ def _base(
     if image.lower() == "scratch" or image.lower() in earlier:
         return None
     ref = parse_reference(image)
-    if ref is None or not is_unpinned(ref, ctx.settings.pin):
+    if ref is None or not is_unpinned(ref, ctx.settings.pinning.pin):
         return None
     return _Base(stage, ref, span, arg)
 
@@ -238,7 +239,7 @@ def _notice_built(ctx: Context[Dockerfile], stage: Stage) -> None:
     """An image assembled from variables cannot be pinned in place: say so once."""
     expanded = expand(stage.image, global_args(ctx.doc))
     ref = parse_reference(expanded) if expanded else None
-    if ref is None or not is_unpinned(ref, ctx.settings.pin):
+    if ref is None or not is_unpinned(ref, ctx.settings.pinning.pin):
         return
     note = (
         f"DF002: FROM at line {stage.from_.line} builds {ref} from variables; "
@@ -345,7 +346,7 @@ class UnpinnedImage(Rule[YamlFile]):
 
 
 def _images(ctx: Context[YamlFile]) -> Iterator[_Image]:
-    pin = ctx.settings.pin
+    pin = ctx.settings.pinning.pin
     for container in kube.all_containers(ctx.doc):
         node = y.get(container.node, "image")
         ref = _scalar_reference(node)
@@ -362,7 +363,7 @@ def _scalar_reference(node: Node | None) -> Reference | None:
     return parse_reference(node.value)
 
 
-def _kustomize_images(obj: kube.KubeObject, pin: str) -> Iterator[_Image]:
+def _kustomize_images(obj: kube.KubeObject, pin: PinPolicy) -> Iterator[_Image]:
     """``images:`` entries that choose a moving tag (``newTag: latest``) and no digest."""
     entries = y.get(obj.node, "images")
     if not y.is_sequence(entries):

@@ -36,7 +36,11 @@ class SecretTarget:
         cls, settings: Settings, origin: Path, file_name: str, name: str, namespace: str | None
     ) -> SecretTarget:
         """The target in ``--secrets-dir``, else in the folder of ``origin``."""
-        folder = settings.secrets_dir if settings.secrets_dir is not None else origin.parent
+        folder = (
+            settings.secrets.secrets_dir
+            if settings.secrets.secrets_dir is not None
+            else origin.parent
+        )
         path = folder / safe_file_name(file_name)
         return cls(path, name, namespace, _relative(origin, path.parent))
 
@@ -51,9 +55,9 @@ def source_folders(settings: Settings, origin: Path) -> tuple[str, ...]:
     (``..`` steps dropped): ``a/app/Dockerfile`` -> ``("a", "app")``. Sources in folders of
     the same name then get Secrets of different names instead of sharing one. Empty in the
     default layout, where each Secret sits beside its source and names stay as they are."""
-    if settings.secrets_dir is None:
+    if settings.secrets.secrets_dir is None:
         return ()
-    relative = Path(_relative(origin, settings.secrets_dir)).parent
+    relative = Path(_relative(origin, settings.secrets.secrets_dir)).parent
     return tuple(part for part in relative.parts if part not in ("", ".", ".."))
 
 

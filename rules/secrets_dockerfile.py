@@ -97,7 +97,7 @@ class SecretInDockerfile(Rule[Dockerfile]):
     moves_secrets = True
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
-        patterns = ctx.settings.secret_patterns
+        patterns = ctx.settings.secrets.secret_patterns
         target = _target(ctx)
         keys = KeyAllocator()
         for ins in ctx.doc.instructions:

@@ -120,9 +120,9 @@ class SecretInEnv(Rule[YamlFile]):
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
         keys = _referenced_keys(ctx.doc)
         for container in kube.all_containers(ctx.doc):
-            for entry in _entries(container, ctx.settings.secret_patterns):
+            for entry in _entries(container, ctx.settings.secrets.secret_patterns):
                 yield self._finding(ctx, entry, keys)
-            for hit in _command_secrets(ctx.text, container, ctx.settings.secret_patterns):
+            for hit in _command_secrets(ctx.text, container, ctx.settings.secrets.secret_patterns):
                 yield reported_finding(ctx, self, hit)
 
     def _finding(self, ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> Finding:

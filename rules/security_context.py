@@ -13,6 +13,7 @@ from fixer.documents.yaml.kube import Container, PodSpec
 from fixer.documents.yaml.patch import Patch
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule, Severity
+from fixer.settings import Profile
 from rules import security_judgement as judge
 from rules import workload as wl
 from rules.security_judgement import Verdict
@@ -192,7 +193,7 @@ class SecurityContext(Rule[YamlFile]):
     )
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
-        profile = ctx.settings.profile
+        profile = ctx.settings.kubernetes.profile
         for pod in kube.pod_specs(ctx.doc):
             if y.scalar(y.get_path(pod.node, "os", "name")) == "windows":
                 continue  # the Linux-only fields do not apply to Windows pods
@@ -207,7 +208,7 @@ class SecurityContext(Rule[YamlFile]):
                     _no_escalation(plan, c)
                 _capabilities(plan, c, profile, w, agent)
                 _baseline_fields(plan, c)
-                if profile == "strict":
+                if profile is Profile.STRICT:
                     _read_only(plan, c)
             if profile != "baseline":
                 _pod_level(plan, containers, ctx, agent)
@@ -218,7 +219,7 @@ class SecurityContext(Rule[YamlFile]):
     def image_users(self, ctx: Context[YamlFile]) -> Iterator[str]:
         """Images whose config.User decides whether runAsUser must be set: those of
         containers that would get runAsNonRoot without a runAsUser of their own."""
-        if ctx.settings.profile == "baseline":
+        if ctx.settings.kubernetes.profile is Profile.BASELINE:
             return
         for pod in kube.pod_specs(ctx.doc):
             if y.get_path(pod.node, "securityContext", "runAsUser") is not None:
@@ -358,7 +359,7 @@ def _remove_added(
     add = y.get(caps, "add")
     if not y.is_sequence(add):
         return False
-    allowed = BASELINE_CAPS if profile == "baseline" else RESTRICTED_CAPS
+    allowed = BASELINE_CAPS if profile is Profile.BASELINE else RESTRICTED_CAPS
     bad = [i for i in add.value if (y.scalar(i) or "").upper().removeprefix("CAP_") not in allowed]
     if not bad:
         return False
@@ -555,7 +556,7 @@ def _decide(
     plan: _Plan, c: Container, ctx: Context[YamlFile], agent: str | None, own: bool
 ) -> _NonRoot | None:
     """The runAsNonRoot decision for ``c``; None when its explicit root is only reported."""
-    uid, gid = ctx.settings.uid, ctx.settings.gid
+    uid, gid = ctx.settings.user.uid, ctx.settings.user.gid
     w = judge.who(c, ctx)
     container_user = judge.numeric(y.get(_sc(c), "runAsUser"))
     problem = "runAsNonRoot is not true"

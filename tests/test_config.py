@@ -17,11 +17,17 @@ def test_pyproject_table_and_dotfile(tmp_path: Path) -> None:
     sub = tmp_path / "svc" / "k8s"
     sub.mkdir(parents=True)
     assert find_config(sub) == tmp_path / "pyproject.toml"
-    assert load_config(tmp_path / "pyproject.toml") == {"profile": "strict", "uid": 2000}
+    assert load_config(tmp_path / "pyproject.toml") == {
+        "kubernetes.profile": "strict",
+        "user.uid": 2000,
+    }
     (tmp_path / "svc" / ".tighten.toml").write_text('select = ["DF"]\nsecrets-dir = "secrets"\n')
     assert find_config(sub) == tmp_path / "svc" / ".tighten.toml"
     loaded = load_config(tmp_path / "svc" / ".tighten.toml")
-    assert loaded == {"select": frozenset({"DF"}), "secrets_dir": tmp_path / "svc" / "secrets"}
+    assert loaded == {
+        "selection.select": frozenset({"DF"}),
+        "secrets.secrets_dir": tmp_path / "svc" / "secrets",
+    }
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def _problems(target: Target, result: FileResult, settings: Settings) -> Iterato
         yield f"{where}: a second fix changed it again ({again.error or 'text differs'})"
     old, new = result.source.text, result.text
     if target.kind == "kubernetes":
-        found = yaml_problems(old, new, profile=settings.profile)
+        found = yaml_problems(old, new, profile=settings.kubernetes.profile)
     else:
         found = dockerfile_problems(old, new)
     yield from (f"{where}: {p}" for p in found)
@@ -94,7 +94,7 @@ def _run(targets: list[Target], settings: Settings, kinds: tuple[str, ...]) -> C
             outcomes[f"{target.kind}: crash"] += 1
             problems.append(f"{target.path}: crashed\n{traceback.format_exc()}")
     width = max(map(len, outcomes), default=0)
-    print(f"\ncorpus outcomes (profile {settings.profile}):")
+    print(f"\ncorpus outcomes (profile {settings.kubernetes.profile}):")
     for reason, count in sorted(outcomes.items()):
         print(f"  {reason:<{width}}  {count:>5}")
     assert problems == [], "\n".join(problems[:50])
@@ -109,5 +109,5 @@ def test_corpus_fixes_are_surgical_and_idempotent(targets: list[Target]) -> None
 
 def test_corpus_strict_profile_keeps_data(targets: list[Target]) -> None:
     """The strict profile also edits volumes and volumeMounts (the /tmp emptyDir)."""
-    outcomes = _run(targets, Settings(profile="strict"), ("kubernetes",))
+    outcomes = _run(targets, Settings.of(profile="strict"), ("kubernetes",))
     assert outcomes["kubernetes: fixed"] > 0

@@ -24,7 +24,7 @@ from rules.tools import NetworkTools
 from rules.tools.run_script import Unsupported, run_script
 from tests.helpers import RULES
 
-SELECT = Settings(select=frozenset({"DF003"}))
+SELECT = Settings.of(select=frozenset({"DF003"}))
 
 
 def fix(text: str, config: Settings = SELECT) -> FileResult:
@@ -84,7 +84,7 @@ def test_parent_stage_of_the_final_stage_ships() -> None:
 
 
 def test_configured_tools_are_globs() -> None:
-    config = Settings(select=frozenset({"DF003"}), tools=("vim*",))
+    config = Settings.of(select=frozenset({"DF003"}), tools=("vim*",))
     result = fix("FROM debian\nRUN apt-get install -y vim-tiny curl\n", config)
     assert result.text == "FROM debian\nRUN apt-get install -y curl\n"
 
@@ -362,7 +362,7 @@ def test_a_copied_script_that_uses_the_tool_keeps_it(tmp_path: Path) -> None:
     text = "FROM alpine:3.20\nRUN apk add --no-cache bash curl\nCOPY bin/ /usr/local/bin/\n"
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "notify").write_text("#!/bin/sh\ncurl -fsS https://hooks.example/x\n")
-    settings = Settings(select=frozenset({"DF003"}))
+    settings = Settings.of(select=frozenset({"DF003"}))
     result = process_text(
         dockerfile, "dockerfile", SourceText(text), settings, rules=RULES, fix=True, resolutions={}
     )

@@ -343,7 +343,7 @@ def test_failed_secret_write_keeps_the_source(
 
     monkeypatch.setattr(os, "replace", failing)
     out, err = io.StringIO(), io.StringIO()
-    settings = Settings(select=frozenset({"DF004"}), offline=True, secrets_dir=secrets)
+    settings = Settings.of(select=frozenset({"DF004"}), offline=True, secrets_dir=secrets)
     code = Session(settings, Mode.FIX, out=out, err=err, rules=RULE_SET).execute([str(tmp_path)])
     assert code == 2
     failed = tmp_path / "svc1" / "Dockerfile"
@@ -371,7 +371,7 @@ def test_shared_secret_file_is_the_end_of_run_merge(tmp_path: Path) -> None:
             "DB_PASSWORD", f"DB_PASSWORD_{n}"
         )
         (app / name).write_text(text)
-    settings = Settings(select=frozenset({"DF004"}), offline=True)
+    settings = Settings.of(select=frozenset({"DF004"}), offline=True)
     expected = SideFiles()
     for result in run(list(discover([str(tmp_path)])), settings, rules=RULE_SET, fix=True):
         expected.add(result)
@@ -398,7 +398,7 @@ def test_dry_run_masks_a_value_revealed_by_a_later_file(tmp_path: Path) -> None:
     )
     (tmp_path / "z").mkdir()
     (tmp_path / "z" / "Dockerfile").write_text(DOCKERFILE.format(value=LATER))
-    settings = Settings(offline=True)
+    settings = Settings.of(offline=True)
     for fmt in ("text", "github", "sarif", "json"):
         out, err = io.StringIO(), io.StringIO()
         code = Session(settings, Mode.DRY_RUN, fmt=fmt, out=out, err=err, rules=RULE_SET).execute(

@@ -68,7 +68,7 @@ def test_file_changed_on_disk_is_not_overwritten(
 
     monkeypatch.setattr("fixer.runner.process_file", racing)
     out, err = io.StringIO(), io.StringIO()
-    code = Session(Settings(offline=True), Mode.FIX, out=out, err=err, rules=RULES).execute(
+    code = Session(Settings.of(offline=True), Mode.FIX, out=out, err=err, rules=RULES).execute(
         [str(tmp_path)]
     )
     assert code == 2

@@ -27,7 +27,7 @@ def _settings(rule: str, before: Path) -> Settings:
     options = before.with_name(before.name.split(".before.")[0] + ".settings.json")
     extra = json.loads(options.read_text()) if options.exists() else {}
     select = frozenset(extra.pop("select", [rule]))
-    return Settings(select=select, **extra)
+    return Settings.of(select=select, **extra)
 
 
 def _resolutions(before: Path) -> dict[str, Resolution] | None:
@@ -70,7 +70,7 @@ def test_fixture(rule: str, before: Path) -> None:
 
 def _applies(fix: Fix, settings: Settings) -> bool:
     """A fix ``fix`` applies: withheld (UNPROVEN) ones stay open without --unsafe-fixes."""
-    return fix.safety is not Safety.UNPROVEN or settings.unsafe_fixes
+    return fix.safety is not Safety.UNPROVEN or settings.fixes.unsafe_fixes
 
 
 def test_fixtures_exist_for_every_rule() -> None:

@@ -465,12 +465,12 @@ REGRESSIONS = [
     pytest.param(
         POD + b"  - name: a\n    securityContext:\n      capabilities:\n        add:\n"
         b"        - SYS_ADMIN",
-        Settings(profile="baseline"),
+        Settings.of(profile="baseline"),
         id="trailing-add-without-final-newline",
     ),
     pytest.param(
         b"FROM alpine\n\nENV GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a",
-        Settings(select=frozenset({"DF004"})),
+        Settings.of(select=frozenset({"DF004"})),
         id="last-env-after-blank-line-without-final-newline",
     ),
 ]
@@ -486,7 +486,7 @@ def test_regressions(data: bytes, settings_: Settings) -> None:
 
 RULE_IDS = ("DF001", "DF002", "DF003", "DF004", "K8S001", "K8S002", "K8S003", "K8S004", "K8S005")
 SETTINGS = st.builds(
-    Settings,
+    Settings.of,
     # One rule alone too: another rule's edit can hide a bug (a line added after it).
     select=st.one_of(st.none(), st.sets(st.sampled_from(RULE_IDS), min_size=1).map(frozenset)),
     profile=st.sampled_from(("baseline", "restricted", "strict")),
@@ -528,7 +528,7 @@ def check_properties(data: bytes, kind: str, settings_: Settings) -> None:
         assert dockerfile_problems(old_text, result.text) == []
     else:
         assert len(yaml_documents(old_text)) == len(yaml_documents(result.text))
-        assert yaml_problems(old_text, result.text, profile=settings_.profile) == []
+        assert yaml_problems(old_text, result.text, profile=settings_.kubernetes.profile) == []
 
 
 @FUZZ

@@ -27,7 +27,7 @@ def _run(text: str, answers: dict[str, Resolution] | None = None, **settings: An
         Path("w.yaml"),
         "kubernetes",
         SourceText(text),
-        Settings(select=settings.pop("select", RULES), **settings),
+        Settings.of(select=settings.pop("select", RULES), **settings),
         rules=RULE_SET,
         fix=True,
         resolutions=answers or {},

@@ -48,7 +48,7 @@ def _fix(
         Path("p.yaml"),
         "kubernetes",
         SourceText(text),
-        Settings(select=frozenset({"K8S002"}), **settings),  # type: ignore[arg-type]
+        Settings.of(select=frozenset({"K8S002"}), **settings),
         rules=RULES,
         fix=True,
         resolutions=resolutions or {},
@@ -80,7 +80,7 @@ def test_image_with_numeric_user_needs_nothing_more() -> None:
 
 
 def test_unknown_image_user_is_noted() -> None:
-    settings = Settings(select=frozenset({"K8S002"}))
+    settings = Settings.of(select=frozenset({"K8S002"}))
     result = process_text(
         Path("p.yaml"),
         "kubernetes",

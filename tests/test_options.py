@@ -44,14 +44,63 @@ def test_config_keys_are_kebab_case_and_fill_a_setting() -> None:
 
 
 def test_every_setting_is_filled_by_an_option() -> None:
-    """Settings and the table stay in step: each setting an option fills exists, and each
-    Settings field a user can set has an option (the rest are derived by the run)."""
+    """Settings and the table stay in step: each ``group.field`` an option fills exists,
+    and each field a user can set has an option (the rest are derived by the run)."""
     from fixer.settings import Settings
 
-    derived = {"config_root", "side_files"}
+    defaults = Settings()
+    fields = {
+        f"{group.name}.{f.name}"
+        for group in dataclasses.fields(Settings)
+        for f in dataclasses.fields(getattr(defaults, group.name))
+    }
+    derived = {"selection.config_root", "fixes.side_files"}
     filled = {o.setting for o in OPTIONS if o.setting is not None}
-    fields = {f.name for f in dataclasses.fields(Settings)} - derived
-    assert filled == fields
+    assert filled == fields - derived
+
+
+def test_settings_groups_and_closed_sets() -> None:
+    from fixer.settings import PinPolicy, Profile, Settings
+
+    settings = Settings.of({"pinning.offline": True}, profile="strict", pin="all", uid=2000)
+    assert settings.kubernetes.profile is Profile.STRICT
+    assert settings.pinning.pin is PinPolicy.ALL and settings.pinning.offline
+    assert settings.user.uid == 2000 and settings.user.gid == 10001
+    assert settings.value("secrets.secrets_dir") is None
+    with pytest.raises(TypeError, match="no field"):
+        Settings.of(nope=1)
+
+
+def test_config_values_become_the_settings_enums(tmp_path: Path) -> None:
+    from fixer.settings import PinPolicy, Profile
+
+    config = tmp_path / ".tighten.toml"
+    config.write_text('profile = "baseline"\npin = "all"\nlock-file = "x.lock"\n')
+    loaded = load_config(config)
+    assert loaded["kubernetes.profile"] is Profile.BASELINE
+    assert loaded["pinning.pin"] is PinPolicy.ALL
+    assert loaded["pinning.lock_file"] == tmp_path / "x.lock"
+
+
+def test_a_typed_flag_wins_over_the_file_and_a_default_does_not(tmp_path: Path) -> None:
+    (tmp_path / ".tighten.toml").write_text('profile = "baseline"\n')
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+        "  - name: c\n    image: nginx@sha256:" + "a" * 64 + "\n"
+    )
+
+    def findings(*flags: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "fixer", "check", "--select", "K8S002", *flags, "pod.yaml"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    baseline, restricted = findings(), findings("--profile", "restricted")
+    assert "allowPrivilegeEscalation" not in baseline
+    assert "allowPrivilegeEscalation" in restricted
 
 
 def test_unknown_config_key_suggests_from_the_table(tmp_path: Path) -> None:

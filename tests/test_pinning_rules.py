@@ -82,7 +82,7 @@ def run(
         Path("Dockerfile" if kind == "dockerfile" else "k.yaml"),
         kind,
         SourceText(text),
-        Settings(select=frozenset({rule}), **settings),
+        Settings.of(select=frozenset({rule}), **settings),
         rules=RULES,
         fix=fix,
         resolutions=resolutions or {},
@@ -97,7 +97,7 @@ def context(text: str, kind: str, **settings: Any) -> Context[Any]:
 
     source = SourceText(text)
     doc = dockerfile.parse(source) if kind == "dockerfile" else yaml.parse(source)
-    return Context(doc, Path("x"), Settings(**settings))
+    return Context(doc, Path("x"), Settings.of(**settings))
 
 
 def refs_of(rule: Rule[Any], ctx: Context[Any]) -> list[str]:
@@ -107,7 +107,7 @@ def refs_of(rule: Rule[Any], ctx: Context[Any]) -> list[str]:
 def looked_up(text: str, kind: str, **settings: Any) -> set[str]:
     """What the engine asks registries for: the rules' references minus suppressed ones."""
     path = Path("Dockerfile" if kind == "dockerfile" else "k.yaml")
-    return text_queries(path, kind, SourceText(text), Settings(**settings), RULES).digests
+    return text_queries(path, kind, SourceText(text), Settings.of(**settings), RULES).digests
 
 
 # -- what gets looked up ------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_collect_queries_gathers_both_rules_over_files(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     (tmp_path / "k.yaml").write_text(MANIFEST)
     files = [(tmp_path / "Dockerfile", "dockerfile"), (tmp_path / "k.yaml", "kubernetes")]
-    queries = collect_queries(files, Settings(select=frozenset({"DF002", "K8S003"})), RULES)
+    queries = collect_queries(files, Settings.of(select=frozenset({"DF002", "K8S003"})), RULES)
     assert queries.digests == {
         "python:latest",
         "docker.io/library/nginx:latest",

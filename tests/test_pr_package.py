@@ -49,7 +49,7 @@ def test_pr_runs_without_changing_the_current_folder(
     worker = threading.Thread(
         target=lambda: codes.append(
             run_pr(
-                ["."], Settings(offline=True), options, rules=RULES, out=out, err=err, environ={}
+                ["."], Settings.of(offline=True), options, rules=RULES, out=out, err=err, environ={}
             )
         )
     )

@@ -52,7 +52,7 @@ def test_rule_example_produces_its_after(rule: Rule[Any]) -> None:
     examples = rule_doc(rule).examples
     assert examples is not None, f"{rule.id} example needs a before and an after block"
     before, after = examples
-    settings = Settings(select=frozenset({rule.id}))
+    settings = Settings.of(select=frozenset({rule.id}))
     result = _run(rule, before, settings)
     assert result.error is None
     assert result.found, f"{rule.id}: the example's before has no finding"

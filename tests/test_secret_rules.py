@@ -303,7 +303,7 @@ def _random_env(rng: random.Random) -> tuple[str, list[tuple[str, str]], bool]:
 @pytest.mark.parametrize("seed", range(300))
 def test_env_removal_keeps_other_pairs_valid(seed: int) -> None:
     text, kept, run = _random_env(random.Random(seed))
-    result = fix_bytes(text.encode(), "dockerfile", Settings(select=frozenset({"DF004"})))
+    result = fix_bytes(text.encode(), "dockerfile", Settings.of(select=frozenset({"DF004"})))
     assert result.error is None and collateral(result) == []
     doc = parse(SourceText(result.text))
     pairs = [

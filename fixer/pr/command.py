@@ -26,7 +26,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -246,8 +246,8 @@ def _repository_paths(settings: Settings, cwd: Path, root: Path) -> dict[str, st
     repository is refused, since a run for a pull request writes only inside it.
     """
     found: dict[str, str] = {}
-    for name in ("secrets_dir", "lock_file"):
-        value = getattr(settings, name)
+    for name in ("secrets.secrets_dir", "pinning.lock_file"):
+        value = settings.value(name)
         if value is None:
             continue
         full = os.path.realpath(os.path.join(cwd, value))
@@ -261,7 +261,7 @@ def _repository_paths(settings: Settings, cwd: Path, root: Path) -> dict[str, st
 def _into_worktree(settings: Settings, inside: Mapping[str, str], worktree: Path) -> Settings:
     """Settings whose paths point into the worktree: never into the user's files."""
     moved = {name: worktree / rel for name, rel in inside.items()}
-    return replace(settings, **moved) if moved else settings  # type: ignore[arg-type]
+    return settings.with_values(moved) if moved else settings
 
 
 def _fetch(wt: git.Git, target: Target, branch: str) -> tuple[str, str | None]:

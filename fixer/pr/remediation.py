@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -157,16 +157,16 @@ def remediate(
 
     root = wt.cwd.resolve()
     secret_rules = frozenset(r.id for r in rules if r.moves_secrets)
-    collector = _Collector(root, settings.safe_only, start.resolve(), secret_rules)
+    collector = _Collector(root, settings.fixes.safe_only, start.resolve(), secret_rules)
     # Quiet: "wrote k8s/x.yaml" would read as a change to the user's own files. Findings that
     # remain (and errors) are still printed; ``tighten pr`` prints its own summary.
     # Absolute paths, shown relative to ``start``: the process's current folder (the
     # user's, outside the worktree) is never changed.
     named = [os.path.normpath(start.resolve() / path) for path in paths]
-    if settings.config_root is not None:
+    if settings.selection.config_root is not None:
         # ``per-file-ignores`` globs matched these paths as named from ``start`` (the config
         # file's folder is in the user's checkout, not in the worktree): keep that meaning.
-        settings = replace(settings, config_root=start.resolve())
+        settings = settings.with_values({"selection.config_root": start.resolve()})
     session = Session(
         settings,
         mode=Mode.FIX,

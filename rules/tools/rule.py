@@ -102,7 +102,7 @@ class NetworkTools(Rule[Dockerfile]):
             return
         build = analyse(doc, reversed(parent_stages(doc, stage)))
         _notice_unread(ctx, build)
-        found = installs(build, ctx.settings.tools)
+        found = installs(build, ctx.settings.dockerfile.tools)
         plans = [p for p in (decide(build, i, ctx.context_text) for i in found) if p is not None]
         plans = [runtime_use(ctx, p) for p in plans]
         yield from _findings(self, ctx, build, plans)
@@ -111,7 +111,7 @@ class NetworkTools(Rule[Dockerfile]):
 def _notice_unread(ctx: Context[Dockerfile], build: Build) -> None:
     """A notice for each shipped RUN left unread (non-POSIX SHELL, shell the scanner does not
     model) that names a tool: it may install one, and nobody should think it was checked."""
-    tool = tool_pattern(ctx.settings.tools)
+    tool = tool_pattern(ctx.settings.dockerfile.tools)
     for step in build.steps:
         if step.ins.keyword != "RUN":
             continue

@@ -85,7 +85,7 @@ def test_pin_text_is_checked_before_it_becomes_an_edit() -> None:
     answers = {"nginx": Resolution(digest=digest, tag=INJECTED, pinned=f"nginx:{INJECTED}")}
     result = process_text(
         P("Dockerfile"), "dockerfile", SourceText("FROM nginx\n"),
-        Settings(select=frozenset({"DF002"})), rules=RULES, fix=True,
+        Settings.of(select=frozenset({"DF002"})), rules=RULES, fix=True,
         resolutions=answers, pinning=True,
     )  # fmt: skip
     assert result.text == "FROM nginx\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 #: Folders that hold tooling, dependencies or history, never the user's own manifests.
@@ -36,13 +36,36 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
+class NotSource:
+    """Why a file found while walking is not the user's own source, so the run skips it.
+
+    ``kind`` is "test data", "vendored", "generated" or "kustomize patch"; ``where`` is what
+    the notice groups by: the folder (``deploy/testdata/``), the generator marker, or the
+    Kustomization that lists the patch.
+    """
+
+    kind: str
+    where: str
+
+
+TEST_DATA = "test data"
+VENDORED = "vendored"
+GENERATED = "generated"
+PATCH = "kustomize patch"
+
+
+@dataclass(frozen=True)
 class Target:
-    """A file to process. ``explicit``: the user named it (so it is never skipped silently)."""
+    """A file to process. ``explicit``: the user named it (so it is never skipped silently).
+
+    ``not_source`` is set (only with ``discover(..., source_only=True)``, and never for a
+    file the user named) when the file is test data, vendored, generated or a patch."""
 
     path: Path
     kind: str
     explicit: bool
     error: str | None = None
+    not_source: NotSource | None = None
 
 
 #: ``Dockerfile.<x>`` files that are not Dockerfiles (BuildKit's per-file ignore, notes).
@@ -73,8 +96,14 @@ def kind_of(name: str, *, explicit: bool = False) -> str | None:
     return None
 
 
-def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Target]:
+def discover(
+    paths: Sequence[str], exclude: Sequence[str] = (), *, source_only: bool = False
+) -> Iterator[Target]:
     """Targets in a stable order; a path that does not exist yields a target with an error.
+
+    With ``source_only``, files found while walking below a test-data or vendored folder
+    (relative to the folder named: naming ``testdata/`` checks it) come with ``not_source``
+    set; they are still yielded, so the run can count and name them.
 
     A symlinked file is checked but never written through (``fixer.write`` refuses it, and
     the session reports it). So that a link never hides the file it points to, duplicates
@@ -87,7 +116,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Targ
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found: Iterator[tuple[Target, str, bool]] = _walk(path, exclude)
+            found: Iterator[tuple[Target, str, bool]] = _walk(path, exclude, source_only)
         elif not path.exists() and not path.is_symlink():
             missing = Target(path, "", True, "no such file or directory")
             found = iter([(missing, os.path.realpath(path), False)])
@@ -101,7 +130,9 @@ def discover(paths: Sequence[str], exclude: Sequence[str] = ()) -> Iterator[Targ
             yield target
 
 
-def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Target, str, bool]]:
+def _walk(
+    root: Path, exclude: Sequence[str], source_only: bool = False
+) -> Iterator[tuple[Target, str, bool]]:
     """Targets under ``root`` with their real paths (the key that removes duplicates) and
     whether they are symlinks."""
 
@@ -110,8 +141,10 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Target, str, boo
 
     errors: list[OSError] = []
     real_root = os.path.realpath(root)
+    verdicts: dict[str, NotSource | None] = {}  # folder -> its verdict, inherited downwards
     for folder, dirs, files in os.walk(root, onerror=on_error):
         rel_folder = os.path.relpath(folder, root)
+        not_source = _folder_verdict(folder, rel_folder, verdicts) if source_only else None
         # os.walk does not enter linked folders, so only a linked file needs realpath
         # (a system call per path component: slow over thousands of files).
         real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
@@ -124,16 +157,91 @@ def _walk(root: Path, exclude: Sequence[str]) -> Iterator[tuple[Target, str, boo
             if kind is None or _excluded(_join(rel_folder, name), exclude):
                 continue
             path = os.path.join(folder, name)
+            target = Target(Path(path), kind, False, not_source=not_source)
             if os.path.islink(path):
-                linked.append((Target(Path(path), kind, False), os.path.realpath(path), True))
+                linked.append((target, os.path.realpath(path), True))
             else:
-                yield Target(Path(path), kind, False), os.path.join(real_folder, name), False
+                yield target, os.path.join(real_folder, name), False
         yield from linked  # after the folder's real files, so a link to one of them is dropped
         while errors:
             exc = errors.pop()
             failed = Path(exc.filename or folder)
             error = Target(failed, "", True, exc.strerror or str(exc))
             yield error, os.path.realpath(failed), False
+
+
+def _folder_verdict(
+    folder: str, rel_folder: str, verdicts: dict[str, NotSource | None]
+) -> NotSource | None:
+    """Test data or vendored: decided once per folder (os.walk goes top-down, so the
+    parent's verdict is known and a whole subtree shares the folder that decided it)."""
+    from fixer.repository.model import SourceKind
+    from fixer.repository.sources import folder_verdict
+
+    parent = verdicts.get(os.path.dirname(folder))
+    if parent is not None or rel_folder == ".":
+        verdicts[folder] = parent
+        return parent
+    found = folder_verdict(tuple(rel_folder.split(os.sep)))
+    verdict = None
+    if found is not None:
+        kind = TEST_DATA if found[0] is SourceKind.TEST_DATA else VENDORED
+        verdict = NotSource(kind, _shown_folder(folder))
+    verdicts[folder] = verdict
+    return verdict
+
+
+def _shown_folder(folder: str) -> str:
+    from fixer.output.text import display_path
+
+    return display_path(Path(folder)).rstrip("/") + "/"
+
+
+#: File names Kustomize reads as a Kustomization.
+KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+
+
+def kustomize_patches(targets: Sequence[Target]) -> dict[str, str]:
+    """Patch files listed by the Kustomizations among ``targets``: absolute path -> the
+    Kustomization (as displayed). A patch is a partial object merged onto a base, never a
+    workload of its own. Cheap: only the Kustomizations are read (they are small)."""
+    import yaml
+
+    from fixer.output.text import display_path
+    from fixer.repository.manifests import parse_kustomization
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    patches: dict[str, str] = {}
+    for target in targets:
+        if target.path.name not in KUSTOMIZATION_NAMES or target.error:
+            continue
+        path = Path(os.path.abspath(target.path))
+        try:
+            first = next(iter(yaml.compose_all(path.read_text("utf-8"), Loader=loader)), None)
+            found = parse_kustomization(path, [first]) if first is not None else None
+        except Exception:  # an unreadable or odd Kustomization lists no patches
+            continue
+        for patch in found.patches if found else ():
+            patches.setdefault(str(patch), display_path(target.path))
+    return patches
+
+
+def source_only(
+    targets: Sequence[Target], verdict: Callable[[Target], NotSource | None] | None = None
+) -> list[Target]:
+    """``targets`` with ``not_source`` set on the Kustomize patches (and on whatever
+    ``verdict``, the repository model's answer, says is not source). Named files are
+    never marked: what the user names is what the user gets checked."""
+    patches = kustomize_patches(targets)
+    out = []
+    for target in targets:
+        if not target.explicit and target.not_source is None and not target.error:
+            owner = patches.get(os.path.abspath(target.path))
+            found = NotSource(PATCH, owner) if owner else verdict(target) if verdict else None
+            if found is not None:
+                target = replace(target, not_source=found)
+        out.append(target)
+    return out
 
 
 def _join(folder: str, name: str) -> str:

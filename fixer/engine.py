@@ -13,6 +13,7 @@ from typing import Any
 
 from fixer.apply import apply_fixes
 from fixer.documents.text import DecodeError, SourceText
+from fixer.evidence.images import Evidence
 from fixer.model import Edit, Finding, Fix, Safety
 from fixer.readfile import read_capped
 from fixer.rule import Context, Resolution, Rule
@@ -74,8 +75,12 @@ def process_file(
     resolutions: Mapping[str, Resolution] | None = None,
     data: bytes | None = None,
     pinning: bool = False,
+    evidence: Evidence | None = None,
 ) -> FileResult:
-    """Read ``path`` (or use ``data``), detect and, with ``fix``, fix. Never raises."""
+    """Read ``path`` (or use ``data``), detect and, with ``fix``, fix. Never raises.
+
+    ``evidence`` is the run's (repository model, registry answers); without it the rules
+    see the registry answers only."""
     result = FileResult(path, kind)
     try:
         if data is None:
@@ -93,6 +98,7 @@ def process_file(
         fix=fix,
         resolutions=resolutions or {},
         pinning=pinning,
+        evidence=evidence,
     )
 
 
@@ -106,6 +112,7 @@ def process_text(
     fix: bool,
     resolutions: Mapping[str, Resolution],
     pinning: bool = False,
+    evidence: Evidence | None = None,
 ) -> FileResult:
     result = FileResult(path, kind, source, source.text)
     if not source.text.strip():
@@ -128,7 +135,8 @@ def process_text(
     if kind == KUBERNETES and not _is_kube(doc):
         result.skipped = "no Kubernetes objects"
         return result
-    run = _Detector(path, kind, source, settings, enabled, resolutions, pinning)
+    evidence = evidence if evidence is not None else Evidence(resolutions)
+    run = _Detector(path, kind, source, settings, enabled, resolutions, pinning, evidence=evidence)
     result.found = result.remaining = run.detect(doc)
     if fix:
         _fix_loop(run, doc, result)
@@ -179,10 +187,22 @@ class _Detector:
     notices: list[str] = field(default_factory=list)
     #: One line per rule that raised (in any pass); its findings of that pass are dropped.
     crashes: list[str] = field(default_factory=list)
+    #: Built once per run, shared by every file (and every pass) of it.
+    evidence: Evidence = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.evidence is None:
+            self.evidence = Evidence(self.resolutions)
 
     def detect(self, doc: Any) -> list[Finding]:
         ctx: Context[Any] = Context(
-            doc, self.path, self.settings, self.resolutions, self.notices, pinning=self.pinning
+            doc,
+            self.path,
+            self.settings,
+            self.resolutions,
+            self.notices,
+            pinning=self.pinning,
+            evidence=self.evidence,
         )
         suppress = Suppressions.of(self.kind, doc)
         found: list[Finding] = []
@@ -302,7 +322,10 @@ class Queries:
 
 
 def collect_queries(
-    files: Iterable[tuple[Path, str]], settings: Settings, rules: RuleSet
+    files: Iterable[tuple[Path, str]],
+    settings: Settings,
+    rules: RuleSet,
+    evidence: Evidence | None = None,
 ) -> Queries:
     """Registry questions of every enabled rule, over all files (streamed, nothing kept)."""
     queries = Queries()
@@ -311,18 +334,24 @@ def collect_queries(
             source = SourceText.decode(read_capped(path))
         except (OSError, ValueError):
             continue  # the processing pass reports it
-        found = text_queries(path, kind, source, settings, rules)
+        found = text_queries(path, kind, source, settings, rules, evidence)
         queries.digests |= found.digests
         queries.users |= found.users
     return queries
 
 
 def text_queries(
-    path: Path, kind: str, source: SourceText, settings: Settings, rules: RuleSet
+    path: Path,
+    kind: str,
+    source: SourceText,
+    settings: Settings,
+    rules: RuleSet,
+    evidence: Evidence | None = None,
 ) -> Queries:
     """Registry questions the enabled rules have about one text. Suppressions apply first:
     a silenced image is never looked up, so a private registry behind a pragma cannot
-    fail the run."""
+    fail the run. ``evidence`` holds the repository model when the run built one (no
+    registry answers yet: that is the point)."""
     queries = Queries()
     wanting = [
         r
@@ -336,7 +365,7 @@ def text_queries(
         suppress = Suppressions.of(kind, doc)
     except Exception:  # the processing pass reports it
         return queries
-    ctx: Context[Any] = Context(doc, path, settings)
+    ctx: Context[Any] = Context(doc, path, settings, evidence=evidence or Evidence())
     for rule in wanting:
         try:
             queries.digests.update(

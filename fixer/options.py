@@ -234,6 +234,18 @@ OPTIONS: tuple[Option, ...] = (
         from_config=v.str_list,
     ),
     Option(
+        "include_generated",
+        ("--include-generated",),
+        bool,
+        False,
+        "Also check files found in folders that are not source: test data (testdata/, "
+        "test/fixtures/), vendored code (vendor/, third_party/) and generated files "
+        "(DO NOT EDIT). Files named on the command line are always checked.",
+        setting="selection.include_generated",
+        config="include-generated",
+        from_config=v.boolean,
+    ),
+    Option(
         "per_file_ignores",
         (),
         None,

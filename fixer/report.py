@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from fixer.engine import FileResult
 from fixer.mode import Mode
+from fixer.output.text import withheld
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -25,8 +26,11 @@ class Report:
     found: Counter[str] = field(default_factory=Counter)
     fixed: Counter[str] = field(default_factory=Counter)
     unfixable: Counter[str] = field(default_factory=Counter)
+    #: Open findings whose fix is withheld for lack of evidence (still open: exit 1).
+    withheld: Counter[str] = field(default_factory=Counter)
     remaining: int = 0
     run_errors: list[str] = field(default_factory=list)
+    unsafe_fixes: bool = False
 
     def add(self, result: FileResult) -> None:
         if result.error:
@@ -42,6 +46,8 @@ class Report:
         self.fixed.update(f.rule for f in result.fixed)
         shown = result.remaining if self.mode is not Mode.CHECK else result.found
         self.unfixable.update(f.rule for f in shown if not f.fixable)
+        unsafe = self.unsafe_fixes
+        self.withheld.update(f.rule for f in shown if withheld(f, unsafe_fixes=unsafe))
         self.remaining += len(shown) if self.mode is not Mode.DRY_RUN else 0
 
     def error(self, message: str) -> None:
@@ -55,7 +61,8 @@ class Report:
         if self.mode is Mode.CHECK:
             return EXIT_FINDINGS if sum(self.found.values()) else EXIT_CLEAN
         if self.mode is Mode.DRY_RUN:
-            return EXIT_FINDINGS if self.changed or sum(self.unfixable.values()) else EXIT_CLEAN
+            still_open = sum(self.unfixable.values()) + sum(self.withheld.values())
+            return EXIT_FINDINGS if self.changed or still_open else EXIT_CLEAN
         return EXIT_FINDINGS if self.remaining else EXIT_CLEAN
 
     def summary(self) -> str:
@@ -72,6 +79,9 @@ class Report:
         unfixable = sum(self.unfixable.values())
         if unfixable:
             parts.append(f"{unfixable} not fixable")
+        held = sum(self.withheld.values())
+        if held:
+            parts.append(f"{held} withheld (each says what it needs; --unsafe-fixes applies)")
         if self.errors or self.run_errors:
             n = self.errors + len(self.run_errors)
             parts.append(_n(n, "error"))

@@ -171,8 +171,9 @@ class Rule(Generic[D]):
     #: Peer check ids this rule covers (hadolint DLxxxx, checkov CKV_K8S_x, kube-linter names);
     #: their suppression comments and annotations are honoured.
     aliases: ClassVar[tuple[str, ...]] = ()
-    #: The rule asks ``ctx.evidence.repository`` (builds, copied scripts, manifests), so the
-    #: run should build the repository model when this rule is enabled.
+    #: The rule asks ``ctx.evidence.repository`` (which Dockerfile builds an image, what a
+    #: build copies in, which manifests run it). The run scans the repository once, before
+    #: any file is processed, only when an enabled rule sets this.
     needs_repository: ClassVar[bool] = False
     #: The SARIF level of its results, and the CVSS-like score GitHub code scanning turns
     #: into critical/high/medium/low (``security-severity``); error means 7.0 or more.

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from fixer.discover import Target
+from fixer.discover import GENERATED, Target
 from fixer.engine import KUBERNETES, FileResult, Queries, collect_queries, process_file
+from fixer.evidence.images import Evidence
 from fixer.output.diff import diff_path, unified_diff
 from fixer.parallel import ordered_map, workers_for
 from fixer.readfile import read_capped
@@ -31,11 +33,20 @@ def run(
     resolutions: Mapping[str, Resolution] | None = None,
     pinning: bool = False,
     diff: bool = False,
+    repository: Any = None,
+    source_only: bool = False,
 ) -> Iterator[FileResult]:
     """Results in the order of ``targets``; processed on every core when there are many
     (see ``fixer.parallel``). With ``diff``, each changed file's result carries its
-    unified diff (unmasked), which is costly enough to be worth computing there too."""
-    job = _Job(settings, rules, fix, resolutions or {}, pinning, diff)
+    unified diff (unmasked), which is costly enough to be worth computing there too.
+
+    ``repository`` (a ``RepositoryModel``, built once by the caller) reaches the workers
+    when they fork, inside the run's ``Evidence``. With ``source_only``, a file found while
+    walking whose head marks it generated is skipped (``skipped`` is ``GENERATED``, the
+    marker is its ``notice``)."""
+    resolutions = resolutions or {}
+    evidence = Evidence(resolutions, repository)
+    job = _Job(settings, rules, fix, resolutions, pinning, diff, evidence, source_only)
     workers = _workers(len(targets))
     yield from ordered_map(_process, targets, job, workers=workers)
 
@@ -50,6 +61,8 @@ class _Job:
     resolutions: Mapping[str, Resolution]
     pinning: bool
     diff: bool
+    evidence: Evidence | None = None
+    source_only: bool = False
 
 
 def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
@@ -62,6 +75,8 @@ def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
             fix=job.fix,
             resolutions=job.resolutions,
             pinning=job.pinning,
+            evidence=job.evidence,
+            source_only=job.source_only,
         )
         if job.diff and result.changed and result.source is not None:
             source = result.source
@@ -80,9 +95,14 @@ def process_target(
     fix: bool,
     resolutions: Mapping[str, Resolution],
     pinning: bool = False,
+    evidence: Evidence | None = None,
+    source_only: bool = False,
 ) -> FileResult:
     if target.error:
         return FileResult(target.path, target.kind, error=target.error)
+    if target.not_source is not None:  # the session groups these into one notice per place
+        found = target.not_source
+        return FileResult(target.path, target.kind, skipped=found.kind, notice=found.where)
     data: bytes | None = None
     if not target.explicit and target.kind == KUBERNETES:
         try:
@@ -92,6 +112,10 @@ def process_target(
         else:
             if not all(m.encode() in data for m in _KUBE_MARKERS):
                 return FileResult(target.path, target.kind, skipped="no Kubernetes objects")
+    if source_only and not target.explicit:
+        marker = _generated(target, data)
+        if marker is not None:
+            return FileResult(target.path, target.kind, skipped=GENERATED, notice=marker)
     result = process_file(
         target.path,
         target.kind,
@@ -101,6 +125,7 @@ def process_target(
         resolutions=resolutions,
         data=data,
         pinning=pinning,
+        evidence=evidence,
     )
     if target.explicit and result.skipped and target.path.suffix.lower() == ".json":
         # Named by the user, so not skipped silently: say why nothing happened.
@@ -114,21 +139,35 @@ def process_target(
     return result
 
 
-def queries(targets: Sequence[Target], settings: Settings, rules: RuleSet) -> Queries:
+def _generated(target: Target, data: bytes | None) -> str | None:
+    """The generator marker (``# Code generated ... DO NOT EDIT.``) in the file's head:
+    its generator would undo a fix, and its CI diffs it against a regenerated copy."""
+    from fixer.repository.sources import HEAD_BYTES, generated_marker, read_head
+
+    if data is not None:
+        head = data[:HEAD_BYTES].decode("utf-8", "replace")
+    else:
+        head = read_head(target.path)  # a Dockerfile: its head only, process_file reads it
+    return generated_marker(head)
+
+
+def queries(
+    targets: Sequence[Target], settings: Settings, rules: RuleSet, repository: Any = None
+) -> Queries:
     """Every registry question the enabled rules have, over the files (on every core when
     there are many; each file is parsed and let go)."""
     wanted = [t for t in targets if not t.error]
     found = Queries()
-    job = (settings, rules)
+    job = (settings, rules, Evidence({}, repository))
     for part in ordered_map(_queries, wanted, job, workers=_workers(len(wanted))):
         found.digests |= part.digests
         found.users |= part.users
     return found
 
 
-def _queries(job: tuple[Settings, RuleSet], targets: list[Target]) -> list[Queries]:
-    settings, rules = job
-    return [collect_queries(((t.path, t.kind) for t in targets), settings, rules)]
+def _queries(job: tuple[Settings, RuleSet, Evidence], targets: list[Target]) -> list[Queries]:
+    settings, rules, evidence = job
+    return [collect_queries(((t.path, t.kind) for t in targets), settings, rules, evidence)]
 
 
 def _workers(files: int) -> int:

@@ -19,15 +19,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fixer import sidefiles
-from fixer.discover import discover, kind_of
+from fixer.discover import NotSource, Target, discover, kind_of, source_only
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
+from fixer.evidence.images import Evidence
 from fixer.interrupt import Guard, Interrupted, signal_name, silence_closed
 from fixer.mode import Mode
 from fixer.output import diff as diffs
 from fixer.output import github, held, sarif
 from fixer.output.console import Console
 from fixer.output.json import result_objects
+from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
 from fixer.report import Report
@@ -63,12 +65,15 @@ class Session:
     rules: RuleSet = field(kw_only=True)
 
     def __post_init__(self) -> None:
-        self.report = Report(self.mode)
+        unsafe = self.settings.fixes.unsafe_fixes
+        self.report = Report(self.mode, unsafe_fixes=unsafe)
         self.side_files = SideFiles()
         self.json_items: list[dict[str, Any]] = []
         self.secrets: set[str] = set()
         self.shown_from = None if self.base is None else str(self.base)
-        self.console = Console(self.out, self.err, self.quiet, base=self.shown_from)
+        self.console = Console(
+            self.out, self.err, self.quiet, base=self.shown_from, unsafe_fixes=unsafe
+        )
         self.roots = Roots(())
         self.guard = Guard()
         #: stdout text that may quote files, printed masked once the run is over.
@@ -77,6 +82,9 @@ class Session:
         self.handled = 0  # files written (``fix``) and counted
         self.unreached = 0  # files not handled because the run stopped early
         self.announced: set[Path] = set()  # side files a "wrote" line was printed for
+        self.not_source = NotSourceNotices()
+        #: The repository model (``fixer.repository.RepositoryModel``) when a rule needs it.
+        self.repository: Any = None
 
     def execute(self, paths: Sequence[str]) -> int:
         self.roots = Roots.of(paths, self.settings.secrets.secrets_dir)  # where writes may go
@@ -110,6 +118,8 @@ class Session:
         self.out.flush()
 
     def _finish(self) -> None:
+        for line in self.not_source.lines():
+            self.console.note(line)
         for message in self.report.run_errors:
             self.console.error(None, message)
         if self.guard.received is not None:
@@ -140,9 +150,13 @@ class Session:
 
     def _files(self, paths: Sequence[str]) -> None:
         fixing = self.mode.fixing
-        targets = list(discover(paths, self.settings.selection.exclude))
+        only_source = not self.settings.selection.include_generated
+        targets = list(discover(paths, self.settings.selection.exclude, source_only=only_source))
+        self.repository = self._scan_repository(paths)
+        if only_source:
+            targets = source_only(targets, self._model_verdict)
         if fixing:
-            self._ask_registries(queries(targets, self.settings, self.rules))
+            self._ask_registries(queries(targets, self.settings, self.rules, self.repository))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
         diff = self.mode is Mode.DRY_RUN and self.fmt == "text"
@@ -154,6 +168,8 @@ class Session:
             resolutions=self.resolutions,
             pinning=fixing,
             diff=diff,
+            repository=self.repository,
+            source_only=only_source,
         )
         try:
             with self.guard.installed():
@@ -184,8 +200,10 @@ class Session:
             return
         fixing = self.mode.fixing
         kind = kind_of(path.name) or kind_of_text(source.text)  # no name: the content says
+        self.repository = self._scan_repository([name if self.stdin_filename else "."])
+        evidence = Evidence(self.resolutions, self.repository)
         if fixing:
-            self._ask_registries(text_queries(path, kind, source, settings, self.rules))
+            self._ask_registries(text_queries(path, kind, source, settings, self.rules, evidence))
         result = process_text(
             path,
             kind,
@@ -195,6 +213,7 @@ class Session:
             fix=fixing,
             resolutions=self.resolutions,
             pinning=fixing,
+            evidence=evidence,
         )
         if any(f.fix is not None and f.fix.side_files for f in result.remaining):
             result.notices.append(
@@ -209,6 +228,38 @@ class Session:
         """The fixed text from stdin, BOM and bytes as they came."""
         self.out.flush()
         self.out.buffer.write(data)
+
+    def _scan_repository(self, paths: Sequence[str]) -> Any:
+        """The repository model of the first path's repository (its git work tree, else the
+        folder), built once before any file is processed and handed to every worker; None
+        when no enabled rule asks for it (the scan reads every manifest a second time)."""
+        selection = self.settings.selection
+        if not any(r.needs_repository and selection.rule_enabled(r.id) for r in self.rules.rules):
+            return None
+        from fixer.repository import RepositoryModel
+
+        root = Roots.of(paths[:1]).folders[0]
+        try:
+            return RepositoryModel.scan(root)
+        except Exception as exc:  # no evidence is a judgement too: fixes say what they need
+            self.console.info(
+                f"cannot read the repository at {shown_path(root, self.shown_from)}: {exc}"
+            )
+            return None
+
+    def _model_verdict(self, target: Target) -> NotSource | None:
+        """A Kustomize patch the repository model knows of (listed by a Kustomization
+        outside the folders walked); the cheap checks in ``discover`` cover the rest."""
+        from fixer.discover import PATCH
+        from fixer.repository import SourceKind
+
+        if self.repository is None or target.kind != "kubernetes":
+            return None
+        found = self.repository.is_source(target.path)
+        if found.kind is not SourceKind.KUSTOMIZE_PATCH:
+            return None
+        owner = found.reason.removeprefix("listed in ")
+        return NotSource(PATCH, shown_path(Path(owner), self.shown_from))
 
     def _ask_registries(self, wanted: Queries) -> None:
         """Resolve every image reference of the run at once, before any fix is built."""
@@ -233,6 +284,11 @@ class Session:
         """Write (``fix``), count, then show one result. Writing and counting are one
         critical section: a signal waits for both, so the summary counts what was written
         and ``observe`` (the body of ``tighten pr``) sees it."""
+        if self.not_source.add(result):  # test data, vendored, generated: one notice at the end
+            with self.guard.critical():
+                self.report.add(result)
+                self.handled += 1
+            return
         written: list[Path] = []
         with self.guard.critical():
             if self.mode is Mode.FIX and result.changed and not stdin:
@@ -263,7 +319,10 @@ class Session:
                 sarif.result_objects(result, self.mode, self.secrets, rules=self.rules)
             )
         elif self.fmt == "github":
-            self.held.append(github.workflow_commands(result, self.mode, self.secrets))
+            unsafe = self.settings.fixes.unsafe_fixes
+            self.held.append(
+                github.workflow_commands(result, self.mode, self.secrets, unsafe_fixes=unsafe)
+            )
         else:
             self._print(result, stdin=stdin)
 

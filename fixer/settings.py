@@ -72,6 +72,9 @@ class Selection:
     select: frozenset[str] | None = None
     ignore: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
+    #: Also check files found while walking that are not the user's source: test data
+    #: (``testdata/``, ``test/fixtures/``), vendored code and generated files.
+    include_generated: bool = False
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     config_root: Path | None = None  # per-path globs are relative to the config file's folder
 

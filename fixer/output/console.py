@@ -14,7 +14,7 @@ from typing import TextIO
 
 from fixer.model import Finding
 from fixer.output.terminal import Paint, Progress, color_diff, wants_color
-from fixer.output.text import error_line, finding_line, notice_line, shown_path
+from fixer.output.text import error_line, finding_line, notice_line, shown_path, withheld
 
 
 @dataclass
@@ -25,6 +25,8 @@ class Console:
     progress: Progress | None = None
     #: Paths are shown relative to this folder (None: the current folder).
     base: str | None = None
+    #: ``--unsafe-fixes``: an UNPROVEN fix is applied, not withheld.
+    unsafe_fixes: bool = False
     paint_out: Paint = field(init=False)
     paint_err: Paint = field(init=False)
 
@@ -59,6 +61,11 @@ class Console:
         line = error_line(path, reason, self.base) if path is not None else f"error: {reason}"
         self.stderr(self.paint_err(line, "red") + "\n")
 
+    def note(self, text: str) -> None:
+        """A notice about the run rather than one file (skipped folders)."""
+        if not self.quiet:
+            self.stderr(self.paint_err(f"notice: {text}", "dim") + "\n")
+
     def info(self, text: str) -> None:
         if not self.quiet:
             self.stderr(text + "\n")
@@ -76,7 +83,13 @@ class Console:
         write = self.stderr if to_err else self.stdout
         paint = self.paint_err if to_err else self.paint_out
         if not paint.enabled:
-            write("".join(finding_line(f, status=status, base=self.base) + "\n" for f in findings))
+            unsafe = self.unsafe_fixes
+            write(
+                "".join(
+                    finding_line(f, status=status, base=self.base, unsafe_fixes=unsafe) + "\n"
+                    for f in findings
+                )
+            )
             return
         rows = [paint(shown_path(path, self.base), "bold", "underline") + "\n"]
         for f in findings:
@@ -89,6 +102,8 @@ class Console:
                 tail = " " + paint(f"[{status}]", "green")
             elif f.fix is None and f.reason:
                 tail = " " + paint(f"(not fixable: {f.reason})", "dim")
+            elif f.fix is not None and withheld(f, unsafe_fixes=self.unsafe_fixes):
+                tail = " " + paint(f"({f.fix.withheld_note})", "yellow")
             elif f.fixable:
                 tail = " " + paint("[fixable]", "cyan")
             rows.append(f"  {where} {rule} {f.message}{tail}\n")

@@ -1,7 +1,8 @@
 """``--format github``: GitHub Actions workflow commands that annotate the changed files.
 
 One line per finding, ``::warning file=PATH,line=N,col=N,title=RULE::message``; fixed
-findings (``fix``) are ``::notice`` lines, files tighten could not process ``::error``.
+findings (``fix``) are ``::notice`` lines, files tighten could not process ``::error``. A fix
+withheld for lack of evidence says so, with what it needs, in its finding's message.
 Property values and the message are escaped the way GitHub's toolkit does it
 (``actions/toolkit`` ``escapeProperty``/``escapeData``), so a ``,``, ``:`` or newline in a
 path or message cannot end the command early or inject another one.
@@ -13,7 +14,7 @@ from fixer.engine import FileResult
 from fixer.mode import Mode
 from fixer.model import Finding
 from fixer.output.diff import mask
-from fixer.output.text import display_path
+from fixer.output.text import display_path, withheld
 
 __all__ = ["command", "escape_data", "escape_property", "workflow_commands"]
 
@@ -33,7 +34,11 @@ def command(kind: str, message: str, **properties: str | int) -> str:
 
 
 def workflow_commands(
-    result: FileResult, mode: Mode, secrets: set[str] | frozenset[str] = frozenset()
+    result: FileResult,
+    mode: Mode,
+    secrets: set[str] | frozenset[str] = frozenset(),
+    *,
+    unsafe_fixes: bool = False,
 ) -> str:
     """The workflow commands for one file (``mode``: ``check``, ``fix`` or ``dry-run``)."""
     path = display_path(result.path)
@@ -42,18 +47,29 @@ def workflow_commands(
     lines = []
     if result.error:
         lines.append(command("error", mask(result.error, masks), file=path, title="tighten"))
+    unsafe = unsafe_fixes
     if mode is not Mode.FIX:
-        lines += [_annotation("warning", f, path, masks, fixed=False) for f in result.found]
+        lines += [_annotation("warning", f, path, masks, unsafe=unsafe) for f in result.found]
     else:
         lines += [_annotation("notice", f, path, masks, fixed=True) for f in result.fixed]
-        lines += [_annotation("warning", f, path, masks, fixed=False) for f in result.remaining]
+        lines += [_annotation("warning", f, path, masks, unsafe=unsafe) for f in result.remaining]
     return "".join(lines)
 
 
-def _annotation(kind: str, finding: Finding, path: str, masks: set[str], *, fixed: bool) -> str:
+def _annotation(
+    kind: str,
+    finding: Finding,
+    path: str,
+    masks: set[str],
+    *,
+    fixed: bool = False,
+    unsafe: bool = False,
+) -> str:
     message = finding.message
     if fixed and finding.fix is not None:
         message += f" (fixed: {finding.fix.title})"
+    elif finding.fix is not None and withheld(finding, unsafe_fixes=unsafe):
+        message += f" ({finding.fix.withheld_note})"
     elif finding.fix is not None:
         message += f" (fix: {finding.fix.title})"
     elif finding.fixable:

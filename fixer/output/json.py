@@ -6,11 +6,14 @@ from typing import Any
 
 from fixer.engine import FileResult
 from fixer.mode import Mode
-from fixer.model import Finding
+from fixer.model import Finding, Safety
 from fixer.output.text import display_path
 
 
 def finding_object(finding: Finding, *, fixed: bool | None = None) -> dict[str, Any]:
+    """One finding; its ``fix`` says whether it was ``applied`` and, for a fix withheld
+    for lack of evidence (safety ``unproven``), what it ``needs``; a ``proven`` fix lists
+    the ``evidence`` that proved it."""
     obj: dict[str, Any] = {
         "rule": finding.rule,
         "path": display_path(finding.path),
@@ -19,8 +22,13 @@ def finding_object(finding: Finding, *, fixed: bool | None = None) -> dict[str, 
         "message": finding.message,
         "fixable": finding.fixable,
     }
-    if finding.fix is not None:
-        obj["fix"] = {"title": finding.fix.title, "safety": finding.fix.safety.value}
+    fix = finding.fix
+    if fix is not None:
+        obj["fix"] = {"title": fix.title, "safety": fix.safety.value, "applied": bool(fixed)}
+        if fix.safety is Safety.UNPROVEN:
+            obj["fix"]["needs"] = fix.needs
+        if fix.evidence:
+            obj["fix"]["evidence"] = list(fix.evidence)
     if finding.reason:
         obj["reason"] = finding.reason
     if fixed is not None:

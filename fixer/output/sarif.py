@@ -2,7 +2,9 @@
 
 Results describe the files as they are on disk after the command: for ``check`` and
 ``fix --dry-run`` the original text, with each fix attached as a SARIF ``fix`` (replacements
-by line/column and character offset) so reviewdog can suggest it; for ``fix`` the remaining
+by line/column and character offset) so reviewdog can suggest it; a fix withheld for lack of
+evidence (UNPROVEN) is never attached (a suggestion is one click from applied): the result's
+property bag says ``withheld`` and what it ``needs`` instead; for ``fix`` the remaining
 findings against the rewritten text, plus the fixed ones as ``kind: pass``. Columns count
 Unicode code points (``columnKind``), like tighten's own. Secret values are masked in every
 message and inserted text; no source text (snippet) is ever copied into the log.
@@ -21,7 +23,7 @@ from fixer import __version__
 from fixer.documents.text import LineIndex
 from fixer.engine import FileResult
 from fixer.mode import Mode
-from fixer.model import Edit, Finding, Span
+from fixer.model import Edit, Finding, Safety, Span
 from fixer.output.diff import mask
 from fixer.output.docs import rule_doc
 from fixer.output.text import display_path
@@ -133,8 +135,12 @@ def _result(
 ) -> dict[str, Any]:
     artifact, masks = at.artifact, at.masks
     message = finding.message
-    if finding.fix is None and finding.reason:
+    fix = finding.fix
+    withheld = suggest and fix is not None and fix.safety is Safety.UNPROVEN
+    if fix is None and finding.reason:
         message += f" (not fixable: {finding.reason})"
+    elif fix is not None and withheld:
+        message += f" ({fix.withheld_note})"
     region: dict[str, Any] = {"startLine": finding.line, "startColumn": finding.column}
     if lines is not None and len(finding.span):
         region = _region(lines, finding.span)
@@ -145,12 +151,16 @@ def _result(
         "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
         "properties": {"fixable": finding.fixable},
     }
-    fix = finding.fix
     if fix is not None:
-        item["properties"]["fixSafety"] = fix.safety.value
+        properties = item["properties"]
+        properties["fixSafety"] = fix.safety.value
+        if withheld:
+            properties.update(withheld=True, needs=fix.needs)
+        if fix.evidence:
+            properties["evidence"] = [mask(e, masks) for e in fix.evidence]
         if fix.side_files:
-            item["properties"]["generatedFiles"] = [display_path(s.path) for s in fix.side_files]
-        if suggest and lines is not None:
+            properties["generatedFiles"] = [display_path(s.path) for s in fix.side_files]
+        if suggest and lines is not None and not withheld:
             changes = [_replacement(lines, edit, masks) for edit in fix.edits]
             item["fixes"] = [
                 {

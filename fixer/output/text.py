@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from fixer.model import Finding
+from fixer.model import Finding, Safety
 
 
 def display_path(path: Path, base: str | None = None) -> str:
@@ -50,13 +50,25 @@ def _escape(match: re.Match[str]) -> str:
     return _NAMED.get(char) or f"\\x{ord(char):02x}"
 
 
-def finding_line(finding: Finding, *, status: str = "", base: str | None = None) -> str:
-    """``path:line: RULE message`` with the reason when it cannot be fixed."""
+def withheld(finding: Finding, *, unsafe_fixes: bool = False) -> bool:
+    """An open finding whose fix exists but is not applied: it changes behaviour and the
+    evidence that the workload still works is missing (``--unsafe-fixes`` applies it)."""
+    fix = finding.fix
+    return fix is not None and fix.safety is Safety.UNPROVEN and not unsafe_fixes
+
+
+def finding_line(
+    finding: Finding, *, status: str = "", base: str | None = None, unsafe_fixes: bool = False
+) -> str:
+    """``path:line: RULE message`` with the reason when it cannot be fixed, or what its
+    fix needs when the fix is withheld."""
     line = f"{shown_path(finding.path, base)}:{finding.line}: {finding.rule} {finding.message}"
     if status == "fixed" and finding.fix is not None:
         line += f" [fixed: {finding.fix.title}]"  # what was done, in the rule's words
     elif status:
         line += f" [{status}]"
+    elif finding.fix is not None and withheld(finding, unsafe_fixes=unsafe_fixes):
+        line += f" ({finding.fix.withheld_note})"
     if finding.fix is None and finding.reason:
         line += f" (not fixable: {finding.reason})"
     return line

@@ -1,0 +1,59 @@
+"""Files a run skipped because they are not the user's source, as a few notice lines.
+
+A Go repository can hold hundreds of manifests under ``testdata/``: one line per file would
+bury the findings, so the notices are grouped by folder (test data, vendored), by the
+Kustomization listing the patches, and all generated files together.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from fixer.discover import GENERATED, PATCH, TEST_DATA, VENDORED
+from fixer.engine import FileResult
+from fixer.output.text import display_path
+
+__all__ = ["NOT_SOURCE", "NotSourceNotices"]
+
+NOT_SOURCE = frozenset({TEST_DATA, VENDORED, GENERATED, PATCH})
+#: Generated files are listed by name up to this many; the rest are counted.
+_NAMED = 3
+_OPT_IN = "--include-generated checks them"
+
+
+@dataclass
+class NotSourceNotices:
+    """Collects the skipped results (``add``) and words them once at the end (``lines``)."""
+
+    places: Counter[tuple[str, str]] = field(default_factory=Counter)
+    generated: list[str] = field(default_factory=list)
+
+    def add(self, result: FileResult) -> bool:
+        """Take ``result`` when it is a not-source skip (True), else leave it (False)."""
+        if result.skipped not in NOT_SOURCE:
+            return False
+        if result.skipped == GENERATED:
+            self.generated.append(display_path(result.path))
+        else:
+            self.places[(result.skipped, result.notice or "")] += 1
+        return True
+
+    def lines(self) -> list[str]:
+        out = []
+        for (kind, where), count in sorted(self.places.items(), key=lambda item: item[0][1]):
+            files = f"{count} file{'s' * (count != 1)}"
+            if kind == PATCH:
+                out.append(
+                    f"skipped {files} listed as patches in {where} (partial objects merged onto "
+                    "a base, not workloads); name a file to check it"
+                )
+            else:
+                out.append(f"skipped {files} under {where} ({kind}); {_OPT_IN}")
+        if self.generated:
+            count = len(self.generated)
+            named = ", ".join(self.generated[:_NAMED])
+            more = f" and {count - _NAMED} more" if count > _NAMED else ""
+            files = f"{count} generated file{'s' * (count != 1)}"
+            out.append(f"skipped {files} (marked DO NOT EDIT or similar: {named}{more}); {_OPT_IN}")
+        return out

@@ -63,8 +63,10 @@ def body(rem: Remediation, rules: RuleSet) -> str:
         "that fixes the problem: comments, quoting and formatting are kept. Please read the "
         "notes below before merging.",
         "### Fixed",
-        _table(["Rule", "File", "Line", "Fix"], [_row(i, i.text) for i in rem.fixed]),
+        _table(["Rule", "File", "Line", "Fix"], [_row(i, _proven(i)) for i in rem.fixed]),
     ]
+    if rem.withheld:
+        parts += _withheld(rem.withheld)
     if rem.unfixed:
         rows = [[*_row(i, i.text), _cell(i.why)] for i in rem.unfixed]
         parts += ["### Not fixed", _table(["Rule", "File", "Line", "Problem", "Why"], rows)]
@@ -80,6 +82,23 @@ def body(rem: Remediation, rules: RuleSet) -> str:
     if len(text) > MAX_BODY:
         text = text[:MAX_BODY] + "\n\n*(truncated: run `tighten check` for the full list)*\n"
     return text
+
+
+def _proven(item: Item) -> str:
+    """A fixed item's title, with what proved a behaviour-changing fix safe."""
+    return f"{item.text} (proven by: {item.evidence})" if item.evidence else item.text
+
+
+def _withheld(items: Sequence[Item]) -> list[str]:
+    rows = [[*_row(i, i.text), _cell(i.why)] for i in items]
+    return [
+        "### Withheld",
+        "These fixes change behaviour, and tighten found no evidence that the workload would "
+        "still start (or the build still finish) with them, so they are not in this pull "
+        "request. Each says what it needs: once that is in the repository (or the image), the "
+        "next run applies it; `tighten fix --unsafe-fixes` applies them without it.",
+        _table(["Rule", "File", "Line", "Withheld fix", "Needs"], rows),
+    ]
 
 
 def _rule_name(rule: str, rules: RuleSet) -> str:

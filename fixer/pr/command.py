@@ -152,6 +152,8 @@ def _summary(rem: Remediation, base: str) -> str:
     text = f"{count} fix{'es' * (count != 1)} in {files} file{'s' * (files != 1)} against {base}"
     if rem.rules:
         text += f" ({', '.join(rem.rules)})"
+    if rem.withheld:
+        text += f"; {len(rem.withheld)} withheld (see the pull request body)"
     if rem.unfixed:
         text += f"; {len(rem.unfixed)} not fixable"
     if rem.errors:

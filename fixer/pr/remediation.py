@@ -24,6 +24,7 @@ from typing import TextIO
 from fixer.engine import FileResult
 from fixer.mode import Mode
 from fixer.model import Finding, Safety
+from fixer.output.text import withheld
 from fixer.pr import git
 from fixer.ruleset import RuleSet
 from fixer.settings import Settings
@@ -41,8 +42,9 @@ class Item:
     rule: str
     path: str
     line: int
-    text: str  # fixed: the fix's title; not fixed: the finding's message
-    why: str = ""  # not fixed: the reason
+    text: str  # fixed and withheld: the fix's title; not fixed: the finding's message
+    why: str = ""  # not fixed: the reason; withheld: what the fix needs
+    evidence: str = ""  # fixed with a PROVEN fix: what proved it (not in the fingerprint)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class Remediation:
     secret_files: tuple[SecretFile, ...]
     moved_secrets: bool
     masks: frozenset[str] = field(repr=False)
+    #: Fixes offered but not applied: they change behaviour and the evidence that the
+    #: workload still works is missing (``why`` says what they need).
+    withheld: tuple[Item, ...] = ()
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -88,8 +93,10 @@ class _Collector:
     start: Path
     #: Rules that move secrets: their fixes always earn the "rotate the credential" warning.
     secret_rules: frozenset[str]
+    unsafe_fixes: bool = False
     fixed: list[Item] = field(default_factory=list)
     unfixed: list[Item] = field(default_factory=list)
+    withheld: list[Item] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     review: set[str] = field(default_factory=set)
     masks: set[str] = field(default_factory=set)
@@ -102,13 +109,19 @@ class _Collector:
         if result.error:
             self.errors.append(f"{path}: {self._shown(result.error)}")
         for finding in result.fixed:
-            assert finding.fix is not None
-            title = self._shown(finding.fix.title)
-            self.fixed.append(Item(finding.rule, path, finding.line, title))
-            if finding.fix.safety is Safety.PROVEN:
+            fix = finding.fix
+            assert fix is not None
+            title, proof = self._shown(fix.title), self._shown("; ".join(fix.evidence))
+            self.fixed.append(Item(finding.rule, path, finding.line, title, evidence=proof))
+            if fix.safety is Safety.PROVEN:
                 self.review.add(finding.rule)
-            self.moved |= finding.rule in self.secret_rules or bool(finding.fix.side_files)
+            self.moved |= finding.rule in self.secret_rules or bool(fix.side_files)
         for finding in result.remaining:
+            if finding.fix is not None and withheld(finding, unsafe_fixes=self.unsafe_fixes):
+                needs = self._shown(finding.fix.needs or "evidence that the workload still works")
+                item = Item(finding.rule, path, finding.line, self._shown(finding.fix.title), needs)
+                self.withheld.append(item)
+                continue
             self.unfixed.append(
                 Item(
                     finding.rule,
@@ -157,7 +170,13 @@ def remediate(
 
     root = wt.cwd.resolve()
     secret_rules = frozenset(r.id for r in rules if r.moves_secrets)
-    collector = _Collector(root, settings.fixes.safe_only, start.resolve(), secret_rules)
+    collector = _Collector(
+        root,
+        settings.fixes.safe_only,
+        start.resolve(),
+        secret_rules,
+        unsafe_fixes=settings.fixes.unsafe_fixes,
+    )
     # Quiet: "wrote k8s/x.yaml" would read as a change to the user's own files. Findings that
     # remain (and errors) are still printed; ``tighten pr`` prints its own summary.
     # Absolute paths, shown relative to ``start``: the process's current folder (the
@@ -193,6 +212,7 @@ def remediate(
         secret_files=notes,
         moved_secrets=collector.moved or bool(notes),
         masks=frozenset(collector.masks),
+        withheld=tuple(collector.withheld),
     )
 
 

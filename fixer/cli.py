@@ -175,6 +175,10 @@ def check(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
 def fix(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
     """Rewrite files in place (or print the diff with --dry-run).
 
+    Safe fixes are always applied; fixes that change behaviour only when the evidence proves
+    the workload still works. The others are withheld: their findings stay open (exit 1)
+    and say what they need; --unsafe-fixes applies them anyway.
+
     PATH: files or folders (default: the current folder). PATH `-` reads the text from stdin and writes the fixed text to stdout (for editors);
     fixes that would write a generated Secret file are not applied from stdin.
     """

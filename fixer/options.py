@@ -61,7 +61,10 @@ _RULES = "RULES"
 _LIST = Optional[list[str]]  # noqa: UP045 - typer needs Optional on Python 3.10
 _DRY_RUN = "--dry-run"
 _SAFE_ONLY = "Apply only fixes that cannot change behaviour."
-_UNSAFE = "Also apply fixes whose evidence is missing (they say what they need)."
+_UNSAFE = (
+    "Also apply the fixes withheld for lack of evidence: they change behaviour and "
+    "nothing proved the workload still works with them (each says what it needs)."
+)
 _ID = {"callback": v.non_root}
 
 OPTIONS: tuple[Option, ...] = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,15 +52,40 @@ def rule_doc(rule: Rule[Any]) -> RuleDoc:
     return RuleDoc(rule, title.strip(), {k: v.strip("\n") for k, v in sections.items()}, text)
 
 
+#: The three fix safety levels, as ``tighten rules`` and ``tighten explain`` state them.
+LEVELS = (
+    textwrap.fill(
+        "Fix safety: safe fixes cannot change behaviour and are always applied. Judged fixes "
+        "change behaviour, so each is judged on the evidence (the file, the repository, the "
+        "registry's image config, a table of well-known images): proven ones are applied by "
+        "`tighten fix`; unproven ones are withheld, stay open findings and say what they need "
+        "(`--unsafe-fixes` applies them). `--safe-only` applies safe fixes only.",
+        width=90,
+    )
+    + "\n"
+)
+
+
 def changes_behaviour(rule: Rule[Any]) -> bool:
-    return rule.safety is Safety.PROVEN
+    return rule.safety is not Safety.SAFE
+
+
+def _level(rule: Rule[Any]) -> str:
+    return "judged" if changes_behaviour(rule) else "safe"
 
 
 def explain(rule: Rule[Any]) -> str:
     """The whole documentation of one rule, as Markdown."""
     doc = rule_doc(rule)
     head = f"# {rule.id} {rule.name}: {doc.title}\n\n"
-    meta = f"Fixes: {rule.summary}.\nFix may change behaviour: {'yes' if changes_behaviour(rule) else 'no'}.\n"
+    if changes_behaviour(rule):
+        safety = (
+            "judged (changes behaviour: applied when the evidence proves the workload still "
+            "works, else withheld with what it needs; --unsafe-fixes applies it)"
+        )
+    else:
+        safety = "safe (cannot change behaviour: always applied)"
+    meta = f"Fixes: {rule.summary}.\nFix safety: {safety}.\n"
     if rule.aliases:
         meta += f"Covers peer checks: {', '.join(rule.aliases)}.\n"
     body = "".join(f"\n## {name}\n{text}\n" for name, text in doc.sections.items())
@@ -67,13 +93,12 @@ def explain(rule: Rule[Any]) -> str:
 
 
 def table(rules: tuple[Rule[Any], ...]) -> str:
-    """One line per rule: id, name, what it fixes, whether the fix can change behaviour."""
-    rows = [("ID", "NAME", "BEHAVIOUR", "WHAT IT FIXES")]
+    """One line per rule: id, name, its fix safety level, what it fixes; then the levels."""
+    rows = [("ID", "NAME", "FIX", "WHAT IT FIXES")]
     for rule in rules:
-        rows.append(
-            (rule.id, rule.name, "may change" if changes_behaviour(rule) else "safe", rule.summary)
-        )
+        rows.append((rule.id, rule.name, _level(rule), rule.summary))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "".join(
+    lines = "".join(
         f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}\n" for r in rows
     )
+    return lines + "\n" + LEVELS

@@ -226,7 +226,7 @@ def kustomize_patches(targets: Sequence[Target]) -> dict[str, str]:
     return patches
 
 
-def source_only(
+def mark_patches(
     targets: Sequence[Target], verdict: Callable[[Target], NotSource | None] | None = None
 ) -> list[Target]:
     """``targets`` with ``not_source`` set on the Kustomize patches (and on whatever

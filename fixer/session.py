@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fixer import sidefiles
-from fixer.discover import NotSource, Target, discover, kind_of, source_only
+from fixer.discover import NotSource, Target, discover, kind_of, mark_patches
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
 from fixer.evidence.images import Evidence
@@ -153,8 +153,7 @@ class Session:
         only_source = not self.settings.selection.include_generated
         targets = list(discover(paths, self.settings.selection.exclude, source_only=only_source))
         self.repository = self._scan_repository(paths)
-        if only_source:
-            targets = source_only(targets, self._model_verdict)
+        targets = mark_patches(targets, self._model_verdict)  # patches are never workloads
         if fixing:
             self._ask_registries(queries(targets, self.settings, self.rules, self.repository))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)

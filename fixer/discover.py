@@ -192,9 +192,9 @@ def _folder_verdict(
 
 
 def _shown_folder(folder: str) -> str:
-    from fixer.output.text import display_path
+    from fixer.output.text import shown_path
 
-    return display_path(Path(folder)).rstrip("/") + "/"
+    return shown_path(Path(folder)).rstrip("/") + "/"
 
 
 #: File names Kustomize reads as a Kustomization.
@@ -207,7 +207,7 @@ def kustomize_patches(targets: Sequence[Target]) -> dict[str, str]:
     workload of its own. Cheap: only the Kustomizations are read (they are small)."""
     import yaml
 
-    from fixer.output.text import display_path
+    from fixer.output.text import shown_path
     from fixer.repository.manifests import parse_kustomization
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -222,7 +222,7 @@ def kustomize_patches(targets: Sequence[Target]) -> dict[str, str]:
         except Exception:  # an unreadable or odd Kustomization lists no patches
             continue
         for patch in found.patches if found else ():
-            patches.setdefault(str(patch), display_path(target.path))
+            patches.setdefault(str(patch), shown_path(target.path))
     return patches
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from fixer.discover import GENERATED, PATCH, TEST_DATA, VENDORED
 from fixer.engine import FileResult
-from fixer.output.text import display_path
+from fixer.output.text import shown_path
 
 __all__ = ["NOT_SOURCE", "NotSourceNotices"]
 
@@ -34,7 +34,7 @@ class NotSourceNotices:
         if result.skipped not in NOT_SOURCE:
             return False
         if result.skipped == GENERATED:
-            self.generated.append(display_path(result.path))
+            self.generated.append(shown_path(result.path))
         else:
             self.places[(result.skipped, result.notice or "")] += 1
         return True

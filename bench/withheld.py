@@ -7,10 +7,11 @@ prints two Markdown tables: per rule, the findings, the fixes applied, the fixes
 (UNPROVEN: they change behaviour and the evidence is missing) and the findings with no fix;
 then the withheld fixes grouped by their `needs` text. Image names, numbers and quoted
 values in `needs` are folded (`<image>`, `N`, `...`) so that one reason is one row; `--raw`
-keeps each text as it is. Offline: the registry is never asked, so every fix that needs an
+keeps each text as it is; `--checkout PATH` runs the tighten of another checkout (its
+folder is where `python -m fixer` is started, so its package is the one imported), to compare
+before and after. Offline: the registry is never asked, so every fix that needs an
 image's config is judged on the lockfile and the known-images table alone, the way a first
-run in CI without network judges it. To compare with another checkout, run the script with
-`PYTHONPATH=/path/to/that/checkout`.
+run in CI without network judges it.
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ def fold(needs: str) -> str:
     return _NUMBER.sub("N", text)
 
 
-def run(corpus: Path, extra: list[str]) -> tuple[list[dict[str, Any]], float, str]:
+def run(
+    corpus: Path, extra: list[str], checkout: Path = ROOT
+) -> tuple[list[dict[str, Any]], float, str]:
     args = [sys.executable, "-m", "fixer", "fix", "--dry-run", "--offline", "--format", "json"]
     started = time.perf_counter()
     done = subprocess.run(
-        [*args, *extra, str(corpus)], capture_output=True, text=True, check=False, cwd=ROOT
+        [*args, *extra, str(corpus)], capture_output=True, text=True, check=False, cwd=checkout
     )
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1, 2) or not done.stdout.strip():
@@ -99,9 +102,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--raw", action="store_true", help="keep each needs text as written")
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="tighten checkout to run")
     parser.add_argument("extra", nargs="*", help="more tighten arguments (after --)")
     options = parser.parse_args()
-    items, elapsed, summary = run(options.corpus.resolve(), options.extra)
+    items, elapsed, summary = run(options.corpus.resolve(), options.extra, options.checkout)
     print(f"`tighten fix --dry-run --offline` over {options.corpus} in {elapsed:.2f}s")
     print(f"summary: {summary}\n")
     print(tables(items, raw=options.raw), end="")

@@ -142,13 +142,15 @@ def process_target(
 def _generated(target: Target, data: bytes | None) -> str | None:
     """The generator marker (``# Code generated ... DO NOT EDIT.``) in the file's head:
     its generator would undo a fix, and its CI diffs it against a regenerated copy."""
-    from fixer.repository.sources import HEAD_BYTES, generated_marker, read_head
+    from fixer.readfile import read_regular
+    from fixer.repository.sources import HEAD_BYTES, generated_marker
 
-    if data is not None:
-        head = data[:HEAD_BYTES].decode("utf-8", "replace")
-    else:
-        head = read_head(target.path)  # a Dockerfile: its head only, process_file reads it
-    return generated_marker(head)
+    if data is None:  # a Dockerfile: its head only (process_file reads it, and refuses
+        try:  # a FIFO or a device: read_regular never blocks on one)
+            data = read_regular(target.path, HEAD_BYTES)
+        except OSError:
+            return None
+    return generated_marker(data[:HEAD_BYTES].decode("utf-8", "replace"))
 
 
 def queries(

@@ -252,8 +252,8 @@ class Session:
         from fixer.discover import PATCH
         from fixer.repository import SourceKind
 
-        if self.repository is None or target.kind != "kubernetes":
-            return None
+        if self.repository is None or target.kind != "kubernetes" or not _regular(target.path):
+            return None  # is_source reads the head of a file it does not know: never a FIFO
         found = self.repository.is_source(target.path)
         if found.kind is not SourceKind.KUSTOMIZE_PATCH:
             return None
@@ -410,3 +410,12 @@ class Session:
     def _put(self, path: Path, old: str | None, new: str) -> None:
         if new != old and self.fmt == "text":
             self.console.diff(diffs.unified_diff(diffs.diff_path(path), old, new))
+
+
+def _regular(path: Path) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False

@@ -74,9 +74,11 @@ def verdict(path: Path, rel_parts: Sequence[str], head: str | None) -> SourceVer
 
 
 def read_head(path: Path) -> str:
-    """The first bytes of a file as text; empty when it cannot be read."""
+    """The first bytes of a file as text; empty when it cannot be read or is not a regular
+    file (never blocks on a FIFO)."""
+    from fixer.readfile import read_regular
+
     try:
-        with open(path, "rb") as handle:
-            return handle.read(HEAD_BYTES).decode("utf-8", "replace")
+        return read_regular(path, HEAD_BYTES).decode("utf-8", "replace")
     except OSError:
         return ""

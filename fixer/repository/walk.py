@@ -95,10 +95,12 @@ def given(root: Path, files: Iterable[Path]) -> Iterator[tuple[Path, tuple[str, 
 
 
 def read_text(path: Path, limit: int = MAX_BYTES) -> str | None:
-    """The file's text, or None when it is unreadable, binary, too large or not UTF-8."""
+    """The file's text, or None when it is unreadable, binary, too large, not UTF-8 or not
+    a regular file (a FIFO named ``pod.yaml`` must not block the scan)."""
+    from fixer.readfile import read_regular
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+        data = read_regular(path, limit + 1)
     except OSError:
         return None
     if len(data) > limit or b"\x00" in data[:8192]:

@@ -33,6 +33,7 @@ import pytest
 import rules
 from fixer import parallel
 from fixer.documents.yaml import YamlFile
+from fixer.mode import Mode
 from fixer.model import Edit, Finding, Safety, Span
 from fixer.rule import Context, Rule
 from fixer.session import Session
@@ -126,7 +127,7 @@ def _session(
     mode: str, paths: list[str], *, fmt: str = "text", **settings: Any
 ) -> tuple[int, str, str, Session]:
     out, err = io.StringIO(), io.StringIO()
-    session = Session(Settings(**settings), mode, fmt=fmt, out=out, err=err)
+    session = Session(Settings(**settings), Mode(mode), fmt=fmt, out=out, err=err)
     code = session.execute(paths)
     return code, out.getvalue(), err.getvalue(), session
 
@@ -251,13 +252,13 @@ def test_terminal_shows_withheld_instead_of_fixable(
 def test_the_pull_request_body_has_a_withheld_table(
     repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fixer.output.pull_request import body, fixset
-    from fixer.remediation import Remediation, _Collector
+    from fixer.pr.body import body, fixset
+    from fixer.pr.remediation import Remediation, _Collector
 
     monkeypatch.chdir(repo)
-    collector = _Collector(repo, safe_only=False)
+    collector = _Collector(repo, safe_only=False, start=repo)
     session = Session(
-        Settings(select=TST), "dry-run", out=io.StringIO(), err=io.StringIO(), observe=collector
+        Settings(select=TST), Mode.DRY_RUN, out=io.StringIO(), err=io.StringIO(), observe=collector
     )
     session.execute(["."])
     rem = Remediation(

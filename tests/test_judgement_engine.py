@@ -30,12 +30,12 @@ from typing import Any
 
 import pytest
 
-import rules
 from fixer import parallel
 from fixer.documents.yaml import YamlFile
 from fixer.mode import Mode
 from fixer.model import Edit, Finding, Safety, Span
 from fixer.rule import Context, Rule
+from fixer.ruleset import RuleSet, installed
 from fixer.session import Session
 from fixer.settings import Settings
 
@@ -113,21 +113,16 @@ def repo(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture
-def built_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register ``BuiltHere`` beside the shipped rules (forked workers inherit it)."""
-    every = (*rules.all_rules(), BuiltHere())
-    monkeypatch.setattr(rules, "all_rules", lambda: every)
-    monkeypatch.setattr(
-        rules, "rules_for", lambda kind: tuple(r for r in every if r.target in (kind, "any"))
-    )
+#: The shipped rules and ``BuiltHere``, handed to the session as the CLI hands its rules
+#: (forked workers inherit them).
+RULES = RuleSet((*installed().rules, BuiltHere()))
 
 
 def _session(
     mode: str, paths: list[str], *, fmt: str = "text", **settings: Any
 ) -> tuple[int, str, str, Session]:
     out, err = io.StringIO(), io.StringIO()
-    session = Session(Settings(**settings), Mode(mode), fmt=fmt, out=out, err=err)
+    session = Session(Settings.of(**settings), Mode(mode), fmt=fmt, out=out, err=err, rules=RULES)
     code = session.execute(paths)
     return code, out.getvalue(), err.getvalue(), session
 
@@ -138,7 +133,7 @@ TST = frozenset({"TST901"})
 
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_the_repository_model_reaches_every_rule_also_in_workers(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch, workers: str
+    repo: Path, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
     monkeypatch.setenv(parallel.WORKERS_ENV, workers)
     monkeypatch.chdir(repo)
@@ -153,9 +148,7 @@ def test_the_repository_model_reaches_every_rule_also_in_workers(
     assert code == 1  # a withheld finding is still open
 
 
-def test_unsafe_fixes_applies_the_withheld_fix(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_unsafe_fixes_applies_the_withheld_fix(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)
     code, out, err, _ = _session("fix", ["."], select=TST, unsafe_fixes=True)
     assert (
@@ -166,7 +159,7 @@ def test_unsafe_fixes_applies_the_withheld_fix(
 
 
 def test_check_and_dry_run_say_withheld_and_exit_1(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(repo)
     code, out, err, _ = _session("check", ["deploy/app.yaml"], select=TST)
@@ -184,9 +177,7 @@ def test_check_and_dry_run_say_withheld_and_exit_1(
     assert code == 1
 
 
-def test_json_says_applied_needs_and_evidence(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_json_says_applied_needs_and_evidence(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)
     _, out, _, _ = _session("dry-run", ["deploy/app.yaml"], select=TST, fmt="json")
     fixes = {item["line"]: item["fix"] for item in json.loads(out)}
@@ -205,7 +196,7 @@ def test_json_says_applied_needs_and_evidence(
 
 
 def test_sarif_suggests_only_fixes_that_would_be_applied(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(repo)
     _, out, _, _ = _session("check", ["deploy/app.yaml"], select=TST, fmt="sarif")
@@ -227,7 +218,7 @@ def test_sarif_suggests_only_fixes_that_would_be_applied(
 
 
 def test_github_annotation_says_what_the_fix_needs(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(repo)
     _, out, _, _ = _session("fix", ["deploy/app.yaml"], select=TST, fmt="github")
@@ -238,7 +229,7 @@ def test_github_annotation_says_what_the_fix_needs(
 
 
 def test_terminal_shows_withheld_instead_of_fixable(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(repo)
     monkeypatch.setenv("FORCE_COLOR", "1")  # grouped and coloured, as for a person
@@ -250,15 +241,20 @@ def test_terminal_shows_withheld_instead_of_fixable(
 
 
 def test_the_pull_request_body_has_a_withheld_table(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fixer.pr.body import body, fixset
     from fixer.pr.remediation import Remediation, _Collector
 
     monkeypatch.chdir(repo)
-    collector = _Collector(repo, safe_only=False, start=repo)
+    collector = _Collector(repo, safe_only=False, start=repo, secret_rules=frozenset())
     session = Session(
-        Settings(select=TST), Mode.DRY_RUN, out=io.StringIO(), err=io.StringIO(), observe=collector
+        Settings.of(select=TST),
+        Mode.DRY_RUN,
+        out=io.StringIO(),
+        err=io.StringIO(),
+        observe=collector,
+        rules=RULES,
     )
     session.execute(["."])
     rem = Remediation(
@@ -272,7 +268,7 @@ def test_the_pull_request_body_has_a_withheld_table(
         masks=frozenset(),
         withheld=tuple(collector.withheld),
     )
-    text = body(rem)
+    text = body(rem, RULES)
     assert "### Withheld" in text
     assert f"| TST901 | `deploy/app.yaml` | 20 | mark | {SIDECAR_NEEDS} |" in text
     assert (
@@ -288,7 +284,7 @@ def test_the_pull_request_body_has_a_withheld_table(
 
 
 def test_no_repository_scan_when_no_enabled_rule_needs_it(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(repo)
     *_, session = _session("check", ["."], select=frozenset({"K8S001", "K8S003"}))
@@ -381,7 +377,7 @@ def test_named_files_and_folders_are_always_checked(repo: Path) -> None:
 
 
 def test_a_patch_listed_from_outside_the_walked_folder_is_known_to_the_repository_model(
-    repo: Path, built_here: None, monkeypatch: pytest.MonkeyPatch
+    repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(repo)
     # deploy/patches/ holds no Kustomization: only the repository model knows that

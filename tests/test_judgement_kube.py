@@ -384,3 +384,13 @@ def test_block_capabilities_with_only_an_added_one_keep_a_valid_file_when_forced
     sc = _pod(result.text)["containers"][0]["securityContext"]
     assert sc["capabilities"] == {"drop": ["ALL"]}
     assert _run(result.text, unsafe_fixes=True).text == result.text
+
+
+def test_a_root_base_image_under_a_non_root_vendor_prefix_keeps_its_root_start() -> None:
+    """bitnami/minideb runs as root although the rest of bitnami/* runs as 1001: like
+    debian, it gets no runAsNonRoot (the kubelet would refuse the pod)."""
+    result = _run(_containers("bitnami/minideb:bookworm"))
+    pod = _pod(result.text)
+    assert "runAsNonRoot" not in (pod.get("securityContext") or {})
+    assert pod["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is False
+    assert any("image user root" in needs for needs in _withheld(result))

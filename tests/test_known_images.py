@@ -62,3 +62,16 @@ def test_evidence_answers_from_the_registry_before_the_table() -> None:
     )
     assert named is not None and named.uid is None and not named.numeric_non_root
     assert Evidence({}).image_user("ghcr.io/acme/unknown:1") is None
+
+
+def test_exact_entries_win_over_the_repository_wide_ones() -> None:
+    """Found in a merge review: sealed-secrets runs ``bitnami/minideb`` (a root Debian base),
+    which the ``bitnami/*`` entry (non-root 1001) claimed; runAsNonRoot would stop the pod."""
+    minideb, tag = _lookup("bitnami/minideb:bookworm")
+    assert minideb is not None and minideb.user_for(tag) == ""
+    kubectl, tag = _lookup("docker.io/bitnami/kubectl:1.30")
+    assert kubectl is not None and kubectl.user_for(tag) == "1001"
+    wolfi, tag = _lookup("cgr.dev/chainguard/wolfi-base")
+    assert wolfi is not None and wolfi.user_for(tag) == ""
+    static, tag = _lookup("cgr.dev/chainguard/static:latest")
+    assert static is not None and static.user_for(tag) == "65532"

@@ -203,6 +203,21 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
         user="472",
         sources=("https://github.com/grafana/grafana/blob/main/Dockerfile (USER $GF_UID, 472)",),
     ),
+    # Exact names win over the ``/*`` entries below: these repositories are the exceptions.
+    KnownImage(
+        ("docker.io/bitnami/minideb",),
+        sources=(
+            "https://github.com/bitnami/minideb (a minimal Debian base image: no USER, runs "
+            "as root like debian)",
+        ),
+    ),
+    KnownImage(
+        ("cgr.dev/chainguard/wolfi-base",),
+        sources=(
+            "https://edu.chainguard.dev/chainguard/chainguard-images/reference/wolfi-base/ "
+            "(the base image for building others: runs as root)",
+        ),
+    ),
     KnownImage(
         ("docker.io/bitnami/*",),
         user="1001",

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from fixer.evidence.images import Evidence
+from fixer.evidence.resolution import Resolution as Resolution  # the rules read it here
 from fixer.model import Edit, Finding, Fix, Safety, Span
 from fixer.readfile import read_regular
 from fixer.settings import Settings
 
 if TYPE_CHECKING:
     from fixer.documents.yaml.edit import Style
-    from fixer.registry.imagefacts import ImageFacts
 
 D = TypeVar("D")
 
@@ -40,20 +40,6 @@ class ReferenceAt:
 
     reference: str
     span: Span
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """What the registry said about one image reference (filled in before fixes are built)."""
-
-    digest: str | None = None
-    tag: str | None = None  # a version tag that points at the same digest
-    user: str | None = None  # the image config's User, when it was read
-    error: str | None = None  # why the registry could not answer ("timeout", "not found")
-    pinned: str | None = None  # the reference to write: the user's name, tag, @digest
-    #: Config (and, with ``--inspect-layers``, layer) facts, from the registry or the
-    #: lockfile; None when they could not be read. ``user`` mirrors ``image.user``.
-    image: ImageFacts | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from fixer.evidence.known_images import ShippedUser, known_image
 
 if TYPE_CHECKING:
-    from fixer.rule import Resolution
+    from fixer.evidence.resolution import Resolution
 
 __all__ = ["Evidence", "ImageUser"]
 

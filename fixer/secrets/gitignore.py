@@ -26,7 +26,7 @@ from fixer.roots import work_tree_root
 from fixer.write import WriteError, write_atomic
 
 if TYPE_CHECKING:
-    from fixer.pr.git import Git
+    from fixer.gitcmd import Git
 
 __all__ = ["add_gitignore_line", "ensure_ignored", "gitignore_entry", "work_tree_root"]
 
@@ -166,13 +166,13 @@ def _git(root: Path) -> Git | None:
     """A git runner in ``root`` when ``git`` is on PATH (else our own logic is trusted)."""
     if shutil.which("git") is None:
         return None
-    from fixer.pr import git
+    from fixer.gitcmd import Git
 
-    return git.Git(root)
+    return Git(root)
 
 
 def _tracked(runner: Git, relative: str) -> bool:
-    from fixer.pr.git import GitError
+    from fixer.gitcmd import GitError
 
     try:
         runner.run(

@@ -13,6 +13,9 @@ from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from fixer.secrets.commands import command_secrets
+from fixer.secrets.manifest import secret_key_for
+from rules import secret_workflow as sw
+from rules.secret_external import external_key_side_file
 from rules.secret_file import (
     KeyAllocator,
     SecretTarget,
@@ -21,6 +24,7 @@ from rules.secret_file import (
     side_file,
     source_folders,
 )
+from rules.secret_workflow import deployer_of, external_for, placements, setup_of
 from rules.secrets_reported import Reported, item_words, reported_finding
 
 
@@ -116,6 +120,7 @@ class SecretInEnv(Rule[YamlFile]):
         "must exist in the namespace before the workload starts."
     )
     moves_secrets = True
+    needs_repository = True
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
         keys = _referenced_keys(ctx.doc)
@@ -209,15 +214,102 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
     if outside or y.is_alias_of(entry.value, item):
         return None, "the value is defined through a YAML anchor or merge key; move it by hand"
     target = _target(ctx, entry)
+    setup = setup_of(ctx.evidence.repository)
+    if setup is None:
+        return _moved(ctx, entry, keys, key_node, target), ""
+    places = placements(setup, ctx.path, target.name, target.namespace)
+    if len(places) > 1:
+        shown = "; ".join(
+            f"{p.name} in namespace {p.namespace or '(none)'} via "
+            + ", ".join(sw.shown(setup, v) for v in p.via)
+            for p in places
+        )
+        needs = (
+            "one name for the Secret: the Kustomizations that render this manifest give it "
+            f"different names or namespaces ({shown}); move the value by hand"
+        )
+        fix = _moved(ctx, entry, keys, key_node, target)
+        return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs), ""
+    placed = dataclasses.replace(target, name=places[0].name, namespace=places[0].namespace)
+    external = external_for(setup, placed.namespace, secret_key_for(entry.name))
+    if external is not None:
+        return _to_external(ctx, entry, keys, key_node, placed, external, setup), ""
+    fix = _moved(ctx, entry, keys, key_node, placed)
+    deployer = deployer_of(setup, ctx.path)
+    if deployer is None:
+        return fix, ""
+    needs = (
+        f"a way for Secret {placed.name} to reach the cluster: this manifest is deployed by "
+        f"{deployer.kind} ({sw.shown(setup, deployer.path)}:{deployer.line}), which applies "
+        f"only what is committed, never the git-ignored {placed.shown}, so the pod would fail "
+        f"with CreateContainerConfigError; {sw.workflow_hint(setup)}, or create the Secret "
+        f"by hand ({_command(placed)}) before applying this fix with --unsafe-fixes"
+    )
+    return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs), ""
+
+
+def _command(target: SecretTarget) -> str:
+    """The exact command that creates the generated Secret where the workload looks."""
+    namespace = f" -n {target.namespace}" if target.namespace else ""
+    return f"kubectl apply{namespace} -f {target.shown}"
+
+
+def _moved(
+    ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator, key_node: Node, target: SecretTarget
+) -> Fix:
+    """Today's fix: the value goes to the git-ignored generated Secret ``target``."""
     key = keys.key(target, entry.name, entry.value.value)
     ref = {"secretKeyRef": {"name": target.name, "key": key}}
-    edit = _value_from(ctx.doc, item, key_node, entry.value, ref, ctx.style)
+    edit = _value_from(ctx.doc, entry.item, key_node, entry.value, ref, ctx.style)
     side = side_file(target, {key: entry.value.value}, f"{ctx.path.as_posix()}:{edit.span.start}")
+    where = f" in namespace {target.namespace}" if target.namespace else ""
     title = (
         f"use secretKeyRef {target.name}/{key}; value moved to {target.shown}: "
-        "apply that Secret before the workload"
+        f"create Secret {target.name}{where} before the workload ({_command(target)})"
     )
-    return Fix(title, (edit,), Safety.PROVEN, (side,)), ""
+    return Fix(title, (edit,), Safety.PROVEN, (side,))
+
+
+def _to_external(
+    ctx: Context[YamlFile],
+    entry: _Entry,
+    keys: KeyAllocator,
+    key_node: Node,
+    placed: SecretTarget,
+    found: tuple[sw.ExternalSecret, sw.Placement, bool],
+    setup: sw.Setup,
+) -> Fix:
+    """Reference the Secret an ExternalSecret fills: the key it already provides (no value
+    written anywhere), or a new ``data`` entry added to it."""
+    external, place, provides = found
+    key = secret_key_for(entry.name)
+    ref = {"secretKeyRef": {"name": place.name, "key": key}}
+    edit = _value_from(ctx.doc, entry.item, key_node, entry.value, ref, ctx.style)
+    where = f"ExternalSecret {external.name} ({sw.shown(setup, external.path)}:{external.line})"
+    if provides:
+        title = (
+            f"use secretKeyRef {place.name}/{key}, which {where} already provides; "
+            "the literal is dropped (rotate it: the store holds the value)"
+        )
+        return Fix(title, (edit,), Safety.PROVEN, evidence=(f"{where} provides key {key}",))
+    remote, prop = (external.remote_key, key) if external.remote_key else (_remote(key), None)
+    stored = f"{remote} (property {prop})" if prop else remote
+    kept = dataclasses.replace(placed, name=place.name, namespace=place.namespace)
+    side = side_file(kept, {key: entry.value.value}, f"{ctx.path.as_posix()}:{edit.span.start}")
+    added = external_key_side_file(external.path, external.name, key, remote, prop)
+    keys.key(kept, entry.name, entry.value.value)
+    title = (
+        f"use secretKeyRef {place.name}/{key}; key {key} added to {where}: create the remote "
+        f"key {stored} in its store; until then the value is kept in the git-ignored "
+        f"{kept.shown} (do not apply it; delete it once the store has the value)"
+    )
+    evidence = (f"{where} fills Secret {place.name}",)
+    return Fix(title, (edit,), Safety.PROVEN, (added, side), evidence=evidence)
+
+
+def _remote(key: str) -> str:
+    """A remote key name for ``key`` when the ExternalSecret shows no convention."""
+    return key.lower().replace("_", "-")
 
 
 def _value_from(

@@ -1,0 +1,323 @@
+"""How the repository gets its Secrets into the cluster: evidence for DF004/K8S004 fixes.
+
+A moved secret must reach the cluster the way the repository's other Secrets do. This module
+reads, once per repository (the repository model's root), the few files that say how:
+
+* Kustomizations: ``namespace``, ``namePrefix``, ``nameSuffix`` and what they include, so
+  the generated Secret carries the namespace and final name the workload is rendered with;
+* GitOps deployers (Flux ``Kustomization``/``GitRepository``, Argo CD ``Application``): they
+  apply what is in git, never a git-ignored Secret;
+* ``ExternalSecret`` objects: the Secret (``target.name``) and keys they already provide;
+* ``.sops.yaml`` and ``SealedSecret`` objects (reported as the workflow a value should use).
+
+Pure answers over a frozen ``Setup``; the only reads are in ``setup_of`` (cached per root).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_K_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_FLUX_KINDS = {
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+    ("source.toolkit.fluxcd.io", "GitRepository"),
+}
+_ARGO_KINDS = {("argoproj.io", "Application"), ("argoproj.io", "ApplicationSet")}
+#: At most this many Kustomization chains are followed from one manifest (diamonds of
+#: overlays multiply them; more than this is not a layout one Secret name can serve).
+MAX_CHAINS = 32
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One Kustomization's name and namespace transformers, and what it includes."""
+
+    path: Path
+    namespace: str | None
+    prefix: str
+    suffix: str
+    resources: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class ExternalSecret:
+    """An ``ExternalSecret``: the Secret it creates and the keys it is known to fill."""
+
+    path: Path
+    line: int
+    name: str
+    namespace: str | None
+    target: str | None  # spec.target.name; None: the ExternalSecret's own (rendered) name
+    keys: tuple[str, ...]
+    data_from: bool  # spec.dataFrom: keys decided by the remote store, unknown here
+    remote_key: str | None  # remoteRef.key shared by every data entry that has a property
+
+
+@dataclass(frozen=True)
+class Deployer:
+    """A GitOps object that applies a folder of this repository to a cluster."""
+
+    path: Path
+    line: int
+    kind: str  # "Flux Kustomization", "Argo CD Application", ...
+    folder: Path | None  # the deployed folder; None: not known (the whole repository)
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The secret-workflow facts of one repository."""
+
+    root: Path
+    layers: tuple[Layer, ...]
+    externals: tuple[ExternalSecret, ...]
+    deployers: tuple[Deployer, ...]
+    sops: Path | None
+    sealed: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a Secret named ``name`` in a manifest ends up once rendered."""
+
+    name: str
+    namespace: str | None
+    via: tuple[Path, ...]  # the Kustomizations that rendered it, innermost first
+
+
+_CACHE: dict[Path, Setup] = {}
+
+
+def setup_of(repository: Any) -> Setup | None:
+    """The facts of the repository the model scanned (None: no model in this run)."""
+    if repository is None:
+        return None
+    root = Path(repository.root)
+    if root not in _CACHE:
+        _CACHE[root] = _scan(root)
+    return _CACHE[root]
+
+
+def _scan(root: Path) -> Setup:
+    from fixer.repository import walk
+
+    layers: list[Layer] = []
+    externals: list[ExternalSecret] = []
+    deployers: list[Deployer] = []
+    sealed: list[Path] = []
+    for path, parts in walk.walk(root, lambda _: None):
+        kind = walk.kind_of(parts)
+        if kind not in (walk.KUSTOMIZATION, walk.YAML):
+            continue
+        text = walk.read_text(path)
+        if not text or ("kind" not in text and kind == walk.YAML):
+            continue
+        for node in _documents(text):
+            data = _plain(node)
+            if kind == walk.KUSTOMIZATION:
+                if isinstance(data, dict):
+                    layers.append(_layer(path, data))
+                break
+            _classify(path, node, data, root, externals, deployers, sealed)
+    sops = root / ".sops.yaml"
+    return Setup(
+        root,
+        tuple(layers),
+        tuple(externals),
+        tuple(deployers),
+        sops if sops.is_file() else None,
+        tuple(dict.fromkeys(sealed)),
+    )
+
+
+def _documents(text: str) -> list[Any]:
+    import yaml
+
+    from fixer.documents import yaml as y
+
+    try:
+        docs = [d for d in yaml.compose_all(text, Loader=yaml.CSafeLoader) if d is not None]
+    except yaml.YAMLError:
+        return []
+    if "&" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
+        return []  # an alias bomb gives no evidence
+    return docs
+
+
+def _plain(node: Any) -> Any:
+    """A composed node as plain Python values (strings, lists, dicts)."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return {_plain(k): _plain(v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v) for v in node.value]
+    return node.value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _layer(path: Path, data: dict[str, Any]) -> Layer:
+    resources = []
+    for key in ("resources", "bases", "components"):
+        for entry in data.get(key) or ():
+            if isinstance(entry, str) and "://" not in entry and "github.com" not in entry:
+                resources.append(Path(os.path.normpath(path.parent / entry)))
+    return Layer(
+        path,
+        _text(data.get("namespace")),
+        _text(data.get("namePrefix")) or "",
+        _text(data.get("nameSuffix")) or "",
+        tuple(resources),
+    )
+
+
+def _classify(
+    path: Path,
+    node: Any,
+    data: Any,
+    root: Path,
+    externals: list[ExternalSecret],
+    deployers: list[Deployer],
+    sealed: list[Path],
+) -> None:
+    if not isinstance(data, dict):
+        return
+    group = str(data.get("apiVersion") or "").split("/")[0]
+    kind = str(data.get("kind") or "")
+    line = node.start_mark.line + 1
+    if kind == "SealedSecret" and group == "bitnami.com":
+        sealed.append(path)
+    elif kind == "ExternalSecret" and group == "external-secrets.io":
+        externals.append(_external(path, line, data))
+    elif (group, kind) in _FLUX_KINDS:
+        spec = data.get("spec") or {}
+        folder = _text(spec.get("path")) if kind == "Kustomization" else None
+        if kind == "Kustomization":  # a GitRepository alone deploys nothing
+            deployers.append(Deployer(path, line, f"Flux {kind}", _folder(root, folder)))
+    elif (group, kind) in _ARGO_KINDS:
+        deployers += [
+            Deployer(path, line, f"Argo CD {kind}", _folder(root, f)) for f in _argo_paths(data)
+        ]
+
+
+def _folder(root: Path, folder: str | None) -> Path | None:
+    return Path(os.path.normpath(root / folder.lstrip("/"))) if folder else None
+
+
+def _argo_paths(data: dict[str, Any]) -> list[str | None]:
+    spec = data.get("spec") or {}
+    if data.get("kind") == "ApplicationSet":
+        spec = (spec.get("template") or {}).get("spec") or {}
+    sources = [spec.get("source") or {}, *(spec.get("sources") or [])]
+    paths = [_text(s.get("path")) for s in sources if isinstance(s, dict) and s]
+    return paths or [None]
+
+
+def _external(path: Path, line: int, data: dict[str, Any]) -> ExternalSecret:
+    meta = data.get("metadata") or {}
+    spec = data.get("spec") or {}
+    entries = [e for e in spec.get("data") or () if isinstance(e, dict)]
+    keys = tuple(k for e in entries if (k := _text(e.get("secretKey"))))
+    refs = [e.get("remoteRef") or {} for e in entries]
+    remote = {r.get("key") for r in refs if isinstance(r, dict) and r.get("property")}
+    return ExternalSecret(
+        path,
+        line,
+        str(meta.get("name") or ""),
+        _text(meta.get("namespace")),
+        _text((spec.get("target") or {}).get("name")),
+        keys,
+        bool(spec.get("dataFrom")),
+        remote.pop() if len(remote) == 1 else None,
+    )
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+def placements(setup: Setup, manifest: Path, name: str, namespace: str | None) -> list[Placement]:
+    """Every distinct (name, namespace) a Secret called ``name`` in ``manifest`` gets through
+    the Kustomizations that render it (one per chain of overlays); the name as written and
+    ``namespace`` when no Kustomization includes it. Kustomize's ``namespace:`` replaces the
+    object's, the outermost one winning; prefixes and suffixes add up outward."""
+    found: dict[tuple[str, str | None], Placement] = {}
+    for chain in _chains(setup, Path(os.path.abspath(manifest))):
+        final, space = name, namespace
+        for layer in chain:
+            final = layer.prefix + final + layer.suffix
+            space = layer.namespace or space
+        found.setdefault((final, space), Placement(final, space, tuple(c.path for c in chain)))
+    return list(found.values())
+
+
+def _chains(setup: Setup, start: Path) -> Iterator[tuple[Layer, ...]]:
+    """Chains of Kustomizations from ``start`` outward (innermost first); ``()`` when
+    none includes it. A manifest is included when listed; a Kustomization when its folder
+    is listed."""
+    stack: list[tuple[Path, tuple[Layer, ...]]] = [(start, ())]
+    count = 0
+    while stack and count < MAX_CHAINS:
+        current, chain = stack.pop()
+        wanted = current.parent if current.name in _K_NAMES else current
+        parents = [
+            layer
+            for layer in setup.layers
+            if wanted in layer.resources and layer not in chain and layer.path != current
+        ]
+        if not parents:
+            count += 1
+            yield chain
+        stack += [(layer.path, (*chain, layer)) for layer in parents]
+
+
+def deployer_of(setup: Setup, manifest: Path) -> Deployer | None:
+    """The GitOps object that deploys ``manifest`` (its folder holds the manifest, or it
+    names no folder this repository can resolve), or None."""
+    full = Path(os.path.abspath(manifest))
+    for deployer in setup.deployers:
+        if deployer.folder is None or deployer.folder in (full, *full.parents):
+            return deployer
+    return None
+
+
+def external_for(
+    setup: Setup, namespace: str | None, key: str
+) -> tuple[ExternalSecret, Placement, bool] | None:
+    """The ``ExternalSecret`` rendered into ``namespace`` that provides ``key`` (True), or
+    the first one there that could take it as a new ``data`` entry (False)."""
+    candidates = []
+    for external in setup.externals:
+        for place in placements(setup, external.path, external.name, external.namespace):
+            if place.namespace == namespace:
+                target = external.target or place.name
+                candidates.append((external, Placement(target, namespace, place.via)))
+    for external, place in candidates:
+        if key in external.keys:
+            return external, place, True
+    for external, place in candidates:
+        return external, place, False
+    return None
+
+
+def workflow_hint(setup: Setup) -> str:
+    """The setup a person should move the value into, named from what the repository has."""
+    if setup.sops is not None:
+        return f"encrypt it with SOPS (rules in {shown(setup, setup.sops)}) and commit it"
+    if setup.sealed:
+        return f"seal it with kubeseal like {shown(setup, setup.sealed[0])} and commit it"
+    return "set up SOPS, Sealed Secrets or an ExternalSecret for it"
+
+
+def shown(setup: Setup, path: Path) -> str:
+    """``path`` relative to the repository root, as messages name evidence."""
+    rel = os.path.relpath(path, setup.root)
+    return path.as_posix() if rel.startswith("..") else Path(rel).as_posix()

@@ -70,7 +70,10 @@ def changes_for(sides: Mapping[Path, Sequence[SideFile]]) -> list[Change]:
                 text = side.merge(text)
         except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
             raise WriteError(f"not modified: cannot update {path}: {exc}") from None
-        changes.append(Change(path, old, text or "", private=True))
+        # A committed side file (an ExternalSecret that gains a key) holds no value: its
+        # mode stays as it is.
+        private = any(side.gitignore for side in group)
+        changes.append(Change(path, old, text or "", private=private))
     return changes
 
 

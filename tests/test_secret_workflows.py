@@ -1,0 +1,131 @@
+"""Secrets that reach the cluster (issue 14): K8S004 moves a value into the repository's own
+secret workflow. Each test copies a fixture repository from ``fixtures/repos/secrets-*``
+into a fresh git work tree and runs the real CLI; no secret value may reach any output.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow  # runs CLI processes, git and kubectl
+
+REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
+
+
+def _repo(tmp_path: Path, name: str) -> Path:
+    root = tmp_path / name
+    shutil.copytree(REPOS / name, root)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    return root
+
+
+def _fix(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, "-m", "fixer", "fix", "--select", "K8S004", *extra, "."]
+    return subprocess.run(args, cwd=root, capture_output=True, text=True, check=False)
+
+
+def _out(run: subprocess.CompletedProcess[str]) -> str:
+    """What the run said (findings go to stderr when ``fix`` writes files)."""
+    return run.stdout + run.stderr
+
+
+def _no_value_shown(run: subprocess.CompletedProcess[str], *values: str) -> None:
+    for value in values:
+        assert value not in _out(run) and value not in run.stderr
+
+
+def _docs(text: str) -> list[Any]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def _env(deployment: dict[str, Any]) -> dict[str, Any]:
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e for e in container["env"]}
+
+
+def _ignored(root: Path, path: str) -> bool:
+    check = subprocess.run(["git", "check-ignore", "-q", path], cwd=root, check=False)
+    return check.returncode == 0
+
+
+def test_no_setup_secret_gets_the_rendered_namespace_and_name(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "secrets-none")
+    run = _fix(root)
+    assert run.returncode == 0, run.stderr
+    _no_value_shown(run, "s3cr3t-Pa55-none")
+    # base namePrefix web-, overlay namePrefix prod-, nameSuffix -v1, namespace shop
+    final = "prod-web-web-secrets-v1"
+    assert "kubectl apply -n shop -f app/deploy.secrets.yaml" in _out(run)
+    (secret,) = _docs((root / "app" / "deploy.secrets.yaml").read_text())
+    assert secret["metadata"] == secret["metadata"] | {"name": final, "namespace": "shop"}
+    assert secret["stringData"] == {"DB_PASSWORD": "s3cr3t-Pa55-none"}
+    assert _ignored(root, "app/deploy.secrets.yaml")
+    kustomization = (root / "app" / "kustomization.yaml").read_text()
+    assert "secrets.yaml" not in kustomization  # git-ignored: a fresh clone must still build
+    # What kustomize renders references exactly the Secret the instructions create.
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", "overlays/prod"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    (deployment,) = _docs(rendered.stdout)
+    assert deployment["metadata"]["namespace"] == "shop"
+    ref = _env(deployment)["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": final, "key": "DB_PASSWORD"}
+
+
+def test_gitops_deployed_manifest_keeps_its_value_until_forced(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "secrets-gitops")
+    manifest = root / "apps" / "shop" / "deploy.yaml"
+    before = manifest.read_text()
+    run = _fix(root)
+    assert run.returncode == 1, run.stderr  # the finding stays open
+    _no_value_shown(run, "s3cr3t-Pa55-gitops")
+    assert manifest.read_text() == before
+    assert not (root / "apps" / "shop" / "deploy.secrets.yaml").exists()
+    assert "fix withheld" in _out(run) and "Flux Kustomization" in _out(run)
+    assert "CreateContainerConfigError" in _out(run)
+    assert "kubectl apply -n shop -f apps/shop/deploy.secrets.yaml" in _out(run)
+    forced = _fix(root, "--unsafe-fixes")
+    assert forced.returncode == 0, forced.stderr
+    _no_value_shown(forced, "s3cr3t-Pa55-gitops")
+    (secret,) = _docs((root / "apps" / "shop" / "deploy.secrets.yaml").read_text())
+    assert secret["metadata"]["namespace"] == "shop"
+
+
+def test_external_secret_key_is_referenced_or_added(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "secrets-external")
+    run = _fix(root)
+    assert run.returncode == 0, run.stderr
+    _no_value_shown(run, "s3cr3t-Pa55-external", "tok-ext-9f8e7d6c5b4a")
+    (deployment,) = _docs((root / "app" / "deploy.yaml").read_text())
+    env = _env(deployment)
+    for key in ("DB_PASSWORD", "API_TOKEN"):
+        assert env[key]["valueFrom"]["secretKeyRef"] == {"name": "web-env", "key": key}
+    # DB_PASSWORD already comes from the store: its value is written nowhere.
+    stored = (root / "app" / "deploy.secrets.yaml").read_text()
+    assert "s3cr3t-Pa55-external" not in stored
+    assert "tok-ext-9f8e7d6c5b4a" in stored and _ignored(root, "app/deploy.secrets.yaml")
+    # API_TOKEN: a data entry in the committed ExternalSecret, following its convention.
+    external_text = (root / "app" / "external.yaml").read_text()
+    assert "# rotated by the DBA" in external_text  # surgical: the rest is untouched
+    (external,) = _docs(external_text)
+    assert external["spec"]["data"][-1] == {
+        "secretKey": "API_TOKEN",
+        "remoteRef": {"key": "shop/web", "property": "API_TOKEN"},
+    }
+    assert not _ignored(root, "app/external.yaml")
+    assert "tok-ext" not in external_text
+    assert "create the remote key shop/web (property API_TOKEN)" in _out(run)
+    again = _fix(root)  # idempotent
+    assert again.returncode == 0 and (root / "app" / "external.yaml").read_text() == external_text

@@ -129,6 +129,8 @@ class SecretInEnv(Rule[YamlFile]):
                 yield self._finding(ctx, entry, keys)
             for hit in _command_secrets(ctx.text, container, ctx.settings.secrets.secret_patterns):
                 yield reported_finding(ctx, self, hit)
+        for hit in _generator_literals(ctx.doc, ctx.settings.secrets.secret_patterns):
+            yield reported_finding(ctx, self, hit)
 
     def _finding(self, ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> Finding:
         value = entry.value
@@ -197,6 +199,37 @@ def _command_secrets(
         )
         raw = text[span.start : span.end]
         yield Reported(span, message, COMMAND_REASON, hit.value, raw)
+
+
+GENERATOR_REASON = (
+    "kustomize writes this value into the rendered Secret and it is committed here: move "
+    "the line to a git-ignored env file listed under the generator's envs: (KEY=value lines)"
+)
+
+
+def _generator_literals(doc: YamlFile, patterns: tuple[str, ...]) -> Iterator[Reported]:
+    """Plaintext secrets in a Kustomization's ``secretGenerator`` ``literals``."""
+    for document in doc.documents:
+        if y.scalar(y.get(document, "kind")) != "Kustomization":
+            continue
+        generators = y.get(document, "secretGenerator")
+        for generator in generators.value if y.is_sequence(generators) else ():
+            name = y.scalar(y.get(generator, "name")) or "?"
+            literals = y.get(generator, "literals")
+            for item in literals.value if y.is_sequence(literals) else ():
+                text = y.scalar(item)
+                if not isinstance(text, str) or "=" not in text:
+                    continue
+                key, value = text.split("=", 1)
+                match = classify(key, value, patterns) if value else None
+                if match is None:
+                    continue
+                span = y.span(item)
+                message = (
+                    f"secretGenerator {name} literal {key} holds a plaintext secret ({match.kind})"
+                )
+                raw = doc.text[span.start : span.end]
+                yield Reported(span, message, GENERATOR_REASON, value, raw)
 
 
 def _target(ctx: Context[YamlFile], entry: _Entry) -> SecretTarget:

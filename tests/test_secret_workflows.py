@@ -129,3 +129,14 @@ def test_external_secret_key_is_referenced_or_added(tmp_path: Path) -> None:
     assert "create the remote key shop/web (property API_TOKEN)" in _out(run)
     again = _fix(root)  # idempotent
     assert again.returncode == 0 and (root / "app" / "external.yaml").read_text() == external_text
+
+
+def test_secret_generator_literals_are_reported_masked(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "secrets-generator")
+    for command in ("check", "fix"):
+        args = [sys.executable, "-m", "fixer", command, "--select", "K8S004", "."]
+        run = subprocess.run(args, cwd=root, capture_output=True, text=True, check=False)
+        assert run.returncode == 1, run.stderr
+        _no_value_shown(run, "s3cr3t-gen-Pa55")
+        assert "secretGenerator db literal DB_PASSWORD holds a plaintext secret" in _out(run)
+        assert "DB_USER" not in _out(run)  # not a secret

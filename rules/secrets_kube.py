@@ -105,6 +105,17 @@ class SecretInEnv(Rule[YamlFile]):
     `.gitignore` inside a git work tree; a key already holding another value is never
     overwritten (the manifest stays as it is, with an error). `--dry-run` masks the
     values. An entry defined through a YAML anchor or merge key is reported without a fix.
+
+    The value follows the repository's secret workflow. The Secret gets the namespace and
+    name the workload is rendered with (the object's namespace, else the outermost
+    Kustomization's `namespace:`; every `namePrefix`/`nameSuffix` on the way), and the fix
+    says the exact command (`kubectl apply -n <namespace> -f <file>`); the git-ignored file is
+    never listed in `resources:`. A key an `ExternalSecret` in that namespace already
+    provides is referenced with no value written anywhere; else a `data` entry is added to
+    that `ExternalSecret` and the remote key to create is named. A manifest deployed by Flux
+    or Argo CD keeps its value (fix withheld: the git-ignored Secret would never reach the
+    cluster). Plaintext secrets in a Kustomization's `secretGenerator` `literals` are
+    reported.
     """
 
     id = "K8S004"

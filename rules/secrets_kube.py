@@ -111,8 +111,10 @@ class SecretInEnv(Rule[YamlFile]):
     Kustomization's `namespace:`; every `namePrefix`/`nameSuffix` on the way), and the fix
     says the exact command (`kubectl apply -n <namespace> -f <file>`); the git-ignored file is
     never listed in `resources:`. A key an `ExternalSecret` in that namespace already
-    provides is referenced with no value written anywhere; else a `data` entry is added to
-    that `ExternalSecret` and the remote key to create is named. A manifest deployed by Flux
+    provides is referenced with no value written anywhere; else the fix that adds a `data`
+    entry to that `ExternalSecret` is withheld until the remote key exists (the pod would fail
+    with CreateContainerConfigError; it names the key to create; `--unsafe-fixes` applies
+    it, keeping the value in the git-ignored file meanwhile). A manifest deployed by Flux
     or Argo CD keeps its value (fix withheld: the git-ignored Secret would never reach the
     cluster). Plaintext secrets in a Kustomization's `secretGenerator` `literals` are
     reported.
@@ -347,8 +349,15 @@ def _to_external(
         f"key {stored} in its store; until then the value is kept in the git-ignored "
         f"{kept.shown} (do not apply it; delete it once the store has the value)"
     )
-    evidence = (f"{where} fills Secret {place.name}",)
-    return Fix(title, (edit,), Safety.PROVEN, (added, side), evidence=evidence)
+    # Until the store holds the remote key, External Secrets cannot fill the new key and
+    # the pod fails with CreateContainerConfigError: tighten cannot see the store, so the
+    # move is offered, not applied.
+    needs = (
+        f"the remote key {stored} in the store {where} reads: until it exists, the Secret "
+        f"{place.name} has no key {key} and the pod fails with CreateContainerConfigError; "
+        "create it, then apply this fix with --unsafe-fixes"
+    )
+    return Fix(title, (edit,), Safety.UNPROVEN, (added, side), needs=needs)
 
 
 def _remote(key: str) -> str:

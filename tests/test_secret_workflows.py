@@ -105,7 +105,17 @@ def test_gitops_deployed_manifest_keeps_its_value_until_forced(tmp_path: Path) -
 
 def test_external_secret_key_is_referenced_or_added(tmp_path: Path) -> None:
     root = _repo(tmp_path, "secrets-external")
-    run = _fix(root)
+    # A key the store does not hold yet: the move is withheld (the pod would fail until
+    # someone creates the remote key), the one the store already provides is applied.
+    withheld = _fix(root)
+    assert withheld.returncode == 1, withheld.stderr
+    _no_value_shown(withheld, "s3cr3t-Pa55-external", "tok-ext-9f8e7d6c5b4a")
+    assert "fix withheld" in _out(withheld) and "CreateContainerConfigError" in _out(withheld)
+    assert "tok-ext-9f8e7d6c5b4a" in (root / "app" / "deploy.yaml").read_text()
+    (deployment,) = _docs((root / "app" / "deploy.yaml").read_text())
+    assert _env(deployment)["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "web-env"
+    assert "API_TOKEN" not in (root / "app" / "external.yaml").read_text()
+    run = _fix(root, "--unsafe-fixes")
     assert run.returncode == 0, run.stderr
     _no_value_shown(run, "s3cr3t-Pa55-external", "tok-ext-9f8e7d6c5b4a")
     (deployment,) = _docs((root / "app" / "deploy.yaml").read_text())
@@ -127,7 +137,7 @@ def test_external_secret_key_is_referenced_or_added(tmp_path: Path) -> None:
     assert not _ignored(root, "app/external.yaml")
     assert "tok-ext" not in external_text
     assert "create the remote key shop/web (property API_TOKEN)" in _out(run)
-    again = _fix(root)  # idempotent
+    again = _fix(root, "--unsafe-fixes")  # idempotent
     assert again.returncode == 0 and (root / "app" / "external.yaml").read_text() == external_text
 
 

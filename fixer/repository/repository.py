@@ -135,6 +135,11 @@ class RepositoryModel:
                     found.append(replace(run, via=via))
         return _unique(found)
 
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        """Every container and compose service the scan found (see ``usage.running``)."""
+        return tuple(self._index.runs)
+
     def kustomizations_of(self, manifest: Path) -> list[Path]:
         """Kustomizations that include ``manifest`` (listing it, or its folder), nearest
         first, followed through overlays that include those Kustomizations' folders."""

@@ -1,0 +1,362 @@
+"""How the repository's own manifests use an image it builds: who runs it, with which
+settings, and which scripts those containers run.
+
+``model.runs_of`` answers by exact image name. Real repositories often push under one name
+and deploy under another (``gcr.io/k8s-staging-npd/node-problem-detector`` is promoted to
+``registry.k8s.io/node-problem-detector/node-problem-detector``), or build with a Makefile
+nothing can expand. A container whose image has the same *last name* as the build's images
+(or, for a build nothing names, as its ENTRYPOINT program or its folder) is reported too,
+marked ``exact=False``: good enough to withhold a fix, never to prove one.
+
+A container's scripts are followed into ConfigMaps: a word of its command, args,
+``lifecycle`` or probe ``exec`` under a ConfigMap volume's mount path names a key, read
+from a ConfigMap manifest's ``data:`` or a Kustomize ``configMapGenerator`` file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+from fixer.documents import yaml as y
+from fixer.documents.text import SourceText
+from fixer.documents.yaml import Node, YamlFile, kube
+from fixer.documents.yaml.kube import Container
+from fixer.repository import tools, walk
+from fixer.repository.builds import norm
+from fixer.repository.model import Build, Evidence, LinkKind, Run
+from fixer.repository.names import image_name
+from fixer.repository.repository import RepositoryModel
+from fixer.repository.sources import folder_verdict
+
+#: Last names too common to say two images are the same one.
+_GENERIC = frozenset(
+    {"app", "api", "web", "server", "service", "backend", "frontend", "worker", "main", "image"}
+)
+#: Folders whose name says nothing about the image built there.
+_PLAIN_FOLDERS = frozenset({"build", "docker", "deploy", "images", "image", "dockerfiles", "."})
+#: Folders holding tests (``*/testing/`` included): an image built only there is a test's.
+TEST_FOLDERS = frozenset({"test", "tests", "e2e", "testing", "integration", "__tests__"})
+_EXEC_PLACES = (
+    ("lifecycle", "postStart", "exec", "command"),
+    ("lifecycle", "preStop", "exec", "command"),
+    ("livenessProbe", "exec", "command"),
+    ("readinessProbe", "exec", "command"),
+    ("startupProbe", "exec", "command"),
+)
+_MAX_SCRIPT = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Running:
+    """A container of the repository's manifests that runs the build's image."""
+
+    run: Run
+    container: Container
+    #: Matched by image name (or a Kustomize rename / compose ``build:``), not by a likely name.
+    exact: bool
+
+    @property
+    def where(self) -> str:
+        return f"{self.run.path}:{self.run.line}"
+
+
+def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ...]:
+    """Last names an image of ``build`` may be deployed under."""
+    names = [n.rsplit("/", 1)[-1] for n in build.images]
+    if not names:
+        if program:
+            names.append(program.rsplit("/", 1)[-1])
+        folder = build.dockerfile.parent.name
+        # The root folder's name is the clone's, which need not be the project's.
+        if build.dockerfile.parent != root and folder not in _PLAIN_FOLDERS:
+            names.append(folder)
+    return tuple(n for n in dict.fromkeys(names) if len(n) >= 4 and n.lower() not in _GENERIC)
+
+
+def running(model: RepositoryModel, build: Build, program: str | None = None) -> list[Running]:
+    """Containers running ``build``'s image: exact matches first, then likely ones."""
+    exact = [r for name in build.images for r in model.runs_of(name)]
+    exact += [r for r in model.runs if r.dockerfile == build.dockerfile]
+    names = set(likely_names(build, program, model.root))
+    loose = [
+        r
+        for r in model.runs
+        if r not in exact and (image_name(r.image) or "").rsplit("/", 1)[-1] in names
+    ]
+    found: list[Running] = []
+    for run, is_exact in [*((r, True) for r in exact), *((r, False) for r in loose)]:
+        container = _container(run)
+        if container is not None:
+            found.append(Running(run, container, is_exact))
+    return list({(f.run.path, f.run.span): f for f in found}.values())
+
+
+def tool_uses(
+    model: RepositoryModel, build: Build, tool: str, program: str | None = None
+) -> list[Evidence]:
+    """Calls of ``tool`` by the containers running the image beyond what
+    ``model.uses_tool`` reads: likely-named containers' commands, ``lifecycle``/probe
+    ``exec`` commands, and scripts they run from ConfigMaps."""
+    found: list[Evidence] = []
+    pattern = tools.word_pattern(tool)
+    for item in running(model, build, program):
+        run = item.run
+        if not item.exact:
+            named = f" (its image {run.image} is named like the one this Dockerfile builds)"
+            found += [replace(e, reason=e.reason + named) for e in tools.in_runs([run], tool)]
+        for place, words in _execs(item.container):
+            if any(pattern.search(w) for w in words):
+                found.append(Evidence(run.path, place, f"{run.label} runs {tool} in an exec"))
+        for script, config_map, origin, text, offset in _config_scripts(model, item):
+            why = f"{script} (ConfigMap {config_map}, run by {run.label})"
+            for hit in tools.in_script(origin, text, tool, why):
+                found.append(Evidence(hit.path, hit.line + offset, hit.reason))
+    return list(dict.fromkeys(found))
+
+
+def test_only(model: RepositoryModel, dockerfile: Path) -> str | None:
+    """Why ``dockerfile`` builds a test's image, or None: it sits under a test folder and
+    nothing outside test folders builds, pushes or runs what it builds."""
+    folder = _test_folder(model.root, dockerfile)
+    if folder is None:
+        return None
+    builds = model.build_of(dockerfile)
+    for build in builds:
+        if (
+            build.origin.kind is not LinkKind.DEFAULT
+            and _test_folder(model.root, build.origin.path) is None
+        ):
+            return None
+        for item in running(model, build):
+            if item.exact and _test_folder(model.root, item.run.path) is None:
+                return None
+    linked = [b.origin for b in builds if b.origin.kind is not LinkKind.DEFAULT]
+    how = (
+        f"built only by {_rel(model.root, linked[0].path)}:{linked[0].line}"
+        if linked
+        else "nothing builds it"
+    )
+    return (
+        f"a test image: it is under {folder}/ and {how}; no manifest, compose file, workflow "
+        "or Makefile outside test folders ships or runs it"
+    )
+
+
+def _test_folder(root: Path, path: Path) -> str | None:
+    rel = os.path.relpath(path, root)
+    if rel.startswith(".."):
+        return None
+    parts = rel.split(os.sep)[:-1]
+    for index, part in enumerate(parts):
+        if part.lower() in TEST_FOLDERS or folder_verdict(parts[: index + 1]) is not None:
+            return "/".join(parts[: index + 1])
+    return None
+
+
+def _rel(root: Path, path: Path) -> str:
+    rel = os.path.relpath(path, root)
+    return str(path) if rel.startswith("..") else rel
+
+
+# --- the container behind a run -----------------------------------------------------------
+
+
+def _container(run: Run) -> Container | None:
+    if run.kind == "compose":
+        return None
+    doc = _manifest(run.path)
+    if doc is None:
+        return None
+    return next(
+        (c for c in kube.all_containers(doc) if c.node.start_mark.index == run.span.start), None
+    )
+
+
+def _manifest(path: Path) -> YamlFile | None:
+    """A manifest read again for the settings the run index does not keep (cached by
+    size and time: the same few files answer every question of one run)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _read_manifest(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _read_manifest(path: Path, size: int, mtime: int) -> YamlFile | None:
+    text = walk.read_text(path)
+    if text is None:
+        return None
+    docs = _documents(text)
+    return YamlFile(SourceText(text), docs) if docs else None
+
+
+def _documents(text: str) -> list[Node]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
+    except Exception:  # a file that does not parse gives no evidence
+        return []
+    if "&" in text and "*" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
+        return []
+    return docs
+
+
+def _execs(c: Container) -> Iterator[tuple[int, tuple[str, ...]]]:
+    for place in _EXEC_PLACES:
+        node = y.get_path(c.node, *place)
+        if y.is_sequence(node):
+            words = tuple(i.value for i in node.value if y.is_scalar(i))
+            yield node.start_mark.line + 1, words
+
+
+def _words(item: Running) -> list[str]:
+    run = item.run
+    words = [*(run.command or ()), *(run.args or ())]
+    for _, more in _execs(item.container):
+        words += more
+    return words
+
+
+# --- scripts from ConfigMaps ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Mount:
+    path: str  # mount path in the container
+    config_map: str
+    sub_path: str | None
+    items: tuple[tuple[str, str], ...]  # (path in the volume, key)
+
+
+def _mounts(c: Container) -> list[_Mount]:
+    volumes: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+    seq = y.get(c.pod.node, "volumes")
+    for volume in seq.value if y.is_sequence(seq) else []:
+        name = y.scalar(y.get(volume, "name"))
+        sources = [y.get(volume, "configMap")]
+        projected = y.get_path(volume, "projected", "sources")
+        sources += (
+            [y.get(s, "configMap") for s in projected.value] if y.is_sequence(projected) else []
+        )
+        for source in sources:
+            cm = y.scalar(y.get(source, "name"))
+            if name and cm:
+                volumes[name] = (cm, tuple(_items(source)))
+    found: list[_Mount] = []
+    mounts = y.get(c.node, "volumeMounts")
+    for m in mounts.value if y.is_sequence(mounts) else []:
+        volume = volumes.get(y.scalar(y.get(m, "name")) or "")
+        path = y.scalar(y.get(m, "mountPath"))
+        if volume and path:
+            found.append(
+                _Mount(path.rstrip("/"), volume[0], y.scalar(y.get(m, "subPath")), volume[1])
+            )
+    return found
+
+
+def _items(source: Node | None) -> Iterator[tuple[str, str]]:
+    seq = y.get(source, "items")
+    for item in seq.value if y.is_sequence(seq) else []:
+        key, path = y.scalar(y.get(item, "key")), y.scalar(y.get(item, "path"))
+        if key and path:
+            yield path, key
+
+
+def _keys_run(item: Running, mount: _Mount) -> list[str]:
+    """ConfigMap keys the container's words name under ``mount``."""
+    keys: list[str] = []
+    for word in _words(item):
+        for found in re.findall(rf"{re.escape(mount.path)}(/[\w.@+-]+)?", word):
+            if mount.sub_path is not None:
+                keys.append(mount.sub_path)
+            elif found:
+                name = found.lstrip("/")
+                keys.append(dict(mount.items).get(name, name))
+    return list(dict.fromkeys(keys))
+
+
+def _config_scripts(
+    model: RepositoryModel, item: Running
+) -> Iterator[tuple[str, str, Path, str, int]]:
+    """``(path in the container, ConfigMap, file holding it, its text, line offset)`` of each
+    ConfigMap script the container names."""
+    for mount in _mounts(item.container):
+        for key in _keys_run(item, mount):
+            shown = f"{mount.path}/{key}" if mount.sub_path is None else mount.path
+            found = _from_manifests(model, item.run, mount.config_map, key)
+            found = found or _from_generators(model, item.run, mount.config_map, key)
+            if found is not None:
+                origin, text, offset = found
+                yield shown, mount.config_map, origin, text, offset
+
+
+def _scope(model: RepositoryModel, run: Run) -> list[Path]:
+    """Manifest files a ConfigMap of ``run`` may be in: its own, its folder's, and the
+    resources of the Kustomizations rendering it."""
+    manifest = run.base or run.path
+    files = [manifest, run.path]
+    folders = [manifest.parent]
+    for kustomization in model.kustomizations_of(manifest):
+        folders.append(kustomization.parent)
+        files += _resources(model, kustomization)
+    for folder in folders:
+        try:
+            files += sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+        except OSError:
+            continue
+    return list(dict.fromkeys(norm(f) for f in files if f.is_file()))
+
+
+def _resources(model: RepositoryModel, kustomization: Path) -> list[Path]:
+    doc = _manifest(kustomization)
+    entries = y.get(doc.documents[0], "resources") if doc and doc.documents else None
+    return [
+        kustomization.parent / i.value
+        for i in (entries.value if y.is_sequence(entries) else [])
+        if y.is_scalar(i) and i.value
+    ]
+
+
+def _from_manifests(
+    model: RepositoryModel, run: Run, name: str, key: str
+) -> tuple[Path, str, int] | None:
+    for path in _scope(model, run):
+        doc = _manifest(path)
+        for obj in kube.objects(doc) if doc is not None else ():
+            if obj.kind != "ConfigMap" or obj.name != name:
+                continue
+            value = y.get_path(obj.node, "data", key)
+            if y.is_scalar(value):
+                block = value.style in ("|", ">")
+                return path, value.value, value.start_mark.line + (1 if block else 0)
+    return None
+
+
+def _from_generators(
+    model: RepositoryModel, run: Run, name: str, key: str
+) -> tuple[Path, str, int] | None:
+    for kustomization in model.kustomizations_of(run.base or run.path):
+        doc = _manifest(kustomization)
+        root = doc.documents[0] if doc and doc.documents else None
+        generators = y.get(root, "configMapGenerator")
+        for generator in generators.value if y.is_sequence(generators) else []:
+            if y.scalar(y.get(generator, "name")) != name:
+                continue
+            files = y.get(generator, "files")
+            for entry in files.value if y.is_sequence(files) else []:
+                text = y.scalar(entry) or ""
+                given, _, source = text.rpartition("=") if "=" in text else ("", "", text)
+                if (given or Path(source).name) == key:
+                    path = norm(kustomization.parent / source)
+                    content = walk.read_text(path)
+                    if content is not None:
+                        return path, content[:_MAX_SCRIPT], 0
+    return None

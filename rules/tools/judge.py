@@ -21,9 +21,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from fixer.documents.dockerfile import Dockerfile, Instruction, key_values
+from fixer.documents.dockerfile import Dockerfile, Instruction, key_values, parent_stages
 from fixer.model import Fix, Safety
+from fixer.repository import usage
 from fixer.rule import Context
+from rules.nonroot_judge import entry_program
 from rules.tools.plan import Plan, programs
 from rules.tools.steps import Build
 
@@ -42,13 +44,21 @@ _WHOLE = (".", "./", "*", "./*", "/")
 
 def runtime_use(ctx: Context[Dockerfile], plan: Plan) -> Plan:
     """``plan`` refused when the repository shows the image running one of the tool's
-    programs (a copied script, a manifest's command); else ``plan`` unchanged."""
+    programs (a copied script, a manifest's command, exec or ConfigMap script); else
+    ``plan`` unchanged. Refused per tool, not withheld per RUN: the other tools of the same
+    install line are still removed."""
     repository = ctx.evidence.repository
     if repository is None or plan.action not in ("remove", "purge"):
         return plan
+    final = ctx.doc.final_stage
+    entry = entry_program(parent_stages(ctx.doc, final)) if final is not None else None
     for build in repository.build_of(Path(os.path.abspath(ctx.path))):
         for program in programs(plan.install.name):
+            # The build's own scripts and the manifests naming the image, then what only a
+            # reading of the manifests shows: likely-named images, probe and lifecycle
+            # execs, scripts mounted from ConfigMaps.
             found = repository.uses_tool(build, program)
+            found = found or usage.tool_uses(repository, build, program, entry)
             if found:
                 where = os.path.relpath(found[0].path, repository.root)
                 why = f"{where}:{found[0].line}: {found[0].reason}"
@@ -67,6 +77,9 @@ def judged(ctx: Context[Dockerfile], build: Build, fix: Fix, line: int, tools: l
             f"it with `# tighten ignore=DF003` on the line above line {line}"
         )
         return replace(fix, safety=Safety.UNPROVEN, needs=needs)
+    repository_needs = _repository_needs(ctx)
+    if repository_needs:
+        return replace(fix, safety=Safety.UNPROVEN, needs=repository_needs)
     if ctx.evidence.repository is None:
         whole = next(_whole_context_copies(build), None)
         if whole is not None:
@@ -82,6 +95,19 @@ def judged(ctx: Context[Dockerfile], build: Build, fix: Fix, line: int, tools: l
             "repository: no script the build copies in and no manifest running the image calls it"
         )
     return replace(fix, safety=Safety.PROVEN, evidence=(evidence,))
+
+
+def _repository_needs(ctx: Context[Dockerfile]) -> str:
+    """What the repository says against the removal: the image is a test's (nothing
+    outside test folders ships it). Empty when nothing does."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return ""
+    dockerfile = Path(os.path.abspath(ctx.path))
+    test = usage.test_only(repository, dockerfile)
+    if test:
+        return f"{test}; if it is shipped, apply with --unsafe-fixes"
+    return ""
 
 
 def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:

@@ -20,7 +20,16 @@ from fixer.evidence.images import ImageUser
 from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule, Severity
 from fixer.settings import Settings
-from rules.nonroot_judge import Owner, base_runs_non_root, owner_ids, owners, root_start_signs
+from rules.nonroot_judge import (
+    Owner,
+    RunAs,
+    base_runs_non_root,
+    manifest_user,
+    owner_ids,
+    owners,
+    root_start_signs,
+    test_image,
+)
 
 #: Instructions a person puts after USER: the image's run-time metadata.
 _TRAILING = frozenset({"EXPOSE", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "LABEL"})
@@ -117,7 +126,7 @@ class NonRootUser(Rule[Dockerfile]):
             reason = "the file ends inside a heredoc (no terminator line)"
             yield ctx.finding(self, anchor.span, f"final stage runs as root ({why})", reason=reason)
             return
-        choice = _choose(doc, chain, family, image, base, ctx.settings)
+        choice = _choose(doc, chain, family, image, base, ctx.settings, manifest_user(ctx, chain))
         lines = choice.lines
         if now.shell is not None and _non_posix(now.shell):
             # After `SHELL ["pwsh", ...]` a shell-form RUN is PowerShell: say /bin/sh outright.
@@ -129,12 +138,18 @@ class NonRootUser(Rule[Dockerfile]):
             self,
             anchor.span,
             f"final stage runs as root ({why})",
-            fix=_judged_fix(title, edits, choice, signs),
+            fix=_judged_fix(title, edits, choice, signs, test_image(ctx)),
         )
 
 
-def _judged_fix(title: str, edits: tuple[Edit, ...], choice: Choice, signs: list[str]) -> Fix:
-    """PROVEN when nothing says the image needs root to start and the user is known."""
+def _judged_fix(
+    title: str, edits: tuple[Edit, ...], choice: Choice, signs: list[str], test: str = ""
+) -> Fix:
+    """PROVEN when nothing says the image needs root to start, the user is known, and the
+    image is shipped (a test's image may need root for what it tests)."""
+    if test:
+        needs = f"{test}; if it is shipped, apply with --unsafe-fixes"
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     if signs:
         needs = (
             f"proof the image starts as non-root ({'; '.join(signs)}); if it does, apply "
@@ -199,16 +214,21 @@ def _choose(
     image: str,
     base: ImageUser | None,
     settings: Settings,
+    run_as: RunAs | None = None,
 ) -> Choice:
     """Who the image is meant to run as: the owner of its files, a user the Dockerfile
-    creates, the base image's own or shipped user; a new user only when none of them."""
+    creates, the base image's own or shipped user; a new user only when none of them, with
+    the uid the repository's manifests run it as when they all agree on one."""
     created = _created_user(chain)
     found = owners(chain, doc)
     owner = found[-1] if found else None
     if owner is not None and (created is None or owner.user not in (created.name, created.uid)):
         return _owner_choice(owner, base)
+    uid, gid = (run_as.uid, run_as.gid) if run_as else (settings.user.uid, settings.user.gid)
     if created is not None:
-        return _created_choice(created, doc, chain, settings.user.uid)
+        choice = _created_choice(created, doc, chain, uid)
+        given = created.uid is None and created.ins is not None  # gets `uid` written in
+        return _with(choice, run_as) if given else choice
     if base is not None and base_runs_non_root(base):  # `USER root` was left switched on
         user = f"{base.uid}:{base.gid}" if base.uid and base.gid else str(base.uid or base.user)
         return Choice([f"USER {user}"], " (the base image's user)", evidence=_base(base))
@@ -219,11 +239,19 @@ def _choose(
         return Choice([f"USER {ships.uid}:{ships.gid}"], note, evidence=evidence)
     if family is Family.DISTROLESS:
         return Choice(["USER 65532:65532"], " (distroless nonroot)")
-    uid, gid = settings.user.uid, settings.user.gid
     create = _create_command(family, image, uid, gid)
     if create is None:
-        return Choice([f"USER {uid}:{gid}"])
-    return Choice([f"RUN {create}", f"USER {uid}:{gid}"])
+        return _with(Choice([f"USER {uid}:{gid}"]), run_as)
+    return _with(Choice([f"RUN {create}", f"USER {uid}:{gid}"]), run_as)
+
+
+def _with(choice: Choice, run_as: RunAs | None) -> Choice:
+    """``choice`` citing the manifests whose uid it took."""
+    if run_as is None:
+        return choice
+    note = choice.note or " (the uid its manifests run it as)"
+    evidence = "; ".join(e for e in (choice.evidence, run_as.evidence) if e)
+    return replace(choice, note=note, evidence=evidence)
 
 
 def _base(base: ImageUser) -> str:

@@ -17,10 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixer.documents import yaml as y
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
 from fixer.documents.dockerfile.images import expand, stage_variables
+from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
+from fixer.repository import usage
 from fixer.rule import Context
+from rules.workload import node_agent
 
 #: Programs an entrypoint uses to drop root after doing root's work (chown, sysctl, bind).
 STEP_DOWN = re.compile(
@@ -33,6 +37,8 @@ _SPLIT = re.compile(r"&&|\|\||;|\||\n")
 #: Well-known account names whose number is the same on Debian, Alpine and RHEL images.
 _WELL_KNOWN = {"nobody": (65534, 65534)}
 _MAX_SCRIPT = 256 * 1024
+#: Manifests cited in one needs text.
+_MAX_SIGNS = 2
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,106 @@ def root_start_signs(
     signs += _instruction_signs(ctx.doc, chain)
     signs += _entrypoint_signs(ctx, chain)
     signs += _volume_signs(chain)
+    signs += manifest_signs(ctx, chain)
     return list(dict.fromkeys(signs))
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """The numeric user the repository's manifests run the image as."""
+
+    uid: int
+    gid: int
+    evidence: str
+
+
+def _running(ctx: Context[Dockerfile], chain: list[Stage]) -> list[usage.Running]:
+    repository = ctx.evidence.repository
+    if repository is None:
+        return []
+    program = entry_program(chain)
+    found: list[usage.Running] = []
+    for build in repository.build_of(Path(os.path.abspath(ctx.path))):
+        found += usage.running(repository, build, program)
+    return list({(r.run.path, r.run.span): r for r in found}.values())
+
+
+def _shown(ctx: Context[Dockerfile], item: usage.Running, node: y.Node | None = None) -> str:
+    """``path:line`` of the setting ``node`` (else of the container's command)."""
+    repository = ctx.evidence.repository
+    root = repository.root if repository is not None else Path(".")
+    line = node.start_mark.line + 1 if node is not None else item.run.line
+    return f"{os.path.relpath(item.run.path, root)}:{line}"
+
+
+def _security(c: Container, key: str) -> y.Node | None:
+    """A container's security setting, else the pod's (``runAsUser``, ``runAsGroup``)."""
+    own = y.get_path(c.node, "securityContext", key)
+    return own if own is not None else y.get_path(c.pod.node, "securityContext", key)
+
+
+def _number(node: y.Node | None) -> int | None:
+    text = y.scalar(node)
+    return int(text) if text is not None and text.isdigit() else None
+
+
+def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """Manifests of the repository that run the image as root on purpose: privileged,
+    an explicit ``runAsUser: 0``, or the host's process/network namespace with the node's
+    system folders mounted (a node agent)."""
+    signs: list[str] = []
+    for item in _running(ctx, chain):
+        c, where = item.container, _shown(ctx, item)
+        named = "" if item.exact else f"; its image {item.run.image} is named like this one"
+        privileged = y.get_path(c.node, "securityContext", "privileged")
+        user = _security(c, "runAsUser")
+        if y.truthy(privileged):
+            where = _shown(ctx, item, privileged)
+            signs.append(f"{where} runs it privileged ({c.label}{named})")
+        elif not item.run.init and _number(user) == 0:
+            where = _shown(ctx, item, user)
+            signs.append(f"{where} runs it as root with runAsUser: 0 ({c.label}{named})")
+        else:
+            host = [k for k in ("hostPID", "hostNetwork") if y.truthy(y.get(c.pod.node, k))]
+            agent = node_agent(c.pod)
+            if host and agent:
+                signs.append(
+                    f"{where} runs it with {' and '.join(host)} as a node agent, {agent} "
+                    f"({c.label}{named})"
+                )
+    if len(signs) > _MAX_SIGNS:  # enough to convince; the rest would bury the message
+        signs = [*signs[:_MAX_SIGNS], f"{len(signs) - _MAX_SIGNS} more manifests like these"]
+    return signs
+
+
+def manifest_user(ctx: Context[Dockerfile], chain: list[Stage]) -> RunAs | None:
+    """The one numeric non-root ``runAsUser`` every container running the image (matched
+    by name, not guessed) is given, so ``USER`` agrees with what is deployed."""
+    found: set[tuple[int, int]] = set()
+    first = ""
+    for item in _running(ctx, chain):
+        if not item.exact or item.run.init:
+            continue
+        setting = _security(item.container, "runAsUser")
+        uid = _number(setting)
+        if uid is None or uid == 0:
+            return None  # one container takes the image's own user: no single answer
+        gid = _number(_security(item.container, "runAsGroup"))
+        found.add((uid, gid if gid is not None else uid))
+        where = _shown(ctx, item, setting)
+        first = first or f"{where} runs it as uid {uid} ({item.container.label})"
+    if len(found) != 1:
+        return None
+    uid, gid = found.pop()
+    return RunAs(uid, gid, first)
+
+
+def test_image(ctx: Context[Dockerfile]) -> str:
+    """Why the Dockerfile builds only a test's image (see ``usage.test_only``), or ""."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return ""
+    return usage.test_only(repository, Path(os.path.abspath(ctx.path))) or ""
 
 
 def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
@@ -171,7 +276,7 @@ def _volume_paths(value: str) -> list[str]:
 def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[str]:
     """The script ENTRYPOINT (or CMD) runs, read from the repository model or the build
     context next to the Dockerfile; a script that cannot be read is a sign too."""
-    program = _entry_program(chain)
+    program = entry_program(chain)
     if program is None:
         return
     name, text = _script_text(ctx, chain, program)
@@ -193,7 +298,7 @@ def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[
             return
 
 
-def _entry_program(chain: list[Stage]) -> str | None:
+def entry_program(chain: list[Stage]) -> str | None:
     """The first word of the last ENTRYPOINT (else CMD) of the shipped stages."""
     for keyword in ("ENTRYPOINT", "CMD"):
         for stage in chain:

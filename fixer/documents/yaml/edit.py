@@ -223,11 +223,26 @@ def insert_into_mapping(
         return Edit.insert(_before_space(text, close, mapping.start_mark.index + 1), sep + inner)
     column = mapping.value[0][0].start_mark.column
     lines = render_block(entries, column, style)
-    at = line_after(content_end(mapping, doc), doc.lines)
+    at = _past_nested_comments(text, line_after(content_end(mapping, doc), doc.lines), column)
     nl = style.newline
     if at == len(text) and not text.endswith("\n"):
         return Edit.insert(at, "".join(nl + line for line in lines))
     return Edit.insert(at, "".join(line + nl for line in lines))
+
+
+def _past_nested_comments(text: str, at: int, column: int) -> int:
+    """Past the comment lines right after the mapping's last entry that are indented deeper
+    than its keys (``# end csi volumes`` closing a nested list): they belong to that entry,
+    and a new key inserted above them would take them away from it. A comment at the keys'
+    column or less, or one after a blank line, introduces what follows and stays below."""
+    while at < len(text):
+        end = text.find("\n", at)
+        line = text[at : len(text) if end < 0 else end]
+        body = line.lstrip(" ")
+        if not body.startswith("#") or len(line) - len(body) <= column:
+            break
+        at = len(text) if end < 0 else end + 1
+    return at
 
 
 def _before_space(text: str, close: int, floor: int) -> int:

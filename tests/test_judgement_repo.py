@@ -1,0 +1,216 @@
+"""Issue 13, the merge review's rejects (podinfo, node-problem-detector, csi-driver-host-path):
+the repository's own manifests decide DF001/DF003. Each case runs the CLI on a fixture
+repository and asserts what is withheld (and what it needs) and what is still fixed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
+
+
+def _tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fixer", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def _repo(tmp_path: Path, name: str) -> Path:
+    repo = tmp_path / name
+    shutil.copytree(REPOS / name, repo)
+    return repo
+
+
+def _findings(repo: Path, select: str) -> list[dict[str, Any]]:
+    out = _tighten("check", "--format", "json", "--select", select, ".", cwd=repo)
+    assert out.returncode in (0, 1), out.stderr
+    found: list[dict[str, Any]] = json.loads(out.stdout)
+    return found
+
+
+def _one(found: list[dict[str, Any]], path: str, words: str) -> dict[str, Any]:
+    [hit] = [f for f in found if f["path"] == path and words in f["message"]]
+    return hit
+
+
+# --- 1. DF003 keeps a tool the repository's manifests run in that image --------------------
+
+
+def test_df003_keeps_tools_called_by_configmap_scripts_and_probes(tmp_path: Path) -> None:
+    """podinfo: a CronJob runs the image with a script from a configMapGenerator that calls
+    curl; also a probe exec (wget) and a ConfigMap manifest's script (nc). The manifests
+    name the image ``shop``, which a Kustomize overlay renames to the one the Makefile builds."""
+    repo = _repo(tmp_path, "j4-configmap-tool")
+    found = _findings(repo, "DF003")
+    curl = _one(found, "Dockerfile", "curl is installed")
+    assert not curl["fixable"]
+    assert curl["reason"].startswith("deploy/base/scripts/warm-cache.sh:4: /scripts/warm-cache.sh")
+    assert (
+        'ConfigMap warm-cache-script, run by CronJob/warm-cache container "warm-cache"'
+        in (curl["reason"])
+    )
+    wget = _one(found, "Dockerfile", "wget is installed")
+    assert (
+        wget["reason"]
+        == 'deploy/base/deployment.yaml:19: Deployment/shop container "shop" runs wget in an exec'
+    )
+    netcat = _one(found, "Dockerfile", "netcat-openbsd is installed")
+    assert netcat["reason"].startswith(
+        "deploy/base/configmap-migrate.yaml:9: /opt/migrate/wait-for-db.sh"
+    )
+    assert "calls nc" in netcat["reason"]
+    socat = _one(found, "Dockerfile", "socat is installed")
+    assert socat["fix"]["safety"] == "proven"
+
+    out = _tighten("fix", "--offline", "--select", "DF003", ".", cwd=repo)
+    assert out.returncode == 1, out.stdout + out.stderr
+    text = (repo / "Dockerfile").read_text()
+    assert "apk add --no-cache ca-certificates curl wget netcat-openbsd\n" in text
+    assert "socat" not in text
+
+
+def test_df003_keeps_a_tool_a_likely_named_image_runs(tmp_path: Path) -> None:
+    """csi-driver-host-path: nothing names the image the Dockerfile builds, but a StatefulSet
+    runs ``.../hostplugin`` (the ENTRYPOINT's name) with ``command: [socat]``."""
+    repo = _repo(tmp_path, "j4-hostplugin")
+    socat = _one(_findings(repo, "DF003"), "Dockerfile", "socat is installed")
+    assert not socat["fixable"]
+    assert socat["reason"].startswith(
+        'deploy/socat.yaml:20: StatefulSet/hostplugin-socat container "socat" calls socat'
+    )
+    assert "is named like the one this Dockerfile builds" in socat["reason"]
+
+
+# --- 2. DF001 leaves an image the repository runs as root on purpose ------------------------
+
+
+def test_df001_withheld_for_a_privileged_plugin_and_placement_keeps_comment(
+    tmp_path: Path,
+) -> None:
+    repo = _repo(tmp_path, "j4-hostplugin")
+    before = (repo / "Dockerfile").read_text()
+    [df001] = _findings(repo, "DF001")
+    assert df001["fix"]["safety"] == "unproven"
+    assert df001["fix"]["needs"].startswith(
+        'proof the image starts as non-root (deploy/plugin.yaml:19 runs it privileged (DaemonSet/hostplugin container "plugin"'
+    )
+    out = _tighten("fix", "--offline", ".", cwd=repo)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert (repo / "Dockerfile").read_text() == before
+    # 5. The pod's new securityContext goes below the comment closing the volumes list.
+    plugin = (repo / "deploy" / "plugin.yaml").read_text()
+    assert plugin.endswith(
+        "          name: mountpoint-dir\n"
+        "        # end plugin volumes\n"
+        "      securityContext:\n"
+        "        seccompProfile:\n"
+        "          type: RuntimeDefault\n"
+    )
+
+
+def test_df001_follows_the_user_the_manifests_run_the_image_as(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "j4-runas")
+    found = _findings(repo, "DF001")
+    api = _one(found, "api/Dockerfile", "runs as root")
+    assert api["fix"]["safety"] == "unproven"
+    assert "deploy/api.yaml:19 runs it as root with runAsUser: 0" in api["fix"]["needs"]
+    agent = _one(found, "agent/Dockerfile", "runs as root")
+    assert (
+        "deploy/agent.yaml:17 runs it with hostPID and hostNetwork as a node agent, it mounts "
+        "the node's /proc" in agent["fix"]["needs"]
+    )
+    worker = _one(found, "worker/Dockerfile", "runs as root")
+    assert worker["fix"]["safety"] == "proven"
+    assert "deploy/worker.yaml:15 runs it as uid 1234" in " ".join(worker["fix"]["evidence"])
+
+    out = _tighten("fix", "--offline", "--select", "DF001", ".", cwd=repo)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "USER" not in (repo / "api" / "Dockerfile").read_text()
+    assert "USER" not in (repo / "agent" / "Dockerfile").read_text()
+    worker_text = (repo / "worker" / "Dockerfile").read_text()
+    assert "useradd --no-log-init --uid 1234 --gid 1234" in worker_text
+    assert "USER 1234:1234\n" in worker_text
+    # Nothing runs web: a plain app still gets the configured user.
+    assert "USER 10001:10001\n" in (repo / "web" / "Dockerfile").read_text()
+
+    out = _tighten("fix", "--offline", "--select", "DF001", "--unsafe-fixes", ".", cwd=repo)
+    assert "USER 10001:10001\n" in (repo / "api" / "Dockerfile").read_text()
+
+
+# --- 3. A test's image is not fixed like a shipped one --------------------------------------
+
+
+def test_test_only_dockerfile_is_withheld_and_shipped_ones_fixed(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "j4-testimage")
+    found = _findings(repo, "DF001,DF003")
+    test = "test/log_generator/Dockerfile"
+    needs = (
+        "a test image: it is under test/ and built only by test/log_generator/Makefile:3; no "
+        "manifest, compose file, workflow or Makefile outside test folders ships or runs it; "
+        "if it is shipped, apply with --unsafe-fixes"
+    )
+    for words in ("runs as root", "curl is installed"):
+        hit = _one(found, test, words)
+        assert hit["fix"]["safety"] == "unproven"
+        assert hit["fix"]["needs"] == needs
+    before = (repo / test).read_text()
+    out = _tighten("fix", "--offline", "--select", "DF001,DF003", ".", cwd=repo)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert (repo / test).read_text() == before
+    # The app's image and a test folder's image that a workflow pushes are still fixed.
+    assert "USER 10001:10001\n" in (repo / "Dockerfile").read_text()
+    assert "USER 10001:10001\n" in (repo / "tests" / "tools" / "Dockerfile").read_text()
+
+
+# --- 4. Lower-case `drop: [all]` ------------------------------------------------------------
+
+
+def test_lowercase_drop_all_is_found_and_written_upper_case(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "j4-dropall")
+    out = _tighten("check", ".", cwd=repo)
+    assert out.returncode == 1
+    assert out.stdout.count("capabilities.drop has all, not ALL") == 2
+    _tighten("fix", "--offline", ".", cwd=repo)
+    text = (repo / "base" / "deployment.yaml").read_text()
+    assert "drop: [ALL]\n" in text and '- "ALL"\n' in text
+    assert _tighten("check", ".", cwd=repo).returncode == 0
+
+
+# --- 5. Insertion below a nested mapping's trailing comment -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        # Deeper than the pod spec's keys: it closes the volumes list, the block goes below.
+        ("        # end volumes\n", "        # end volumes\n      securityContext:\n"),
+        # At the keys' column: it introduces what follows, the block goes above.
+        ("      # next: sidecars\n", "      securityContext:"),
+    ],
+)
+def test_insertion_keeps_a_nested_trailing_comment_with_its_entry(
+    tmp_path: Path, tail: str, expected: str
+) -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: app\n          image: registry.example/app:1\n"
+        "          securityContext:\n            runAsUser: 1000\n"
+        "      volumes:\n        - name: data\n          emptyDir: {}\n"
+    )
+    text = text.replace("kind: Pod", "kind: Deployment").replace("v1\n", "apps/v1\n", 1)
+    path = tmp_path / "deploy.yaml"
+    path.write_text(text + tail)
+    _tighten("fix", "--offline", "--select", "K8S002", ".", cwd=tmp_path)
+    fixed = path.read_text()
+    assert expected in fixed
+    if tail.startswith("      #"):
+        assert fixed.index("      securityContext:\n        seccompProfile") < fixed.index(tail)

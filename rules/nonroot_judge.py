@@ -24,7 +24,7 @@ from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
 from fixer.repository import usage
 from fixer.rule import Context
-from rules.workload import node_agent
+from rules.workload import bidirectional_mounts, needs_privileged, node_agent
 
 #: Programs an entrypoint uses to drop root after doing root's work (chown, sysctl, bind).
 STEP_DOWN = re.compile(
@@ -155,8 +155,8 @@ def _number(node: y.Node | None) -> int | None:
 
 
 def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
-    """Manifests of the repository that run the image as root on purpose: privileged,
-    an explicit ``runAsUser: 0``, or the host's process/network namespace with the node's
+    """Manifests of the repository that run the image as root on purpose: privileged where
+    the workload needs it, an explicit ``runAsUser: 0``, or the host's process/network namespace with the node's
     system folders mounted (a node agent)."""
     signs: list[str] = []
     for item in _running(ctx, chain):
@@ -164,9 +164,14 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
         named = "" if item.exact else f"; its image {item.run.image} is named like this one"
         privileged = y.get_path(c.node, "securityContext", "privileged")
         user = _security(c, "runAsUser")
-        if y.truthy(privileged):
+        # Privileged only counts where K8S001 keeps it (a node agent, devices, shared
+        # mounts): a privileged web server gets `privileged: false` in the same run.
+        need = needs_privileged(c, False) or (
+            "it shares mounts with the node" if bidirectional_mounts(c) else None
+        )
+        if y.truthy(privileged) and need:
             where = _shown(ctx, item, privileged)
-            signs.append(f"{where} runs it privileged ({c.label}{named})")
+            signs.append(f"{where} runs it privileged, {need} ({c.label}{named})")
         elif not item.run.init and _number(user) == 0:
             where = _shown(ctx, item, user)
             signs.append(f"{where} runs it as root with runAsUser: 0 ({c.label}{named})")

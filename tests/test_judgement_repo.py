@@ -101,7 +101,7 @@ def test_df001_withheld_for_a_privileged_plugin_and_placement_keeps_comment(
     [df001] = _findings(repo, "DF001")
     assert df001["fix"]["safety"] == "unproven"
     assert df001["fix"]["needs"].startswith(
-        'proof the image starts as non-root (deploy/plugin.yaml:19 runs it privileged (DaemonSet/hostplugin container "plugin"'
+        'proof the image starts as non-root (deploy/plugin.yaml:19 runs it privileged, a node agent (it mounts the node\'s /var/lib/kubelet/plugins/hostplugin, /var/lib/kubelet/pods) (DaemonSet/hostplugin container "plugin"'
     )
     out = _tighten("fix", "--offline", ".", cwd=repo)
     assert out.returncode == 1, out.stdout + out.stderr

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from fixer import option_values as v
-from fixer.settings import OutputFormat, PinPolicy, Profile
+from fixer.settings import FailureThreshold, OutputFormat, PinPolicy, Profile
 
 CHECK, FIX, PR = "check", "fix", "pr"
 _RUN = frozenset({CHECK, FIX, PR})
@@ -274,6 +274,28 @@ OPTIONS: tuple[Option, ...] = (
         bool,
         False,
         "Only findings and errors; no summary or notices.",
+    ),
+    Option(
+        "exit_zero",
+        ("--exit-zero",),
+        bool,
+        False,
+        "Exit 0 even when findings remain (errors still exit 2).",
+        frozenset({CHECK, FIX}),
+        setting="output.exit_zero",
+        config="exit-zero",
+        from_config=v.boolean,
+    ),
+    Option(
+        "failure_threshold",
+        ("--failure-threshold",),
+        FailureThreshold,
+        FailureThreshold.NOTE,
+        "Least rule severity that fails the run (exit 1); none: findings never do.",
+        frozenset({CHECK, FIX}),
+        setting="output.failure_threshold",
+        config="failure-threshold",
+        from_config=v.choice(FailureThreshold),
     ),
     # What the fixes write.
     Option(

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from fixer.engine import FileResult
 from fixer.mode import Mode
+from fixer.model import Finding
 from fixer.output.text import withheld
+from fixer.rule import Severity
+from fixer.settings import FailureThreshold, Output
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
+
+#: Severities from the least to the most severe; a threshold fails its level and above.
+_RANK = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+_THRESHOLD = {
+    FailureThreshold.NOTE: 0,
+    FailureThreshold.WARNING: 1,
+    FailureThreshold.ERROR: 2,
+    FailureThreshold.NONE: 3,
+}
+
+
+def _warning(rule: str) -> Severity:
+    return Severity.WARNING
+
+
+def fails(severity: Severity, threshold: FailureThreshold) -> bool:
+    """A finding of this severity fails the run under ``threshold``."""
+    return _RANK[severity] >= _THRESHOLD[threshold]
 
 
 @dataclass
@@ -31,6 +53,12 @@ class Report:
     remaining: int = 0
     run_errors: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    #: ``--exit-zero`` and ``--failure-threshold``.
+    output: Output = field(default_factory=Output)
+    #: A rule id's severity (the rule set's; a rule outside it is a warning).
+    severity: Callable[[str], Severity] = _warning
+    #: Findings at or above the threshold that keep the run from passing (exit 1).
+    failing: int = 0
 
     def add(self, result: FileResult) -> None:
         if result.error:
@@ -49,6 +77,27 @@ class Report:
         unsafe = self.unsafe_fixes
         self.withheld.update(f.rule for f in shown if withheld(f, unsafe_fixes=unsafe))
         self.remaining += len(shown) if self.mode is not Mode.DRY_RUN else 0
+        self.failing += self._failing(result, shown)
+
+    def _failing(self, result: FileResult, shown: list[Finding]) -> int:
+        """What fails the run in this file: ``check`` its findings; ``fix`` those left
+        open; ``--dry-run`` those it would fix (a diff) and those it cannot."""
+        if self.mode is Mode.CHECK:
+            counted: Iterable[Finding] = result.found
+        elif self.mode is Mode.FIX:
+            counted = result.remaining
+        else:
+            unsafe = self.unsafe_fixes
+            still_open = [f for f in shown if not f.fixable or withheld(f, unsafe_fixes=unsafe)]
+            counted = [*(result.fixed if result.changed else ()), *still_open]
+        threshold = self.output.failure_threshold
+        return sum(fails(self.severity(f.rule), threshold) for f in counted)
+
+    def fails(self, finding: Finding) -> bool:
+        """This finding fails the run (for ``--format github``: an ``::error``)."""
+        if self.output.exit_zero:
+            return False
+        return fails(self.severity(finding.rule), self.output.failure_threshold)
 
     def error(self, message: str) -> None:
         """An error outside any one file (a registry outage, a lockfile that cannot be written)."""
@@ -57,13 +106,10 @@ class Report:
     @property
     def exit_code(self) -> int:
         if self.errors or self.run_errors:
-            return EXIT_ERROR
-        if self.mode is Mode.CHECK:
-            return EXIT_FINDINGS if sum(self.found.values()) else EXIT_CLEAN
-        if self.mode is Mode.DRY_RUN:
-            still_open = sum(self.unfixable.values()) + sum(self.withheld.values())
-            return EXIT_FINDINGS if self.changed or still_open else EXIT_CLEAN
-        return EXIT_FINDINGS if self.remaining else EXIT_CLEAN
+            return EXIT_ERROR  # --exit-zero never hides an error (ruff's convention)
+        if self.output.exit_zero or not self.failing:
+            return EXIT_CLEAN
+        return EXIT_FINDINGS
 
     def summary(self) -> str:
         parts = [f"{_n(self.files, 'file')} scanned"]

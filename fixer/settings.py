@@ -65,6 +65,16 @@ class OutputFormat(Choice):
     GITHUB = "github"
 
 
+class FailureThreshold(Choice):
+    """The least severity of a finding that fails the run (hadolint's
+    ``--failure-threshold``); ``none``: findings never do, errors still exit 2."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+    NONE = "none"
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which rules run on which files."""
@@ -151,8 +161,22 @@ class Pinning:
     inspect_layers: bool = False
 
 
+@dataclass(frozen=True)
+class Output:
+    """What fails the run: the exit code, not what is printed."""
+
+    #: Exit 0 even when findings remain (ruff's ``--exit-zero``); errors still exit 2.
+    exit_zero: bool = False
+    #: Findings of a rule below this severity do not fail the run.
+    failure_threshold: FailureThreshold = FailureThreshold.NOTE
+
+
 #: Fields whose value is a closed set: a word from a test or a fixture becomes the enum.
-_CHOICES: dict[str, type[Choice]] = {"profile": Profile, "pin": PinPolicy}
+_CHOICES: dict[str, type[Choice]] = {
+    "profile": Profile,
+    "pin": PinPolicy,
+    "failure_threshold": FailureThreshold,
+}
 
 
 @dataclass(frozen=True)
@@ -167,6 +191,7 @@ class Settings:
     dockerfile: Dockerfile = field(default_factory=Dockerfile)
     secrets: Secrets = field(default_factory=Secrets)
     pinning: Pinning = field(default_factory=Pinning)
+    output: Output = field(default_factory=Output)
 
     @classmethod
     def of(cls, values: Mapping[str, Any] = MappingProxyType({}), /, **more: Any) -> Settings:

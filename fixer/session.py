@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,13 +28,14 @@ from fixer.mode import Mode
 from fixer.output import diff as diffs
 from fixer.output import github, held, sarif
 from fixer.output.console import Console
-from fixer.output.json import result_objects
+from fixer.output.json import Problem, document, result_objects
+from fixer.output.ondisk import on_disk
 from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
 from fixer.report import Report
 from fixer.roots import Roots
-from fixer.rule import Resolution
+from fixer.rule import Resolution, Severity
 from fixer.ruleset import RuleSet
 from fixer.runner import queries, run
 from fixer.settings import Settings
@@ -43,6 +44,7 @@ from fixer.sniff import kind_of_text
 from fixer.write import LinkedPath, WriteError, check_target, write_atomic
 
 STDIN = "-"
+EMPTY = "no Dockerfile or Kubernetes manifest found"
 
 
 @dataclass
@@ -66,7 +68,15 @@ class Session:
 
     def __post_init__(self) -> None:
         unsafe = self.settings.fixes.unsafe_fixes
-        self.report = Report(self.mode, unsafe_fixes=unsafe)
+        severities = {rule.id: rule.severity for rule in self.rules.rules}
+        self.report = Report(
+            self.mode,
+            unsafe_fixes=unsafe,
+            output=self.settings.output,
+            severity=lambda rule: severities.get(rule, Severity.WARNING),
+        )
+        #: File errors and notices for the machine formats (json, sarif).
+        self.problems: list[Problem] = []
         self.side_files = SideFiles()
         self.json_items: list[dict[str, Any]] = []
         self.secrets: set[str] = set()
@@ -101,6 +111,8 @@ class Session:
         if self.output_closed:
             return
         if self.fmt == "github":
+            self.held += [github.command("error", m, title="tighten") for m in self._run_errors()]
+            self.held += [github.command("warning", m, title="tighten") for m in self._empty()]
             self.out.write(held.masked_github("".join(self.held), self.secrets))
         else:
             for text in held.masked_diffs(self.held, self.secrets):
@@ -109,17 +121,53 @@ class Session:
         if self.mode is Mode.DRY_RUN:
             self._finish_side_files()
         if self.fmt in ("json", "sarif"):
-            keys = held.SARIF_TEXT if self.fmt == "sarif" else held.JSON_TEXT
-            items = held.masked_items(self.json_items, keys, self.secrets)
-            if self.fmt == "sarif":
-                items = sarif.log(items, self.rules.offered(self.settings))
-            json.dump(items, self.out, indent=2)
+            json.dump(self._machine_output(), self.out, indent=2)
             self.out.write("\n")
         self.out.flush()
+
+    def _machine_output(self) -> dict[str, Any]:
+        """The one JSON or SARIF document of the run, errors and notices included."""
+        problems = [*self.problems, *(Problem(m) for m in self._run_errors())]
+        problems += [Problem(line, level="note") for line in self.not_source.lines()]
+        problems += [Problem(m, level="warning") for m in self._empty()]
+        if self.fmt == "sarif":
+            items = held.masked_items(self.json_items, held.SARIF_TEXT, self.secrets)
+            problems = [replace(p, message=diffs.mask(p.message, self.secrets)) for p in problems]
+            return sarif.log(
+                items,
+                self.rules.offered(self.settings),
+                problems=problems,
+                command=self.mode.value,
+                secrets=self.secrets,
+            )
+        report = self.report
+        summary = {
+            "files": report.files,
+            "findings": sum(report.found.values()),
+            "fixed": sum(report.fixed.values()),
+            "errors": report.errors + len(report.run_errors),
+            "exit_code": self._exit_code(),
+        }
+        out = document(self.json_items, problems, self.mode, summary)
+        return held.masked_items(out, held.JSON_TEXT, self.secrets)  # type: ignore[no-any-return]
+
+    def _run_errors(self) -> list[str]:
+        """Errors outside any one file, as far as the run got."""
+        return list(self.report.run_errors)
+
+    def _empty(self) -> list[str]:
+        """The warning of a run that found nothing to check (ruff: "No Python files found
+        under the given path(s)"); the exit code stays 0, as ruff's does."""
+        report = self.report
+        if report.files or report.errors or report.run_errors or self.guard.received:
+            return []
+        return [EMPTY]
 
     def _finish(self) -> None:
         for line in self.not_source.lines():
             self.console.note(line)
+        for message in self._empty():
+            self.console.warning(message)
         for message in self.report.run_errors:
             self.console.error(None, message)
         if self.guard.received is not None:
@@ -311,21 +359,36 @@ class Session:
             self.console.notice(result.path, notice)
         if result.error:
             self.console.error(result.path, result.error)
+        if self.fmt in ("json", "sarif"):
+            self._collect(result)
+        view = on_disk(result, self.mode)  # every format gives the lines of the file on disk
         if self.fmt == "json":
-            self.json_items.extend(result_objects(result, self.mode))
+            self.json_items.extend(result_objects(view, self.mode))
         elif self.fmt == "sarif":
             self.json_items.extend(
-                sarif.result_objects(result, self.mode, self.secrets, rules=self.rules)
+                sarif.result_objects(view, self.mode, self.secrets, rules=self.rules)
             )
         elif self.fmt == "github":
             unsafe = self.settings.fixes.unsafe_fixes
+            levels = github.Levels(self.report.fails, self.report.severity)
             self.held.append(
-                github.workflow_commands(result, self.mode, self.secrets, unsafe_fixes=unsafe)
+                github.workflow_commands(
+                    view, self.mode, self.secrets, unsafe_fixes=unsafe, levels=levels
+                )
             )
         else:
-            self._print(result, stdin=stdin)
+            self._print(result, view, stdin=stdin)
 
-    def _print(self, result: FileResult, *, stdin: bool) -> None:
+    def _collect(self, result: FileResult) -> None:
+        """The file's error and notices, for the document printed at the end."""
+        notices = [result.notice] if result.notice else []
+        for text in [*notices, *result.notices]:
+            self.problems.append(Problem(text, result.path, level="note"))
+        if result.error:
+            self.problems.append(Problem(result.error, result.path))
+
+    def _print(self, result: FileResult, view: FileResult, *, stdin: bool) -> None:
+        """Text output: ``view`` is ``result`` with on-disk lines."""
         if self.mode is Mode.DRY_RUN and result.changed and result.source is not None:
             self.side_files.add(result)
             text = result.diff  # computed where the file was processed, on any core
@@ -335,13 +398,13 @@ class Session:
                 )
             self.held.append(text)  # masked when every value of the run is known
         if self.mode is Mode.CHECK:
-            self.console.findings(result.path, result.found)
+            self.console.findings(result.path, view.found)
             return
         if self.mode is Mode.FIX and not self.quiet:
-            self.console.findings(result.path, result.fixed, to_err=True, status="fixed")
+            self.console.findings(result.path, view.fixed, to_err=True, status="fixed")
         # With --dry-run or stdin, stdout holds the diff or the text: findings go to stderr.
         self.console.findings(
-            result.path, result.remaining, to_err=stdin or self.mode is Mode.DRY_RUN
+            result.path, view.remaining, to_err=stdin or self.mode is Mode.DRY_RUN
         )
 
     def _write(self, result: FileResult) -> list[Path]:

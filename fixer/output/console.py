@@ -66,6 +66,11 @@ class Console:
         if not self.quiet:
             self.stderr(self.paint_err(f"notice: {text}", "dim") + "\n")
 
+    def warning(self, text: str) -> None:
+        """Something the user probably did not mean (nothing to check)."""
+        if not self.quiet:
+            self.stderr(self.paint_err(f"warning: {text}", "yellow") + "\n")
+
     def info(self, text: str) -> None:
         if not self.quiet:
             self.stderr(text + "\n")

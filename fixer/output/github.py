@@ -1,8 +1,11 @@
 """``--format github``: GitHub Actions workflow commands that annotate the changed files.
 
-One line per finding, ``::warning file=PATH,line=N,col=N,title=RULE::message``; fixed
-findings (``fix``) are ``::notice`` lines, files tighten could not process ``::error``. A fix
-withheld for lack of evidence says so, with what it needs, in its finding's message.
+One line per finding, ``::LEVEL file=PATH,line=N,col=N,title=RULE::message``: ``::error``
+for a finding that fails the run (at or above ``--failure-threshold``, no ``--exit-zero``),
+else ``::warning`` (rules of severity error or warning) or ``::notice`` (severity note);
+fixed findings (``fix``) are ``::notice`` lines, files tighten could not process ``::error``.
+Lines are those of the file on disk (``fixer.output.ondisk``). A fix withheld for lack of
+evidence says so, with what it needs, in its finding's message.
 Property values and the message are escaped the way GitHub's toolkit does it
 (``actions/toolkit`` ``escapeProperty``/``escapeData``), so a ``,``, ``:`` or newline in a
 path or message cannot end the command early or inject another one.
@@ -10,13 +13,33 @@ path or message cannot end the command early or inject another one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fixer.engine import FileResult
 from fixer.mode import Mode
 from fixer.model import Finding
 from fixer.output.diff import mask
 from fixer.output.text import display_path, withheld
+from fixer.rule import Severity
 
-__all__ = ["command", "escape_data", "escape_property", "workflow_commands"]
+__all__ = ["Levels", "command", "escape_data", "escape_property", "workflow_commands"]
+
+
+class Levels:
+    """The annotation level of a finding: what fails the run is an error, the rest keeps
+    its rule's severity (warning, or notice for a note)."""
+
+    def __init__(
+        self,
+        fails: Callable[[Finding], bool] = lambda finding: False,
+        severity: Callable[[str], Severity] = lambda rule: Severity.WARNING,
+    ) -> None:
+        self.fails, self.severity = fails, severity
+
+    def __call__(self, finding: Finding) -> str:
+        if self.fails(finding):
+            return "error"
+        return "notice" if self.severity(finding.rule) is Severity.NOTE else "warning"
 
 
 def escape_data(text: str) -> str:
@@ -39,8 +62,11 @@ def workflow_commands(
     secrets: set[str] | frozenset[str] = frozenset(),
     *,
     unsafe_fixes: bool = False,
+    levels: Levels | None = None,
 ) -> str:
-    """The workflow commands for one file (``mode``: ``check``, ``fix`` or ``dry-run``)."""
+    """The workflow commands for one file (``mode``: ``check``, ``fix`` or ``dry-run``);
+    ``result`` gives on-disk lines (``ondisk.on_disk``)."""
+    level = levels or Levels()
     path = display_path(result.path)
     findings = [*result.found, *result.remaining, *result.fixed]
     masks = set(secrets).union(*(f.masks for f in findings))
@@ -49,10 +75,10 @@ def workflow_commands(
         lines.append(command("error", mask(result.error, masks), file=path, title="tighten"))
     unsafe = unsafe_fixes
     if mode is not Mode.FIX:
-        lines += [_annotation("warning", f, path, masks, unsafe=unsafe) for f in result.found]
+        lines += [_annotation(level(f), f, path, masks, unsafe=unsafe) for f in result.found]
     else:
         lines += [_annotation("notice", f, path, masks, fixed=True) for f in result.fixed]
-        lines += [_annotation("warning", f, path, masks, unsafe=unsafe) for f in result.remaining]
+        lines += [_annotation(level(f), f, path, masks, unsafe=unsafe) for f in result.remaining]
     return "".join(lines)
 
 

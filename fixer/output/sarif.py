@@ -8,12 +8,22 @@ property bag says ``withheld`` and what it ``needs`` instead; for ``fix`` the re
 findings against the rewritten text, plus the fixed ones as ``kind: pass``. Columns count
 Unicode code points (``columnKind``), like tighten's own. Secret values are masked in every
 message and inserted text; no source text (snippet) is ever copied into the log.
+
+Files tighten could not process make ``invocations[0].executionSuccessful`` false, each as a
+``toolExecutionNotifications`` entry (level error, with its file), so code scanning does not
+show a broken manifest as clean. Every result has ``partialFingerprints``
+(``tighten/v1``): a hash of the rule, the path, the offending line's text (masked, whitespace
+collapsed) and its occurrence among equal lines, so a result keeps its identity when lines
+above it move; ``automationDetails.id`` (``tighten/<command>/``) keeps check and fix runs
+apart in code scanning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +36,7 @@ from fixer.mode import Mode
 from fixer.model import Edit, Finding, Safety, Span
 from fixer.output.diff import mask
 from fixer.output.docs import rule_doc
+from fixer.output.json import Problem
 from fixer.output.text import display_path
 from fixer.rule import Rule, Severity
 from fixer.ruleset import RuleSet
@@ -35,6 +46,10 @@ __all__ = ["HOME", "log", "result_objects"]
 HOME = "https://tighten.dev"  # the project's home page; rule pages live under /rules/
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
+FINGERPRINT = "tighten/v1"
+#: Where ``result_objects`` leaves each result's line text (masked with the values known
+#: then) for ``log`` to hash once every secret value of the run is known; never printed.
+_LINE = "_line"
 
 
 def _level(rule: Rule[Any] | None) -> str:
@@ -42,13 +57,21 @@ def _level(rule: Rule[Any] | None) -> str:
     return (rule.severity if rule is not None else Severity.WARNING).value
 
 
-def log(results: list[dict[str, Any]], rules: Sequence[Rule[Any]]) -> dict[str, Any]:
+def log(
+    results: list[dict[str, Any]],
+    rules: Sequence[Rule[Any]],
+    *,
+    problems: Sequence[Problem] = (),
+    command: str = "check",
+    secrets: Collection[str] = frozenset(),
+) -> dict[str, Any]:
     """The whole SARIF log around ``results`` (from ``result_objects``), describing
-    ``rules``."""
+    ``rules``; ``problems`` (errors, notices) become the invocation's notifications."""
     index = {rule.id: i for i, rule in enumerate(rules)}
     for item in results:
         if item["ruleId"] in index:
             item["ruleIndex"] = index[item["ruleId"]]
+    _fingerprint(results, frozenset(secrets))
     driver = {
         "name": "tighten",
         "version": __version__,
@@ -57,13 +80,42 @@ def log(results: list[dict[str, Any]], rules: Sequence[Rule[Any]]) -> dict[str, 
         "rules": [_descriptor(rule) for rule in rules],
     }
     root = Path(os.getcwd()).as_uri().rstrip("/") + "/"
+    invocation = {
+        "executionSuccessful": not any(p.level == "error" for p in problems),
+        "toolExecutionNotifications": [_notification(p) for p in problems],
+    }
     run = {
         "tool": {"driver": driver},
+        "invocations": [invocation],
+        "automationDetails": {"id": f"tighten/{command}/"},
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {SRCROOT: {"uri": root}},
         "results": results,
     }
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _notification(problem: Problem) -> dict[str, Any]:
+    item: dict[str, Any] = {"level": problem.level, "message": {"text": problem.message}}
+    if problem.path is not None:
+        where = {"physicalLocation": {"artifactLocation": _artifact(problem.path)}}
+        item["locations"] = [where]
+    return item
+
+
+def _fingerprint(results: list[dict[str, Any]], secrets: frozenset[str]) -> None:
+    """``partialFingerprints`` of every result: stable across runs and line shifts.
+    The line is hashed masked: a hash of a short secret could be reversed by guessing."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    for item in results:
+        line = " ".join(mask(item.pop(_LINE, ""), secrets).split())
+        uri = item["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        key = (item["ruleId"], uri, line)
+        occurrence = seen[key]
+        seen[key] += 1
+        text = "\0".join([*key, str(occurrence)])
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        item["partialFingerprints"] = {FINGERPRINT: digest}
 
 
 def _descriptor(rule: Rule[Any]) -> dict[str, Any]:
@@ -101,13 +153,13 @@ def result_objects(
     findings = [*result.found, *result.remaining, *result.fixed]
     masks = set(secrets).union(*(f.masks for f in findings))
     at = _Where(_artifact(result.path), masks, rules)
+    original = LineIndex(result.source.text)
     if mode is not Mode.FIX:
-        lines = LineIndex(result.source.text)
-        return [_result(f, at, lines, suggest=True) for f in result.found]
+        return [_result(f, at, original, suggest=True) for f in result.found]
     final = LineIndex(result.text)
     out = [_result(f, at, final, suggest=True) for f in result.remaining]
-    for finding in result.fixed:
-        item = _result(finding, at, None, suggest=False)
+    for finding in result.fixed:  # where they were: on-disk lines before the fix
+        item = _result(finding, at, None, suggest=False, text=original)
         item.update(kind="pass", level="none")
         item["properties"]["fixed"] = True
         out.append(item)
@@ -131,8 +183,15 @@ class _Where:
 
 
 def _result(
-    finding: Finding, at: _Where, lines: LineIndex | None, *, suggest: bool
+    finding: Finding,
+    at: _Where,
+    lines: LineIndex | None,
+    *,
+    suggest: bool,
+    text: LineIndex | None = None,
 ) -> dict[str, Any]:
+    """One result; ``lines`` index the text its span points into (None: use its line),
+    ``text`` the text its line is in (for the fingerprint; default ``lines``)."""
     artifact, masks = at.artifact, at.masks
     message = finding.message
     fix = finding.fix
@@ -150,6 +209,7 @@ def _result(
         "message": {"text": mask(message, masks)},
         "locations": [{"physicalLocation": {"artifactLocation": artifact, "region": region}}],
         "properties": {"fixable": finding.fixable},
+        _LINE: _line_text(text or lines, finding.line, at.masks),
     }
     if fix is not None:
         properties = item["properties"]
@@ -169,6 +229,12 @@ def _result(
                 }
             ]
     return item
+
+
+def _line_text(lines: LineIndex | None, line: int, masks: set[str]) -> str:
+    if lines is None or not 1 <= line <= lines.line_count:
+        return ""
+    return mask(lines.line_text(line), masks)
 
 
 def _region(lines: LineIndex, span: Span) -> dict[str, Any]:

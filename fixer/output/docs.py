@@ -65,6 +65,19 @@ LEVELS = (
     + "\n"
 )
 
+#: What a rule's severity means for the exit code, as ``tighten rules`` states it.
+SEVERITIES = (
+    textwrap.fill(
+        "Severity (error, warning, note): the SARIF level of the rule's results and the "
+        "`--failure-threshold` it is weighed against; by default every finding fails the "
+        "run (exit 1), `--failure-threshold error` fails on error rules only, `--exit-zero` "
+        "never fails on findings.",
+        width=90,
+        break_on_hyphens=False,
+    )
+    + "\n"
+)
+
 
 def changes_behaviour(rule: Rule[Any]) -> bool:
     return rule.safety is not Safety.SAFE
@@ -85,7 +98,7 @@ def explain(rule: Rule[Any]) -> str:
         )
     else:
         safety = "safe (cannot change behaviour: always applied)"
-    meta = f"Fixes: {rule.summary}.\nFix safety: {safety}.\n"
+    meta = f"Fixes: {rule.summary}.\nSeverity: {rule.severity.value}.\nFix safety: {safety}.\n"
     if rule.aliases:
         meta += f"Covers peer checks: {', '.join(rule.aliases)}.\n"
     body = "".join(f"\n## {name}\n{text}\n" for name, text in doc.sections.items())
@@ -93,12 +106,15 @@ def explain(rule: Rule[Any]) -> str:
 
 
 def table(rules: tuple[Rule[Any], ...]) -> str:
-    """One line per rule: id, name, its fix safety level, what it fixes; then the levels."""
-    rows = [("ID", "NAME", "FIX", "WHAT IT FIXES")]
+    """One line per rule: id, name, severity, its fix safety level, what it fixes; then
+    what the severities and the levels mean."""
+    rows = [("ID", "NAME", "SEVERITY", "FIX", "WHAT IT FIXES")]
     for rule in rules:
-        rows.append((rule.id, rule.name, _level(rule), rule.summary))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        rows.append((rule.id, rule.name, rule.severity.value, _level(rule), rule.summary))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = "".join(
-        f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}\n" for r in rows
+        "  ".join(f"{cell:<{width}}" for cell, width in zip(r, widths, strict=False))
+        + f"  {r[4]}\n"
+        for r in rows
     )
-    return lines + "\n" + LEVELS
+    return lines + "\n" + SEVERITIES + "\n" + LEVELS

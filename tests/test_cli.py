@@ -131,14 +131,14 @@ def test_select_and_ignore(project: Path) -> None:
 
 def test_json_format(project: Path) -> None:
     out = tighten("check", "--format", "json", "--select", "DF001,K8S001", ".", cwd=project)
-    items = json.loads(out.stdout)
+    items = json.loads(out.stdout)["findings"]
     assert {i["rule"] for i in items} == {"DF001", "K8S001"}
     for item in items:
         assert {"rule", "path", "line", "message", "fixable"} <= item.keys()
         assert item["fixable"] is True
     fixed = json.loads(
         tighten("fix", "--format", "json", "--select", "DF001,K8S001", ".", cwd=project).stdout
-    )
+    )["findings"]
     assert all(i["fixed"] for i in fixed)
 
 

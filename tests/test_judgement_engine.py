@@ -180,7 +180,7 @@ def test_check_and_dry_run_say_withheld_and_exit_1(
 def test_json_says_applied_needs_and_evidence(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(repo)
     _, out, _, _ = _session("dry-run", ["deploy/app.yaml"], select=TST, fmt="json")
-    fixes = {item["line"]: item["fix"] for item in json.loads(out)}
+    fixes = {item["line"]: item["fix"] for item in json.loads(out)["findings"]}
     assert fixes[16] == {
         "title": "mark",
         "safety": "proven",
@@ -222,7 +222,7 @@ def test_github_annotation_says_what_the_fix_needs(
 ) -> None:
     monkeypatch.chdir(repo)
     _, out, _, _ = _session("fix", ["deploy/app.yaml"], select=TST, fmt="github")
-    [withheld] = [line for line in out.splitlines() if line.startswith("::warning")]
+    [withheld] = [line for line in out.splitlines() if line.startswith("::error")]
     assert "line=20" in withheld
     assert withheld.endswith("::image ghcr.io/acme/sidecar:2.0 not marked " + WITHHELD)
     assert "(fixed: mark)" in out  # the proven one is a notice

@@ -190,8 +190,8 @@ def test_github_annotations_for_check_and_fix(project: Path) -> None:
     out = tighten(project, "check", "--format", "github")
     assert out.returncode == 1
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("::warning file=Dockerfile,line=1,col=1,title=DF001::final stage")
-    assert any(line.startswith("::warning file=k8s/pod.yaml,line=13,") for line in lines)
+    assert lines[0].startswith("::error file=Dockerfile,line=1,col=1,title=DF001::final stage")
+    assert any(line.startswith("::error file=k8s/pod.yaml,line=13,") for line in lines)
     assert all(line.startswith("::") for line in lines)
     assert SECRET not in out.stdout
     fixed = tighten(project, "fix", "--format", "github", "--offline", "--select", "DF001")

@@ -108,7 +108,7 @@ def test_dockerfiles_in_folders_of_the_same_name_keep_their_values(tmp_path: Pat
                   cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert OLD not in out.stdout + out.stderr and NEW not in out.stdout + out.stderr
-    findings = {f["path"]: f["fix"]["title"] for f in json.loads(out.stdout)}
+    findings = {f["path"]: f["fix"]["title"] for f in json.loads(out.stdout)["findings"]}
     for folder, value in (("a", OLD), ("b", NEW)):
         name = f"{folder}-app-secrets"
         assert name in findings[f"{folder}/app/Dockerfile"]  # the source names its own Secret

@@ -44,7 +44,7 @@ def project(tmp_path: Path) -> Path:
 def rules_found(project: Path, *args: str) -> set[str]:
     out = tighten("check", "--format", "json", *args, ".", cwd=project)
     assert out.returncode in (0, 1), out.stderr
-    return {item["rule"] for item in json.loads(out.stdout)}
+    return {item["rule"] for item in json.loads(out.stdout)["findings"]}
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_unknown_id_in_a_pragma_is_a_finding(tmp_path: Path) -> None:
     )
     out = tighten("check", "--format", "json", "Dockerfile", cwd=tmp_path)
     assert out.returncode == 1
-    items = json.loads(out.stdout)
+    items = json.loads(out.stdout)["findings"]
     assert [(i["rule"], i["line"], i["fixable"]) for i in items] == [
         ("TGT001", 2, False),
         ("DF001", 4, True),

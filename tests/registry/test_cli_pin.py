@@ -244,7 +244,7 @@ def test_a_failing_reference_is_left_alone_and_other_files_are_fixed(
 def test_check_never_asks_a_registry_and_reports_fixable(project: Path, proxy: FaultProxy) -> None:
     done = tighten("check", "--select", "DF002,K8S003", "--format", "json", ".", cwd=project)
     assert done.returncode == 1, done.stderr
-    found = json.loads(done.stdout)
+    found = json.loads(done.stdout)["findings"]
     assert len(found) == 4 and all(item["fixable"] for item in found)
     assert proxy.count() == 0
     assert (project / "Dockerfile").read_text() == DOCKERFILE

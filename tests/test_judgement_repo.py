@@ -33,7 +33,7 @@ def _repo(tmp_path: Path, name: str) -> Path:
 def _findings(repo: Path, select: str) -> list[dict[str, Any]]:
     out = _tighten("check", "--format", "json", "--select", select, ".", cwd=repo)
     assert out.returncode in (0, 1), out.stderr
-    found: list[dict[str, Any]] = json.loads(out.stdout)
+    found: list[dict[str, Any]] = json.loads(out.stdout)["findings"]
     return found
 
 

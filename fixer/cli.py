@@ -193,6 +193,7 @@ def fix(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
         quiet=values["quiet"],
         stdin_filename=values["stdin_filename"],
         rules=_rules(),
+        unmasked_diff=values["unmasked_diff"],
     )
     raise typer.Exit(session.execute(paths or ["."]))
 

@@ -170,6 +170,15 @@ OPTIONS: tuple[Option, ...] = (
         frozenset({FIX}),
     ),
     Option(
+        "unmasked_diff",
+        ("--unmasked-diff",),
+        bool,
+        False,
+        "With --dry-run: print the real patch, secret values unmasked, for `git apply` "
+        "(refused when stdout is a terminal: redirect it to a file or a pipe).",
+        frozenset({FIX}),
+    ),
+    Option(
         "dry_run",
         (_DRY_RUN,),
         bool,

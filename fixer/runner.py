@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from fixer.discover import GENERATED, Target
-from fixer.engine import KUBERNETES, FileResult, Queries, collect_queries, process_file
+from fixer.documents.text import SourceText
+from fixer.engine import (
+    KUBERNETES,
+    FileResult,
+    Queries,
+    _revert,  # the engine's own way to give up on a file's fixes
+    collect_queries,
+    process_file,
+)
 from fixer.evidence.images import Evidence
-from fixer.output.diff import diff_path, unified_diff
+from fixer.output.diff import PatchError, checked_diff, diff_path
 from fixer.parallel import ordered_map, workers_for
 from fixer.readfile import read_capped
 from fixer.rule import Resolution
@@ -79,12 +87,19 @@ def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
             source_only=job.source_only,
         )
         if job.diff and result.changed and result.source is not None:
-            source = result.source
-            result.diff = unified_diff(
-                diff_path(result.path), source.raw(), source.raw(result.text)
-            )
+            _attach_diff(result, result.source)
         results.append(result)
     return results
+
+
+def _attach_diff(result: FileResult, source: SourceText) -> None:
+    """The file's diff, checked by unidiff (``checked_diff``). A diff that does not
+    reproduce the fix is withheld with the fix itself: the file is an error, nothing of it
+    is printed, and what is printed still applies."""
+    try:
+        result.diff = checked_diff(diff_path(result.path), source.raw(), source.raw(result.text))
+    except PatchError as exc:
+        _revert(result, f"internal error: {exc}; diff not printed (please report this)")
 
 
 def process_target(

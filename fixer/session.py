@@ -65,6 +65,8 @@ class Session:
     base: Path | None = None
     #: The rules, loaded once by the CLI.
     rules: RuleSet = field(kw_only=True)
+    #: ``--unmasked-diff``: the dry-run diff with real values, for ``git apply``.
+    unmasked_diff: bool = False
 
     def __post_init__(self) -> None:
         unsafe = self.settings.fixes.unsafe_fixes
@@ -97,6 +99,12 @@ class Session:
         self.repository: Any = None
 
     def execute(self, paths: Sequence[str]) -> int:
+        if self.unmasked_diff:
+            dry_run = self.mode is Mode.DRY_RUN
+            refusal = held.unmasked_refusal(self.out, dry_run=dry_run, fmt=self.fmt)
+            if refusal is not None:  # before any file is read: nothing is printed
+                self.console.error(None, refusal)
+                return 2
         self.roots = Roots.of(paths, self.settings.secrets.secrets_dir)  # where writes may go
         if list(paths) == [STDIN]:
             self._stdin()
@@ -115,8 +123,11 @@ class Session:
             self.held += [github.command("warning", m, title="tighten") for m in self._empty()]
             self.out.write(held.masked_github("".join(self.held), self.secrets))
         else:
-            for text in held.masked_diffs(self.held, self.secrets):
-                self.console.diff(text)
+            for text in held.masked_diffs(self.held, self.secrets, unmasked=self.unmasked_diff):
+                if isinstance(text, str):
+                    self.console.diff(text)
+                else:
+                    self.report.error(str(text))
         self.held.clear()
         if self.mode is Mode.DRY_RUN:
             self._finish_side_files()
@@ -393,9 +404,12 @@ class Session:
             self.side_files.add(result)
             text = result.diff  # computed where the file was processed, on any core
             if text is None:
-                text = diffs.unified_diff(
-                    diffs.diff_path(result.path), result.source.text, result.text
-                )
+                try:
+                    path = diffs.diff_path(result.path)
+                    text = diffs.checked_diff(path, result.source.text, result.text)
+                except diffs.PatchError as exc:
+                    text = ""
+                    self.report.error(f"internal error: {exc}; not printed (please report this)")
             self.held.append(text)  # masked when every value of the run is known
         if self.mode is Mode.CHECK:
             self.console.findings(result.path, view.found)
@@ -456,23 +470,34 @@ class Session:
             self._put(gitignore, old, new)
         for path in pending:
             try:
-                old, new = self._side_file_texts(path)
+                old, new, masked = self._side_file_texts(path)
             except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
                 self.report.error(f"{shown_path(path, self.shown_from)}: {exc}")
                 continue
-            self._put(path, old, new)
+            self._put(path, old, new, masked=masked)
 
-    def _side_file_texts(self, path: Path) -> tuple[str | None, str]:
-        """(current, new) text, both with every secret value masked: the run's values, and
-        whatever the file already stores in Secrets."""
+    def _side_file_texts(self, path: Path) -> tuple[str | None, str, bool]:
+        """(current, new, masked): both texts with every secret value masked (the run's
+        values, and whatever the file already stores in Secrets) unless ``--unmasked-diff``;
+        ``masked`` when that changed them, so the diff gets the header saying so."""
         existing = sidefiles.read_text(path)
+        new = self.side_files.render(path, existing, masked=False)
+        if self.unmasked_diff:  # the real files, for ``git apply``
+            return existing, new, False
+        shown = existing
         if existing is not None:
-            existing = sidefiles.mask_stored_values(diffs.mask(existing, self.secrets))
-        return existing, self.side_files.render(path, existing, masked=True)
+            shown = sidefiles.mask_stored_values(diffs.mask(existing, self.secrets))
+        shown_new = self.side_files.render(path, shown, masked=True)
+        return shown, shown_new, (shown, shown_new) != (existing, new)
 
-    def _put(self, path: Path, old: str | None, new: str) -> None:
+    def _put(self, path: Path, old: str | None, new: str, *, masked: bool = False) -> None:
         if new != old and self.fmt == "text":
-            self.console.diff(diffs.unified_diff(diffs.diff_path(path), old, new))
+            try:
+                text = diffs.checked_diff(diffs.diff_path(path), old, new)
+            except diffs.PatchError as exc:
+                self.report.error(f"internal error: {exc}; not printed (please report this)")
+                return
+            self.console.diff(diffs.MASKED_HEADER + text if masked else text)
 
 
 def _regular(path: Path) -> bool:

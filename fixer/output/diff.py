@@ -8,6 +8,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from fixer.output.text import display_path
 
@@ -197,3 +198,97 @@ def mask_diff(text: str, secrets: set[str] | frozenset[str]) -> str:
                 line = line.replace(value, "***")
         out.append(line)
     return "".join(out)
+
+
+#: Put before a masked diff (``git apply`` skips text before ``diff --git``): masked lines
+#: no longer match the file, so the patch cannot apply, and the reader should know why.
+MASKED_HEADER = (
+    "# tighten: secret values in the next diff are masked as ***: it will not apply; "
+    "`tighten fix --dry-run --unmasked-diff > fix.patch` writes the patch that applies\n"
+)
+
+
+class PatchError(ValueError):
+    """An emitted diff that does not say what the fix did (a bug in the diff writer)."""
+
+
+def checked_diff(path: str, old: str | None, new: str) -> str:
+    """``unified_diff``, parsed back with unidiff and applied to ``old`` in memory: it must
+    give ``new`` exactly, or ``PatchError``. A patch printed for ``git apply`` is checked
+    by a second parser before anyone pipes it into their tree."""
+    text = unified_diff(path, old, new)
+    if text and patched(text, old or "") != new:
+        raise PatchError(f"the diff for {path} does not turn the file into the fixed text")
+    return text
+
+
+def patched(diff: str, old: str) -> str:
+    """``old`` with the one-file ``diff`` applied, as unidiff reads the diff."""
+    from unidiff.patch import PatchSet
+    from unidiff.errors import UnidiffParseError
+
+    try:
+        files = PatchSet(diff)
+    except UnidiffParseError as exc:
+        raise PatchError(f"unidiff cannot read the diff: {exc}") from None
+    if len(files) != 1:
+        raise PatchError(f"the diff holds {len(files)} files, not 1")
+    lines, out, at = split_lines(old), [], 0
+    for hunk in files[0]:
+        start = hunk.source_start - 1 if hunk.source_length else hunk.source_start
+        if start < at:
+            raise PatchError("hunks overlap or go backwards")
+        out += lines[at:start]
+        at = start
+        for line, value in _hunk_lines(hunk):
+            if line.is_added:
+                out.append(value)
+                continue
+            if at >= len(lines) or lines[at] != value:
+                raise PatchError(f"line {at + 1} of the diff does not match the file")
+            if line.is_context:
+                out.append(value)
+            at += 1
+    return "".join(out + lines[at:])
+
+
+def _hunk_lines(hunk: Any) -> Iterator[tuple[Any, str]]:
+    """(line, its text): the line before a "No newline" marker loses its ``\\n``."""
+    items = list(hunk)
+    for i, line in enumerate(items):
+        if line.line_type not in "+- ":
+            continue  # the marker itself
+        value: str = line.value
+        after = items[i + 1] if i + 1 < len(items) else None
+        if after is not None and after.line_type == "\\":
+            value = value.removesuffix("\n")
+        yield line, value
+
+
+def same_shape(masked: str, diff: str) -> bool:
+    """Whether masking kept the diff's structure: the same files, hunks and line counts
+    (a value is replaced within a line, so nothing else may change)."""
+    from unidiff.patch import PatchSet
+    from unidiff.errors import UnidiffParseError
+
+    try:
+        ours, theirs = (PatchSet(text, metadata_only=True) for text in (masked, diff))
+    except UnidiffParseError:
+        return False
+    return _shape(ours) == _shape(theirs)
+
+
+def _shape(files: Any) -> list[tuple[Any, ...]]:
+    return [
+        (
+            f.path,
+            h.source_start,
+            h.source_length,
+            h.target_start,
+            h.target_length,
+            h.added,
+            h.removed,
+        )
+        for f in files
+        for h in f
+    ]

@@ -13,9 +13,9 @@ The cost is the diff text of the run in memory (3 MB for the 2,934 files of the 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from typing import Any
+from typing import Any, TextIO
 
-from fixer.output.diff import mask, mask_diff
+from fixer.output.diff import MASKED_HEADER, PatchError, mask, mask_diff, same_shape
 from fixer.output.github import escape_data
 
 #: Keys whose string values may quote file text, per structured format.
@@ -23,10 +23,47 @@ SARIF_TEXT = frozenset({"text"})  # message.text, description.text, insertedCont
 JSON_TEXT = frozenset({"message", "title", "reason"})
 
 
-def masked_diffs(diffs: Iterable[str], secrets: Collection[str]) -> Iterator[str]:
-    """Each held diff masked with the run's full set (hunk lines only, see ``mask_diff``)."""
+def masked_diffs(
+    diffs: Iterable[str], secrets: Collection[str], *, unmasked: bool = False
+) -> Iterator[str | PatchError]:
+    """Each held diff masked with the run's full set (hunk lines only, see ``mask_diff``),
+    after a header saying it will not apply when masking changed it; a ``PatchError`` for
+    a diff that masking damaged (the caller reports it and prints nothing of it). ``unmasked``
+    (``--unmasked-diff``): the diffs as they are, for ``git apply``."""
     frozen = frozenset(secrets)
-    return (mask_diff(text, frozen) for text in diffs)
+    for text in diffs:
+        shown = text if unmasked else mask_diff(text, frozen)
+        if shown == text:
+            yield text
+        elif same_shape(shown, text):  # masking replaces within lines: never more or fewer
+            yield MASKED_HEADER + shown
+        else:
+            name = text.split("\n", 1)[0].removeprefix("diff --git ")
+            yield PatchError(
+                f"internal error: masking changed the shape of the diff ({name}); "
+                "not printed (please report this)"
+            )
+
+
+#: The command line that writes the real patch, for messages.
+UNMASKED_USE = "tighten fix --dry-run --unmasked-diff > fix.patch"
+
+
+def unmasked_refusal(out: TextIO, *, dry_run: bool, fmt: str) -> str | None:
+    """Why ``--unmasked-diff`` cannot run here, or None. It prints secret values, so only
+    into a pipe or a file: never onto a terminal, where they would stay in the scrollback
+    or a session log."""
+    if not dry_run:
+        return f"--unmasked-diff needs --dry-run (it prints the patch): {UNMASKED_USE}"
+    if fmt != "text":
+        return "--unmasked-diff prints a diff: it cannot be used with --format " + fmt
+    try:
+        terminal = out.isatty()
+    except ValueError:  # a closed stream is no terminal
+        terminal = False
+    if terminal:
+        return f"--unmasked-diff prints secret values: redirect stdout ({UNMASKED_USE})"
+    return None
 
 
 def masked_github(text: str, secrets: Collection[str]) -> str:

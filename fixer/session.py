@@ -409,7 +409,10 @@ class Session:
                     text = diffs.checked_diff(path, result.source.text, result.text)
                 except diffs.PatchError as exc:
                     text = ""
-                    self.report.error(f"internal error: {exc}; not printed (please report this)")
+                    shown = shown_path(result.path, self.shown_from)
+                    self.report.error(
+                        f"{shown}: internal error: {exc}; not printed (please report this)"
+                    )
             self.held.append(text)  # masked when every value of the run is known
         if self.mode is Mode.CHECK:
             self.console.findings(result.path, view.found)
@@ -495,7 +498,10 @@ class Session:
             try:
                 text = diffs.checked_diff(diffs.diff_path(path), old, new)
             except diffs.PatchError as exc:
-                self.report.error(f"internal error: {exc}; not printed (please report this)")
+                shown = shown_path(path, self.shown_from)
+                self.report.error(
+                    f"{shown}: internal error: {exc}; not printed (please report this)"
+                )
                 return
             self.console.diff(diffs.MASKED_HEADER + text if masked else text)
 

@@ -218,14 +218,14 @@ def checked_diff(path: str, old: str | None, new: str) -> str:
     by a second parser before anyone pipes it into their tree."""
     text = unified_diff(path, old, new)
     if text and patched(text, old or "") != new:
-        raise PatchError(f"the diff for {path} does not turn the file into the fixed text")
+        raise PatchError("the diff does not turn the file into the fixed text")
     return text
 
 
 def patched(diff: str, old: str) -> str:
     """``old`` with the one-file ``diff`` applied, as unidiff reads the diff."""
-    from unidiff.patch import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet
 
     try:
         files = PatchSet(diff)
@@ -268,8 +268,8 @@ def _hunk_lines(hunk: Any) -> Iterator[tuple[Any, str]]:
 def same_shape(masked: str, diff: str) -> bool:
     """Whether masking kept the diff's structure: the same files, hunks and line counts
     (a value is replaced within a line, so nothing else may change)."""
-    from unidiff.patch import PatchSet
     from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet
 
     try:
         ours, theirs = (PatchSet(text, metadata_only=True) for text in (masked, diff))

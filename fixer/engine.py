@@ -7,7 +7,7 @@ edge. Neither raises for a bad file: problems come back as ``FileResult.error``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +236,15 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
             applied = apply_fixes(text, fixes)
             if applied.text == text:
                 break
+            if (refused := _second_opinion(run.kind, doc, applied.edits)) is not None:
+                _revert(result, "")
+                result.error = None  # the file is unusual, not broken: findings stay open,
+                result.remaining = [  # and no fix of this file is offered as if it would apply
+                    replace(f, fix=None, reason=refused) if f.fix is not None else f
+                    for f in result.found
+                ]
+                run.notices.append(f"fixes not applied: {refused}; file left unchanged")
+                return
             new_doc = _parse(run.kind, SourceText(applied.text, run.source.bom))
             if _shape(run.kind, new_doc) != shape:
                 raise _Invalid
@@ -259,6 +268,17 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
         _revert(result, f"fixes did not settle after {MAX_PASSES} passes; file left unchanged")
         return
     result.text, result.remaining = text, findings
+
+
+def _second_opinion(kind: str, doc: Any, edits: tuple[Edit, ...]) -> str | None:
+    """Why a second parser refuses this pass's edits to a Dockerfile (it reads the
+    boundaries of an instruction they touch differently), or None."""
+    if kind != DOCKERFILE:
+        return None
+    from fixer.documents.dockerfile.crosscheck import disagreement
+
+    found = disagreement(doc, edits)
+    return None if found is None else str(found)
 
 
 def _kept_json(result: FileResult) -> bool:

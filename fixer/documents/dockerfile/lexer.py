@@ -4,7 +4,8 @@ It follows BuildKit's rules: parser directives (``# escape=``), comment and blan
 line continuations with the escape character (comment lines inside a continuation are
 dropped), and heredocs (``RUN <<EOF`` ... ``EOF``) whose bodies are not instructions.
 dockerfile-parse gives line ranges but no columns and reads heredoc bodies as
-instructions, so the spans come from here; tests cross-check the line ranges against it.
+instructions, so the spans come from here; before an edit, ``crosscheck`` asks it whether it
+reads the touched instructions' line ranges the same way (and the edit waits if not).
 """
 
 from __future__ import annotations

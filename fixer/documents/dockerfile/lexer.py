@@ -5,7 +5,7 @@ line continuations with the escape character (comment lines inside a continuatio
 dropped), and heredocs (``RUN <<EOF`` ... ``EOF``) whose bodies are not instructions.
 dockerfile-parse gives line ranges but no columns and reads heredoc bodies as
 instructions, so the spans come from here; before an edit, ``crosscheck`` asks it whether it
-reads the touched instructions' line ranges the same way (and the edit waits if not).
+reads the touched instructions' line ranges the same way (if not, the file stays as it is).
 """
 
 from __future__ import annotations

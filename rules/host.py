@@ -22,6 +22,24 @@ _NAMESPACES = {
 _EVIDENCE = ("no hostPath mount of the node's system folders (not a node agent)",)
 
 
+def _declared(pod: kube.PodSpec, key: str) -> str | None:
+    """A sibling setting that only means something with the host namespace: the author
+    chose the namespace on purpose (``dnsPolicy: ClusterFirstWithHostNet`` is how a pod on
+    the host network keeps cluster DNS), so flipping it would break what they built."""
+    if key != "hostNetwork":
+        return None
+    policy = y.get(pod.node, "dnsPolicy")
+    if y.scalar(policy) != "ClusterFirstWithHostNet":
+        return None
+    assert policy is not None
+    line = policy.start_mark.line + 1
+    return (
+        f"evidence this pod does not need the host network: it sets dnsPolicy: "
+        f"ClusterFirstWithHostNet (line {line}), which only applies to pods on the host "
+        "network; if it does not, set hostNetwork: false and drop that dnsPolicy"
+    )
+
+
 def _agent_needs(key: str, agent: str) -> str:
     """Withheld for a node agent: the same judgement as the hostPath finding below."""
     return (
@@ -73,7 +91,8 @@ class HostNamespaces(Rule[YamlFile]):
 
     ## Fix safety
     Proven unless the pod is a node agent (it mounts the node's system folders, which this
-    rule reports as hostPath); then the flips are offered with what is needed. Suppress the
+    rule reports as hostPath), or declares that it lives on the host network
+    (`dnsPolicy: ClusterFirstWithHostNet`); then the flips are offered with what is needed. Suppress the
     findings of a node agent that needs the host with the annotation
     `ignore-check.tighten.dev/K8S005`. `hostPath` volumes and `hostPort`s are reported
     only: replacing them needs knowledge of the workload (a PersistentVolumeClaim, a
@@ -110,9 +129,10 @@ class HostNamespaces(Rule[YamlFile]):
                     continue
                 edit = replace_scalar(value, False, ctx.style, ctx.text)
                 title = f"set {key}: false"
+                needs = _agent_needs(key, agent) if agent else _declared(pod, key)
                 fix = (
-                    Fix(title, (edit,), Safety.UNPROVEN, needs=_agent_needs(key, agent))
-                    if agent
+                    Fix(title, (edit,), Safety.UNPROVEN, needs=needs)
+                    if needs
                     else Fix(title, (edit,), Safety.PROVEN, evidence=_EVIDENCE)
                 )
                 yield ctx.finding(

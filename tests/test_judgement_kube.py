@@ -394,3 +394,32 @@ def test_a_root_base_image_under_a_non_root_vendor_prefix_keeps_its_root_start()
     assert "runAsNonRoot" not in (pod.get("securityContext") or {})
     assert pod["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is False
     assert any("image user root" in needs for needs in _withheld(result))
+
+
+HOST_DNS = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: coredns
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      hostPID: true
+      dnsPolicy: ClusterFirstWithHostNet
+      containers:
+      - name: coredns
+        image: registry.example/coredns:1
+"""
+
+
+def test_a_pod_that_declares_the_host_network_keeps_it() -> None:
+    """Found in a merge review (external-dns e2e CoreDNS): dnsPolicy ClusterFirstWithHostNet
+    only applies on the host network, so hostNetwork is the author's choice; hostPID of the
+    same pod, with no such sign, is still flipped."""
+    result = _run(HOST_DNS, select=frozenset({"K8S005"}))
+    pod = _pod(result.text)
+    assert pod["hostNetwork"] is True and pod["hostPID"] is False
+    needs = _withheld(result)
+    assert any("dnsPolicy: ClusterFirstWithHostNet (line 10)" in n for n in needs)
+    forced = _run(HOST_DNS, select=frozenset({"K8S005"}), unsafe_fixes=True)
+    assert _pod(forced.text)["hostNetwork"] is False

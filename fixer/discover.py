@@ -41,7 +41,8 @@ class NotSource:
 
     ``kind`` is "test data", "vendored", "generated" or "kustomize patch"; ``where`` is what
     the notice groups by: the folder (``deploy/testdata/``), the generator marker, or the
-    Kustomization that lists the patch.
+    Kustomization that lists the patch. A named file whose content is neither a Dockerfile
+    nor a manifest has kind ``NOT_CONFIG`` and its own one-line notice as ``where``.
     """
 
     kind: str
@@ -52,6 +53,10 @@ TEST_DATA = "test data"
 VENDORED = "vendored"
 GENERATED = "generated"
 PATCH = "kustomize patch"
+#: A named file that is not a Dockerfile or a Kubernetes manifest by its content.
+NOT_CONFIG = "not a Dockerfile or manifest"
+#: How much of a named file its content is judged by (Dockerfiles are far smaller).
+_HEAD_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,8 @@ class Target:
     """A file to process. ``explicit``: the user named it (so it is never skipped silently).
 
     ``not_source`` is set (only with ``discover(..., source_only=True)``, and never for a
-    file the user named) when the file is test data, vendored, generated or a patch."""
+    file the user named) when the file is test data, vendored, generated or a patch; for
+    a named file, when its content is not what tighten reads (``NOT_CONFIG``)."""
 
     path: Path
     kind: str
@@ -97,9 +103,20 @@ def kind_of(name: str, *, explicit: bool = False) -> str | None:
 
 
 def discover(
-    paths: Sequence[str], exclude: Sequence[str] = (), *, source_only: bool = False
+    paths: Sequence[str],
+    exclude: Sequence[str] = (),
+    *,
+    source_only: bool = False,
+    force_exclude: bool = False,
+    respect_gitignore: bool = True,
 ) -> Iterator[Target]:
     """Targets in a stable order; a path that does not exist yields a target with an error.
+
+    A named file is judged by its content (``fixer.sniff.judge_named``): one that is not a
+    Dockerfile or a manifest comes with ``not_source`` set and is never edited. Walking
+    skips what git ignores (``respect_gitignore``; one git process per folder walked).
+    ``force_exclude`` (ruff's flag): ``exclude`` applies to named paths too, and so does
+    git's ignore list (one git process for all of them).
 
     With ``source_only``, files found while walking below a test-data or vendored folder
     (relative to the folder named: naming ``testdata/`` checks it) come with ``not_source``
@@ -113,16 +130,19 @@ def discover(
     """
     files: set[str] = set()  # real paths of regular files yielded
     links: set[str] = set()  # real paths that linked files yielded lead to
+    if force_exclude:
+        paths = _not_excluded(paths, exclude, respect_gitignore)
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found: Iterator[tuple[Target, str, bool]] = _walk(path, exclude, source_only)
+            found: Iterator[tuple[Target, str, bool]] = _walk(
+                path, exclude, source_only, respect_gitignore
+            )
         elif not path.exists() and not path.is_symlink():
             missing = Target(path, "", True, "no such file or directory")
             found = iter([(missing, os.path.realpath(path), False)])
         else:
-            target = Target(path, kind_of(path.name, explicit=True) or "dockerfile", True)
-            found = iter([(target, os.path.realpath(path), path.is_symlink())])
+            found = iter([(_named(path), os.path.realpath(path), path.is_symlink())])
         for target, key, linked in found:
             if key in files or (linked and key in links):
                 continue
@@ -130,15 +150,57 @@ def discover(
             yield target
 
 
+def _named(path: Path) -> Target:
+    """A file the user named: its kind by name, confirmed (or, for a name that says
+    nothing, decided) by its head. An unreadable file is left to the engine to report."""
+    from fixer.documents.text import SourceText
+    from fixer.readfile import read_regular
+    from fixer.sniff import judge_named
+
+    by_name = kind_of(path.name, explicit=True)
+    try:
+        head = read_regular(path, _HEAD_BYTES)  # never blocks on a FIFO
+        if len(head) == _HEAD_BYTES:  # judge whole lines only
+            head = head[: head.rfind(b"\n") + 1]
+        content = judge_named(by_name, SourceText.decode(head).text)
+    except (OSError, ValueError):  # unreadable, binary, not UTF-8: process_file says so
+        return Target(path, by_name or "dockerfile", True)
+    refused = NotSource(NOT_CONFIG, content.refused) if content.refused else None
+    return Target(path, content.kind, True, not_source=refused)
+
+
+def _not_excluded(paths: Sequence[str], exclude: Sequence[str], gitignore: bool) -> list[str]:
+    """``--force-exclude``: the named paths neither ``exclude`` nor git ignores. A named
+    path is matched as if walked from the current folder: each folder on its way, then
+    itself (``--exclude testdata`` drops ``pkg/testdata/pod.yaml``)."""
+    from fixer.gitignored import ignored_named
+
+    kept = [p for p in paths if not _excluded_path(p, exclude)]
+    ignored = ignored_named(kept) if gitignore else frozenset()
+    return [p for p in kept if p not in ignored]
+
+
+def _excluded_path(raw: str, patterns: Sequence[str]) -> bool:
+    if not patterns:
+        return False
+    rel = os.path.relpath(os.path.abspath(raw))
+    if rel.split(os.sep, 1)[0] == os.pardir:  # outside the current folder: as given
+        rel = os.path.abspath(raw).lstrip(os.sep)
+    parts = rel.split(os.sep)
+    return any(_excluded("/".join(parts[: i + 1]), patterns) for i in range(len(parts)))
+
+
 def _walk(
-    root: Path, exclude: Sequence[str], source_only: bool = False
+    root: Path, exclude: Sequence[str], source_only: bool = False, gitignore: bool = True
 ) -> Iterator[tuple[Target, str, bool]]:
     """Targets under ``root`` with their real paths (the key that removes duplicates) and
-    whether they are symlinks."""
+    whether they are symlinks; what git ignores is skipped silently (``gitignore``)."""
+    from fixer.gitignored import NOTHING, ignored_under
 
     def on_error(exc: OSError) -> None:
         errors.append(exc)
 
+    ignored = ignored_under(root) if gitignore else NOTHING
     errors: list[OSError] = []
     real_root = os.path.realpath(root)
     verdicts: dict[str, NotSource | None] = {}  # folder -> its verdict, inherited downwards
@@ -149,12 +211,17 @@ def _walk(
         # (a system call per path component: slow over thousands of files).
         real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
         dirs[:] = sorted(
-            d for d in dirs if d not in SKIP_DIRS and not _excluded(_join(rel_folder, d), exclude)
+            d
+            for d in dirs
+            if d not in SKIP_DIRS
+            and not _excluded(_join(rel_folder, d), exclude)
+            and not ignored.folder(_join(rel_folder, d))
         )
         linked: list[tuple[Target, str, bool]] = []
         for name in sorted(files):
             kind = kind_of(name)
-            if kind is None or _excluded(_join(rel_folder, name), exclude):
+            rel = _join(rel_folder, name)
+            if kind is None or _excluded(rel, exclude) or ignored.file(rel):
                 continue
             path = os.path.join(folder, name)
             target = Target(Path(path), kind, False, not_source=not_source)

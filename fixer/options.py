@@ -258,6 +258,29 @@ OPTIONS: tuple[Option, ...] = (
         from_config=v.boolean,
     ),
     Option(
+        "force_exclude",
+        ("--force-exclude",),
+        bool,
+        False,
+        "Apply --exclude (and .gitignore) to files named on the command line too, as "
+        "pre-commit names them.",
+        setting="selection.force_exclude",
+        config="force-exclude",
+        from_config=v.boolean,
+    ),
+    Option(
+        "no_respect_gitignore",
+        ("--no-respect-gitignore",),
+        bool,
+        False,
+        "Also walk what git ignores (by default, walking a folder in a git work tree skips "
+        "what git ignores; named files are checked unless --force-exclude).",
+        setting="selection.respect_gitignore",
+        from_flag=lambda given: not given,
+        config="respect-gitignore",
+        from_config=v.boolean,
+    ),
+    Option(
         "per_file_ignores",
         (),
         None,

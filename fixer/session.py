@@ -210,7 +210,16 @@ class Session:
     def _files(self, paths: Sequence[str]) -> None:
         fixing = self.mode.fixing
         only_source = not self.settings.selection.include_generated
-        targets = list(discover(paths, self.settings.selection.exclude, source_only=only_source))
+        selection = self.settings.selection
+        targets = list(
+            discover(
+                paths,
+                selection.exclude,
+                source_only=only_source,
+                force_exclude=selection.force_exclude,
+                respect_gitignore=selection.respect_gitignore,
+            )
+        )
         self.repository = self._scan_repository(paths)
         targets = mark_patches(targets, self._model_verdict)  # patches are never workloads
         if fixing:

@@ -85,6 +85,11 @@ class Selection:
     #: Also check files found while walking that are not the user's source: test data
     #: (``testdata/``, ``test/fixtures/``), vendored code and generated files.
     include_generated: bool = False
+    #: ``exclude`` (and, with ``respect_gitignore``, git's ignore list) also drops files
+    #: named on the command line (ruff's ``--force-exclude``; pre-commit passes names).
+    force_exclude: bool = False
+    #: Walking a folder in a git work tree skips what git ignores.
+    respect_gitignore: bool = True
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     config_root: Path | None = None  # per-path globs are relative to the config file's folder
 

@@ -21,9 +21,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fixer.pr.git import Git
 
-#: Pathnames are literal (a file may be called ``*.yaml``), never pathspec magic.
-_LITERAL = {"GIT_LITERAL_PATHSPECS": "1"}
-
 
 @dataclass(frozen=True)
 class Ignored:
@@ -67,7 +64,7 @@ def ignored_under(root: Path) -> Ignored:
 
     args = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
     try:
-        return Ignored.from_ls_files(runner.bytes(*args, env=_LITERAL))
+        return Ignored.from_ls_files(runner.bytes(*args))
     except GitError:  # not a work tree (or no git that works): nothing is ignored
         return NOTHING
 
@@ -83,7 +80,7 @@ def ignored_named(paths: Sequence[str]) -> frozenset[str]:
 
     try:
         data = "\0".join(paths) + "\0"
-        out = runner.bytes("check-ignore", "--stdin", "-z", env=_LITERAL, input=data)
+        out = runner.bytes("check-ignore", "--stdin", "-z", input=data)
     except (GitError, UnicodeEncodeError):  # exit 1 (none ignored) lands here too
         return frozenset()
     return frozenset(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)

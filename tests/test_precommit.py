@@ -71,7 +71,7 @@ def test_hooks_skip_lookalikes_and_excluded_files(project: tuple[Path, dict[str,
     assert "Dockerfile:1: DF001" in out
     assert "legacy/Dockerfile" not in out  # excluded by the project's config
     for name in LOOKALIKES:
-        assert name not in out.split("Hook ID", 1)[-1], out  # never handed to tighten
+        assert name not in out, out  # never handed to tighten, so never mentioned
 
     code, out = _run([*try_repo, "tighten-fix", "--files", *named], repo, env, 300)
     assert code == 1 and "files were modified by this hook" in out, out

@@ -7,7 +7,8 @@ Walking a folder asks once for everything ignored below it (``git ls-files --oth
 back as one ``dir/`` entry, so ``node_modules/`` costs one line, not a walk). Files named on
 the command line are asked about together (``git check-ignore --stdin``). Tracked files are
 never ignored, as in git. When git is missing, the folder is not in a work tree, or git
-fails, nothing is ignored and nothing is said: the run behaves as before.
+fails, nothing is ignored and nothing is said: the run behaves as before. git runs through
+``fixer.gitcmd`` (a clean environment: a hook's ``GIT_DIR``/``GIT_INDEX_FILE`` do not leak).
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from fixer.pr.git import Git
+from fixer.gitcmd import Git, GitError
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,6 @@ def ignored_under(root: Path) -> Ignored:
     runner = _git(root)
     if runner is None:
         return NOTHING
-    from fixer.pr.git import GitError
-
     args = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
     try:
         return Ignored.from_ls_files(runner.bytes(*args))
@@ -76,8 +73,6 @@ def ignored_named(paths: Sequence[str]) -> frozenset[str]:
     runner = _git(Path.cwd()) if paths else None
     if runner is None:
         return frozenset()
-    from fixer.pr.git import GitError
-
     try:
         data = "\0".join(paths) + "\0"
         out = runner.bytes("check-ignore", "--stdin", "-z", input=data)
@@ -89,6 +84,4 @@ def ignored_named(paths: Sequence[str]) -> frozenset[str]:
 def _git(cwd: Path) -> Git | None:
     if shutil.which("git") is None:
         return None
-    from fixer.pr.git import Git
-
     return Git(cwd)

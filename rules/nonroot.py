@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values, parent_stages
@@ -29,6 +29,7 @@ from rules.nonroot_judge import (
     owners,
     root_start_signs,
     test_image,
+    workstation_signs,
 )
 
 #: Instructions a person puts after USER: the image's run-time metadata.
@@ -138,17 +139,29 @@ class NonRootUser(Rule[Dockerfile]):
             self,
             anchor.span,
             f"final stage runs as root ({why})",
-            fix=_judged_fix(title, edits, choice, signs, test_image(ctx)),
+            fix=_judged_fix(title, edits, choice, signs, test_image(ctx), workstation_signs(ctx)),
         )
 
 
 def _judged_fix(
-    title: str, edits: tuple[Edit, ...], choice: Choice, signs: list[str], test: str = ""
+    title: str,
+    edits: tuple[Edit, ...],
+    choice: Choice,
+    signs: list[str],
+    test: str = "",
+    workstation: Sequence[str] = (),
 ) -> Fix:
     """PROVEN when nothing says the image needs root to start, the user is known, and the
-    image is shipped (a test's image may need root for what it tests)."""
+    image is shipped (a test's image may need root for what it tests) and not a tool the
+    repository runs on the host's files."""
     if test:
         needs = f"{test}; if it is shipped, apply with --unsafe-fixes"
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
+    if workstation:
+        needs = (
+            f"evidence the image works as a non-root user where the repository runs it "
+            f"({'; '.join(workstation)}); pass --user there, or apply with --unsafe-fixes"
+        )
         return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     if signs:
         needs = (

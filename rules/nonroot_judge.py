@@ -210,6 +210,30 @@ def manifest_user(ctx: Context[Dockerfile], chain: list[Stage]) -> RunAs | None:
     return RunAs(uid, gid, first)
 
 
+def workstation_signs(ctx: Context[Dockerfile]) -> list[str]:
+    """Why a non-root USER would break how the repository itself uses the image: it is run
+    with host folders mounted and writes them (a code generator, a test runner), or it is
+    only ever built with ``--output`` (its files are exported; nothing runs it)."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return []
+    path = Path(os.path.abspath(ctx.path))
+    signs: list[str] = []
+    for write in repository.host_writes_of(path)[:_MAX_SIGNS]:
+        where = f"{os.path.relpath(write.origin.path, repository.root)}:{write.origin.line}"
+        signs.append(
+            f"{where} runs it with the host folder {write.shown_mounts} mounted and no "
+            "--user: what it writes there would belong to the new user, which cannot write "
+            "a tree owned by you or by root"
+        )
+    builds = [b for b in repository.build_of(path) if b.origin.path != path]
+    if builds and all(b.exported for b in builds):
+        origin = builds[0].origin
+        where = f"{os.path.relpath(origin.path, repository.root)}:{origin.line}"
+        signs.append(f"{where} builds it with --output: its files are exported, it is never run")
+    return signs
+
+
 def test_image(ctx: Context[Dockerfile]) -> str:
     """Why the Dockerfile builds only a test's image (see ``usage.test_only``), or ""."""
     repository = ctx.evidence.repository

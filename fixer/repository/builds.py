@@ -22,6 +22,7 @@ def make_build(
     tags: Iterable[str],
     origin: Origin,
     target: str | None = None,
+    exported: bool = False,
 ) -> Build:
     """A build from resolved paths and raw tags: names kept, unknown ones counted."""
     images: list[str] = []
@@ -32,7 +33,9 @@ def make_build(
             unknown += 1 if tag.strip() else 0
         elif name not in images:
             images.append(name)
-    return Build(norm(dockerfile), norm(context), tuple(images), origin, target, unknown)
+    return Build(
+        norm(dockerfile), norm(context), tuple(images), origin, target, unknown, exported=exported
+    )
 
 
 def is_known(text: str | None) -> bool:
@@ -72,5 +75,7 @@ def from_commands(
             continue
         target = command.target if is_known(command.target) else None
         origin = Origin(path, command.line, kind)
-        found.append(make_build(chosen[0], chosen[1], command.tags, origin, target))
+        found.append(
+            make_build(chosen[0], chosen[1], command.tags, origin, target, command.exported)
+        )
     return found

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from fixer.repository.names import expand_make, expand_shell
+from fixer.repository.names import UNKNOWN, expand_make, expand_shell
 
 _BUILDERS = frozenset({"docker", "podman", "nerdctl"})
 _SUBCOMMANDS = (("build",), ("buildx", "build"), ("image", "build"), ("builder", "build"))
@@ -89,6 +89,23 @@ class BuildCommand:
     context: str | None
     tags: tuple[str, ...]
     target: str | None
+    #: ``-o/--output`` was given: the build's files are exported, the image is not run.
+    exported: bool = False
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    """One ``docker run`` invocation: the image and what it is given from the host.
+
+    ``mounts`` are the host folders bind-mounted into the container (``-v $(pwd):/src``,
+    ``--mount type=bind,source=...``): a container that writes them writes the user's
+    files, as whatever user it runs as. ``user`` is the ``-u/--user`` value, if any.
+    """
+
+    line: int
+    image: str
+    mounts: tuple[str, ...]
+    user: str | None
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -111,6 +128,31 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def in_makefile(text: str) -> list[BuildCommand]:
     """Build commands in a Makefile's recipes, with its ``VAR ?= / := / =`` values."""
+    return [c for line, shell in _make_lines(text, _mentions_builder) for c in in_line(shell, line)]
+
+
+def in_script(text: str, known: dict[str, str] | None = None) -> list[BuildCommand]:
+    """Build commands in a shell script (or CI script lines), with the script's own simple
+    ``NAME=value`` assignments made above each command."""
+    lines = _script_lines(text, known, _mentions_builder)
+    return [c for line, shell in lines for c in in_line(shell, line)]
+
+
+def runs_in_makefile(text: str) -> list[RunCommand]:
+    """``docker run`` commands in a Makefile's recipes (variables expanded as for builds)."""
+    return [
+        c for line, shell in _make_lines(text, _mentions_run) for c in runs_in_line(shell, line)
+    ]
+
+
+def runs_in_script(text: str) -> list[RunCommand]:
+    """``docker run`` commands in a shell script."""
+    lines = _script_lines(text, None, _mentions_run)
+    return [c for line, shell in lines for c in runs_in_line(shell, line)]
+
+
+def _make_lines(text: str, wanted: Callable[[str], bool]) -> Iterator[tuple[int, str]]:
+    """The recipe lines ``wanted`` picks, with the Makefile's variables expanded."""
     variables: dict[str, str] = {}
     recipes: list[tuple[int, str]] = []
     for line, value in logical_lines(text):
@@ -124,19 +166,18 @@ def in_makefile(text: str) -> list[BuildCommand]:
         if op == "?=" and name in variables:
             continue
         variables[name] = variables.get(name, "") + " " + assigned if op == "+=" else assigned
-    found: list[BuildCommand] = []
     for line, recipe in recipes:
-        if _mentions_builder(recipe):
-            shell = expand_shell(expand_make(recipe, variables), lambda _name: None)
-            found.extend(in_line(shell, line))
-    return found
+        # Expanded first: `$(DOCKER_CMD) build` names its builder through a variable.
+        shell = expand_shell(expand_make(recipe, variables), lambda _name: None)
+        if wanted(shell):
+            yield line, shell
 
 
-def in_script(text: str, known: dict[str, str] | None = None) -> list[BuildCommand]:
-    """Build commands in a shell script (or CI script lines), with the script's own simple
-    ``NAME=value`` assignments made above each command."""
+def _script_lines(
+    text: str, known: dict[str, str] | None, wanted: Callable[[str], bool]
+) -> Iterator[tuple[int, str]]:
+    """The lines ``wanted`` picks, with the script's assignments above each expanded."""
     variables: dict[str, str] = dict(known or {})
-    found: list[BuildCommand] = []
     for line, value in logical_lines(text):
         assign = _SHELL_ASSIGN.match(value)
         if assign is not None:
@@ -145,13 +186,16 @@ def in_script(text: str, known: dict[str, str] | None = None) -> list[BuildComma
             if len(words) == 1:
                 variables[name] = words[0]
             continue
-        if _mentions_builder(value):
-            found.extend(in_line(expand_shell(value, variables.get), line))
-    return found
+        if wanted(value):
+            yield line, expand_shell(value, variables.get)
 
 
 def _mentions_builder(text: str) -> bool:
     return ("build" in text or "bud" in text) and any(b in text for b in (*_BUILDERS, "buildah"))
+
+
+def _mentions_run(text: str) -> bool:
+    return " run" in text and any(b in text for b in _BUILDERS)
 
 
 def in_line(text: str, line: int) -> list[BuildCommand]:
@@ -195,8 +239,8 @@ def _is_operator(token: str) -> bool:
 
 
 def _options(tokens: list[str], start: int, line: int) -> BuildCommand:
-    values: dict[str, list[str]] = {"-f": [], "-t": [], "--target": []}
-    aliases = {"--file": "-f", "--tag": "-t"}
+    values: dict[str, list[str]] = {"-f": [], "-t": [], "--target": [], "-o": []}
+    aliases = {"--file": "-f", "--tag": "-t", "--output": "-o"}
     positional: list[str] = []
     i = start
     while i < len(tokens) and not _is_operator(tokens[i]):
@@ -207,7 +251,7 @@ def _options(tokens: list[str], start: int, line: int) -> BuildCommand:
         elif token in _VALUE_FLAGS and i + 1 < len(tokens):
             values.get(aliases.get(token, token), []).append(tokens[i + 1])
             i += 1
-        elif token[:2] in ("-f", "-t") and len(token) > 2 and not token.startswith("--"):
+        elif token[:2] in ("-f", "-t", "-o") and len(token) > 2 and not token.startswith("--"):
             values[token[:2]].append(token[2:])
         elif not token.startswith("-"):
             positional.append(token)
@@ -218,4 +262,144 @@ def _options(tokens: list[str], start: int, line: int) -> BuildCommand:
         context=positional[0] if positional else None,
         tags=tuple(values["-t"]),
         target=values["--target"][-1] if values["--target"] else None,
+        exported=_exports(values["-o"]),
     )
+
+
+def _exports(outputs: list[str]) -> bool:
+    """``--output`` that writes files (``.``, ``type=local,dest=out``, ``type=tar``), not
+    one that loads or pushes an image (``type=docker``, ``type=image``, ``type=registry``)."""
+    for output in outputs:
+        kinds = [p.split("=", 1)[1] for p in output.split(",") if p.startswith("type=")]
+        if not kinds or kinds[0] in ("local", "tar"):
+            return True
+    return False
+
+
+#: ``docker run`` options that take a value (the image is the first word that is not one).
+_RUN_VALUE_FLAGS = frozenset(
+    [
+        "-v",
+        "--volume",
+        "--mount",
+        "-e",
+        "--env",
+        "--env-file",
+        "-p",
+        "--publish",
+        "-w",
+        "--workdir",
+        "--name",
+        "-u",
+        "--user",
+        "--entrypoint",
+        "--network",
+        "--net",
+        "-l",
+        "--label",
+        "--platform",
+        "--add-host",
+        "-h",
+        "--hostname",
+        "--cpus",
+        "-m",
+        "--memory",
+        "--device",
+        "--cap-add",
+        "--cap-drop",
+        "--security-opt",
+        "--ulimit",
+        "--log-driver",
+        "--log-opt",
+        "--restart",
+        "--tmpfs",
+        "--dns",
+        "--gpus",
+        "--pull",
+        "--ipc",
+        "--pid",
+        "--shm-size",
+        "--group-add",
+        "--cidfile",
+        "--label-file",
+        "--health-cmd",
+        "--stop-signal",
+        "--stop-timeout",
+        "--runtime",
+        "--userns",
+        "--volumes-from",
+        "--link",
+        "--expose",
+        "--mac-address",
+        "--ip",
+        "--ip6",
+        "--network-alias",
+        "-a",
+        "--attach",
+        "--cgroupns",
+        "--cgroup-parent",
+        "--device-cgroup-rule",
+        "--uts",
+        "--isolation",
+        "--init-path",
+    ]
+)
+
+
+def runs_in_line(text: str, line: int) -> list[RunCommand]:
+    """Every ``docker run``/``podman run``/``docker container run`` in one expanded line."""
+    tokens = _split(text)
+    found: list[RunCommand] = []
+    for index, token in enumerate(tokens):
+        if token.rsplit("/", 1)[-1] not in _BUILDERS:
+            continue
+        if index > 0 and not _is_operator(tokens[index - 1]) and tokens[index - 1] != "sudo":
+            continue
+        rest = tokens[index + 1 : index + 3]
+        start = (
+            index + 2
+            if rest[:1] == ["run"]
+            else index + 3
+            if rest == ["container", "run"]
+            else None
+        )
+        if start is not None:
+            run = _run_options(tokens, start, line)
+            if run is not None:
+                found.append(run)
+    return found
+
+
+def _run_options(tokens: list[str], start: int, line: int) -> RunCommand | None:
+    mounts: list[str] = []
+    user: str | None = None
+    i = start
+    while i < len(tokens) and not _is_operator(tokens[i]):
+        token = tokens[i]
+        name, eq, attached = token.partition("=")
+        if token.startswith("--") and eq:
+            flag, value = name, attached
+        elif token in _RUN_VALUE_FLAGS and i + 1 < len(tokens):
+            flag, value = token, tokens[i + 1]
+            i += 1
+        elif token[:2] in ("-v", "-u") and len(token) > 2 and not token.startswith("--"):
+            flag, value = token[:2], token[2:]
+        elif token.startswith("-"):
+            i += 1
+            continue
+        else:
+            return RunCommand(line, token, tuple(mounts), user)
+        if flag in ("-v", "--volume"):
+            host, *rest = value.split(":")
+            writable = not (len(rest) > 1 and "ro" in rest[1].split(","))
+            # A path (or a computed one: $(pwd), ${PWD}), not a named volume.
+            if rest and writable and host.startswith((".", "/", "~", "$", UNKNOWN)):
+                mounts.append(host)
+        elif flag == "--mount":
+            parts = dict(p.partition("=")[::2] for p in value.split(","))
+            if parts.get("type") == "bind" and not {"readonly", "ro"} & parts.keys():
+                mounts.append(parts.get("source") or parts.get("src") or "?")
+        elif flag in ("-u", "--user"):
+            user = value
+        i += 1
+    return None

@@ -15,9 +15,9 @@ from pathlib import Path
 from fixer.documents import yaml as y
 from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
-from fixer.repository import links, walk
+from fixer.repository import hostwrites, links, walk
 from fixer.repository.builds import from_commands, norm
-from fixer.repository.commands import in_makefile, in_script
+from fixer.repository.commands import in_makefile, in_script, runs_in_makefile, runs_in_script
 from fixer.repository.manifests import (
     ImageRename,
     Kustomization,
@@ -25,7 +25,7 @@ from fixer.repository.manifests import (
     kube_runs,
     parse_kustomization,
 )
-from fixer.repository.model import Build, LinkKind, Run, SourceKind, SourceVerdict
+from fixer.repository.model import Build, HostWrite, LinkKind, Run, SourceKind, SourceVerdict
 from fixer.repository.names import image_key
 from fixer.repository.sources import folder_verdict, generated_marker
 
@@ -39,6 +39,7 @@ class Index:
     scripts: list[str] = field(default_factory=list)  # sorted, for "scripts under a folder"
     builds: list[Build] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
+    host_writes: list[HostWrite] = field(default_factory=list)
     kustomizations: dict[Path, Kustomization] = field(default_factory=dict)
     includes_file: dict[Path, list[Path]] = field(default_factory=lambda: defaultdict(list))
     includes_folder: dict[Path, list[Path]] = field(default_factory=lambda: defaultdict(list))
@@ -189,6 +190,7 @@ def _on_compose(index: Index, path: Path, text: str) -> None:
         b for _, s in links.compose_services(docs) if (b := links.compose_build(path, s))
     )
     index.runs.extend(compose_runs(path, docs))
+    index.host_writes.extend(hostwrites.from_compose(path, docs))
 
 
 def _on_skaffold(index: Index, path: Path, text: str) -> None:
@@ -206,20 +208,28 @@ def _on_gitlab(index: Index, path: Path, text: str) -> None:
 
 
 def _on_makefile(index: Index, path: Path, text: str) -> None:
-    if "build" in text:
-        commands = in_makefile(text)
-        folders = [path.parent, index.root]
-        index.builds.extend(
-            from_commands(commands, path, LinkKind.MAKE, folders, index.dockerfiles)
+    commands = in_makefile(text) if "build" in text else []
+    folders = [path.parent, index.root]
+    index.builds.extend(from_commands(commands, path, LinkKind.MAKE, folders, index.dockerfiles))
+    if " run" in text:
+        runs = runs_in_makefile(text)
+        index.host_writes.extend(
+            hostwrites.from_commands(
+                commands, runs, path, LinkKind.MAKE, folders, index.dockerfiles
+            )
         )
 
 
 def _on_script(index: Index, path: Path, text: str) -> None:
-    if "build" in text:
-        commands = in_script(text)
-        folders = [path.parent, index.root]
-        index.builds.extend(
-            from_commands(commands, path, LinkKind.SCRIPT, folders, index.dockerfiles)
+    commands = in_script(text) if "build" in text else []
+    folders = [path.parent, index.root]
+    index.builds.extend(from_commands(commands, path, LinkKind.SCRIPT, folders, index.dockerfiles))
+    if " run" in text:
+        runs = runs_in_script(text)
+        index.host_writes.extend(
+            hostwrites.from_commands(
+                commands, runs, path, LinkKind.SCRIPT, folders, index.dockerfiles
+            )
         )
 
 

@@ -57,6 +57,8 @@ class Build:
     target: str | None = None
     unknown_tags: int = 0
     via: Origin | None = None
+    #: Built with ``--output``: the files are exported (``docker build -o .``), never run.
+    exported: bool = False
 
     @classmethod
     def default(cls, dockerfile: Path) -> Build:
@@ -98,6 +100,27 @@ class Run:
         if self.kind == "compose":
             return f'compose service "{self.container}"'
         return f'{self.kind}/{self.name or "?"} {what} "{self.container}"'
+
+
+@dataclass(frozen=True)
+class HostWrite:
+    """A container run on a workstation or in CI with host folders mounted into it
+    (``docker run -v $(pwd):/src``, a compose service's ``./out:/out`` volume) and no
+    ``--user``/``user:``: the files it writes there belong to the image's user.
+
+    ``dockerfiles`` are the Dockerfiles that build its image, as far as the same file
+    says (a ``docker build -f src/$1/Dockerfile -t "$1-tool"`` above ``docker run "$1-tool"``
+    matches every ``src/*/Dockerfile``); ``image`` is its name when the run states it.
+    """
+
+    dockerfiles: tuple[Path, ...]
+    image: str | None
+    origin: Origin
+    mounts: tuple[str, ...]
+
+    @property
+    def shown_mounts(self) -> str:
+        return ", ".join(m if "\x00" not in m else "a computed path" for m in self.mounts)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from fixer.repository.model import (
     Build,
     Copies,
     Evidence,
+    HostWrite,
     LinkKind,
     Origin,
     Run,
@@ -134,6 +135,17 @@ class RepositoryModel:
                 if kustomization in self.kustomizations_of(run.base or run.path):
                     found.append(replace(run, via=via))
         return _unique(found)
+
+    def host_writes_of(self, dockerfile: Path) -> list[HostWrite]:
+        """Runs of the image ``dockerfile`` builds that write host folders (``docker run
+        -v``, compose bind mounts), matched by Dockerfile or by image name."""
+        path = self._abs(dockerfile)
+        names = {n for b in self.build_of(path) for n in b.images}
+        return [
+            w
+            for w in self._index.host_writes
+            if path in w.dockerfiles or (w.image is not None and w.image in names)
+        ]
 
     @property
     def runs(self) -> tuple[Run, ...]:

@@ -130,20 +130,33 @@ def test_only(model: RepositoryModel, dockerfile: Path) -> str | None:
         if (
             build.origin.kind is not LinkKind.DEFAULT
             and _test_folder(model.root, build.origin.path) is None
+            and not _local_build(build)
         ):
             return None
         for item in running(model, build):
             if item.exact and _test_folder(model.root, item.run.path) is None:
                 return None
     linked = [b.origin for b in builds if b.origin.kind is not LinkKind.DEFAULT]
+    local = next((b for b in builds if _local_build(b)), None)
     how = (
         f"built only by {_rel(model.root, linked[0].path)}:{linked[0].line}"
         if linked
         else "nothing builds it"
     )
+    if local is not None:  # a root Makefile target that builds and runs the tests
+        where = f"{_rel(model.root, local.origin.path)}:{local.origin.line}"
+        how = f"{where} builds it as a local image ({', '.join(local.images) or 'untagged'})"
     return (
         f"a test image: it is under {folder}/ and {how}; no manifest, compose file, workflow "
-        "or Makefile outside test folders ships or runs it"
+        "or Makefile outside test folders ships it"
+    )
+
+
+def _local_build(build: Build) -> bool:
+    """A Makefile or script build whose tags are bare local names (``docker build -t
+    demo-telemetry-tests ./test/telemetry``): built to run here, not to be pushed."""
+    return build.origin.kind in (LinkKind.MAKE, LinkKind.SCRIPT) and not any(
+        "/" in name for name in build.images
     )
 
 

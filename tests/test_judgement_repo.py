@@ -214,3 +214,60 @@ def test_insertion_keeps_a_nested_trailing_comment_with_its_entry(
     assert expected in fixed
     if tail.startswith("      #"):
         assert fixed.index("      securityContext:\n        seccompProfile") < fixed.index(tail)
+
+
+# --- 6. images the repository runs on the host's files (merge review: opentelemetry-demo) ---
+
+
+def test_df001_withheld_where_the_repository_runs_the_image_on_host_files(
+    tmp_path: Path,
+) -> None:
+    """Code generators run with the tree mounted (``docker run -v $(pwd):/build "$1-gen"``
+    after ``docker build -f "tools/$1/Dockerfile" -t "$1-gen"``), a test runner whose
+    compose service mounts a folder it writes, and an image only built with ``--output``
+    keep running as root; a tool run with ``--user`` and a plain web app still get USER."""
+    repo = _repo(tmp_path, "j5-hostwrites")
+    found = _findings(repo, "DF001")
+    proto = _one(found, "tools/proto/Dockerfile", "runs as root")
+    assert proto["fix"]["needs"].startswith(
+        "evidence the image works as a non-root user where the repository runs it "
+        "(gen.sh:5 runs it with the host folder a computed path mounted and no --user"
+    )
+    e2e = _one(found, "e2e-runner/Dockerfile", "runs as root")
+    assert (
+        "compose.tests.yaml:6 runs it with the host folder ./e2e-runner/videos mounted"
+        in (e2e["fix"]["needs"])
+    )
+    assert "cypress.config.js" not in e2e["fix"]["needs"]  # a file mounted in is only read
+    apk = _one(found, "app/android.Dockerfile", "runs as root")
+    assert "Makefile:5 builds it with --output: its files are exported" in apk["fix"]["needs"]
+    tests = _one(found, "test/telemetry/Dockerfile", "runs as root")
+    assert (
+        "Makefile:14 builds it as a local image (demo-telemetry-tests)" in (tests["fix"]["needs"])
+    )
+    out = _tighten("fix", "--select", "DF001", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr  # the withheld findings stay open
+    for shipped in ("web/Dockerfile", "fmt/Dockerfile"):
+        assert "USER 10001:10001" in (repo / shipped).read_text(), shipped
+    for kept in ("tools/proto/Dockerfile", "e2e-runner/Dockerfile", "app/android.Dockerfile"):
+        assert "USER" not in (repo / kept).read_text(), kept
+
+
+def test_run_commands_are_read_from_scripts_and_makefiles() -> None:
+    from fixer.repository.commands import in_makefile, runs_in_script
+
+    make = "CMD ?= docker\nx:\n\t$(CMD) build -f a/Dockerfile -o type=local,dest=out .\n"
+    assert [c.exported for c in in_makefile(make)] == [True]
+    pushed = "x:\n\tdocker buildx build -o type=registry -t r/a .\n"
+    assert [c.exported for c in in_makefile(pushed)] == [False]
+    script = (
+        "docker run --rm -v $(pwd):/src -v data:/data -v /etc/tz:/etc/tz:ro tool\n"
+        "podman run --mount type=bind,source=./out,target=/o -u 1000 other\n"
+        "docker run --name x redis\n"
+    )
+    runs = runs_in_script(script)
+    assert [(r.image, r.mounts, r.user) for r in runs] == [
+        ("tool", ("\x00",), None),
+        ("other", ("./out",), "1000"),
+        ("redis", (), None),
+    ]

@@ -143,13 +143,12 @@ def test_only(model: RepositoryModel, dockerfile: Path) -> str | None:
         if linked
         else "nothing builds it"
     )
+    tail = "no manifest, compose file, workflow or Makefile outside test folders ships or runs it"
     if local is not None:  # a root Makefile target that builds and runs the tests
         where = f"{_rel(model.root, local.origin.path)}:{local.origin.line}"
         how = f"{where} builds it as a local image ({', '.join(local.images) or 'untagged'})"
-    return (
-        f"a test image: it is under {folder}/ and {how}; no manifest, compose file, workflow "
-        "or Makefile outside test folders ships it"
-    )
+        tail = "nothing outside test folders ships it"
+    return f"a test image: it is under {folder}/ and {how}; {tail}"
 
 
 def _local_build(build: Build) -> bool:

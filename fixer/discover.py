@@ -207,6 +207,7 @@ def _walk(
     for folder, dirs, files in os.walk(root, onerror=on_error):
         rel_folder = os.path.relpath(folder, root)
         not_source = _folder_verdict(folder, rel_folder, verdicts) if source_only else None
+        test_manifests = _test_folder(root, rel_folder) if source_only else None
         # os.walk does not enter linked folders, so only a linked file needs realpath
         # (a system call per path component: slow over thousands of files).
         real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
@@ -224,7 +225,8 @@ def _walk(
             if kind is None or _excluded(rel, exclude) or ignored.file(rel):
                 continue
             path = os.path.join(folder, name)
-            target = Target(Path(path), kind, False, not_source=not_source)
+            skip = not_source or (test_manifests if kind == "kubernetes" else None)
+            target = Target(Path(path), kind, False, not_source=skip)
             if os.path.islink(path):
                 linked.append((target, os.path.realpath(path), True))
             else:
@@ -256,6 +258,19 @@ def _folder_verdict(
         verdict = NotSource(kind, _shown_folder(folder))
     verdicts[folder] = verdict
     return verdict
+
+
+#: Top-level folders whose manifests are test resources (applied by e2e suites, compared
+#: by tests), not the workloads a reviewer ships. Only at the top of the walked tree: a
+#: `test` environment overlay (`overlays/test/`) is a real deployment.
+_TEST_ROOTS = frozenset({"test", "tests", "e2e", "testing", "integration", "__tests__"})
+
+
+def _test_folder(root: str | Path, rel_folder: str) -> NotSource | None:
+    first = rel_folder.split(os.sep, 1)[0]
+    if rel_folder == "." or first.lower() not in _TEST_ROOTS:
+        return None
+    return NotSource(TEST_DATA, _shown_folder(os.path.join(root, first)))
 
 
 def _shown_folder(folder: str) -> str:

@@ -7,6 +7,9 @@ manifest, which runs a patch applies to) is a dictionary look-up.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -57,6 +60,36 @@ class Index:
     runs_by_dockerfile: dict[Path, list[Run]] = field(default_factory=lambda: defaultdict(list))
     not_source: dict[Path, SourceVerdict] = field(default_factory=dict)
     files_seen: int = 0
+    #: Digest of every indexed file's path, size and mtime: a result that asked the model
+    #: is still valid while it is unchanged (``fixer.cache``).
+    digest: str = ""
+    #: Manifests not parsed yet, by the image keys a line scan found in them: a manifest is
+    #: parsed the first time a question names one of its images (most never are).
+    pending: dict[str, list[Path]] = field(default_factory=lambda: defaultdict(list))
+    #: Each YAML candidate's place in the walk, so runs keep the walk's order however late
+    #: their file is parsed.
+    order: dict[Path, int] = field(default_factory=dict)
+    parsed: dict[Path, list[Run]] = field(default_factory=dict)
+
+    def runs_for(self, key: str) -> list[Run]:
+        """The runs of image ``key``, parsing the manifests that may hold one first."""
+        waiting = self.pending.pop(key, None)
+        if waiting:
+            found = self.runs_by_image[key]
+            for path in waiting:
+                found += (r for r in self._parsed_runs(path) if _key(r) == key)
+            found.sort(key=self._rank)  # stable: compose and merged runs keep their order
+        return self.runs_by_image.get(key, [])
+
+    def _parsed_runs(self, path: Path) -> list[Run]:
+        if path not in self.parsed:
+            text = walk.read_text(path)
+            self.parsed[path] = _manifest_runs(path, text) if text is not None else []
+        return self.parsed[path]
+
+    def _rank(self, run: Run) -> tuple[int, int]:
+        at = self.order.get(run.path)
+        return (0, at) if at is not None and run.base is None else (1, 0)
 
     def kustomizations_of(self, manifest: Path) -> list[Path]:
         """Kustomizations that render ``manifest``, nearest first, through overlays."""
@@ -81,8 +114,10 @@ def build_index(
 ) -> Index:
     index = Index(root)
     candidates: dict[str, list[tuple[Path, tuple[str, ...]]]] = defaultdict(list)
+    seen = hashlib.blake2b(digest_size=16)
     for path, parts in _files(index, root, files, include_non_source):
         index.files_seen += 1
+        seen.update(_stat_line(path, parts))
         kind = walk.kind_of(parts)
         if kind == walk.DOCKERFILE:
             index.dockerfiles.add(path)
@@ -90,9 +125,11 @@ def build_index(
             candidates[kind].append((path, parts))
         if kind == walk.SCRIPT:
             index.scripts.append(str(path))
+    index.digest = seen.hexdigest()
     index.scripts.sort()
     for path, _ in candidates[walk.KUSTOMIZATION]:
         _add_kustomization(index, path)
+    _index_manifests(index, [path for path, _ in candidates[walk.YAML]])
     for kind, handler in _HANDLERS.items():
         for path, _ in candidates[kind]:
             text = walk.read_text(path)
@@ -176,12 +213,86 @@ def _add_kustomization(index: Index, path: Path) -> None:
             index.renames_to[new].append((path, rename))
 
 
-def _on_yaml(index: Index, path: Path, text: str) -> None:
+def _stat_line(path: Path, parts: tuple[str, ...]) -> bytes:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ("/".join(parts) + "\0-\n").encode("utf-8", "surrogateescape")
+    line = f"{'/'.join(parts)}\0{st.st_size}\0{st.st_mtime_ns}\n"
+    return line.encode("utf-8", "surrogateescape")
+
+
+def _key(run: Run) -> str | None:
+    return image_key(run.image) if run.image else None
+
+
+def _manifest_runs(path: Path, text: str) -> list[Run]:
     if "apiVersion" not in text or "kind" not in text:
-        return
+        return []
     docs = _yaml(text)
-    if docs:
-        index.runs.extend(kube_runs(path, YamlFile(SourceText(text), docs)))
+    try:
+        return kube_runs(path, YamlFile(SourceText(text), docs)) if docs else []
+    except Exception:  # one odd file adds no evidence; it never stops the scan
+        return []
+
+
+#: An ``image:`` key anywhere; the line it is on must be one a line scan can read: a
+#: block-style key with a plain or simply quoted value and an optional comment.
+_ANY_IMAGE = re.compile(r"""image["']?[ \t]*:""")
+_LINE_IMAGE = re.compile(
+    r"""[ \t]*(?:-[ \t]+)?["']?image["']?[ \t]*:[ \t]*"""
+    r"""(?:"([^"\\]*)"|'([^']*)'|([^\s"'#{}\[\],&*!|>%@`][^\s#]*))[ \t]*(?:#.*)?\r?"""
+)
+
+
+def _line_images(text: str) -> list[str] | None:
+    """Every ``image:`` value of a manifest read line by line, or None when some ``image:``
+    key is written in a way only the YAML parser reads right (flow style, anchors, tags,
+    escapes, block scalars, a key in a comment): that file is parsed now."""
+    found = []
+    for match in _ANY_IMAGE.finditer(text):
+        at = match.start()
+        if at and (text[at - 1].isalnum() or text[at - 1] == "_"):
+            continue  # ``base_image:`` is another key
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        line = _LINE_IMAGE.fullmatch(text, start, len(text) if end < 0 else end)
+        if line is None:
+            return None
+        found.append(line.group(1) or line.group(2) or line.group(3) or "")
+    return found
+
+
+def _index_manifests(index: Index, paths: list[Path]) -> None:
+    """Runs of Kubernetes manifests without parsing most of them: a line scan files each
+    manifest under the image keys it names, parsed on the first question about one
+    (``Index.runs_for``). Kustomize patches and the objects they may patch are parsed now:
+    merging a patch onto its base needs both."""
+    index.order = {path: n for n, path in enumerate(paths)}
+    patched = [r for p in paths if p in index.patches for r in index._parsed_runs(p)]
+    names = {r.name for r in patched}
+    for path in paths:
+        text = walk.read_text(path)
+        if text is None:
+            continue
+        _note_generated(index, path, text)
+        if path in index.parsed or "apiVersion" not in text or "kind" not in text:
+            continue
+        images = _line_images(text)
+        if images is None or (patched and _may_be_patched(index, path, text, names)):
+            index.parsed[path] = _manifest_runs(path, text)
+            continue
+        for key in dict.fromkeys(k for i in images if (k := image_key(i))):
+            index.pending[key].append(path)
+    for path in sorted(index.parsed, key=index.order.__getitem__):
+        index.runs.extend(index.parsed[path])
+
+
+def _may_be_patched(index: Index, path: Path, text: str, names: set[str | None]) -> bool:
+    """The manifest is rendered by a Kustomization and names a patched object."""
+    if not index.kustomizations_of(path):
+        return False
+    return None in names or any(n in text for n in names if n)
 
 
 def _on_compose(index: Index, path: Path, text: str) -> None:
@@ -238,7 +349,6 @@ def _on_tilt(index: Index, path: Path, text: str) -> None:
 
 
 _HANDLERS = {
-    walk.YAML: _on_yaml,
     walk.COMPOSE: _on_compose,
     walk.SKAFFOLD: _on_skaffold,
     walk.WORKFLOW: _on_workflow,

@@ -72,6 +72,11 @@ class RepositoryModel:
         return self._index.files_seen
 
     @property
+    def digest(self) -> str:
+        """Changes whenever a file the scan walked is added, removed or written."""
+        return self._index.digest
+
+    @property
     def notices(self) -> tuple[str, ...]:
         """One line per skipped folder / generated file / patch file, in path order."""
         verdicts = [*self._index.not_source.values(), *map(self.is_source, self._index.patches)]
@@ -127,10 +132,10 @@ class RepositoryModel:
         key = image_key(image_name)
         if key is None:
             return []
-        found = list(self._index.runs_by_image.get(key, ()))
+        found = list(self._index.runs_for(key))
         for kustomization, rename in self._index.renames_to.get(key, ()):
             via = Origin(kustomization, rename.line, LinkKind.KUSTOMIZE)
-            for run in self._index.runs_by_image.get(image_key(rename.name) or "", ()):
+            for run in self._index.runs_for(image_key(rename.name) or ""):
                 # A run merged from a patch is rendered where its base object is.
                 if kustomization in self.kustomizations_of(run.base or run.path):
                     found.append(replace(run, via=via))

@@ -9,6 +9,7 @@ The order of ``OPTIONS`` is the order of each command's ``--help``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -496,6 +497,33 @@ OPTIONS: tuple[Option, ...] = (
         setting="pinning.inspect_layers",
         config="inspect-layers",
         from_config=v.boolean,
+    ),
+    # The result cache.
+    Option(
+        "no_cache",
+        ("--no-cache",),
+        bool,
+        False,
+        "Check every file afresh: neither read nor write the result cache.",
+        frozenset({CHECK, FIX}),
+        setting="caching.cache",
+        from_flag=operator.not_,  # the flag says no; the setting says whether to cache
+        config="cache",
+        from_config=v.boolean,
+    ),
+    Option(
+        "cache_dir",
+        ("--cache-dir",),
+        Optional[Path],  # noqa: UP045
+        None,
+        "Folder of the result cache (default: .tighten_cache at the project root).",
+        frozenset({CHECK, FIX}),
+        metavar="DIR",
+        setting="caching.cache_dir",
+        config="cache-dir",
+        from_config=v.string,
+        relative=True,
+        typer={"file_okay": False},
     ),
     # Where the input and the configuration come from.
     Option(

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fixer.cache import ResultCache, file_key, stored
 from fixer.discover import GENERATED, Target
 from fixer.documents.text import SourceText
 from fixer.engine import (
@@ -43,6 +44,7 @@ def run(
     diff: bool = False,
     repository: Any = None,
     source_only: bool = False,
+    cache: ResultCache | None = None,
 ) -> Iterator[FileResult]:
     """Results in the order of ``targets``; processed on every core when there are many
     (see ``fixer.parallel``). With ``diff``, each changed file's result carries its
@@ -51,12 +53,21 @@ def run(
     ``repository`` (a ``RepositoryModel``, built once by the caller) reaches the workers
     when they fork, inside the run's ``Evidence``. With ``source_only``, a file found while
     walking whose head marks it generated is skipped (``skipped`` is ``GENERATED``, the
-    marker is its ``notice``)."""
+    marker is its ``notice``).
+
+    With ``cache`` (``check`` only), a file whose key matches its entry is answered from
+    it; the workers return what they computed and the entries are added here."""
     resolutions = resolutions or {}
     evidence = Evidence(resolutions, repository)
-    job = _Job(settings, rules, fix, resolutions, pinning, diff, evidence, source_only)
+    job = _Job(settings, rules, fix, resolutions, pinning, diff, evidence, source_only, cache)
     workers = _workers(len(targets))
-    yield from ordered_map(_process, targets, job, workers=workers)
+    for result, entry in ordered_map(_process, targets, job, workers=workers):
+        if cache is not None:
+            if entry is None:
+                cache.hits += 1
+            elif entry[1] is not None:
+                cache.put(result.path, entry[0], entry[1])
+        yield result
 
 
 @dataclass(frozen=True)
@@ -71,11 +82,23 @@ class _Job:
     diff: bool
     evidence: Evidence | None = None
     source_only: bool = False
+    cache: ResultCache | None = None
 
 
-def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
-    results = []
+#: What a worker hands back besides a result: (file key, entry or None when it must not be
+#: stored); None for a cache hit or a run without a cache.
+_Entry = tuple[str, dict[str, Any] | None] | None
+
+
+def _process(job: _Job, targets: list[Target]) -> list[tuple[FileResult, _Entry]]:
+    results: list[tuple[FileResult, _Entry]] = []
     for target in targets:
+        data, key = _cache_key(job.cache, target)
+        if job.cache is not None and data is not None and key is not None:
+            hit = job.cache.get(target.path, key, data)
+            if hit is not None:
+                results.append((hit, None))
+                continue
         result = process_target(
             target,
             job.settings,
@@ -85,10 +108,11 @@ def _process(job: _Job, targets: list[Target]) -> list[FileResult]:
             pinning=job.pinning,
             evidence=job.evidence,
             source_only=job.source_only,
+            data=data,
         )
         if job.diff and result.changed and result.source is not None:
             _attach_diff(result, result.source)
-        results.append(result)
+        results.append((result, (key, stored(result)) if key is not None else None))
     return results
 
 
@@ -102,6 +126,18 @@ def _attach_diff(result: FileResult, source: SourceText) -> None:
         _revert(result, f"internal error: {exc}; diff not printed (please report this)")
 
 
+def _cache_key(cache: ResultCache | None, target: Target) -> tuple[bytes | None, str | None]:
+    """The file's bytes (read once, also for processing) and its cache key, when the run
+    has a cache and the file is one it can answer for."""
+    if cache is None or target.error or target.not_source is not None:
+        return None, None
+    try:
+        data = read_capped(target.path)
+    except OSError:
+        return None, None  # process_target reads it again and reports why it cannot
+    return data, file_key(target.path, target.kind, target.explicit, data, cache.model)
+
+
 def process_target(
     target: Target,
     settings: Settings,
@@ -112,21 +148,22 @@ def process_target(
     pinning: bool = False,
     evidence: Evidence | None = None,
     source_only: bool = False,
+    data: bytes | None = None,
 ) -> FileResult:
+    """One file, read here unless ``data`` holds its bytes already."""
     if target.error:
         return FileResult(target.path, target.kind, error=target.error)
     if target.not_source is not None:  # the session groups these into one notice per place
         found = target.not_source
         return FileResult(target.path, target.kind, skipped=found.kind, notice=found.where)
-    data: bytes | None = None
     if not target.explicit and target.kind == KUBERNETES:
-        try:
-            data = read_capped(target.path)  # capped: a walked file is no more trusted
-        except OSError:
-            data = None  # process_file reports it
-        else:
-            if not all(m.encode() in data for m in _KUBE_MARKERS):
-                return FileResult(target.path, target.kind, skipped="no Kubernetes objects")
+        if data is None:
+            try:
+                data = read_capped(target.path)  # capped: a walked file is no more trusted
+            except OSError:
+                data = None  # process_file reports it
+        if data is not None and not all(m.encode() in data for m in _KUBE_MARKERS):
+            return FileResult(target.path, target.kind, skipped="no Kubernetes objects")
     if source_only and not target.explicit:
         marker = _generated(target, data)
         if marker is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fixer import sidefiles
+from fixer.cache import ResultCache, cache_folder, run_key
 from fixer.discover import NotSource, Target, discover, kind_of, mark_patches
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
@@ -227,6 +228,7 @@ class Session:
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
         diff = self.mode is Mode.DRY_RUN and self.fmt == "text"
+        cache = self._open_cache(paths)
         results = run(
             targets,
             self.settings,
@@ -237,6 +239,7 @@ class Session:
             diff=diff,
             repository=self.repository,
             source_only=only_source,
+            cache=cache,
         )
         try:
             with self.guard.installed():
@@ -252,6 +255,19 @@ class Session:
                 results.close()  # ends the workers of a run that stopped early
         self.unreached = len(targets) - self.handled
         self._guarded(progress.clear)
+        problem = cache.save() if cache is not None and self.guard.received is None else None
+        if problem:
+            self.console.info(problem)
+
+    def _open_cache(self, paths: Sequence[str]) -> ResultCache | None:
+        """The result cache of this run's key (``check`` only: ``fix`` always recomputes),
+        at the project root of the first path."""
+        if self.mode is not Mode.CHECK or not self.settings.caching.cache:
+            return None
+        root = Roots.of(paths[:1]).folders[0]
+        folder = cache_folder(root, self.settings)
+        model = self.repository.digest if self.repository is not None else None
+        return ResultCache.load(folder, run_key(self.settings, self.rules), model)
 
     def _stdin(self) -> None:
         """``tighten fix -``: the text comes on stdin; the fixed text (or the diff, or the
@@ -318,15 +334,13 @@ class Session:
         """A Kustomize patch the repository model knows of (listed by a Kustomization
         outside the folders walked); the cheap checks in ``discover`` cover the rest."""
         from fixer.discover import PATCH
-        from fixer.repository import SourceKind
 
         if self.repository is None or target.kind != "kubernetes" or not _regular(target.path):
-            return None  # is_source reads the head of a file it does not know: never a FIFO
-        found = self.repository.is_source(target.path)
-        if found.kind is not SourceKind.KUSTOMIZE_PATCH:
+            return None  # a FIFO is reported by the file pass, as before
+        owner = self.repository.patch_owner(target.path)  # a look-up: no file is read
+        if owner is None:
             return None
-        owner = found.reason.removeprefix("listed in ")
-        return NotSource(PATCH, shown_path(Path(owner), self.shown_from))
+        return NotSource(PATCH, shown_path(owner, self.shown_from))
 
     def _ask_registries(self, wanted: Queries) -> None:
         """Resolve every image reference of the run at once, before any fix is built."""

@@ -176,6 +176,15 @@ class Output:
     failure_threshold: FailureThreshold = FailureThreshold.NOTE
 
 
+@dataclass(frozen=True)
+class Caching:
+    """The result cache of ``check`` (``fixer.cache``)."""
+
+    cache: bool = True
+    #: None: ``.tighten_cache`` at the project root.
+    cache_dir: Path | None = None
+
+
 #: Fields whose value is a closed set: a word from a test or a fixture becomes the enum.
 _CHOICES: dict[str, type[Choice]] = {
     "profile": Profile,
@@ -197,6 +206,7 @@ class Settings:
     secrets: Secrets = field(default_factory=Secrets)
     pinning: Pinning = field(default_factory=Pinning)
     output: Output = field(default_factory=Output)
+    caching: Caching = field(default_factory=Caching)
 
     @classmethod
     def of(cls, values: Mapping[str, Any] = MappingProxyType({}), /, **more: Any) -> Settings:

@@ -236,6 +236,11 @@ class RepositoryModel:
 
     # --- source or not --------------------------------------------------------------------
 
+    def patch_owner(self, path: Path) -> Path | None:
+        """The Kustomization that lists ``path`` as a patch (``is_source`` without reading
+        anything: asked of every manifest of a run)."""
+        return self._index.patches.get(self._abs(path))
+
     def is_source(self, path: Path) -> SourceVerdict:
         """Source, test data, vendored, generated or a Kustomize patch, with the reason."""
         full = self._abs(path)

@@ -15,6 +15,8 @@ from pathlib import Path
 from fixer.discover import SKIP_DIRS, is_dockerfile_name
 from fixer.repository.sources import skip_folder
 
+#: The file that marks a cache folder (https://bford.info/cachedir/).
+CACHE_TAG = "CACHEDIR.TAG"
 #: Larger files are not read: evidence files are small, and a huge YAML is a generated bundle.
 MAX_BYTES = 2 * 1024 * 1024
 
@@ -68,6 +70,9 @@ def walk(
     """Every file under ``root`` with its relative parts, in a stable order. Folders that
     are never source are not entered when ``on_skipped`` is given: it is told instead."""
     for folder, dirs, files in os.walk(root):
+        if CACHE_TAG in files:  # a cache (ours: ``fixer.cache``) changes on every run
+            dirs[:] = []
+            continue
         rel = os.path.relpath(folder, root)
         parents = () if rel == "." else tuple(rel.split(os.sep))
         kept = []

@@ -136,12 +136,14 @@ class ResultCache:
         if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
             return None
         try:
-            return _result(path, entry[1], data)
+            return _result(path, json.loads(entry[1]), data)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
             return None
 
     def put(self, path: Path, key: str, stored: dict[str, Any]) -> None:
-        self.entries[str(path)] = [key, stored]
+        # Kept as JSON text until a hit needs it: a string is a fraction of the memory of
+        # the objects it holds, and the workers share the entries of a large run.
+        self.entries[str(path)] = [key, json.dumps(stored, separators=(",", ":"))]
         self.added += 1
 
     def save(self) -> str | None:

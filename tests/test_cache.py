@@ -66,9 +66,11 @@ def _mark_messages(folder: Path, mark: str) -> None:
     cache and output that does not was computed."""
     for file in _cache_files(folder):
         stored = json.loads(file.read_text())
-        for _key, result in stored["entries"].values():
+        for entry in stored["entries"].values():
+            result = json.loads(entry[1])  # each result is JSON text inside the file
             for finding in result["found"]:
                 finding["message"] = mark
+            entry[1] = json.dumps(result)
         file.write_text(json.dumps(stored))
 
 
@@ -162,7 +164,7 @@ def test_corrupt_cache_and_entries_are_ignored(project: Path) -> None:
     (file,) = _cache_files(folder)
     stored = json.loads(file.read_text())
     for path in stored["entries"]:
-        stored["entries"][path][1] = {"found": "not a list"}  # same key, malformed entry
+        stored["entries"][path][1] = '{"found": "not a list"}'  # same key, malformed entry
     file.write_text(json.dumps(stored))
     again = tighten("check", ".", cwd=project)
     assert (again.returncode, again.stdout) == (expected.returncode, expected.stdout)

@@ -122,7 +122,7 @@ def ratio(slow: float, fast: float) -> str:
 def speed(args: argparse.Namespace, docker: list[Path], rows: list[Row]) -> None:
     corpus, repeat, skip = args.corpus, args.repeat, args.skip
     tighten = tighten_cmd()
-    check = best_of(repeat, [*tighten, "check", "-q", str(corpus)])
+    check = best_of(repeat, [*tighten, "check", "-q", "--no-cache", str(corpus)])
     dry = best_of(repeat, [*tighten, "fix", "--dry-run", "--offline", "-q", str(corpus)])
     if "checkov" in skip:
         rows.append(Row("check, corpus", f"{check['wall']:.2f}s"))
@@ -155,7 +155,7 @@ def speed(args: argparse.Namespace, docker: list[Path], rows: list[Row]) -> None
         )
     if "hadolint" not in skip:
         names = [os.path.relpath(p, corpus) for p in docker]
-        ours = best_of(repeat, [*tighten, "check", "-q", *names], cwd=corpus)
+        ours = best_of(repeat, [*tighten, "check", "-q", "--no-cache", *names], cwd=corpus)
         hadolint = [program("hadolint"), "-f", "json", "--no-fail"]
         theirs = best_of(repeat, [*hadolint, *names], cwd=corpus)
         rows.append(
@@ -202,7 +202,7 @@ def memory(args: argparse.Namespace, files: list[Path], rows: list[Row]) -> None
                     dest = folder / f"c{c}" / f"{index:05d}" / path.name
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, dest)
-            run = measure([*tighten_cmd(), "check", "-q", str(folder)])
+            run = measure([*tighten_cmd(), "check", "-q", "--no-cache", str(folder)])
             peaks.append(run["rss_mb"])
             rows.append(Row(f"peak RSS, check over {copies * n} files", f"{run['rss_mb']:.0f} MB", "", "", "flat" if copies > 1 else "", _met(run["rss_mb"] < peaks[0] * 1.25) if copies > 1 else ""))  # fmt: skip
 

@@ -78,7 +78,7 @@ class Index:
             found = self.runs_by_image[key]
             for path in waiting:
                 found += (r for r in self._parsed_runs(path) if _key(r) == key)
-            found.sort(key=self._rank)  # stable: compose and merged runs keep their order
+            found.sort(key=self.rank)  # stable: compose and merged runs keep their order
         return self.runs_by_image.get(key, [])
 
     def _parsed_runs(self, path: Path) -> list[Run]:
@@ -87,7 +87,7 @@ class Index:
             self.parsed[path] = _manifest_runs(path, text) if text is not None else []
         return self.parsed[path]
 
-    def _rank(self, run: Run) -> tuple[int, int]:
+    def rank(self, run: Run) -> tuple[int, int]:
         at = self.order.get(run.path)
         return (0, at) if at is not None and run.base is None else (1, 0)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
@@ -151,6 +151,20 @@ class RepositoryModel:
             for w in self._index.host_writes
             if path in w.dockerfiles or (w.image is not None and w.image in names)
         ]
+
+    def runs_named(self, last_names: Collection[str]) -> list[Run]:
+        """Runs of every image whose last path part is one of ``last_names`` (``web`` for
+        ``ghcr.io/acme/web``), in walk order; only the manifests naming one are parsed."""
+        if not last_names:
+            return []
+        index = self._index
+        keys = [
+            k
+            for k in dict.fromkeys([*index.pending, *index.runs_by_image])
+            if k.rsplit("/", 1)[-1] in last_names
+        ]
+        found = {id(r): r for k in keys for r in index.runs_for(k)}
+        return sorted(found.values(), key=index.rank)
 
     @property
     def runs(self) -> tuple[Run, ...]:

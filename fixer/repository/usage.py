@@ -29,7 +29,6 @@ from fixer.documents.yaml.kube import Container
 from fixer.repository import tools, walk
 from fixer.repository.builds import norm
 from fixer.repository.model import Build, Evidence, LinkKind, Run
-from fixer.repository.names import image_name
 from fixer.repository.repository import RepositoryModel
 from fixer.repository.sources import folder_verdict
 
@@ -83,11 +82,7 @@ def running(model: RepositoryModel, build: Build, program: str | None = None) ->
     exact = [r for name in build.images for r in model.runs_of(name)]
     exact += [r for r in model.runs if r.dockerfile == build.dockerfile]
     names = set(likely_names(build, program, model.root))
-    loose = [
-        r
-        for r in model.runs
-        if r not in exact and (image_name(r.image) or "").rsplit("/", 1)[-1] in names
-    ]
+    loose = [r for r in model.runs_named(names) if r not in exact]
     found: list[Running] = []
     for run, is_exact in [*((r, True) for r in exact), *((r, False) for r in loose)]:
         container = _container(run)

@@ -8,31 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-#: Folders that hold tooling, dependencies or history, never the user's own manifests.
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".bzr",
-        "node_modules",
-        "bower_components",
-        "__pycache__",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        ".terraform",
-        ".direnv",
-        ".eggs",
-        "site-packages",
-        ".idea",
-    }
-)
-YAML_SUFFIXES = (".yaml", ".yml")
+from fixer.filenames import SKIP_DIRS, kind_of
 
 
 @dataclass(frozen=True)
@@ -72,34 +48,6 @@ class Target:
     explicit: bool
     error: str | None = None
     not_source: NotSource | None = None
-
-
-#: ``Dockerfile.<x>`` files that are not Dockerfiles (BuildKit's per-file ignore, notes).
-_NOT_DOCKERFILES = (".dockerignore", ".md", ".txt", ".orig", ".rej", ".bak", ".swp")
-
-
-def is_dockerfile_name(name: str) -> bool:
-    """``Dockerfile``, ``Containerfile``, ``Dockerfile.*``, ``Dockerfile-*``, ``*.Dockerfile``,
-    ``*.dockerfile``: case as written (``dockerfile.py`` is a Python module)."""
-    if name.endswith(_NOT_DOCKERFILES):
-        return False
-    return (
-        name in ("Dockerfile", "Containerfile", "dockerfile")
-        or name.startswith(("Dockerfile.", "Dockerfile-", "Containerfile.", "Containerfile-"))
-        or name.endswith((".Dockerfile", ".dockerfile", ".Containerfile", ".containerfile"))
-    )
-
-
-def kind_of(name: str, *, explicit: bool = False) -> str | None:
-    """What a file holds, by its name. A ``.json`` file the user named is a manifest
-    candidate (kubectl reads JSON; so does the YAML parser), never a Dockerfile; found
-    while walking it is not looked at (``package.json`` and friends are not manifests)."""
-    if is_dockerfile_name(name):
-        return "dockerfile"
-    lower = name.lower()
-    if lower.endswith(YAML_SUFFIXES) or (explicit and lower.endswith(".json")):
-        return "kubernetes"
-    return None
 
 
 def discover(

@@ -206,7 +206,7 @@ _DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".yaml", ".yml", ".json", ".tom
 
 def _not_a_program(path: str) -> bool:
     """Files whose mention of a tool is not a use: docs, manifests, Dockerfiles."""
-    from fixer.discover import is_dockerfile_name
+    from fixer.filenames import is_dockerfile_name
 
     name = path.rsplit("/", 1)[-1]
     return name.lower().endswith(_DOC_SUFFIXES) or is_dockerfile_name(name)

@@ -20,10 +20,11 @@ from typing import Any, TextIO
 
 from fixer import sidefiles
 from fixer.cache import ResultCache, cache_folder, run_key
-from fixer.discover import NotSource, Target, discover, kind_of, mark_patches
+from fixer.discover import NotSource, Target, discover, mark_patches
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
 from fixer.evidence.images import Evidence
+from fixer.filenames import kind_of
 from fixer.interrupt import Guard, Interrupted, signal_name, silence_closed
 from fixer.mode import Mode
 from fixer.output import diff as diffs

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fixer.discover import kind_of
 from fixer.documents import dockerfile
 from fixer.documents.dockerfile.crosscheck import disagreement
 from fixer.documents.text import DecodeError, SourceText
+from fixer.filenames import kind_of
 from fixer.mode import Mode
 from fixer.model import Edit, Span
 from fixer.session import Session

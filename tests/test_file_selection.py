@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fixer.discover import NOT_CONFIG, discover, is_dockerfile_name
+from fixer.discover import NOT_CONFIG, discover
+from fixer.filenames import is_dockerfile_name
 from fixer.sniff import DOCKERFILE, KUBERNETES, judge_named
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from fixer.discover import SKIP_DIRS, is_dockerfile_name
+from fixer.filenames import SKIP_DIRS, is_dockerfile_name
 from fixer.repository.sources import skip_folder
 
 #: The file that marks a cache folder (https://bford.info/cachedir/).

@@ -24,6 +24,7 @@ from rules.secret_file import (
     side_file,
     source_folders,
 )
+from rules.secret_published import published
 from rules.secret_workflow import deployer_of, external_for, placements, setup_of
 from rules.secrets_reported import Reported, item_words, reported_finding
 
@@ -283,7 +284,7 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
     fix = _moved(ctx, entry, keys, key_node, placed)
     deployer = deployer_of(setup, ctx.path)
     if deployer is None:
-        return fix, ""
+        return _unless_published(ctx, fix, placed), ""
     needs = (
         f"a way for Secret {placed.name} to reach the cluster: this manifest is deployed by "
         f"{deployer.kind} ({sw.shown(setup, deployer.path)}:{deployer.line}), which applies "
@@ -292,6 +293,24 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
         f"by hand ({_command(placed)}) before applying this fix with --unsafe-fixes"
     )
     return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs), ""
+
+
+def _unless_published(ctx: Context[YamlFile], fix: Fix, placed: SecretTarget) -> Fix:
+    """Withheld when the repository tells others to apply this file as it is (a README's
+    ``kubectl apply -f <raw URL>``, a release workflow that ships it): the git-ignored
+    Secret would exist on none of their clusters."""
+    repository = ctx.evidence.repository
+    where = published(repository.root, ctx.path) if repository is not None else None
+    if where is None:
+        return fix
+    needs = (
+        f"a way for Secret {placed.name} to reach the clusters this file is applied to: "
+        f"{where} names it for others to apply as it is, and the git-ignored "
+        f"{placed.shown} is in nobody's copy, so their pods would fail with "
+        "CreateContainerConfigError; publish a Secret manifest to create first (or keep "
+        "a clearly fake value), or apply this fix with --unsafe-fixes"
+    )
+    return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs)
 
 
 def _command(target: SecretTarget) -> str:

@@ -245,6 +245,12 @@ def test_df001_withheld_where_the_repository_runs_the_image_on_host_files(
     assert (
         "Makefile:14 builds it as a local image (demo-telemetry-tests)" in (tests["fix"]["needs"])
     )
+    # bank-of-anthos: an e2e runner in a `*-tests` folder, built by skaffold as e2e-tests.
+    ui = _one(found, "ci/ui-tests/Dockerfile", "runs as root")
+    assert ui["fix"]["needs"].startswith(
+        "a test image: it is under ci/ui-tests/ and skaffold-e2e.yaml:5 builds it as a test "
+        "image (e2e-tests)"
+    )
     out = _tighten("fix", "--select", "DF001", ".", cwd=repo)
     assert out.returncode == 1, out.stderr  # the withheld findings stay open
     for shipped in ("web/Dockerfile", "fmt/Dockerfile"):

@@ -150,3 +150,21 @@ def test_secret_generator_literals_are_reported_masked(tmp_path: Path) -> None:
         _no_value_shown(run, "s3cr3t-gen-Pa55")
         assert "secretGenerator db literal DB_PASSWORD holds a plaintext secret" in _out(run)
         assert "DB_USER" not in _out(run)  # not a secret
+
+
+def test_a_manifest_published_for_others_to_apply_keeps_its_value(tmp_path: Path) -> None:
+    """Found in a merge review (aks-store-demo): the README tells users to
+    ``kubectl apply -f <raw URL of all-in-one.yaml>``; a git-ignored Secret would be on
+    none of their clusters. A manifest nobody is told to apply is still fixed."""
+    root = _repo(tmp_path, "secrets-published")
+    run = _fix(root)
+    assert run.returncode == 1, run.stderr
+    _no_value_shown(run, "s3cr3t-published-1", "s3cr3t-private-2")
+    assert "s3cr3t-published-1" in (root / "all-in-one.yaml").read_text()
+    assert "fix withheld" in _out(run)
+    assert "README.md:6 names it for others to apply as it is" in _out(run)
+    assert "s3cr3t-private-2" not in (root / "deploy" / "api.yaml").read_text()
+    assert "s3cr3t-private-2" in (root / "deploy" / "api.secrets.yaml").read_text()
+    forced = _fix(root, "--unsafe-fixes")
+    assert forced.returncode == 0, forced.stderr
+    assert "s3cr3t-published-1" not in (root / "all-in-one.yaml").read_text()

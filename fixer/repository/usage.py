@@ -141,17 +141,27 @@ def test_only(model: RepositoryModel, dockerfile: Path) -> str | None:
     tail = "no manifest, compose file, workflow or Makefile outside test folders ships or runs it"
     if local is not None:  # a root Makefile target that builds and runs the tests
         where = f"{_rel(model.root, local.origin.path)}:{local.origin.line}"
-        how = f"{where} builds it as a local image ({', '.join(local.images) or 'untagged'})"
+        what = "local" if local.origin.kind in (LinkKind.MAKE, LinkKind.SCRIPT) else "test"
+        how = f"{where} builds it as a {what} image ({', '.join(local.images) or 'untagged'})"
         tail = "nothing outside test folders ships it"
     return f"a test image: it is under {folder}/ and {how}; {tail}"
 
 
 def _local_build(build: Build) -> bool:
     """A Makefile or script build whose tags are bare local names (``docker build -t
-    demo-telemetry-tests ./test/telemetry``): built to run here, not to be pushed."""
-    return build.origin.kind in (LinkKind.MAKE, LinkKind.SCRIPT) and not any(
+    demo-telemetry-tests ./test/telemetry``): built to run here, not to be pushed; or any
+    build whose images are all named as tests (skaffold's ``e2e-tests``)."""
+    local = build.origin.kind in (LinkKind.MAKE, LinkKind.SCRIPT) and not any(
         "/" in name for name in build.images
     )
+    named = bool(build.images) and all(
+        _TEST_WORD.search(name.rsplit("/", 1)[-1]) for name in build.images
+    )
+    return local or named
+
+
+#: A name that says test: ``e2e-tests``, ``ui_tests``, ``integration-test``.
+_TEST_WORD = re.compile(r"(?:^|[-_.])(?:e2e|tests?|integration|smoke)(?:$|[-_.])", re.IGNORECASE)
 
 
 def _test_folder(root: Path, path: Path) -> str | None:
@@ -160,7 +170,9 @@ def _test_folder(root: Path, path: Path) -> str | None:
         return None
     parts = rel.split(os.sep)[:-1]
     for index, part in enumerate(parts):
-        if part.lower() in TEST_FOLDERS or folder_verdict(parts[: index + 1]) is not None:
+        lower = part.lower()
+        tests = lower in TEST_FOLDERS or lower.endswith(("-tests", "_tests", "-e2e", "_e2e"))
+        if tests or folder_verdict(parts[: index + 1]) is not None:
             return "/".join(parts[: index + 1])
     return None
 

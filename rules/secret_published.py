@@ -1,0 +1,71 @@
+"""Manifests the repository publishes for others to apply as they are.
+
+A sample or quickstart repository tells its users ``kubectl apply -f
+https://raw.githubusercontent.com/org/repo/main/all-in-one.yaml`` and a release workflow
+rewrites the image tags in that file. Moving a literal out of such a file into a git-ignored
+Secret breaks every one of those applies: the Secret exists on nobody's cluster. The
+repository's documentation and workflows are the evidence.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from fixer.filenames import SKIP_DIRS
+from fixer.readfile import read_regular
+
+#: Where a repository tells people which files to apply.
+_DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc", ".txt")
+_MAX_BYTES = 1 << 20
+_MENTION = re.compile(r"[\w./:@%~+-]*\.ya?ml\b")
+
+
+def published(root: Path, manifest: Path) -> str | None:
+    """``path:line`` of the first document or workflow line naming ``manifest`` by its path
+    from the repository root (a raw URL ending in it counts), else None."""
+    try:
+        rel = manifest.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+    return _mentions(root.resolve()).get(rel)
+
+
+@lru_cache(maxsize=4)
+def _mentions(root: Path) -> dict[str, str]:
+    """Every path-like ``*.yaml`` mention, keyed by each path suffix it ends with
+    (``a/b/c.yaml`` is also ``b/c.yaml`` and ``c.yaml``), first place wins. Read once per
+    repository, and only when a secret move is about to be offered."""
+    found: dict[str, str] = {}
+    for path in _sources(root):
+        try:
+            text = read_regular(path, _MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        if ".yaml" not in text and ".yml" not in text:
+            continue
+        where = path.relative_to(root).as_posix()
+        for number, line in enumerate(text.splitlines(), 1):
+            for mention in _MENTION.findall(line):
+                parts = mention.split("/")
+                for start in range(len(parts)):
+                    found.setdefault("/".join(parts[start:]), f"{where}:{number}")
+    return found
+
+
+def _sources(root: Path) -> list[Path]:
+    """Documentation files anywhere (not in tooling folders) and GitHub workflows."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [
+            d for d in dirs if d not in SKIP_DIRS and (d == ".github" or not d.startswith("."))
+        ]
+        in_workflows = os.path.basename(folder) == "workflows" and ".github" in folder
+        for name in files:
+            if name.lower().endswith(_DOC_SUFFIXES) or (
+                in_workflows and name.endswith((".yml", ".yaml"))
+            ):
+                found.append(Path(folder) / name)
+    return found

@@ -55,7 +55,10 @@ def run(
     if done.returncode not in (0, 1, 2) or not done.stdout.strip():
         sys.exit(f"tighten failed ({done.returncode}): {done.stderr[-2000:]}")
     summary = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
-    return json.loads(done.stdout), elapsed, summary
+    data = json.loads(done.stdout)
+    # JSON output is a versioned object since version 2 (a bare list before, for --checkout).
+    items = data["findings"] if isinstance(data, dict) else data
+    return items, elapsed, summary
 
 
 def tables(items: list[dict[str, Any]], *, raw: bool) -> str:

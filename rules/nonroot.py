@@ -135,11 +135,22 @@ class NonRootUser(Rule[Dockerfile]):
         title = f"run the final stage as {lines[-1].split(' ', 1)[1]}{choice.note}"
         edits = (_insert(doc, stage, lines), *choice.extra)
         signs = root_start_signs(ctx, chain, base) + _owner_conflicts(doc, chain)
+        # Many third-party bases already run as their own user (grafana/k6 as k6): a new
+        # USER would take their home and files away from them.
+        unknown = last_user is None and base is None and image.lower() != "scratch"
         yield ctx.finding(
             self,
             anchor.span,
             f"final stage runs as root ({why})",
-            fix=_judged_fix(title, edits, choice, signs, test_image(ctx), workstation_signs(ctx)),
+            fix=_judged_fix(
+                title,
+                edits,
+                choice,
+                signs,
+                test_image(ctx),
+                workstation_signs(ctx),
+                image if unknown else "",
+            ),
         )
 
 
@@ -150,6 +161,7 @@ def _judged_fix(
     signs: list[str],
     test: str = "",
     workstation: Sequence[str] = (),
+    unknown_base: str = "",
 ) -> Fix:
     """PROVEN when nothing says the image needs root to start, the user is known, and the
     image is shipped (a test's image may need root for what it tests) and not a tool the
@@ -171,6 +183,13 @@ def _judged_fix(
         return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     if choice.needs:
         return Fix(title, edits, Safety.UNPROVEN, needs=choice.needs)
+    if unknown_base:
+        needs = (
+            f"the user the base image {unknown_base} runs as (its config was not read): if "
+            "it already runs as non-root, no USER is needed; if it runs as root, apply with "
+            "--unsafe-fixes (or run tighten where it can ask the registry)"
+        )
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     evidence = (
         choice.evidence,
         "no sign the image needs root to start (entrypoint, ports, volumes, base image)",

@@ -230,3 +230,17 @@ def test_readme_of_an_app_does_not_withhold(tmp_path: Path) -> None:
     text = 'FROM alpine:3.20\nRUN apk add --no-cache curl\nCMD ["sh"]\n'
     [finding] = _text_check(NetworkTools(), tmp_path, text)
     assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+
+
+def test_an_unknown_base_image_may_already_run_as_non_root(tmp_path: Path) -> None:
+    """Merge review (opentelemetry-demo): grafana/k6 runs as its own user k6; with its
+    config unread, a new USER is offered, not applied. Known root bases are still fixed."""
+    text = 'FROM grafana/k6:1.0\nCOPY script.js .\nENTRYPOINT ["k6"]\n'
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert finding.fix.needs.startswith(
+        "the user the base image grafana/k6:1.0 runs as (its config was not read)"
+    )
+    text = 'FROM python:3.12-slim\nCOPY app.py .\nCMD ["python", "app.py"]\n'
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN

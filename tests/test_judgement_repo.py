@@ -239,6 +239,9 @@ def test_df001_withheld_where_the_repository_runs_the_image_on_host_files(
         in (e2e["fix"]["needs"])
     )
     assert "cypress.config.js" not in e2e["fix"]["needs"]  # a file mounted in is only read
+    # opentelemetry-demo's flagd-ui: compose names the Dockerfile through `.env`.
+    flags = _one(found, "flags-ui/Dockerfile", "runs as root")
+    assert "compose.yaml:7 runs it with the host folder ./flags mounted" in flags["fix"]["needs"]
     apk = _one(found, "app/android.Dockerfile", "runs as root")
     assert "Makefile:5 builds it with --output: its files are exported" in apk["fix"]["needs"]
     tests = _one(found, "test/telemetry/Dockerfile", "runs as root")

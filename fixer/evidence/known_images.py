@@ -230,6 +230,29 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
         sources=(f"{_DL}/docker/blob/master/README.md (dind must run --privileged)",),
     ),
     KnownImage(
+        tuple(
+            f"{registry}/{name}"
+            for registry in ("registry.access.redhat.com", "registry.redhat.io")
+            for release in ("ubi8", "ubi9", "ubi10")
+            for name in (
+                f"{release}/ubi",
+                f"{release}/ubi-minimal",
+                f"{release}/ubi-micro",
+                f"{release}/ubi-init",
+                f"{release}",
+                f"{release}-minimal",
+                f"{release}-micro",
+                f"{release}-init",
+            )
+        )
+        + tuple(f"docker.io/redhat/{n}" for n in ("ubi8", "ubi9", "ubi8-minimal", "ubi9-minimal")),
+        sources=(
+            "https://catalog.redhat.com/software/base-images (the UBI base images: no USER, "
+            "they run as root; the language images such as ubi9/python-311 run as 1001 and "
+            "are not listed)",
+        ),
+    ),
+    KnownImage(
         _hub(
             "debian",
             "alpine",

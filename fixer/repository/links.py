@@ -12,6 +12,7 @@ import ast
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from fixer.documents import yaml as y
@@ -19,6 +20,7 @@ from fixer.documents.yaml import Node
 from fixer.repository.builds import from_commands, is_known, make_build
 from fixer.repository.commands import in_script
 from fixer.repository.model import Build, LinkKind, Origin
+from fixer.repository.names import expand_shell
 
 _ENV_EXPRESSION = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _STEP_TAGS = re.compile(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.tags\s*\}\}")
@@ -59,24 +61,55 @@ def skaffold_builds(path: Path, docs: list[Node]) -> list[Build]:
 
 
 def compose_build(path: Path, service: Node) -> Build | None:
-    """The build of one compose service (``build:`` as a string or a mapping)."""
+    """The build of one compose service (``build:`` as a string or a mapping), with
+    ``${VAR}`` taken from the ``.env`` file beside the compose file, as compose does."""
     build = y.get(service, "build")
     if build is None or y.get(build, "dockerfile_inline") is not None:
         return None
+    env = compose_env(path.parent)
+
+    def text(node: Node | None) -> str | None:
+        value = _str(node)
+        return expand_shell(value, env.get) if value is not None and "$" in value else value
+
     if y.is_scalar(build):
-        context_text, dockerfile_text, target = _str(build), None, None
+        context_text, dockerfile_text, target = text(build), None, None
     else:
-        context_text = _str(y.get(build, "context"))
-        dockerfile_text = _str(y.get(build, "dockerfile"))
-        target = _str(y.get(build, "target"))
+        context_text = text(y.get(build, "context"))
+        dockerfile_text = text(y.get(build, "dockerfile"))
+        target = text(y.get(build, "target"))
     context_text = context_text or "."
     if not is_known(context_text) or "://" in context_text:
         return None
     context = path.parent / context_text
     dockerfile = context / (dockerfile_text or "Dockerfile")
-    image = _str(y.get(service, "image"))
+    image = text(y.get(service, "image"))
     origin = Origin(path, line_of(build), LinkKind.COMPOSE)
     return make_build(dockerfile, context, [image or ""], origin, target)
+
+
+#: ``KEY=value`` lines of a compose ``.env`` file (quotes optional, ``#`` comments).
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+@lru_cache(maxsize=64)
+def compose_env(folder: Path) -> dict[str, str]:
+    """The variables of the ``.env`` file in a compose project's folder (empty if none)."""
+    from fixer.repository.walk import read_text
+
+    text = read_text(folder / ".env") or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _ENV_LINE.match(line)
+        if match is None or line.lstrip().startswith("#"):
+            continue
+        name, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        found[name] = value
+    return found
 
 
 def compose_services(docs: list[Node]) -> Iterator[tuple[str, Node]]:

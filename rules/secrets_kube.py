@@ -14,6 +14,7 @@ from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from fixer.secrets.commands import command_secrets
 from fixer.secrets.manifest import secret_key_for
+from rules import secret_sops
 from rules import secret_workflow as sw
 from rules.secret_external import external_key_side_file
 from rules.secret_file import (
@@ -281,6 +282,9 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
     external = external_for(setup, placed.namespace, secret_key_for(entry.name))
     if external is not None:
         return _to_external(ctx, entry, keys, key_node, placed, external, setup), ""
+    encrypted = secret_sops.plan(setup, ctx.path, places[0].via)
+    if encrypted is not None:
+        return _to_sops(ctx, entry, keys, key_node, target, encrypted, setup), ""
     fix = _moved(ctx, entry, keys, key_node, placed)
     deployer = deployer_of(setup, ctx.path)
     if deployer is None:
@@ -333,6 +337,27 @@ def _moved(
         f"create Secret {target.name}{where} before the workload ({_command(target)})"
     )
     return Fix(title, (edit,), Safety.PROVEN, (side,))
+
+
+def _to_sops(
+    ctx: Context[YamlFile],
+    entry: _Entry,
+    keys: KeyAllocator,
+    key_node: Node,
+    target: SecretTarget,
+    encrypted: secret_sops.SopsPlan,
+    setup: sw.Setup,
+) -> Fix:
+    """The value goes into a SOPS-encrypted Secret, committed and listed beside the
+    workload: the Secret keeps the name as written (``target``), since the Kustomization
+    that lists it renames it and the reference alike."""
+    key = keys.key(target, entry.name, entry.value.value)
+    ref = {"secretKeyRef": {"name": target.name, "key": key}}
+    edit = _value_from(ctx.doc, entry.item, key_node, entry.value, ref, ctx.style)
+    origin = f"{ctx.path.as_posix()}:{edit.span.start}"
+    data = {key: entry.value.value}
+    sides = secret_sops.side_files(setup, ctx.path, encrypted, target, data, origin)
+    return secret_sops.fix(setup, ctx.path, encrypted, target, key, edit, sides)
 
 
 def _to_external(

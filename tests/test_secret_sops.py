@@ -1,0 +1,141 @@
+"""K8S004 in a repository whose Secrets are SOPS-encrypted (issue 14): the value goes into a
+Secret encrypted by the real ``sops`` binary with the repository's age recipient, committed
+(not git-ignored) and listed in the Kustomization; decrypting with the test's private key
+gives the value back and ``kubectl kustomize`` shows the Secret and the reference agree.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fixer.secrets.sops import sops_binary
+
+pytestmark = pytest.mark.slow  # runs CLI processes, sops, age-keygen, git and kubectl
+
+REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
+VALUE = "s3cr3t-Pa55-sops"
+
+
+def _repo(tmp_path: Path) -> tuple[Path, Path]:
+    """The fixture in a fresh git work tree, its ``.sops.yaml`` naming a new age key; the
+    repository and the private key file (outside the repository)."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPOS / "secrets-sops", root)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    key = tmp_path / "age.key"
+    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    public = subprocess.run(
+        ["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    config = root / ".sops.yaml"
+    config.write_text(config.read_text().replace("AGE_RECIPIENT", public))
+    return root, key
+
+
+def _fix(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # Only the public key is known to the run: no SOPS_AGE_KEY_FILE reaches it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+    args = [sys.executable, "-m", "fixer", "fix", "--select", "K8S004", *extra, "."]
+    return subprocess.run(args, cwd=root, capture_output=True, text=True, check=False, env=env)
+
+
+def _docs(text: str) -> list[Any]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def _files_holding(root: Path, value: str) -> list[Path]:
+    return [
+        p
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts and value in p.read_text()
+    ]
+
+
+def test_sops_is_installed_for_these_tests() -> None:
+    assert sops_binary() is not None and shutil.which("age-keygen") is not None
+
+
+def test_value_is_encrypted_committed_listed_and_renders(tmp_path: Path) -> None:
+    root, key = _repo(tmp_path)
+    run = _fix(root)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert VALUE not in out
+    assert "encrypted with SOPS" in out and "decrypts it (decryption.provider: sops)" in out
+    secret_file = root / "apps" / "shop" / "deploy.secrets.sops.yaml"
+    assert _files_holding(root, VALUE) == []  # the plaintext is nowhere in the work tree
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "apps/shop/deploy.secrets.sops.yaml"], cwd=root, check=False
+    )
+    assert ignored.returncode == 1  # safe to commit, and it must be: Flux reads git
+    kustomization = yaml.safe_load((root / "apps" / "shop" / "kustomization.yaml").read_text())
+    assert kustomization["resources"] == ["deploy.yaml", "deploy.secrets.sops.yaml"]
+    assert "# the web front end" in (root / "apps" / "shop" / "kustomization.yaml").read_text()
+
+    env = {**os.environ, "SOPS_AGE_KEY_FILE": str(key)}
+    decrypted = subprocess.run(
+        [str(sops_binary()), "--decrypt", str(secret_file)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=60,
+    )
+    (secret,) = _docs(decrypted.stdout)
+    assert secret["stringData"] == {"DB_PASSWORD": VALUE}
+
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", "apps/shop"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert VALUE not in rendered.stdout
+    by_kind = {d["kind"]: d for d in _docs(rendered.stdout)}
+    assert by_kind["Secret"]["metadata"]["name"] == "shop-web-secrets"
+    assert by_kind["Secret"]["metadata"]["namespace"] == "shop"
+    container = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    (entry,) = [e for e in container["env"] if e["name"] == "DB_PASSWORD"]
+    assert entry["valueFrom"]["secretKeyRef"] == {"name": "shop-web-secrets", "key": "DB_PASSWORD"}
+    assert by_kind["Deployment"]["metadata"]["namespace"] == "shop"
+
+    again = _fix(root)
+    assert again.returncode == 0 and "no findings" in again.stdout + again.stderr
+
+
+def test_flux_without_decryption_withholds_the_move(tmp_path: Path) -> None:
+    root, _ = _repo(tmp_path)
+    deployer = root / "clusters" / "prod" / "apps.yaml"
+    text = deployer.read_text()
+    deployer.write_text(text[: text.index("  decryption:")])
+    manifest = root / "apps" / "shop" / "deploy.yaml"
+    before = manifest.read_text()
+    run = _fix(root)
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert VALUE not in out
+    assert "fix withheld" in out and "decryption.provider: sops" in out
+    assert manifest.read_text() == before
+    assert not (root / "apps" / "shop" / "deploy.secrets.sops.yaml").exists()
+
+
+def test_no_rule_for_the_folder_keeps_the_gitops_withholding(tmp_path: Path) -> None:
+    root, _ = _repo(tmp_path)
+    config = root / ".sops.yaml"
+    config.write_text(config.read_text().replace("apps/", "clusters/"))
+    run = _fix(root)
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "fix withheld" in out and "encrypt it with SOPS" in out
+    assert not (root / "apps" / "shop" / "deploy.secrets.sops.yaml").exists()

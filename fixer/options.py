@@ -405,6 +405,20 @@ OPTIONS: tuple[Option, ...] = (
         relative=True,
         typer={"file_okay": False},
     ),
+    Option(
+        "sealed_secrets_cert",
+        ("--sealed-secrets-cert",),
+        Optional[Path],  # noqa: UP045
+        None,
+        "Sealed Secrets controller certificate (kubeseal --fetch-cert) that K8S004 seals "
+        "moved values with (default: a *.pem certificate in the repository).",
+        metavar="FILE",
+        setting="secrets.sealed_secrets_cert",
+        config="sealed-secrets-cert",
+        from_config=v.string,
+        relative=True,
+        typer={"dir_okay": False},
+    ),
     # Pinning and the registries.
     Option(
         "pin",

@@ -148,6 +148,7 @@ class Secrets:
 
     secret_patterns: tuple[str, ...] = ()
     secrets_dir: Path | None = None
+    sealed_secrets_cert: Path | None = None  # kubeseal --fetch-cert output
 
 
 @dataclass(frozen=True)

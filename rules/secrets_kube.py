@@ -14,7 +14,7 @@ from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from fixer.secrets.commands import command_secrets
 from fixer.secrets.manifest import secret_key_for
-from rules import secret_sops
+from rules import secret_sealed, secret_sops
 from rules import secret_workflow as sw
 from rules.secret_external import external_key_side_file
 from rules.secret_file import (
@@ -285,6 +285,9 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
     encrypted = secret_sops.plan(setup, ctx.path, places[0].via)
     if encrypted is not None:
         return _to_sops(ctx, entry, keys, key_node, target, encrypted, setup), ""
+    sealed = secret_sealed.plan(ctx.settings, setup, ctx.path, places[0])
+    if sealed is not None:
+        return _to_sealed(ctx, entry, keys, key_node, placed, places[0], sealed, setup), ""
     fix = _moved(ctx, entry, keys, key_node, placed)
     deployer = deployer_of(setup, ctx.path)
     if deployer is None:
@@ -358,6 +361,30 @@ def _to_sops(
     data = {key: entry.value.value}
     sides = secret_sops.side_files(setup, ctx.path, encrypted, target, data, origin)
     return secret_sops.fix(setup, ctx.path, encrypted, target, key, edit, sides)
+
+
+def _to_sealed(
+    ctx: Context[YamlFile],
+    entry: _Entry,
+    keys: KeyAllocator,
+    key_node: Node,
+    placed: SecretTarget,
+    place: sw.Placement,
+    sealed: secret_sealed.SealPlan,
+    setup: sw.Setup,
+) -> Fix:
+    """The value is sealed into a committed SealedSecret for the name and namespace the
+    workload is rendered with (which the reference uses: kustomize does not rename a
+    reference to a Secret that only a SealedSecret creates), and kept in the git-ignored
+    Secret file."""
+    value = entry.value.value
+    key = keys.key(placed, entry.name, value)
+    ref = {"secretKeyRef": {"name": placed.name, "key": key}}
+    edit = _value_from(ctx.doc, entry.item, key_node, entry.value, ref, ctx.style)
+    written = _target(ctx, entry)
+    plain = side_file(placed, {key: value}, f"{ctx.path.as_posix()}:{edit.span.start}")
+    sides = secret_sealed.side_files(setup, ctx.path, sealed, written, place, {key: value})
+    return secret_sealed.fix(setup, sealed, place, key, edit, (*sides, plain), placed.shown)
 
 
 def _to_external(

@@ -120,6 +120,16 @@ class SecretInEnv(Rule[YamlFile]):
     or Argo CD keeps its value (fix withheld: the git-ignored Secret would never reach the
     cluster). Plaintext secrets in a Kustomization's `secretGenerator` `literals` are
     reported.
+
+    With a `.sops.yaml` creation rule (age or PGP recipients) covering a file beside the
+    manifest, the Secret goes there encrypted by `sops` (public keys only; the plaintext goes
+    through stdin), is committed (never git-ignored) and listed in the `resources:` of the
+    Kustomization that renders the workload: proven, also under Flux when its Kustomization
+    decrypts (`decryption.provider: sops`; withheld when it does not). With SealedSecret
+    objects and the controller's certificate (`--sealed-secrets-cert`, else the repository's
+    one `*.pem`/`*.crt`), the value is sealed offline (kubeseal's format, strict scope) for
+    the rendered name and namespace into a committed `SealedSecret` listed the same way; the
+    plaintext stays in the git-ignored Secret file.
     """
 
     id = "K8S004"

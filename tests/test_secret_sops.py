@@ -139,3 +139,54 @@ def test_no_rule_for_the_folder_keeps_the_gitops_withholding(tmp_path: Path) -> 
     assert run.returncode == 1, out
     assert "fix withheld" in out and "encrypt it with SOPS" in out
     assert not (root / "apps" / "shop" / "deploy.secrets.sops.yaml").exists()
+
+
+def test_argo_cd_deployment_names_the_plugin_it_needs(tmp_path: Path) -> None:
+    root, _ = _repo(tmp_path)
+    (root / "clusters" / "prod" / "apps.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: shop\n"
+        "spec:\n  source:\n    repoURL: https://example.com/acme/platform.git\n"
+        "    path: apps/shop\n  destination:\n    namespace: shop\n"
+    )
+    run = _fix(root)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert "Argo CD Application" in out and "needs a SOPS plugin" in out and "KSOPS" in out
+    assert (root / "apps" / "shop" / "deploy.secrets.sops.yaml").exists()
+
+
+def test_a_later_value_joins_the_encrypted_file_only_with_its_key(tmp_path: Path) -> None:
+    root, key = _repo(tmp_path)
+    assert _fix(root).returncode == 0
+    manifest = root / "apps" / "shop" / "deploy.yaml"
+    later = "tok-later-0123456789abcdef"
+    text = manifest.read_text().replace(
+        "            - name: LOG_LEVEL\n",
+        f'            - name: API_TOKEN\n              value: "{later}"\n'
+        "            - name: LOG_LEVEL\n",
+    )
+    manifest.write_text(text)
+    secret_file = root / "apps" / "shop" / "deploy.secrets.sops.yaml"
+    encrypted = secret_file.read_text()
+    refused = _fix(root)  # only the public key: the file's data key cannot be opened
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and later not in out
+    assert "already encrypted" in out and "SOPS_AGE_KEY_FILE" in out
+    assert manifest.read_text() == text and secret_file.read_text() == encrypted
+
+    env = {**os.environ, "SOPS_AGE_KEY_FILE": str(key)}
+    args = [sys.executable, "-m", "fixer", "fix", "--select", "K8S004", "."]
+    done = subprocess.run(args, cwd=root, capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert later not in done.stdout + done.stderr and _files_holding(root, later) == []
+    decrypted = subprocess.run(
+        [str(sops_binary()), "--decrypt", str(secret_file)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=60,
+    )
+    (secret,) = _docs(decrypted.stdout)
+    assert secret["stringData"] == {"DB_PASSWORD": VALUE, "API_TOKEN": later}

@@ -116,7 +116,7 @@ def _scan(root: Path) -> Setup:
         if kind not in (walk.KUSTOMIZATION, walk.YAML):
             continue
         text = walk.read_text(path)
-        if not text or ("kind" not in text and kind == walk.YAML):
+        if not text or (kind == walk.YAML and not _may_hold_evidence(text)):
             continue
         for node in _documents(text):
             data = _plain(node)
@@ -134,6 +134,21 @@ def _scan(root: Path) -> Setup:
         sops if sops.is_file() else None,
         tuple(dict.fromkeys(sealed)),
     )
+
+
+#: A YAML file can only classify as evidence when its text names one of these kinds
+#: (``Kustomization`` covers Flux's; ``Application`` Argo CD's ``ApplicationSet`` too).
+_EVIDENCE_KINDS = ("SealedSecret", "ExternalSecret", "Kustomization", "Application")
+
+
+def _may_hold_evidence(text: str) -> bool:
+    """Whether parsing ``text`` can find evidence: most YAML files of a repository are
+    workloads, and composing every one of them cost more than the rest of K8S004. A kind
+    spelled with escapes (``"Ext\\x65rnalSecret"``) or folded across a line in a quoted
+    scalar has no literal name, so a backslash keeps the file too."""
+    if "kind" not in text:
+        return False
+    return "\\" in text or any(word in text for word in _EVIDENCE_KINDS)
 
 
 def _documents(text: str) -> list[Any]:

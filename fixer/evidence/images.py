@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from fixer.evidence.known_images import ShippedUser, known_image
@@ -70,7 +71,7 @@ class Evidence:
 
     def image_user(self, reference: str) -> ImageUser | None:
         """Who ``reference`` (as written in the file) runs as, or None when unknown."""
-        return self._registry(reference) or self._known(reference)
+        return self._registry(reference) or _known(reference)
 
     def _registry(self, reference: str) -> ImageUser | None:
         resolution = self.resolutions.get(reference)
@@ -90,26 +91,31 @@ class Evidence:
             return None
         return _from_text(resolution.user, "registry")
 
-    def _known(self, reference: str) -> ImageUser | None:
-        from fixer.registry.reference import InvalidReference, Reference
 
-        try:
-            ref = Reference.parse(reference)
-        except InvalidReference:
-            return None
-        entry = known_image(ref.name)
-        if entry is None:
-            return None
-        base = _from_text(entry.user_for(ref.tag), "known image table")
-        return ImageUser(
-            user=base.user,
-            uid=base.uid,
-            gid=base.gid,
-            source=base.source,
-            steps_down=(entry.steps_down_with,) if entry.steps_down_with else (),
-            privileged_ports=entry.privileged_ports,
-            ships=entry.ships,
-        )
+@lru_cache(maxsize=4096)
+def _known(reference: str) -> ImageUser | None:
+    """The curated table's answer: a pure function of the reference, so it is kept (a
+    repository names the same few images in hundreds of containers, and parsing the
+    reference was most of K8S002's judgement cost)."""
+    from fixer.registry.reference import InvalidReference, Reference
+
+    try:
+        ref = Reference.parse(reference)
+    except InvalidReference:
+        return None
+    entry = known_image(ref.name)
+    if entry is None:
+        return None
+    base = _from_text(entry.user_for(ref.tag), "known image table")
+    return ImageUser(
+        user=base.user,
+        uid=base.uid,
+        gid=base.gid,
+        source=base.source,
+        steps_down=(entry.steps_down_with,) if entry.steps_down_with else (),
+        privileged_ports=entry.privileged_ports,
+        ships=entry.ships,
+    )
 
 
 def _from_text(user: str, source: str) -> ImageUser:

@@ -70,6 +70,8 @@ class Index:
     #: their file is parsed.
     order: dict[Path, int] = field(default_factory=dict)
     parsed: dict[Path, list[Run]] = field(default_factory=dict)
+    #: ``kustomizations_of`` answers: K8S002 asks once per workload, often many per file.
+    rendered_by: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
 
     def runs_for(self, key: str) -> list[Run]:
         """The runs of image ``key``, parsing the manifests that may hold one first."""
@@ -93,6 +95,12 @@ class Index:
 
     def kustomizations_of(self, manifest: Path) -> list[Path]:
         """Kustomizations that render ``manifest``, nearest first, through overlays."""
+        known = self.rendered_by.get(manifest)
+        if known is None:
+            known = self.rendered_by[manifest] = tuple(self._kustomizations_of(manifest))
+        return list(known)
+
+    def _kustomizations_of(self, manifest: Path) -> list[Path]:
         queue = list(self.includes_file.get(manifest, ()))
         if not any(manifest.parent / n in self.kustomizations for n in _K_NAMES):
             queue += self.includes_folder.get(manifest.parent, ())

@@ -21,8 +21,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,241 @@ def _read_finding(path: Path, value: dict[str, Any]) -> Finding:
             evidence=tuple(str(e) for e in fix["evidence"]),
         ),
     )
+
+
+# --- the run manifest: a whole unchanged run answered from one file ---------------------------
+
+#: A file modified this recently can change again within the same timestamp tick and keep
+#: its stamp (git's "racily clean" files): a run that saw one writes no manifest.
+RACY_NS = 2_000_000_000
+_MANIFEST = "{}.manifest"  # not *.json: the per-file entries are those
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Path, size, mtime, ctime and inode of every file below the run's folders, as one
+    digest; ``racy`` when one of them was modified too recently to trust its mtime."""
+
+    digest: str
+    racy: bool
+
+
+def tree_stamp(
+    folders: Iterable[Path], given: Iterable[str] = (), *, skip: Path | None = None
+) -> Stamp:
+    """One stat walk (no file is read) of ``folders``. Left out: folders holding a
+    ``CACHEDIR.TAG`` (this cache), ``skip``, and the folders discovery and the repository
+    scan never enter (``SKIP_DIRS``: ``node_modules``, ``.venv``, ...) unless a path of
+    ``given`` lies in one; of ``.git`` only what decides which files git ignores counts
+    (its index, ``info/exclude``, its config), plus the user's git configuration."""
+    import time
+
+    from fixer.filenames import SKIP_DIRS
+
+    digest = hashlib.blake2b(digest_size=16)
+    newest = 0
+    inside = [Path(os.path.abspath(g)) for g in given]
+    inside = [g for g in inside if SKIP_DIRS.intersection(g.parts)]
+    for folder in [*folders, *inside]:
+        digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
+        for line, mtime in _stat_walk(folder, skip, SKIP_DIRS):
+            digest.update(line)
+            newest = max(newest, mtime)
+    for path in _git_files(folders):
+        digest.update(_stat_of(path)[0])
+    return Stamp(digest.hexdigest(), newest > time.time_ns() - RACY_NS)
+
+
+def _stat_walk(
+    root: Path, skip: Path | None, unread: frozenset[str]
+) -> Iterator[tuple[bytes, int]]:
+    if not root.is_dir():
+        yield _stat_of(root)
+        return
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as exc:
+            yield f"{folder}\0!{exc.errno}\n".encode("utf-8", "surrogateescape"), 0
+            continue
+        if any(e.name == TAG_NAME for e in entries) or (skip and Path(folder) == skip):
+            continue
+        below = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in unread:  # .git included: see _git_files
+                    below.append(entry.path)
+                continue
+            yield _stat_of(Path(entry.path))
+        stack.extend(reversed(below))
+
+
+def _stat_of(path: Path) -> tuple[bytes, int]:
+    try:
+        st = os.stat(path)  # a linked file counts with its target
+    except OSError:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return f"{path}\0-\n".encode("utf-8", "surrogateescape"), 0
+    line = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n"
+    return line.encode("utf-8", "surrogateescape"), st.st_mtime_ns
+
+
+def _git_files(folders: Iterable[Path]) -> list[Path]:
+    """The files besides the tree that decide what git ignores (``fixer.gitignored``)."""
+    home = Path(os.path.expanduser("~"))
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    found = [home / ".gitconfig", config / "git" / "config", config / "git" / "ignore"]
+    for folder in folders:
+        dot = folder / ".git"
+        git = dot
+        if dot.is_file():  # a linked work tree: "gitdir: <its folder in the main .git>"
+            try:
+                text = dot.read_text(encoding="utf-8", errors="replace").strip()
+            except OSError:
+                continue
+            git = (folder / text.removeprefix("gitdir:").strip()).resolve()
+        common = git
+        with suppress(OSError):
+            common = (git / (git / "commondir").read_text(encoding="utf-8").strip()).resolve()
+        found += [git / "index", common / "info" / "exclude", common / "config", git / "config"]
+    return found
+
+
+def manifest_file(folder: Path, key: str) -> Path:
+    """The manifest of run key ``key``: the last run's results with this key."""
+    return folder / _MANIFEST.format(key)
+
+
+def entries_file(manifest: Path) -> Path:
+    """The per-file entries (``ResultCache``) of the manifest's run key."""
+    return manifest.with_suffix(".json")
+
+
+@dataclass(frozen=True)
+class Recompute:
+    """A file whose result the manifest must not hold whole (a secret value, an internal
+    error): processed again on every run, as the per-file entries are. When only some
+    rules found secret values, ``rules`` names them and ``partial`` holds the others'
+    result: only those rules run again (they need the repository model's root at most,
+    where the other rules would need the whole scan)."""
+
+    path: Path
+    kind: str
+    explicit: bool
+    rules: tuple[str, ...] | None = None
+    partial: FileResult | None = None
+
+
+def merged(partial: FileResult, fresh: FileResult) -> FileResult:
+    """``fresh`` (the secret rules run again) with the stored findings of the other rules,
+    in the engine's order: sorted by line, column and rule, each rule's own order kept."""
+    found = sorted([*partial.found, *fresh.found], key=lambda f: (f.line, f.column, f.rule))
+    fresh.found = fresh.remaining = found
+    fresh.notices = list(dict.fromkeys([*partial.notices, *fresh.notices]))
+    return fresh
+
+
+def _without_secrets(result: FileResult) -> tuple[dict[str, Any], list[str]] | None:
+    """The stored form of ``result`` without the findings of the rules that found a secret
+    value, and those rules; None when the rest cannot be stored either, or names a value."""
+    if result.error or result.skipped or result.source is None:
+        return None
+    secret = {f.rule for f in result.found if f.masks or (f.fix is not None and f.fix.side_files)}
+    kept = [f for f in result.found if f.rule not in secret]
+    value = stored(replace(result, found=kept, remaining=kept))
+    if value is None:
+        return None
+    text = json.dumps(value)
+    if any(m and m in text for f in result.found for m in f.masks):
+        return None  # another rule's message quotes the value: nothing of it is written
+    return value, sorted(secret)
+
+
+def replayed(
+    file: Path, invocation: str, stamp: Stamp, read: Callable[[Path], bytes]
+) -> list[FileResult | Recompute] | None:
+    """The results of the last run when it was the same invocation over a tree with the
+    same stamp, in its order; None otherwise (and for a malformed manifest). ``read`` gives
+    the bytes a result's source text is rebuilt from."""
+    if stamp.racy:
+        return None
+    try:
+        with open(file, encoding="utf-8") as handle:
+            stored = json.load(handle)
+        if stored.get("invocation") != invocation or stored.get("stamp") != stamp.digest:
+            return None
+        if stored.get("entries") != _stat_of(entries_file(file))[0].decode(errors="replace"):
+            return None  # the per-file entries were replaced or cleared since: so is this
+        results: list[FileResult | Recompute] = []
+        for path_text, value, *again in stored["results"]:
+            path = Path(path_text)
+            if value is None or again:
+                kind, explicit = str(again[0]), bool(again[1])
+                rules = tuple(str(r) for r in again[2]) if len(again) > 2 else None
+                partial = _result(path, value, b"") if value is not None else None
+                results.append(Recompute(path, kind, explicit, rules, partial))
+            else:
+                results.append(_result(path, value, read(path) if value["source"] else b""))
+        return results
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+
+
+@dataclass
+class ManifestWriter:
+    """Gathers a full run's results as they stream; written when the run said nothing
+    besides its results and the tree was not racy."""
+
+    file: Path
+    invocation: str
+    stamp: Stamp
+    results: list[str] = field(default_factory=list)
+    complete: bool = True
+
+    def add(self, result: FileResult, kind: str, explicit: bool) -> None:
+        value = stored(result)
+        entry: list[Any] = [str(result.path), value]
+        if value is None:
+            split = _without_secrets(result)
+            entry = [str(result.path), split[0] if split else None, kind, explicit]
+            entry += [split[1]] if split else []
+        self.results.append(json.dumps(entry, separators=(",", ":")))
+
+    def save(self) -> str | None:
+        """Write the manifest atomically, or remove a stale one; the reason on failure."""
+        if not self.complete or self.stamp.racy:
+            with suppress(OSError):
+                os.unlink(self.file)
+            return None
+        entries = _stat_of(entries_file(self.file))[0].decode(errors="replace")
+        head = json.dumps(
+            {
+                "format": _FORMAT,
+                "invocation": self.invocation,
+                "stamp": self.stamp.digest,
+                "entries": entries,
+            }
+        )
+        text = head[:-1] + ',"results":[' + ",".join(self.results) + "]}"
+        try:
+            _prepare(self.file.parent)
+            _write_atomic(self.file, text)
+        except OSError as exc:
+            return f"cannot write the cache in {self.file.parent}: {exc.strerror or exc}"
+        return None
+
+
+def _write_atomic(file: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=file.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, file)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -12,6 +12,7 @@ with every secret value of the run before it is printed (``fixer.output.held``).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fixer import sidefiles
-from fixer.cache import ResultCache, cache_folder, run_key
+from fixer.cache import (
+    ManifestWriter,
+    Recompute,
+    ResultCache,
+    cache_folder,
+    manifest_file,
+    merged,
+    replayed,
+    run_key,
+    tree_stamp,
+)
 from fixer.discover import NotSource, Target, discover, mark_patches
 from fixer.documents.text import DecodeError, SourceText
 from fixer.engine import FileResult, Queries, process_text, text_queries
@@ -39,7 +50,7 @@ from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution, Severity
 from fixer.ruleset import RuleSet
-from fixer.runner import queries, run
+from fixer.runner import process_target, queries, run
 from fixer.settings import Settings
 from fixer.sidefiles import SideFiles
 from fixer.sniff import kind_of_text
@@ -99,6 +110,8 @@ class Session:
         self.not_source = NotSourceNotices()
         #: The repository model (``fixer.repository.RepositoryModel``) when a rule needs it.
         self.repository: Any = None
+        self.scan_failed = False  # the repository scan said why it could not read it
+        self.run_key = ""  # of the result cache, once computed
 
     def execute(self, paths: Sequence[str]) -> int:
         if self.unmasked_diff:
@@ -210,6 +223,9 @@ class Session:
             silence_closed(self.out, self.err)
 
     def _files(self, paths: Sequence[str]) -> None:
+        manifest = self._manifest(paths)
+        if manifest is not None and self._replay(manifest, paths):
+            return
         fixing = self.mode.fixing
         only_source = not self.settings.selection.include_generated
         selection = self.settings.selection
@@ -245,6 +261,9 @@ class Session:
         try:
             with self.guard.installed():
                 for result in results:
+                    if manifest is not None:
+                        target = targets[self.handled]  # one result per target, in order
+                        manifest.add(result, target.kind, target.explicit)
                     self._handle(result)
                     self._guarded(progress.advance)
                     if self.guard.received is not None:
@@ -257,8 +276,74 @@ class Session:
         self.unreached = len(targets) - self.handled
         self._guarded(progress.clear)
         problem = cache.save() if cache is not None and self.guard.received is None else None
+        if manifest is not None and not problem:
+            if self.guard.received is not None or self.report.run_errors or self.scan_failed:
+                manifest.complete = False  # a run that said more than its results
+            problem = manifest.save()
         if problem:
             self.console.info(problem)
+
+    def _manifest(self, paths: Sequence[str]) -> ManifestWriter | None:
+        """Where this run's results go for the next identical run (``check`` with the
+        cache only), stamped before anything is read: a file changed during the run makes
+        the next one compute afresh."""
+        if self.mode is not Mode.CHECK or not self.settings.caching.cache:
+            return None
+        root = Roots.of(paths[:1]).folders[0]
+        folder = cache_folder(root, self.settings)
+        self.run_key = run_key(self.settings, self.rules)
+        invocation = json.dumps([list(paths), os.getcwd(), self.shown_from])
+        stamp = tree_stamp(Roots.of(paths).folders, paths, skip=folder.absolute())
+        return ManifestWriter(manifest_file(folder, self.run_key), invocation, stamp)
+
+    def _replay(self, manifest: ManifestWriter, paths: Sequence[str]) -> bool:
+        """Answer the whole run from the last one when nothing below its folders changed
+        (one stat walk: no discovery, no repository scan, no file read; SARIF re-reads the
+        files it gives regions in). False: run in full."""
+        from fixer.readfile import read_capped
+
+        def read(path: Path) -> bytes:
+            return read_capped(path) if self.fmt == "sarif" else b""
+
+        results = replayed(manifest.file, manifest.invocation, manifest.stamp, read)
+        if results is None:
+            return False
+        evidence = Evidence({}, _LazyModel.of(self, paths))
+        only_source = not self.settings.selection.include_generated
+        try:
+            with self.guard.installed():
+                for result in results:
+                    if isinstance(result, Recompute):
+                        result = self._recomputed(result, evidence, only_source)
+                    self._handle(result)
+                    if self.guard.received is not None:
+                        break
+        except Interrupted:
+            pass
+        self.unreached = len(results) - self.handled
+        return True
+
+    def _recomputed(self, entry: Recompute, evidence: Evidence, only_source: bool) -> FileResult:
+        """A file of a replayed run processed again: by the rules that found a secret value
+        when the others' result was stored, else by all of them."""
+        rules = self.rules
+        if entry.rules is not None and entry.partial is not None:
+            rules = RuleSet(tuple(r for r in self.rules.rules if r.id in entry.rules))
+        target = Target(entry.path, entry.kind, entry.explicit)
+        fresh = process_target(
+            target,
+            self.settings,
+            rules=rules,
+            fix=False,
+            resolutions={},
+            evidence=evidence,
+            source_only=only_source,
+        )
+        if rules is self.rules or entry.partial is None:
+            return fresh
+        if fresh.error or fresh.skipped or fresh.source is None:  # not as the last run saw it
+            return self._recomputed(replace(entry, rules=None), evidence, only_source)
+        return merged(entry.partial, fresh)
 
     def _open_cache(self, paths: Sequence[str]) -> ResultCache | None:
         """The result cache of this run's key (``check`` only: ``fix`` always recomputes),
@@ -268,7 +353,8 @@ class Session:
         root = Roots.of(paths[:1]).folders[0]
         folder = cache_folder(root, self.settings)
         model = self.repository.digest if self.repository is not None else None
-        return ResultCache.load(folder, run_key(self.settings, self.rules), model)
+        key = self.run_key or run_key(self.settings, self.rules)
+        return ResultCache.load(folder, key, model)
 
     def _stdin(self) -> None:
         """``tighten fix -``: the text comes on stdin; the fixed text (or the diff, or the
@@ -326,6 +412,7 @@ class Session:
         try:
             return RepositoryModel.scan(root)
         except Exception as exc:  # no evidence is a judgement too: fixes say what they need
+            self.scan_failed = True
             self.console.info(
                 f"cannot read the repository at {shown_path(root, self.shown_from)}: {exc}"
             )
@@ -537,3 +624,27 @@ def _regular(path: Path) -> bool:
         return stat.S_ISREG(path.stat().st_mode)
     except OSError:
         return False
+
+
+class _LazyModel:
+    """The repository model of a replayed run, scanned only when a recomputed file asks it
+    more than its root (K8S004 needs only the root): the scan is most of a full run."""
+
+    def __init__(self, session: Session, paths: Sequence[str]) -> None:
+        self.root = Path(os.path.abspath(Roots.of(paths[:1]).folders[0]))
+        self._session, self._paths = session, paths
+        self._model: Any = None
+
+    @classmethod
+    def of(cls, session: Session, paths: Sequence[str]) -> _LazyModel | None:
+        """None, as in a full run, when no enabled rule asks the model."""
+        selection = session.settings.selection
+        rules = session.rules.rules
+        if not any(r.needs_repository and selection.rule_enabled(r.id) for r in rules):
+            return None
+        return cls(session, paths)
+
+    def __getattr__(self, name: str) -> Any:
+        if self._model is None:
+            self._model = self._session._scan_repository(self._paths)
+        return getattr(self._model, name)

@@ -186,3 +186,119 @@ def test_results_with_secret_values_are_never_stored(project: Path) -> None:
     assert not any(p.endswith("Dockerfile") for p in entries)  # recomputed on every run
     assert any(p.endswith("deploy.yaml") for p in entries)
     assert tighten("check", ".", cwd=project).stdout == first.stdout
+
+
+# --- the run manifest: an unchanged tree answered from one file ------------------------------
+
+
+def _age(root: Path) -> None:
+    """Every file a minute old: files written within the last seconds are racy (a change in
+    the same timestamp tick keeps their stamp), and a run that sees one writes no manifest."""
+    past = __import__("time").time() - 60
+    for path in [root, *root.rglob("*")]:
+        if ".tighten_cache" not in path.parts:
+            os.utime(path, (past, past), follow_symlinks=False)
+
+
+def _manifests(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.manifest"))
+
+
+def _mark_manifest(folder: Path, mark: str) -> None:
+    """Rewrite every finding message the manifest holds (entries stay as they are)."""
+    for file in _manifests(folder):
+        stored = json.loads(file.read_text())
+        for entry in stored["results"]:
+            for finding in (entry[1] or {}).get("found", ()):
+                finding["message"] = mark
+        file.write_text(json.dumps(stored))
+
+
+def test_unchanged_tree_is_answered_from_the_run_manifest(project: Path) -> None:
+    _age(project)
+    expected = {
+        fmt: tighten("check", "--no-cache", "--format", fmt, ".", cwd=project)
+        for fmt in ("text", "json", "sarif", "github")
+    }
+    first = tighten("check", ".", cwd=project)
+    assert len(_manifests(project / ".tighten_cache")) == 1
+    for fmt, fresh in expected.items():
+        warm = tighten("check", "--format", fmt, ".", cwd=project)
+        assert (warm.returncode, warm.stdout, warm.stderr) == (
+            fresh.returncode,
+            fresh.stdout,
+            fresh.stderr,
+        ), fmt
+    assert first.stdout == expected["text"].stdout
+
+    _mark_manifest(project / ".tighten_cache", "FROM-MANIFEST")
+    out = tighten("check", ".", cwd=project).stdout
+    lines = out.splitlines()
+    assert len(lines) == len(expected["text"].stdout.splitlines()) == 6
+    assert all(" FROM-MANIFEST" in line for line in lines)  # every finding line
+    assert tighten("check", "--no-cache", ".", cwd=project).stdout == expected["text"].stdout
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["edit", "same size edit", "touch", "new file", "removed file", "gitignore", "git exclude"],
+)
+def test_any_change_below_the_root_runs_in_full(project: Path, change: str) -> None:
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    _age(project)
+    tighten("check", ".", cwd=project)
+    _mark_manifest(project / ".tighten_cache", "FROM-MANIFEST")
+    assert "FROM-MANIFEST" in tighten("check", ".", cwd=project).stdout
+    deploy = project / "deploy.yaml"
+    if change == "edit":
+        deploy.write_text(DEPLOYMENT.replace("privileged: true", "x: 1"))
+    elif change == "same size edit":
+        deploy.write_text(DEPLOYMENT.replace("nginx:1.27", "nginx:1.28"))
+    elif change == "touch":
+        deploy.touch()
+    elif change == "new file":
+        (project / "more").mkdir()
+        (project / "more" / "Dockerfile").write_text(DOCKERFILE)
+    elif change == "removed file":
+        deploy.unlink()
+    elif change == "gitignore":
+        (project / ".gitignore").write_text("deploy.yaml\n")
+    else:  # git's own ignore list, inside .git (which the stat walk does not enter)
+        (project / ".git" / "info" / "exclude").write_text("deploy.yaml\n")
+    after = tighten("check", ".", cwd=project)
+    assert "FROM-MANIFEST" not in after.stdout
+    assert after.stdout == tighten("check", "--no-cache", ".", cwd=project).stdout
+
+
+def test_files_changed_moments_ago_write_no_manifest(project: Path) -> None:
+    _age(project)
+    tighten("check", ".", cwd=project)
+    assert len(_manifests(project / ".tighten_cache")) == 1
+    deploy = project / "deploy.yaml"
+    deploy.write_text(DEPLOYMENT + "# changed\n")
+    # Within the last two seconds when the run starts, however slowly it starts here.
+    soon = __import__("time").time() + 5
+    os.utime(deploy, (soon, soon))
+    tighten("check", ".", cwd=project)
+    assert _manifests(project / ".tighten_cache") == []  # none new, and the stale one is gone
+
+
+def test_manifest_never_holds_a_secret_and_reruns_only_the_rule_that_found_it(
+    project: Path,
+) -> None:
+    (project / "app" / "Dockerfile").write_text(
+        DOCKERFILE + f"ENV AWS_SECRET_ACCESS_KEY={FAKE_SECRET}\n"
+    )
+    _age(project)
+    fresh = tighten("check", "--no-cache", ".", cwd=project)
+    assert "DF004" in fresh.stdout and "DF003" in fresh.stdout
+    first = tighten("check", ".", cwd=project)
+    stored = b"".join(p.read_bytes() for p in (project / ".tighten_cache").iterdir())
+    assert FAKE_SECRET.encode() not in stored
+    _mark_manifest(project / ".tighten_cache", "FROM-MANIFEST")
+    warm = tighten("check", ".", cwd=project).stdout
+    lines = [line for line in warm.splitlines() if "Dockerfile" in line]
+    assert any("DF003 FROM-MANIFEST" in line for line in lines)  # the other rules: stored
+    assert any("DF004" in line and "FROM-MANIFEST" not in line for line in lines)  # rerun
+    assert FAKE_SECRET not in warm
+    assert first.stdout == fresh.stdout

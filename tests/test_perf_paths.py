@@ -1,0 +1,112 @@
+"""Where check's time went (issue 16, second pass): the work that is no longer repeated.
+
+Behaviour only, never timings: each test counts the calls of the costly step through the
+real function (composing YAML, parsing an image reference) and checks the answer stays
+the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fixer.evidence.images import Evidence
+from fixer.registry import reference
+from rules import secret_workflow as sw
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web{n}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+"""
+EXTERNAL = """\
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: db
+spec:
+  target:
+    name: db-credentials
+  data:
+    - secretKey: password
+      remoteRef: {key: prod/db, property: password}
+"""
+KUSTOMIZATION = """\
+namespace: shop
+namePrefix: prod-
+resources:
+  - deploy0.yaml
+"""
+
+
+@pytest.fixture
+def composed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts ``yaml.compose_all`` is asked to compose, in order."""
+    seen: list[str] = []
+    real = yaml.compose_all
+
+    def counting(stream: str, *args: object, **kwargs: object) -> object:
+        seen.append(stream)
+        return real(stream, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yaml, "compose_all", counting)
+    return seen
+
+
+def test_secret_setup_composes_only_files_that_can_hold_evidence(
+    tmp_path: Path, composed: list[str]
+) -> None:
+    for n in range(20):
+        (tmp_path / f"deploy{n}.yaml").write_text(DEPLOYMENT.format(n=n))
+    (tmp_path / "external.yaml").write_text(EXTERNAL)
+    (tmp_path / "kustomization.yaml").write_text(KUSTOMIZATION)
+    (tmp_path / "notes.yaml").write_text("title: no kind here\n")
+
+    setup = sw._scan(tmp_path)
+
+    assert len(composed) == 2  # the Kustomization and the ExternalSecret, no workload
+    assert [e.target for e in setup.externals] == ["db-credentials"]
+    assert [(layer.namespace, layer.prefix) for layer in setup.layers] == [("shop", "prod-")]
+
+
+def test_secret_setup_still_finds_a_kind_spelled_with_escapes(
+    tmp_path: Path, composed: list[str]
+) -> None:
+    escaped = EXTERNAL.replace("kind: ExternalSecret", 'kind: "Ext\\x65rnalSecret"')
+    (tmp_path / "external.yaml").write_text(escaped)
+    (tmp_path / "deploy.yaml").write_text(DEPLOYMENT.format(n=0))
+
+    setup = sw._scan(tmp_path)
+
+    assert [e.name for e in setup.externals] == ["db"]
+    assert len(composed) == 1
+
+
+def test_known_image_user_is_worked_out_once_per_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+    real = reference.Reference.parse.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[reference.Reference], text: str) -> reference.Reference:
+        parsed.append(text)
+        return real(cls, text)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(reference.Reference, "parse", classmethod(counting))
+    evidence = Evidence()
+    image = "docker.io/library/postgres:16.3-perf-paths"  # not asked by any other test
+    answers = [evidence.image_user(image) for _ in range(5)]
+    answers.append(Evidence().image_user(image))  # another run's evidence, same table
+
+    assert parsed.count(image) == 1
+    assert answers[0] is not None and answers[0].steps_down == ("gosu",)  # root, steps down
+    assert all(a == answers[0] for a in answers)

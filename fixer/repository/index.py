@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +20,14 @@ from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
 from fixer.repository import hostwrites, links, walk
 from fixer.repository.builds import from_commands, norm
-from fixer.repository.commands import in_makefile, in_script, runs_in_makefile, runs_in_script
+from fixer.repository.commands import (
+    BuildCommand,
+    RunCommand,
+    in_makefile,
+    in_script,
+    runs_in_makefile,
+    runs_in_script,
+)
 from fixer.repository.manifests import (
     ImageRename,
     Kustomization,
@@ -327,28 +334,30 @@ def _on_gitlab(index: Index, path: Path, text: str) -> None:
 
 
 def _on_makefile(index: Index, path: Path, text: str) -> None:
-    commands = in_makefile(text) if "build" in text else []
-    folders = [path.parent, index.root]
-    index.builds.extend(from_commands(commands, path, LinkKind.MAKE, folders, index.dockerfiles))
-    if " run" in text:
-        runs = runs_in_makefile(text)
-        index.host_writes.extend(
-            hostwrites.from_commands(
-                commands, runs, path, LinkKind.MAKE, folders, index.dockerfiles
-            )
-        )
+    _on_commands(index, path, text, LinkKind.MAKE, in_makefile, runs_in_makefile)
 
 
 def _on_script(index: Index, path: Path, text: str) -> None:
-    commands = in_script(text) if "build" in text else []
+    _on_commands(index, path, text, LinkKind.SCRIPT, in_script, runs_in_script)
+
+
+def _on_commands(
+    index: Index,
+    path: Path,
+    text: str,
+    kind: LinkKind,
+    builds_in: Callable[[str], list[BuildCommand]],
+    runs_in: Callable[[str], list[RunCommand]],
+) -> None:
+    """``docker build`` links and ``docker run`` host writes of a Makefile or script (run
+    from its own folder or from the repository root)."""
+    commands = builds_in(text) if "build" in text else []
     folders = [path.parent, index.root]
-    index.builds.extend(from_commands(commands, path, LinkKind.SCRIPT, folders, index.dockerfiles))
+    index.builds.extend(from_commands(commands, path, kind, folders, index.dockerfiles))
     if " run" in text:
-        runs = runs_in_script(text)
+        runs = runs_in(text)
         index.host_writes.extend(
-            hostwrites.from_commands(
-                commands, runs, path, LinkKind.SCRIPT, folders, index.dockerfiles
-            )
+            hostwrites.from_commands(commands, runs, path, kind, folders, index.dockerfiles)
         )
 
 

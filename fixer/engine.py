@@ -14,6 +14,7 @@ from typing import Any
 from fixer.apply import apply_fixes
 from fixer.documents.text import DecodeError, SourceText
 from fixer.evidence.images import Evidence
+from fixer.kinds import Skipped, kind_of_name
 from fixer.model import Edit, Finding, Fix, Safety
 from fixer.readfile import read_capped
 from fixer.rule import Context, Resolution, Rule
@@ -22,9 +23,6 @@ from fixer.settings import Settings
 from fixer.suppress import Suppressions
 
 MAX_PASSES = 10
-
-DOCKERFILE = "dockerfile"
-KUBERNETES = "kubernetes"
 
 
 @dataclass
@@ -121,7 +119,7 @@ def process_text(
     enabled = rules.enabled(kind, settings, path)
     try:
         doc = _parse(kind, source)
-    except _Skip as skip:
+    except Skipped as skip:
         result.notice, result.skipped = skip.notice, skip.reason
         return result
     except ValueError as exc:
@@ -132,8 +130,8 @@ def process_text(
             f"internal error while parsing: {type(exc).__name__}: {exc} (please report this)"
         )
         return result
-    if kind == KUBERNETES and not _is_kube(doc):
-        result.skipped = "no Kubernetes objects"
+    if not kind_of_name(kind).holds_objects(doc):
+        result.skipped = kind_of_name(kind).absent
         return result
     evidence = evidence if evidence is not None else Evidence(resolutions)
     run = _Detector(path, kind, source, settings, enabled, resolutions, pinning, evidence=evidence)
@@ -150,29 +148,9 @@ def process_text(
     return result
 
 
-class _Skip(Exception):
-    def __init__(self, reason: str, notice: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.notice = reason, notice
-
-
 def _parse(kind: str, source: SourceText) -> Any:
-    if kind == DOCKERFILE:
-        from fixer.documents import dockerfile
-
-        return dockerfile.parse(source)
-    from fixer.documents import yaml
-
-    try:
-        return yaml.parse(source)
-    except yaml.TemplateError as exc:
-        raise _Skip("template", f"skipped: {exc}") from None
-
-
-def _is_kube(doc: Any) -> bool:
-    from fixer.documents.yaml.kube import is_kubernetes
-
-    return is_kubernetes(doc)
+    """The document (``fixer.kinds``): ``ValueError`` when broken, ``Skipped`` to pass."""
+    return kind_of_name(kind).parse(source)
 
 
 @dataclass
@@ -273,12 +251,7 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
 def _second_opinion(kind: str, doc: Any, edits: tuple[Edit, ...]) -> str | None:
     """Why a second parser refuses this pass's edits to a Dockerfile (it reads the
     boundaries of an instruction they touch differently), or None."""
-    if kind != DOCKERFILE:
-        return None
-    from fixer.documents.dockerfile.crosscheck import disagreement
-
-    found = disagreement(doc, edits)
-    return None if found is None else str(found)
+    return kind_of_name(kind).second_opinion(doc, edits)
 
 
 def _kept_json(result: FileResult) -> bool:
@@ -309,11 +282,7 @@ def _revert(result: FileResult, error: str) -> None:
 
 def _shape(kind: str, doc: Any) -> tuple[Any, ...]:
     """What a fix must not change: the number of stages, or of documents and their kinds."""
-    if kind == DOCKERFILE:
-        return tuple((s.name or "").lower() for s in doc.stages)
-    from fixer.documents import yaml as y
-
-    return tuple(y.scalar(y.get(d, "kind")) for d in doc.documents)
+    return kind_of_name(kind).shape(doc)
 
 
 def _os_reason(exc: BaseException) -> str:

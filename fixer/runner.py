@@ -14,7 +14,6 @@ from fixer.cache import ResultCache, file_key, stored
 from fixer.discover import GENERATED, Target
 from fixer.documents.text import SourceText
 from fixer.engine import (
-    KUBERNETES,
     FileResult,
     Queries,
     _revert,  # the engine's own way to give up on a file's fixes
@@ -22,15 +21,13 @@ from fixer.engine import (
     process_file,
 )
 from fixer.evidence.images import Evidence
+from fixer.kinds import kind_of_name
 from fixer.output.diff import PatchError, checked_diff, diff_path
 from fixer.parallel import ordered_map, workers_for
 from fixer.readfile import read_capped
 from fixer.rule import Resolution
 from fixer.ruleset import RuleSet
 from fixer.settings import Settings
-
-#: Discovered YAML files are only parsed when they can hold Kubernetes objects.
-_KUBE_MARKERS = ("apiVersion", "kind")
 
 
 def run(
@@ -156,14 +153,15 @@ def process_target(
     if target.not_source is not None:  # the session groups these into one notice per place
         found = target.not_source
         return FileResult(target.path, target.kind, skipped=found.kind, notice=found.where)
-    if not target.explicit and target.kind == KUBERNETES:
+    kind = kind_of_name(target.kind)
+    if not target.explicit and kind.markers:  # a walked file is parsed only if it could hold one
         if data is None:
             try:
                 data = read_capped(target.path)  # capped: a walked file is no more trusted
             except OSError:
                 data = None  # process_file reports it
-        if data is not None and not all(m.encode() in data for m in _KUBE_MARKERS):
-            return FileResult(target.path, target.kind, skipped="no Kubernetes objects")
+        if data is not None and not kind.could_hold(data):
+            return FileResult(target.path, target.kind, skipped=kind.absent)
     if source_only and not target.explicit:
         marker = _generated(target, data)
         if marker is not None:

@@ -37,6 +37,7 @@ from fixer.engine import FileResult, Queries, process_text, text_queries
 from fixer.evidence.images import Evidence
 from fixer.filenames import kind_of
 from fixer.interrupt import Guard, Interrupted, signal_name, silence_closed
+from fixer.kinds import KUBERNETES
 from fixer.mode import Mode
 from fixer.output import diff as diffs
 from fixer.output import github, held, sarif
@@ -423,7 +424,7 @@ class Session:
         outside the folders walked); the cheap checks in ``discover`` cover the rest."""
         from fixer.discover import PATCH
 
-        if self.repository is None or target.kind != "kubernetes" or not _regular(target.path):
+        if self.repository is None or target.kind != KUBERNETES or not _regular(target.path):
             return None  # a FIFO is reported by the file pass, as before
         owner = self.repository.patch_owner(target.path)  # a look-up: no file is read
         if owner is None:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fixer.kinds import kind_of_name
 from fixer.model import Span
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class Suppressions:
             local = _LOCAL.search(line)
             if local:
                 self._line_codes[number] = _codes(local.group(1))
-        if kind == "kubernetes":
+        if kind_of_name(kind).annotated:
             self._objects = list(_object_codes(doc))
         return self
 
@@ -78,27 +79,18 @@ class Suppressions:
 
     def _codes_at(self, line: int) -> set[str]:
         codes = set(self._line_codes.get(line, ()))  # trailing comment on the line itself
-        first = line
-        if self.kind == "dockerfile":
-            first = _instruction_line(self.doc, line)
-        probe = first - 1
-        while probe in self._line_codes or _is_comment(self.doc, probe):
+        kind = kind_of_name(self.kind)
+        probe = kind.first_line(self.doc, line) - 1
+        while probe in self._line_codes or _is_comment(self.doc, probe, kind.comment):
             codes |= self._line_codes.get(probe, set())
             probe -= 1
         return codes
 
 
-def _instruction_line(doc: Any, line: int) -> int:
-    for ins in doc.instructions:
-        if ins.line <= line <= ins.end_line:
-            return int(ins.line)
-    return line
-
-
-def _is_comment(doc: Any, line: int) -> bool:
+def _is_comment(doc: Any, line: int, comment: str) -> bool:
     if line < 1 or line > doc.lines.line_count:
         return False
-    return bool(doc.lines.line_text(line).lstrip().startswith("#"))
+    return bool(doc.lines.line_text(line).lstrip().startswith(comment))
 
 
 def _object_codes(doc: Any) -> list[tuple[Span, set[str]]]:

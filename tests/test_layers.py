@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "documents",
         (
             "fixer.documents",
+            "fixer.kinds",
             "fixer.registry",
             "fixer.secrets",
             "fixer.evidence",

@@ -1,0 +1,75 @@
+"""Issue 12 item 4: the session split by job (kinds registry, one renderer per format,
+an immutable FileResult). Moves only: these tests pin the new seams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixer.documents.text import SourceText
+from fixer.engine import process_text
+from fixer.kinds import DOCKERFILE, KINDS, KUBERNETES, Skipped, kind_of_name
+from fixer.settings import Settings
+from fixer.suppress import Suppressions
+from tests.helpers import RULES
+
+
+def test_every_kind_is_described_once() -> None:
+    assert set(KINDS) == {DOCKERFILE, KUBERNETES}
+    assert kind_of_name(DOCKERFILE).name == DOCKERFILE
+    assert kind_of_name(KUBERNETES).name == KUBERNETES
+
+
+def test_a_kind_parses_and_gives_its_shape() -> None:
+    docker = kind_of_name(DOCKERFILE)
+    doc = docker.parse(SourceText("FROM a AS build\nFROM b\n"))
+    assert docker.shape(doc) == ("build", "")
+    kube = kind_of_name(KUBERNETES)
+    doc = kube.parse(SourceText("apiVersion: v1\nkind: Pod\n---\nkind: Service\n"))
+    assert kube.shape(doc) == ("Pod", "Service")
+    assert kube.holds_objects(doc)
+    assert not kube.holds_objects(kube.parse(SourceText("a: 1\n")))
+
+
+def test_a_helm_template_is_skipped_not_broken() -> None:
+    with pytest.raises(Skipped) as caught:
+        kind_of_name(KUBERNETES).parse(SourceText("kind: {{ .Values.kind }}\n"))
+    assert caught.value.reason == "template"
+
+
+def test_only_a_walked_manifest_needs_its_markers() -> None:
+    kube = kind_of_name(KUBERNETES)
+    assert kube.could_hold(b"apiVersion: v1\nkind: Pod\n")
+    assert not kube.could_hold(b"name: ci\non: push\n")
+    assert kind_of_name(DOCKERFILE).could_hold(b"anything")
+    assert kube.absent == "no Kubernetes objects"
+
+
+def test_suppressions_read_what_the_kind_says() -> None:
+    """A pragma above a continued Dockerfile instruction covers all its lines; a
+    Kubernetes object's annotation silences the rule for that object."""
+    text = "FROM a\n# tighten ignore=DF003\nRUN a \\\n  b\n"
+    doc = kind_of_name(DOCKERFILE).parse(SourceText(text))
+    sup = Suppressions.of(DOCKERFILE, doc)
+    assert sup._codes_at(4) == {"DF003"}
+    manifest = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+        "    ignore-check.tighten.dev/K8S002: ok\n"
+    )
+    sup = Suppressions.of(KUBERNETES, kind_of_name(KUBERNETES).parse(SourceText(manifest)))
+    assert [codes for _, codes in sup._objects] == [{"K8S002"}]
+
+
+def test_the_engine_uses_the_registry(tmp_path: Path) -> None:
+
+    result = process_text(
+        tmp_path / "ci.yaml",
+        KUBERNETES,
+        SourceText("name: ci\n"),
+        Settings.of(offline=True),
+        rules=RULES,
+        fix=False,
+        resolutions={},
+    )
+    assert result.skipped == "no Kubernetes objects"

@@ -397,9 +397,8 @@ def merged(partial: FileResult, fresh: FileResult) -> FileResult:
     """``fresh`` (the secret rules run again) with the stored findings of the other rules,
     in the engine's order: sorted by line, column and rule, each rule's own order kept."""
     found = sorted([*partial.found, *fresh.found], key=lambda f: (f.line, f.column, f.rule))
-    fresh.found = fresh.remaining = found
-    fresh.notices = list(dict.fromkeys([*partial.notices, *fresh.notices]))
-    return fresh
+    notices = list(dict.fromkeys([*partial.notices, *fresh.notices]))
+    return replace(fresh, found=found, remaining=found, notices=notices)
 
 
 def _without_secrets(result: FileResult) -> tuple[dict[str, Any], list[str]] | None:

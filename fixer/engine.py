@@ -25,9 +25,12 @@ from fixer.suppress import Suppressions
 MAX_PASSES = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileResult:
-    """What happened to one file. ``text`` is the new text (equal to the old when unchanged)."""
+    """What happened to one file. ``text`` is the new text (equal to the old when unchanged).
+
+    Frozen: a result crosses process boundaries, the cache and the session's writers; each
+    step that learns more (a diff, a write that failed) builds a new one with ``replace``."""
 
     path: Path
     kind: str = ""
@@ -79,14 +82,12 @@ def process_file(
 
     ``evidence`` is the run's (repository model, registry answers); without it the rules
     see the registry answers only."""
-    result = FileResult(path, kind)
     try:
         if data is None:
             data = read_capped(path)
         source = SourceText.decode(data)
     except (OSError, DecodeError) as exc:
-        result.error = _os_reason(exc)
-        return result
+        return FileResult(path, kind, error=_os_reason(exc))
     return process_text(
         path,
         kind,
@@ -114,38 +115,36 @@ def process_text(
 ) -> FileResult:
     result = FileResult(path, kind, source, source.text)
     if not source.text.strip():
-        result.error = "empty file"
-        return result
+        return replace(result, error="empty file")
     enabled = rules.enabled(kind, settings, path)
     try:
         doc = _parse(kind, source)
     except Skipped as skip:
-        result.notice, result.skipped = skip.notice, skip.reason
-        return result
+        return replace(result, notice=skip.notice, skipped=skip.reason)
     except ValueError as exc:
-        result.error = str(exc)
-        return result
+        return replace(result, error=str(exc))
     except Exception as exc:  # a parser bug must not stop the run
-        result.error = (
-            f"internal error while parsing: {type(exc).__name__}: {exc} (please report this)"
+        return replace(
+            result,
+            error=f"internal error while parsing: {type(exc).__name__}: {exc} (please report this)",
         )
-        return result
     if not kind_of_name(kind).holds_objects(doc):
-        result.skipped = kind_of_name(kind).absent
-        return result
+        return replace(result, skipped=kind_of_name(kind).absent)
     evidence = evidence if evidence is not None else Evidence(resolutions)
     run = _Detector(path, kind, source, settings, enabled, resolutions, pinning, evidence=evidence)
-    result.found = result.remaining = run.detect(doc)
+    found = run.detect(doc)
+    result = replace(result, found=found, remaining=found)
     if fix:
-        _fix_loop(run, doc, result)
-        if not _kept_json(result):
+        result = _fix_loop(run, doc, result)
+        if (kept := _kept_json(result)) is not result:
+            result = kept
             run.notices.append("fixes not applied: the file would no longer be valid JSON")
+    error = result.error
     if run.crashes:
         # The other rules' findings and fixes stand: a crashed rule contributed nothing.
         errors = [result.error] if result.error else []
-        result.error = "; ".join(dict.fromkeys(errors + run.crashes))
-    result.notices = list(dict.fromkeys(run.notices))
-    return result
+        error = "; ".join(dict.fromkeys(errors + run.crashes))
+    return replace(result, error=error, notices=list(dict.fromkeys(run.notices)))
 
 
 def _parse(kind: str, source: SourceText) -> Any:
@@ -202,9 +201,12 @@ class _Detector:
         return fix.safety is not Safety.UNPROVEN or self.settings.fixes.unsafe_fixes
 
 
-def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
+def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> FileResult:
     """Apply fixes pass by pass to a fixed point; on trouble keep the last good text."""
     text, findings = result.text, result.found
+    passes: list[tuple[str, tuple[Edit, ...]]] = []
+    applied_fixes: list[Fix] = []
+    fixed: list[Finding] = []
     shape = _shape(run.kind, doc)
     for _ in range(MAX_PASSES):
         fixes = [f.fix for f in findings if f.fix is not None and run.allowed(f.fix)]
@@ -215,37 +217,46 @@ def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> None:
             if applied.text == text:
                 break
             if (refused := _second_opinion(run.kind, doc, applied.edits)) is not None:
-                _revert(result, "")
-                result.error = None  # the file is unusual, not broken: findings stay open,
-                result.remaining = [  # and no fix of this file is offered as if it would apply
-                    replace(f, fix=None, reason=refused) if f.fix is not None else f
-                    for f in result.found
-                ]
                 run.notices.append(f"fixes not applied: {refused}; file left unchanged")
-                return
+                # The file is unusual, not broken: findings stay open, and no fix of this
+                # file is offered as if it would apply.
+                return replace(
+                    _revert(result, None),
+                    remaining=[
+                        replace(f, fix=None, reason=refused) if f.fix is not None else f
+                        for f in result.found
+                    ],
+                )
             new_doc = _parse(run.kind, SourceText(applied.text, run.source.bom))
             if _shape(run.kind, new_doc) != shape:
                 raise _Invalid
         except Exception:  # unparsable, changed structure, or a parser bug: discard the pass
             tried = {id(f) for f in fixes}
             rules = sorted({f.rule for f in findings if id(f.fix) in tried})
-            _revert(
+            return _revert(
                 result,
                 f"internal error: fixes by {', '.join(rules)} broke the file's structure; "
                 "file left unchanged (please report this)",
             )
-            return
-        result.passes.append((text, applied.edits))
+        passes.append((text, applied.edits))
         text, doc = applied.text, new_doc
-        result.applied.extend(applied.applied)
+        applied_fixes.extend(applied.applied)
         # By identity: comparing each finding's fix with every applied one was quadratic.
         done = {id(f) for f in applied.applied}
-        result.fixed.extend(f for f in findings if f.fix is not None and id(f.fix) in done)
+        fixed.extend(f for f in findings if f.fix is not None and id(f.fix) in done)
         findings = run.detect(doc)
     else:
-        _revert(result, f"fixes did not settle after {MAX_PASSES} passes; file left unchanged")
-        return
-    result.text, result.remaining = text, findings
+        return _revert(
+            result, f"fixes did not settle after {MAX_PASSES} passes; file left unchanged"
+        )
+    return replace(
+        result,
+        text=text,
+        remaining=findings,
+        passes=passes,
+        applied=applied_fixes,
+        fixed=fixed,
+    )
 
 
 def _second_opinion(kind: str, doc: Any, edits: tuple[Edit, ...]) -> str | None:
@@ -254,30 +265,32 @@ def _second_opinion(kind: str, doc: Any, edits: tuple[Edit, ...]) -> str | None:
     return kind_of_name(kind).second_opinion(doc, edits)
 
 
-def _kept_json(result: FileResult) -> bool:
+def _kept_json(result: FileResult) -> FileResult:
     """A ``.json`` manifest must stay JSON (kubectl reads a file starting with ``{`` as
-    JSON), but fixes insert YAML flow syntax: such a file keeps its text and its findings."""
+    JSON), but fixes insert YAML flow syntax: such a file keeps its text and its findings
+    (a new result; ``result`` itself when it stays valid)."""
     if result.path.suffix.lower() != ".json" or not result.changed:
-        return True
+        return result
     import json
 
     try:
         json.loads(result.text)
     except ValueError:
-        _revert(result, "")
-        result.error = None
-        return False
-    return True
+        return _revert(result, None)
+    return result
 
 
-def _revert(result: FileResult, error: str) -> None:
+def _revert(result: FileResult, error: str | None) -> FileResult:
     """Give up on fixing this file: the original text, every finding still open."""
-    result.error = error
-    result.applied.clear()
-    result.fixed.clear()
-    result.passes.clear()
-    result.text = result.source.text if result.source else ""
-    result.remaining = result.found
+    return replace(
+        result,
+        error=error,
+        applied=[],
+        fixed=[],
+        passes=[],
+        text=result.source.text if result.source else "",
+        remaining=result.found,
+    )
 
 
 def _shape(kind: str, doc: Any) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ gathers the generated side files, ``fixer.sidefiles.SideFiles``, as they come).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fixer.cache import ResultCache, file_key, stored
@@ -108,19 +108,20 @@ def _process(job: _Job, targets: list[Target]) -> list[tuple[FileResult, _Entry]
             data=data,
         )
         if job.diff and result.changed and result.source is not None:
-            _attach_diff(result, result.source)
+            result = _with_diff(result, result.source)
         results.append((result, (key, stored(result)) if key is not None else None))
     return results
 
 
-def _attach_diff(result: FileResult, source: SourceText) -> None:
+def _with_diff(result: FileResult, source: SourceText) -> FileResult:
     """The file's diff, checked by unidiff (``checked_diff``). A diff that does not
     reproduce the fix is withheld with the fix itself: the file is an error, nothing of it
     is printed, and what is printed still applies."""
     try:
-        result.diff = checked_diff(diff_path(result.path), source.raw(), source.raw(result.text))
+        diff = checked_diff(diff_path(result.path), source.raw(), source.raw(result.text))
     except PatchError as exc:
-        _revert(result, f"internal error: {exc}; diff not printed (please report this)")
+        return _revert(result, f"internal error: {exc}; diff not printed (please report this)")
+    return replace(result, diff=diff)
 
 
 def _cache_key(cache: ResultCache | None, target: Target) -> tuple[bytes | None, str | None]:
@@ -179,7 +180,8 @@ def process_target(
     )
     if target.explicit and result.skipped and target.path.suffix.lower() == ".json":
         # Named by the user, so not skipped silently: say why nothing happened.
-        result.notice = "not a Kubernetes manifest (no object with apiVersion and kind); unchanged"
+        notice = "not a Kubernetes manifest (no object with apiVersion and kind); unchanged"
+        result = replace(result, notice=notice)
     if not target.explicit and result.error and result.error.startswith("invalid YAML"):
         # A broken YAML file found while walking is only our business if it looks like a
         # manifest; a broken CI workflow is not.

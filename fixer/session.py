@@ -387,10 +387,11 @@ class Session:
             evidence=evidence,
         )
         if any(f.fix is not None and f.fix.side_files for f in result.remaining):
-            result.notices.append(
+            notice = (
                 "fixes that move secrets into a Secret file are not applied from stdin; "
                 "run `tighten fix` on the file"
             )
+            result = replace(result, notices=[*result.notices, notice])
         self._handle(result, stdin=True)
         if self.mode is Mode.FIX and self.fmt == "text":
             self._guarded(lambda: self._emit(source.encode(result.text)))
@@ -462,7 +463,7 @@ class Session:
         written: list[Path] = []
         with self.guard.critical():
             if self.mode is Mode.FIX and result.changed and not stdin:
-                written = self._write(result)
+                written, result = self._write(result)
             self.report.add(result)
             self.handled += 1
             for finding in [*result.found, *result.remaining, *result.fixed]:
@@ -536,20 +537,21 @@ class Session:
             result.path, view.remaining, to_err=stdin or self.mode is Mode.DRY_RUN
         )
 
-    def _write(self, result: FileResult) -> list[Path]:
+    def _write(self, result: FileResult) -> tuple[list[Path], FileResult]:
         """Rewrite the file, after the side files of its fixes are durable (the values leave
-        the file only once they have a home); the side files written."""
+        the file only once they have a home); the side files written, and the result as the
+        file now is (with the writes' notices, or unfixed when it was not written)."""
         assert result.source is not None
         fresh = self.side_files.fresh(result)
         written: list[Path] = []
+        notices = list(result.notices)
         try:
             root = self.roots.root_of(result.path)
             check_target(result.path, root=root)  # a linked file: before any side file
             written.extend(sidefiles.guard_side_files(fresh, self.roots))  # .gitignore first
             changes = sidefiles.changes_for(fresh)  # every merge tried before any write
             for change in changes:  # then each Secret, durable before the source changes
-                notices = sidefiles.write_durably(change, self.roots.root_of(change.path))
-                result.notices.extend(notices)
+                notices += sidefiles.write_durably(change, self.roots.root_of(change.path))
                 if change.new != change.old:
                     written.append(change.path)
             self.side_files.record(fresh)
@@ -561,15 +563,18 @@ class Session:
             )
         except WriteError as exc:
             # The file was not written: report it as it still is.
-            if isinstance(exc, LinkedPath):
-                result.notices.append(str(exc))
-            else:
-                result.error = str(exc)
-            result.text, result.remaining = result.source.text, result.found
-            result.fixed, result.applied = [], []
-            return written
-        result.notices.extend(done.notices)
-        return written
+            linked = isinstance(exc, LinkedPath)
+            unfixed = replace(
+                result,
+                notices=[*notices, str(exc)] if linked else notices,
+                error=result.error if linked else str(exc),
+                text=result.source.text,
+                remaining=result.found,
+                fixed=[],
+                applied=[],
+            )
+            return written, unfixed
+        return written, replace(result, notices=[*notices, *done.notices])
 
     def _finish_side_files(self) -> None:
         """``--dry-run``: show, masked, the generated files every fix would write, after the

@@ -73,3 +73,32 @@ def test_the_engine_uses_the_registry(tmp_path: Path) -> None:
         resolutions={},
     )
     assert result.skipped == "no Kubernetes objects"
+
+
+def test_a_file_result_is_immutable(tmp_path: Path) -> None:
+    import dataclasses
+
+    from fixer.engine import FileResult
+
+    result = FileResult(tmp_path / "Dockerfile", DOCKERFILE, error="no such file")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.error = None  # type: ignore[misc]
+
+
+def test_a_refused_fix_builds_a_new_result_and_leaves_the_found_one(tmp_path: Path) -> None:
+    """A ``.json`` manifest that fixes would turn into YAML keeps its text; the result
+    of the detection pass is not changed under the caller's feet."""
+    text = '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},\n'
+    text += ' "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}}\n'
+    result = process_text(
+        tmp_path / "pod.json",
+        KUBERNETES,
+        SourceText(text),
+        Settings.of(offline=True),
+        rules=RULES,
+        fix=True,
+        resolutions={},
+    )
+    assert result.text == text and result.fixed == [] and result.applied == []
+    assert result.remaining == result.found != []
+    assert "fixes not applied: the file would no longer be valid JSON" in result.notices

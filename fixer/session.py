@@ -39,11 +39,12 @@ from fixer.filenames import kind_of
 from fixer.interrupt import Guard, Interrupted, signal_name, silence_closed
 from fixer.kinds import KUBERNETES
 from fixer.mode import Mode
-from fixer.output import diff as diffs
-from fixer.output import github, held, sarif
+from fixer.output import held
 from fixer.output.console import Console
-from fixer.output.json import Problem, document, result_objects
+from fixer.output.machine import GithubRenderer, JsonRenderer, SarifRenderer
 from fixer.output.ondisk import on_disk
+from fixer.output.plain import TextRenderer
+from fixer.output.renderer import End, Renderer, Run
 from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
@@ -52,10 +53,18 @@ from fixer.roots import Roots
 from fixer.rule import Resolution, Severity
 from fixer.ruleset import RuleSet
 from fixer.runner import process_target, queries, run
-from fixer.settings import Settings
+from fixer.settings import OutputFormat, Settings
 from fixer.sidefiles import SideFiles
 from fixer.sniff import kind_of_text
 from fixer.write import LinkedPath, WriteError, check_target, write_atomic
+
+#: The renderer of each ``--format``.
+_RENDERERS: dict[OutputFormat, Callable[[Run], Renderer]] = {
+    OutputFormat.TEXT: TextRenderer,
+    OutputFormat.JSON: JsonRenderer,
+    OutputFormat.SARIF: SarifRenderer,
+    OutputFormat.GITHUB: GithubRenderer,
+}
 
 STDIN = "-"
 EMPTY = "no Dockerfile or Kubernetes manifest found"
@@ -65,7 +74,8 @@ EMPTY = "no Dockerfile or Kubernetes manifest found"
 class Session:
     settings: Settings
     mode: Mode
-    fmt: str = "text"
+    #: ``--format``: an ``OutputFormat`` or its name.
+    fmt: OutputFormat | str = OutputFormat.TEXT
     quiet: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
@@ -91,10 +101,7 @@ class Session:
             output=self.settings.output,
             severity=lambda rule: severities.get(rule, Severity.WARNING),
         )
-        #: File errors and notices for the machine formats (json, sarif).
-        self.problems: list[Problem] = []
         self.side_files = SideFiles()
-        self.json_items: list[dict[str, Any]] = []
         self.secrets: set[str] = set()
         self.shown_from = None if self.base is None else str(self.base)
         self.console = Console(
@@ -102,8 +109,8 @@ class Session:
         )
         self.roots = Roots(())
         self.guard = Guard()
-        #: stdout text that may quote files, printed masked once the run is over.
-        self.held: list[str] = []
+        self.format = OutputFormat(self.fmt)
+        self.renderer = self._renderer()
         self.output_closed = False  # the reader of stdout (or stderr) went away
         self.handled = 0  # files written (``fix``) and counted
         self.unreached = 0  # files not handled because the run stopped early
@@ -114,10 +121,26 @@ class Session:
         self.scan_failed = False  # the repository scan said why it could not read it
         self.run_key = ""  # of the result cache, once computed
 
+    def _renderer(self) -> Renderer:
+        """The one renderer of the run's format."""
+        run = Run(
+            self.mode,
+            self.settings,
+            self.rules,
+            self.report,
+            self.console,
+            self.out,
+            self.secrets,
+            self.side_files,
+            shown_from=self.shown_from,
+            unmasked_diff=self.unmasked_diff,
+        )
+        return _RENDERERS[self.format](run)
+
     def execute(self, paths: Sequence[str]) -> int:
         if self.unmasked_diff:
             dry_run = self.mode is Mode.DRY_RUN
-            refusal = held.unmasked_refusal(self.out, dry_run=dry_run, fmt=self.fmt)
+            refusal = held.unmasked_refusal(self.out, dry_run=dry_run, fmt=self.format.value)
             if refusal is not None:  # before any file is read: nothing is printed
                 self.console.error(None, refusal)
                 return 2
@@ -134,49 +157,9 @@ class Session:
         """Print what was held, masked with every secret value the run found."""
         if self.output_closed:
             return
-        if self.fmt == "github":
-            self.held += [github.command("error", m, title="tighten") for m in self._run_errors()]
-            self.held += [github.command("warning", m, title="tighten") for m in self._empty()]
-            self.out.write(held.masked_github("".join(self.held), self.secrets))
-        else:
-            for text in held.masked_diffs(self.held, self.secrets, unmasked=self.unmasked_diff):
-                if isinstance(text, str):
-                    self.console.diff(text)
-                else:
-                    self.report.error(str(text))
-        self.held.clear()
-        if self.mode is Mode.DRY_RUN:
-            self._finish_side_files()
-        if self.fmt in ("json", "sarif"):
-            json.dump(self._machine_output(), self.out, indent=2)
-            self.out.write("\n")
+        end = End(self._run_errors(), self._empty(), self.not_source.lines(), self._exit_code())
+        self.renderer.release(end)
         self.out.flush()
-
-    def _machine_output(self) -> dict[str, Any]:
-        """The one JSON or SARIF document of the run, errors and notices included."""
-        problems = [*self.problems, *(Problem(m) for m in self._run_errors())]
-        problems += [Problem(line, level="note") for line in self.not_source.lines()]
-        problems += [Problem(m, level="warning") for m in self._empty()]
-        if self.fmt == "sarif":
-            items = held.masked_items(self.json_items, held.SARIF_TEXT, self.secrets)
-            problems = [replace(p, message=diffs.mask(p.message, self.secrets)) for p in problems]
-            return sarif.log(
-                items,
-                self.rules.offered(self.settings),
-                problems=problems,
-                command=self.mode.value,
-                secrets=self.secrets,
-            )
-        report = self.report
-        summary = {
-            "files": report.files,
-            "findings": sum(report.found.values()),
-            "fixed": sum(report.fixed.values()),
-            "errors": report.errors + len(report.run_errors),
-            "exit_code": self._exit_code(),
-        }
-        out = document(self.json_items, problems, self.mode, summary)
-        return held.masked_items(out, held.JSON_TEXT, self.secrets)  # type: ignore[no-any-return]
 
     def _run_errors(self) -> list[str]:
         """Errors outside any one file, as far as the run got."""
@@ -245,7 +228,6 @@ class Session:
             self._ask_registries(queries(targets, self.settings, self.rules, self.repository))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
-        diff = self.mode is Mode.DRY_RUN and self.fmt == "text"
         cache = self._open_cache(paths)
         results = run(
             targets,
@@ -254,7 +236,7 @@ class Session:
             fix=fixing,
             resolutions=self.resolutions,
             pinning=fixing,
-            diff=diff,
+            diff=self.renderer.wants_diffs,
             repository=self.repository,
             source_only=only_source,
             cache=cache,
@@ -304,7 +286,7 @@ class Session:
         from fixer.readfile import read_capped
 
         def read(path: Path) -> bytes:
-            return read_capped(path) if self.fmt == "sarif" else b""
+            return read_capped(path) if self.format is OutputFormat.SARIF else b""
 
         results = replayed(manifest.file, manifest.invocation, manifest.stamp, read)
         if results is None:
@@ -393,7 +375,7 @@ class Session:
             )
             result = replace(result, notices=[*result.notices, notice])
         self._handle(result, stdin=True)
-        if self.mode is Mode.FIX and self.fmt == "text":
+        if self.renderer.prints_fixed_text:
             self._guarded(lambda: self._emit(source.encode(result.text)))
 
     def _emit(self, data: bytes) -> None:
@@ -483,59 +465,8 @@ class Session:
             self.console.notice(result.path, notice)
         if result.error:
             self.console.error(result.path, result.error)
-        if self.fmt in ("json", "sarif"):
-            self._collect(result)
         view = on_disk(result, self.mode)  # every format gives the lines of the file on disk
-        if self.fmt == "json":
-            self.json_items.extend(result_objects(view, self.mode))
-        elif self.fmt == "sarif":
-            self.json_items.extend(
-                sarif.result_objects(view, self.mode, self.secrets, rules=self.rules)
-            )
-        elif self.fmt == "github":
-            unsafe = self.settings.fixes.unsafe_fixes
-            levels = github.Levels(self.report.fails, self.report.severity)
-            self.held.append(
-                github.workflow_commands(
-                    view, self.mode, self.secrets, unsafe_fixes=unsafe, levels=levels
-                )
-            )
-        else:
-            self._print(result, view, stdin=stdin)
-
-    def _collect(self, result: FileResult) -> None:
-        """The file's error and notices, for the document printed at the end."""
-        notices = [result.notice] if result.notice else []
-        for text in [*notices, *result.notices]:
-            self.problems.append(Problem(text, result.path, level="note"))
-        if result.error:
-            self.problems.append(Problem(result.error, result.path))
-
-    def _print(self, result: FileResult, view: FileResult, *, stdin: bool) -> None:
-        """Text output: ``view`` is ``result`` with on-disk lines."""
-        if self.mode is Mode.DRY_RUN and result.changed and result.source is not None:
-            self.side_files.add(result)
-            text = result.diff  # computed where the file was processed, on any core
-            if text is None:
-                try:
-                    path = diffs.diff_path(result.path)
-                    text = diffs.checked_diff(path, result.source.text, result.text)
-                except diffs.PatchError as exc:
-                    text = ""
-                    shown = shown_path(result.path, self.shown_from)
-                    self.report.error(
-                        f"{shown}: internal error: {exc}; not printed (please report this)"
-                    )
-            self.held.append(text)  # masked when every value of the run is known
-        if self.mode is Mode.CHECK:
-            self.console.findings(result.path, view.found)
-            return
-        if self.mode is Mode.FIX and not self.quiet:
-            self.console.findings(result.path, view.fixed, to_err=True, status="fixed")
-        # With --dry-run or stdin, stdout holds the diff or the text: findings go to stderr.
-        self.console.findings(
-            result.path, view.remaining, to_err=stdin or self.mode is Mode.DRY_RUN
-        )
+        self.renderer.add(result, view, stdin=stdin)
 
     def _write(self, result: FileResult) -> tuple[list[Path], FileResult]:
         """Rewrite the file, after the side files of its fixes are durable (the values leave
@@ -575,52 +506,6 @@ class Session:
             )
             return written, unfixed
         return written, replace(result, notices=[*notices, *done.notices])
-
-    def _finish_side_files(self) -> None:
-        """``--dry-run``: show, masked, the generated files every fix would write, after the
-        ``.gitignore`` lines that keep them out of git."""
-        pending = self.side_files.pending
-        ignored = [path for path, sides in pending.items() if any(s.gitignore for s in sides)]
-        try:
-            updates = sidefiles.gitignore_updates(ignored)
-        except (OSError, ValueError) as exc:
-            self.report.error(f"cannot update .gitignore: {exc}")
-            updates = {}
-        for gitignore, (old, new) in updates.items():
-            self._put(gitignore, old, new)
-        for path in pending:
-            try:
-                old, new, masked = self._side_file_texts(path)
-            except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
-                self.report.error(f"{shown_path(path, self.shown_from)}: {exc}")
-                continue
-            self._put(path, old, new, masked=masked)
-
-    def _side_file_texts(self, path: Path) -> tuple[str | None, str, bool]:
-        """(current, new, masked): both texts with every secret value masked (the run's
-        values, and whatever the file already stores in Secrets) unless ``--unmasked-diff``;
-        ``masked`` when that changed them, so the diff gets the header saying so."""
-        existing = sidefiles.read_text(path)
-        new = self.side_files.render(path, existing, masked=False)
-        if self.unmasked_diff:  # the real files, for ``git apply``
-            return existing, new, False
-        shown = existing
-        if existing is not None:
-            shown = sidefiles.mask_stored_values(diffs.mask(existing, self.secrets))
-        shown_new = self.side_files.render(path, shown, masked=True)
-        return shown, shown_new, (shown, shown_new) != (existing, new)
-
-    def _put(self, path: Path, old: str | None, new: str, *, masked: bool = False) -> None:
-        if new != old and self.fmt == "text":
-            try:
-                text = diffs.checked_diff(diffs.diff_path(path), old, new)
-            except diffs.PatchError as exc:
-                shown = shown_path(path, self.shown_from)
-                self.report.error(
-                    f"{shown}: internal error: {exc}; not printed (please report this)"
-                )
-                return
-            self.console.diff(diffs.MASKED_HEADER + text if masked else text)
 
 
 def _regular(path: Path) -> bool:

@@ -102,3 +102,79 @@ def test_a_refused_fix_builds_a_new_result_and_leaves_the_found_one(tmp_path: Pa
     assert result.text == text and result.fixed == [] and result.applied == []
     assert result.remaining == result.found != []
     assert "fixes not applied: the file would no longer be valid JSON" in result.notices
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("text", "TextRenderer"),
+        ("json", "JsonRenderer"),
+        ("sarif", "SarifRenderer"),
+        ("github", "GithubRenderer"),
+    ],
+)
+def test_the_session_picks_one_renderer_by_format(fmt: str, name: str) -> None:
+    import io
+
+    from fixer.mode import Mode
+    from fixer.session import Session
+    from fixer.settings import OutputFormat
+
+    for given in (fmt, OutputFormat(fmt)):
+        session = Session(
+            Settings.of(offline=True),
+            Mode.DRY_RUN,
+            fmt=given,
+            out=io.StringIO(),
+            err=io.StringIO(),
+            rules=RULES,
+        )
+        assert type(session.renderer).__name__ == name
+        # Only the text format prints diffs, so only it has the workers compute them.
+        assert session.renderer.wants_diffs == (fmt == "text")
+
+
+def test_a_renderer_takes_results_and_releases_masked_output(tmp_path: Path) -> None:
+    """The json renderer alone, fed one result: its document masks a value found in it."""
+    import io
+    import json
+
+    from fixer.mode import Mode
+    from fixer.output.console import Console
+    from fixer.output.machine import JsonRenderer
+    from fixer.output.renderer import End, Run
+    from fixer.report import Report
+    from fixer.sidefiles import SideFiles
+
+    text = "FROM node:20\nENV DB_PASSWORD=hunter2-fake-value\n"
+    result = process_text(
+        tmp_path / "Dockerfile",
+        DOCKERFILE,
+        SourceText(text),
+        Settings.of(offline=True),
+        rules=RULES,
+        fix=False,
+        resolutions={},
+    )
+    out = io.StringIO()
+    secrets = {value for f in result.found for value in f.masks}
+    assert "hunter2-fake-value" in secrets
+    report = Report(Mode.CHECK)
+    report.add(result)
+    run = Run(
+        Mode.CHECK,
+        Settings.of(offline=True),
+        RULES,
+        report,
+        Console(out, io.StringIO()),
+        out,
+        secrets,
+        SideFiles(),
+    )
+    renderer = JsonRenderer(run)
+    renderer.add(result, result, stdin=False)
+    renderer.release(End([], [], [], exit_code=1))
+    document = json.loads(out.getvalue())
+    assert document["summary"]["exit_code"] == 1
+    assert {f["rule"] for f in document["findings"]} >= {"DF004"}
+    assert "hunter2-fake-value" not in out.getvalue()

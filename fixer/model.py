@@ -120,6 +120,9 @@ class SideFile:
     ``merge`` turns the file's current text (None when absent) into the new text;
     ``masked_merge`` does the same with secret values replaced, for anything displayed.
     With ``gitignore`` the engine adds the file to the nearest ``.gitignore`` of its repo.
+    ``publishable``: the written text holds no value in clear (a SOPS-encrypted or sealed
+    Secret, a Kustomization's ``resources:`` line, an ExternalSecret entry), so ``tighten
+    pr`` commits it as written instead of its masked form.
     """
 
     path: Path
@@ -127,6 +130,7 @@ class SideFile:
     masked_merge: Callable[[str | None], str] | None = field(default=None, compare=False)
     gitignore: bool = False
     key: str = ""  # identifies the content, so equal side files of equal fixes compare equal
+    publishable: bool = False
 
 
 @dataclass(frozen=True)

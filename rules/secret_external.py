@@ -53,7 +53,9 @@ def external_key_side_file(
 ) -> SideFile:
     """The committed edit of the ExternalSecret file (never git-ignored: it holds no value)."""
     merge = AddExternalKey(name, key, remote, prop)
-    return SideFile(path, merge, merge, gitignore=False, key=f"external|{name}|{key}")
+    return SideFile(
+        path, merge, merge, gitignore=False, key=f"external|{name}|{key}", publishable=True
+    )
 
 
 def _spec_of(text: str, name: str) -> Any:

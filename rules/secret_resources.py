@@ -83,4 +83,6 @@ def resource_side_file(kustomization: Path, listed: Path) -> SideFile:
     """The committed edit that lists the file ``listed`` in ``kustomization``."""
     entry = Path(os.path.relpath(listed, kustomization.parent)).as_posix()
     merge = AddResource(entry)
-    return SideFile(kustomization, merge, merge, gitignore=False, key=f"resource|{entry}")
+    return SideFile(
+        kustomization, merge, merge, gitignore=False, key=f"resource|{entry}", publishable=True
+    )

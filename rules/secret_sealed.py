@@ -141,7 +141,7 @@ def side_files(
         preview=True,
     )
     key = "|".join(["sealed", place.name, place.namespace, ",".join(sorted(data)), manifest.name])
-    sides = [SideFile(the_plan.path, merge, preview, gitignore=False, key=key)]
+    sides = [SideFile(the_plan.path, merge, preview, gitignore=False, key=key, publishable=True)]
     if the_plan.kustomization is not None:
         kustomization = _as_given(manifest, the_plan.kustomization)
         sides.append(resource_side_file(kustomization, the_plan.path))

@@ -104,7 +104,7 @@ def side_files(
     merge = SopsMerge(root, the_plan.relative, render, secrets)
     shown = SopsMerge(root, the_plan.relative, preview, preview=True)
     key = "|".join(["sops", target.name, target.namespace or "", ",".join(sorted(data)), origin])
-    sides = [SideFile(the_plan.path, merge, shown, gitignore=False, key=key)]
+    sides = [SideFile(the_plan.path, merge, shown, gitignore=False, key=key, publishable=True)]
     if the_plan.kustomization is not None:
         kustomization = _as_given(manifest, the_plan.kustomization)
         sides.append(resource_side_file(kustomization, the_plan.path))

@@ -503,7 +503,7 @@ def test_side_files_are_committed_masked_or_not_at_all(tmp_path: Path) -> None:
         side.path.write_text(real)  # what the fix session wrote
         pending.pending[side.path] = [side]
     assert Fix("f", (), side_files=tuple(sides))  # a valid fix shape
-    settled = dict(_settle_side_files(git.Git(repo), repo, pending, "HEAD"))
+    settled = {p: refs for p, refs, _ in _settle_side_files(git.Git(repo), repo, pending, "HEAD")}
     assert (repo / "shown.yaml").read_text() == placeholder
     assert not (repo / "private.yaml").exists() and not (repo / "unmaskable.yaml").exists()
     assert "/private.yaml" in (repo / ".gitignore").read_text()

@@ -190,3 +190,29 @@ def test_a_later_value_joins_the_encrypted_file_only_with_its_key(tmp_path: Path
     )
     (secret,) = _docs(decrypted.stdout)
     assert secret["stringData"] == {"DB_PASSWORD": VALUE, "API_TOKEN": later}
+
+
+def test_the_pull_request_commits_the_encrypted_file(tmp_path: Path) -> None:
+    """`tighten pr` commits the SOPS file as sops wrote it (a masked preview would commit
+    `***` as the value), lists it in the Kustomization, and says no command is needed."""
+    root, _key = _repo(tmp_path)
+    _git = ["git", "-c", "user.name=a", "-c", "user.email=a@b"]
+    subprocess.run([*_git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*_git, "commit", "-qm", "base"], cwd=root, check=True)
+    subprocess.run(["git", "branch", "-M", "main"], cwd=root, check=True)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", str(remote)], cwd=root, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=root, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "fixer", "pr", "--dry-run", "--base", "main", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert VALUE not in run.stdout + run.stderr
+    assert "is committed encrypted for the cluster" in run.stdout
+    assert "DB_PASSWORD: ENC[AES256_GCM," in run.stdout
+    assert 'DB_PASSWORD: "***"' not in run.stdout

@@ -122,6 +122,13 @@ def _secrets(files: Sequence[SecretFile]) -> list[str]:
         "(issue a new value, revoke the old one) even after this pull request is merged.",
     ]
     for note in files:
+        if note.publishable:
+            if note.secrets:  # a Kustomization or ExternalSecret edit holds no Secret
+                parts.append(
+                    f"`{note.path}` is committed encrypted for the cluster (SOPS or Sealed "
+                    "Secrets): the repository's workflow delivers it, no command to run."
+                )
+            continue
         if note.committed:
             state = "is committed with placeholder values (`REPLACE_ME`) only"
         else:

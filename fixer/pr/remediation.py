@@ -61,6 +61,8 @@ class SecretFile:
     path: str
     committed: bool
     secrets: tuple[SecretRef, ...]
+    #: Committed as written: encrypted or sealed for the cluster, or holding no value.
+    publishable: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,8 @@ def remediate(
     tree = git.stage_all(wt)
     _refuse_leaks(wt, base, tree, collector.masks)
     notes = tuple(
-        SecretFile(path, git.blob(wt, tree, path) is not None, refs) for path, refs in settled
+        SecretFile(path, git.blob(wt, tree, path) is not None, refs, publishable)
+        for path, refs, publishable in settled
     )
     return Remediation(
         tree=tree,
@@ -218,7 +221,7 @@ def remediate(
 
 def _settle_side_files(
     wt: git.Git, root: Path, sides: SideFiles, base: str
-) -> list[tuple[str, tuple[SecretRef, ...]]]:
+) -> list[tuple[str, tuple[SecretRef, ...], bool]]:
     """Put masked side files in place, keep private ones out; return what each holds."""
     settled = []
     for path, pending in sides.pending.items():
@@ -227,6 +230,11 @@ def _settle_side_files(
         if rel == os.pardir or rel.startswith(os.pardir + "/"):
             # Never restore, delete or git-ignore a file the commit cannot hold.
             raise RemediationError(f"refusing to touch {rel}: it is outside the repository")
+        if all(side.publishable for side in pending):
+            # Encrypted, sealed or value-free: the file the fix wrote is what the cluster
+            # needs (its masked preview would commit "***" as the value).
+            settled.append((rel, secret_refs(full.read_text("utf-8", "replace")), True))
+            continue
         original_bytes = git.blob(wt, base, rel)
         original = None if original_bytes is None else original_bytes.decode("utf-8", "replace")
         maskable = all(side.masked_merge is not None for side in pending)
@@ -236,7 +244,7 @@ def _settle_side_files(
             _ignore(full)
         else:
             full.write_bytes(shown.encode("utf-8"))
-        settled.append((rel, secret_refs(shown)))
+        settled.append((rel, secret_refs(shown), False))
     return settled
 
 

@@ -21,6 +21,7 @@ from fixer.readfile import read_regular
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc", ".txt")
 _MAX_BYTES = 1 << 20
 _MENTION = re.compile(r"[\w./:@%~+-]*\.ya?ml\b")
+_APPLIES = re.compile(r"\b(?:apply|create|replace)\b[^\n]*\s-f\b|https?://", re.IGNORECASE)
 
 
 def published(root: Path, manifest: Path) -> str | None:
@@ -47,7 +48,12 @@ def _mentions(root: Path) -> dict[str, str]:
         if ".yaml" not in text and ".yml" not in text:
             continue
         where = path.relative_to(root).as_posix()
+        workflow = path.suffix in (".yml", ".yaml")
         for number, line in enumerate(text.splitlines(), 1):
+            # In prose only a line that applies the file (or links its raw URL) publishes
+            # it; a release workflow that names it ships it.
+            if not workflow and not _APPLIES.search(line):
+                continue
             for mention in _MENTION.findall(line):
                 parts = mention.split("/")
                 for start in range(len(parts)):

@@ -113,7 +113,7 @@ def _scan(root: Path) -> Setup:
     sealed: list[Path] = []
     for path, parts in walk.walk(root, lambda _: None):
         kind = walk.kind_of(parts)
-        if kind not in (walk.KUSTOMIZATION, walk.YAML):
+        if kind not in (walk.KUSTOMIZATION, walk.YAML) or _test_resource(parts):
             continue
         text = walk.read_text(path)
         if not text or (kind == walk.YAML and not _may_hold_evidence(text)):
@@ -134,6 +134,15 @@ def _scan(root: Path) -> Setup:
         sops if sops.is_file() else None,
         tuple(dict.fromkeys(sealed)),
     )
+
+
+#: Top-level folders whose YAML is test input, never how the repository deploys itself
+#: (an Argo CD Application in a test fixture deploys nothing of this repository).
+_TEST_ROOTS = frozenset({"test", "tests", "e2e", "testing", "integration", "__tests__", "fixtures"})
+
+
+def _test_resource(parts: tuple[str, ...]) -> bool:
+    return len(parts) > 1 and parts[0].lower() in _TEST_ROOTS
 
 
 #: A YAML file can only classify as evidence when its text names one of these kinds

@@ -168,3 +168,14 @@ def test_a_manifest_published_for_others_to_apply_keeps_its_value(tmp_path: Path
     forced = _fix(root, "--unsafe-fixes")
     assert forced.returncode == 0, forced.stderr
     assert "s3cr3t-published-1" not in (root / "all-in-one.yaml").read_text()
+
+
+def test_an_application_in_test_data_deploys_nothing(tmp_path: Path) -> None:
+    """An Argo CD Application under `tests/` is test input (tighten's own repository has
+    one in its corpus): it does not make the repository GitOps-deployed."""
+    root = _repo(tmp_path, "secrets-testapp")
+    run = _fix(root)
+    assert run.returncode == 0, run.stderr
+    _no_value_shown(run, "s3cr3t-testapp-3")
+    assert "s3cr3t-testapp-3" not in (root / "deploy" / "api.yaml").read_text()
+    assert "s3cr3t-testapp-3" in (root / "deploy" / "api.secrets.yaml").read_text()

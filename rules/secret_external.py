@@ -37,7 +37,7 @@ class AddExternalKey:
             return existing  # an earlier fix (or the user) added it already
         last = data.value[-1]
         newline = "\r\n" if "\r\n" in existing else "\n"
-        end = _line_end(existing, _content_end(last))
+        end = line_end(existing, raw_content_end(last))
         column = last.start_mark.column
         pad = " " * column
         lines = [f"{' ' * (column - 2)}- secretKey: {self.key}", f"{pad}remoteRef:"]
@@ -86,8 +86,10 @@ def _scalar(node: Any) -> str | None:
     return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
-def _content_end(node: Any) -> int:
-    """Past the node's own text (a block collection's end mark runs over trailing lines)."""
+def raw_content_end(node: Any) -> int:
+    """Past the node's own text (a block collection's end mark runs over trailing lines),
+    for a node composed straight from a side file's text (the engine's ``content_end``
+    needs a parsed ``YamlFile``)."""
     import yaml
 
     while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
@@ -98,7 +100,7 @@ def _content_end(node: Any) -> int:
     return int(node.end_mark.index)
 
 
-def _line_end(text: str, offset: int) -> int:
+def line_end(text: str, offset: int) -> int:
     """The end of the line holding ``offset`` (before its newline), so a trailing comment
     stays with its entry."""
     end = text.find("\n", offset)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fixer.model import SideFile
+from rules.secret_external import line_end, raw_content_end
 
 
 @dataclass(frozen=True)
@@ -49,34 +50,13 @@ class AddResource:
             return existing[:close] + sep + self.entry + existing[close:]
         if not items.value:
             raise ValueError("resources: is an empty block list")
-        end = _line_end(existing, _content_end(items.value[-1]))
+        end = line_end(existing, raw_content_end(items.value[-1]))
         dash = " " * items.start_mark.column
         return existing[:end] + f"{newline}{dash}- {self.entry}" + existing[end:]
 
 
 def _same(listed: Any, entry: str) -> bool:
     return isinstance(listed, str) and os.path.normpath(listed) == os.path.normpath(entry)
-
-
-def _content_end(node: Any) -> int:
-    """Past the node's own text (a block collection's end mark runs over trailing lines)."""
-    import yaml
-
-    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
-        if node.flow_style:
-            break
-        last = node.value[-1]
-        node = last[1] if isinstance(node, yaml.MappingNode) else last
-    return int(node.end_mark.index)
-
-
-def _line_end(text: str, offset: int) -> int:
-    """The end of the line holding ``offset`` (before its newline): a trailing comment
-    stays with its item."""
-    end = text.find("\n", offset)
-    if end == -1:
-        return len(text)
-    return end - 1 if end > 0 and text[end - 1] == "\r" else end
 
 
 def resource_side_file(kustomization: Path, listed: Path) -> SideFile:

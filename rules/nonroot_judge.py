@@ -11,6 +11,7 @@ withheld (UNPROVEN); with none, adding ``USER`` is PROVEN by the Dockerfile itse
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 from collections.abc import Iterator
@@ -124,15 +125,26 @@ class RunAs:
     evidence: str
 
 
+#: The last ``_running`` answer, with the document and stages it was for (held, so
+#: their identities cannot be reused): root_start_signs and manifest_user both ask.
+_last_running: list[tuple[object, list[Stage], list[usage.Running]]] = []
+
+
 def _running(ctx: Context[Dockerfile], chain: list[Stage]) -> list[usage.Running]:
     repository = ctx.evidence.repository
     if repository is None:
         return []
+    for doc, stages, answer in _last_running:
+        if doc is ctx.doc and len(stages) == len(chain) and all(map(operator.is_, stages, chain)):
+            return answer
+    repository.reading(ctx.path, ctx.doc)
     program = entry_program(chain)
     found: list[usage.Running] = []
     for build in repository.build_of(Path(os.path.abspath(ctx.path))):
         found += usage.running(repository, build, program)
-    return list({(r.run.path, r.run.span): r for r in found}.values())
+    answer = list({(r.run.path, r.run.span): r for r in found}.values())
+    _last_running[:] = [(ctx.doc, list(chain), answer)]
+    return answer
 
 
 def _shown(ctx: Context[Dockerfile], item: usage.Running, node: y.Node | None = None) -> str:
@@ -353,6 +365,7 @@ def _script_text(
 ) -> tuple[str, str | None]:
     repository = ctx.evidence.repository
     if repository is not None:
+        repository.reading(ctx.path, ctx.doc)
         for build in repository.build_of(Path(os.path.abspath(ctx.path))):
             script = repository.entrypoint_script(build)
             if script is not None:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fixer.documents.dockerfile import parse as parse_dockerfile
 from fixer.documents.text import SourceText
@@ -37,6 +37,8 @@ from fixer.repository.sources import read_head, verdict
 
 #: Listing a copied folder stops here: the answer is evidence, not an inventory.
 MAX_LISTED = 1000
+#: Normalised paths remembered (a bound, so a 30,000-file tree keeps memory flat).
+_MAX_PATHS = 20_000
 _SCRIPT_SUFFIXES = (".sh", ".bash")
 T = TypeVar("T", Build, Run)
 
@@ -47,6 +49,12 @@ class RepositoryModel:
     def __init__(self, index: Index) -> None:
         self._index = index
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
+        self._paths: dict[Path, Path] = {}
+        #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
+        #: read and parse it again (one slot: it is always the file being processed).
+        self._current: tuple[Path, Any] | None = None
+        #: image key last parts -> keys, built on the first ``runs_named``.
+        self._by_last_name: dict[str, list[str]] | None = None
 
     @classmethod
     def scan(
@@ -158,13 +166,20 @@ class RepositoryModel:
         if not last_names:
             return []
         index = self._index
-        keys = [
-            k
-            for k in dict.fromkeys([*index.pending, *index.runs_by_image])
-            if k.rsplit("/", 1)[-1] in last_names
-        ]
+        if self._by_last_name is None:
+            # The keys never change after the scan (parsing a pending manifest only moves
+            # its runs under a key it was already filed by), so one pass serves every ask.
+            by_name: dict[str, list[str]] = {}
+            for k in dict.fromkeys([*index.pending, *index.runs_by_image]):
+                by_name.setdefault(k.rsplit("/", 1)[-1], []).append(k)
+            self._by_last_name = by_name
+        keys = [k for name in last_names for k in self._by_last_name.get(name, ())]
         found = {id(r): r for k in keys for r in index.runs_for(k)}
         return sorted(found.values(), key=index.rank)
+
+    def runs_built_from(self, dockerfile: Path) -> list[Run]:
+        """Compose services that build ``dockerfile`` themselves (``build:``)."""
+        return list(self._index.runs_by_dockerfile.get(self._abs(dockerfile), ()))
 
     @property
     def runs(self) -> tuple[Run, ...]:
@@ -271,12 +286,24 @@ class RepositoryModel:
     # --- helpers --------------------------------------------------------------------------
 
     def _abs(self, path: Path) -> Path:
-        return norm(path if path.is_absolute() else self.root / path)
+        known = self._paths.get(path)
+        if known is None:
+            known = norm(path if path.is_absolute() else self.root / path)
+            if len(self._paths) < _MAX_PATHS:
+                self._paths[path] = known
+        return known
+
+    def reading(self, dockerfile: Path, doc: Any) -> None:
+        """``doc`` is ``dockerfile`` parsed, as a rule reads it now: questions about that
+        Dockerfile use it instead of reading and parsing the file again."""
+        self._current = (self._abs(dockerfile), doc)
 
     def _analysis(self, build: Build) -> cp.Analysis | None:
         key = (build.dockerfile, build.target)
         if key not in self._analyses:
-            self._analyses[key] = _analyse(build)
+            current = self._current
+            doc = current[1] if current is not None and current[0] == build.dockerfile else None
+            self._analyses[key] = _analyse(build, doc)
         return self._analyses[key]
 
     @staticmethod
@@ -284,12 +311,15 @@ class RepositoryModel:
         return lambda rel: (build.context / rel).is_dir()
 
 
-def _analyse(build: Build) -> cp.Analysis | None:
-    text = walk.read_text(build.dockerfile)
-    if text is None:
-        return None
+def _analyse(build: Build, doc: Any = None) -> cp.Analysis | None:
+    if doc is None:
+        text = walk.read_text(build.dockerfile)
+        if text is None:
+            return None
     try:
-        return cp.analyse(parse_dockerfile(SourceText(text)), build.target)
+        if doc is None:
+            doc = parse_dockerfile(SourceText(text))
+        return cp.analyse(doc, build.target)
     except Exception:  # an odd Dockerfile gives no evidence; it never stops the caller
         return None
 

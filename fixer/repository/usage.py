@@ -80,7 +80,7 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
 def running(model: RepositoryModel, build: Build, program: str | None = None) -> list[Running]:
     """Containers running ``build``'s image: exact matches first, then likely ones."""
     exact = [r for name in build.images for r in model.runs_of(name)]
-    exact += [r for r in model.runs if r.dockerfile == build.dockerfile]
+    exact += model.runs_built_from(build.dockerfile)
     names = set(likely_names(build, program, model.root))
     loose = [r for r in model.runs_named(names) if r not in exact]
     found: list[Running] = []

@@ -203,8 +203,20 @@ def _jwt_header_has_alg(part: str) -> bool:
     return isinstance(header, dict) and "alg" in header
 
 
+# Every pattern above (formats, JWT, URL and connection-string credentials) contains one of
+# these literal anchors: a value with none of them holds no credential, and one search
+# answers that for the vast majority of words (most of a RUN line).
+_ANCHORS = re.compile(
+    r"-----BEGIN|AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox|xapp-|"
+    r"k_live_|AIza|npm_|pypi-AgE|hf_|sk-|SG\.|dckr_pat_|do[opr]_v1_|nvapi-|AccountKey=|"
+    r"SharedAccessKey=|eyJ|://|(?i:password|pwd)="
+)
+
+
 def credential_kind(value: str) -> str | None:
     """The kind of well-known credential found in ``value`` (anywhere in it), else None."""
+    if not _ANCHORS.search(value):
+        return None
     for kind, pattern in _FORMATS:
         for found in pattern.finditer(value):
             if not _is_fake(found.group(0)):

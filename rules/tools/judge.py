@@ -50,6 +50,7 @@ def runtime_use(ctx: Context[Dockerfile], plan: Plan) -> Plan:
     repository = ctx.evidence.repository
     if repository is None or plan.action not in ("remove", "purge"):
         return plan
+    repository.reading(ctx.path, ctx.doc)
     final = ctx.doc.final_stage
     entry = entry_program(parent_stages(ctx.doc, final)) if final is not None else None
     for build in repository.build_of(Path(os.path.abspath(ctx.path))):

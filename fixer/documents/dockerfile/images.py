@@ -110,7 +110,17 @@ _DEBIAN_IMAGES = frozenset(
 
 
 def stage_variables(doc: Dockerfile, stage: Stage) -> dict[str, str]:
-    """ARG defaults (global ones re-declared in the stage, and the stage's own) and ENV."""
+    """ARG defaults (global ones re-declared in the stage, and the stage's own) and ENV.
+
+    Worked out once per stage (a stage belongs to one document); a copy is returned."""
+    known: dict[str, str] | None = stage.__dict__.get("_variables")
+    if known is None:
+        known = _stage_variables(doc, stage)
+        stage.__dict__["_variables"] = known
+    return dict(known)
+
+
+def _stage_variables(doc: Dockerfile, stage: Stage) -> dict[str, str]:
     defaults = global_args(doc)
     values: dict[str, str] = {}
     for ins in stage.body:

@@ -29,26 +29,15 @@ class KeyValue:
 
 def words(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Shell-like word boundaries in ``text`` (quotes and backslash escapes respected)."""
-    out: list[tuple[int, int]] = []
-    i, n = start, len(text)
-    while i < n:
-        while i < n and text[i] in " \t":
-            i += 1
-        if i >= n:
-            break
-        begin, quote = i, ""
-        while i < n and (quote or text[i] not in " \t"):
-            ch = text[i]
-            if ch == "\\" and quote != "'" and i + 1 < n:
-                i += 2
-                continue
-            if quote and ch == quote:
-                quote = ""
-            elif not quote and ch in "\"'":
-                quote = ch
-            i += 1
-        out.append((begin, i))
-    return out
+    return [m.span() for m in _WORD.finditer(text, start)]
+
+
+# A word: runs of plain characters, backslash escapes (a trailing backslash is itself),
+# and quoted parts; an unterminated quote runs to the end of the text. Only spaces and
+# tabs separate words (a newline inside an instruction is part of a word).
+_WORD = re.compile(
+    r"""(?:[^ \t"'\\]+|\\[\s\S]|\\\Z|"(?:[^"\\]|\\[\s\S]|\\\Z)*"?|'[^']*'?)+"""
+)
 
 
 def unquote(word: str) -> str:
@@ -89,7 +78,21 @@ def _dequote(word: str, *, expansions: bool) -> str | None:
 
 
 def key_values(ins: Instruction) -> list[KeyValue]:
-    """The pairs of an ENV/ARG/LABEL instruction, in both ``k=v`` and legacy ``k v`` forms."""
+    """The pairs of an ENV/ARG/LABEL instruction, in both ``k=v`` and legacy ``k v`` forms.
+
+    Worked out once per instruction (several rules and the repository model ask for the
+    same ones: stage variables alone are read by four callers)."""
+    known: tuple[KeyValue, ...] | None = ins.__dict__.get(_PAIRS)
+    if known is None:
+        known = tuple(_key_values(ins))
+        ins.__dict__[_PAIRS] = known  # a cache on a frozen value, as cached_property does
+    return list(known)
+
+
+_PAIRS = "_key_values"
+
+
+def _key_values(ins: Instruction) -> list[KeyValue]:
     text, logical = ins.value, ins.logical
     spans = words(text, ins.flag_end() if ins.keyword != "ENV" else 0)
     if not spans:

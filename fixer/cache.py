@@ -26,7 +26,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from fixer.documents.text import SourceText
 from fixer.engine import FileResult
@@ -300,39 +300,66 @@ def tree_stamp(
     inside = [g for g in inside if SKIP_DIRS.intersection(g.parts)]
     for folder in [*folders, *inside]:
         digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
-        for line, mtime in _stat_walk(folder, skip, SKIP_DIRS):
-            digest.update(line)
-            newest = max(newest, mtime)
+        lines: list[str] = []
+        newest = max(newest, _stat_walk(folder, skip, SKIP_DIRS, lines))
+        digest.update("".join(lines).encode("utf-8", "surrogateescape"))
     for path in _git_files(folders):
         digest.update(_stat_of(path)[0])
     return Stamp(digest.hexdigest(), newest > time.time_ns() - RACY_NS)
 
 
-def _stat_walk(
-    root: Path, skip: Path | None, unread: frozenset[str]
-) -> Iterator[tuple[bytes, int]]:
+def _stat_walk(root: Path, skip: Path | None, unread: frozenset[str], lines: list[str]) -> int:
+    """Append a line per file below ``root`` to ``lines`` (sorted, so the order of a
+    folder's listing does not matter); the newest mtime (ns). Strings are joined and hashed
+    once: per-file bytes and hash updates were most of the cost."""
     if not root.is_dir():
-        yield _stat_of(root)
-        return
+        line, mtime = _stat_of(root)
+        lines.append(line.decode("utf-8", "surrogateescape"))
+        return mtime
+    newest = 0
+    skipped = str(skip) if skip is not None else None
     stack = [str(root)]
+    found: list[str] = []
     while stack:
         folder = stack.pop()
+        if folder == skipped:
+            continue
         try:
             with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
+                entries = list(scan)
         except OSError as exc:
-            yield f"{folder}\0!{exc.errno}\n".encode("utf-8", "surrogateescape"), 0
+            found.append(f"{folder}\0!{exc.errno}\n")
             continue
-        if any(e.name == TAG_NAME for e in entries) or (skip and Path(folder) == skip):
-            continue
-        below = []
+        here: list[str] = []
+        below: list[str] = []
         for entry in entries:
+            name = entry.name
+            if name == TAG_NAME:
+                break  # a cache folder: none of it counts
             if entry.is_dir(follow_symlinks=False):
-                if entry.name not in unread:  # .git included: see _git_files
+                if name not in unread:  # .git included: see _git_files
                     below.append(entry.path)
                 continue
-            yield _stat_of(Path(entry.path))
-        stack.extend(reversed(below))
+            try:
+                st = entry.stat()  # a linked file counts with its target
+            except OSError:
+                line, mtime = _stat_of(Path(entry.path))
+                here.append(line.decode("utf-8", "surrogateescape"))
+                continue
+            mtime = st.st_mtime_ns
+            here.append(f"{entry.path}\0{st.st_size}\0{mtime}\0{st.st_ctime_ns}\0{st.st_ino}\n")
+            if mtime > newest:
+                newest = mtime
+        else:
+            found += here
+            stack += below
+    found.sort()
+    lines += found
+    return newest
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _stat_of(path: Path) -> tuple[bytes, int]:
@@ -491,6 +518,17 @@ class ManifestWriter:
         return None
 
 
+def _write_atomic_bytes(file: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".out", dir=file.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, file)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 def _write_atomic(file: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=file.parent)
     try:
@@ -500,3 +538,82 @@ def _write_atomic(file: Path, text: str) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+# --- the printed output of a whole run ------------------------------------------------------
+
+#: Output larger than this is not kept (a SARIF log of a huge tree): the per-file replay
+#: still answers that run.
+MAX_OUTPUT = 64 * 1024 * 1024
+
+
+def output_file(manifest: Path, view: str) -> Path:
+    """Where the printed output of the manifest's run is kept for one way of printing it
+    (format, quiet, terminals and colour settings: ``view``)."""
+    return manifest.with_name(f"{manifest.stem}-{view}.out")
+
+
+def replay_output(
+    file: Path, invocation: str, stamp: Stamp, streams: tuple[TextIO, TextIO]
+) -> int | None:
+    """Print what the last run printed the same way over a tree with the same stamp, to
+    stdout (0) and stderr (1) interleaved as it was, and give its exit code; None (nothing
+    printed) otherwise. What was printed had every secret value masked, so it holds none:
+    this is what lets a run whose files hold secrets be answered too.
+
+    The file is a JSON head line (key, stamp, exit code, the payload's size, each chunk's
+    stream and length) followed by the chunks' text, copied out piece by piece: memory
+    stays flat however much was printed."""
+    if stamp.racy:
+        return None
+    try:
+        with open(file, encoding="utf-8", newline="") as handle:
+            head = json.loads(handle.readline())
+            if head.get("format") != _FORMAT or head.get("invocation") != invocation:
+                return None
+            if head.get("stamp") != stamp.digest:
+                return None
+            chunks = [(int(n), int(length)) for n, length in head["chunks"]]
+            code = int(head["exit"])
+            if os.fstat(handle.fileno()).st_size != len(_head_line(head)) + int(head["bytes"]):
+                return None  # cut short or grown: not what was printed
+            if any(n not in (0, 1) or length < 0 for n, length in chunks):
+                return None
+            for number, length in chunks:
+                while length > 0:
+                    piece = handle.read(min(length, _PIECE))
+                    if not piece:
+                        return code  # the file changed under us: the rest is lost
+                    streams[number].write(piece)
+                    length -= len(piece)
+        return code
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # UnicodeError is one
+        return None
+
+
+_PIECE = 1 << 20
+
+
+def _head_line(head: dict[str, Any]) -> bytes:
+    return (json.dumps(head, separators=(",", ":")) + "\n").encode()
+
+
+def save_output(
+    file: Path, invocation: str, stamp: Stamp, chunks: list[tuple[int, str]], code: int
+) -> None:
+    """Keep a run's printed output (never when the tree was racy); a failure to write is
+    not the user's problem: the next run computes again."""
+    if stamp.racy:
+        return
+    with suppress(OSError, UnicodeError):  # a name that is not UTF-8: not kept
+        payload = "".join(t for _, t in chunks).encode("utf-8")
+        head = {
+            "format": _FORMAT,
+            "invocation": invocation,
+            "stamp": stamp.digest,
+            "exit": code,
+            "bytes": len(payload),
+            "chunks": [[number, len(text)] for number, text in chunks],
+        }
+        _prepare(file.parent)
+        _write_atomic_bytes(file, _head_line(head) + payload)

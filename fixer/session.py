@@ -21,14 +21,19 @@ from typing import Any, TextIO
 
 from fixer import sidefiles
 from fixer.cache import (
+    MAX_OUTPUT,
     ManifestWriter,
     Recompute,
     ResultCache,
+    Stamp,
     cache_folder,
     manifest_file,
     merged,
+    output_file,
+    replay_output,
     replayed,
     run_key,
+    save_output,
     tree_stamp,
 )
 from fixer.discover import NotSource, Target, discover, mark_patches
@@ -44,6 +49,7 @@ from fixer.output.console import Console
 from fixer.output.machine import GithubRenderer, JsonRenderer, SarifRenderer
 from fixer.output.ondisk import on_disk
 from fixer.output.plain import TextRenderer
+from fixer.output.recorder import Journal, recording
 from fixer.output.renderer import End, Renderer, Run
 from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
@@ -93,6 +99,12 @@ class Session:
     unmasked_diff: bool = False
 
     def __post_init__(self) -> None:
+        #: What ``check`` prints is kept for the next identical run (``_replay_output``).
+        self.journal: Journal | None = None
+        self.real_streams = (self.out, self.err)
+        if self.mode is Mode.CHECK and self.settings.caching.cache:
+            self.journal, self.out, self.err = recording(self.out, self.err, MAX_OUTPUT)
+        self.manifest_saved = False  # this run's results were kept: so may its output be
         unsafe = self.settings.fixes.unsafe_fixes
         severities = {rule.id: rule.severity for rule in self.rules.rules}
         self.report = Report(
@@ -145,13 +157,53 @@ class Session:
                 self.console.error(None, refusal)
                 return 2
         self.roots = Roots.of(paths, self.settings.secrets.secrets_dir)  # where writes may go
+        manifest = None
         if list(paths) == [STDIN]:
             self._stdin()
         else:
-            self._files(paths)
+            manifest = self._manifest(paths)
+            if manifest is not None and (code := self._replay_output(manifest)) is not None:
+                return code
+            self._files(paths, manifest)
         self._guarded(self._release)
         self._guarded(self._finish)
-        return self._exit_code()
+        code = self._exit_code()
+        if manifest is not None:
+            self._keep_output(manifest, code)
+        return code
+
+    def _view(self) -> str:
+        """What else decides the bytes printed: format, quiet, terminals, colour."""
+        import hashlib
+
+        out, err = self.real_streams
+        facts = [
+            self.format.value,
+            self.quiet,
+            _isatty(out),
+            _isatty(err),
+            *(os.environ.get(v) for v in ("NO_COLOR", "FORCE_COLOR", "TERM")),
+        ]
+        return hashlib.blake2b(json.dumps(facts).encode(), digest_size=8).hexdigest()
+
+    def _replay_output(self, manifest: ManifestWriter) -> int | None:
+        """The exit code of a run answered by printing what the last identical run printed,
+        stdout and stderr interleaved as they were (one stat walk, nothing parsed); None:
+        run it."""
+        file = output_file(manifest.file, self._view())
+        try:
+            return replay_output(file, *_key(manifest), self.real_streams)
+        except BrokenPipeError:
+            silence_closed(*self.real_streams)
+            return 0
+
+    def _keep_output(self, manifest: ManifestWriter, code: int) -> None:
+        journal = self.journal
+        if journal is None or journal.chunks is None or not self.manifest_saved:
+            return
+        if self.output_closed or self.guard.received is not None:
+            return
+        save_output(output_file(manifest.file, self._view()), *_key(manifest), journal.chunks, code)
 
     def _release(self) -> None:
         """Print what was held, masked with every secret value the run found."""
@@ -206,9 +258,9 @@ class Session:
             self.output_closed = True
             silence_closed(self.out, self.err)
 
-    def _files(self, paths: Sequence[str]) -> None:
-        manifest = self._manifest(paths)
+    def _files(self, paths: Sequence[str], manifest: ManifestWriter | None) -> None:
         if manifest is not None and self._replay(manifest, paths):
+            self.manifest_saved = True  # the same run as the one kept
             return
         fixing = self.mode.fixing
         only_source = not self.settings.selection.include_generated
@@ -263,6 +315,7 @@ class Session:
             if self.guard.received is not None or self.report.run_errors or self.scan_failed:
                 manifest.complete = False  # a run that said more than its results
             problem = manifest.save()
+            self.manifest_saved = problem is None and manifest.complete and not manifest.stamp.racy
         if problem:
             self.console.info(problem)
 
@@ -539,3 +592,14 @@ class _LazyModel:
         if self._model is None:
             self._model = self._session._scan_repository(self._paths)
         return getattr(self._model, name)
+
+
+def _key(manifest: ManifestWriter) -> tuple[str, Stamp]:
+    return manifest.invocation, manifest.stamp
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

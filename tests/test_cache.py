@@ -63,7 +63,10 @@ def _cache_files(folder: Path) -> list[Path]:
 
 def _mark_messages(folder: Path, mark: str) -> None:
     """Rewrite every cached finding's message, so output that shows ``mark`` came from the
-    cache and output that does not was computed."""
+    cache and output that does not was computed (the printed output kept by an earlier run
+    is dropped, or it would answer first)."""
+    for printed in folder.glob("*.out"):
+        printed.unlink()
     for file in _cache_files(folder):
         stored = json.loads(file.read_text())
         for entry in stored["entries"].values():
@@ -205,7 +208,10 @@ def _manifests(folder: Path) -> list[Path]:
 
 
 def _mark_manifest(folder: Path, mark: str) -> None:
-    """Rewrite every finding message the manifest holds (entries stay as they are)."""
+    """Rewrite every finding message the manifest holds (entries stay as they are), and
+    drop the printed output kept beside it, so the next run is answered from the manifest."""
+    for printed in folder.glob("*.out"):
+        printed.unlink()
     for file in _manifests(folder):
         stored = json.loads(file.read_text())
         for entry in stored["results"]:
@@ -302,3 +308,77 @@ def test_manifest_never_holds_a_secret_and_reruns_only_the_rule_that_found_it(
     assert any("DF004" in line and "FROM-MANIFEST" not in line for line in lines)  # rerun
     assert FAKE_SECRET not in warm
     assert first.stdout == fresh.stdout
+
+
+# --- the printed output: an unchanged tree answered by printing it again --------------------
+
+
+def _outputs(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.out"))
+
+
+def test_unchanged_tree_prints_what_the_last_run_printed_interleaved(project: Path) -> None:
+    (project / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: [\n")
+    _age(project)
+    fresh = tighten("check", "--no-cache", ".", cwd=project)
+    assert fresh.returncode == 2 and "error:" in fresh.stderr
+    first = tighten("check", ".", cwd=project)
+    assert len(_outputs(project / ".tighten_cache")) == 1
+    # The manifest is made useless: only the kept output can answer now.
+    for file in _manifests(project / ".tighten_cache"):
+        file.write_text("{}")
+    warm = tighten("check", ".", cwd=project)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (2, first.stdout, first.stderr)
+    assert (warm.stdout, warm.stderr) == (fresh.stdout, fresh.stderr)
+    # One stream for both: the order of stdout and stderr lines is the run's own.
+    merged = [sys.executable, "-m", "fixer", "check", "."]
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    both = [
+        subprocess.run(
+            merged,
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+        ).stdout
+        for _ in range(2)
+    ]
+    assert both[0] == both[1]
+
+
+def test_kept_output_is_per_format_and_never_holds_a_secret(project: Path) -> None:
+    (project / "app" / "Dockerfile").write_text(
+        DOCKERFILE + f"ENV AWS_SECRET_ACCESS_KEY={FAKE_SECRET}\n"
+    )
+    _age(project)
+    fresh = {
+        f: tighten("check", "--no-cache", "--format", f, ".", cwd=project)
+        for f in ("text", "sarif")
+    }
+    for fmt in ("text", "sarif", "text", "sarif"):
+        run = tighten("check", "--format", fmt, ".", cwd=project)
+        assert (run.returncode, run.stdout, run.stderr) == (
+            fresh[fmt].returncode,
+            fresh[fmt].stdout,
+            fresh[fmt].stderr,
+        ), fmt
+    assert len(_outputs(project / ".tighten_cache")) == 2
+    stored = b"".join(p.read_bytes() for p in (project / ".tighten_cache").iterdir())
+    assert FAKE_SECRET.encode() not in stored and b"DF004" in stored
+
+
+def test_kept_output_is_not_used_after_a_change_or_when_cut_short(project: Path) -> None:
+    _age(project)
+    tighten("check", ".", cwd=project)
+    (printed,) = _outputs(project / ".tighten_cache")
+    data = printed.read_bytes()
+    printed.write_bytes(data[:-3])  # cut short: never printed half
+    assert (
+        tighten("check", ".", cwd=project).stdout
+        == tighten("check", "--no-cache", ".", cwd=project).stdout
+    )
+    (project / "deploy.yaml").write_text(DEPLOYMENT.replace("privileged: true", "x: 1"))
+    after = tighten("check", ".", cwd=project)
+    assert "K8S001" not in after.stdout
+    assert after.stdout == tighten("check", "--no-cache", ".", cwd=project).stdout

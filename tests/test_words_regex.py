@@ -44,4 +44,4 @@ def test_words_split_as_the_reference_loop_on_random_texts() -> None:
 def test_words_examples() -> None:
     text = 'apt-get install -y "a b" c\\ d \'e f\' "unterminated x'
     got = [text[s:e] for s, e in words(text)]
-    assert got == ["apt-get", "install", "-y", '"a b"', "c\\ d", "\'e f\'", '"unterminated x']
+    assert got == ["apt-get", "install", "-y", '"a b"', "c\\ d", "'e f'", '"unterminated x']

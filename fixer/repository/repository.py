@@ -316,11 +316,13 @@ def _analyse(build: Build, doc: Any = None) -> cp.Analysis | None:
         text = walk.read_text(build.dockerfile)
         if text is None:
             return None
-    try:
-        if doc is None:
+        try:
             doc = parse_dockerfile(SourceText(text))
+        except Exception:  # an odd Dockerfile gives no evidence; it never stops the caller
+            return None
+    try:
         return cp.analyse(doc, build.target)
-    except Exception:  # an odd Dockerfile gives no evidence; it never stops the caller
+    except Exception:
         return None
 
 

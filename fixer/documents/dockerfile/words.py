@@ -35,9 +35,7 @@ def words(text: str, start: int = 0) -> list[tuple[int, int]]:
 # A word: runs of plain characters, backslash escapes (a trailing backslash is itself),
 # and quoted parts; an unterminated quote runs to the end of the text. Only spaces and
 # tabs separate words (a newline inside an instruction is part of a word).
-_WORD = re.compile(
-    r"""(?:[^ \t"'\\]+|\\[\s\S]|\\\Z|"(?:[^"\\]|\\[\s\S]|\\\Z)*"?|'[^']*'?)+"""
-)
+_WORD = re.compile(r"""(?:[^ \t"'\\]+|\\[\s\S]|\\\Z|"(?:[^"\\]|\\[\s\S]|\\\Z)*"?|'[^']*'?)+""")
 
 
 def unquote(word: str) -> str:

@@ -22,6 +22,7 @@ from rules.secret_file import (
     side_file,
     source_folders,
 )
+from rules.secret_follow import follow
 from rules.secrets_reported import instruction_secrets, is_json_form, reported_finding
 
 _BASE_NAMES = ("dockerfile", "containerfile")
@@ -95,6 +96,7 @@ class SecretInDockerfile(Rule[Dockerfile]):
         "receive them at run time (a Kubernetes Secret, or a build secret)."
     )
     moves_secrets = True
+    needs_repository = True
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         patterns = ctx.settings.secrets.secret_patterns
@@ -173,8 +175,16 @@ def _fix(
         if removed is None:
             return None, "the value spans continuation lines; move it by hand"
         edits = removed
-    side = side_file(target, data, f"{ctx.path.as_posix()}:{ins.span.start}")
-    title = _title(ctx, ins, [kv for kv, _ in hits], target, ", ".join(data))
+    origin = f"{ctx.path.as_posix()}:{ins.span.start}"
+    note = ""
+    if ins.keyword == "ENV":
+        values = {kv.key: kv.value or "" for kv, _ in hits}
+        followed = follow(ctx, values, tuple(edits), origin)
+        if isinstance(followed, Fix):
+            return followed, ""
+        note = f"; {followed.note}" if followed is not None else ""
+    side = side_file(target, data, origin)
+    title = _title(ctx, ins, [kv for kv, _ in hits], target, ", ".join(data)) + note
     return Fix(title, tuple(edits), Safety.PROVEN, (side,)), ""
 
 

@@ -81,6 +81,17 @@ class SecretInDockerfile(Rule[Dockerfile]):
     holds with another value is never overwritten: the Dockerfile is left as it is and an
     error names the Secret and key. A value that spans continuation
     lines inside an `ENV` with other pairs is reported without a fix.
+
+    The value follows the image: when the repository's manifests run the image the
+    Dockerfile builds (skaffold, compose, CI, Makefile links; Kustomize `images:` renames),
+    each container that runs it gets `env: - name: KEY, valueFrom.secretKeyRef` (added to
+    its `env` list, or a new one, with the file's indentation; a container that sets `KEY`
+    itself keeps it) and the value goes where K8S004 would put a value of that manifest:
+    the rendered name and namespace, SOPS or a SealedSecret when the repository uses them,
+    withheld under GitOps or publishing without one. Withheld too, with what it needs,
+    when the image runs in several workloads or namespaces, in a Kustomize patch or a Helm
+    template. When no manifest runs the image the fix is as above and says so. An `ARG`
+    default is build-time only: it never follows the image.
     """
 
     id = "DF004"

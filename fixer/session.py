@@ -527,9 +527,22 @@ class Session:
         file now is (with the writes' notices, or unfixed when it was not written)."""
         assert result.source is not None
         fresh = self.side_files.fresh(result)
+        # Side files of files handled earlier that edit this one (a Dockerfile's removed ENV
+        # becoming this manifest's env entry) are on disk already: they are merged into the
+        # fixed text too, and the file on disk is what they made of the text read.
+        earlier = self.side_files.merged_into(result.path)
         written: list[Path] = []
         notices = list(result.notices)
         try:
+            text, expected = result.text, result.source.text
+            if earlier:
+                try:
+                    text = sidefiles.merge_all(earlier, text)
+                    expected = sidefiles.merge_all(earlier, expected)
+                except (OSError, ValueError) as exc:
+                    raise WriteError(
+                        f"not modified: cannot keep the edits of other fixes: {exc}"
+                    ) from None
             root = self.roots.root_of(result.path)
             check_target(result.path, root=root)  # a linked file: before any side file
             written.extend(sidefiles.guard_side_files(fresh, self.roots))  # .gitignore first
@@ -541,9 +554,9 @@ class Session:
             self.side_files.record(fresh)
             done = write_atomic(
                 result.path,
-                result.source.encode(result.text),
+                result.source.encode(text),
                 root=root,
-                expected=result.source.encode(),
+                expected=result.source.encode(expected),
             )
         except WriteError as exc:
             # The file was not written: report it as it still is.

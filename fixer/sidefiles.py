@@ -35,6 +35,13 @@ UNREADABLE = "# (existing content not shown: it is not valid YAML)\n"
 _NO_FOLDER_SYNC = {errno.EINVAL, errno.ENOTSUP, errno.EBADF, errno.EACCES, errno.EISDIR}
 
 
+def merge_all(sides: Iterable[SideFile], text: str) -> str:
+    """``text`` with ``sides`` merged into it, in order."""
+    for side in sides:
+        text = side.merge(text)
+    return text
+
+
 def read_text(path: Path) -> str | None:
     """The file's text, None when it does not exist (other errors propagate)."""
     try:
@@ -252,6 +259,14 @@ class SideFiles:
         """Count ``sides`` as merged (on disk, or in what ``--dry-run`` shows)."""
         for path, group in sides.items():
             self.pending.setdefault(path, []).extend(group)
+
+    def merged_into(self, path: Path) -> list[SideFile]:
+        """The side files already merged into ``path`` (however its name was spelled): a
+        file the run also fixes itself (a manifest DF004 adds an ``env`` entry to)."""
+        wanted = os.path.abspath(path)
+        return [
+            s for p, group in self.pending.items() if os.path.abspath(p) == wanted for s in group
+        ]
 
     def render(self, path: Path, existing: str | None, *, masked: bool) -> str:
         text = existing

@@ -22,6 +22,7 @@ from rules.secret_file import (
     side_file,
     source_folders,
 )
+from rules.secret_follow import follow
 from rules.secrets_reported import instruction_secrets, is_json_form, reported_finding
 
 _BASE_NAMES = ("dockerfile", "containerfile")
@@ -80,6 +81,17 @@ class SecretInDockerfile(Rule[Dockerfile]):
     holds with another value is never overwritten: the Dockerfile is left as it is and an
     error names the Secret and key. A value that spans continuation
     lines inside an `ENV` with other pairs is reported without a fix.
+
+    The value follows the image: when the repository's manifests run the image the
+    Dockerfile builds (skaffold, compose, CI, Makefile links; Kustomize `images:` renames),
+    each container that runs it gets `env: - name: KEY, valueFrom.secretKeyRef` (added to
+    its `env` list, or a new one, with the file's indentation; a container that sets `KEY`
+    itself keeps it) and the value goes where K8S004 would put a value of that manifest:
+    the rendered name and namespace, SOPS or a SealedSecret when the repository uses them,
+    withheld under GitOps or publishing without one. Withheld too, with what it needs,
+    when the image runs in several workloads or namespaces, in a Kustomize patch or a Helm
+    template. When no manifest runs the image the fix is as above and says so. An `ARG`
+    default is build-time only: it never follows the image.
     """
 
     id = "DF004"
@@ -95,6 +107,7 @@ class SecretInDockerfile(Rule[Dockerfile]):
         "receive them at run time (a Kubernetes Secret, or a build secret)."
     )
     moves_secrets = True
+    needs_repository = True
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         patterns = ctx.settings.secrets.secret_patterns
@@ -173,8 +186,16 @@ def _fix(
         if removed is None:
             return None, "the value spans continuation lines; move it by hand"
         edits = removed
-    side = side_file(target, data, f"{ctx.path.as_posix()}:{ins.span.start}")
-    title = _title(ctx, ins, [kv for kv, _ in hits], target, ", ".join(data))
+    origin = f"{ctx.path.as_posix()}:{ins.span.start}"
+    note = ""
+    if ins.keyword == "ENV":
+        values = {kv.key: kv.value or "" for kv, _ in hits}
+        followed = follow(ctx, values, tuple(edits), origin)
+        if isinstance(followed, Fix):
+            return followed, ""
+        note = f"; {followed.note}" if followed is not None else ""
+    side = side_file(target, data, origin)
+    title = _title(ctx, ins, [kv for kv, _ in hits], target, ", ".join(data)) + note
     return Fix(title, tuple(edits), Safety.PROVEN, (side,)), ""
 
 

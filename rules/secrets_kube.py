@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
@@ -302,35 +304,47 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
     deployer = deployer_of(setup, ctx.path)
     if deployer is None:
         return _unless_published(ctx, fix, placed), ""
-    needs = (
+    needs = gitops_needs(setup, deployer, placed)
+    return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs), ""
+
+
+def gitops_needs(setup: sw.Setup, deployer: sw.Deployer, placed: SecretTarget) -> str:
+    """Why a git-ignored Secret cannot serve a manifest a GitOps tool deploys (DF004 too)."""
+    return (
         f"a way for Secret {placed.name} to reach the cluster: this manifest is deployed by "
         f"{deployer.kind} ({sw.shown(setup, deployer.path)}:{deployer.line}), which applies "
         f"only what is committed, never the git-ignored {placed.shown}, so the pod would fail "
         f"with CreateContainerConfigError; {sw.workflow_hint(setup)}, or create the Secret "
-        f"by hand ({_command(placed)}) before applying this fix with --unsafe-fixes"
+        f"by hand ({command(placed)}) before applying this fix with --unsafe-fixes"
     )
-    return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs), ""
 
 
 def _unless_published(ctx: Context[YamlFile], fix: Fix, placed: SecretTarget) -> Fix:
     """Withheld when the repository tells others to apply this file as it is (a README's
     ``kubectl apply -f <raw URL>``, a release workflow that ships it): the git-ignored
     Secret would exist on none of their clusters."""
-    repository = ctx.evidence.repository
-    where = published(repository.root, ctx.path) if repository is not None else None
-    if where is None:
+    needs = published_needs(ctx.evidence.repository, ctx.path, placed)
+    if needs is None:
         return fix
-    needs = (
+    return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs)
+
+
+def published_needs(repository: Any, manifest: Path, placed: SecretTarget) -> str | None:
+    """Why a git-ignored Secret cannot serve a manifest the repository publishes (DF004 too);
+    None when it publishes none."""
+    where = published(repository.root, manifest) if repository is not None else None
+    if where is None:
+        return None
+    return (
         f"a way for Secret {placed.name} to reach the clusters this file is applied to: "
         f"{where} names it for others to apply as it is, and the git-ignored "
         f"{placed.shown} is in nobody's copy, so their pods would fail with "
         "CreateContainerConfigError; publish a Secret manifest to create first (or keep "
         "a clearly fake value), or apply this fix with --unsafe-fixes"
     )
-    return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs)
 
 
-def _command(target: SecretTarget) -> str:
+def command(target: SecretTarget) -> str:
     """The exact command that creates the generated Secret where the workload looks."""
     namespace = f" -n {target.namespace}" if target.namespace else ""
     return f"kubectl apply{namespace} -f {target.shown}"
@@ -347,7 +361,7 @@ def _moved(
     where = f" in namespace {target.namespace}" if target.namespace else ""
     title = (
         f"use secretKeyRef {target.name}/{key}; value moved to {target.shown}: "
-        f"create Secret {target.name}{where} before the workload ({_command(target)})"
+        f"create Secret {target.name}{where} before the workload ({command(target)})"
     )
     return Fix(title, (edit,), Safety.PROVEN, (side,))
 

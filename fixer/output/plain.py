@@ -7,6 +7,7 @@ is over (``fixer.output.held``); findings never quote values and go out as they 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,9 @@ class TextRenderer:
     run: Run
     #: The diff of each changed file (``--dry-run``), unmasked until the run is over.
     diffs: list[str] = field(default_factory=list)
+    #: Each changed file (by absolute path): the index of its diff and its result. A side
+    #: file of another file's fix that edits it (DF004's env entry) makes one diff of both.
+    changed: dict[str, tuple[int, FileResult]] = field(default_factory=dict)
 
     @property
     def wants_diffs(self) -> bool:
@@ -38,6 +42,7 @@ class TextRenderer:
         run, mode = self.run, self.run.mode
         if mode is Mode.DRY_RUN and result.changed and result.source is not None:
             run.side_files.add(result)
+            self.changed[os.path.abspath(result.path)] = (len(self.diffs), result)
             self.diffs.append(self._diff(result, result.source.text))
         console = run.console
         if mode is Mode.CHECK:
@@ -64,7 +69,13 @@ class TextRenderer:
 
     def release(self, end: End) -> None:
         run = self.run
-        for text in held.masked_diffs(self.diffs, run.secrets, unmasked=run.unmasked_diff):
+        if run.mode is Mode.DRY_RUN:
+            for path in run.side_files.pending:  # shown with the side files, as one diff
+                found = self.changed.get(os.path.abspath(path))
+                if found is not None:
+                    self.diffs[found[0]] = ""
+        diffs = [text for text in self.diffs if text]
+        for text in held.masked_diffs(diffs, run.secrets, unmasked=run.unmasked_diff):
             if isinstance(text, str):
                 run.console.diff(text)
             else:
@@ -92,21 +103,29 @@ class TextRenderer:
             except (OSError, ValueError) as exc:  # SecretManifestError: never holds values
                 run.report.error(f"{shown_path(path, run.shown_from)}: {exc}")
                 continue
-            self._put(path, old, new, masked=masked)
+            fixed = self.changed.get(os.path.abspath(path))
+            self._put(fixed[1].path if fixed else path, old, new, masked=masked)
 
     def _side_file_texts(self, path: Path) -> tuple[str | None, str, bool]:
         """(current, new, masked): both texts with every secret value masked (the run's
         values, and whatever the file already stores in Secrets) unless ``--unmasked-diff``;
         ``masked`` when that changed them, so the diff gets the header saying so."""
         run = self.run
-        existing = sidefiles.read_text(path)
-        new = run.side_files.render(path, existing, masked=False)
+        fixed = self.changed.get(os.path.abspath(path))
+        if fixed is not None and fixed[1].source is not None:  # the file's own fixes first
+            existing: str | None = fixed[1].source.text
+            base: str | None = fixed[1].text
+        else:
+            existing = base = sidefiles.read_text(path)
+        new = run.side_files.render(path, base, masked=False)
         if run.unmasked_diff:  # the real files, for ``git apply``
             return existing, new, False
-        shown = existing
+        shown = shown_base = existing
         if existing is not None:
             shown = sidefiles.mask_stored_values(diffs.mask(existing, run.secrets))
-        shown_new = run.side_files.render(path, shown, masked=True)
+        if base is not None:
+            shown_base = sidefiles.mask_stored_values(diffs.mask(base, run.secrets))
+        shown_new = run.side_files.render(path, shown_base, masked=True)
         return shown, shown_new, (shown, shown_new) != (existing, new)
 
     def _put(self, path: Path, old: str | None, new: str, *, masked: bool = False) -> None:

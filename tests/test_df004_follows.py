@@ -1,0 +1,230 @@
+"""DF004 follows the image (issue 14): a secret ``ENV`` removed from a Dockerfile reaches the
+pods that run its image as ``env.valueFrom.secretKeyRef``, with the Secret where K8S004 would
+put it. Real parts: the CLI, git, ``kubectl kustomize``, ``sops`` with a fresh age key.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fixer.secrets.sops import sops_binary
+from rules.secret_envref import Where, plan
+
+pytestmark = pytest.mark.slow  # runs CLI processes, git, kubectl, sops and age-keygen
+
+REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
+VALUE = "s3cr3t-Pa55-df4"
+
+
+def _repo(tmp_path: Path, name: str, folder: str = "repo") -> Path:
+    root = tmp_path / folder
+    shutil.copytree(REPOS / name, root)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    return root
+
+
+def _sops_repo(tmp_path: Path) -> tuple[Path, Path]:
+    root = _repo(tmp_path, "df004-sops")
+    key = tmp_path / "age.key"
+    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    public = subprocess.run(
+        ["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    config = root / ".sops.yaml"
+    config.write_text(config.read_text().replace("AGE_RECIPIENT", public))
+    return root, key
+
+
+def _tighten(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+    command = [sys.executable, "-m", "fixer", *args, "."]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=env)
+
+
+def _fix(root: Path, *extra: str) -> str:
+    run = _tighten(root, "fix", "--select", "DF004,K8S004,K8S002", *extra)
+    out = run.stdout + run.stderr
+    assert run.returncode in (0, 1), out
+    assert "internal error" not in out and "not modified" not in out, out
+    return out
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def _docs(text: str) -> list[Any]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def _rendered(root: Path, folder: str) -> dict[str, Any]:
+    run = subprocess.run(
+        ["kubectl", "kustomize", folder], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    return {d["kind"]: d for d in _docs(run.stdout)}
+
+
+def _reference(deployment: dict[str, Any]) -> dict[str, str]:
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    (entry,) = [e for e in container["env"] if e["name"] == "DB_PASSWORD"]
+    ref: dict[str, str] = entry["valueFrom"]["secretKeyRef"]
+    return ref
+
+
+def test_kustomize_manifest_gets_the_env_reference_and_the_secret_agrees(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-kustomize")
+    out = _fix(root)
+    assert VALUE not in out
+    assert 'Deployment/api container "app" (deploy.yaml) gets it' in out
+    assert VALUE not in (root / "api" / "Dockerfile").read_text()
+    secret_file = root / "deploy" / "deploy.secrets.yaml"
+    (secret,) = _docs(secret_file.read_text())
+    assert secret["stringData"] == {"DB_PASSWORD": VALUE}
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(secret_file)], cwd=root)
+    assert ignored.returncode == 0
+    rendered = _rendered(root, "deploy")
+    assert VALUE not in yaml.safe_dump(rendered)
+    deployment = rendered["Deployment"]
+    ref = _reference(deployment)
+    assert ref == {"name": secret["metadata"]["name"], "key": "DB_PASSWORD"}
+    assert deployment["metadata"]["namespace"] == secret["metadata"]["namespace"] == "shop"
+    assert deployment["metadata"]["name"] == "shop-api"
+    # The manifest's own fix (K8S002) landed too, and nothing else of it moved.
+    text = (root / "deploy" / "deploy.yaml").read_text()
+    assert "allowPrivilegeEscalation: false" in text
+    assert "            - name: LOG_LEVEL\n              value: info\n" in text
+    before = _tree(root)
+    _fix(root)
+    assert _tree(root) == before
+
+
+def test_dry_run_diff_is_what_fix_writes(tmp_path: Path) -> None:
+    dry = _repo(tmp_path, "df004-kustomize", "dry")
+    real = _repo(tmp_path, "df004-kustomize", "real")
+    masked = _tighten(dry, "fix", "--dry-run", "--select", "DF004,K8S004,K8S002")
+    assert VALUE not in masked.stdout + masked.stderr
+    assert masked.stdout.count("+++ b/deploy/deploy.yaml\n") == 1  # one diff of the manifest
+    run = _tighten(dry, "fix", "--dry-run", "--unmasked-diff", "--select", "DF004,K8S004,K8S002")
+    patch = tmp_path / "fix.patch"
+    patch.write_text(run.stdout)
+    subprocess.run(["git", "apply", str(patch)], cwd=dry, check=True)
+    _fix(real)
+    assert _tree(dry) == _tree(real)
+
+
+def test_parallel_workers_keep_both_edits(tmp_path: Path) -> None:
+    serial = _repo(tmp_path, "df004-kustomize", "serial")
+    parallel = _repo(tmp_path, "df004-kustomize", "parallel")
+    _fix(serial)
+    env = {**os.environ, "TIGHTEN_WORKERS": "2"}
+    args = [sys.executable, "-m", "fixer", "fix", "--select", "DF004,K8S004,K8S002", "."]
+    run = subprocess.run(args, cwd=parallel, capture_output=True, text=True, env=env)
+    assert "not modified" not in run.stderr, run.stderr
+    assert _tree(parallel) == _tree(serial)
+
+
+def test_sops_repository_encrypts_lists_and_references(tmp_path: Path) -> None:
+    assert sops_binary() is not None and shutil.which("age-keygen") is not None
+    root, key = _sops_repo(tmp_path)
+    out = _fix(root)
+    assert VALUE not in out and "encrypted with SOPS" in out
+    assert [p for p, data in _tree(root).items() if VALUE.encode() in data] == []
+    secret_file = root / "deploy" / "deploy.secrets.sops.yaml"
+    kustomization = yaml.safe_load((root / "deploy" / "kustomization.yaml").read_text())
+    assert kustomization["resources"] == ["deploy.yaml", "deploy.secrets.sops.yaml"]
+    env = {**os.environ, "SOPS_AGE_KEY_FILE": str(key)}
+    decrypted = subprocess.run(
+        [str(sops_binary()), "--decrypt", str(secret_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=60,
+    )
+    (secret,) = _docs(decrypted.stdout)
+    assert secret["stringData"] == {"DB_PASSWORD": VALUE}
+    rendered = _rendered(root, "deploy")
+    assert _reference(rendered["Deployment"]) == {
+        "name": rendered["Secret"]["metadata"]["name"],
+        "key": "DB_PASSWORD",
+    }
+    assert rendered["Secret"]["metadata"]["name"] == "shop-api-secrets"
+    assert rendered["Secret"]["metadata"]["namespace"] == "shop"
+    assert rendered["Deployment"]["metadata"]["namespace"] == "shop"
+    before = _tree(root)
+    _fix(root)
+    assert _tree(root) == before
+
+
+def test_no_manifest_runs_the_image_keeps_todays_fix_and_says_so(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-none")
+    manifest = (root / "deploy" / "deploy.yaml").read_bytes()
+    out = _fix(root, "--select", "DF004")
+    assert "no manifest in the repository runs image ghcr.io/acme/shop-worker" in out
+    assert (root / "deploy" / "deploy.yaml").read_bytes() == manifest
+    assert (root / "worker" / "worker-secrets.secret.yaml").is_file()
+    assert VALUE not in (root / "worker" / "Dockerfile").read_text()
+
+
+def test_gitops_without_encryption_withholds_the_move(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-kustomize")
+    flux = (REPOS / "df004-sops" / "clusters" / "prod" / "apps.yaml").read_text()
+    (root / "clusters").mkdir()
+    (root / "clusters" / "apps.yaml").write_text(flux)
+    before = _tree(root)
+    out = _fix(root, "--select", "DF004")
+    assert "fix withheld: needs a way for Secret shop-api-secrets to reach the cluster" in out
+    assert "Flux Kustomization" in out
+    assert _tree(root) == before
+
+
+def test_several_namespaces_withhold_the_move(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-kustomize")
+    other = (
+        (root / "deploy" / "deploy.yaml")
+        .read_text()
+        .replace("name: api\n", "name: api\n  namespace: jobs\n", 1)
+    )
+    (root / "jobs").mkdir()
+    (root / "jobs" / "deploy.yaml").write_text(other)
+    before = _tree(root)
+    out = _fix(root, "--select", "DF004")
+    assert "fix withheld: needs one Secret for the value: several workloads run the image" in out
+    assert _tree(root) == before
+
+
+def test_arg_default_is_build_time_only(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-kustomize")
+    dockerfile = root / "api" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("ENV PORT=8080 ", "ARG "))
+    manifest = (root / "deploy" / "deploy.yaml").read_bytes()
+    out = _fix(root, "--select", "DF004")
+    assert "drop the default of ARG DB_PASSWORD" in out
+    assert (root / "deploy" / "deploy.yaml").read_bytes() == manifest
+
+
+def test_a_container_that_sets_the_variable_keeps_it() -> None:
+    text = (REPOS / "df004-kustomize" / "deploy" / "deploy.yaml").read_text()
+    where = Where("Deployment", "api", None, "app", False)
+    found = plan(text, where, "LOG_LEVEL", "api-secrets", "LOG_LEVEL")
+    assert not isinstance(found, str) and found.other and not found.insert
+    flow = text.replace(
+        "          env:\n            - name: LOG_LEVEL\n              value: info\n",
+        "          env: []\n",
+    )
+    assert plan(flow, where, "DB_PASSWORD", "s", "DB_PASSWORD") == (
+        'the env of Deployment/api container "app" is not a block list'
+    )

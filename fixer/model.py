@@ -90,7 +90,9 @@ class Moved:
 
     key: str  # the Secret (or env file) key that now holds it
     destination: str  # "Secret web-secrets in namespace shop (k8s/web.secrets.yaml)"
-    command: str = ""  # what a person runs to put the rotated value there; "": nothing
+    #: What a person runs to put the rotated value there, Markdown (commands in backticks,
+    #: placeholders for values); "": nothing to run.
+    command: str = ""
     file: str = ""  # the file that now holds it (encrypted or git-ignored), if any
 
 

@@ -148,8 +148,8 @@ def fix(
         f"key {key} of the git-ignored env file {env.as_posix()} of {where}, "
         f"rendered as {rendered}"
         + ("; the file is new: every fresh clone must create it" if fresh else ""),
-        f"set {key}=<new {key} value> in {env.as_posix()}, then "
-        f"kubectl apply -k {sw.shown(setup, the_plan.built.parent)}",
+        f"set `{key}=<new {key} value>` in `{env.as_posix()}`, then "
+        f"`kubectl apply -k {sw.shown(setup, the_plan.built.parent)}`",
         env.as_posix(),
     )
     evidence = (f"{where} reads the git-ignored {sw.shown(setup, the_plan.env)}",)

@@ -25,13 +25,13 @@ def plain(target: SecretTarget, key: str) -> Moved:
         f"--from-literal={key}='<new {key} value>'"
     )
     where = f"Secret {target.name}{_space(target.namespace)} (git-ignored {target.shown})"
-    return Moved(key, where, command, target.shown)
+    return Moved(key, where, f"`{command}`", target.shown)
 
 
 def sops(path: Path, target: SecretTarget, key: str) -> Moved:
     """The committed SOPS-encrypted Secret: edited in place with the private key."""
     where = f"Secret {target.name}{_space(target.namespace)}, SOPS-encrypted in {path.as_posix()}"
-    return Moved(key, where, f"sops edit {path.as_posix()}", path.as_posix())
+    return Moved(key, where, f"`sops edit {path.as_posix()}`", path.as_posix())
 
 
 def sealed(path: Path, place: sw.Placement, key: str) -> Moved:

@@ -107,7 +107,10 @@ def as_given(manifest: Path, other: Path) -> Path:
     """``other`` (absolute) named the way ``manifest`` was given (relative stays relative)."""
     if manifest.is_absolute():
         return other
-    return manifest.parent / os.path.relpath(other, os.path.abspath(manifest.parent))
+    # normpath: an overlay's env file reads overlays/prod/x.env, not app/../overlays/...
+    return Path(
+        os.path.normpath(manifest.parent / os.path.relpath(other, manifest.parent.absolute()))
+    )
 
 
 def _where(setup: sw.Setup, the_plan: GeneratorPlan) -> str:

@@ -186,3 +186,28 @@ def test_the_pull_request_body_says_where_the_value_went(tmp_path: Path) -> None
     assert "no Secret found in the file" not in body
     assert "secrets.env" not in body.split("--- diff ---")[1]  # the env file is not committed
     assert not (root / "app" / "secrets.env").exists()  # the user's checkout is untouched
+
+
+def test_a_generator_in_the_overlay_takes_the_value_of_the_base(tmp_path: Path) -> None:
+    """kustomize renames the base's reference to the overlay's generated Secret itself."""
+    root = _repo(tmp_path)
+    base = root / "app" / "kustomization.yaml"
+    base.write_text(base.read_text().split("secretGenerator:")[0])
+    overlay = root / "overlays" / "prod"
+    generator = "secretGenerator:\n  - name: db\n    envs:\n      - prod.env\n"
+    (overlay / "kustomization.yaml").write_text(
+        (overlay / "kustomization.yaml").read_text() + generator
+    )
+    (overlay / ".gitignore").write_text("prod.env\n")
+    run = _run(root, "fix")
+    assert run.returncode == 0, _out(run)
+    assert "git-ignored env file overlays/prod/prod.env of secretGenerator db" in _out(run)
+    assert "rendered as Secret prod-db-<hash> in namespace shop" in _out(run)
+    assert (overlay / "prod.env").read_text() == f"DB_PASSWORD={VALUE}\n"
+    docs = _rendered(root)
+    (secret,) = [d for d in docs if d["kind"] == "Secret"]
+    (deployment,) = [d for d in docs if d["kind"] == "Deployment"]
+    assert secret["metadata"]["name"].startswith("prod-db-")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    ref = {e["name"]: e for e in container["env"]}["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert ref == {"name": secret["metadata"]["name"], "key": "DB_PASSWORD"}

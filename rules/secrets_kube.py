@@ -119,7 +119,11 @@ class SecretInEnv(Rule[YamlFile]):
     it, keeping the value in the git-ignored file meanwhile). A manifest deployed by Flux
     or Argo CD keeps its value (fix withheld: the git-ignored Secret would never reach the
     cluster). Plaintext secrets in a Kustomization's `secretGenerator` `literals` are
-    reported.
+    reported. When a Kustomization that renders the workload has a `secretGenerator` with a
+    git-ignored env file (`envs:`, or the legacy `env:`), the value is appended there as
+    `KEY=value` (the file created owner-only when missing; a fresh clone must create it too)
+    and the reference names the generator, which kustomize renames with its hash; a
+    committed env file is never written (fix withheld).
 
     With a `.sops.yaml` creation rule (age or PGP recipients) covering a file beside the
     manifest, the Secret goes there encrypted by `sops` (public keys only; the plaintext goes

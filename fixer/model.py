@@ -85,6 +85,18 @@ class Safety(Enum):
 
 
 @dataclass(frozen=True)
+class Moved:
+    """Where a fix moved one secret value, for the ``tighten pr`` body (never the value)."""
+
+    key: str  # the Secret (or env file) key that now holds it
+    destination: str  # "Secret web-secrets in namespace shop (k8s/web.secrets.yaml)"
+    #: What a person runs to put the rotated value there, Markdown (commands in backticks,
+    #: placeholders for values); "": nothing to run.
+    command: str = ""
+    file: str = ""  # the file that now holds it (encrypted or git-ignored), if any
+
+
+@dataclass(frozen=True)
 class Fix:
     """A titled, all-or-nothing group of edits against one text."""
 
@@ -99,6 +111,8 @@ class Fix:
     needs: str = field(default="", compare=False)
     #: PROVEN: what proved it ("image config User=10001 (registry)").
     evidence: tuple[str, ...] = field(default=(), compare=False)
+    #: Secret-moving fixes: where each value went (the PR body lists them).
+    moved: tuple[Moved, ...] = field(default=(), compare=False)
 
     @property
     def withheld_note(self) -> str:

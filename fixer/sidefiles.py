@@ -187,6 +187,8 @@ def mask_stored_values(text: str) -> str:
         documents = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
     except yaml.YAMLError:
         return UNREADABLE
+    if any(isinstance(doc, yaml.ScalarNode) for doc in documents):
+        return _mask_env_lines(text)  # a kustomize env file (KEY=value lines) reads as one
     spans = [span for doc in documents for span in _value_spans(doc, text)]
     out, pos = [], 0
     for start, end in sorted(spans):
@@ -195,6 +197,19 @@ def mask_stored_values(text: str) -> str:
         out += [text[pos:start], MASK]
         pos = end
     return "".join([*out, text[pos:]])
+
+
+def _mask_env_lines(text: str) -> str:
+    """``text`` with the value of every ``KEY=value`` line replaced by ``***`` (a
+    secretGenerator's env file, where each value is a secret)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        key, sep, _ = body.partition("=")
+        if sep and not body.lstrip().startswith("#"):
+            line = f"{key}=***{line[len(body) :]}"
+        out.append(line)
+    return "".join(out)
 
 
 def _value_spans(document: yaml.Node | None, text: str) -> Iterator[tuple[int, int]]:

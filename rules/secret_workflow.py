@@ -33,6 +33,16 @@ MAX_CHAINS = 32
 
 
 @dataclass(frozen=True)
+class Generator:
+    """One ``secretGenerator`` entry of a Kustomization: the Secret it makes and from what."""
+
+    name: str
+    namespace: str | None
+    envs: tuple[Path, ...]  # ``envs:`` files (and the legacy ``env:`` one), absolute
+    literals: bool  # it has ``literals:`` (reported by K8S004, never edited)
+
+
+@dataclass(frozen=True)
 class Layer:
     """One Kustomization's name and namespace transformers, and what it includes."""
 
@@ -41,6 +51,7 @@ class Layer:
     prefix: str
     suffix: str
     resources: tuple[Path, ...]
+    generators: tuple[Generator, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,23 @@ def _layer(path: Path, data: dict[str, Any]) -> Layer:
         _text(data.get("namePrefix")) or "",
         _text(data.get("nameSuffix")) or "",
         tuple(resources),
+        tuple(_generators(path, data.get("secretGenerator"))),
     )
+
+
+def _generators(path: Path, entries: Any) -> Iterator[Generator]:
+    """The ``secretGenerator`` entries that have a name; env file paths are relative to
+    the Kustomization's folder (kustomize refuses ones outside it, so no check here)."""
+    for entry in entries if isinstance(entries, list) else ():
+        name = _text(entry.get("name")) if isinstance(entry, dict) else None
+        if name is None:
+            continue
+        listed = entry.get("envs")
+        files = [e for e in (listed if isinstance(listed, list) else ()) if _text(e)]
+        if _text(entry.get("env")):  # kustomize's legacy single-file spelling
+            files.append(entry["env"])
+        envs = tuple(Path(os.path.normpath(path.parent / f)) for f in files)
+        yield Generator(name, _text(entry.get("namespace")), envs, bool(entry.get("literals")))
 
 
 def _classify(

@@ -16,7 +16,7 @@ from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from fixer.secrets.commands import command_secrets
 from fixer.secrets.manifest import secret_key_for
-from rules import secret_sealed, secret_sops
+from rules import secret_generator, secret_moves, secret_sealed, secret_sops
 from rules import secret_workflow as sw
 from rules.secret_external import external_key_side_file
 from rules.secret_file import (
@@ -121,7 +121,11 @@ class SecretInEnv(Rule[YamlFile]):
     it, keeping the value in the git-ignored file meanwhile). A manifest deployed by Flux
     or Argo CD keeps its value (fix withheld: the git-ignored Secret would never reach the
     cluster). Plaintext secrets in a Kustomization's `secretGenerator` `literals` are
-    reported.
+    reported. When a Kustomization that renders the workload has a `secretGenerator` with a
+    git-ignored env file (`envs:`, or the legacy `env:`), the value is appended there as
+    `KEY=value` (the file created owner-only when missing; a fresh clone must create it too)
+    and the reference names the generator, which kustomize renames with its hash; a
+    committed env file is never written (fix withheld).
 
     With a `.sops.yaml` creation rule (age or PGP recipients) covering a file beside the
     manifest, the Secret goes there encrypted by `sops` (public keys only; the plaintext goes
@@ -294,6 +298,11 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
     external = external_for(setup, placed.namespace, secret_key_for(entry.name))
     if external is not None:
         return _to_external(ctx, entry, keys, key_node, placed, external, setup), ""
+    generated = secret_generator.plan(setup, places[0])
+    if generated is not None and secret_generator.usable(
+        secret_key_for(entry.name), entry.value.value
+    ):
+        return _to_generator(ctx, entry, keys, key_node, placed, generated, setup), ""
     encrypted = secret_sops.plan(setup, ctx.path, places[0].via)
     if encrypted is not None:
         return _to_sops(ctx, entry, keys, key_node, target, encrypted, setup), ""
@@ -363,7 +372,32 @@ def _moved(
         f"use secretKeyRef {target.name}/{key}; value moved to {target.shown}: "
         f"create Secret {target.name}{where} before the workload ({command(target)})"
     )
-    return Fix(title, (edit,), Safety.PROVEN, (side,))
+    moved = secret_moves.plain(target, key)
+    return Fix(title, (edit,), Safety.PROVEN, (side,), moved=(moved,))
+
+
+def _to_generator(
+    ctx: Context[YamlFile],
+    entry: _Entry,
+    keys: KeyAllocator,
+    key_node: Node,
+    placed: SecretTarget,
+    generated: secret_generator.GeneratorPlan,
+    setup: sw.Setup,
+) -> Fix:
+    """The value goes to the git-ignored env file of the generator that renders the
+    workload's Secrets; withheld (today's move, unapplied) when that file is committed."""
+    if generated.env is None:
+        fix = _moved(ctx, entry, keys, key_node, placed)
+        needs = secret_generator.committed_needs(setup, generated)
+        return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs)
+    name = generated.generator.name
+    key = keys.key(dataclasses.replace(placed, name=name), entry.name, entry.value.value)
+    ref = {"secretKeyRef": {"name": name, "key": key}}
+    edit = _value_from(ctx.doc, entry.item, key_node, entry.value, ref, ctx.style)
+    origin = f"{ctx.path.as_posix()}:{edit.span.start}"
+    value = entry.value.value
+    return secret_generator.fix(setup, ctx.path, generated, key, value, edit, origin)
 
 
 def _to_sops(
@@ -384,7 +418,8 @@ def _to_sops(
     origin = f"{ctx.path.as_posix()}:{edit.span.start}"
     data = {key: entry.value.value}
     sides = secret_sops.side_files(setup, ctx.path, encrypted, target, data, origin)
-    return secret_sops.fix(setup, ctx.path, encrypted, target, key, edit, sides)
+    fix = secret_sops.fix(setup, ctx.path, encrypted, target, key, edit, sides)
+    return dataclasses.replace(fix, moved=(secret_moves.sops(encrypted.path, target, key),))
 
 
 def _to_sealed(
@@ -408,7 +443,8 @@ def _to_sealed(
     written = _target(ctx, entry)
     plain = side_file(placed, {key: value}, f"{ctx.path.as_posix()}:{edit.span.start}")
     sides = secret_sealed.side_files(setup, ctx.path, sealed, written, place, {key: value})
-    return secret_sealed.fix(setup, sealed, place, key, edit, (*sides, plain), placed.shown)
+    fix = secret_sealed.fix(setup, sealed, place, key, edit, (*sides, plain), placed.shown)
+    return dataclasses.replace(fix, moved=(secret_moves.sealed(sealed.path, place, key),))
 
 
 def _to_external(
@@ -432,7 +468,9 @@ def _to_external(
             f"use secretKeyRef {place.name}/{key}, which {where} already provides; "
             "the literal is dropped (rotate it: the store holds the value)"
         )
-        return Fix(title, (edit,), Safety.PROVEN, evidence=(f"{where} provides key {key}",))
+        moved = secret_moves.provided(where, key)
+        evidence = (f"{where} provides key {key}",)
+        return Fix(title, (edit,), Safety.PROVEN, evidence=evidence, moved=(moved,))
     remote, prop = (external.remote_key, key) if external.remote_key else (_remote(key), None)
     stored = f"{remote} (property {prop})" if prop else remote
     kept = dataclasses.replace(placed, name=place.name, namespace=place.namespace)
@@ -452,7 +490,8 @@ def _to_external(
         f"{place.name} has no key {key} and the pod fails with CreateContainerConfigError; "
         "create it, then apply this fix with --unsafe-fixes"
     )
-    return Fix(title, (edit,), Safety.UNPROVEN, (added, side), needs=needs)
+    moved = secret_moves.external(where, key, stored)
+    return Fix(title, (edit,), Safety.UNPROVEN, (added, side), needs=needs, moved=(moved,))
 
 
 def _remote(key: str) -> str:

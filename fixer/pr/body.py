@@ -74,7 +74,7 @@ def body(rem: Remediation, rules: RuleSet) -> str:
         parts += ["### Files tighten could not process", _bullets(rem.errors)]
     parts += ["### Before you merge", _bullets(_risk(rule, rem, rules) for rule in rem.rules)]
     if rem.moved_secrets:
-        parts += _secrets(rem.secret_files)
+        parts += _secrets(rem.secret_files, rem.fixed)
     parts.append(_footer())
     # The hidden lines stay out of ``mask``: a short secret must not bend the fingerprint.
     hidden = f"{MARKER}\n<!-- tighten:fixset={fixset(rem)} -->\n\n"
@@ -114,14 +114,19 @@ def _risk(rule: str, rem: Remediation, rules: RuleSet) -> str:
     return f"**{rule}** {_rule_name(rule, rules)}{review}: {note or 'Review the change.'}"
 
 
-def _secrets(files: Sequence[SecretFile]) -> list[str]:
+def _secrets(files: Sequence[SecretFile], fixed: Sequence[Item]) -> list[str]:
     parts = [
         "### Rotate the moved credentials",
         "Secret values were moved out of files in this repository. They stay readable in "
         "the git history and in every clone and fork: **rotate each of these credentials** "
         "(issue a new value, revoke the old one) even after this pull request is merged.",
     ]
+    parts += _moved_values(fixed)
+    # A generator's env file is no Secret manifest: its moved values say what to run.
+    described = {m.file for item in fixed for m in item.moved if m.file}
     for note in files:
+        if not note.secrets and not note.publishable and _among(note.path, described):
+            continue
         if note.publishable:
             if note.secrets:  # a Kustomization or ExternalSecret edit holds no Secret
                 parts.append(
@@ -139,6 +144,33 @@ def _secrets(files: Sequence[SecretFile]) -> list[str]:
         )
         parts += [_kubectl(ref) for ref in note.secrets] or ["*(no Secret found in the file)*"]
     return parts
+
+
+def _moved_values(fixed: Sequence[Item]) -> list[str]:
+    """One row per moved value: where it came from, where it went, what a person runs to
+    put the rotated value there (placeholders only)."""
+    rows = [
+        [
+            item.rule,
+            _code(f"{item.path}:{item.line}"),
+            _code(moved.key),
+            _cell(moved.destination),
+            _cell(moved.command) if moved.command else "none",
+        ]
+        for item in fixed
+        for moved in item.moved
+    ]
+    if not rows:
+        return []
+    return [
+        "#### Where each moved value went",
+        _table(["Rule", "From", "Key", "Now in", "Command (with the rotated value)"], rows),
+    ]
+
+
+def _among(path: str, files: set[str]) -> bool:
+    """``path`` (from the repository root) is one of ``files`` (from where the run started)."""
+    return any(path == f or path.endswith("/" + f) for f in files)
 
 
 def _kubectl(ref: SecretRef) -> str:

@@ -23,7 +23,7 @@ from typing import TextIO
 
 from fixer.engine import FileResult
 from fixer.mode import Mode
-from fixer.model import Finding, Safety
+from fixer.model import Finding, Moved, Safety
 from fixer.output.text import withheld
 from fixer.pr import git
 from fixer.ruleset import RuleSet
@@ -45,6 +45,8 @@ class Item:
     text: str  # fixed and withheld: the fix's title; not fixed: the finding's message
     why: str = ""  # not fixed: the reason; withheld: what the fix needs
     evidence: str = ""  # fixed with a PROVEN fix: what proved it (not in the fingerprint)
+    #: Fixed by moving secret values: where each went and what a person runs (no values).
+    moved: tuple[Moved, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ class _Collector:
             fix = finding.fix
             assert fix is not None
             title, proof = self._shown(fix.title), self._shown("; ".join(fix.evidence))
-            self.fixed.append(Item(finding.rule, path, finding.line, title, evidence=proof))
+            moved = tuple(self._moved(m) for m in fix.moved)
+            item = Item(finding.rule, path, finding.line, title, evidence=proof, moved=moved)
+            self.fixed.append(item)
             if fix.safety is Safety.PROVEN:
                 self.review.add(finding.rule)
             self.moved |= finding.rule in self.secret_rules or bool(fix.side_files)
@@ -133,6 +137,10 @@ class _Collector:
                     self._shown(self._why(finding, result)),
                 )
             )
+
+    def _moved(self, moved: Moved) -> Moved:
+        shown = self._shown
+        return Moved(moved.key, shown(moved.destination), shown(moved.command), shown(moved.file))
 
     def _shown(self, text: str) -> str:
         """``text`` with the paths below ``start`` relative to it, as the user named them."""

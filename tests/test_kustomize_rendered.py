@@ -23,7 +23,9 @@ REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
 RENDERED = "rendered 1 Kustomization with `kubectl kustomize`"
 
 
-def _tighten(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
+def _tighten(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fixer", *args],
         cwd=cwd,
@@ -88,7 +90,7 @@ def _dry_run_equals_in_place(tmp_path: Path, name: str) -> str:
     wet = _repo(tmp_path / "wet", name)
     _tighten("fix", ".", cwd=wet)
     assert _files(dry) == _files(wet)
-    return diff.stdout
+    return str(diff.stdout)
 
 
 # --- (a) a JSON6902 replace with runAsUser: 0 --------------------------------------------

@@ -39,14 +39,22 @@ class Overlays:
     renders: int = 0
 
     @classmethod
-    def of(cls, model: Any, rules: RuleSet, settings: Settings) -> Overlays | None:
+    def of(
+        cls, model: Any, rules: RuleSet, settings: Settings, paths: Sequence[str] = (".",)
+    ) -> Overlays | None:
         """None (no render, no held file) unless an enabled rule judges renders and some
-        top-level Kustomization has a patch touching a judged field."""
+        top-level Kustomization under ``paths`` (what the run checks: an overlay elsewhere
+        is not this run's to judge) has a patch touching a judged field."""
         selection = settings.selection
         judges = tuple(r for r in rules.rules if r.judges_renders and selection.rule_enabled(r.id))
         if model is None or not judges:
             return None
-        judged = render.judged(model.kustomizations)
+        wanted = [os.path.abspath(p) for p in paths]
+        judged = [
+            (top, uses)
+            for top, uses in render.judged(model.kustomizations)
+            if any(_under(top, folder) for folder in wanted)
+        ]
         if not judged:
             return None
         files = {Path(os.path.abspath(u.file)) for _, uses in judged for u in uses if u.file}
@@ -92,10 +100,13 @@ class Overlays:
         for top, uses in self.judged:
             where = os.path.relpath(top.parent, root)
             problem = render.offline_problem(top)
-            if problem is not None:
+            flags = render.load_flags(top, self.model.kustomizations, root)
+            if flags is None:
+                problem = "it lists files outside the repository"
+            if problem is not None or flags is None:
                 notice(f"not rendering the Kustomization in {where}: {problem}")
                 continue
-            done = render.render(top, root, overrides, program)
+            done = render.render(top, root, overrides, [*program, *flags])
             self.renders += 1
             if done.text is None:
                 notice(f"cannot render the Kustomization in {where}: {done.notice}")
@@ -137,3 +148,7 @@ class Overlays:
             evidence=evidence,
         )
         return result if result.found or result.error else None
+
+
+def _under(path: Path, folder: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), folder]) == folder

@@ -225,7 +225,7 @@ class Session:
         )
         self.repository = self._scan_repository(paths)
         targets = mark_patches(targets, self._model_verdict)  # patches are never workloads
-        overlays = Overlays.of(self.repository, self.rules, self.settings)
+        overlays = Overlays.of(self.repository, self.rules, self.settings, paths)
         last = [t for t in targets if overlays.holds(t)] if overlays else []
         targets = [t for t in targets if t not in last] + last  # judged last, on the render
         if fixing:

@@ -222,3 +222,25 @@ def test_without_a_renderer_one_notice_and_the_base_alone(tmp_path: Path) -> Non
     assert done.stderr.count("neither kubectl nor kustomize is on PATH") == 1
     assert "overlays/prod/security.yaml" not in done.stdout  # the patch is a patch again
     assert "base/deploy.yaml" in done.stdout
+
+
+def test_a_base_outside_the_overlay_folder_is_rendered_with_the_load_restrictor_lifted(
+    tmp_path: Path,
+) -> None:
+    from fixer.repository import RepositoryModel, render
+
+    # deploy/overlays/prod lists ../../app.yaml and ../../patches/sidecar.yaml: kustomize
+    # refuses both unless told; they stay inside the repository, so it is told.
+    repo = _repo(tmp_path, "sourceonly")
+    model = RepositoryModel.scan(repo)
+    top = repo / "deploy/overlays/prod/kustomization.yaml"
+    assert render.load_flags(top, model.kustomizations, repo) == render.LOAD_ANYWHERE
+    k12 = RepositoryModel.scan(REPOS / "k12-root")
+    assert render.load_flags(k12.kustomizations[-1].path, k12.kustomizations, k12.root) == ()
+    done = _tighten("check", "--no-cache", ".", cwd=repo)
+    assert "cannot render" not in done.stderr and RENDERED in done.stderr
+    found = [f for f in _findings(repo) if "/overlays/" in f["path"] or "patches/" in f["path"]]
+    assert [(f["path"], f["rule"], f["line"]) for f in found] == [
+        ("deploy/overlays/prod/privileged-patch.yaml", "K8S001", 11),
+        ("deploy/patches/sidecar.yaml", "K8S001", 12),
+    ]

@@ -156,6 +156,35 @@ def _use(kustomization: Path, folder: Path, entry: y.Node) -> PatchUse | None:
     return PatchUse(kustomization, line, file, _read(file), kind, name)
 
 
+#: Lets a Kustomization read files outside its folder (kustomize refuses by default).
+LOAD_ANYWHERE = ("--load-restrictor", "LoadRestrictionsNone")
+
+
+def load_flags(
+    top: Path, kustomizations: Sequence[Kustomization], root: Path
+) -> tuple[str, ...] | None:
+    """``LOAD_ANYWHERE`` when a Kustomization of ``top``'s tree lists a file outside its own
+    folder (a base manifest in ``../../``), ``()`` when none does, None when such a file is
+    outside the repository ``root`` too (then nothing is rendered)."""
+    by_path = {k.path: k for k in kustomizations}
+    by_folder = {k.path.parent: k for k in kustomizations}
+    flags: tuple[str, ...] = ()
+    for path in _closure(by_path[top], by_path, by_folder):
+        member = by_path[path]
+        for listed in (*member.resources, *member.patches):
+            if listed in by_folder or listed in by_path or _under(listed, member.path.parent):
+                continue  # in its folder, or a Kustomization kustomize loads from its own
+            if not _under(listed, root):
+                return None
+            flags = LOAD_ANYWHERE
+    return flags
+
+
+def _under(path: Path, folder: Path) -> bool:
+    inner, outer = os.path.abspath(path), os.path.abspath(folder)
+    return os.path.commonpath([inner, outer]) == outer
+
+
 def offline_problem(kustomization: Path) -> str | None:
     """Why rendering would leave this machine (a remote base, a Helm chart), or None."""
     text = _read(kustomization)

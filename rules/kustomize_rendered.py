@@ -56,6 +56,7 @@ class _Setting:
     node: y.Node  # the value the patch gives it
     anchor: y.Node  # what the finding points at (the key, or the op's ``value:``)
     whole: bool  # a JSON6902 add/replace of the whole mapping
+    single: str = ""  # a JSON6902 op on one key of the securityContext (``.../runAsUser``)
 
 
 def findings(rule: Rule[YamlFile], ctx: Context[YamlFile]) -> Iterator[Finding]:
@@ -115,8 +116,11 @@ def _operation(op: y.Node, kind: str | None) -> _Setting | None:
     rest = path[len(prefix) :]
     if len(rest) == 1:
         return _Setting((), rest[0], value, anchor, rest[0] == "securityContext")
-    if len(rest) == 3 and rest[0] in kube.CONTAINER_KEYS and rest[2] == "securityContext":
-        return _Setting(tuple(rest[:2]), "securityContext", value, anchor, True)
+    if len(rest) == 2 and rest[0] == "securityContext":
+        return _Setting((), "securityContext", value, anchor, False, rest[1])
+    if len(rest) in (3, 4) and rest[0] in kube.CONTAINER_KEYS and rest[2] == "securityContext":
+        single = rest[3] if len(rest) == 4 else ""
+        return _Setting(tuple(rest[:2]), "securityContext", value, anchor, not single, single)
     return None
 
 
@@ -203,7 +207,11 @@ def _explicit(
         "K8S002": _security_context(),
         "K8S005": HostNamespaces(),
     }
-    if setting.key == "securityContext":
+    if setting.single:
+        pairs = [(setting.anchor, setting.node)]
+        rendered = y.get(target, "securityContext")
+        scope = "sc"
+    elif setting.key == "securityContext":
         pairs = list(y.pairs(setting.node)) if y.is_mapping(setting.node) else []
         rendered = y.get(target, "securityContext")
         scope = "sc"
@@ -212,14 +220,14 @@ def _explicit(
         rendered = target
         scope = "pod"
     for key_node, value in pairs:
-        key = setting.key if scope == "pod" else y.scalar(key_node) or ""
+        key = setting.key if scope == "pod" else setting.single or y.scalar(key_node) or ""
         bad = _EXPLICIT.get((scope, key))
         shown = y.scalar(value)
         if bad is None or shown is None or shown.lower() != bad[0] or bad[1] not in flagged:
             continue
         if (y.scalar(y.get(rendered, key)) or "").lower() != bad[0]:
             continue  # a later patch or the base had the last word
-        at = key_node if scope == "sc" else setting.anchor
+        at = key_node  # the key in the patch's mapping, or the op's ``value:``
         message = (
             f"{_shown(ctx, use.kustomization.parent)} renders {obj.kind}/{obj.name} with "
             f"{key}: {shown}: the patch in {_shown(ctx, ctx.path)} {_verb(setting)} "
@@ -233,6 +241,8 @@ def _verb(setting: _Setting) -> str:
     level = "pod" if not setting.where else "container"
     if setting.key != "securityContext":
         return f"sets {setting.key}"
+    if setting.single:
+        return f"sets {setting.single} in the {level} securityContext"
     how = "replaces" if setting.whole else "sets"
     return f"{how} the {level} securityContext"
 

@@ -244,3 +244,25 @@ def test_a_base_outside_the_overlay_folder_is_rendered_with_the_load_restrictor_
         ("deploy/overlays/prod/privileged-patch.yaml", "K8S001", 11),
         ("deploy/patches/sidecar.yaml", "K8S001", 12),
     ]
+
+
+def test_json6902_ops_on_single_fields_are_reported_at_their_value(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, "k12-root")
+    (repo / "overlays/prod/security.yaml").write_text(
+        "- op: add\n"
+        "  path: /spec/template/spec/hostNetwork\n"
+        "  value: true\n"
+        "- op: replace\n"
+        "  path: /spec/template/spec/securityContext/runAsUser\n"
+        "  value: 0\n"
+    )
+    found = [f for f in _findings(repo) if f["path"] == "overlays/prod/security.yaml"]
+    assert [(f["rule"], f["line"], f["fixable"]) for f in found] == [
+        ("K8S005", 3, False),
+        ("K8S002", 6, False),
+    ]
+    assert (
+        "with hostNetwork: true: the patch in overlays/prod/security.yaml sets hostNetwork"
+        in (found[0]["message"])
+    )
+    assert "sets runAsUser in the pod securityContext" in found[1]["message"]

@@ -24,8 +24,9 @@ from fixer.documents import yaml as y
 from fixer.documents.text import SourceText
 from fixer.repository.manifests import _REMOTE, Kustomization
 
-#: A patch is worth a render when it mentions a field the K8S rules judge.
-TOUCHES = re.compile(r"\b(securityContext|hostNetwork|hostPID|hostIPC|privileged|env)\b")
+#: A patch is worth a render when it mentions a field judged on the render (``env`` is
+#: not: no rule judges a rendered ``env`` yet, so a render would buy nothing).
+TOUCHES = re.compile(r"\b(securityContext|hostNetwork|hostPID|hostIPC|privileged)\b")
 TIMEOUT = 60.0  # seconds for one render
 _LIMIT = 256 * 1024  # a Kustomization or patch larger than this is not read
 #: A temporary copy (dry-run) holds at most this many files and bytes, else it is not made.
@@ -65,7 +66,7 @@ def command() -> list[str] | None:
 
 
 def judged(kustomizations: Sequence[Kustomization]) -> list[tuple[Path, list[PatchUse]]]:
-    """Each top-level Kustomization with the patches (its own and those of the
+    """Each top-level Kustomization with the patch files (its own and those of the
     Kustomizations it includes) that touch a judged field; most repositories have none."""
     by_folder = {k.path.parent: k for k in kustomizations}
     by_path = {k.path: k for k in kustomizations}
@@ -82,7 +83,7 @@ def judged(kustomizations: Sequence[Kustomization]) -> list[tuple[Path, list[Pat
             use
             for member in _closure(by_path[top], by_path, by_folder)
             for use in patch_uses(member)
-            if TOUCHES.search(use.text)
+            if use.file is not None and TOUCHES.search(use.text)  # inline: nowhere to report
         ]
         if uses:
             found.append((top, uses))

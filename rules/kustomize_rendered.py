@@ -85,11 +85,11 @@ def _judge(
             target = _locate(pod.node, setting.where)
             if not y.is_mapping(target):
                 continue
-            explicit = list(_explicit(ctx, use, render, obj, target, setting, flagged))
+            explicit = list(_explicit(ctx, render, obj, target, setting, flagged))
             yield from explicit
             # Root or privileged on purpose: hardening it would be rewriting that decision.
             if setting.whole and setting.key == "securityContext" and not explicit:
-                yield from _missing(rule, ctx, use, render, out, obj, pod, setting)
+                yield from _missing(rule, ctx, render, out, obj, setting)
 
 
 def _settings(patch: y.Node, use: PatchUse) -> tuple[str | None, str | None, list[_Setting]]:
@@ -191,7 +191,6 @@ def _context(ctx: Context[YamlFile], doc: YamlFile) -> Context[YamlFile]:
 
 def _explicit(
     ctx: Context[YamlFile],
-    use: PatchUse,
     render: Render,
     obj: Any,
     target: y.Node,
@@ -229,7 +228,7 @@ def _explicit(
             continue  # a later patch or the base had the last word
         at = key_node  # the key in the patch's mapping, or the op's ``value:``
         message = (
-            f"{_shown(ctx, use.kustomization.parent)} renders {obj.kind}/{obj.name} with "
+            f"{_shown(ctx, render.kustomization.parent)} renders {obj.kind}/{obj.name} with "
             f"{key}: {shown}: the patch in {_shown(ctx, ctx.path)} {_verb(setting)} "
             "(an explicit setting is the author's decision: reported, not rewritten)"
         )
@@ -250,11 +249,9 @@ def _verb(setting: _Setting) -> str:
 def _missing(
     rule: Rule[YamlFile],
     ctx: Context[YamlFile],
-    use: PatchUse,
     render: Render,
     out: YamlFile,
     obj: Any,
-    pod: Any,
     setting: _Setting,
 ) -> Iterator[Finding]:
     """Keys K8S002 would add to the replaced securityContext in the render: added to the
@@ -269,7 +266,7 @@ def _missing(
     edit = insert_into_mapping(ctx.doc, setting.node, missing, ctx.style)
     where = "pod" if not setting.where else "container"
     message = (
-        f"{_shown(ctx, use.kustomization.parent)} renders {obj.kind}/{obj.name} without "
+        f"{_shown(ctx, render.kustomization.parent)} renders {obj.kind}/{obj.name} without "
         f"{', '.join(missing)} in the {where} securityContext: the patch in "
         f"{_shown(ctx, ctx.path)} replaces the {where} securityContext hardened in the base"
     )

@@ -128,9 +128,10 @@ def process_text(
             result,
             error=f"internal error while parsing: {type(exc).__name__}: {exc} (please report this)",
         )
-    if not kind_of_name(kind).holds_objects(doc):
-        return replace(result, skipped=kind_of_name(kind).absent)
     evidence = evidence if evidence is not None else Evidence(resolutions)
+    # A Kustomize patch of a rendered overlay holds no whole object; the render is judged.
+    if not kind_of_name(kind).holds_objects(doc) and evidence.rendered is None:
+        return replace(result, skipped=kind_of_name(kind).absent)
     run = _Detector(path, kind, source, settings, enabled, resolutions, pinning, evidence=evidence)
     found = run.detect(doc)
     result = replace(result, found=found, remaining=found)

@@ -161,6 +161,9 @@ class Rule(Generic[D]):
     #: build copies in, which manifests run it). The run scans the repository once, before
     #: any file is processed, only when an enabled rule sets this.
     needs_repository: ClassVar[bool] = False
+    #: The rule judges rendered Kustomize overlays: the session hands it each patch file of a
+    #: rendered overlay, with ``ctx.evidence.rendered`` set (``fixer.repository.render``).
+    judges_renders: ClassVar[bool] = False
     #: The SARIF level of its results, and the CVSS-like score GitHub code scanning turns
     #: into critical/high/medium/low (``security-severity``); error means 7.0 or more.
     severity: ClassVar[Severity] = Severity.WARNING

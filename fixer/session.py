@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -54,6 +54,7 @@ from fixer.output.renderer import End, Renderer, Run
 from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
+from fixer.overlays import Overlays
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution, Severity
@@ -276,13 +277,16 @@ class Session:
         )
         self.repository = self._scan_repository(paths)
         targets = mark_patches(targets, self._model_verdict)  # patches are never workloads
+        overlays = Overlays.of(self.repository, self.rules, self.settings, paths)
+        last = [t for t in targets if overlays.holds(t)] if overlays else []
+        targets = [t for t in targets if t not in last] + last  # judged last, on the render
         if fixing:
             self._ask_registries(queries(targets, self.settings, self.rules, self.repository))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
         cache = self._open_cache(paths)
         results = run(
-            targets,
+            targets[: len(targets) - len(last)],
             self.settings,
             rules=self.rules,
             fix=fixing,
@@ -293,6 +297,8 @@ class Session:
             source_only=only_source,
             cache=cache,
         )
+        if overlays is not None and last:
+            results = self._then_overlays(results, overlays, last, only_source)
         try:
             with self.guard.installed():
                 for result in results:
@@ -318,6 +324,50 @@ class Session:
             self.manifest_saved = problem is None and manifest.complete and not manifest.stamp.racy
         if problem:
             self.console.info(problem)
+
+    def _then_overlays(
+        self,
+        results: Iterable[FileResult],
+        overlays: Overlays,
+        last: list[Target],
+        only_source: bool,
+    ) -> Iterator[FileResult]:
+        """The run's results, then the held Kustomize patches judged on the renders of the
+        files as this run leaves them (written by ``fix``; in memory for a dry-run)."""
+        fixed: dict[Path, str] = {}
+        try:
+            for result in results:
+                if self.mode is Mode.DRY_RUN and result.changed:
+                    fixed[Path(os.path.abspath(result.path))] = result.text
+                yield result
+        finally:
+            if isinstance(results, Generator):
+                results.close()  # ends the workers of a run that stopped early
+        if self.guard.received is not None:
+            return
+        evidence = Evidence(self.resolutions, self.repository)
+
+        def default(target: Target) -> FileResult:
+            return process_target(
+                target,
+                self.settings,
+                rules=self.rules,
+                fix=self.mode.fixing,
+                resolutions=self.resolutions,
+                evidence=evidence,
+                source_only=only_source,
+            )
+
+        for _, result in overlays.results(
+            last,
+            self.settings,
+            fix=self.mode.fixing,
+            resolutions=self.resolutions,
+            overrides=fixed,
+            default=default,
+            notice=self.console.info,
+        ):
+            yield result
 
     def _manifest(self, paths: Sequence[str]) -> ManifestWriter | None:
         """Where this run's results go for the next identical run (``check`` with the

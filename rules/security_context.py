@@ -169,6 +169,8 @@ class SecurityContext(Rule[YamlFile]):
     safety = Safety.PROVEN
     #: Kustomizations rendering the manifest are read from the repository model.
     needs_repository = True
+    #: Overlay patches are judged on the rendered output (``rules.kustomize_rendered``).
+    judges_renders = True
     aliases = (
         "privilege-escalation-container",
         "run-as-non-root",
@@ -193,6 +195,11 @@ class SecurityContext(Rule[YamlFile]):
     )
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
+        if ctx.evidence.rendered is not None:  # a Kustomize patch, judged on the render
+            from rules.kustomize_rendered import findings
+
+            yield from findings(self, ctx)
+            return
         profile = ctx.settings.kubernetes.profile
         for pod in kube.pod_specs(ctx.doc):
             if y.scalar(y.get_path(pod.node, "os", "name")) == "windows":

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "fixer.pinning",
             "fixer.cache",
             "fixer.sniff",
+            "fixer.overlays",
         ),
     ),
     ("rules", ("rules", "fixer.rule", "fixer.ruleset", "fixer.selectors", "fixer.suppress")),

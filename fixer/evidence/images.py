@@ -68,6 +68,9 @@ class Evidence:
     resolutions: Mapping[str, Resolution] = field(default_factory=dict)
     #: The repository model (``fixer.repository.RepositoryModel``) when the run built one.
     repository: Any = None
+    #: Kustomize renders, by patch file (``rules.kustomize_rendered``): set only when the
+    #: session processes the patches of a rendered overlay once the base files are done.
+    rendered: Any = None
 
     def image_user(self, reference: str) -> ImageUser | None:
         """Who ``reference`` (as written in the file) runs as, or None when unknown."""

@@ -21,6 +21,7 @@ from fixer.repository import copies as cp
 from fixer.repository import tools, walk
 from fixer.repository.builds import norm
 from fixer.repository.index import Index, build_index
+from fixer.repository.manifests import Kustomization
 from fixer.repository.model import (
     Build,
     Copies,
@@ -74,6 +75,11 @@ class RepositoryModel:
     @property
     def dockerfiles(self) -> tuple[Path, ...]:
         return tuple(sorted(self._index.dockerfiles))
+
+    @property
+    def kustomizations(self) -> tuple[Kustomization, ...]:
+        """Every Kustomization the scan read, in path order (``render.judged`` picks)."""
+        return tuple(self._index.kustomizations[p] for p in sorted(self._index.kustomizations))
 
     @property
     def files_seen(self) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -55,6 +56,10 @@ def run_key(settings: Settings, rules: RuleSet) -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{_FORMAT}\0{__version__}\0{sys.version_info[:2]}\0".encode())
     digest.update(_canonical(settings).encode())
+    # Kustomize overlays are judged by rendering them when a renderer is installed: a
+    # result made with one is not a result made without (``fixer.repository.render``).
+    for tool in ("kubectl", "kustomize"):
+        digest.update(f"{tool}\0{shutil.which(tool) or ''}\0".encode("utf-8", "surrogateescape"))
     modules = {"fixer", *(type(r).__module__ for r in rules.rules)}
     for rule in rules.rules:
         digest.update(f"{rule.id}\0{type(rule).__module__}.{type(rule).__qualname__}\0".encode())

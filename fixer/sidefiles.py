@@ -43,9 +43,11 @@ def merge_all(sides: Iterable[SideFile], text: str) -> str:
 
 
 def read_text(path: Path) -> str | None:
-    """The file's text, None when it does not exist (other errors propagate)."""
+    """The file's text as it is on disk (CRLF stays CRLF: merges keep the file's own line
+    ends), None when it does not exist (other errors propagate)."""
     try:
-        return path.read_text("utf-8")
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
     except FileNotFoundError:
         return None
 

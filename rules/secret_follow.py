@@ -23,7 +23,7 @@ from fixer.model import Edit, Fix, Safety, SideFile
 from fixer.rule import Context
 from fixer.secrets import secret_name_for
 from fixer.secrets.manifest import secret_key_for
-from rules import secret_sealed, secret_sops
+from rules import secret_moves, secret_sealed, secret_sops
 from rules import secret_workflow as sw
 from rules.secret_envref import AddEnvRef, Found, Where, plan
 from rules.secret_file import SecretTarget, joined, side_file, source_folders
@@ -129,20 +129,25 @@ def _placed(
     encrypted = secret_sops.plan(setup, manifest, place.via)
     if encrypted is not None:
         sides = secret_sops.side_files(setup, manifest, encrypted, target, data, origin)
-        return secret_sops.fix(setup, manifest, encrypted, target, keys, edits[0], sides)
+        fixed = secret_sops.fix(setup, manifest, encrypted, target, keys, edits[0], sides)
+        moved = tuple(secret_moves.sops(encrypted.path, placed, k) for k in data)
+        return dataclasses.replace(fixed, moved=moved)
     sealed = secret_sealed.plan(ctx.settings, setup, manifest, place)
     if sealed is not None:
         plain = side_file(placed, data, origin)
         sides = secret_sealed.side_files(setup, manifest, sealed, target, place, data)
-        return secret_sealed.fix(
+        fixed = secret_sealed.fix(
             setup, sealed, place, keys, edits[0], (*sides, plain), placed.shown
         )
+        moved = tuple(secret_moves.sealed(sealed.path, place, k) for k in data)
+        return dataclasses.replace(fixed, moved=moved)
     where = f" in namespace {placed.namespace}" if placed.namespace else ""
     title = (
         f"use secretKeyRef {placed.name}/{keys}; value moved to {placed.shown}: create "
         f"Secret {placed.name}{where} before the workload ({command(placed)})"
     )
-    fix = Fix(title, edits, Safety.PROVEN, (side_file(placed, data, origin),))
+    moved = tuple(secret_moves.plain(placed, k) for k in data)
+    fix = Fix(title, edits, Safety.PROVEN, (side_file(placed, data, origin),), moved=moved)
     deployer = sw.deployer_of(setup, manifest)
     needs = (
         gitops_needs(setup, deployer, placed)

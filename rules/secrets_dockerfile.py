@@ -12,6 +12,7 @@ from fixer.documents.dockerfile import Dockerfile, Instruction, KeyValue, key_va
 from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
+from rules import secret_moves
 from rules.env_removal import remove_pairs
 from rules.secret_file import (
     REFERENCE_HINT,
@@ -196,7 +197,8 @@ def _fix(
         note = f"; {followed.note}" if followed is not None else ""
     side = side_file(target, data, origin)
     title = _title(ctx, ins, [kv for kv, _ in hits], target, ", ".join(data)) + note
-    return Fix(title, tuple(edits), Safety.PROVEN, (side,)), ""
+    moved = tuple(secret_moves.plain(target, key) for key in data)
+    return Fix(title, tuple(edits), Safety.PROVEN, (side,), moved=moved), ""
 
 
 def _title(

@@ -382,3 +382,21 @@ def test_kept_output_is_not_used_after_a_change_or_when_cut_short(project: Path)
     after = tighten("check", ".", cwd=project)
     assert "K8S001" not in after.stdout
     assert after.stdout == tighten("check", "--no-cache", ".", cwd=project).stdout
+
+
+def test_the_key_knows_whether_kustomize_overlays_can_be_rendered(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A result judged with ``kubectl kustomize`` is not one judged without a renderer."""
+    from fixer.cache import run_key
+    from fixer.settings import Settings
+    from tests.helpers import RULES
+
+    settings = Settings.of(offline=True)
+    tool = tmp_path / "kubectl"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with_renderer = run_key(settings, RULES)
+    monkeypatch.setenv("PATH", str(tmp_path / "none"))
+    assert run_key(settings, RULES) != with_renderer

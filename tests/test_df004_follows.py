@@ -228,3 +228,32 @@ def test_a_container_that_sets_the_variable_keeps_it() -> None:
     assert plan(flow, where, "DB_PASSWORD", "s", "DB_PASSWORD") == (
         'the env of Deployment/api container "app" is not a block list'
     )
+
+
+def test_a_crlf_manifest_keeps_crlf_where_the_env_entry_lands(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-kustomize")
+    for path in root.rglob("*.yaml"):
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    _fix(root)
+    manifest = (root / "deploy" / "deploy.yaml").read_bytes()
+    assert b"secretKeyRef" in manifest
+    assert manifest.count(b"\n") == manifest.count(b"\r\n")  # every line end is still CRLF
+
+
+def test_the_pull_request_body_lists_the_dockerfile_value(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-kustomize")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
+    subprocess.run(["git", "branch", "-M", "main"], cwd=root, check=True)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", str(remote)], cwd=root, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=root, check=True)
+    run = _tighten(root, "pr", "--dry-run", "--base", "main")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert VALUE not in run.stdout + run.stderr
+    moved = run.stdout.split("#### Where each moved value went", 1)[1]
+    row = next(line for line in moved.splitlines() if line.startswith("| DF004 |"))
+    assert "`DB_PASSWORD`" in row and "shop-api-secrets" in row
+    assert "kubectl create secret generic shop-api-secrets -n shop" in row

@@ -16,6 +16,7 @@ Pure answers over a frozen ``Setup``; the only reads are in ``setup_of`` (cached
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +130,10 @@ def _scan(root: Path) -> Setup:
         text = walk.read_text(path)
         if not text or (kind == walk.YAML and not _may_hold_evidence(text)):
             continue
-        for node in _documents(text):
+        documents = _documents(text)
+        if not documents and kind == walk.YAML and "{{" in text:
+            deployers += _templated_deployers(path, text)
+        for node in documents:
             data = _plain(node)
             if kind == walk.KUSTOMIZATION:
                 if isinstance(data, dict):
@@ -169,6 +173,32 @@ def _may_hold_evidence(text: str) -> bool:
     if "kind" not in text:
         return False
     return "\\" in text or any(word in text for word in _EVIDENCE_KINDS)
+
+
+# ``apiVersion: argoproj.io/v1alpha1`` then ``kind: Application`` (either order, a few
+# lines apart) in a file that only a template engine can read.
+_TEMPLATED_GITOPS = re.compile(
+    r"^\s*apiVersion:\s*[\"']?(argoproj\.io|kustomize\.toolkit\.fluxcd\.io)/\S*"
+    r"(?:\n.*){0,3}?\n\s*kind:\s*[\"']?(Application|ApplicationSet|Kustomization)\b",
+    re.MULTILINE,
+)
+
+
+def _templated_deployers(path: Path, text: str) -> list[Deployer]:
+    """GitOps objects in a Helm (or other) template: what they deploy is decided when the
+    template is rendered, so they count as deploying any folder of the repository (an Argo
+    CD "app of apps" chart listing the repository's examples)."""
+    found = []
+    for match in _TEMPLATED_GITOPS.finditer(text):
+        group, kind = match.groups()
+        if (group == "argoproj.io") != (kind != "Kustomization"):
+            continue  # a Flux Kustomization is fluxcd's; Applications are Argo CD's
+        tool = "Argo CD" if group == "argoproj.io" else "Flux"
+        line = text.count("\n", 0, match.start()) + 1
+        found.append(
+            Deployer(path, line, f"{tool} {kind} (a template: its paths are not read)", None)
+        )
+    return found[:1]
 
 
 def _documents(text: str) -> list[Any]:

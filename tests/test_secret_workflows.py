@@ -179,3 +179,32 @@ def test_an_application_in_test_data_deploys_nothing(tmp_path: Path) -> None:
     _no_value_shown(run, "s3cr3t-testapp-3")
     assert "s3cr3t-testapp-3" not in (root / "deploy" / "api.yaml").read_text()
     assert "s3cr3t-testapp-3" in (root / "deploy" / "api.secrets.yaml").read_text()
+
+
+APP_OF_APPS = """\
+{{- range .Values.applications }}
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {{ printf "example.%s" .name | quote }}
+spec:
+  source:
+    path: {{ .path | default .name | quote }}
+    repoURL: {{ $.Values.repoURL }}
+---
+{{ end -}}
+"""
+
+
+def test_an_argo_cd_app_of_apps_template_deploys_every_folder(tmp_path: Path) -> None:
+    """argoproj/argocd-example-apps: the Applications are a Helm chart's template, so
+    which folders they deploy is not readable; the moved value would reach no cluster."""
+    root = _repo(tmp_path, "secrets-none")
+    (root / "apps" / "templates").mkdir(parents=True)
+    (root / "apps" / "templates" / "applications.yaml").write_text(APP_OF_APPS)
+    before = {p: p.read_bytes() for p in root.rglob("*.yaml")}
+    run = _fix(root)
+    assert run.returncode == 1, _out(run)
+    assert "Argo CD Application (a template" in _out(run)
+    assert "apps/templates/applications.yaml:2" in _out(run)
+    assert {p: p.read_bytes() for p in root.rglob("*.yaml")} == before

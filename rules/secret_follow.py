@@ -64,6 +64,9 @@ def follow(
     manifest = _given(ctx.path, Path(run.path))
     target = _target(ctx, manifest, run)
     places = sw.placements(setup, Path(run.path), target.name, target.namespace)
+    provided = _provided(ctx, setup, runs, places[0], values, edits)
+    if provided is not None:
+        return provided
     fix = _placed(ctx, setup, manifest, target, places[0], values, edits, origin)
     if isinstance(fix, str):
         title = f"remove ENV {names}; {_where(runs)} need it from a Secret"
@@ -75,6 +78,39 @@ def follow(
         return Fix(title, edits, Safety.UNPROVEN, needs=problem + "; add the env entry by hand")
     title = f"remove ENV {names}; {_where(runs)}: {fix.title}{notes}"
     return dataclasses.replace(fix, title=title, edits=edits, side_files=(*fix.side_files, *envs))
+
+
+def _provided(
+    ctx: Context[Dockerfile],
+    setup: sw.Setup,
+    runs: list[Any],
+    place: sw.Placement,
+    values: dict[str, str],
+    edits: tuple[Edit, ...],
+) -> Fix | None:
+    """Every value's key is one an ExternalSecret serving the workload's namespace already
+    fills: the containers reference that Secret and no value is written anywhere (the
+    store holds it). None when any key is not provided that way."""
+    found = [sw.external_for(setup, place.namespace, secret_key_for(v)) for v in values]
+    if not found or any(f is None or not f[2] for f in found):
+        return None
+    targets = {(f[1].name, f[1].namespace) for f in found if f is not None}
+    if len(targets) != 1:
+        return None  # the keys come from different Secrets: one reference name would not do
+    external, secret, _ = found[0]  # type: ignore[misc]
+    envs, notes, problem = _env_side_files(ctx, runs, values, secret.name)
+    if problem:
+        return None
+    where = f"ExternalSecret {external.name} ({_shown(setup, external.path)}:{external.line})"
+    keys = ", ".join(secret_key_for(v) for v in values)
+    title = (
+        f"remove ENV {', '.join(values)}; {_where(runs)}: use secretKeyRef {secret.name}/{keys}, "
+        f"which {where} already provides; the literal is dropped (rotate it: the store holds "
+        f"the value){notes}"
+    )
+    moved = tuple(secret_moves.provided(where, secret_key_for(v)) for v in values)
+    evidence = (f"{where} provides key {keys}",)
+    return Fix(title, edits, Safety.PROVEN, tuple(envs), evidence=evidence, moved=moved)
 
 
 def _unprovable(setup: sw.Setup, runs: list[Any]) -> str:

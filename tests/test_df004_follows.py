@@ -257,3 +257,40 @@ def test_the_pull_request_body_lists_the_dockerfile_value(tmp_path: Path) -> Non
     row = next(line for line in moved.splitlines() if line.startswith("| DF004 |"))
     assert "`DB_PASSWORD`" in row and "shop-api-secrets" in row
     assert "kubectl create secret generic shop-api-secrets -n shop" in row
+
+
+EXTERNAL = """\
+apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: api
+  namespace: shop
+spec:
+  secretStoreRef:
+    kind: ClusterSecretStore
+    name: vault
+  target:
+    name: api-env
+  data:
+    - secretKey: DB_PASSWORD
+      remoteRef:
+        key: shop/api
+        property: DB_PASSWORD
+"""
+
+
+def test_a_key_an_external_secret_provides_is_referenced_and_written_nowhere(
+    tmp_path: Path,
+) -> None:
+    root = _repo(tmp_path, "df004-kustomize")
+    (root / "deploy" / "external.yaml").write_text(EXTERNAL)
+    before = set(_tree(root))
+    out = _fix(root)
+    assert VALUE not in out
+    assert "ExternalSecret api" in out and "already provides" in out
+    assert "DB_PASSWORD" not in (root / "api" / "Dockerfile").read_text()
+    (deployment,) = [d for d in _docs((root / "deploy" / "deploy.yaml").read_text())]
+    assert _reference(deployment) == {"name": "api-env", "key": "DB_PASSWORD"}
+    written = set(_tree(root)) - before
+    assert not [p for p in written if "secret" in p.lower()], written  # no Secret file
+    assert not any(VALUE.encode() in data for data in _tree(root).values())

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,34 +112,40 @@ def setup_of(repository: Any) -> Setup | None:
         return None
     root = Path(repository.root)
     if root not in _CACHE:
-        _CACHE[root] = _scan(root)
+        _CACHE[root] = _scan(root, *repository.workflow_files())
     return _CACHE[root]
 
 
-def _scan(root: Path) -> Setup:
+def _scan(root: Path, kustomizations: Sequence[Path], candidates: Sequence[Path]) -> Setup:
+    """The facts, from the files the repository model's one walk found: Kustomizations,
+    and the YAML files whose text may name a workflow kind (most of a repository is
+    neither, and reading every file again cost more than the rest of K8S004)."""
     from fixer.repository import walk
 
     layers: list[Layer] = []
     externals: list[ExternalSecret] = []
     deployers: list[Deployer] = []
     sealed: list[Path] = []
-    for path, parts in walk.walk(root, lambda _: None):
-        kind = walk.kind_of(parts)
-        if kind not in (walk.KUSTOMIZATION, walk.YAML) or _test_resource(parts):
+    for path in kustomizations:
+        if _test_resource(_parts(root, path)):
             continue
         text = walk.read_text(path)
-        if not text or (kind == walk.YAML and not _may_hold_evidence(text)):
+        for node in _documents(text) if text else ():
+            data = _plain(node)
+            if isinstance(data, dict):
+                layers.append(_layer(path, data))
+            break
+    for path in candidates:
+        if _test_resource(_parts(root, path)):
+            continue
+        text = walk.read_text(path)
+        if not text:
             continue
         documents = _documents(text)
-        if not documents and kind == walk.YAML and "{{" in text:
+        if not documents and "{{" in text:
             deployers += _templated_deployers(path, text)
         for node in documents:
-            data = _plain(node)
-            if kind == walk.KUSTOMIZATION:
-                if isinstance(data, dict):
-                    layers.append(_layer(path, data))
-                break
-            _classify(path, node, data, root, externals, deployers, sealed)
+            _classify(path, node, _plain(node), root, externals, deployers, sealed)
     sops = root / ".sops.yaml"
     return Setup(
         root,
@@ -151,6 +157,10 @@ def _scan(root: Path) -> Setup:
     )
 
 
+def _parts(root: Path, path: Path) -> tuple[str, ...]:
+    return Path(os.path.relpath(path, root)).parts
+
+
 #: Top-level folders whose YAML is test input, never how the repository deploys itself
 #: (an Argo CD Application in a test fixture deploys nothing of this repository).
 _TEST_ROOTS = frozenset({"test", "tests", "e2e", "testing", "integration", "__tests__", "fixtures"})
@@ -158,21 +168,6 @@ _TEST_ROOTS = frozenset({"test", "tests", "e2e", "testing", "integration", "__te
 
 def _test_resource(parts: tuple[str, ...]) -> bool:
     return len(parts) > 1 and parts[0].lower() in _TEST_ROOTS
-
-
-#: A YAML file can only classify as evidence when its text names one of these kinds
-#: (``Kustomization`` covers Flux's; ``Application`` Argo CD's ``ApplicationSet`` too).
-_EVIDENCE_KINDS = ("SealedSecret", "ExternalSecret", "Kustomization", "Application")
-
-
-def _may_hold_evidence(text: str) -> bool:
-    """Whether parsing ``text`` can find evidence: most YAML files of a repository are
-    workloads, and composing every one of them cost more than the rest of K8S004. A kind
-    spelled with escapes (``"Ext\\x65rnalSecret"``) or folded across a line in a quoted
-    scalar has no literal name, so a backslash keeps the file too."""
-    if "kind" not in text:
-        return False
-    return "\\" in text or any(word in text for word in _EVIDENCE_KINDS)
 
 
 # ``apiVersion: argoproj.io/v1alpha1`` then ``kind: Application`` (either order, a few

@@ -14,6 +14,7 @@ import yaml
 
 from fixer.evidence.images import Evidence
 from fixer.registry import reference
+from fixer.repository import RepositoryModel
 from rules import secret_workflow as sw
 
 DEPLOYMENT = """\
@@ -70,8 +71,10 @@ def test_secret_setup_composes_only_files_that_can_hold_evidence(
     (tmp_path / "external.yaml").write_text(EXTERNAL)
     (tmp_path / "kustomization.yaml").write_text(KUSTOMIZATION)
     (tmp_path / "notes.yaml").write_text("title: no kind here\n")
+    files = RepositoryModel.scan(tmp_path).workflow_files()  # one walk, reading each file once
+    composed.clear()
 
-    setup = sw._scan(tmp_path)
+    setup = sw._scan(tmp_path, *files)
 
     assert len(composed) == 2  # the Kustomization and the ExternalSecret, no workload
     assert [e.target for e in setup.externals] == ["db-credentials"]
@@ -84,8 +87,10 @@ def test_secret_setup_still_finds_a_kind_spelled_with_escapes(
     escaped = EXTERNAL.replace("kind: ExternalSecret", 'kind: "Ext\\x65rnalSecret"')
     (tmp_path / "external.yaml").write_text(escaped)
     (tmp_path / "deploy.yaml").write_text(DEPLOYMENT.format(n=0))
+    files = RepositoryModel.scan(tmp_path).workflow_files()
+    composed.clear()
 
-    setup = sw._scan(tmp_path)
+    setup = sw._scan(tmp_path, *files)
 
     assert [e.name for e in setup.externals] == ["db"]
     assert len(composed) == 1

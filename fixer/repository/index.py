@@ -79,6 +79,11 @@ class Index:
     parsed: dict[Path, list[Run]] = field(default_factory=dict)
     #: ``kustomizations_of`` answers: K8S002 asks once per workload, often many per file.
     rendered_by: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
+    #: Kustomization files, and YAML files whose text names a kind of the secret and GitOps
+    #: workflows (``may_name_workflow_kind``), in walk order: read again only by those who
+    #: ask, instead of a second walk reading every file.
+    kustomization_files: list[Path] = field(default_factory=list)
+    workflow_yaml: list[Path] = field(default_factory=list)
 
     def runs_for(self, key: str) -> list[Run]:
         """The runs of image ``key``, parsing the manifests that may hold one first."""
@@ -144,6 +149,7 @@ def build_index(
     index.scripts.sort()
     for path, _ in candidates[walk.KUSTOMIZATION]:
         _add_kustomization(index, path)
+        index.kustomization_files.append(path)
     _index_manifests(index, [path for path, _ in candidates[walk.YAML]])
     for kind, handler in _HANDLERS.items():
         for path, _ in candidates[kind]:
@@ -291,6 +297,8 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
         if text is None:
             continue
         _note_generated(index, path, text)
+        if may_name_workflow_kind(text):
+            index.workflow_yaml.append(path)
         if path in index.parsed or "apiVersion" not in text or "kind" not in text:
             continue
         images = _line_images(text)
@@ -301,6 +309,21 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
             index.pending[key].append(path)
     for path in sorted(index.parsed, key=index.order.__getitem__):
         index.runs.extend(index.parsed[path])
+
+
+#: The kinds that say how a repository manages secrets and deploys itself: Sealed Secrets,
+#: External Secrets, Kustomizations (Flux's too) and Argo CD Applications (and sets).
+WORKFLOW_KINDS = ("SealedSecret", "ExternalSecret", "Kustomization", "Application")
+
+
+def may_name_workflow_kind(text: str) -> bool:
+    """Whether parsing ``text`` can find one of ``WORKFLOW_KINDS``: most YAML files of a
+    repository are workloads, and composing every one of them cost more than the rest of
+    K8S004. A kind spelled with escapes (``"Ext\\x65rnalSecret"``) or folded across a line
+    in a quoted scalar has no literal name, so a backslash keeps the file too."""
+    if "kind" not in text:
+        return False
+    return "\\" in text or any(word in text for word in WORKFLOW_KINDS)
 
 
 def _may_be_patched(index: Index, path: Path, text: str, names: set[str | None]) -> bool:

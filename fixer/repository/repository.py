@@ -81,6 +81,12 @@ class RepositoryModel:
         """Every Kustomization the scan read, in path order (``render.judged`` picks)."""
         return tuple(self._index.kustomizations[p] for p in sorted(self._index.kustomizations))
 
+    def workflow_files(self) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+        """The Kustomization files, and the YAML files that may name a secret or GitOps
+        workflow kind (``index.may_name_workflow_kind``), each in walk order."""
+        index = self._index
+        return tuple(index.kustomization_files), tuple(index.workflow_yaml)
+
     @property
     def files_seen(self) -> int:
         return self._index.files_seen

@@ -152,3 +152,49 @@ def test_without_a_certificate_the_value_goes_to_the_ignored_file(tmp_path: Path
     assert run.returncode == 0, run.stdout + run.stderr
     assert not (root / "apps" / "shop" / "deploy.sealed.yaml").exists()
     assert "deploy.sealed.yaml" not in (root / "apps" / "shop" / "kustomization.yaml").read_text()
+
+
+def test_a_dockerfile_value_is_sealed_for_the_workload_that_runs_its_image(
+    tmp_path: Path,
+) -> None:
+    """DF004 follows the image into a Sealed Secrets repository: the ENV leaves the
+    Dockerfile, the container that runs the image references the sealed Secret."""
+    root = _repo(tmp_path)
+    deploy = root / "apps" / "shop" / "deploy.yaml"
+    text = deploy.read_text()
+    deploy.write_text(text.split("          env:\n")[0])  # the value lives in the image now
+    (root / "app").mkdir()
+    (root / "app" / "Dockerfile").write_text(
+        f'FROM python:3.12-slim\nENV PORT=8080 DB_PASSWORD={VALUE}\nCMD ["python"]\n'
+    )
+    (root / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta11\nkind: Config\n"
+        "build:\n  artifacts:\n    - image: example/app\n      context: app\n"
+    )
+    key, pem = _key_and_cert()
+    (root / "pub-sealed-secrets.pem").write_bytes(pem)
+    args = [sys.executable, "-m", "fixer", "fix", "--select", "DF004", "."]
+    run = subprocess.run(args, cwd=root, capture_output=True, text=True, check=False)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert VALUE not in out and "value sealed with" in out
+    assert "DB_PASSWORD" not in (root / "app" / "Dockerfile").read_text()
+    committable = _committable(root)
+    assert "apps/shop/deploy.sealed.yaml" in committable
+    assert all(VALUE not in (root / p).read_text() for p in committable if (root / p).is_file())
+    (sealed,) = _docs((root / "apps" / "shop" / "deploy.sealed.yaml").read_text())
+    blob = sealed["spec"]["encryptedData"]["DB_PASSWORD"]
+    assert _hybrid_decrypt(key, blob, b"shop/shop-web-secrets") == VALUE.encode()
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", "apps/shop"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    by_name = {(d["kind"], d["metadata"]["name"]): d for d in _docs(rendered.stdout)}
+    assert ("SealedSecret", "shop-web-secrets") in by_name
+    container = by_name[("Deployment", "shop-web")]["spec"]["template"]["spec"]["containers"][0]
+    (entry,) = [e for e in container["env"] if e["name"] == "DB_PASSWORD"]
+    assert entry["valueFrom"]["secretKeyRef"] == {"name": "shop-web-secrets", "key": "DB_PASSWORD"}

@@ -17,6 +17,7 @@ import yaml
 
 from fixer.secrets.sops import sops_binary
 from rules.secret_envref import Where, plan
+from tests.realparts import age_key, sops_decrypted, with_remote
 
 pytestmark = pytest.mark.slow  # runs CLI processes, git, kubectl, sops and age-keygen
 
@@ -33,14 +34,7 @@ def _repo(tmp_path: Path, name: str, folder: str = "repo") -> Path:
 
 def _sops_repo(tmp_path: Path) -> tuple[Path, Path]:
     root = _repo(tmp_path, "df004-sops")
-    key = tmp_path / "age.key"
-    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
-    public = subprocess.run(
-        ["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    config = root / ".sops.yaml"
-    config.write_text(config.read_text().replace("AGE_RECIPIENT", public))
-    return root, key
+    return root, age_key(tmp_path, root / ".sops.yaml")
 
 
 def _tighten(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -145,16 +139,7 @@ def test_sops_repository_encrypts_lists_and_references(tmp_path: Path) -> None:
     secret_file = root / "deploy" / "deploy.secrets.sops.yaml"
     kustomization = yaml.safe_load((root / "deploy" / "kustomization.yaml").read_text())
     assert kustomization["resources"] == ["deploy.yaml", "deploy.secrets.sops.yaml"]
-    env = {**os.environ, "SOPS_AGE_KEY_FILE": str(key)}
-    decrypted = subprocess.run(
-        [str(sops_binary()), "--decrypt", str(secret_file)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        timeout=60,
-    )
-    (secret,) = _docs(decrypted.stdout)
+    (secret,) = sops_decrypted(secret_file, key)
     assert secret["stringData"] == {"DB_PASSWORD": VALUE}
     rendered = _rendered(root, "deploy")
     assert _reference(rendered["Deployment"]) == {
@@ -242,14 +227,7 @@ def test_a_crlf_manifest_keeps_crlf_where_the_env_entry_lands(tmp_path: Path) ->
 
 def test_the_pull_request_body_lists_the_dockerfile_value(tmp_path: Path) -> None:
     root = _repo(tmp_path, "df004-kustomize")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
-    subprocess.run(["git", "branch", "-M", "main"], cwd=root, check=True)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    subprocess.run(["git", "remote", "add", "origin", str(remote)], cwd=root, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=root, check=True)
+    with_remote(root, tmp_path / "remote.git")
     run = _tighten(root, "pr", "--dry-run", "--base", "main")
     assert run.returncode == 0, run.stdout + run.stderr
     assert VALUE not in run.stdout + run.stderr

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from tests.realparts import documents, kustomize, with_remote
 
 pytestmark = pytest.mark.slow  # runs CLI processes, git and kubectl
 
@@ -44,15 +45,7 @@ def _out(run: subprocess.CompletedProcess[str]) -> str:
 
 
 def _rendered(root: Path) -> list[Any]:
-    built = subprocess.run(
-        ["kubectl", "kustomize", "overlays/prod"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return [d for d in yaml.safe_load_all(built.stdout) if d]
+    return documents(kustomize(root, "overlays/prod"))
 
 
 def test_the_key_joins_the_ignored_env_file_and_kustomize_agrees(tmp_path: Path) -> None:
@@ -163,13 +156,7 @@ def test_a_generator_with_literals_only_changes_nothing(tmp_path: Path) -> None:
 
 def test_the_pull_request_body_says_where_the_value_went(tmp_path: Path) -> None:
     root = _repo(tmp_path)
-    subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-qm", "base"], cwd=root, check=True)
-    subprocess.run(["git", "branch", "-M", "main"], cwd=root, check=True)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    subprocess.run(["git", "remote", "add", "origin", str(remote)], cwd=root, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=root, check=True)
+    with_remote(root, tmp_path / "remote.git")
     run = _run(root, "pr", "--dry-run", "--base", "main")
     assert run.returncode == 0, _out(run)
     assert VALUE not in _out(run)

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
+from tests.realparts import kustomize
+
 pytestmark = pytest.mark.slow  # runs CLI processes, git and kubectl
 
 REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
@@ -110,16 +112,9 @@ def _check_sealed(
     with pytest.raises(ValueError):  # strict scope: it opens only as that Secret
         _hybrid_decrypt(key, blob, b"shop/web-secrets")
 
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", "apps/shop"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert VALUE not in rendered.stdout
-    by_name = {(d["kind"], d["metadata"]["name"]): d for d in _docs(rendered.stdout)}
+    rendered = kustomize(root, "apps/shop")
+    assert VALUE not in rendered
+    by_name = {(d["kind"], d["metadata"]["name"]): d for d in _docs(rendered)}
     rendered_sealed = by_name[("SealedSecret", "shop-web-secrets")]
     assert rendered_sealed["metadata"]["namespace"] == "shop"
     deployment = by_name[("Deployment", "shop-web")]
@@ -185,15 +180,8 @@ def test_a_dockerfile_value_is_sealed_for_the_workload_that_runs_its_image(
     (sealed,) = _docs((root / "apps" / "shop" / "deploy.sealed.yaml").read_text())
     blob = sealed["spec"]["encryptedData"]["DB_PASSWORD"]
     assert _hybrid_decrypt(key, blob, b"shop/shop-web-secrets") == VALUE.encode()
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", "apps/shop"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    by_name = {(d["kind"], d["metadata"]["name"]): d for d in _docs(rendered.stdout)}
+    rendered = kustomize(root, "apps/shop")
+    by_name = {(d["kind"], d["metadata"]["name"]): d for d in _docs(rendered)}
     assert ("SealedSecret", "shop-web-secrets") in by_name
     container = by_name[("Deployment", "shop-web")]["spec"]["template"]["spec"]["containers"][0]
     (entry,) = [e for e in container["env"] if e["name"] == "DB_PASSWORD"]

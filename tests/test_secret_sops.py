@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from fixer.secrets.sops import sops_binary
+from tests.realparts import age_key, kustomize, sops_decrypted, with_remote
 
 pytestmark = pytest.mark.slow  # runs CLI processes, sops, age-keygen, git and kubectl
 
@@ -30,14 +31,7 @@ def _repo(tmp_path: Path) -> tuple[Path, Path]:
     root = tmp_path / "repo"
     shutil.copytree(REPOS / "secrets-sops", root)
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    key = tmp_path / "age.key"
-    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
-    public = subprocess.run(
-        ["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    config = root / ".sops.yaml"
-    config.write_text(config.read_text().replace("AGE_RECIPIENT", public))
-    return root, key
+    return root, age_key(tmp_path, root / ".sops.yaml")
 
 
 def _fix(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -80,29 +74,12 @@ def test_value_is_encrypted_committed_listed_and_renders(tmp_path: Path) -> None
     assert kustomization["resources"] == ["deploy.yaml", "deploy.secrets.sops.yaml"]
     assert "# the web front end" in (root / "apps" / "shop" / "kustomization.yaml").read_text()
 
-    env = {**os.environ, "SOPS_AGE_KEY_FILE": str(key)}
-    decrypted = subprocess.run(
-        [str(sops_binary()), "--decrypt", str(secret_file)],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        timeout=60,
-    )
-    (secret,) = _docs(decrypted.stdout)
+    (secret,) = sops_decrypted(secret_file, key)
     assert secret["stringData"] == {"DB_PASSWORD": VALUE}
 
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", "apps/shop"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert VALUE not in rendered.stdout
-    by_kind = {d["kind"]: d for d in _docs(rendered.stdout)}
+    rendered = kustomize(root, "apps/shop")
+    assert VALUE not in rendered
+    by_kind = {d["kind"]: d for d in _docs(rendered)}
     assert by_kind["Secret"]["metadata"]["name"] == "shop-web-secrets"
     assert by_kind["Secret"]["metadata"]["namespace"] == "shop"
     container = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]
@@ -196,14 +173,7 @@ def test_the_pull_request_commits_the_encrypted_file(tmp_path: Path) -> None:
     """`tighten pr` commits the SOPS file as sops wrote it (a masked preview would commit
     `***` as the value), lists it in the Kustomization, and says no command is needed."""
     root, _key = _repo(tmp_path)
-    _git = ["git", "-c", "user.name=a", "-c", "user.email=a@b"]
-    subprocess.run([*_git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*_git, "commit", "-qm", "base"], cwd=root, check=True)
-    subprocess.run(["git", "branch", "-M", "main"], cwd=root, check=True)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    subprocess.run(["git", "remote", "add", "origin", str(remote)], cwd=root, check=True)
-    subprocess.run(["git", "push", "-q", "origin", "main"], cwd=root, check=True)
+    with_remote(root, tmp_path / "remote.git")
     run = subprocess.run(
         [sys.executable, "-m", "fixer", "pr", "--dry-run", "--base", "main", "."],
         cwd=root,

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.realparts import kustomize
+
 pytestmark = pytest.mark.slow  # runs CLI processes, git and kubectl
 
 REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
@@ -70,15 +72,7 @@ def test_no_setup_secret_gets_the_rendered_namespace_and_name(tmp_path: Path) ->
     kustomization = (root / "app" / "kustomization.yaml").read_text()
     assert "secrets.yaml" not in kustomization  # git-ignored: a fresh clone must still build
     # What kustomize renders references exactly the Secret the instructions create.
-    rendered = subprocess.run(
-        ["kubectl", "kustomize", "overlays/prod"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    (deployment,) = _docs(rendered.stdout)
+    (deployment,) = _docs(kustomize(root, "overlays/prod"))
     assert deployment["metadata"]["namespace"] == "shop"
     ref = _env(deployment)["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
     assert ref == {"name": final, "key": "DB_PASSWORD"}

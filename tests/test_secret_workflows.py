@@ -133,6 +133,15 @@ def test_external_secret_key_is_referenced_or_added(tmp_path: Path) -> None:
     assert "create the remote key shop/web (property API_TOKEN)" in _out(run)
     again = _fix(root, "--unsafe-fixes")  # idempotent
     assert again.returncode == 0 and (root / "app" / "external.yaml").read_text() == external_text
+    # Rendered as the repository deploys it, the Secret the ExternalSecret creates is the one
+    # the containers reference, in their namespace.
+    (root / "app" / "kustomization.yaml").write_text("resources: [deploy.yaml, external.yaml]\n")
+    rendered = {d["kind"]: d for d in _docs(kustomize(root, "app"))}
+    target = rendered["ExternalSecret"]["spec"]["target"]["name"]
+    refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in _env(rendered["Deployment"]).values()}
+    assert refs == {target}
+    assert rendered["ExternalSecret"]["metadata"]["namespace"] == "shop"
+    assert rendered["Deployment"]["metadata"]["namespace"] == "shop"
 
 
 def test_secret_generator_literals_are_reported_masked(tmp_path: Path) -> None:

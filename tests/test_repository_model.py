@@ -426,3 +426,30 @@ def test_copied_folder_scripts_and_wrapped_entrypoint(tmp_path: Path) -> None:
     assert [(e.line, e.reason) for e in model.uses_tool(build, "curl")] == [
         (2, "the entrypoint script calls curl")
     ]
+
+
+def test_a_question_about_an_image_reads_a_bounded_number_of_runs_nearest_first(
+    tmp_path: Path,
+) -> None:
+    """Ten teams deploy an image called ``web``: each Dockerfile's evidence is read from
+    the runs nearest to it, at most MAX_EXACT, so a monorepo's run stays linear."""
+    from fixer.repository.nearest import MAX_EXACT
+    from fixer.repository.usage import running
+
+    manifest = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        "    - name: web\n      image: ghcr.io/acme/web:1\n"
+    )
+    for team in range(MAX_EXACT + 8):
+        folder = tmp_path / f"team{team:02d}"
+        folder.mkdir()
+        (folder / "pod.yaml").write_text(manifest)
+    home = tmp_path / "team07" / "web"
+    home.mkdir()
+    (home / "Dockerfile").write_text("FROM alpine:3.19\n")
+    (tmp_path / "Makefile").write_text("build:\n\tdocker build -t ghcr.io/acme/web:1 team07/web\n")
+    model = RepositoryModel.scan(tmp_path)
+    (build,) = model.build_of(home / "Dockerfile")
+    found = running(model, build)
+    assert len(found) == MAX_EXACT
+    assert found[0].run.path == tmp_path / "team07" / "pod.yaml"  # its own team's first

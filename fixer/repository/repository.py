@@ -34,6 +34,7 @@ from fixer.repository.model import (
     SourceVerdict,
 )
 from fixer.repository.names import image_key
+from fixer.repository.nearest import MAX_EXACT, nearest
 from fixer.repository.sources import read_head, verdict
 
 #: Listing a copied folder stops here: the answer is evidence, not an inventory.
@@ -251,7 +252,7 @@ class RepositoryModel:
                 found += tools.in_script(script, text, tool, why)
         runs = [r for name in build.images for r in self.runs_of(name)]
         runs += self._index.runs_by_dockerfile.get(build.dockerfile, ())
-        found += tools.in_runs(_unique(runs), tool)
+        found += tools.in_runs(nearest(_unique(runs), build.dockerfile, MAX_EXACT), tool)
         return found
 
     def _shipped_scripts(self, build: Build, entry: Path | None) -> list[Path]:

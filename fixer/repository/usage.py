@@ -29,6 +29,7 @@ from fixer.documents.yaml.kube import Container
 from fixer.repository import tools, walk
 from fixer.repository.builds import norm
 from fixer.repository.model import Build, Evidence, LinkKind, Run
+from fixer.repository.nearest import MAX_EXACT, MAX_LOOSE, nearest
 from fixer.repository.repository import RepositoryModel
 from fixer.repository.sources import folder_verdict
 
@@ -78,11 +79,14 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
 
 
 def running(model: RepositoryModel, build: Build, program: str | None = None) -> list[Running]:
-    """Containers running ``build``'s image: exact matches first, then likely ones."""
+    """Containers running ``build``'s image: exact matches first, then likely ones (each
+    bounded, nearest first: ``MAX_EXACT``, ``MAX_LOOSE``)."""
     exact = [r for name in build.images for r in model.runs_of(name)]
     exact += model.runs_built_from(build.dockerfile)
+    exact = nearest(list(dict.fromkeys(exact)), build.dockerfile, MAX_EXACT)
     names = set(likely_names(build, program, model.root))
     loose = [r for r in model.runs_named(names) if r not in exact]
+    loose = nearest(loose, build.dockerfile, MAX_LOOSE)
     found: list[Running] = []
     for run, is_exact in [*((r, True) for r in exact), *((r, False) for r in loose)]:
         container = _container(run)

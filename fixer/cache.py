@@ -559,7 +559,7 @@ def output_file(manifest: Path, view: str) -> Path:
 
 
 def replay_output(
-    file: Path, invocation: str, stamp: Stamp, streams: tuple[TextIO, TextIO]
+    file: Path, invocation: str, stamp: Stamp, streams: tuple[TextIO, TextIO], entries: Path
 ) -> int | None:
     """Print what the last run printed the same way over a tree with the same stamp, to
     stdout (0) and stderr (1) interleaved as it was, and give its exit code; None (nothing
@@ -578,6 +578,8 @@ def replay_output(
                 return None
             if head.get("stamp") != stamp.digest:
                 return None
+            if head.get("entries") != _stat_of(entries)[0].decode(errors="replace"):
+                return None  # the per-file entries were replaced or cleared since: so is this
             chunks = [(int(n), int(length)) for n, length in head["chunks"]]
             code = int(head["exit"])
             if os.fstat(handle.fileno()).st_size != len(_head_line(head)) + int(head["bytes"]):
@@ -604,7 +606,12 @@ def _head_line(head: dict[str, Any]) -> bytes:
 
 
 def save_output(
-    file: Path, invocation: str, stamp: Stamp, chunks: list[tuple[int, str]], code: int
+    file: Path,
+    invocation: str,
+    stamp: Stamp,
+    chunks: list[tuple[int, str]],
+    code: int,
+    entries: Path,
 ) -> None:
     """Keep a run's printed output (never when the tree was racy); a failure to write is
     not the user's problem: the next run computes again."""
@@ -618,6 +625,7 @@ def save_output(
             "stamp": stamp.digest,
             "exit": code,
             "bytes": len(payload),
+            "entries": _stat_of(entries)[0].decode(errors="replace"),
             "chunks": [[number, len(text)] for number, text in chunks],
         }
         _prepare(file.parent)

@@ -27,6 +27,7 @@ from fixer.cache import (
     ResultCache,
     Stamp,
     cache_folder,
+    entries_file,
     manifest_file,
     merged,
     output_file,
@@ -193,7 +194,8 @@ class Session:
         run it."""
         file = output_file(manifest.file, self._view())
         try:
-            return replay_output(file, *_key(manifest), self.real_streams)
+            entries = entries_file(manifest.file)
+            return replay_output(file, *_key(manifest), self.real_streams, entries)
         except BrokenPipeError:
             silence_closed(*self.real_streams)
             return 0
@@ -204,7 +206,8 @@ class Session:
             return
         if self.output_closed or self.guard.received is not None:
             return
-        save_output(output_file(manifest.file, self._view()), *_key(manifest), journal.chunks, code)
+        file = output_file(manifest.file, self._view())
+        save_output(file, *_key(manifest), journal.chunks, code, entries_file(manifest.file))
 
     def _release(self) -> None:
         """Print what was held, masked with every secret value the run found."""

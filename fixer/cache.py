@@ -160,14 +160,7 @@ class ResultCache:
         try:
             _prepare(folder)
             text = json.dumps({"format": _FORMAT, "entries": self.entries}, separators=(",", ":"))
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                os.replace(tmp, self.file)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            _write_atomic(self.file, text)
         except OSError as exc:
             return f"cannot write the cache in {folder}: {exc.strerror or exc}"
         return None
@@ -524,7 +517,8 @@ class ManifestWriter:
 
 
 def _write_atomic_bytes(file: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".out", dir=file.parent)
+    """``data`` into ``file`` through a temporary file beside it and one rename."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=file.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -535,14 +529,7 @@ def _write_atomic_bytes(file: Path, data: bytes) -> None:
 
 
 def _write_atomic(file: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=file.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, file)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    _write_atomic_bytes(file, text.encode("utf-8"))
 
 
 # --- the printed output of a whole run ------------------------------------------------------

@@ -201,13 +201,15 @@ class Session:
             return 0
 
     def _keep_output(self, manifest: ManifestWriter, code: int) -> None:
-        journal = self.journal
-        if journal is None or journal.chunks is None or not self.manifest_saved:
+        if self.journal is None or not self.manifest_saved:
             return
         if self.output_closed or self.guard.received is not None:
             return
+        chunks = self.journal.chunks  # joined here, once
+        if chunks is None:
+            return
         file = output_file(manifest.file, self._view())
-        save_output(file, *_key(manifest), journal.chunks, code, entries_file(manifest.file))
+        save_output(file, *_key(manifest), chunks, code, entries_file(manifest.file))
 
     def _release(self) -> None:
         """Print what was held, masked with every secret value the run found."""

@@ -7,24 +7,33 @@ from typing import Any, TextIO
 
 
 class Journal:
-    """What was written to stdout (0) and stderr (1), chunk by chunk, in the order written
-    (so a replay interleaves them as the run did); ``chunks`` is None past ``limit``."""
+    """What was written to stdout (0) and stderr (1), in the order written (so a replay
+    interleaves them as the run did): one chunk per turn of a stream. ``chunks`` is None
+    past ``limit`` characters."""
 
     def __init__(self, limit: int) -> None:
-        self.chunks: list[tuple[int, str]] | None = []
+        # Each turn's pieces are joined once, when asked: adding to the last chunk's string
+        # copied everything printed so far on every write (quadratic in the output).
+        self._turns: list[tuple[int, list[str]]] = []
         self._size = 0
         self._limit = limit
 
     def add(self, stream: int, text: str) -> None:
-        if self.chunks is None or not text:
+        if not text or self._size > self._limit:
             return
         self._size += len(text)
         if self._size > self._limit:
-            self.chunks = None
-        elif self.chunks and self.chunks[-1][0] == stream:
-            self.chunks[-1] = (stream, self.chunks[-1][1] + text)  # one chunk per turn
+            self._turns = []
+        elif self._turns and self._turns[-1][0] == stream:
+            self._turns[-1][1].append(text)
         else:
-            self.chunks.append((stream, text))
+            self._turns.append((stream, [text]))
+
+    @property
+    def chunks(self) -> list[tuple[int, str]] | None:
+        if self._size > self._limit:
+            return None
+        return [(stream, "".join(pieces)) for stream, pieces in self._turns]
 
 
 class Recorder:

@@ -112,7 +112,7 @@ class SecretInDockerfile(Rule[Dockerfile]):
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         patterns = ctx.settings.secrets.secret_patterns
-        target = _target(ctx)
+        target: SecretTarget | None = None  # worked out for the first fix: most files have none
         keys = KeyAllocator()
         for ins in ctx.doc.instructions:
             for hit in instruction_secrets(ctx.text, ins, patterns):
@@ -125,6 +125,8 @@ class SecretInDockerfile(Rule[Dockerfile]):
             ]
             if not hits:
                 continue
+            if target is None:
+                target = _target(ctx)
             fix, reason = _fix(ctx, ins, pairs, hits, target, keys)
             for kv, match in hits:
                 yield self._finding(ctx, ins, kv, match, fix, reason)

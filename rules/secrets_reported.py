@@ -19,7 +19,7 @@ from fixer.documents.dockerfile import Instruction, KeyValue, Logical, key_value
 from fixer.model import Finding, Span
 from fixer.rule import Context, Rule
 from fixer.secrets import classify
-from fixer.secrets.commands import command_secrets, default_secrets
+from fixer.secrets.commands import command_secrets, default_secrets, may_hold_secrets
 from rules.secret_file import masks_for
 
 __all__ = [
@@ -169,6 +169,8 @@ def _run_secrets(
         exec_words = _exec_words(ins.value[start:])
         spans = [(start, len(ins.value))] * len(exec_words)
         found = exec_words
+    elif not may_hold_secrets(ins.value[start:], patterns):
+        return  # most RUN lines: nothing to find, so no word to split and judge
     else:
         spans = words(ins.value, start)
         found = [literal(ins.value[s:e]) for s, e in spans]

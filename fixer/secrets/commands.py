@@ -23,12 +23,13 @@ from fixer.secrets.detect import (
     SecretMatch,
     classify,
     credential_kind,
+    hints_secret,
     is_literal,
     name_kind,
     name_words,
 )
 
-__all__ = ["CommandSecret", "command_secrets", "default_secrets"]
+__all__ = ["CommandSecret", "command_secrets", "default_secrets", "may_hold_secrets"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,30 @@ _ASSIGNMENT = re.compile(r"-{0,2}([A-Za-z_][\w.-]*)=(.+)", re.DOTALL)
 _OPTION = re.compile(r"--([A-Za-z][\w-]*)")
 # ${NAME:-default} ${NAME-default} ${NAME:=default}: the default is used when NAME is unset.
 _DEFAULT = re.compile(r"\$\{([A-Za-z_]\w*):?[-=]([^${}`]+)\}")
+
+
+# Quote removal only deletes quotes and backslashes (``"gh"p_...`` -> ``ghp_...``): deleting
+# every one of them from a command line leaves each word's value in one piece, so what a
+# word holds after quote removal the stripped line holds too (no hint has a quote in it).
+_QUOTING = str.maketrans("", "", "\\\"'")
+# A word starts at the start of the line or after a blank (quotes before it are deleted).
+_CURL_USER = re.compile(r"(?:^|\s)(?:-u|--user)")
+_GLUED_PASSWORD = re.compile(r"(?:^|\s)-p")
+
+
+def may_hold_secrets(text: str, patterns: Sequence[str] = ()) -> bool:
+    """False when ``command_secrets`` and ``default_secrets`` find nothing in any word of
+    ``text`` (a command line, or items joined by spaces), so splitting it can be skipped:
+    no credential format or secret name anywhere, no ``curl -u``, no ``mysql -p``. Most
+    command lines are like that; user ``patterns`` can name anything, so they always pass."""
+    if patterns:
+        return True
+    plain = text.translate(_QUOTING)
+    if hints_secret(plain):
+        return True
+    if "curl" in plain and _CURL_USER.search(plain):
+        return True
+    return ("mysql" in plain or "mariadb" in plain) and _GLUED_PASSWORD.search(plain) is not None
 
 
 def command_secrets(

@@ -33,6 +33,7 @@ __all__ = [
     "SecretMatch",
     "classify",
     "credential_kind",
+    "hints_secret",
     "is_literal",
     "mask",
     "name_kind",
@@ -206,11 +207,12 @@ def _jwt_header_has_alg(part: str) -> bool:
 # Every pattern above (formats, JWT, URL and connection-string credentials) contains one of
 # these literal anchors: a value with none of them holds no credential, and one search
 # answers that for the vast majority of words (most of a RUN line).
-_ANCHORS = re.compile(
+_FORMAT_ANCHORS = (
     r"-----BEGIN|AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|xox|xapp-|"
     r"k_live_|AIza|npm_|pypi-AgE|hf_|sk-|SG\.|dckr_pat_|do[opr]_v1_|nvapi-|AccountKey=|"
-    r"SharedAccessKey=|eyJ|://|(?i:password|pwd)="
+    r"SharedAccessKey=|eyJ"
 )
+_ANCHORS = re.compile(_FORMAT_ANCHORS + r"|://|(?i:password|pwd)=")
 
 
 def credential_kind(value: str) -> str | None:
@@ -340,3 +342,31 @@ def name_kind(name: str) -> str | None:
 def is_literal(value: str, name: str = "") -> bool:
     """True when ``value`` is a literal that would really be used as a secret."""
     return _is_literal(value, name)
+
+
+# Every name ``_name_kind`` reports holds one of these words, case aside: PASSWORD, PASSWD,
+# PASSPHRASE and ...PASS, ...PWD, ...SECRET(S), ...TOKEN(S), CREDENTIAL(S)/CREDS, or a key
+# qualifier then KEY with only separators between (``API_KEY``, ``apiKey``, ``APIKEYS``).
+_NAME_WORDS = ("pass", "pwd", "secret", "token", "cred")
+_KEY_NAME = re.compile(  # on ASCII-lowered text: separators are any other character
+    "(?:" + "|".join(sorted(q.lower() for q in _KEY_QUALIFIERS)) + ")[^a-z0-9]*key"
+)
+_ASCII_LOWER = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+)  # str.lower turns a few other letters into ASCII ones (the Kelvin sign into ``k``)
+# What a credential format leaves in any text holding it. ``://`` alone would admit every
+# download URL: a URL credential (``://user:pass@``) has an ``@`` after it with no blank
+# between, and a Slack webhook names its host.
+_FORMAT_HINT = re.compile(_FORMAT_ANCHORS + r"|://[^\s@]*@|hooks\.slack\.com/")
+
+
+def hints_secret(text: str) -> bool:
+    """False when no part of ``text`` can be a value ``credential_kind`` reports or a name
+    ``name_kind`` reports: then ``classify`` (without extra patterns) reports no name and
+    value cut from it. A few substring tests, where judging every word costs a lot more."""
+    if _FORMAT_HINT.search(text):
+        return True
+    lower = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+    if any(word in lower for word in _NAME_WORDS):
+        return True
+    return "key" in lower and _KEY_NAME.search(lower) is not None

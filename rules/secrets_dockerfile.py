@@ -12,6 +12,7 @@ from fixer.documents.dockerfile import Dockerfile, Instruction, KeyValue, key_va
 from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
+from fixer.secrets.detect import may_hold_secret
 from rules import secret_moves
 from rules.env_removal import remove_pairs
 from rules.secret_file import (
@@ -119,6 +120,8 @@ class SecretInDockerfile(Rule[Dockerfile]):
                 yield reported_finding(ctx, self, hit)
             if ins.keyword not in ("ENV", "ARG") or is_json_form(ins):
                 continue
+            if not may_hold_secret(ins.value, patterns):
+                continue  # most ENV/ARG lines: no pair can be a secret
             pairs = key_values(ins)
             hits = [
                 (kv, m) for kv in pairs if kv.value and (m := classify(kv.key, kv.value, patterns))

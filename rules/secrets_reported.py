@@ -105,6 +105,8 @@ def _onbuild_inner(ins: Instruction) -> Instruction | None:
 def _pair_secrets(
     text: str, ins: Instruction, patterns: Sequence[str], prefix: str
 ) -> Iterator[Reported]:
+    if not prefix and not ("$" in ins.value and "{" in ins.value):
+        return  # only ${NAME:-default} defaults are reported here, and there is none
     for kv in key_values(ins):
         if kv.value is None or kv.value_span is None:
             continue

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fixer.secrets.detect import (
+    QUOTING,
     SecretMatch,
     classify,
     credential_kind,
@@ -67,10 +68,6 @@ _OPTION = re.compile(r"--([A-Za-z][\w-]*)")
 _DEFAULT = re.compile(r"\$\{([A-Za-z_]\w*):?[-=]([^${}`]+)\}")
 
 
-# Quote removal only deletes quotes and backslashes (``"gh"p_...`` -> ``ghp_...``): deleting
-# every one of them from a command line leaves each word's value in one piece, so what a
-# word holds after quote removal the stripped line holds too (no hint has a quote in it).
-_QUOTING = str.maketrans("", "", "\\\"'")
 # A word starts at the start of the line or after a blank (quotes before it are deleted).
 _CURL_USER = re.compile(r"(?:^|\s)(?:-u|--user)")
 _GLUED_PASSWORD = re.compile(r"(?:^|\s)-p")
@@ -83,7 +80,7 @@ def may_hold_secrets(text: str, patterns: Sequence[str] = ()) -> bool:
     command lines are like that; user ``patterns`` can name anything, so they always pass."""
     if patterns:
         return True
-    plain = text.translate(_QUOTING)
+    plain = text.translate(QUOTING)  # see QUOTING: sound for quoted words
     if hints_secret(plain):
         return True
     if "curl" in plain and _CURL_USER.search(plain):

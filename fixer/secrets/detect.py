@@ -36,6 +36,7 @@ __all__ = [
     "hints_secret",
     "is_literal",
     "mask",
+    "may_hold_secret",
     "name_kind",
     "name_words",
     "secret_name",
@@ -118,6 +119,7 @@ def _word_kind(word: str, following: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # pure; the same names (PATH, NODE_ENV...) recur in every file
 def _name_kind(name: str) -> str | None:
     upper = name.upper()
     if upper in ("PWD", "OLDPWD") or upper.endswith(_NOT_SECRET_SUFFIXES):  # PWD: work dirs
@@ -370,3 +372,16 @@ def hints_secret(text: str) -> bool:
     if any(word in lower for word in _NAME_WORDS):
         return True
     return "key" in lower and _KEY_NAME.search(lower) is not None
+
+
+# Quote removal only deletes quotes and backslashes (``"gh"p_...`` -> ``ghp_...``): deleting
+# every one of them from a line leaves each word's value in one piece, so what a word holds
+# after quote removal the stripped line holds too (no hint has a quote or backslash in it).
+QUOTING = str.maketrans("", "", "\\\"'")
+
+
+def may_hold_secret(text: str, extra_patterns: Sequence[str] = ()) -> bool:
+    """False when ``classify`` reports no name and value cut from the words of ``text``
+    after quote removal: checked on the whole line at once, before splitting it. User
+    patterns can name anything, so with them it is always True."""
+    return bool(extra_patterns) or hints_secret(text.translate(QUOTING))

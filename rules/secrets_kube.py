@@ -14,7 +14,7 @@ from fixer.documents.yaml.edit import Style, content_end, render_block, render_f
 from fixer.model import Edit, Finding, Fix, Safety
 from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
-from fixer.secrets.commands import command_secrets
+from fixer.secrets.commands import command_secrets, may_hold_secrets
 from fixer.secrets.manifest import secret_key_for
 from rules import secret_generator, secret_moves, secret_sealed, secret_sops
 from rules import secret_workflow as sw
@@ -154,9 +154,11 @@ class SecretInEnv(Rule[YamlFile]):
     needs_repository = True
 
     def check(self, ctx: Context[YamlFile]) -> Iterator[Finding]:
-        keys = _referenced_keys(ctx.doc)
+        keys: KeyAllocator | None = None  # read for the first finding: most files have none
         for container in kube.all_containers(ctx.doc):
             for entry in _entries(container, ctx.settings.secrets.secret_patterns):
+                if keys is None:
+                    keys = _referenced_keys(ctx.doc)
                 yield self._finding(ctx, entry, keys)
             for hit in _command_secrets(ctx.text, container, ctx.settings.secrets.secret_patterns):
                 yield reported_finding(ctx, self, hit)
@@ -213,15 +215,20 @@ def _command_secrets(
     text: str, container: kube.Container, patterns: tuple[str, ...]
 ) -> Iterator[Reported]:
     """Literal secrets in ``command`` and ``args``, read as one command line."""
+    items: list[tuple[str, Node]] = []
+    for field_name in ("command", "args"):
+        seq = y.get(container.node, field_name)
+        for item in seq.value if y.is_sequence(seq) else ():
+            if y.is_scalar(item) and isinstance(item.value, str):
+                items.append((field_name, item))
+    if not items or not may_hold_secrets(" ".join(item.value for _, item in items), patterns):
+        return  # most containers: no word of the command line can hold a secret
     words: list[str | None] = []
     owners: list[tuple[str, Node]] = []
-    for field_name in ("command", "args"):
-        items = y.get(container.node, field_name)
-        for item in items.value if y.is_sequence(items) else ():
-            if y.is_scalar(item) and isinstance(item.value, str):
-                item_words_ = item_words(item.value)
-                words += item_words_
-                owners += [(field_name, item)] * len(item_words_)
+    for field_name, item in items:
+        item_words_ = item_words(item.value)
+        words += item_words_
+        owners += [(field_name, item)] * len(item_words_)
     for hit in command_secrets(words, patterns):
         field_name, node = owners[hit.index]
         span = y.span(node)

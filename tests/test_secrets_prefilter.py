@@ -174,3 +174,36 @@ def test_env_and_arg_secrets_pass_the_pair_prefilter(line: str, message: str) ->
 def test_env_without_a_hint_is_not_reported() -> None:
     assert not may_hold_secret("NODE_ENV=production PATH=/app/bin:$PATH")
     assert dockerfile_findings("FROM alpine:3.19\nENV NODE_ENV=production PATH=/x:$PATH\n") == []
+
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: db
+spec:
+  containers:
+  - name: a
+    image: curlimages/curl:8
+    command: ["curl"]
+    args: ["-fsS", "-u", "admin:{value}", "https://example.com/x"]
+  - name: b
+    image: mysql:8
+    command: ["sh", "-c", "mysql -uroot -p'{value}' app && echo ok"]
+  - name: c
+    image: alpine:3
+    command: ["sh", "-c", "apk add curl && curl -fsSL https://example.com/x"]
+"""
+
+
+def test_kubernetes_command_lines_pass_the_prefilter_across_items() -> None:
+    settings = Settings.of(select=("K8S004",), offline=True)
+    text = POD.format(value=VALUE)
+    result = process_text(
+        Path("pod.yaml"), "kubernetes", SourceText(text), settings,
+        rules=RULES, fix=False, resolutions={},
+    )  # fmt: skip
+    assert [f.message.split(" passes ")[0] for f in result.found] == [
+        'Pod/db container "a" args',
+        'Pod/db container "b" command',
+    ]
+    assert not may_hold_secrets("sh -c apk add curl && curl -fsSL https://example.com/x")

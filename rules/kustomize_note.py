@@ -19,6 +19,8 @@ from fixer.documents.yaml.kube import PodSpec
 from fixer.repository.render import patch_uses
 from fixer.rule import Context
 
+_KEY = "kustomize_note.kustomizations"
+
 
 def overlay_replacing_security_context(ctx: Context[YamlFile], pod: PodSpec) -> str:
     """ "a Kustomize patch in overlays/prod/kustomization.yaml sets ..." or ""."""
@@ -26,11 +28,16 @@ def overlay_replacing_security_context(ctx: Context[YamlFile], pod: PodSpec) -> 
     name = pod.obj.name
     if model is None or not name:
         return ""
-    try:
-        kustomizations = list(model.kustomizations_of(ctx.path))
-        root = Path(model.root)
-    except Exception:  # evidence is optional: a broken model says nothing
+    # Asked once per file, not once per workload: most manifests have no Kustomization.
+    kustomizations = ctx.doc.cache.get(_KEY)
+    if kustomizations is None:
+        try:
+            kustomizations = ctx.doc.cache[_KEY] = tuple(model.kustomizations_of(ctx.path))
+        except Exception:  # evidence is optional: a broken model says nothing
+            return ""
+    if not kustomizations:
         return ""
+    root = Path(model.root)
     for kustomization in kustomizations:
         for use in patch_uses(Path(kustomization)):
             patch = f"{use.target_kind} {use.target_name}\n{use.text}"

@@ -8,6 +8,7 @@ re-serialising a document would lose the author's formatting.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Union
 from fixer.documents.text import LineIndex
 from fixer.documents.yaml import nodes as y
 from fixer.model import Edit, Span
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 if TYPE_CHECKING:
     from fixer.documents.yaml.nodes import Node, YamlFile
@@ -44,8 +46,11 @@ class Style:
         indents: list[int] = []
         seq_flags: list[bool] = []
         quotes = {'"': 0, "'": 0}
+        # Without both an anchor and an alias every node is reached once: no need to
+        # remember which were seen.
+        aliased = "&" in doc.text and "*" in doc.text
         for root in doc.documents:
-            _survey(root, indents, seq_flags, quotes, budget=[400])
+            _survey(root, indents, seq_flags, quotes, [400], aliased)
         indent = _mode(indents) or 2
         seq_indented = bool(seq_flags) and seq_flags.count(True) * 2 > len(seq_flags)
         quote = "'" if quotes["'"] > quotes['"'] else '"'
@@ -53,29 +58,48 @@ class Style:
 
 
 def _survey(
-    node: Node, indents: list[int], seq: list[bool], quotes: dict[str, int], budget: list[int]
+    node: Node,
+    indents: list[int],
+    seq: list[bool],
+    quotes: dict[str, int],
+    budget: list[int],
+    aliased: bool = True,
 ) -> None:
-    """Collect indentation facts from block collections (bounded work per file)."""
+    """Collect indentation facts from block collections (bounded work per file).
+
+    Node classes are compared directly (libyaml composes exactly these three): this runs
+    over hundreds of nodes of every file a fix touches."""
+    mapping_node, sequence_node, scalar_node = MappingNode, SequenceNode, ScalarNode
     stack = [node]
     seen: set[int] = set()
-    while stack and budget[0] > 0:
+    left = budget[0]
+    while stack and left > 0:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        budget[0] -= 1
-        if y.is_scalar(node):
+        if aliased:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+        left -= 1
+        cls = node.__class__
+        if cls is scalar_node:
             if node.style in quotes:
                 quotes[node.style] += 1
             continue
-        if y.is_mapping(node) and not node.flow_style:
-            col = node.start_mark.column
-            for _, v in node.value:
-                if y.is_mapping(v) and not v.flow_style and v.start_mark.column > col:
-                    indents.append(v.start_mark.column - col)
-                elif y.is_sequence(v) and not v.flow_style:
-                    seq.append(v.start_mark.column > col)
-        stack.extend(y.children(node))
+        if cls is mapping_node:
+            if not node.flow_style:
+                col = node.start_mark.column
+                for _, v in node.value:
+                    vcls = v.__class__
+                    if vcls is mapping_node and not v.flow_style and v.start_mark.column > col:
+                        indents.append(v.start_mark.column - col)
+                    elif vcls is sequence_node and not v.flow_style:
+                        seq.append(v.start_mark.column > col)
+            for k, v in node.value:
+                stack.append(k)
+                stack.append(v)
+        elif cls is sequence_node:
+            stack.extend(node.value)
+    budget[0] = left
 
 
 def _mode(values: list[int]) -> int:
@@ -93,6 +117,13 @@ def render_scalar(value: bool | int | str | None, quote: str = '"') -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    return _render_text(value, quote)
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_text(value: str, quote: str) -> str:
+    """A string scalar: plain when YAML reads it back as the same string, else quoted
+    (the same few keys and values are rendered for every workload)."""
     if _PLAIN_SAFE.match(value) and not _RESERVED.match(value) and ": " not in value:
         return value
     return _quoted(value, quote)

@@ -152,13 +152,20 @@ def _walk(
     errors: list[OSError] = []
     real_root = os.path.realpath(root)
     verdicts: dict[str, NotSource | None] = {}  # folder -> its verdict, inherited downwards
+    # Each subfolder's relative and real path, known from its parent's (``relpath`` and
+    # ``normpath`` per folder cost more than the walk itself over thousands of folders).
+    below: dict[str, tuple[str, str]] = {}
     for folder, dirs, files in os.walk(root, onerror=on_error):
-        rel_folder = os.path.relpath(folder, root)
+        known = below.pop(folder, None)
+        if known is not None:
+            rel_folder, real_folder = known
+        else:
+            rel_folder = os.path.relpath(folder, root)
+            # os.walk does not enter linked folders, so only a linked file needs realpath
+            # (a system call per path component: slow over thousands of files).
+            real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
         not_source = _folder_verdict(folder, rel_folder, verdicts) if source_only else None
         test_manifests = _test_folder(root, rel_folder) if source_only else None
-        # os.walk does not enter linked folders, so only a linked file needs realpath
-        # (a system call per path component: slow over thousands of files).
-        real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
         dirs[:] = sorted(
             d
             for d in dirs
@@ -166,6 +173,9 @@ def _walk(
             and not _excluded(_join(rel_folder, d), exclude)
             and not ignored.folder(_join(rel_folder, d))
         )
+        for d in dirs:
+            rel = d if rel_folder == os.curdir else os.path.join(rel_folder, d)
+            below[os.path.join(folder, d)] = (rel, os.path.join(real_folder, d))
         linked: list[tuple[Target, str, bool]] = []
         for name in sorted(files):
             kind = kind_of(name)

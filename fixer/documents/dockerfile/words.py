@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fixer.documents.dockerfile.model import Instruction
 from fixer.model import Span
@@ -45,9 +46,14 @@ def unquote(word: str) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
 def literal(word: str) -> str | None:
     """``word`` after quote removal; None when it holds an expansion (``$x``, backticks)
-    outside single quotes: its value is only known when the shell runs."""
+    outside single quotes: its value is only known when the shell runs.
+
+    Memoised: a pure function of a short string, asked for every word of every script
+    (``Token.value``), often several times a word, and the same words recur (``apt-get``,
+    ``install``, ``-y``, ``&&``)."""
     return _dequote(word, expansions=False)
 
 

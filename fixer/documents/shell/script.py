@@ -118,24 +118,58 @@ def _tokens(text: str, i: int) -> Iterator[Token]:
                 i = m.end()
                 continue
         if ch == "\n":
-            yield Token(OP, i, i + 1, "\n")
+            yield _token(OP, i, i + 1, "\n")
             i += 1
-        elif ch == "#":
+            continue
+        if ch == "#":
             end = text.find("\n", i)
             i = n if end == -1 else end
-        else:
-            token = _redirect(text, i) or _operator(text, i)
-            if token is None:
-                token = Token(WORD, i, (end := _word_end(text, i)), text[i:end])
-            yield token
-            i = token.end
+            continue
+        # Only these first characters can start a redirection or an operator: most tokens
+        # are words, and skip both tries.
+        if ch in "<>&" or ch.isdigit():
+            token = _redirect(text, i)
+            if token is not None:
+                yield token
+                i = token.end
+                continue
+        if ch in "&;|()":
+            token = _operator(text, i)
+            if token is not None:
+                yield token
+                i = token.end
+                continue
+        m = _SIMPLE_WORD.match(text, i) if not ch.isdigit() else None
+        end = m.end() if m is not None else _word_end(text, i)
+        yield _token(WORD, i, end, text[i:end])
+        i = end
+
+
+#: A word of plain characters only, with what ends it next (what ``_word_end`` stops at:
+#: blank, newline, operator, a ``<``/``>`` not opening ``<(``/``>(``, the end of the text).
+#: Not for a word starting with a digit: ``2>`` is a redirection.
+_SIMPLE_WORD = re.compile(r"[^ \t\r\n;&|()<>\\'\"`$]+(?=[ \t\r\n;&|()]|[<>](?!\()|\Z)")
+_NEW = object.__new__
+
+
+def _token(kind: str, start: int, end: int, text: str) -> Token:
+    """``Token(kind, start, end, text)`` without the frozen dataclass ``__init__`` (one
+    ``object.__setattr__`` per field): the scanner makes one per word, and this is a
+    quarter of the cost. The object is the same: its fields are its ``__dict__``."""
+    token: Token = _NEW(Token)
+    fields = token.__dict__
+    fields["kind"] = kind
+    fields["start"] = start
+    fields["end"] = end
+    fields["text"] = text
+    return token
 
 
 def _operator(text: str, i: int) -> Token | None:
     if text[i] not in "&;|()":
         return None  # `<(` and `>(` (process substitution) are words
     m = _OPERATOR.match(text, i)
-    return Token(OP, i, m.end(), m.group()) if m else None
+    return _token(OP, i, m.end(), m.group()) if m else None
 
 
 def _redirect(text: str, i: int) -> Token | None:
@@ -148,7 +182,7 @@ def _redirect(text: str, i: int) -> Token | None:
     if text.startswith(("<(", ">("), j):
         return None
     m = _REDIRECT.match(text, j)
-    return Token(REDIRECT, i, m.end(), text[i : m.end()]) if m else None
+    return _token(REDIRECT, i, m.end(), text[i : m.end()]) if m else None
 
 
 def _word_end(text: str, i: int) -> int:
@@ -268,28 +302,51 @@ def _balanced(text: str, i: int, open_: str, close: str, nesting: int = 0) -> in
 def _commands(tokens: Sequence[Token]) -> Iterator[Command]:
     """Group tokens into simple commands; reserved words and operators separate them."""
     i = 0
-    while i < len(tokens):
+    n = len(tokens)
+    while i < n:
         tok = tokens[i]
-        if tok.kind == OP or (tok.kind == WORD and tok.text in RESERVED):
+        kind = tok.kind
+        if kind == OP or (kind == WORD and tok.text in RESERVED):
             i += 1
             continue
         first = i
         words: list[Token] = []
         assignments: list[Token] = []
-        while i < len(tokens) and tokens[i].kind != OP:
+        while i < n:
             tok = tokens[i]
-            if tok.kind == REDIRECT:
+            kind = tok.kind
+            if kind == OP:
+                break
+            if kind == REDIRECT:
                 i += 2  # the operator and its target
                 continue
-            if not words and _is_assignment(tok.text):
+            if not words and "=" in tok.text and _is_assignment(tok.text):
                 assignments.append(tok)
             else:
                 words.append(tok)
             i += 1
-        last = min(i, len(tokens)) - 1
-        yield Command(
-            first, last, tuple(words), tuple(assignments), tokens[first].start, tokens[last].end
-        )
+        last = min(i, n) - 1
+        yield _command(first, last, words, assignments, tokens[first].start, tokens[last].end)
+
+
+def _command(
+    first: int,
+    last: int,
+    words: list[Token],
+    assignments: list[Token],
+    start: int,
+    end: int,
+) -> Command:
+    """``Command(...)`` built as ``_token`` builds a token (one per simple command)."""
+    command: Command = _NEW(Command)
+    fields = command.__dict__
+    fields["first"] = first
+    fields["last"] = last
+    fields["words"] = tuple(words)
+    fields["assignments"] = tuple(assignments)
+    fields["start"] = start
+    fields["end"] = end
+    return command
 
 
 def _is_assignment(word: str) -> bool:

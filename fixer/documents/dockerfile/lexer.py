@@ -11,6 +11,9 @@ reads the touched instructions' line ranges the same way (if not, the file stays
 from __future__ import annotations
 
 import re
+from itertools import accumulate
+from operator import add
+from typing import TypeVar
 
 from fixer.documents.dockerfile.model import Dockerfile, Heredoc, Instruction, Logical, Offsets
 from fixer.documents.text import SourceText
@@ -33,17 +36,18 @@ def parse(source: SourceText) -> Dockerfile:
 class _Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = _split_lines(text)
+        self.lines, self.contents = _split_lines(text)
+        #: Each line stripped: blank and comment lines are told apart by it, once per line.
+        self.stripped = list(map(str.strip, self.contents))
         self.instructions: list[Instruction] = []
         self.comments: dict[int, str] = {}
         self.escape = "\\"
 
     def run(self) -> None:
         i = self._directives()
+        stripped_lines = self.stripped
         while i < len(self.lines):
-            start, end = self.lines[i]
-            content = self.text[start:end]
-            stripped = content.strip()
+            stripped = stripped_lines[i]
             if not stripped:
                 i += 1
             elif stripped.startswith("#"):
@@ -65,15 +69,6 @@ class _Lexer:
             i += 1
         return i
 
-    def _continues(self, start: int, end: int) -> int | None:
-        """Offset of the escape char if the line ends in a continuation, else None."""
-        j = end
-        while j > start and self.text[j - 1] in " \t":
-            j -= 1
-        if j > start and self.text[j - 1] == self.escape:
-            return j - 1
-        return None
-
     def _instruction(self, first: int) -> int:
         start, _ = self.lines[first]
         m = _KEYWORD.match(self.text, start)
@@ -89,25 +84,29 @@ class _Lexer:
         length = 0
         i = first
         pos = args_start
+        lines, contents, stripped = self.lines, self.contents, self.stripped
+        count = len(lines)
         while True:
-            line_start, line_end = self.lines[i]
-            pos = max(pos, line_start)
-            esc = self._continues(line_start, line_end)
-            stop = esc if esc is not None else line_end
+            line_start, line_end = lines[i]
+            if pos < line_start:
+                pos = line_start
+            kept = contents[i].rstrip(" \t")
+            continued = kept.endswith(self.escape)  # the escape char ends a continued line
+            stop = line_start + len(kept) - 1 if continued else line_end
             if stop > pos:
                 parts.append(self.text[pos:stop])
                 starts.append(length)
                 files.append(pos)
                 length += stop - pos
             i += 1
-            if esc is None:
+            if not continued:
                 break
             # Skip comment and blank lines inside a continuation, as BuildKit does.
-            while i < len(self.lines) and _is_skippable(self.text, *self.lines[i]):
+            while i < count and (not stripped[i] or stripped[i].startswith("#")):
                 i += 1
-            if i >= len(self.lines):
+            if i >= count:
                 break
-            pos = self.lines[i][0]
+            pos = lines[i][0]
         last = i - 1
         args_end = self.lines[last][1]
         value = "".join(parts)
@@ -118,17 +117,20 @@ class _Lexer:
         if not parts:  # no arguments: index 0 is where they would start
             starts, files = [0], [args_start]
         # (otherwise index ``length`` maps to just past the last character)
-        offsets = Offsets(tuple(starts), tuple(files), length + 1)
+        offsets = _frozen(
+            Offsets, starts=tuple(starts), files=tuple(files), length=length + 1, _table=None
+        )
         end = self.lines[i - 1][1]
         self.instructions.append(
-            Instruction(
+            _frozen(
+                Instruction,
                 keyword=keyword,
                 span=Span(kw_span.start, end),
                 keyword_span=kw_span,
                 args=Span(args_start, max(args_start, args_end)),
                 line=first + 1,
                 end_line=i,
-                logical=Logical(value, offsets),
+                logical=_frozen(Logical, text=value, offsets=offsets),
                 heredocs=heredocs,
             )
         )
@@ -140,8 +142,7 @@ class _Lexer:
             strip_tabs, quote, name = m.group(1) == "-", m.group(2), m.group(3)
             body_first = i
             while i < len(self.lines):
-                s, e = self.lines[i]
-                line = self.text[s:e]
+                line = self.contents[i]
                 if (line.lstrip("\t") if strip_tabs else line) == name:
                     break
                 i += 1
@@ -156,22 +157,49 @@ class _Lexer:
         return tuple(found), i
 
 
-def _is_skippable(text: str, start: int, end: int) -> bool:
-    stripped = text[start:end].strip()
-    return not stripped or stripped.startswith("#")
+_T = TypeVar("_T")
 
 
-def _split_lines(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each line's content, without its CR/LF."""
-    out = []
+def _frozen(cls: type[_T], **fields: object) -> _T:
+    """``cls(**fields)`` for a frozen dataclass without its ``__init__`` (an
+    ``object.__setattr__`` per field): three per instruction, of every Dockerfile, lexed
+    again after each edit. Every field must be given; the object is the same."""
+    made: _T = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
+
+
+def _split_lines(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """(start, end) of each line's content, without its CR/LF, and that content."""
+    pieces = text.split("\n")
+    ends_in_newline = pieces[-1] == ""
+    if ends_in_newline:
+        pieces.pop()  # the text ends with a newline (or is empty): no line after it
+    if "\r" in text:
+        return _split_crlf(pieces, ends_in_newline)
+    # No CR: each line is its piece, and starts just past the newline of the one before
+    # (sums in C: this runs once per line of every Dockerfile, again after each edit).
+    lengths = list(map(len, pieces))
+    starts = [0, *accumulate(map((1).__add__, lengths))]
+    starts.pop()
+    return list(zip(starts, map(add, starts, lengths), strict=True)), pieces
+
+
+def _split_crlf(
+    pieces: list[str], ends_in_newline: bool
+) -> tuple[list[tuple[int, int]], list[str]]:
+    spans = []
+    contents = []
     pos = 0
-    n = len(text)
-    while pos < n:
-        nl = text.find("\n", pos)
-        if nl == -1:
-            out.append((pos, n))
-            break
-        end = nl - 1 if nl > pos and text[nl - 1] == "\r" else nl
-        out.append((pos, end))
-        pos = nl + 1
-    return out
+    last = len(pieces) - 1
+    for k, piece in enumerate(pieces):
+        end = pos + len(piece)
+        # A CR before the LF is no content; a CR at the very end (no LF after it) is.
+        if piece.endswith("\r") and (k < last or ends_in_newline):
+            contents.append(piece[:-1])
+            spans.append((pos, end - 1))
+        else:
+            contents.append(piece)
+            spans.append((pos, end))
+        pos = end + 1
+    return spans, contents

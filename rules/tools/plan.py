@@ -113,6 +113,29 @@ def tool_pattern(tools: Sequence[str]) -> re.Pattern[str]:
     return _tool_pattern(tuple(tools))
 
 
+def may_name_tool(lowered: str, tools: Sequence[str]) -> bool:
+    """False only when no word of the (lower-case) text can ``match`` ``tool_pattern``:
+    a name a glob matches holds the glob's longest run of plain characters, so a text
+    without any of them needs no splitting into words (most RUNs name no tool)."""
+    needles = _needles(tuple(tools))
+    return needles is None or any(n in lowered for n in needles)
+
+
+@lru_cache(maxsize=8)
+def _needles(tools: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The longest run of plain characters of each glob; None when some glob has none, or
+    a ``[...]`` set (its letters are alternatives, not a run)."""
+    out = []
+    for glob in tools:
+        if "[" in glob:
+            return None
+        longest = max(re.split(r"[*?]", glob.lower()), key=len)
+        if not longest:
+            return None
+        out.append(longest)
+    return tuple(out)
+
+
 @lru_cache(maxsize=8)
 def _tool_pattern(tools: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(t.lower())})" for t in tools) or "(?!)")

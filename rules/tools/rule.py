@@ -11,7 +11,7 @@ from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule, Severity
 from rules.tools.fix import purge_fix, removal_fix
 from rules.tools.judge import judged, runtime_use
-from rules.tools.plan import Plan, decide, installs, programs, tool_pattern
+from rules.tools.plan import Plan, decide, installs, may_name_tool, programs, tool_pattern
 from rules.tools.steps import Build, Step, analyse
 
 
@@ -111,11 +111,15 @@ class NetworkTools(Rule[Dockerfile]):
 def _notice_unread(ctx: Context[Dockerfile], build: Build) -> None:
     """A notice for each shipped RUN left unread (non-POSIX SHELL, shell the scanner does not
     model) that names a tool: it may install one, and nobody should think it was checked."""
-    tool = tool_pattern(ctx.settings.dockerfile.tools)
+    tools = ctx.settings.dockerfile.tools
+    tool = tool_pattern(tools)
     for step in build.steps:
         if step.ins.keyword != "RUN":
             continue
-        words = re.findall(r"[\w.+-]+", step.ins.value.lower())
+        lowered = step.ins.value.lower()
+        if not may_name_tool(lowered, tools):
+            continue  # no word of it can match: the same answer as the check below
+        words = re.findall(r"[\w.+-]+", lowered)
         if not any(tool.match(w) for w in words):
             continue  # names no tool (checked first: it spares reading the script)
         if step.problem and not step.commands:  # else fine, or reported by a finding

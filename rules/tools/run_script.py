@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -110,17 +111,32 @@ class _Line:
 
 
 def _lines(doc: Dockerfile, rs: RunScript) -> list[_Line]:
+    """The script's physical lines, worked out once per script (a fix asks three times)."""
+    known: tuple[_Line, ...] | None = rs.__dict__.get(_LINES)
+    if known is None:
+        known = tuple(_physical_lines(doc, rs))
+        rs.__dict__[_LINES] = known  # a cache on a frozen value, as cached_property does
+    return list(known)
+
+
+_LINES = "_lines"
+
+
+def _physical_lines(doc: Dockerfile, rs: RunScript) -> list[_Line]:
     offsets, text = rs.logical.offsets, rs.text
+    lines = doc.lines
+    count = lines.line_count
     out: list[_Line] = []
     i = 0
-    while i < len(text):
-        number = doc.lines.line_of(offsets[i])
-        content_end = doc.lines.line_end(number)
-        j = end = i
-        while j < len(text) and doc.lines.line_of(offsets[j]) == number:
-            j += 1
-            if offsets[j - 1] < content_end:
-                end = j  # a heredoc body holds the newline too: keep it out of the line
+    n = len(text)
+    while i < n:
+        number = lines.line_of(offsets[i])
+        content_end = lines.line_end(number)
+        # File offsets only grow along the text: the characters of this line are a run,
+        # up to the first at or past the next line's start; those before the line's
+        # content end (a heredoc body holds the newline too) make the line.
+        j = bisect_left(offsets, lines.line_start(number + 1), i, n) if number < count else n
+        end = bisect_left(offsets, content_end, i, j)
         continued = False
         if rs.heredoc is not None:
             stripped = text[i:end].rstrip(" \t")

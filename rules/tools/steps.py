@@ -59,6 +59,9 @@ class Step:
     _texts: tuple[tuple[int, str], ...] = field(default=(), repr=False)
     #: (document, SHELL in effect) until the script of a shipped RUN is read.
     _unread: tuple[Dockerfile, str] | None = field(default=None, repr=False, compare=False)
+    #: Whether an unread RUN spells a package manager: asked again for every install of
+    #: the build, answered once.
+    _spells_manager: bool | None = field(default=None, repr=False, compare=False)
 
     @property
     def script(self) -> RunScript | None:
@@ -72,8 +75,11 @@ class Step:
 
     @property
     def commands(self) -> tuple[PackageCommand, ...]:
-        if self._unread is not None and not _may_run_manager(self.ins, self._texts):
-            return ()  # read or not, a RUN that never names a package manager has none
+        if self._unread is not None:
+            if self._spells_manager is None:
+                self._spells_manager = _may_run_manager(self.ins, self._texts)
+            if not self._spells_manager:
+                return ()  # read or not, a RUN that never names a package manager has none
         self._read()
         return self._commands
 

@@ -83,12 +83,13 @@ def package_command(command: Command) -> PackageCommand | None:
     """The install or removal ``command`` performs, or None for any other command."""
     words = list(command.words)
     sudo = False
-    while words and _program(words[0]) in _PREFIXES:
-        sudo = sudo or _program(words[0]) == "sudo"
-        words = _after_prefix(words, _PREFIXES[_program(words[0])])
+    manager = _program(words[0]) if words else ""  # asked of every command: once a word
+    while manager in _PREFIXES:
+        sudo = sudo or manager == "sudo"
+        words = _after_prefix(words, _PREFIXES[manager])
+        manager = _program(words[0]) if words else ""
     if not words:
         return None
-    manager = _program(words[0])
     if manager in _SUBCOMMANDS:
         return _manager_command(command, manager, words[1:], sudo)
     if manager in ("dpkg", "rpm"):

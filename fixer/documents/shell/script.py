@@ -110,13 +110,21 @@ _REDIRECT = re.compile("|".join(re.escape(op) for op in _REDIRECTS))
 
 def _tokens(text: str, i: int) -> Iterator[Token]:
     n = len(text)
+    step = _STEP.match
     while i < n:
+        m = step(text, i)  # the blanks, then a plain word: most tokens of a script
+        start = m.start(1)
+        if start < 0:
+            i = m.end()
+        elif text[start].isdigit():  # a digit beyond 0-9 (``²``) may start a redirection
+            i = start
+        else:
+            i = m.end()
+            yield _token(WORD, start, i, m.group(1))
+            continue
+        if i >= n:
+            break
         ch = text[i]
-        if ch in " \t\r\\":
-            m = _BLANKS.match(text, i)
-            if m is not None:
-                i = m.end()
-                continue
         if ch == "\n":
             yield _token(OP, i, i + 1, "\n")
             i += 1
@@ -125,8 +133,7 @@ def _tokens(text: str, i: int) -> Iterator[Token]:
             end = text.find("\n", i)
             i = n if end == -1 else end
             continue
-        # Only these first characters can start a redirection or an operator: most tokens
-        # are words, and skip both tries.
+        # Only these first characters can start a redirection or an operator.
         if ch in "<>&" or ch.isdigit():
             token = _redirect(text, i)
             if token is not None:
@@ -139,16 +146,19 @@ def _tokens(text: str, i: int) -> Iterator[Token]:
                 yield token
                 i = token.end
                 continue
-        m = _SIMPLE_WORD.match(text, i) if not ch.isdigit() else None
-        end = m.end() if m is not None else _word_end(text, i)
+        end = _word_end(text, i)
         yield _token(WORD, i, end, text[i:end])
         i = end
 
 
-#: A word of plain characters only, with what ends it next (what ``_word_end`` stops at:
-#: blank, newline, operator, a ``<``/``>`` not opening ``<(``/``>(``, the end of the text).
-#: Not for a word starting with a digit: ``2>`` is a redirection.
-_SIMPLE_WORD = re.compile(r"[^ \t\r\n;&|()<>\\'\"`$]+(?=[ \t\r\n;&|()]|[<>](?!\()|\Z)")
+#: Blanks and line continuations, then (group 1) a word of plain characters only, with
+#: what ends it next (what ``_word_end`` stops at: blank, newline, operator, a ``<``/``>``
+#: not opening ``<(``/``>(``, the end of the text). Not a word starting with a digit
+#: (``2>`` is a redirection) or ``#`` (a comment).
+_STEP = re.compile(
+    r"(?:[ \t\r]|\\\r?\n)*"
+    r"([^ \t\r\n;&|()<>\\'\"`$#0-9][^ \t\r\n;&|()<>\\'\"`$]*(?=[ \t\r\n;&|()]|[<>](?!\()|\Z))?"
+)
 _NEW = object.__new__
 
 

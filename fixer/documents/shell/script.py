@@ -113,6 +113,7 @@ def _tokens(text: str, i: int) -> Iterator[Token]:
     step = _STEP.match
     while i < n:
         m = step(text, i)  # the blanks, then a plain word: most tokens of a script
+        assert m is not None  # both parts of the pattern may be empty: it always matches
         start = m.start(1)
         if start < 0:
             i = m.end()

@@ -15,8 +15,9 @@ from fixer.documents.text import SourceText
 from fixer.rule import Context
 from fixer.settings import Settings
 from rules.tools import NetworkTools
-from rules.tools.plan import may_name_tool, tool_pattern
+from rules.tools.plan import _program_pattern, may_name_tool, tool_pattern
 from rules.tools.run_script import _lines, run_script
+from rules.tools.steps import analyse
 
 # --- Dockerfile lines -------------------------------------------------------------------------
 
@@ -154,3 +155,24 @@ def test_lines_of_a_heredoc_script_keep_newlines_out() -> None:
     rs = run_script(doc, doc.instructions[1])
     got = [(ln.number, rs.text[ln.start : ln.end], ln.continued) for ln in _lines(doc, rs)]
     assert got == [(3, "apk add curl ", True), (4, "  wget", False), (5, "echo hi", False)]
+
+
+# --- mentions of a tool's programs in a read RUN ----------------------------------------------
+
+
+@pytest.mark.parametrize("package", ["curl", "openssh-client", "netcat-openbsd"])
+def test_mentions_are_those_of_each_word(package: str) -> None:
+    text = (
+        "FROM debian\nRUN apt-get install -y curl openssh-client netcat-openbsd\n"
+        "RUN curl -o x y && git clone git@github.com:a/b && nc -z h 1;rsync a b\n"
+        'RUN echo "use ssh://h" x.curl curl- /usr/bin/curl <<EOF\nnc\nEOF\n'
+    )
+    doc = dockerfile.parse(SourceText(text))
+    build = analyse(doc, doc.stages)
+    pattern = _program_pattern(package)
+    for step in build.steps:
+        expected = [
+            (m.group(0), at + m.start()) for at, t in step.texts for m in pattern.finditer(t)
+        ]
+        assert [(m.name, m.at) for m in step.mentions(pattern)] == expected
+        assert expected or step.order != 2

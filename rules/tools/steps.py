@@ -62,6 +62,8 @@ class Step:
     #: Whether an unread RUN spells a package manager: asked again for every install of
     #: the build, answered once.
     _spells_manager: bool | None = field(default=None, repr=False, compare=False)
+    #: ``texts`` joined by newlines, once they are final (after the script is read).
+    _joined: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def script(self) -> RunScript | None:
@@ -93,7 +95,15 @@ class Step:
             # The script's words are pieces of these texts, each between blanks or
             # operators: no match here, no match in them, so no need to read it.
             return
-        for at, text in self.texts:
+        texts = self.texts
+        if self._joined is None:
+            self._joined = "\n".join(text for _, text in texts)
+        if pattern.search(self._joined) is None:
+            # A match in one text is also one in the texts joined by newlines: the
+            # program patterns (``plan._program_pattern``) read a newline next to a text
+            # as they read its end. One search instead of one per word of a long script.
+            return
+        for at, text in texts:
             for m in pattern.finditer(text):
                 yield Mention(m.group(0), self.order, at + m.start())
 
@@ -203,7 +213,7 @@ def _unpackaged(doc: Dockerfile, step: Step) -> tuple[tuple[int, str], ...]:
     assert script is not None
     names = {(p.token.start, p.token.end) for c in step._commands for p in c.packages}
     tokens = script.script.tokens
-    words = tuple((t.start, t.text) for t in tokens if (t.start, t.end) not in names)
+    words = tuple([(t.start, t.text) for t in tokens if (t.start, t.end) not in names])
     if script.heredoc is not None:
         return words
     end = len(step.ins.value)

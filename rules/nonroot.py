@@ -384,7 +384,9 @@ def _created_user(chain: list[Stage]) -> CreatedUser | None:
     groups: dict[str, str] = {}
     for stage in reversed(chain):
         for ins in stage.body:
-            if ins.keyword != "RUN":
+            # groupadd, addgroup, useradd and adduser all hold "add": a RUN without it
+            # creates no user or group.
+            if ins.keyword != "RUN" or "add" not in ins.value:
                 continue
             for start, command in _commands(ins.value):
                 words = command.split()

@@ -33,6 +33,11 @@ STEP_DOWN = re.compile(
     r"s6-svscan|supervisord|chpst|setuidgid|su)(?![\w-])"
 )
 _SSHD = re.compile(r"(?<![\w.-])(sshd|openssh-server|dropbear)(?![\w-])")
+_INSTALLS_STEP_DOWN = re.compile(r"\b(gosu|su-exec)\b")
+#: A text none of these is in cannot match ``STEP_DOWN`` (every name it lists holds one):
+#: the regex, with its look-behind tried at every offset, costs more than these scans.
+_STEP_DOWN_HINTS = ("su", "setpriv", "runuser", "chroot", "s6-", "chpst", "setuidgid")
+_SSHD_HINTS = ("sshd", "openssh-server", "dropbear")
 _CAPABLE = re.compile(r"\bsetcap\b|cap_net_bind_service|NET_BIND_SERVICE", re.IGNORECASE)
 _SPLIT = re.compile(r"&&|\|\||;|\||\n")
 #: Well-known account names whose number is the same on Debian, Alpine and RHEL images.
@@ -60,8 +65,26 @@ def base_runs_non_root(base: ImageUser | None) -> bool:
     return bool(base.user) and base.user not in ("root", "0")
 
 
+#: The last ``owners`` answer, with the document and stages it was for (held, so their
+#: identities cannot be reused): ``_choose`` and ``_owner_conflicts`` both ask.
+_last_owners: list[tuple[object, list[Stage], list[Owner]]] = []
+
+
 def owners(chain: list[Stage], doc: Dockerfile) -> list[Owner]:
     """Non-root users files are given to, in build order (root owners are not listed)."""
+    for known, stages, answer in _last_owners:
+        if known is doc and _same(stages, chain):
+            return list(answer)
+    found = _owners(chain, doc)
+    _last_owners[:] = [(doc, list(chain), found)]
+    return list(found)
+
+
+def _same(stages: list[Stage], chain: list[Stage]) -> bool:
+    return len(stages) == len(chain) and all(map(operator.is_, stages, chain))
+
+
+def _owners(chain: list[Stage], doc: Dockerfile) -> list[Owner]:
     found: list[Owner] = []
     for stage in reversed(chain):
         variables = stage_variables(doc, stage)
@@ -79,7 +102,7 @@ def owners(chain: list[Stage], doc: Dockerfile) -> list[Owner]:
 def _owner_texts(ins: Instruction) -> Iterator[str]:
     if ins.keyword in ("COPY", "ADD") and "chown" in ins.flags:
         yield ins.flags["chown"]
-    elif ins.keyword == "RUN":
+    elif ins.keyword == "RUN" and "chown" in ins.value:  # a command starting chown has it
         for command in _SPLIT.split(ins.value):
             words = [w for w in command.split() if not w.startswith("-")]
             if len(words) >= 3 and words[0].rsplit("/", 1)[-1] == "chown":
@@ -135,7 +158,7 @@ def _running(ctx: Context[Dockerfile], chain: list[Stage]) -> list[usage.Running
     if repository is None:
         return []
     for doc, stages, answer in _last_running:
-        if doc is ctx.doc and len(stages) == len(chain) and all(map(operator.is_, stages, chain)):
+        if doc is ctx.doc and _same(stages, chain):
             return answer
     repository.reading(ctx.path, ctx.doc)
     program = entry_program(chain)
@@ -260,11 +283,14 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
         variables = stage_variables(doc, stage)
         for ins in stage.body:
             if ins.keyword in ("ENTRYPOINT", "CMD"):
-                m = STEP_DOWN.search(ins.value) or _SSHD.search(ins.value)
+                m = _step_down(ins.value)
                 if m:
                     yield f"{ins.keyword} at line {ins.line} runs {m.group(1)}"
             elif ins.keyword == "RUN":
-                m = _SSHD.search(ins.value) or re.search(r"\b(gosu|su-exec)\b", ins.value)
+                value = ins.value
+                m = _SSHD.search(value) if _has(value, _SSHD_HINTS) else None
+                if m is None and ("gosu" in value or "su-exec" in value):
+                    m = _INSTALLS_STEP_DOWN.search(value)
                 if m:
                     yield f"line {ins.line} installs {m.group(1)}"
             elif ins.keyword == "EXPOSE" and not capable:
@@ -274,6 +300,19 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                         f"EXPOSE {low[0]} at line {ins.line}: a port below 1024 needs root "
                         "or NET_BIND_SERVICE"
                     )
+
+
+def _has(text: str, hints: tuple[str, ...]) -> bool:
+    return any(hint in text for hint in hints)
+
+
+def _step_down(text: str) -> re.Match[str] | None:
+    """``STEP_DOWN``'s match in ``text``, else ``_SSHD``'s (the same answer as searching
+    both, without the searches a text lacking their names cannot need)."""
+    m = STEP_DOWN.search(text) if _has(text, _STEP_DOWN_HINTS) else None
+    if m is None and _has(text, _SSHD_HINTS):
+        m = _SSHD.search(text)
+    return m
 
 
 def _ports(value: str, variables: dict[str, str]) -> list[int]:
@@ -288,6 +327,8 @@ def _ports(value: str, variables: dict[str, str]) -> list[int]:
 
 def _volume_signs(chain: list[Stage]) -> Iterator[str]:
     """A VOLUME no ``chown`` gives away: the container writes it, and root owns it."""
+    if not any(ins.keyword == "VOLUME" for stage in chain for ins in stage.body):
+        return  # most images declare none: no need to gather what is chowned
     owned = " ".join(
         ins.value
         for stage in chain
@@ -330,10 +371,12 @@ def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[
         if scriptish and any(_copied_sources(chain, name)):
             yield f"the entrypoint script {program} is not in the build context read"
         return
+    if not _has(text, _STEP_DOWN_HINTS) and not _has(text, _SSHD_HINTS):
+        return  # no line can name one
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):
             continue
-        m = STEP_DOWN.search(line) or _SSHD.search(line)
+        m = _step_down(line)
         if m:
             yield f"the entrypoint {name}:{number} runs {m.group(1)}"
             return

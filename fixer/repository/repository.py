@@ -57,6 +57,12 @@ class RepositoryModel:
         self._current: tuple[Path, Any] | None = None
         #: image key last parts -> keys, built on the first ``runs_named``.
         self._by_last_name: dict[str, list[str]] | None = None
+        #: ``entrypoint_script`` answers by (Dockerfile, target, context): DF001 and the
+        #: tool rules ask about the same build, and each ask tries up to seven image paths.
+        self._entrypoints: dict[tuple[Path, str | None, Path], Path | None] = {}
+        #: Whether a path (a context folder joined with a copied source) is a folder: the
+        #: same few sources are asked about for every image path tried.
+        self._dirs: dict[str, bool] = {}
 
     @classmethod
     def scan(
@@ -224,6 +230,15 @@ class RepositoryModel:
 
     def entrypoint_script(self, build: Build) -> Path | None:
         """The context file that ENTRYPOINT/CMD runs, when the build copies it in."""
+        key = (build.dockerfile, build.target, build.context)
+        if key in self._entrypoints:
+            return self._entrypoints[key]
+        found = self._entrypoint_script(build)
+        if len(self._entrypoints) < _MAX_PATHS:
+            self._entrypoints[key] = found
+        return found
+
+    def _entrypoint_script(self, build: Build) -> Path | None:
         analysis = self._analysis(build)
         word = cp.program(analysis.entry) if analysis else None
         if analysis is None or word is None:
@@ -319,9 +334,20 @@ class RepositoryModel:
             self._analyses[key] = _analyse(build, doc)
         return self._analyses[key]
 
-    @staticmethod
-    def _is_dir(build: Build) -> cp.IsDir:
-        return lambda rel: (build.context / rel).is_dir()
+    def _is_dir(self, build: Build) -> cp.IsDir:
+        context = build.context
+        known = self._dirs
+
+        def is_dir(rel: str) -> bool:
+            key = f"{context}\0{rel}"
+            answer = known.get(key)
+            if answer is None:
+                answer = (context / rel).is_dir()
+                if len(known) < _MAX_PATHS:
+                    known[key] = answer
+            return answer
+
+        return is_dir
 
 
 def _analyse(build: Build, doc: Any = None) -> cp.Analysis | None:

@@ -87,9 +87,11 @@ def _same(stages: list[Stage], chain: list[Stage]) -> bool:
 def _owners(chain: list[Stage], doc: Dockerfile) -> list[Owner]:
     found: list[Owner] = []
     for stage in reversed(chain):
-        variables = stage_variables(doc, stage)
+        variables: dict[str, str] | None = None  # worked out for the first owner found
         for ins in stage.body:
             for text in _owner_texts(ins):
+                if variables is None:
+                    variables = stage_variables(doc, stage)
                 value = expand(text, variables)
                 if value is None:
                     continue
@@ -153,6 +155,22 @@ class RunAs:
 _last_running: list[tuple[object, list[Stage], list[usage.Running]]] = []
 
 
+#: The last ``_dockerfile`` answer, with the context it was for (held, so its identity
+#: cannot be reused).
+_last_path: list[tuple[object, Path]] = []
+
+
+def _dockerfile(ctx: Context[Dockerfile]) -> Path:
+    """The Dockerfile's absolute path: one ``Path`` per file, so the model's path look-ups
+    hash it once instead of once per question."""
+    for known, path in _last_path:
+        if known is ctx:
+            return path
+    path = Path(os.path.abspath(ctx.path))
+    _last_path[:] = [(ctx, path)]
+    return path
+
+
 def _running(ctx: Context[Dockerfile], chain: list[Stage]) -> list[usage.Running]:
     repository = ctx.evidence.repository
     if repository is None:
@@ -163,7 +181,7 @@ def _running(ctx: Context[Dockerfile], chain: list[Stage]) -> list[usage.Running
     repository.reading(ctx.path, ctx.doc)
     program = entry_program(chain)
     found: list[usage.Running] = []
-    for build in repository.build_of(Path(os.path.abspath(ctx.path))):
+    for build in repository.build_of(_dockerfile(ctx)):
         found += usage.running(repository, build, program)
     answer = list({(r.run.path, r.run.span): r for r in found}.values())
     _last_running[:] = [(ctx.doc, list(chain), answer)]
@@ -252,7 +270,7 @@ def workstation_signs(ctx: Context[Dockerfile]) -> list[str]:
     repository = ctx.evidence.repository
     if repository is None:
         return []
-    path = Path(os.path.abspath(ctx.path))
+    path = _dockerfile(ctx)
     signs: list[str] = []
     for write in repository.host_writes_of(path)[:_MAX_SIGNS]:
         where = f"{os.path.relpath(write.origin.path, repository.root)}:{write.origin.line}"
@@ -274,13 +292,12 @@ def test_image(ctx: Context[Dockerfile]) -> str:
     repository = ctx.evidence.repository
     if repository is None:
         return ""
-    return usage.test_only(repository, Path(os.path.abspath(ctx.path))) or ""
+    return usage.test_only(repository, _dockerfile(ctx)) or ""
 
 
 def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
     capable = bool(_CAPABLE.search(doc.text))
     for stage in reversed(chain):
-        variables = stage_variables(doc, stage)
         for ins in stage.body:
             if ins.keyword in ("ENTRYPOINT", "CMD"):
                 m = _step_down(ins.value)
@@ -294,6 +311,7 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                 if m:
                     yield f"line {ins.line} installs {m.group(1)}"
             elif ins.keyword == "EXPOSE" and not capable:
+                variables = stage_variables(doc, stage)  # a copy: for EXPOSE only
                 low = [p for p in _ports(ins.value, variables) if p < 1024]
                 if low:
                     yield (
@@ -409,7 +427,7 @@ def _script_text(
     repository = ctx.evidence.repository
     if repository is not None:
         repository.reading(ctx.path, ctx.doc)
-        for build in repository.build_of(Path(os.path.abspath(ctx.path))):
+        for build in repository.build_of(_dockerfile(ctx)):
             script = repository.entrypoint_script(build)
             if script is not None:
                 shown = os.path.relpath(script, repository.root)

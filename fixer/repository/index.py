@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fixer.documents import yaml as y
 from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
-from fixer.repository import hostwrites, links, walk
+from fixer.repository import hostwrites, links, walk, yamlfiles
 from fixer.repository.builds import from_commands, norm
 from fixer.repository.commands import (
     BuildCommand,
@@ -97,8 +96,8 @@ class Index:
 
     def _parsed_runs(self, path: Path) -> list[Run]:
         if path not in self.parsed:
-            text = walk.read_text(path)
-            self.parsed[path] = _manifest_runs(path, text) if text is not None else []
+            # Through the shared cache: ``usage`` reads the same file for its containers.
+            self.parsed[path] = _file_runs(path, yamlfiles.read(path))
         return self.parsed[path]
 
     def rank(self, run: Run) -> tuple[int, int]:
@@ -201,19 +200,7 @@ def _note_generated(index: Index, path: Path, text: str) -> None:
 
 
 def _yaml(text: str) -> list[Node]:
-    """All documents of a YAML file, or none when it does not parse. Unlike
-    ``documents.yaml.parse`` this accepts ``${{ }}`` (GitHub Actions expressions are not
-    templates); the alias-bomb guard stays."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
-    except Exception:  # a bad file is skipped, whatever the parser raised
-        return []
-    if "&" in text and "*" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
-        return []
-    return docs
+    return yamlfiles.documents(text)
 
 
 def _add_kustomization(index: Index, path: Path) -> None:
@@ -251,8 +238,16 @@ def _manifest_runs(path: Path, text: str) -> list[Run]:
     if "apiVersion" not in text or "kind" not in text:
         return []
     docs = _yaml(text)
+    return _file_runs(path, YamlFile(SourceText(text), docs) if docs else None)
+
+
+def _file_runs(path: Path, doc: YamlFile | None) -> list[Run]:
+    """The runs of a parsed manifest (none from a file that is not one)."""
+    text = doc.source.text if doc is not None else ""
+    if doc is None or "apiVersion" not in text or "kind" not in text:
+        return []
     try:
-        return kube_runs(path, YamlFile(SourceText(text), docs)) if docs else []
+        return kube_runs(path, doc)
     except Exception:  # one odd file adds no evidence; it never stops the scan
         return []
 

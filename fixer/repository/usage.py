@@ -19,14 +19,12 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 from fixer.documents import yaml as y
-from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.kube import Container
-from fixer.repository import tools, walk
+from fixer.repository import tools, walk, yamlfiles
 from fixer.repository.builds import norm
 from fixer.repository.model import Build, Evidence, LinkKind, Run
 from fixer.repository.nearest import MAX_EXACT, MAX_LOOSE, nearest
@@ -202,34 +200,9 @@ def _container(run: Run) -> Container | None:
 
 def _manifest(path: Path) -> YamlFile | None:
     """A manifest read again for the settings the run index does not keep (cached by
-    size and time: the same few files answer every question of one run)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return _read_manifest(path, stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=256)
-def _read_manifest(path: Path, size: int, mtime: int) -> YamlFile | None:
-    text = walk.read_text(path)
-    if text is None:
-        return None
-    docs = _documents(text)
-    return YamlFile(SourceText(text), docs) if docs else None
-
-
-def _documents(text: str) -> list[Node]:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
-    except Exception:  # a file that does not parse gives no evidence
-        return []
-    if "&" in text and "*" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
-        return []
-    return docs
+    size and time: the same few files answer every question of one run, and the index's
+    own parse of a manifest it reads on first question is the same entry)."""
+    return yamlfiles.read(path)
 
 
 def _execs(c: Container) -> Iterator[tuple[int, tuple[str, ...]]]:

@@ -1,0 +1,140 @@
+"""DF001's and the repository model's shortcuts answer exactly as the long way did: each
+prefilter only skips texts its regex cannot match, and each memo is keyed by everything its
+answer depends on."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from fixer.documents import yaml as y
+from fixer.documents.dockerfile import parent_stages, parse
+from fixer.documents.text import SourceText
+from fixer.evidence.images import Evidence
+from fixer.model import Finding, Safety
+from fixer.repository import RepositoryModel, usage, yamlfiles
+from fixer.rule import Context
+from fixer.settings import Settings
+from rules import nonroot_judge as judge
+from rules.nonroot import NonRootUser
+
+
+def _names(pattern: re.Pattern[str]) -> list[str]:
+    """The alternatives of a pattern's one capturing group (``(a|b|c)``)."""
+    group = re.search(r"\(([^()?]+)\)", pattern.pattern)
+    assert group is not None
+    return group.group(1).split("|")
+
+
+def _check(path: Path, repository: RepositoryModel | None = None) -> list[Finding]:
+    doc = parse(SourceText(path.read_text()))
+    ctx = Context(doc, path, Settings(), evidence=Evidence(repository=repository))
+    return list(NonRootUser().check(ctx))
+
+
+def test_every_step_down_and_sshd_name_holds_a_hint() -> None:
+    # The prefilter skips a text holding no hint: a name without one would go unseen.
+    for name in _names(judge.STEP_DOWN):
+        assert any(hint in name for hint in judge._STEP_DOWN_HINTS), name
+    for name in _names(judge._SSHD):
+        assert any(hint in name for hint in judge._SSHD_HINTS), name
+
+
+@pytest.mark.parametrize(
+    ("instruction", "sign"),
+    [
+        ('CMD ["s6-svscan", "/etc/s6"]', "CMD at line 2 runs s6-svscan"),
+        ('ENTRYPOINT ["chpst", "-u", "app", "/app"]', "ENTRYPOINT at line 2 runs chpst"),
+        ("CMD /usr/sbin/dropbear -F", "CMD at line 2 runs dropbear"),
+        ("RUN apk add --no-cache su-exec", "line 2 installs su-exec"),
+        ("RUN apt-get install -y openssh-server", "line 2 installs openssh-server"),
+    ],
+)
+def test_prefiltered_instructions_still_give_their_sign(
+    tmp_path: Path, instruction: str, sign: str
+) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(f"FROM debian:bookworm-slim\n{instruction}\n")
+    [finding] = _check(path)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert sign in finding.fix.needs
+
+
+def test_entrypoint_script_step_down_past_a_line_continuation(tmp_path: Path) -> None:
+    # The whole script is scanned for a hint first; the line that has it is then found.
+    (tmp_path / "entry.sh").write_text(
+        '#!/bin/sh\n# gosu is mentioned in a comment only\nset -e \\\n  -u\nexec setuidgid app "$@"\n'
+    )
+    path = tmp_path / "Dockerfile"
+    path.write_text(
+        'FROM debian:bookworm-slim\nCOPY entry.sh /entry.sh\nENTRYPOINT ["/entry.sh"]\n'
+    )
+    [finding] = _check(path, RepositoryModel.scan(tmp_path))
+    assert finding.fix is not None
+    assert "the entrypoint entry.sh:5 runs setuidgid" in finding.fix.needs
+
+
+def test_owners_memo_is_per_document(tmp_path: Path) -> None:
+    first = parse(SourceText("FROM alpine\nRUN chown -R web /srv\n"))
+    second = parse(SourceText("FROM alpine\nRUN useradd api && chown api /srv\n"))
+    for doc, user in [(first, "web"), (second, "api"), (first, "web")]:
+        chain = parent_stages(doc, doc.stages[-1])
+        found = judge.owners(chain, doc)
+        assert [o.user for o in found] == [user]
+        found.clear()  # the caller's list is its own: the memo keeps its answer
+        assert [o.user for o in judge.owners(chain, doc)] == [user]
+
+
+def test_is_dir_memo_is_per_context(tmp_path: Path) -> None:
+    # The same source name is a folder in one build context and a file in the other.
+    (tmp_path / "a" / "bin").mkdir(parents=True)
+    (tmp_path / "a" / "bin" / "start.sh").write_text("#!/bin/sh\n")
+    (tmp_path / "a" / "Dockerfile").write_text(
+        'FROM alpine\nCOPY bin /usr/local/bin/\nENTRYPOINT ["start.sh"]\n'
+    )
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "bin").write_text("#!/bin/sh\n")
+    (tmp_path / "b" / "Dockerfile").write_text(
+        'FROM alpine\nCOPY bin /usr/local/bin/\nENTRYPOINT ["/usr/local/bin/bin"]\n'
+    )
+    model = RepositoryModel.scan(tmp_path)
+    (a,) = model.build_of(tmp_path / "a" / "Dockerfile")
+    (b,) = model.build_of(tmp_path / "b" / "Dockerfile")
+    for _ in range(2):  # the second ask is answered from the memo
+        assert model.entrypoint_script(a) == tmp_path / "a" / "bin" / "start.sh"
+        assert model.entrypoint_script(b) == tmp_path / "b" / "bin"
+
+
+_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web}}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1
+          securityContext: {{runAsUser: {uid}}}
+"""
+
+
+def test_manifest_parsed_once_and_read_again_when_changed(tmp_path: Path) -> None:
+    manifest = tmp_path / "deploy.yaml"
+    manifest.write_text(_DEPLOYMENT.format(uid=1000))
+    model = RepositoryModel.scan(tmp_path)
+    [run] = model.runs_named(["web"])  # parsed on this first question
+    assert usage._manifest(manifest) is yamlfiles.read(manifest)  # the same parse, kept
+    container = usage._container(run)
+    assert container is not None
+    assert y.scalar(y.get_path(container.node, "securityContext", "runAsUser")) == "1000"
+    before = yamlfiles.read(manifest)
+    manifest.write_text(_DEPLOYMENT.format(uid=20000))
+    stat = manifest.stat()
+    os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    after = yamlfiles.read(manifest)
+    assert after is not None and after is not before
+    assert "runAsUser: 20000" in after.text

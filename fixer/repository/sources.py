@@ -26,6 +26,8 @@ HEAD_BYTES = 1024
 _MARKERS = re.compile(
     r"DO NOT EDIT|[Cc]ode generated|@generated|\bGENERATED\b|\b[Aa]uto-?generated\b"
 )
+#: Every ``_MARKERS`` match holds one of these (a quick scan before the line-by-line one).
+_MARKER_HINTS = ("DO NOT EDIT", "enerated", "ENERATED")
 #: A comment: ``#`` (YAML, shell, Dockerfile, Make) at line start or after a blank (in YAML
 #: ``a#b`` is part of a value), ``//``, ``/*``, ``*``, ``<!--``, ``--``, ``;``.
 _COMMENT = re.compile(r"(?:^|\s)#(.*)$|^\s*(?://|/\*|\*|<!--|--|;)(.*)$")
@@ -52,6 +54,8 @@ def skip_folder(name: str, parents: Sequence[str]) -> bool:
 def generated_marker(text: str) -> str | None:
     """The comment line that marks ``text`` as generated, looking at the head only."""
     head = text[:HEAD_BYTES]
+    if not any(hint in head for hint in _MARKER_HINTS):
+        return None  # most files: no comment of the head can hold a marker
     for line in head.splitlines()[:HEAD_LINES]:
         comment = _COMMENT.search(line)
         if comment is None:

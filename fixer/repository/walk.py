@@ -69,12 +69,17 @@ def walk(
 ) -> Iterator[tuple[Path, tuple[str, ...]]]:
     """Every file under ``root`` with its relative parts, in a stable order. Folders that
     are never source are not entered when ``on_skipped`` is given: it is told instead."""
+    # Each folder's parts relative to the root, filed by its parent as it is kept: os.walk
+    # (top-down) reaches a folder only after its parent, and a relpath per folder cost more.
+    parts_of: dict[str, tuple[str, ...]] = {}
     for folder, dirs, files in os.walk(root):
         if CACHE_TAG in files:  # a cache (ours: ``fixer.cache``) changes on every run
             dirs[:] = []
             continue
-        rel = os.path.relpath(folder, root)
-        parents = () if rel == "." else tuple(rel.split(os.sep))
+        parents = parts_of.pop(folder, None)
+        if parents is None:  # the root
+            rel = os.path.relpath(folder, root)
+            parents = () if rel == "." else tuple(rel.split(os.sep))
         kept = []
         for d in sorted(dirs):
             if d in SKIP_DIRS:
@@ -83,6 +88,7 @@ def walk(
                 on_skipped((*parents, d))
                 continue
             kept.append(d)
+            parts_of[os.path.join(folder, d)] = (*parents, d)
         dirs[:] = kept
         base = Path(folder)
         for name in sorted(files):

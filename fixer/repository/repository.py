@@ -57,6 +57,8 @@ class RepositoryModel:
         self._current: tuple[Path, Any] | None = None
         #: image key last parts -> keys, built on the first ``runs_named``.
         self._by_last_name: dict[str, list[str]] | None = None
+        #: ``build_of`` answers by absolute Dockerfile path (the builds never change).
+        self._builds_of: dict[Path, tuple[Build, ...]] = {}
         #: ``entrypoint_script`` answers by (Dockerfile, target, context): DF001 and the
         #: tool rules ask about the same build, and each ask tries up to seven image paths.
         self._entrypoints: dict[tuple[Path, str | None, Path], Path | None] = {}
@@ -149,7 +151,12 @@ class RepositoryModel:
         """How ``dockerfile`` is built; a Dockerfile nothing links is built from its own
         folder (``LinkKind.DEFAULT``, image unknown)."""
         path = self._abs(dockerfile)
-        return list(self._index.builds_by_dockerfile.get(path, ())) or [Build.default(path)]
+        known = self._builds_of.get(path)
+        if known is None:  # asked several times per Dockerfile (DF001 alone asks four)
+            known = tuple(self._index.builds_by_dockerfile.get(path, ())) or (Build.default(path),)
+            if len(self._builds_of) < _MAX_PATHS:
+                self._builds_of[path] = known
+        return list(known)
 
     # --- runs -----------------------------------------------------------------------------
 

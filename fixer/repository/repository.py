@@ -323,7 +323,10 @@ class RepositoryModel:
     def _abs(self, path: Path) -> Path:
         known = self._paths.get(path)
         if known is None:
-            known = norm(path if path.is_absolute() else self.root / path)
+            full = path if path.is_absolute() else self.root / path
+            text = str(full)
+            normal = os.path.normpath(text)
+            known = full if normal == text else Path(normal)  # ``norm``, without a new Path
             if len(self._paths) < _MAX_PATHS:
                 self._paths[path] = known
         return known

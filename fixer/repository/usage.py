@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from fixer.documents import yaml as y
@@ -167,6 +168,18 @@ _TEST_WORD = re.compile(r"(?:^|[-_.])(?:e2e|tests?|integration|smoke)(?:$|[-_.])
 
 
 def _test_folder(root: Path, path: Path) -> str | None:
+    if root.is_absolute() and path.is_absolute():  # else the answer depends on the cwd
+        return _absolute_test_folder(root, path)
+    return _folder_of_tests(root, path)
+
+
+@lru_cache(maxsize=4096)
+def _absolute_test_folder(root: Path, path: Path) -> str | None:
+    """A pure answer, remembered: DF001 asks once per file, and again per run it reads."""
+    return _folder_of_tests(root, path)
+
+
+def _folder_of_tests(root: Path, path: Path) -> str | None:
     rel = os.path.relpath(path, root)
     if rel.startswith(".."):
         return None

@@ -122,22 +122,36 @@ spec:
 """
 
 
-def test_manifest_parsed_once_and_read_again_when_changed(tmp_path: Path) -> None:
+def test_manifest_parsed_once_and_read_again_when_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parses: list[str] = []
+    real = yamlfiles.documents
+
+    def counted(text: str) -> list[y.Node]:
+        parses.append(text)
+        return real(text)
+
+    monkeypatch.setattr(yamlfiles, "documents", counted)
     manifest = tmp_path / "deploy.yaml"
     manifest.write_text(_DEPLOYMENT.format(uid=1000))
     model = RepositoryModel.scan(tmp_path)
+    assert parses == []  # the line scan filed it under its image
     [run] = model.runs_named(["web"])  # parsed on this first question
-    assert usage._manifest(manifest) is yamlfiles.read(manifest)  # the same parse, kept
-    container = usage._container(run)
+    container = usage._container(model, run)  # the same parse: not composed again
+    assert len(parses) == 1
     assert container is not None
     assert y.scalar(y.get_path(container.node, "securityContext", "runAsUser")) == "1000"
-    before = yamlfiles.read(manifest)
+    before = model.yaml_file(manifest)
     manifest.write_text(_DEPLOYMENT.format(uid=20000))
     stat = manifest.stat()
     os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    after = yamlfiles.read(manifest)
-    assert after is not None and after is not before
+    after = model.yaml_file(manifest)  # changed since: read again
+    assert after is not None and after is not before and len(parses) == 2
     assert "runAsUser: 20000" in after.text
+    # Another model (another run) parses for itself.
+    RepositoryModel.scan(tmp_path).runs_named(["web"])
+    assert len(parses) == 3
 
 
 @pytest.mark.parametrize(

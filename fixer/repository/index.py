@@ -83,6 +83,8 @@ class Index:
     #: ask, instead of a second walk reading every file.
     kustomization_files: list[Path] = field(default_factory=list)
     workflow_yaml: list[Path] = field(default_factory=list)
+    #: Manifests parsed on a question, shared with ``usage`` (which reads their containers).
+    yaml_files: yamlfiles.YamlFiles = field(default_factory=lambda: yamlfiles.YamlFiles(_yaml))
 
     def runs_for(self, key: str) -> list[Run]:
         """The runs of image ``key``, parsing the manifests that may hold one first."""
@@ -97,7 +99,7 @@ class Index:
     def _parsed_runs(self, path: Path) -> list[Run]:
         if path not in self.parsed:
             # Through the shared cache: ``usage`` reads the same file for its containers.
-            self.parsed[path] = _file_runs(path, yamlfiles.read(path))
+            self.parsed[path] = _file_runs(path, self.yaml_files.read(path))
         return self.parsed[path]
 
     def rank(self, run: Run) -> tuple[int, int]:

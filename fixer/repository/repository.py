@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from fixer.documents.dockerfile import parse as parse_dockerfile
 from fixer.documents.text import SourceText
+from fixer.documents.yaml import YamlFile
 from fixer.repository import copies as cp
 from fixer.repository import tools, walk
 from fixer.repository.builds import norm
@@ -211,6 +212,11 @@ class RepositoryModel:
     def runs(self) -> tuple[Run, ...]:
         """Every container and compose service the scan found (see ``usage.running``)."""
         return tuple(self._index.runs)
+
+    def yaml_file(self, path: Path) -> YamlFile | None:
+        """``path`` parsed, shared with the index's own parse of a manifest on a question
+        (cached by size and time; None when unreadable or not YAML)."""
+        return self._index.yaml_files.read(path)
 
     def kustomizations_of(self, manifest: Path) -> list[Path]:
         """Kustomizations that include ``manifest`` (listing it, or its folder), nearest

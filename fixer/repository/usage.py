@@ -25,7 +25,7 @@ from pathlib import Path
 from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.kube import Container
-from fixer.repository import tools, walk, yamlfiles
+from fixer.repository import tools, walk
 from fixer.repository.builds import norm
 from fixer.repository.model import Build, Evidence, LinkKind, Run
 from fixer.repository.nearest import MAX_EXACT, MAX_LOOSE, nearest
@@ -88,7 +88,7 @@ def running(model: RepositoryModel, build: Build, program: str | None = None) ->
     loose = nearest(loose, build.dockerfile, MAX_LOOSE)
     found: list[Running] = []
     for run, is_exact in [*((r, True) for r in exact), *((r, False) for r in loose)]:
-        container = _container(run)
+        container = _container(model, run)
         if container is not None:
             found.append(Running(run, container, is_exact))
     return list({(f.run.path, f.run.span): f for f in found}.values())
@@ -200,10 +200,10 @@ def _rel(root: Path, path: Path) -> str:
 # --- the container behind a run -----------------------------------------------------------
 
 
-def _container(run: Run) -> Container | None:
+def _container(model: RepositoryModel, run: Run) -> Container | None:
     if run.kind == "compose":
         return None
-    doc = _manifest(run.path)
+    doc = _manifest(model, run.path)
     if doc is None:
         return None
     return next(
@@ -211,11 +211,11 @@ def _container(run: Run) -> Container | None:
     )
 
 
-def _manifest(path: Path) -> YamlFile | None:
+def _manifest(model: RepositoryModel, path: Path) -> YamlFile | None:
     """A manifest read again for the settings the run index does not keep (cached by
     size and time: the same few files answer every question of one run, and the index's
     own parse of a manifest it reads on first question is the same entry)."""
-    return yamlfiles.read(path)
+    return model.yaml_file(path)
 
 
 def _execs(c: Container) -> Iterator[tuple[int, tuple[str, ...]]]:
@@ -325,7 +325,7 @@ def _scope(model: RepositoryModel, run: Run) -> list[Path]:
 
 
 def _resources(model: RepositoryModel, kustomization: Path) -> list[Path]:
-    doc = _manifest(kustomization)
+    doc = _manifest(model, kustomization)
     entries = y.get(doc.documents[0], "resources") if doc and doc.documents else None
     return [
         kustomization.parent / i.value
@@ -338,7 +338,7 @@ def _from_manifests(
     model: RepositoryModel, run: Run, name: str, key: str
 ) -> tuple[Path, str, int] | None:
     for path in _scope(model, run):
-        doc = _manifest(path)
+        doc = _manifest(model, path)
         for obj in kube.objects(doc) if doc is not None else ():
             if obj.kind != "ConfigMap" or obj.name != name:
                 continue
@@ -353,7 +353,7 @@ def _from_generators(
     model: RepositoryModel, run: Run, name: str, key: str
 ) -> tuple[Path, str, int] | None:
     for kustomization in model.kustomizations_of(run.base or run.path):
-        doc = _manifest(kustomization)
+        doc = _manifest(model, kustomization)
         root = doc.documents[0] if doc and doc.documents else None
         generators = y.get(root, "configMapGenerator")
         for generator in generators.value if y.is_sequence(generators) else []:

@@ -1,14 +1,15 @@
 """YAML files read for the model's questions, parsed once however many ask.
 
 A manifest the index parses on first question (``Index.runs_for``) is asked about again
-right after: ``usage`` reads its container's settings from the same file. One cache, keyed
-by path, size and modification time, serves both, so a file changed since (a fix written)
-is read again.
+right after: ``usage`` reads its container's settings from the same file. One cache per
+model, keyed by path, size and modification time (a file changed since, a fix written, is
+read again), serves both; it keeps the files last asked about, so memory stays flat.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from fixer.documents import yaml as y
@@ -16,23 +17,34 @@ from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
 from fixer.repository import walk
 
-
-def read(path: Path) -> YamlFile | None:
-    """``path`` parsed (every document), or None when it is unreadable or does not parse."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return _read(path, stat.st_size, stat.st_mtime_ns)
+#: Parsed files kept: the same few answer every question of one Dockerfile.
+MAX_KEPT = 256
 
 
-@lru_cache(maxsize=256)
-def _read(path: Path, size: int, mtime: int) -> YamlFile | None:
-    text = walk.read_text(path)
-    if text is None:
-        return None
-    docs = documents(text)
-    return YamlFile(SourceText(text), docs) if docs else None
+class YamlFiles:
+    """Parsed YAML files by path, size and modification time, the last ``MAX_KEPT`` kept."""
+
+    def __init__(self, parse: Callable[[str], list[Node]]) -> None:
+        self._parse = parse
+        self._kept: OrderedDict[tuple[Path, int, int], YamlFile | None] = OrderedDict()
+
+    def read(self, path: Path) -> YamlFile | None:
+        """``path`` parsed (every document), or None when it is unreadable or does not parse."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        key = (path, stat.st_size, stat.st_mtime_ns)
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        text = walk.read_text(path)
+        docs = self._parse(text) if text is not None else []
+        found = YamlFile(SourceText(text), docs) if text is not None and docs else None
+        self._kept[key] = found
+        if len(self._kept) > MAX_KEPT:
+            self._kept.popitem(last=False)
+        return found
 
 
 def documents(text: str) -> list[Node]:

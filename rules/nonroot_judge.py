@@ -296,7 +296,7 @@ def test_image(ctx: Context[Dockerfile]) -> str:
 
 
 def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
-    capable = bool(_CAPABLE.search(doc.text))
+    capable: bool | None = None  # searched on the first EXPOSE: most files have none
     for stage in reversed(chain):
         for ins in stage.body:
             if ins.keyword in ("ENTRYPOINT", "CMD"):
@@ -310,7 +310,11 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                     m = _INSTALLS_STEP_DOWN.search(value)
                 if m:
                     yield f"line {ins.line} installs {m.group(1)}"
-            elif ins.keyword == "EXPOSE" and not capable:
+            elif ins.keyword == "EXPOSE":
+                if capable is None:
+                    capable = bool(_CAPABLE.search(doc.text))
+                if capable:
+                    continue
                 variables = stage_variables(doc, stage)  # a copy: for EXPOSE only
                 low = [p for p in _ports(ins.value, variables) if p < 1024]
                 if low:

@@ -192,3 +192,20 @@ def test_walk_gives_each_file_its_relative_parts(tmp_path: Path) -> None:
         ("d/e/Dockerfile", ("d", "e", "Dockerfile")),
     ]
     assert skipped == [("a", "vendor")]
+
+
+@pytest.mark.parametrize(
+    ("body", "signed"),
+    [
+        ("EXPOSE 80\n", True),
+        # setcap is searched on the first EXPOSE, over the whole file: a later line counts.
+        ("EXPOSE 80\nRUN setcap cap_net_bind_service=+ep /usr/bin/app\n", False),
+        ("EXPOSE 8080\nEXPOSE 443\n", True),
+    ],
+)
+def test_low_port_sign_with_setcap_anywhere(tmp_path: Path, body: str, signed: bool) -> None:
+    path = tmp_path / "Dockerfile"
+    path.write_text(f"FROM debian:bookworm-slim\n{body}")
+    [finding] = _check(path)
+    assert finding.fix is not None
+    assert ("a port below 1024 needs root" in finding.fix.needs) is signed

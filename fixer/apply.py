@@ -22,8 +22,12 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> Applied:
 
     A fix whose edits overlap an edit already accepted in this pass is deferred (the engine
     re-detects on the new text and tries again), unless every overlapping edit is identical
-    to an accepted one: two findings on one aliased node propose the same edit.
+    to an accepted one: two findings on one aliased node propose the same edit. Deferred
+    fixes are built here (``Fix.built``); one whose edits were left out cannot be applied.
     """
+    if any(f.omitted for f in fixes):
+        raise ValueError("a fix whose edits were left out cannot be applied")
+    fixes = [f.built() for f in fixes]
     accepted: list[Edit] = []  # sorted, so that each check looks at neighbours only
     seen: set[Edit] = set()
     applied: list[Fix] = []

@@ -49,12 +49,14 @@ def cache_folder(root: Path, settings: Settings) -> Path:
     return Path(chosen) if chosen is not None else root / CACHE_DIR
 
 
-def run_key(settings: Settings, rules: RuleSet) -> str:
-    """Everything besides the file that decides a ``check`` result."""
+def run_key(settings: Settings, rules: RuleSet, *, edits: bool = True) -> str:
+    """Everything besides the file that decides a ``check`` result. ``edits``: the run
+    shows the edits of the fixes it offers (SARIF); a run that does not stores fixes whose
+    edits were never computed (``Fix.omitted``), so the two keep separate entries."""
     from fixer import __version__
 
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{_FORMAT}\0{__version__}\0{sys.version_info[:2]}\0".encode())
+    digest.update(f"{_FORMAT}\0{__version__}\0{sys.version_info[:2]}\0{edits}\0".encode())
     digest.update(_canonical(settings).encode())
     # Kustomize overlays are judged by rendering them when a renderer is installed: a
     # result made with one is not a result made without (``fixer.repository.render``).
@@ -218,7 +220,9 @@ def _finding(finding: Finding) -> dict[str, Any]:
             "safety": fix.safety.value,
             "needs": fix.needs,
             "evidence": list(fix.evidence),
-            "edits": [[e.span.start, e.span.end, e.content] for e in fix.edits],
+            "edits": None
+            if fix.omitted
+            else [[e.span.start, e.span.end, e.content] for e in fix.edits],
         },
     }
 
@@ -255,10 +259,11 @@ def _read_finding(path: Path, value: dict[str, Any]) -> Finding:
         if fix is None
         else Fix(
             title=str(fix["title"]),
-            edits=tuple(Edit(Span(int(s), int(e)), str(c)) for s, e, c in fix["edits"]),
+            edits=tuple(Edit(Span(int(s), int(e)), str(c)) for s, e, c in fix["edits"] or ()),
             safety=Safety(fix["safety"]),
             needs=str(fix["needs"]),
             evidence=tuple(str(e) for e in fix["evidence"]),
+            omitted=fix["edits"] is None,
         ),
     )
 

@@ -77,11 +77,13 @@ def process_file(
     data: bytes | None = None,
     pinning: bool = False,
     evidence: Evidence | None = None,
+    edits: bool = True,
 ) -> FileResult:
     """Read ``path`` (or use ``data``), detect and, with ``fix``, fix. Never raises.
 
     ``evidence`` is the run's (repository model, registry answers); without it the rules
-    see the registry answers only."""
+    see the registry answers only. Without ``edits`` (a ``check`` whose output shows no
+    edit) deferred fixes are reported without computing their edits (``Fix.unbuilt``)."""
     try:
         if data is None:
             data = read_capped(path)
@@ -98,6 +100,7 @@ def process_file(
         resolutions=resolutions or {},
         pinning=pinning,
         evidence=evidence,
+        edits=edits,
     )
 
 
@@ -112,6 +115,7 @@ def process_text(
     resolutions: Mapping[str, Resolution],
     pinning: bool = False,
     evidence: Evidence | None = None,
+    edits: bool = True,
 ) -> FileResult:
     result = FileResult(path, kind, source, source.text)
     if not source.text.strip():
@@ -133,6 +137,7 @@ def process_text(
     if not kind_of_name(kind).holds_objects(doc) and evidence.rendered is None:
         return replace(result, skipped=kind_of_name(kind).absent)
     run = _Detector(path, kind, source, settings, enabled, resolutions, pinning, evidence=evidence)
+    run.build = fix or edits
     found = run.detect(doc)
     result = replace(result, found=found, remaining=found)
     if fix:
@@ -167,6 +172,8 @@ class _Detector:
     crashes: list[str] = field(default_factory=list)
     #: Built once per run, shared by every file (and every pass) of it.
     evidence: Evidence = field(default=None)  # type: ignore[assignment]
+    #: Compute the edits of deferred fixes (to apply or show them); else leave them out.
+    build: bool = True
 
     def __post_init__(self) -> None:
         if self.evidence is None:
@@ -187,6 +194,7 @@ class _Detector:
         for rule in self.rules:
             try:  # collected whole first: a rule that fails halfway contributes nothing
                 mine = [f for f in rule.check(ctx) if not suppress.silences(rule, f)]
+                mine = _settled(mine, build=self.build)
             except Exception as exc:  # RecursionError included: one rule fails alone
                 self.crashes.append(_crash_message(rule.id, exc))
                 continue
@@ -200,6 +208,22 @@ class _Detector:
         if self.settings.fixes.safe_only:
             return fix.safety is Safety.SAFE
         return fix.safety is not Safety.UNPROVEN or self.settings.fixes.unsafe_fixes
+
+
+def _settled(findings: list[Finding], *, build: bool) -> list[Finding]:
+    """Deferred fixes built (or left unbuilt): findings that shared a fix still share it,
+    so applying it fixes them all."""
+    done: dict[int, Fix] = {}
+    out = []
+    for finding in findings:
+        fix = finding.fix
+        if fix is not None and fix.build is not None:
+            settled = done.get(id(fix))
+            if settled is None:
+                settled = done[id(fix)] = fix.built() if build else fix.unbuilt()
+            finding = replace(finding, fix=settled)
+        out.append(finding)
+    return out
 
 
 def _fix_loop(run: _Detector, doc: Any, result: FileResult) -> FileResult:

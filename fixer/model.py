@@ -7,8 +7,8 @@ they are in the file), end exclusive. Nothing here touches files, the network or
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -113,6 +113,39 @@ class Fix:
     evidence: tuple[str, ...] = field(default=(), compare=False)
     #: Secret-moving fixes: where each value went (the PR body lists them).
     moved: tuple[Moved, ...] = field(default=(), compare=False)
+    #: A deferred fix (``deferred``): what computes its edits, until ``built`` is called.
+    build: Callable[[], Iterable[Edit]] | None = field(default=None, compare=False, repr=False)
+    #: The edits were never computed: a ``check`` whose output shows no edit (text, JSON)
+    #: leaves them out (``unbuilt``). Such a fix can be reported, never applied.
+    omitted: bool = field(default=False, compare=False)
+
+    @classmethod
+    def deferred(
+        cls,
+        title: str,
+        build: Callable[[], Iterable[Edit]],
+        safety: Safety = Safety.SAFE,
+        *,
+        needs: str = "",
+        evidence: tuple[str, ...] = (),
+    ) -> Fix:
+        """A fix whose edits are computed only when someone needs them (``built``): the
+        engine builds every fix before applying or showing edits, and a ``check`` that
+        prints no edit skips the work (``build`` must yield at least one edit)."""
+        return cls(title, (), safety, needs=needs, evidence=evidence, build=build)
+
+    def built(self) -> Fix:
+        """This fix with its edits computed (itself when they are)."""
+        if self.build is None:
+            return self
+        return replace(self, edits=tuple(self.build()), build=None)
+
+    def unbuilt(self) -> Fix:
+        """This fix without edits when they were never computed (itself when they were):
+        what crosses to the parent process and the cache holds no closure."""
+        if self.build is None:
+            return self
+        return replace(self, build=None, omitted=True)
 
     @property
     def withheld_note(self) -> str:
@@ -120,6 +153,8 @@ class Fix:
         return f"fix withheld: needs {self.needs}" if self.needs else "fix withheld: unproven"
 
     def __post_init__(self) -> None:
+        if self.build is not None:
+            return  # checked when built
         ordered = tuple(sorted(set(self.edits)))
         for a, b in itertools.pairwise(ordered):
             if a.span.overlaps(b.span):

@@ -42,6 +42,7 @@ def run(
     repository: Any = None,
     source_only: bool = False,
     cache: ResultCache | None = None,
+    edits: bool = True,
 ) -> Iterator[FileResult]:
     """Results in the order of ``targets``; processed on every core when there are many
     (see ``fixer.parallel``). With ``diff``, each changed file's result carries its
@@ -53,10 +54,15 @@ def run(
     marker is its ``notice``).
 
     With ``cache`` (``check`` only), a file whose key matches its entry is answered from
-    it; the workers return what they computed and the entries are added here."""
+    it; the workers return what they computed and the entries are added here.
+
+    Without ``edits`` (a ``check`` whose output shows no edit) deferred fixes are reported
+    without computing their edits (``Fix.unbuilt``)."""
     resolutions = resolutions or {}
     evidence = Evidence(resolutions, repository)
-    job = _Job(settings, rules, fix, resolutions, pinning, diff, evidence, source_only, cache)
+    job = _Job(
+        settings, rules, fix, resolutions, pinning, diff, evidence, source_only, cache, edits
+    )
     workers = _workers(len(targets))
     for result, entry in ordered_map(_process, targets, job, workers=workers):
         if cache is not None:
@@ -80,6 +86,7 @@ class _Job:
     evidence: Evidence | None = None
     source_only: bool = False
     cache: ResultCache | None = None
+    edits: bool = True
 
 
 #: What a worker hands back besides a result: (file key, entry or None when it must not be
@@ -106,6 +113,7 @@ def _process(job: _Job, targets: list[Target]) -> list[tuple[FileResult, _Entry]
             evidence=job.evidence,
             source_only=job.source_only,
             data=data,
+            edits=job.edits,
         )
         if job.diff and result.changed and result.source is not None:
             result = _with_diff(result, result.source)
@@ -147,6 +155,7 @@ def process_target(
     evidence: Evidence | None = None,
     source_only: bool = False,
     data: bytes | None = None,
+    edits: bool = True,
 ) -> FileResult:
     """One file, read here unless ``data`` holds its bytes already."""
     if target.error:
@@ -177,6 +186,7 @@ def process_target(
         data=data,
         pinning=pinning,
         evidence=evidence,
+        edits=edits,
     )
     if target.explicit and result.skipped and target.path.suffix.lower() == ".json":
         # Named by the user, so not skipped silently: say why nothing happened.

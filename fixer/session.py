@@ -301,6 +301,7 @@ class Session:
             repository=self.repository,
             source_only=only_source,
             cache=cache,
+            edits=self._wants_edits,
         )
         if overlays is not None and last:
             results = self._then_overlays(results, overlays, last, only_source)
@@ -382,7 +383,7 @@ class Session:
             return None
         root = Roots.of(paths[:1]).folders[0]
         folder = cache_folder(root, self.settings)
-        self.run_key = run_key(self.settings, self.rules)
+        self.run_key = run_key(self.settings, self.rules, edits=self._wants_edits)
         invocation = json.dumps([list(paths), os.getcwd(), self.shown_from])
         stamp = tree_stamp(Roots.of(paths).folders, paths, skip=folder.absolute())
         return ManifestWriter(manifest_file(folder, self.run_key), invocation, stamp)
@@ -436,6 +437,11 @@ class Session:
             return self._recomputed(replace(entry, rules=None), evidence, only_source)
         return merged(entry.partial, fresh)
 
+    @property
+    def _wants_edits(self) -> bool:
+        """The run computes the edits of every fix: to apply them, or to show them."""
+        return self.mode.fixing or self.renderer.wants_edits
+
     def _open_cache(self, paths: Sequence[str]) -> ResultCache | None:
         """The result cache of this run's key (``check`` only: ``fix`` always recomputes),
         at the project root of the first path."""
@@ -444,7 +450,7 @@ class Session:
         root = Roots.of(paths[:1]).folders[0]
         folder = cache_folder(root, self.settings)
         model = self.repository.digest if self.repository is not None else None
-        key = self.run_key or run_key(self.settings, self.rules)
+        key = self.run_key or run_key(self.settings, self.rules, edits=self._wants_edits)
         return ResultCache.load(folder, key, model)
 
     def _stdin(self) -> None:

@@ -38,6 +38,7 @@ class JsonRenderer:
     items: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     wants_diffs = False
+    wants_edits = False
     prints_fixed_text = False
 
     def add(self, result: FileResult, view: FileResult, *, stdin: bool) -> None:
@@ -63,6 +64,7 @@ class SarifRenderer:
     items: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     wants_diffs = False
+    wants_edits = True  # suggested fixes carry their replacements
     prints_fixed_text = False
 
     def add(self, result: FileResult, view: FileResult, *, stdin: bool) -> None:
@@ -93,6 +95,7 @@ class GithubRenderer:
     #: Workflow commands, masked once every value of the run is known.
     held: list[str] = field(default_factory=list)
     wants_diffs = False
+    wants_edits = False
     prints_fixed_text = False
 
     def add(self, result: FileResult, view: FileResult, *, stdin: bool) -> None:

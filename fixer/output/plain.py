@@ -33,6 +33,8 @@ class TextRenderer:
     def wants_diffs(self) -> bool:
         return self.run.mode is Mode.DRY_RUN
 
+    wants_edits = False
+
     @property
     def prints_fixed_text(self) -> bool:
         return self.run.mode is Mode.FIX

@@ -60,6 +60,12 @@ class Renderer(Protocol):
         ...
 
     @property
+    def wants_edits(self) -> bool:
+        """A ``check`` shows the edits of the fixes it offers (SARIF's suggested fixes):
+        without it, fixes whose edits are costly to compute leave them out."""
+        ...
+
+    @property
     def prints_fixed_text(self) -> bool:
         """``fix -``: the fixed text from stdin goes to stdout."""
         ...

@@ -173,6 +173,11 @@ class Patch:
                 ranges.append([a, b])
         return [Edit.delete(*lines.deletion(a, b)) for a, b in ranges]
 
+    @property
+    def empty(self) -> bool:
+        """No change was asked for: ``edits`` would return none."""
+        return not (self._edits or self._inserts or self._empty)
+
     def edits(self) -> list[Edit]:
         out = list(self._edits)
         for mapping, entries in self._inserts.values():

@@ -56,6 +56,7 @@ from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
 from fixer.overlays import Overlays
+from fixer.parallel import Beside
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution, Severity
@@ -271,16 +272,24 @@ class Session:
         fixing = self.mode.fixing
         only_source = not self.settings.selection.include_generated
         selection = self.settings.selection
-        targets = list(
-            discover(
-                paths,
-                selection.exclude,
-                source_only=only_source,
-                force_exclude=selection.force_exclude,
-                respect_gitignore=selection.respect_gitignore,
+
+        def walk() -> list[Target]:
+            return list(
+                discover(
+                    paths,
+                    selection.exclude,
+                    source_only=only_source,
+                    force_exclude=selection.force_exclude,
+                    respect_gitignore=selection.respect_gitignore,
+                )
             )
-        )
-        self.repository = self._scan_repository(paths)
+
+        if self._needs_repository():  # the walk runs beside the scan, on another core
+            with Beside(walk) as walking:
+                self.repository = self._scan_repository(paths)
+                targets = walking.result()
+        else:
+            targets = walk()
         targets = mark_patches(targets, self._model_verdict)  # patches are never workloads
         overlays = Overlays.of(self.repository, self.rules, self.settings, paths)
         last = [t for t in targets if overlays.holds(t)] if overlays else []
@@ -501,8 +510,7 @@ class Session:
         """The repository model of the first path's repository (its git work tree, else the
         folder), built once before any file is processed and handed to every worker; None
         when no enabled rule asks for it (the scan reads every manifest a second time)."""
-        selection = self.settings.selection
-        if not any(r.needs_repository and selection.rule_enabled(r.id) for r in self.rules.rules):
+        if not self._needs_repository():
             return None
         from fixer.repository import RepositoryModel
 
@@ -515,6 +523,10 @@ class Session:
                 f"cannot read the repository at {shown_path(root, self.shown_from)}: {exc}"
             )
             return None
+
+    def _needs_repository(self) -> bool:
+        selection = self.settings.selection
+        return any(r.needs_repository and selection.rule_enabled(r.id) for r in self.rules.rules)
 
     def _model_verdict(self, target: Target) -> NotSource | None:
         """A Kustomize patch the repository model knows of (listed by a Kustomization

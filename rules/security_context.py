@@ -68,7 +68,9 @@ class _Plan:
             verdict = Verdict(verdict)
         group = self.groups.get(verdict.safety)
         if group is None:
-            group = self.groups[verdict.safety] = _Group(Patch(self.ctx.doc, self.ctx.style))
+            group = self.groups[verdict.safety] = _Group(
+                Patch(self.ctx.doc, lambda: self.ctx.style)
+            )
         for text, into in ((verdict.needs, group.needs), (verdict.evidence, group.evidence)):
             if text and text not in into:
                 into.append(text)

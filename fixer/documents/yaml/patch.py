@@ -47,7 +47,9 @@ def same_scalar(node: Node, want: bool | int | str | None) -> bool:
 @dataclass
 class Patch:
     doc: YamlFile
-    style: Style
+    #: The file's style, or what surveys it: the survey runs when an edit is rendered, so
+    #: a deferred fix that is never built never pays for it.
+    style_of: Style | Callable[[], Style]
     _inserts: dict[int, tuple[Node, dict[str, Value]]] = field(default_factory=dict)
     _empty: dict[int, tuple[Node, Node, dict[str, Value]]] = field(default_factory=dict)
     _edits: list[Edit] = field(default_factory=list)
@@ -172,6 +174,12 @@ class Patch:
             else:
                 ranges.append([a, b])
         return [Edit.delete(*lines.deletion(a, b)) for a, b in ranges]
+
+    @property
+    def style(self) -> Style:
+        if not isinstance(self.style_of, Style):
+            self.style_of = self.style_of()
+        return self.style_of
 
     @property
     def empty(self) -> bool:

@@ -89,9 +89,13 @@ class Console:
         paint = self.paint_err if to_err else self.paint_out
         if not paint.enabled:
             unsafe = self.unsafe_fixes
+            shown: dict[Path, str] = {}  # one file's findings share its path: shown once
+            for f in findings:
+                if f.path not in shown:
+                    shown[f.path] = shown_path(f.path, self.base)
             write(
                 "".join(
-                    finding_line(f, status=status, base=self.base, unsafe_fixes=unsafe) + "\n"
+                    finding_line(f, status=status, unsafe_fixes=unsafe, shown=shown[f.path]) + "\n"
                     for f in findings
                 )
             )

@@ -58,11 +58,18 @@ def withheld(finding: Finding, *, unsafe_fixes: bool = False) -> bool:
 
 
 def finding_line(
-    finding: Finding, *, status: str = "", base: str | None = None, unsafe_fixes: bool = False
+    finding: Finding,
+    *,
+    status: str = "",
+    base: str | None = None,
+    unsafe_fixes: bool = False,
+    shown: str | None = None,
 ) -> str:
     """``path:line: RULE message`` with the reason when it cannot be fixed, or what its
-    fix needs when the fix is withheld."""
-    line = f"{shown_path(finding.path, base)}:{finding.line}: {finding.rule} {finding.message}"
+    fix needs when the fix is withheld. ``shown``: ``shown_path`` of the finding's path,
+    when the caller has it already (a file's findings share it)."""
+    where = shown if shown is not None else shown_path(finding.path, base)
+    line = f"{where}:{finding.line}: {finding.rule} {finding.message}"
     if status == "fixed" and finding.fix is not None:
         line += f" [fixed: {finding.fix.title}]"  # what was done, in the rule's words
     elif status:

@@ -98,7 +98,10 @@ class Plan:
 
 def installs(build: Build, tools: Sequence[str]) -> Iterator[Install]:
     tool = tool_pattern(tools)
+    needles = _needles(tuple(tools))
     for step in build.steps:
+        if needles is not None and not step.may_name(needles):
+            continue  # installs none of the tools: its script need not be read for that
         for command in step.commands:
             if command.action != INSTALL:
                 continue
@@ -268,9 +271,11 @@ def _text(doc: Dockerfile, ins: Instruction) -> str:
 def _removed_later(build: Build, install: Install) -> bool:
     """Removed again later in the shipped stages: by name, with its ``apk --virtual`` group,
     or by ``apt-mark auto`` then ``apt-get purge --auto-remove`` (docker-library images)."""
+    first = install.step.order
     later = [
         c
         for step in build.steps
+        if step.order >= first  # an earlier step's script need not be read
         for c in step.commands
         if (step.order, c.command.start) > install.key
     ]

@@ -64,6 +64,9 @@ class Step:
     _spells_manager: bool | None = field(default=None, repr=False, compare=False)
     #: ``texts`` joined by newlines, once they are final (after the script is read).
     _joined: str | None = field(default=None, repr=False, compare=False)
+    #: The instruction's text and heredoc bodies, quoting removed and lower-cased: every
+    #: package name of the RUN is a piece of it (see ``may_name``).
+    _plain: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def script(self) -> RunScript | None:
@@ -89,6 +92,21 @@ class Step:
     def texts(self) -> tuple[tuple[int, str], ...]:
         self._read()
         return self._texts
+
+    def may_name(self, needles: tuple[str, ...]) -> bool:
+        """False only when no package word of the RUN can contain any of ``needles``
+        (lower-case, without quotes or backslashes): such a RUN installs none of them, so
+        its script need not be read to look for them. A package name is its word after
+        quote removal, pin and version cut off, lower-cased: the characters of a needle in
+        it are neighbours in the text once quotes, backslashes and continuations are gone.
+        """
+        if self._unread is None or self.ins.is_exec_form:
+            # Read already (nothing left to spare), or not shipped (no commands), or exec
+            # form, whose JSON escapes can spell anything.
+            return True
+        if self._plain is None:
+            self._plain = "\n".join(_QUOTING.sub("", text) for _, text in self._texts).lower()
+        return any(n in self._plain for n in needles)
 
     def mentions(self, pattern: re.Pattern[str]) -> Iterator[Mention]:
         if self._unread is not None and not any(pattern.search(t) for _, t in self._texts):

@@ -213,7 +213,12 @@ def _sources(
         return []
     found: list[str] = []
     chain = set(analysis.chains.get(stage, (stage,)))
-    for step in (s for s in analysis.steps if s.stage in chain):
+    asked = image_path.rstrip("/") if image_path is not None else None
+    for step in analysis.steps:
+        if step.stage not in chain:
+            continue
+        if asked is not None and not _may_reach(step.dest, asked):
+            continue  # lands beside the path asked for: no landing of it can match
         for source in step.sources:
             for landed in _landings(step, source, is_dir):
                 matched = _match(source, landed, image_path)
@@ -225,6 +230,19 @@ def _sources(
                 inner = posixpath.normpath(posixpath.join("/", matched))
                 found.extend(_sources(analysis, step.from_stage, inner, is_dir, depth + 1))
     return list(dict.fromkeys(found))
+
+
+def _may_reach(dest: str, asked: str) -> bool:
+    """False only when no landing of a copy to ``dest`` can ``_match`` the path ``asked``
+    (without its trailing slashes): a landing is ``dest`` or ``dest/<name>``, which
+    ``_within`` relates to the path only when one of them is inside the other, and a glob
+    ``dest/<pattern>`` only matches paths under ``dest``. Spares the landings (and their
+    folder checks) of every copy elsewhere in the image: an entrypoint is looked for in
+    seven places."""
+    top = dest.rstrip("/")
+    if not top or _is_glob(dest):
+        return True  # the root holds every path; a glob destination is matched as one
+    return asked == top or asked.startswith(top + "/") or top.startswith(asked + "/")
 
 
 def _landings(step: CopyStep, source: str, is_dir: IsDir) -> list[str]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from fixer.documents.dockerfile.model import Dockerfile, Stage
-from fixer.documents.dockerfile.words import KeyValue, key_values
+from fixer.documents.dockerfile.model import Dockerfile, Instruction, Stage
+from fixer.documents.dockerfile.words import _PAIRS as _KEY_VALUES
+from fixer.documents.dockerfile.words import KeyValue, key_values, unquote, words
 
 
 class Family(Enum):
@@ -125,12 +126,38 @@ def _stage_variables(doc: Dockerfile, stage: Stage) -> dict[str, str]:
     values: dict[str, str] = {}
     for ins in stage.body:
         if ins.keyword in ("ARG", "ENV"):
-            for kv in key_values(ins):
-                if kv.value is not None:
-                    values[kv.key] = expand(kv.value, values) or kv.value
-                elif kv.key in defaults:
-                    values[kv.key] = defaults[kv.key]
+            for key, value in _pairs(ins):
+                if value is not None:
+                    values[key] = expand(value, values) or value
+                elif key in defaults:
+                    values[key] = defaults[key]
     return values
+
+
+def _pairs(ins: Instruction) -> list[tuple[str, str | None]]:
+    """``(key, value)`` of each pair of an ENV/ARG, as ``key_values`` reads them, without
+    their spans: stage variables are the first (and mostly the only) reader of most ENV and
+    ARG lines, and the spans (three per pair, over a table of the instruction's offsets)
+    cost more than the pairs. ``key_values``' answer is used when it is known already."""
+    known = ins.__dict__.get(_KEY_VALUES)
+    if known is not None:
+        return [(kv.key, kv.value) for kv in known]
+    text = ins.value
+    spans = words(text, ins.flag_end() if ins.keyword != "ENV" else 0)
+    if not spans:
+        return []
+    first = text[spans[0][0] : spans[0][1]]
+    if ins.keyword == "ENV" and "=" not in first:
+        # Legacy `ENV key value...`: the value is the rest of the arguments.
+        if len(spans) == 1:
+            return []
+        return [(first, unquote(text[spans[1][0] : spans[-1][1]]))]
+    out: list[tuple[str, str | None]] = []
+    for s, e in spans:
+        word = text[s:e]
+        key, eq, _ = word.partition("=")
+        out.append((key, unquote(word[len(key) + 1 :]) if eq else None))
+    return out
 
 
 def global_arg_pairs(doc: Dockerfile) -> dict[str, KeyValue]:

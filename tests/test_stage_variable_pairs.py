@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from fixer.documents import dockerfile
 from fixer.documents.dockerfile import key_values
-from fixer.documents.dockerfile.images import _pairs, stage_variables
+from fixer.documents.dockerfile.images import Family, _pairs, family_of, root_image, stage_variables
 from fixer.documents.text import SourceText
 
 
@@ -68,3 +68,25 @@ def test_stage_variables_leave_the_spans_unread() -> None:
     assert _pairs(env) == _reference(env)  # and once they are, they are the ones used
     assert "_key_values" in env.__dict__
     assert _pairs(env) == [("A", "$V"), ("B", "2")]
+
+
+def test_root_image_is_remembered_per_stage() -> None:
+    doc = dockerfile.parse(SourceText("ARG T=1\nFROM alpine:$T AS a\nFROM a\n"))
+    final = doc.stages[-1]
+    assert root_image(doc, final) == "alpine:1"
+    assert final.__dict__["_root_image"] == "alpine:1"
+    assert root_image(doc, doc.stages[0]) == "alpine:1"
+
+
+@pytest.mark.parametrize("image", ["debian:12", "alpine", "scratch", "ubuntu", "x/y"])
+def test_the_remembered_family_still_asks_each_document(image: str) -> None:
+    linux = dockerfile.parse(SourceText(f"FROM {image}\n"))
+    escaped = dockerfile.parse(SourceText(f"# escape=`\nFROM {image}\n"))
+    shell = dockerfile.parse(SourceText(f'FROM {image}\nSHELL ["powershell", "-c"]\n'))
+    expected = family_of(image)
+    assert family_of(image, linux) is expected
+    windows = Family.SCRATCH if image == "scratch" else Family.WINDOWS
+    assert family_of(image, escaped) is windows
+    assert family_of(image, shell) is windows
+    assert family_of(image, linux) is expected
+    assert family_of("mcr.microsoft.com/windows/servercore:ltsc2022", linux) is Family.WINDOWS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 from fixer.documents.dockerfile.model import Dockerfile, Instruction, Stage
 from fixer.documents.dockerfile.words import _PAIRS as _KEY_VALUES
@@ -197,7 +198,17 @@ def expand(value: str, variables: dict[str, str]) -> str | None:
 
 
 def root_image(doc: Dockerfile, stage: Stage) -> str:
-    """The external image a stage is ultimately built on (following ``FROM <stage>``)."""
+    """The external image a stage is ultimately built on (following ``FROM <stage>``).
+
+    Worked out once per stage (a stage belongs to one document): DF001 and DF003 ask."""
+    known: str | None = stage.__dict__.get("_root_image")
+    if known is None:
+        known = _root_image(doc, stage)
+        stage.__dict__["_root_image"] = known
+    return known
+
+
+def _root_image(doc: Dockerfile, stage: Stage) -> str:
     by_name = {s.name.lower(): s for s in doc.stages if s.name}
     seen: set[int] = set()
     current = stage
@@ -212,26 +223,36 @@ def root_image(doc: Dockerfile, stage: Stage) -> str:
 
 def family_of(image: str, doc: Dockerfile | None = None) -> Family:
     """Best guess of the distro family from the image name and tag."""
-    ref = image.lower()
-    if ref == "scratch":
-        return Family.SCRATCH
-    name, tag = split_tag(ref)
-    if _is_windows(name, tag, doc):
+    family, by_name = _image_family(image.lower())
+    if not by_name and doc is not None and _windows_document(doc):
         return Family.WINDOWS
+    return family
+
+
+@lru_cache(maxsize=4096)
+def _image_family(ref: str) -> tuple[Family, bool]:
+    """The family the (lower-case) reference names, and whether its name settles it
+    (scratch, a Windows image) before the document is asked: a pure answer, remembered
+    (every Dockerfile asks for its base image twice, and most bases recur)."""
+    if ref == "scratch":
+        return Family.SCRATCH, True
+    name, tag = split_tag(ref)
+    if _is_windows(name, tag, None):
+        return Family.WINDOWS, True
     if "distroless" in name or (name.startswith("cgr.dev/chainguard/") and "wolfi" not in name):
-        return Family.DISTROLESS
+        return Family.DISTROLESS, False
     last = name.rsplit("/", 1)[-1]
     if "alpine" in tag or last in ("alpine", "busybox", "wolfi-base") or "alpine" in last:
-        return Family.ALPINE
+        return Family.ALPINE, False
     if any(n in name for n in _RHEL_NAMES) or any(
         t in tag for t in ("ubi", "centos", "oraclelinux", "azurelinux", "cbl-mariner")
     ):
-        return Family.RHEL
+        return Family.RHEL, False
     if any(t in tag for t in _DEBIAN_TAGS) or last in ("debian", "ubuntu"):
-        return Family.DEBIAN
+        return Family.DEBIAN, False
     if name.removeprefix("docker.io/").removeprefix("library/") in _DEBIAN_IMAGES:
-        return Family.DEBIAN
-    return Family.UNKNOWN
+        return Family.DEBIAN, False
+    return Family.UNKNOWN, False
 
 
 def split_tag(ref: str) -> tuple[str, str]:
@@ -250,11 +271,18 @@ def _is_windows(name: str, tag: str, doc: Dockerfile | None) -> bool:
         for w in ("nanoserver", "windowsservercore", "/windows/", "windows/servercore")
     ):
         return True
-    if doc is None:
-        return False
-    # A backtick escape or a Windows shell (PowerShell Core, `pwsh`, runs on Linux too).
-    return doc.escape == "`" or any(
-        ins.keyword == "SHELL"
-        and re.match(r'\s*\[\s*"(?:powershell|cmd)(?:\.exe)?"', ins.value, re.IGNORECASE)
-        for ins in doc.instructions
-    )
+    return doc is not None and _windows_document(doc)
+
+
+def _windows_document(doc: Dockerfile) -> bool:
+    """A backtick escape or a Windows shell (PowerShell Core, `pwsh`, runs on Linux too);
+    worked out once per document."""
+    known: bool | None = doc.__dict__.get("_windows")
+    if known is None:
+        known = doc.escape == "`" or any(
+            ins.keyword == "SHELL"
+            and re.match(r'\s*\[\s*"(?:powershell|cmd)(?:\.exe)?"', ins.value, re.IGNORECASE)
+            for ins in doc.instructions
+        )
+        doc.__dict__["_windows"] = known
+    return known

@@ -70,9 +70,10 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
     if not names:
         if program:
             names.append(program.rsplit("/", 1)[-1])
-        folder = build.dockerfile.parent.name
+        parent = build.dockerfile.parent
+        folder = parent.name
         # The root folder's name is the clone's, which need not be the project's.
-        if build.dockerfile.parent != root and folder not in _PLAIN_FOLDERS:
+        if folder not in _PLAIN_FOLDERS and parent != root:
             names.append(folder)
     return tuple(n for n in dict.fromkeys(names) if len(n) >= 4 and n.lower() not in _GENERIC)
 

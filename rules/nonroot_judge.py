@@ -39,6 +39,20 @@ _INSTALLS_STEP_DOWN = re.compile(r"\b(gosu|su-exec)\b")
 _STEP_DOWN_HINTS = ("su", "setpriv", "runuser", "chroot", "s6-", "chpst", "setuidgid")
 _SSHD_HINTS = ("sshd", "openssh-server", "dropbear")
 _CAPABLE = re.compile(r"\bsetcap\b|cap_net_bind_service|NET_BIND_SERVICE", re.IGNORECASE)
+
+
+def _capable(text: str) -> bool:
+    """``_CAPABLE`` anywhere in the file. For ASCII text a plain search of the lower-cased
+    text says first whether it can match (a case-insensitive regex over a whole file costs
+    more than the rest of the instruction checks); other text may hold a character that
+    case-folds onto an ASCII letter (the long s), so the regex decides."""
+    if text.isascii():
+        low = text.lower()
+        if "setcap" not in low and "net_bind_service" not in low:
+            return False
+    return bool(_CAPABLE.search(text))
+
+
 _SPLIT = re.compile(r"&&|\|\||;|\||\n")
 #: Well-known account names whose number is the same on Debian, Alpine and RHEL images.
 _WELL_KNOWN = {"nobody": (65534, 65534)}
@@ -312,7 +326,7 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                     yield f"line {ins.line} installs {m.group(1)}"
             elif ins.keyword == "EXPOSE":
                 if capable is None:
-                    capable = bool(_CAPABLE.search(doc.text))
+                    capable = _capable(doc.text)
                 if capable:
                     continue
                 variables = stage_variables(doc, stage)  # a copy: for EXPOSE only

@@ -209,3 +209,19 @@ def test_low_port_sign_with_setcap_anywhere(tmp_path: Path, body: str, signed: b
     [finding] = _check(path)
     assert finding.fix is not None
     assert ("a port below 1024 needs root" in finding.fix.needs) is signed
+
+
+def test_the_capability_prefilter_answers_as_the_regex() -> None:
+    from rules.nonroot_judge import _CAPABLE, _capable
+
+    cases = [
+        "RUN setcap cap_net_bind_service=+ep /usr/bin/app",
+        "RUN SETCAP 'CAP_NET_BIND_SERVICE+ep' /app",
+        "# Net_Bind_Service is added in the manifest",
+        "RUN xsetcapx && echo",  # no word boundary: no match
+        "EXPOSE 80",
+        "RUN \u017fetcap cap_net_raw+ep /app",  # the long s folds onto s: only the regex knows
+    ]
+    for text in cases:
+        assert _capable(text) is bool(_CAPABLE.search(text)), text
+    assert _capable(cases[-1])  # non-ASCII text is never prefiltered away

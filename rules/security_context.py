@@ -64,18 +64,21 @@ class _Plan:
     def at(self, c: Container | None, problem: str, verdict: Verdict | Safety) -> Patch:
         """Record ``problem`` (for ``c``, or every container when None) under the verdict's
         safety level and return the patch its edits go to."""
-        if isinstance(verdict, Safety):
-            verdict = Verdict(verdict)
-        group = self.groups.get(verdict.safety)
+        # A bare Safety (most calls) carries no text: no Verdict is built for it.
+        safety = verdict if isinstance(verdict, Safety) else verdict.safety
+        group = self.groups.get(safety)
         if group is None:
-            group = self.groups[verdict.safety] = _Group(
-                Patch(self.ctx.doc, lambda: self.ctx.style)
-            )
-        for text, into in ((verdict.needs, group.needs), (verdict.evidence, group.evidence)):
-            if text and text not in into:
-                into.append(text)
-        for each in [c] if c is not None else kube.containers(self.pod):
-            self.problems.setdefault((id(each.node), verdict.safety), []).append(problem)
+            group = self.groups[safety] = _Group(Patch(self.ctx.doc, lambda: self.ctx.style))
+        if not isinstance(verdict, Safety):
+            for text, into in ((verdict.needs, group.needs), (verdict.evidence, group.evidence)):
+                if text and text not in into:
+                    into.append(text)
+        problems = self.problems
+        if c is not None:
+            problems.setdefault((id(c.node), safety), []).append(problem)
+        else:
+            for each in kube.containers(self.pod):
+                problems.setdefault((id(each.node), safety), []).append(problem)
         return group.patch
 
     def report(self, c: Container, problem: str, reason: str) -> None:
@@ -211,8 +214,11 @@ class SecurityContext(Rule[YamlFile]):
             if not containers:
                 continue
             agent = wl.node_agent(pod)
+            # Who each container runs as: judged once, read by the capability and the
+            # runAsNonRoot decisions (it looks up the image's user).
+            whos = {id(c.node): judge.who(c, ctx) for c in containers}
             for c in containers:
-                w = judge.who(c, ctx)
+                w = whos[id(c.node)]
                 if profile != "baseline":
                     _no_escalation(plan, c)
                 _capabilities(plan, c, profile, w, agent)
@@ -220,7 +226,7 @@ class SecurityContext(Rule[YamlFile]):
                 if profile is Profile.STRICT:
                     _read_only(plan, c)
             if profile != "baseline":
-                _pod_level(plan, containers, ctx, agent)
+                _pod_level(plan, containers, ctx, agent, whos)
             else:
                 _pod_baseline(plan, containers)
             yield from _findings(self, ctx, plan, containers)
@@ -263,11 +269,13 @@ def _findings(
     overlay = _overlay_note(ctx, plan.pod)
     for c in containers:
         span = Span(c.node.start_mark.index, c.node.start_mark.index)
+        label = ""  # read once per container with a finding, not once per finding
         for level in _ORDER:
             problems = plan.problems.get((id(c.node), level))
             if not problems:
                 continue
-            message = f"{c.label}: {', '.join(dict.fromkeys(problems))}"
+            label = label or c.label
+            message = f"{label}: {', '.join(dict.fromkeys(problems))}"
             own = plan.notes.get((id(c.node), level), []) if level is not None else []
             notes = [*own, *([overlay] if overlay else [])]
             if notes:
@@ -462,12 +470,16 @@ def _tmp_volume(plan: _Plan, patch: Patch) -> str:
 
 
 def _pod_level(
-    plan: _Plan, containers: list[Container], ctx: Context[YamlFile], agent: str | None
+    plan: _Plan,
+    containers: list[Container],
+    ctx: Context[YamlFile],
+    agent: str | None,
+    whos: dict[int, judge.Who],
 ) -> None:
     """seccompProfile (safe) and runAsNonRoot (judged per container): on the pod when every
     container needs the same (one place to read), else on the containers that do."""
     _seccomp(plan, containers)
-    _run_as_non_root(plan, containers, ctx, agent)
+    _run_as_non_root(plan, containers, ctx, agent, whos)
 
 
 def _seccomp(plan: _Plan, containers: list[Container]) -> None:
@@ -527,7 +539,11 @@ class _NonRoot:
 
 
 def _run_as_non_root(
-    plan: _Plan, containers: list[Container], ctx: Context[YamlFile], agent: str | None
+    plan: _Plan,
+    containers: list[Container],
+    ctx: Context[YamlFile],
+    agent: str | None,
+    whos: dict[int, judge.Who],
 ) -> None:
     pod_sc = y.get(plan.pod.node, "securityContext")
     pod_value = y.get(pod_sc, "runAsNonRoot")
@@ -538,7 +554,7 @@ def _run_as_non_root(
         own = y.get(_sc(c), "runAsNonRoot")
         if (own is not None and y.truthy(own)) or (own is None and pod_ok):
             continue
-        decision = _decide(plan, c, ctx, agent, own is not None)
+        decision = _decide(plan, c, ctx, whos[id(c.node)], agent, own is not None)
         if decision is None:
             blocked = True
         else:
@@ -563,11 +579,11 @@ def _run_as_non_root(
 
 
 def _decide(
-    plan: _Plan, c: Container, ctx: Context[YamlFile], agent: str | None, own: bool
+    plan: _Plan, c: Container, ctx: Context[YamlFile], w: judge.Who, agent: str | None, own: bool
 ) -> _NonRoot | None:
-    """The runAsNonRoot decision for ``c``; None when its explicit root is only reported."""
+    """The runAsNonRoot decision for ``c`` (who it runs as: ``w``); None when its explicit
+    root is only reported."""
     uid, gid = ctx.settings.user.uid, ctx.settings.user.gid
-    w = judge.who(c, ctx)
     container_user = judge.numeric(y.get(_sc(c), "runAsUser"))
     problem = "runAsNonRoot is not true"
     if w.uid == 0 and w.evidence.startswith("runAsUser"):

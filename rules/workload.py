@@ -99,20 +99,40 @@ def device_mounts(c: Container) -> list[str]:
     return found
 
 
+_WORD_BREAK = re.compile(r"[\s;&|()`$'\"]+")
+
+
 def command_words(c: Container) -> list[str]:
     """The words of the container's command and args (shell strings split on spaces)."""
     words: list[str] = []
     for key in ("command", "args"):
         seq = y.get(c.node, key)
         for item in seq.value if y.is_sequence(seq) else []:
-            words.extend(re.split(r"[\s;&|()`$'\"]+", y.scalar(item) or ""))
+            words.extend(_WORD_BREAK.split(y.scalar(item) or ""))
     return [w.rsplit("/", 1)[-1] for w in words if w]
 
 
 def runs_any(c: Container, programs: tuple[str, ...]) -> str | None:
     """The first of ``programs`` the container's command runs, or None."""
-    words = set(command_words(c))
-    return next((p for p in programs if p in words), None)
+    words = _words(c)
+    if not words:
+        return None
+    for program in programs:
+        if program in words:
+            return program
+    return None
+
+
+def _words(c: Container) -> frozenset[str]:
+    """``command_words`` as a set, kept on the container's node: K8S001 and K8S002 ask up
+    to five times per container. Nodes never change (a fix pass composes new ones), and
+    the set holds only strings, so nothing stale or cyclic is kept."""
+    node = c.node
+    try:
+        return node.tighten_words  # type: ignore[no-any-return]
+    except AttributeError:
+        words = node.tighten_words = frozenset(command_words(c))
+        return words
 
 
 def shares_processes(pod: PodSpec) -> bool:

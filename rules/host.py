@@ -139,7 +139,7 @@ class HostNamespaces(Rule[YamlFile]):
                     self, y.span(value), f"{label} uses {key}: it shares {what}", fix=fix
                 )
             yield from _host_paths(self, ctx, pod, label)
-            for c in kube.containers(pod):
+            for c in kube.pod_containers(ctx.doc, pod):
                 yield from _host_ports(self, ctx, c)
 
 

@@ -210,7 +210,7 @@ class SecurityContext(Rule[YamlFile]):
             if y.scalar(y.get_path(pod.node, "os", "name")) == "windows":
                 continue  # the Linux-only fields do not apply to Windows pods
             plan = _Plan(pod, ctx)
-            containers = list(kube.containers(pod))
+            containers = list(kube.pod_containers(ctx.doc, pod))
             if not containers:
                 continue
             agent = wl.node_agent(pod)

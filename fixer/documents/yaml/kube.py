@@ -168,6 +168,22 @@ def all_containers(doc: YamlFile) -> Iterator[Container]:
     found = doc.cache.get("kube.all_containers")
     if found is None:
         found = doc.cache["kube.all_containers"] = tuple(
-            c for pod in pod_specs(doc) for c in containers(pod)
+            c for pod in pod_specs(doc) for c in pod_containers(doc, pod)
         )
     return iter(found)
+
+
+def pod_containers(doc: YamlFile, pod: PodSpec) -> tuple[Container, ...]:
+    """``containers(pod)``, built once per file (``all_containers``, K8S002 and K8S005
+    each walk a pod's containers; a ``Container`` costs a frozen dataclass each time).
+
+    Kept in ``doc.cache`` by the pod spec's id, with the pod spec itself: it stays alive
+    while remembered, so its id is never another's, and ``is`` tells a different pod spec
+    (one not from ``pod_specs``) apart. Nothing here points back to the file."""
+    memo = doc.cache.get("kube.pod_containers")
+    if memo is None:
+        memo = doc.cache["kube.pod_containers"] = {}
+    entry = memo.get(id(pod))
+    if entry is None or entry[0] is not pod:
+        entry = memo[id(pod)] = (pod, tuple(containers(pod)))
+    return entry[1]

@@ -9,6 +9,7 @@ original text (see ``edit``).
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -122,11 +123,11 @@ def _loader() -> Any:
                 return tag
             return sequence_tag if kind is SequenceNode else mapping_tag
 
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            pass  # only path resolvers need the path; the safe loader has none
-
-        def ascend_resolver(self) -> None:
-            pass
+        # Only path resolvers need the path (the safe loader has none), yet libyaml's
+        # composer calls these around every node: C no-ops (builtins do not bind to
+        # ``self``) cost less than two Python calls per node.
+        descend_resolver = staticmethod(operator.is_)
+        ascend_resolver = staticmethod(tuple)
 
     assert not base.yaml_path_resolvers, "the fast resolver assumes no path resolvers"
     _LOADER = Loader
@@ -197,6 +198,7 @@ def _check_document(root: Node, *, templated: bool, aliased: bool) -> None:
     syntax counts where YAML reads it as structure or as a plain value (``{{ .x }}`` is a
     flow mapping keyed by a flow mapping, ``x-{{ .y }}`` a plain scalar); quoted strings,
     block scalars and comments are data (Argo Workflows' ``"{{inputs.parameters.x}}"``).
+    An object's mappings keep the key index the repeat check builds (``_index_checked``).
     """
     kube = _is_object_root(root)
     if not (kube or templated):
@@ -213,8 +215,8 @@ def _check_document(root: Node, *, templated: bool, aliased: bool) -> None:
             pairs = node.value
             if templated:
                 _no_template_keys(node)
-            if kube and len(pairs) > 1 and _may_repeat(pairs):
-                _no_duplicate_keys(node)
+            if kube:
+                _index_checked(node, pairs)
             for key, value in pairs:
                 if templated or key.__class__ is not ScalarNode:
                     stack.append(key)
@@ -226,12 +228,19 @@ def _check_document(root: Node, *, templated: bool, aliased: bool) -> None:
             raise TemplateError(_TEMPLATE_REASON)
 
 
-def _may_repeat(pairs: list[tuple[Node, Node]]) -> bool:
-    """A cheap first look: fewer distinct key values than keys (or an unhashable key)."""
-    try:
-        return len({k.value for k, _ in pairs}) < len(pairs)
-    except TypeError:  # a collection as a key
-        return True
+def _index_checked(mapping: Node, pairs: list[tuple[Node, Node]]) -> None:
+    """Refuse a repeated key, and keep the key index ``get`` would build on its first
+    look-up: one pass over the keys serves both (rules look up most of these mappings).
+
+    The index holds the first value of each scalar key (reversed, so the first wins), as
+    ``_index`` does; fewer entries than keys means a repeat, a ``<<`` merge or a collection
+    as a key, which ``_no_duplicate_keys`` tells apart. A mapping with a ``<<`` key is left
+    to ``_index``, which pulls in the merged keys."""
+    index = {k.value: v for k, v in reversed(pairs) if k.__class__ is ScalarNode}
+    if len(index) < len(pairs):
+        _no_duplicate_keys(mapping)
+    if "<<" not in index:
+        mapping.tighten_index = index
 
 
 def _no_template_keys(mapping: Node) -> None:
@@ -330,11 +339,15 @@ def get(mapping: Node | None, key: str) -> Node | None:
     """The value node of ``key`` (own key wins over a merged one), or None.
 
     The hottest function of ``check`` (every rule walks objects with it, half a million
-    look-ups over the corpus): each mapping gets a key index on its first look-up, kept on
-    the node (nodes are never changed: a fix pass composes new ones)."""
+    look-ups over the corpus): each mapping gets a key index on its first look-up (an
+    object's mappings while ``parse`` checks them), kept on the node (nodes are never changed: a fix pass composes new ones). A missing mapping
+    (one look-up in five: ``get(get(sc, "capabilities"), "add")``) is answered before the
+    ``try``: an exception costs more than the comparison does on every other call."""
+    if mapping is None:
+        return None
     try:
-        return mapping.tighten_index.get(key)  # type: ignore[union-attr]
-    except AttributeError:  # not indexed yet, or not a mapping (None, a scalar)
+        return mapping.tighten_index.get(key)
+    except AttributeError:  # not indexed yet, or not a mapping (a scalar, a list)
         if not isinstance(mapping, MappingNode):
             return None
         return _indexed(mapping).get(key)

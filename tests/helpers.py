@@ -357,3 +357,14 @@ def dockerfile_problems(old_text: str, new_text: str) -> list[str]:
     theirs = instruction_problems(dockerfile_parse_instructions(old_text), theirs_new)
     problems.extend(f"dockerfile-parse: {p}" for p in theirs)
     return problems
+
+
+def scan_get(mapping: Any, key: str) -> Any:
+    """``nodes.get`` without its index: the first of ``pairs`` (own keys, then merged ones),
+    what the index must answer."""
+    from fixer.documents.yaml import nodes as y
+
+    for k, v in y.pairs(mapping):
+        if y.is_scalar(k) and k.value == key:
+            return v
+    return None

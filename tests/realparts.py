@@ -1,16 +1,32 @@
-"""Real tools the secret-workflow tests share: an age key pair, ``kubectl kustomize`` and a
-git repository with a bare remote (``tighten pr`` needs one to compare with)."""
+"""Real tools the tests share: tighten's own CLI, an age key pair, ``kubectl kustomize`` and
+a git repository with a bare remote (``tighten pr`` needs one to compare with)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tighten(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m fixer`` from this checkout (not whichever copy is installed)."""
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "fixer", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        check=False,
+    )
 
 
 def age_key(folder: Path, config: Path, placeholder: str = "AGE_RECIPIENT") -> Path:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.realparts import tighten
+
 pytestmark = pytest.mark.slow  # every test runs the CLI a few times
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,18 +37,6 @@ spec:
           securityContext:
             privileged: true
 """
-
-
-def tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "fixer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.realparts import tighten
 
 pytestmark = pytest.mark.slow  # a CLI process (or git, or a registry) per case
 
@@ -26,20 +25,6 @@ spec:
       securityContext:
         privileged: true
 """
-
-
-def tighten(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m fixer`` from this checkout (not whichever copy is installed)."""
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "fixer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("command", [[], ["check"], ["fix"], ["pr"], ["rules"], ["explain"]])

@@ -5,9 +5,6 @@ answers the other with fixes missing their edits."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +14,7 @@ from fixer.engine import process_text
 from fixer.model import Edit, Fix, Safety, Span
 from fixer.settings import Settings
 from tests.helpers import RULES
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.realparts import tighten
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -78,18 +74,6 @@ def test_a_deferred_fix_builds_once_and_checks_its_edits() -> None:
     overlapping = Fix.deferred("t", lambda: [Edit(Span(0, 2), "x"), Edit(Span(1, 3), "y")])
     with pytest.raises(ValueError, match="overlapping"):
         overlapping.built()
-
-
-def tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "fixer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
 
 
 def _replacements(sarif: str) -> list[object]:

@@ -13,6 +13,7 @@ from fixer.documents.yaml import kube
 from fixer.documents.yaml import nodes as y
 from rules import pinning
 from rules import workload as wl
+from tests.helpers import scan_get
 
 OBJECT = """\
 apiVersion: v1
@@ -42,20 +43,12 @@ def _mappings(node: Any) -> list[Any]:
     return found
 
 
-def _slow_get(mapping: Any, key: str) -> Any:
-    """``get`` with no index: the first of ``pairs`` (own keys, then merged ones)."""
-    for k, v in y.pairs(mapping):
-        if y.is_scalar(k) and k.value == key:
-            return v
-    return None
-
-
 def test_the_index_kept_by_the_duplicate_check_answers_as_a_scan() -> None:
     (root,) = y.parse(SourceText(OBJECT)).documents
     keys = ("a", "b", "c", "x", "y", "<<", "plain", "child", "only", "apiVersion", "nope")
     for mapping in _mappings(root):
         for key in keys:
-            assert y.get(mapping, key) is _slow_get(mapping, key), key
+            assert y.get(mapping, key) is scan_get(mapping, key), key
     child = y.get(root, "child")
     assert y.scalar(y.get(child, "a")) == "own" and y.scalar(y.get(child, "c")) == "4"
     assert y.scalar(y.get(root, "<<")) == "not a merge"  # a quoted key is a key

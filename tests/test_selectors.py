@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli_basics import tighten
+from tests.realparts import tighten
 
 pytestmark = pytest.mark.slow  # a CLI process (or git, or a registry) per case
 

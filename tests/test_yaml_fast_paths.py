@@ -10,6 +10,7 @@ import yaml
 from fixer.documents.text import SourceText
 from fixer.documents.yaml import nodes as y
 from fixer.documents.yaml.edit import Style
+from tests.helpers import scan_get
 
 TRICKY = """\
 plain: value
@@ -49,14 +50,6 @@ def test_the_memoised_resolver_tags_every_scalar_as_pyyaml_does() -> None:
         assert ours == theirs
 
 
-def _slow_get(mapping: Any, key: str) -> Any:
-    """``get`` as it was before the index: the first of ``pairs``."""
-    for k, v in y.pairs(mapping):
-        if y.is_scalar(k) and k.value == key:
-            return v
-    return None
-
-
 def test_the_key_index_answers_as_a_scan_of_own_then_merged_keys() -> None:
     (root,) = y.compose_all(TRICKY)
     child, deep = y.get(root, "child"), y.get(root, "deep")
@@ -69,7 +62,7 @@ def test_the_key_index_answers_as_a_scan_of_own_then_merged_keys() -> None:
     assert y.get(None, "a") is None and y.get(y.get(root, "plain"), "a") is None
     for mapping in (root, child, deep):
         for key in ("a", "b", "c", "x", "y", "<<", "plain", "child", "nope"):
-            assert y.get(mapping, key) is _slow_get(mapping, key)
+            assert y.get(mapping, key) is scan_get(mapping, key)
 
 
 def test_the_style_survey_counts_aliased_nodes_once() -> None:

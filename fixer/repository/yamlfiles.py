@@ -50,12 +50,10 @@ class YamlFiles:
 def documents(text: str) -> list[Node]:
     """All documents of a YAML file, or none when it does not parse. Unlike
     ``documents.yaml.parse`` this accepts ``${{ }}`` (GitHub Actions expressions are not
-    templates); the alias-bomb guard stays."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    templates); the alias-bomb guard stays. Composed as the files tighten checks are
+    (``documents.yaml.compose_all``: libyaml with the memoised tag resolver)."""
     try:
-        docs = [d for d in yaml.compose_all(text, Loader=loader) if d is not None]
+        docs = y.compose_all(text)
     except Exception:  # a bad file is skipped, whatever the parser raised
         return []
     if "&" in text and "*" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):

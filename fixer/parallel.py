@@ -182,12 +182,19 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     # Ending a worker while it sends its results can leave the pool's manager thread
     # blocked on the pipe forever, so each gets the grace period first.
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     deadline = time.monotonic() + GRACE
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.terminate()
+    # The pool's manager thread closes its wake-up pipe as it leaves, and the interpreter's
+    # exit hook writes to that pipe unless it is closed already: if the two ran at once,
+    # the exit printed a traceback (EBADF; CPython 3.11 checks, then writes, unlocked).
+    # Waiting for the thread here, while the workers are gone, leaves the hook nothing to do.
+    if isinstance(manager, threading.Thread):
+        manager.join(GRACE)
 
 
 #: In a worker: the ``context`` of the run it serves.

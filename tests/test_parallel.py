@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -150,6 +151,25 @@ def test_ordered_map_finishes_in_process_when_results_cannot_come_back() -> None
         parallel.ordered_map(_unpicklable_in_a_worker, items, os.getpid(), workers=2, chunk=4)
     )
     assert got == items
+
+
+def _slow(_: int, items: list[int]) -> list[int]:
+    time.sleep(0.05)
+    return list(items)
+
+
+def test_stopping_early_leaves_no_pool_thread_behind() -> None:
+    # The interpreter's exit hook writes to the pool manager's wake-up pipe; a manager
+    # still closing that pipe then made the exit print an EBADF traceback (seen once in
+    # CI, after SIGTERM). A stopped run waits for the manager, so nothing is left to race.
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    for _ in range(5):
+        results = parallel.ordered_map(_slow, list(range(200)), 0, workers=2, chunk=2)
+        assert next(results) == 0
+        results.close()  # the caller stops early: the pool is killed
+        alive = [t for t in threading.enumerate() if isinstance(t, _ExecutorManagerThread)]
+        assert alive == []
 
 
 def test_workers_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # imported when a pool is made: they cost a small run 15 ms
@@ -73,7 +73,7 @@ def ordered_map(
     *,
     workers: int,
     chunk: int = CHUNK,
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """``work(context, chunk)`` over chunks of ``items`` in ``workers`` processes, results
     in order (``work`` returns any number of results per chunk). ``work`` must be a
     module-level function; ``context`` reaches each worker once, when it forks.

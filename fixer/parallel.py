@@ -147,17 +147,26 @@ def _in_order(
 
 @contextlib.contextmanager
 def _forking() -> Iterator[None]:
-    """Around the fork of the workers: SIGINT ignored (so none of them ever sees a Ctrl-C;
-    the parent stops them) and the standard streams flushed (a forked child flushes its
-    copy of their buffers when it ends: output written before the fork would appear again).
-    """
+    """Around a fork: a Ctrl-C is held back (so no child ever sees one; the parent stops
+    them) and the standard streams flushed (a forked child flushes its copy of their
+    buffers when it ends: output written before the fork would appear again).
+
+    A Ctrl-C that arrives meanwhile is not lost: it is recorded and raised again in this
+    process once the fork is done (ignoring it, as before, let a run that was stopped in
+    that twentieth of a second go on to the end). A child inherits only the recorder."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, OSError, ValueError):  # closed, a pipe gone
             stream.flush()
+    received: list[int] = []
+
+    def record(signum: int, frame: object) -> None:
+        received.append(signum)
+
     previous = signal.getsignal(signal.SIGINT)
     main = threading.current_thread() is threading.main_thread()
-    if main and previous is not None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    held = main and previous is not None
+    if held:
+        signal.signal(signal.SIGINT, record)
     # The workers inherit the parent's objects (modules, settings) and keep them all run:
     # frozen, their garbage collector never walks them again (nor, writing to them,
     # copies the memory pages they share with the parent).
@@ -166,8 +175,10 @@ def _forking() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()  # in the parent only; the workers stay frozen
-        if main and previous is not None:
+        if held:
             signal.signal(signal.SIGINT, previous)
+            if received:
+                signal.raise_signal(signal.SIGINT)  # handled now, by the run's own handler
 
 
 #: How long a stopped run lets busy workers finish their chunk before ending them.
@@ -240,37 +251,47 @@ class Beside(Generic[R]):
 
     def _start(self) -> None:
         read, write = os.pipe()
-        with _forking():
-            try:
-                pid = os.fork()
-            except OSError:
-                os.close(read)
+        try:
+            with _forking():  # a Ctrl-C meanwhile is raised at its end, the child known
+                try:
+                    pid = os.fork()
+                except OSError:
+                    os.close(read)
+                    os.close(write)
+                    return
+                if pid == 0:
+                    self._child(read, write)  # never returns
+                self._pid, self._read = pid, read
                 os.close(write)
-                return
-        if pid == 0:  # the child: compute, send, leave without running any exit handler
-            status = 1
-            try:
-                os.close(read)
-                payload = pickle.dumps(self._compute(), pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write, "wb") as out:
-                    out.write(payload)
-                status = 0
-            except BaseException:  # the parent computes it again and shows the error
-                pass
-            finally:
-                os._exit(status)
-        os.close(write)
-        self._pid, self._read = pid, read
+        except BaseException:  # stopped at once (Ctrl-C): no child outlives the run
+            self.__exit__()
+            raise
+
+    def _child(self, read: int, write: int) -> None:
+        """Compute, send, leave without running any exit handler. A Ctrl-C is the
+        parent's to answer: it ends this child when it leaves early."""
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            os.close(read)
+            payload = pickle.dumps(self._compute(), pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as out:
+                out.write(payload)
+            status = 0
+        except BaseException:  # the parent computes it again and shows the error
+            pass
+        finally:
+            os._exit(status)
 
     def result(self) -> R:
         if self._pid is None or self._read is None:
             return self._compute()
-        pid, read = self._pid, self._read
-        self._pid = self._read = None
+        read, self._read = self._read, None
         try:
             with os.fdopen(read, "rb") as source:
                 data = source.read()
-            _, status = os.waitpid(pid, 0)
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None  # reaped: nothing is left for __exit__
             if status == 0:
                 return pickle.loads(data)  # type: ignore[no-any-return]
         except Exception:  # a failed child makes a slower run, not an error
@@ -281,11 +302,11 @@ class Beside(Generic[R]):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pid is not None:  # left before asking for the result (Ctrl-C, an error)
+        if self._pid is not None:  # left before the child was reaped (Ctrl-C, an error)
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
-            if self._read is not None:
-                with contextlib.suppress(OSError):
-                    os.close(self._read)
-            self._pid = self._read = None
+        if self._read is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._read)
+        self._pid = self._read = None

@@ -56,6 +56,7 @@ from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
 from fixer.overlays import Overlays
+from fixer.parallel import Beside
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution, Severity
@@ -283,8 +284,12 @@ class Session:
                 )
             )
 
-        targets = walk()
-        self.repository = self._scan_repository(paths)
+        if self._needs_repository():  # the walk runs beside the scan, on another core
+            with Beside(walk) as walking:
+                self.repository = self._scan_repository(paths)
+                targets = walking.result()
+        else:
+            targets = walk()
         targets = mark_patches(targets, self._model_verdict)  # patches are never workloads
         overlays = Overlays.of(self.repository, self.rules, self.settings, paths)
         last = [t for t in targets if overlays.holds(t)] if overlays else []

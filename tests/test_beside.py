@@ -4,11 +4,13 @@ answer (or the same error) as computing it in the parent."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
+from fixer import parallel
 from fixer.parallel import Beside
 
 
@@ -65,3 +67,27 @@ def test_leaving_early_ends_the_child(tmp_path: Path) -> None:
     assert time.monotonic() - started < 10 and not done.exists()
     with pytest.raises(ChildProcessError):
         os.waitpid(child, 0)  # reaped: no zombie left behind
+
+
+def test_the_child_leaves_ctrl_c_to_the_parent() -> None:
+    def compute() -> int:
+        time.sleep(0.5)
+        return os.getpid()
+
+    with Beside(compute) as beside:
+        child = beside._pid
+        assert child is not None
+        time.sleep(0.2)
+        os.kill(child, signal.SIGINT)  # what the terminal sends every process of the group
+        assert beside.result() == child  # the child finished: the parent stops the run
+
+
+def test_a_ctrl_c_during_the_fork_is_raised_after_it() -> None:
+    # Ignored while the child was forked, a Ctrl-C in that moment was lost and the run
+    # went on to the end (exit 1 with findings instead of 130).
+    reached = False
+    with pytest.raises(KeyboardInterrupt), parallel._forking():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the signal has been handled by now
+        reached = True
+    assert reached  # held back to the end of the fork, not raised inside it

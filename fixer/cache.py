@@ -16,6 +16,7 @@ read leniently (a malformed one is a miss) and the file is replaced atomically.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,23 +25,25 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from fixer.documents.text import SourceText
 from fixer.engine import FileResult
 from fixer.model import Edit, Finding, Fix, Safety, Span
+from fixer.output.recorder import Journal
 from fixer.ruleset import RuleSet
 from fixer.settings import Settings
+from fixer.spool import Spool
 
 CACHE_DIR = ".tighten_cache"
 #: Marks the folder as a cache (https://bford.info/cachedir/): backup tools skip it, and so
 #: does the repository scan (its files change on every run).
 TAG_NAME = "CACHEDIR.TAG"
 TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# tighten's result cache\n"
-_FORMAT = 1
+_FORMAT = 2
 
 
 def cache_folder(root: Path, settings: Settings) -> Path:
@@ -112,63 +115,142 @@ def file_key(path: Path, kind: str, explicit: bool, data: bytes, model: str | No
     return digest.hexdigest()
 
 
-@dataclass
 class ResultCache:
-    """The entries of one run key: path -> (file key, stored result). Loaded before the
-    workers fork (they read it), updated in the parent from what the workers return."""
+    """The entries of one run key: path -> (file key, stored result). Opened before the
+    workers fork (they read it), added to in the parent from what the workers return.
 
-    file: Path
-    #: The repository model's digest when an enabled rule asks the model, else None.
-    model: str | None = None
-    entries: dict[str, list[Any]] = field(default_factory=dict)
-    added: int = 0
-    hits: int = 0
+    The file is JSON lines: a head line, then one line per file: its path (a JSON string),
+    a tab, its file key, a tab, its stored result (JSON). Opening it reads only where each
+    entry is; a hit reads its own line (``os.pread``: the workers share the descriptor,
+    never its offset). New entries are spooled (``fixer.spool``) and the file is rewritten
+    at the end, the kept old lines copied across: memory holds an index, never the
+    entries, however large the tree."""
+
+    def __init__(
+        self,
+        file: Path,
+        model: str | None = None,
+        index: dict[str, tuple[str, int, int]] | None = None,
+    ) -> None:
+        self.file = file
+        #: The repository model's digest when an enabled rule asks the model, else None.
+        self.model = model
+        #: path -> (file key, offset and length of its stored result in the file)
+        self._index = index or {}
+        self._fd: int | None = None
+        self._spool = Spool(file.parent, prepare_folder)
+        self._new: set[bytes] = set()  # the JSON paths of the entries spooled this run
+        self.added = 0
+        self.hits = 0
 
     @classmethod
     def load(cls, folder: Path, key: str, model: str | None) -> ResultCache:
-        file = folder / f"{key}.json"
+        cache = cls(folder / f"{key}{_ENTRIES}", model)
         try:
-            with open(file, encoding="utf-8") as handle:
-                stored = json.load(handle)
-            entries = stored["entries"] if stored.get("format") == _FORMAT else {}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            entries = {}  # no cache yet, or a corrupt one: start afresh
-        if not isinstance(entries, dict):
-            entries = {}
-        return cls(file, model, entries)
+            fd = os.open(cache.file, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return cache  # no cache yet
+        try:
+            cache._index = _read_index(fd)
+        except (OSError, ValueError):  # a corrupt file: start afresh
+            os.close(fd)
+            return cache
+        cache._fd = fd
+        return cache
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def get(self, path: Path, key: str, data: bytes) -> FileResult | None:
         """The stored result of ``path`` when its key matches; None for a miss (a malformed
         entry is a miss)."""
-        entry = self.entries.get(str(path))
-        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
+        entry = self._index.get(str(path))
+        if entry is None or entry[0] != key or self._fd is None:
             return None
         try:
-            return _result(path, json.loads(entry[1]), data)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            text = os.pread(self._fd, entry[2], entry[1])
+            return _result(path, json.loads(text), data)
+        except (OSError, KeyError, TypeError, ValueError, IndexError, AttributeError):
             return None
 
     def put(self, path: Path, key: str, stored: dict[str, Any]) -> None:
-        # Kept as JSON text until a hit needs it: a string is a fraction of the memory of
-        # the objects it holds, and the workers share the entries of a large run.
-        self.entries[str(path)] = [key, json.dumps(stored, separators=(",", ":"))]
+        name = json.dumps(str(path)).encode()  # ASCII: non-ASCII is escaped
+        value = json.dumps(stored, separators=(",", ":"))
+        self._spool.write(b"%s\t%s\t%s\n" % (name, key.encode(), value.encode()))
+        self._new.add(name)
         self.added += 1
 
     def save(self) -> str | None:
-        """Write the entries atomically (temporary file, then rename); the reason on failure."""
-        if not self.added:
-            return None
-        folder = self.file.parent
+        """Write the entries atomically (temporary file, then rename): the old ones this
+        run did not replace, then the new; the reason on failure."""
         try:
-            _prepare(folder)
-            text = json.dumps({"format": _FORMAT, "entries": self.entries}, separators=(",", ":"))
-            _write_atomic(self.file, text)
-        except OSError as exc:
-            return f"cannot write the cache in {folder}: {exc.strerror or exc}"
-        return None
+            if not self.added:
+                return None
+            folder = self.file.parent
+            try:
+                if self._spool.failed is not None:
+                    raise self._spool.failed
+                prepare_folder(folder)
+                with _atomic(self.file) as out:
+                    out.write(_ENTRIES_HEAD)
+                    if self._fd is not None:
+                        self._copy_kept(out)
+                    self._spool.copy_to(out)
+            except OSError as exc:
+                return f"cannot write the cache in {folder}: {exc.strerror or exc}"
+            return None
+        finally:
+            self.close()
+
+    def _copy_kept(self, out: IO[bytes]) -> None:
+        assert self._fd is not None
+        with open(os.dup(self._fd), "rb", closefd=True) as old:
+            old.seek(0)
+            old.readline()  # the head
+            for line in old:
+                parts = line.split(b"\t", 2)
+                if len(parts) == 3 and parts[0] not in self._new and line.endswith(b"\n"):
+                    out.write(line)
+
+    def close(self) -> None:
+        self._spool.close()
+        if self._fd is not None:
+            with suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
 
-def _prepare(folder: Path) -> None:
+_ENTRIES = ".entries"
+_ENTRIES_HEAD = b'{"format":%d,"lines":"path\\tkey\\tresult"}\n' % _FORMAT
+
+
+def _read_index(fd: int) -> dict[str, tuple[str, int, int]]:
+    """path -> (file key, offset, length of the stored result) of every well-formed line.
+    ValueError when the head is not this format's."""
+    index: dict[str, tuple[str, int, int]] = {}
+    with open(os.dup(fd), "rb", closefd=True) as handle:
+        head = handle.readline()
+        if head != _ENTRIES_HEAD:
+            raise ValueError("not this format")
+        offset = len(head)
+        for line in handle:
+            start = offset
+            offset += len(line)
+            parts = line.split(b"\t", 2)
+            if len(parts) != 3 or not line.endswith(b"\n"):
+                continue
+            name, key, value = parts
+            try:
+                path = json.loads(name)
+            except ValueError:
+                continue
+            if isinstance(path, str):
+                begin = start + len(name) + len(key) + 2
+                index[path] = (key.decode("ascii", "replace"), begin, len(value) - 1)
+    return index
+
+
+def prepare_folder(folder: Path) -> None:
     """The cache folder, with a ``.gitignore`` that keeps all of it out of git."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in ((".gitignore", "*\n"), (TAG_NAME, TAG)):
@@ -405,7 +487,7 @@ def manifest_file(folder: Path, key: str) -> Path:
 
 def entries_file(manifest: Path) -> Path:
     """The per-file entries (``ResultCache``) of the manifest's run key."""
-    return manifest.with_suffix(".json")
+    return manifest.with_suffix(_ENTRIES)
 
 
 @dataclass(frozen=True)
@@ -477,16 +559,17 @@ def replayed(
         return None
 
 
-@dataclass
 class ManifestWriter:
-    """Gathers a full run's results as they stream; written when the run said nothing
-    besides its results and the tree was not racy."""
+    """Gathers a full run's results as they stream (spooled: ``fixer.spool``); written
+    when the run said nothing besides its results and the tree was not racy."""
 
-    file: Path
-    invocation: str
-    stamp: Stamp
-    results: list[str] = field(default_factory=list)
-    complete: bool = True
+    def __init__(self, file: Path, invocation: str, stamp: Stamp) -> None:
+        self.file = file
+        self.invocation = invocation
+        self.stamp = stamp
+        self.complete = True
+        self.count = 0
+        self._spool = Spool(file.parent, prepare_folder)
 
     def add(self, result: FileResult, kind: str, explicit: bool) -> None:
         value = stored(result)
@@ -495,46 +578,53 @@ class ManifestWriter:
             split = _without_secrets(result)
             entry = [str(result.path), split[0] if split else None, kind, explicit]
             entry += [split[1]] if split else []
-        self.results.append(json.dumps(entry, separators=(",", ":")))
+        text = json.dumps(entry, separators=(",", ":"))  # ASCII: non-ASCII is escaped
+        self._spool.write(("," + text if self.count else text).encode())
+        self.count += 1
 
     def save(self) -> str | None:
         """Write the manifest atomically, or remove a stale one; the reason on failure."""
-        if not self.complete or self.stamp.racy:
-            with suppress(OSError):
-                os.unlink(self.file)
-            return None
-        entries = _stat_of(entries_file(self.file))[0].decode(errors="replace")
-        head = json.dumps(
-            {
-                "format": _FORMAT,
-                "invocation": self.invocation,
-                "stamp": self.stamp.digest,
-                "entries": entries,
-            }
-        )
-        text = head[:-1] + ',"results":[' + ",".join(self.results) + "]}"
         try:
-            _prepare(self.file.parent)
-            _write_atomic(self.file, text)
-        except OSError as exc:
-            return f"cannot write the cache in {self.file.parent}: {exc.strerror or exc}"
-        return None
+            if not self.complete or self.stamp.racy:
+                with suppress(OSError):
+                    os.unlink(self.file)
+                return None
+            entries = _stat_of(entries_file(self.file))[0].decode(errors="replace")
+            head = json.dumps(
+                {
+                    "format": _FORMAT,
+                    "invocation": self.invocation,
+                    "stamp": self.stamp.digest,
+                    "entries": entries,
+                }
+            )
+            try:
+                if self._spool.failed is not None:
+                    raise self._spool.failed
+                prepare_folder(self.file.parent)
+                with _atomic(self.file) as out:
+                    out.write((head[:-1] + ',"results":[').encode())
+                    self._spool.copy_to(out)
+                    out.write(b"]}")
+            except OSError as exc:
+                return f"cannot write the cache in {self.file.parent}: {exc.strerror or exc}"
+            return None
+        finally:
+            self._spool.close()
 
 
-def _write_atomic_bytes(file: Path, data: bytes) -> None:
-    """``data`` into ``file`` through a temporary file beside it and one rename."""
+@contextlib.contextmanager
+def _atomic(file: Path) -> Iterator[IO[bytes]]:
+    """A binary file to write ``file`` through: a temporary file beside it, renamed over
+    ``file`` when the block ends (removed when it fails)."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=file.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
         os.replace(tmp, file)
     except BaseException:
         os.unlink(tmp)
         raise
-
-
-def _write_atomic(file: Path, text: str) -> None:
-    _write_atomic_bytes(file, text.encode("utf-8"))
 
 
 # --- the printed output of a whole run ------------------------------------------------------
@@ -601,24 +691,27 @@ def save_output(
     file: Path,
     invocation: str,
     stamp: Stamp,
-    chunks: list[tuple[int, str]],
+    journal: Journal,
     code: int,
     entries: Path,
 ) -> None:
     """Keep a run's printed output (never when the tree was racy); a failure to write is
-    not the user's problem: the next run computes again."""
-    if stamp.racy:
+    not the user's problem: the next run computes again. The text is copied out of the
+    journal's spool: memory stays flat however much was printed."""
+    turns = journal.turns
+    if stamp.racy or turns is None:
         return
-    with suppress(OSError, UnicodeError):  # a name that is not UTF-8: not kept
-        payload = "".join(t for _, t in chunks).encode("utf-8")
+    with suppress(OSError):
         head = {
             "format": _FORMAT,
             "invocation": invocation,
             "stamp": stamp.digest,
             "exit": code,
-            "bytes": len(payload),
+            "bytes": journal.size,
             "entries": _stat_of(entries)[0].decode(errors="replace"),
-            "chunks": [[number, len(text)] for number, text in chunks],
+            "chunks": [[number, length] for number, length in turns],
         }
-        _prepare(file.parent)
-        _write_atomic_bytes(file, _head_line(head) + payload)
+        prepare_folder(file.parent)
+        with _atomic(file) as out:
+            out.write(_head_line(head))
+            journal.copy_to(out)

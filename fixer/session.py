@@ -31,6 +31,7 @@ from fixer.cache import (
     manifest_file,
     merged,
     output_file,
+    prepare_folder,
     replay_output,
     replayed,
     run_key,
@@ -202,15 +203,15 @@ class Session:
             return 0
 
     def _keep_output(self, manifest: ManifestWriter, code: int) -> None:
-        if self.journal is None or not self.manifest_saved:
+        if self.journal is None:
             return
-        if self.output_closed or self.guard.received is not None:
-            return
-        chunks = self.journal.chunks  # joined here, once
-        if chunks is None:
-            return
-        file = output_file(manifest.file, self._view())
-        save_output(file, *_key(manifest), chunks, code, entries_file(manifest.file))
+        try:
+            if not self.manifest_saved or self.output_closed or self.guard.received is not None:
+                return
+            file = output_file(manifest.file, self._view())
+            save_output(file, *_key(manifest), self.journal, code, entries_file(manifest.file))
+        finally:
+            self.journal.close()
 
     def _release(self) -> None:
         """Print what was held, masked with every secret value the run found."""
@@ -395,6 +396,8 @@ class Session:
         self.run_key = run_key(self.settings, self.rules, edits=self._wants_edits)
         invocation = json.dumps([list(paths), os.getcwd(), self.shown_from])
         stamp = tree_stamp(Roots.of(paths).folders, paths, skip=folder.absolute())
+        if self.journal is not None:  # a large output waits in the cache folder
+            self.journal.keep_in(folder, prepare_folder)
         return ManifestWriter(manifest_file(folder, self.run_key), invocation, stamp)
 
     def _replay(self, manifest: ManifestWriter, paths: Sequence[str]) -> bool:

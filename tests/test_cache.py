@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,29 @@ def project(tmp_path: Path) -> Path:
 
 
 def _cache_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.json"))
+    return sorted(folder.glob("*.entries"))
+
+
+def _entries(file: Path) -> dict[str, list[Any]]:
+    """The entries file read back: path -> [file key, stored result]. A head line, then
+    one line per file: path (JSON), tab, key, tab, result (JSON)."""
+    head, *lines = file.read_bytes().split(b"\n")[:-1]
+    assert json.loads(head)["format"] == 2
+    entries = {}
+    for line in lines:
+        name, key, value = line.split(b"\t", 2)
+        entries[json.loads(name)] = [key.decode(), json.loads(value)]
+    return entries
+
+
+def _write_entries(file: Path, entries: dict[str, list[Any]]) -> None:
+    head = file.read_bytes().split(b"\n", 1)[0]
+    lines = [head]
+    for path, (key, value) in entries.items():
+        lines.append(
+            b"\t".join([json.dumps(path).encode(), key.encode(), json.dumps(value).encode()])
+        )
+    file.write_bytes(b"\n".join(lines) + b"\n")
 
 
 def _mark_messages(folder: Path, mark: str) -> None:
@@ -58,13 +81,11 @@ def _mark_messages(folder: Path, mark: str) -> None:
     for printed in folder.glob("*.out"):
         printed.unlink()
     for file in _cache_files(folder):
-        stored = json.loads(file.read_text())
-        for entry in stored["entries"].values():
-            result = json.loads(entry[1])  # each result is JSON text inside the file
+        entries = _entries(file)
+        for _, result in entries.values():
             for finding in result["found"]:
                 finding["message"] = mark
-            entry[1] = json.dumps(result)
-        file.write_text(json.dumps(stored))
+        _write_entries(file, entries)
 
 
 def test_second_check_answers_from_the_cache_with_the_same_output(project: Path) -> None:
@@ -158,16 +179,18 @@ def test_corrupt_cache_and_entries_are_ignored(project: Path) -> None:
     expected = tighten("check", ".", cwd=project)
     folder = project / ".tighten_cache"
     (file,) = _cache_files(folder)
-    stored = json.loads(file.read_text())
-    for path in stored["entries"]:
-        stored["entries"][path][1] = '{"found": "not a list"}'  # same key, malformed entry
-    file.write_text(json.dumps(stored))
+    entries = _entries(file)
+    for entry in entries.values():
+        entry[1] = {"found": "not a list"}  # same key, malformed entry
+    _write_entries(file, entries)
+    with file.open("ab") as out:
+        out.write(b'"cut\tshort')  # a last line without its end
     again = tighten("check", ".", cwd=project)
     assert (again.returncode, again.stdout) == (expected.returncode, expected.stdout)
     file.write_bytes(b"\x00garbage{")
     again = tighten("check", ".", cwd=project)
     assert (again.returncode, again.stdout) == (expected.returncode, expected.stdout)
-    assert json.loads(file.read_text())["entries"]  # rewritten whole
+    assert _entries(file)  # rewritten whole
 
 
 def test_results_with_secret_values_are_never_stored(project: Path) -> None:
@@ -178,7 +201,7 @@ def test_results_with_secret_values_are_never_stored(project: Path) -> None:
     assert "DF004" in first.stdout and FAKE_SECRET not in first.stdout
     stored = b"".join(p.read_bytes() for p in (project / ".tighten_cache").iterdir())
     assert FAKE_SECRET.encode() not in stored
-    entries = json.loads(_cache_files(project / ".tighten_cache")[0].read_text())["entries"]
+    entries = _entries(_cache_files(project / ".tighten_cache")[0])
     assert not any(p.endswith("Dockerfile") for p in entries)  # recomputed on every run
     assert any(p.endswith("deploy.yaml") for p in entries)
     assert tighten("check", ".", cwd=project).stdout == first.stdout
@@ -393,3 +416,75 @@ def test_the_key_knows_whether_kustomize_overlays_can_be_rendered(
     with_renderer = run_key(settings, RULES)
     monkeypatch.setenv("PATH", str(tmp_path / "none"))
     assert run_key(settings, RULES) != with_renderer
+
+
+# --- the entries file: streamed, merged, never held whole ------------------------------------
+
+
+def _results(root: Path, count: int) -> list[Any]:
+    from fixer.engine import process_file
+    from fixer.settings import Settings
+    from tests.helpers import RULES
+
+    found = []
+    for n in range(count):
+        path = root / f"Dockerfile.{n}"
+        path.write_text(f"FROM debian:{n}\nRUN apt-get update && apt-get install -y curl\n")
+        found.append(process_file(path, "dockerfile", Settings(), rules=RULES, fix=False))
+    return found
+
+
+def test_entries_stream_to_disk_and_merge_with_the_last_runs(tmp_path: Path) -> None:
+    from fixer import spool
+    from fixer.cache import ResultCache, stored
+
+    folder = tmp_path / ".tighten_cache"
+    a, b, c = _results(tmp_path, 3)
+    first = ResultCache.load(folder, "k", None)
+    first._spool = spool.Spool(folder, cache_prepare, memory=64)  # moves to a file at once
+    for result in (a, b):
+        value = stored(result)
+        assert value is not None
+        first.put(result.path, f"key-{result.path.name}", value)
+    assert first.save() is None and len(list(folder.glob(".tmp-*"))) == 0
+    second = ResultCache.load(folder, "k", None)
+    assert len(second) == 2
+    hit = second.get(a.path, f"key-{a.path.name}", a.path.read_bytes())
+    assert hit is not None and [f.rule for f in hit.found] == [f.rule for f in a.found]
+    assert second.get(a.path, "another key", b"") is None
+    for result, key in ((b, "key-b2"), (c, "key-c")):
+        value = stored(result)
+        assert value is not None
+        second.put(result.path, key, value)
+    assert second.save() is None
+    third = ResultCache.load(folder, "k", None)
+    assert len(third) == 3  # a kept, b replaced, c added
+    assert third.get(a.path, f"key-{a.path.name}", a.path.read_bytes()) is not None
+    assert third.get(b.path, f"key-{b.path.name}", b"") is None
+    assert third.get(b.path, "key-b2", b.path.read_bytes()) is not None
+    assert third.get(c.path, "key-c", c.path.read_bytes()) is not None
+    third.close()
+
+
+def test_a_run_that_never_saves_leaves_the_entries_as_they_were(tmp_path: Path) -> None:
+    from fixer.cache import ResultCache, stored
+
+    folder = tmp_path / ".tighten_cache"
+    (a,) = _results(tmp_path, 1)
+    value = stored(a)
+    assert value is not None
+    cache = ResultCache.load(folder, "k", None)
+    cache.put(a.path, "key", value)
+    cache.save()
+    before = _cache_files(folder)[0].read_bytes()
+    interrupted = ResultCache.load(folder, "k", None)
+    interrupted.put(a.path, "other", value)
+    interrupted.close()  # stopped (Ctrl-C): the spooled entries are dropped
+    assert _cache_files(folder)[0].read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".tmp")) == []
+
+
+def cache_prepare(folder: Path) -> None:
+    from fixer.cache import prepare_folder
+
+    prepare_folder(folder)

@@ -53,6 +53,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "fixer.apply",
             "fixer.write",
+            "fixer.spool",
             "fixer.roots",
             "fixer.readfile",
             "fixer.interrupt",

@@ -3,37 +3,66 @@ keeps a run's printed output for the next identical run, ``fixer.cache.save_outp
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from fixer.spool import Spool
 
 
 class Journal:
     """What was written to stdout (0) and stderr (1), in the order written (so a replay
-    interleaves them as the run did): one chunk per turn of a stream. ``chunks`` is None
-    past ``limit`` characters."""
+    interleaves them as the run did): one turn per change of stream, as (stream, number
+    of characters), the text itself spooled as UTF-8 (``fixer.spool``: in memory while
+    small, then in the cache folder once ``keep_in`` names it). ``turns`` is None past
+    ``limit`` characters, for text that is not UTF-8, or when the spool failed."""
 
     def __init__(self, limit: int) -> None:
-        # Each turn's pieces are joined once, when asked: adding to the last chunk's string
-        # copied everything printed so far on every write (quadratic in the output).
-        self._turns: list[tuple[int, list[str]]] = []
+        self._turns: list[list[int]] = []
         self._size = 0
         self._limit = limit
+        self._spool = Spool(None)
+
+    def keep_in(self, folder: Path, prepare: Callable[[Path], None]) -> None:
+        """Where the spool may move when it grows (the cache folder, created by ``prepare``)."""
+        self._spool.folder = folder
+        self._spool.prepare = prepare
 
     def add(self, stream: int, text: str) -> None:
         if not text or self._size > self._limit:
             return
         self._size += len(text)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: nothing is kept
+            self._size = self._limit + 1
         if self._size > self._limit:
             self._turns = []
-        elif self._turns and self._turns[-1][0] == stream:
-            self._turns[-1][1].append(text)
+            self._spool.close()
+            return
+        self._spool.write(data)
+        if self._turns and self._turns[-1][0] == stream:
+            self._turns[-1][1] += len(text)
         else:
-            self._turns.append((stream, [text]))
+            self._turns.append([stream, len(text)])
 
     @property
-    def chunks(self) -> list[tuple[int, str]] | None:
-        if self._size > self._limit:
+    def turns(self) -> list[tuple[int, int]] | None:
+        if self._size > self._limit or self._spool.failed is not None:
             return None
-        return [(stream, "".join(pieces)) for stream, pieces in self._turns]
+        return [(stream, length) for stream, length in self._turns]
+
+    @property
+    def size(self) -> int:
+        """The bytes of the text, encoded."""
+        return self._spool.size
+
+    def copy_to(self, out: IO[bytes]) -> None:
+        """The text of every turn, in order, encoded."""
+        self._spool.copy_to(out)
+
+    def close(self) -> None:
+        self._spool.close()
 
 
 class Recorder:

@@ -65,7 +65,7 @@ Paths = Annotated[
     typer.Argument(
         help="Files or folders (default: the current folder).",
         show_default=False,
-        metavar="PATH",
+        metavar="[PATH]...",  # typer 0.28 shows a metavar that starts with [ as it is
         hidden=True,
     ),
 ]

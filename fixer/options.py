@@ -54,7 +54,10 @@ class Option:
 
     def parameter(self) -> Any:
         """The typer annotation for this option's parameter."""
-        info = typer.Option(*self.flags, help=self.help, metavar=self.metavar, **self.typer)
+        extra = dict(self.typer)
+        if self.kind in (Path, Optional[Path]):  # noqa: UP045
+            extra.setdefault("path_type", Path)  # typer < 0.29 would hand over a str
+        info = typer.Option(*self.flags, help=self.help, metavar=self.metavar, **extra)
         return Annotated[self.kind, info]
 
 

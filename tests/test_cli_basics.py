@@ -106,3 +106,25 @@ def test_kind_of_text(text: str, kind: str) -> None:
     from fixer.sniff import kind_of_text
 
     assert kind_of_text(text) == kind
+
+
+def test_a_check_imports_no_validation_framework(tmp_path: Path) -> None:
+    """typer 0.29 coerces every parameter through pydantic: about 0.1 s of every run's
+    start-up. tighten stays on a typer that does not (pyproject.toml); a check that
+    imports pydantic again fails here, whatever is installed."""
+    import subprocess
+    import sys
+
+    (tmp_path / "Dockerfile").write_text(ROOT_DOCKERFILE)
+    code = (
+        "import sys\n"
+        "sys.argv = ['tighten', 'check', '-q', '--no-cache', '--config', 'none.toml', '.']\n"
+        "from fixer.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core')))\n"
+    )
+    (tmp_path / "none.toml").write_text("")
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

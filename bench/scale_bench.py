@@ -1,6 +1,7 @@
 """Monorepo scale: ``tighten check`` over the corpus copied many times, cold and cached.
 
     python bench/scale_bench.py [--corpus tests/data/corpus] [--copies 1 3 10] [--checkov]
+                                [--source-files 27000]
 
 For each count N in ``--copies`` it builds, in a temporary folder (nothing is committed),
 a tree holding N copies of the corpus under different folders (10 copies of the corpus
@@ -15,7 +16,9 @@ time and the child's peak RSS from ``getrusage(RUSAGE_CHILDREN)``):
   so every result that asked the model is computed again).
 
 Linear means seconds per 1,000 files stays flat as N grows; flat memory means peak RSS
-does not grow with N. ``--checkov`` also times checkov over one copy (the corpus) in the
+does not grow with N. ``--source-files M`` also checks one copy inside a tree of M more
+files that are neither Dockerfiles nor manifests (a monorepo's code): the cost of the files
+tighten only walks. ``--checkov`` also times checkov over one copy (the corpus) in the
 same run, for the ratio.
 """
 
@@ -52,6 +55,43 @@ def build(root: Path, corpus: Path, copies: int) -> int:
     return count
 
 
+def add_source(root: Path, count: int) -> int:
+    """``count`` small Go files in folders of ten under ``root/src``: the code of a real
+    monorepo, which tighten walks but never reads. The number of files added."""
+    past = time.time() - 60  # not racy, as in ``build``
+    for n in range(count):
+        folder = root / "src" / f"pkg{n // 10:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"file{n % 10}.go"
+        path.write_text("package main\n\nfunc main() {}\n")
+        os.utime(path, (past, past))
+    return count
+
+
+def source_tree(args: argparse.Namespace, rows: list[Row]) -> None:
+    """One copy of the corpus inside a tree of ``--source-files`` other files: time and
+    memory follow the Dockerfiles and manifests, not the size of the tree."""
+    tighten = tighten_cmd()
+    with tempfile.TemporaryDirectory(prefix="tighten-scale-") as tmp:
+        root = Path(tmp)
+        files = build(root, args.corpus, 1)
+        check = [*tighten, "check", "-q", "--no-cache", "."]
+        alone = measure(check, cwd=root)
+        files += add_source(root, args.source_files)
+        mixed = measure(check, cwd=root)
+    rows += [
+        Row("check cold, the corpus alone", f"{alone['wall']:.2f}s", "", ""),
+        Row(
+            f"check cold, the corpus in a tree of {files} files",
+            f"{mixed['wall']:.2f}s",
+            "",
+            f"{mixed['wall'] / alone['wall']:.2f} of the corpus alone",
+        ),
+        Row("peak RSS cold, the corpus alone", f"{alone['rss_mb']:.0f} MB"),
+        Row(f"peak RSS cold, the corpus in a tree of {files} files", f"{mixed['rss_mb']:.0f} MB"),
+    ]
+
+
 def scale(args: argparse.Namespace, rows: list[Row]) -> None:
     tighten = tighten_cmd()
     base: tuple[float, int] | None = None
@@ -73,6 +113,7 @@ def scale(args: argparse.Namespace, rows: list[Row]) -> None:
             Row(f"check cold, {files} files", f"{cold['wall']:.2f}s", "", linear),
             Row(f"peak RSS cold, {files} files", f"{cold['rss_mb']:.0f} MB"),
             Row(f"check writing the cache, {files} files", f"{first['wall']:.2f}s"),
+            Row(f"peak RSS writing the cache, {files} files", f"{first['rss_mb']:.0f} MB"),
             Row(
                 f"check cached, {files} files",
                 f"{warm['wall']:.2f}s",
@@ -104,9 +145,17 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 3, 10])
     parser.add_argument("--checkov", action="store_true")
+    parser.add_argument(
+        "--source-files",
+        type=int,
+        default=0,
+        help="also check one copy of the corpus inside a tree of this many more files",
+    )
     args = parser.parse_args()
     rows: list[Row] = []
     scale(args, rows)
+    if args.source_files:
+        source_tree(args, rows)
     print_table(rows)
     return 0
 

@@ -78,12 +78,15 @@ def process_file(
     pinning: bool = False,
     evidence: Evidence | None = None,
     edits: bool = True,
+    whole_only: bool = False,
 ) -> FileResult:
     """Read ``path`` (or use ``data``), detect and, with ``fix``, fix. Never raises.
 
     ``evidence`` is the run's (repository model, registry answers); without it the rules
     see the registry answers only. Without ``edits`` (a ``check`` whose output shows no
-    edit) deferred fixes are reported without computing their edits (``Fix.unbuilt``)."""
+    edit) deferred fixes are reported without computing their edits (``Fix.unbuilt``).
+    With ``whole_only`` (a manifest found while walking), a workload that is a part of an
+    object (``kube.partial_objects``) is left alone, with a notice."""
     try:
         if data is None:
             data = read_capped(path)
@@ -101,6 +104,7 @@ def process_file(
         pinning=pinning,
         evidence=evidence,
         edits=edits,
+        whole_only=whole_only,
     )
 
 
@@ -116,6 +120,7 @@ def process_text(
     pinning: bool = False,
     evidence: Evidence | None = None,
     edits: bool = True,
+    whole_only: bool = False,
 ) -> FileResult:
     result = FileResult(path, kind, source, source.text)
     if not source.text.strip():
@@ -138,6 +143,7 @@ def process_text(
         return replace(result, skipped=kind_of_name(kind).absent)
     run = _Detector(path, kind, source, settings, enabled, resolutions, pinning, evidence=evidence)
     run.build = fix or edits
+    run.whole_only = whole_only and kind == "kubernetes" and evidence.rendered is None
     found = run.detect(doc)
     result = replace(result, found=found, remaining=found)
     if fix:
@@ -174,6 +180,8 @@ class _Detector:
     evidence: Evidence = field(default=None)  # type: ignore[assignment]
     #: Compute the edits of deferred fixes (to apply or show them); else leave them out.
     build: bool = True
+    #: Leave parts of objects alone (``kube.partial_objects``), with a notice.
+    whole_only: bool = False
 
     def __post_init__(self) -> None:
         if self.evidence is None:
@@ -190,6 +198,11 @@ class _Detector:
             evidence=self.evidence,
         )
         suppress = Suppressions.of(self.kind, doc)
+        if self.whole_only:
+            from fixer.documents.yaml import kube
+
+            doc.cache[kube.WHOLE_ONLY] = True
+            self.notices.extend(kube.partial_objects(doc))
         found: list[Finding] = []
         for rule in self.rules:
             try:  # collected whole first: a rule that fails halfway contributes nothing

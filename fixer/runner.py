@@ -187,6 +187,7 @@ def process_target(
         pinning=pinning,
         evidence=evidence,
         edits=edits,
+        whole_only=source_only and not target.explicit,
     )
     if target.explicit and result.skipped and target.path.suffix.lower() == ".json":
         # Named by the user, so not skipped silently: say why nothing happened.

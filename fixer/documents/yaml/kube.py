@@ -27,6 +27,12 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 CONTAINER_KEYS = ("initContainers", "containers", "ephemeralContainers")
 #: Kinds whose objects are not workloads even when shaped like one.
 _NOT_WORKLOADS = frozenset({"CustomResourceDefinition"})
+#: Built-in kinds whose API validation requires every container's image: an object of one
+#: without it cannot be applied as it is (a Kustomize patch that no kustomization lists, a
+#: fragment merged by a tool). Custom kinds may leave the image to their operator.
+_IMAGE_REQUIRED = frozenset(POD_SPEC_PATHS) - {"Rollout"}
+#: ``doc.cache`` key: the file's parts of objects are left out of ``pod_specs``.
+WHOLE_ONLY = "kube.whole_only"
 
 
 @dataclass(frozen=True)
@@ -143,12 +149,47 @@ def pod_spec(obj: KubeObject) -> PodSpec | None:
 
 
 def pod_specs(doc: YamlFile) -> Iterator[PodSpec]:
-    """The pod spec of every workload in the file (cached like ``objects``)."""
+    """The pod spec of every workload in the file (cached like ``objects``); with
+    ``doc.cache[WHOLE_ONLY]`` set, not those of parts of objects (``partial_objects``)."""
     found = doc.cache.get("kube.pod_specs")
     if found is None:
         specs = (pod_spec(obj) for obj in objects(doc))
-        found = doc.cache["kube.pod_specs"] = tuple(s for s in specs if s is not None)
+        whole = doc.cache.get(WHOLE_ONLY, False)
+        found = doc.cache["kube.pod_specs"] = tuple(
+            s for s in specs if s is not None and not (whole and _partial(s))
+        )
     return iter(found)
+
+
+def _partial(pod: PodSpec) -> bool:
+    return pod.obj.kind in _IMAGE_REQUIRED and _imageless(pod.node) is not None
+
+
+def _imageless(pod: Node) -> str | None:
+    """The name of the pod spec's first container without an ``image`` key, if any."""
+    for key in CONTAINER_KEYS:
+        seq = y.get(pod, key)
+        if not y.is_sequence(seq):
+            continue
+        for index, node in enumerate(seq.value):
+            if y.is_mapping(node) and y.get(node, "image") is None:
+                return y.scalar(y.get(node, "name")) or f"{key}[{index}]"
+    return None
+
+
+def partial_objects(doc: YamlFile) -> Iterator[str]:
+    """A line for each built-in workload of the file with a container that has no image:
+    the API server would refuse it as it is, so it is a part of an object (a patch, a
+    fragment), not a workload to judge or change whole."""
+    for obj in objects(doc):
+        pod = pod_spec(obj)
+        if pod is None or not _partial(pod):
+            continue
+        yield (
+            f'{obj.kind}/{obj.name or "?"}: container "{_imageless(pod.node)}" has no image, '
+            "so this is a part of an object (a patch, a fragment) that cannot be applied as "
+            "it is; left unchanged"
+        )
 
 
 def containers(pod: PodSpec) -> Iterator[Container]:

@@ -94,10 +94,11 @@ def _shipped(reference: str) -> ShippedUser | None:
     from fixer.registry.reference import InvalidReference, Reference
 
     try:
-        entry = known_image(Reference.parse(reference).name)
+        ref = Reference.parse(reference)
     except InvalidReference:
         return None
-    return entry.ships if entry is not None else None
+    entry = known_image(ref.name)
+    return entry.ships_for(ref.tag) if entry is not None else None
 
 
 def _root_start(c: Container, user: ImageUser | None) -> str:

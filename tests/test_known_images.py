@@ -75,3 +75,31 @@ def test_exact_entries_win_over_the_repository_wide_ones() -> None:
     assert wolfi is not None and wolfi.user_for(tag) == ""
     static, tag = _lookup("cgr.dev/chainguard/static:latest")
     assert static is not None and static.user_for(tag) == "65532"
+
+
+def test_php_variants_apache_binds_port_80_and_alpine_ships_82() -> None:
+    # Seen in GoogleContainerTools/skaffold's codelab: `USER 33:33` on php:5-apache stops
+    # Apache binding port 80 in a pod.
+    php, tag = _lookup("php:5-apache")
+    assert php is not None and php.ports_for(tag) == (80,)
+    assert php.ports_for("8.3-fpm") == () and php.ports_for(None) == ()
+    ships = php.ships_for("8.3-fpm-alpine")
+    assert ships is not None and (ships.uid, ships.gid) == (82, 82)
+    debian = php.ships_for("8.3-fpm")
+    assert debian is not None and debian.uid == 33
+
+
+def test_df001_withholds_user_on_an_apache_php_image(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fixer.engine import process_file
+    from fixer.settings import Settings
+    from tests.helpers import RULES
+
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM php:8.3-apache\nCOPY index.php /var/www/html/\n")
+    result = process_file(path, "dockerfile", Settings(), rules=RULES, fix=True)
+    assert result.text == path.read_text()  # no USER added
+    (finding,) = [f for f in result.found if f.rule == "DF001"]
+    assert finding.fix is not None and "port 80" in repr(finding.fix)  # withheld: why
+    path.write_text("FROM php:8.3-fpm-alpine\nCOPY index.php /var/www/html/\n")
+    result = process_file(path, "dockerfile", Settings(), rules=RULES, fix=True)
+    assert "USER 82:82" in result.text

@@ -116,8 +116,8 @@ def _known(reference: str) -> ImageUser | None:
         gid=base.gid,
         source=base.source,
         steps_down=(entry.steps_down_with,) if entry.steps_down_with else (),
-        privileged_ports=entry.privileged_ports,
-        ships=entry.ships,
+        privileged_ports=entry.ports_for(ref.tag),
+        ships=entry.ships_for(ref.tag),
     )
 
 

@@ -46,6 +46,10 @@ class KnownImage:
     needs_privileged: bool = False
     #: Tag patterns (regular expressions) of variants that run differently, with their user.
     variants: tuple[tuple[str, str], ...] = ()
+    #: Tag patterns of variants whose default command binds ports below 1024 (``-apache``).
+    port_variants: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: Tag patterns of variants that ship their account under another id (alpine's 82).
+    ships_variants: tuple[tuple[str, ShippedUser], ...] = ()
     #: Where each fact was read (upstream Dockerfiles, entrypoints, documentation).
     sources: tuple[str, ...] = ()
 
@@ -55,6 +59,20 @@ class KnownImage:
             if tag is not None and re.search(pattern, tag):
                 return user
         return self.user
+
+    def ports_for(self, tag: str | None) -> tuple[int, ...]:
+        """The ports below 1024 the variant ``tag`` belongs to binds."""
+        for pattern, ports in self.port_variants:
+            if tag is not None and re.search(pattern, tag):
+                return ports
+        return self.privileged_ports
+
+    def ships_for(self, tag: str | None) -> ShippedUser | None:
+        """The account the variant ``tag`` belongs to ships."""
+        for pattern, user in self.ships_variants:
+            if tag is not None and re.search(pattern, tag):
+                return user
+        return self.ships
 
     @property
     def starts_as_root(self) -> bool:
@@ -148,9 +166,13 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
     KnownImage(
         _hub("php"),
         ships=ShippedUser("www-data", 33, 33),
+        port_variants=((r"apache", (80,)),),
+        ships_variants=((r"alpine", ShippedUser("www-data", 82, 82)),),
         sources=(
             f"{_DL}/php/blob/master/8.3/bookworm/fpm/Dockerfile (--with-fpm-user=www-data; "
             "Debian's www-data is 33, alpine variants add -u 82)",
+            f"{_DL}/php/blob/master/8.3/bookworm/apache/Dockerfile (EXPOSE 80; CMD "
+            "apache2-foreground: Apache binds port 80, then its children run as www-data)",
         ),
     ),
     KnownImage(

@@ -294,6 +294,12 @@ def workstation_signs(ctx: Context[Dockerfile]) -> list[str]:
             "a tree owned by you or by root"
         )
     builds = [b for b in repository.build_of(path) if b.origin.path != path]
+    for build in [b for b in builds if b.synced][:1]:
+        where = f"{os.path.relpath(build.origin.path, repository.root)}:{build.origin.line}"
+        signs.append(
+            f"{where} syncs changed files into its running container (sync:): they land "
+            "in folders the build made as root, which a non-root user cannot write"
+        )
     if builds and all(b.exported for b in builds):
         origin = builds[0].origin
         where = f"{os.path.relpath(origin.path, repository.root)}:{origin.line}"

@@ -280,3 +280,36 @@ def test_run_commands_are_read_from_scripts_and_makefiles() -> None:
         ("other", ("./out",), "1000"),
         ("redis", (), None),
     ]
+
+
+# --- 7. skaffold file sync (merge review: GoogleContainerTools/skaffold examples) -------------
+
+
+def test_df001_withheld_when_skaffold_syncs_files_into_the_container(tmp_path: Path) -> None:
+    """`skaffold dev` copies changed files into the running container as its user: a USER
+    added to an image whose files the build made as root breaks the sync. An artifact
+    without `sync:` still gets its USER."""
+    dockerfile = (
+        "FROM node:22-alpine\nWORKDIR /app\nCOPY package* ./\nRUN npm install\n"
+        'COPY . .\nCMD ["npm", "run", "dev"]\n'
+    )
+    for name in ("synced", "plain"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text(dockerfile)
+    (tmp_path / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+        "  - image: synced-app\n    context: synced\n    sync:\n      manual:\n"
+        "      - src: 'src/**/*.js'\n        dest: .\n"
+        "  - image: plain-app\n    context: plain\n"
+    )
+    found = _findings(tmp_path, "DF001")
+    synced = _one(found, "synced/Dockerfile", "runs as root")
+    assert (
+        "skaffold.yaml:5 syncs changed files into its running container (sync:)"
+        in (synced["fix"]["needs"])
+    )
+    plain = _one(found, "plain/Dockerfile", "runs as root")
+    assert "needs" not in plain["fix"] and plain["fix"]["safety"] == "proven"
+    _tighten("fix", "--offline", "--select", "DF001", ".", cwd=tmp_path)
+    assert "USER" not in (tmp_path / "synced" / "Dockerfile").read_text()
+    assert "USER 1000:1000" in (tmp_path / "plain" / "Dockerfile").read_text()

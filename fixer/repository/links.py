@@ -56,7 +56,10 @@ def skaffold_builds(path: Path, docs: list[Node]) -> list[Build]:
             dockerfile = context / (_str(y.get(docker, "dockerfile")) or "Dockerfile")
             origin = Origin(path, line_of(artifact), LinkKind.SKAFFOLD)
             target = _str(y.get(docker, "target"))
-            found.append(make_build(dockerfile, context, [image or ""], origin, target))
+            build = make_build(dockerfile, context, [image or ""], origin, target)
+            if y.get(artifact, "sync") is not None:
+                build = replace(build, synced=True)
+            found.append(build)
     return found
 
 

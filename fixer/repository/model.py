@@ -59,6 +59,8 @@ class Build:
     via: Origin | None = None
     #: Built with ``--output``: the files are exported (``docker build -o .``), never run.
     exported: bool = False
+    #: Skaffold syncs changed files into its running containers (the artifact's ``sync:``).
+    synced: bool = False
 
     @classmethod
     def default(cls, dockerfile: Path) -> Build:

@@ -34,6 +34,12 @@ STEP_DOWN = re.compile(
 )
 _SSHD = re.compile(r"(?<![\w.-])(sshd|openssh-server|dropbear)(?![\w-])")
 _INSTALLS_STEP_DOWN = re.compile(r"\b(gosu|su-exec)\b")
+#: Packages of the Docker client: an image that ships one talks to a daemon through the
+#: socket it is given (CI builders, image build tools), which only root (or the host's
+#: docker group, unknown here) may use.
+_DOCKER_CLI = re.compile(
+    r"(?<![\w.-])(docker\.io|docker-ce-cli|docker-ce|docker-cli|moby-cli)(?![\w.-])"
+)
 #: A text none of these is in cannot match ``STEP_DOWN`` (every name it lists holds one):
 #: the regex, with its look-behind tried at every offset, costs more than these scans.
 _STEP_DOWN_HINTS = ("su", "setpriv", "runuser", "chroot", "s6-", "chpst", "setuidgid")
@@ -330,6 +336,13 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                     m = _INSTALLS_STEP_DOWN.search(value)
                 if m:
                     yield f"line {ins.line} installs {m.group(1)}"
+                elif "docker" in value or "moby" in value:
+                    d = _DOCKER_CLI.search(value)
+                    if d:
+                        yield (
+                            f"line {ins.line} installs {d.group(1)}, a Docker client: it "
+                            "talks to the daemon through a socket only root may use"
+                        )
             elif ins.keyword == "EXPOSE":
                 if capable is None:
                     capable = _capable(doc.text)

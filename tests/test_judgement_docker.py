@@ -79,6 +79,13 @@ def test_cli_leaves_root_start_image_and_unsafe_fixes_applies(tmp_path: Path) ->
         ),
         ('FROM debian:12\nCOPY app /app\nVOLUME /data\nCMD ["/app"]\n', "VOLUME /data at line 3"),
         ('FROM alpine:3\nRUN apk add su-exec\nCMD ["su-exec", "app", "/app"]\n', "su-exec"),
+        # A CI builder that drives the host's daemon (skaffold's Dockerfile.lts, Cloud
+        # Build community builders): a non-root user cannot use the socket it is given.
+        (
+            "FROM debian:12\nRUN apt-get update && apt-get install -y docker.io jq\n",
+            "line 2 installs docker.io, a Docker client",
+        ),
+        ("FROM ubuntu:24.04\nRUN apt-get install -y docker-ce-cli\n", "installs docker-ce-cli"),
     ],
 )
 def test_root_start_signs_withhold_user(tmp_path: Path, text: str, sign: str) -> None:
@@ -86,6 +93,12 @@ def test_root_start_signs_withhold_user(tmp_path: Path, text: str, sign: str) ->
     assert finding.fix is not None
     assert finding.fix.safety is Safety.UNPROVEN
     assert sign in finding.fix.needs
+
+
+def test_a_docker_named_tool_that_is_no_client_does_not_withhold(tmp_path: Path) -> None:
+    text = 'FROM debian:12\nRUN pip install docker-compose-lint docker.iolib\nCMD ["/app"]\n'
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
 
 
 def test_plain_app_still_gets_a_proven_user(tmp_path: Path) -> None:

@@ -228,6 +228,31 @@ def test_toolbox_label_withholds_and_shows_the_ignore_line(tmp_path: Path) -> No
     assert _tighten("check", "--select", "DF003", ".", cwd=repo).returncode == 0
 
 
+@pytest.mark.parametrize(
+    ("install", "sign"),
+    [
+        ("build-essential curl jq", "line 2 installs build-essential: a build environment"),
+        ("curl docker.io", "line 2 installs docker.io: a build environment"),
+        ("openjdk-21-jdk curl", "line 2 installs openjdk-21-jdk: a build environment"),
+    ],
+)
+def test_a_build_environment_keeps_its_network_tools(
+    tmp_path: Path, install: str, sign: str
+) -> None:
+    # skaffold's CI builder image (deploy/skaffold/Dockerfile.deps): its Makefile, run in
+    # the image by a Cloud Build step, downloads with curl.
+    text = f"FROM debian:12\nRUN apt-get update && apt-get install -y {install}\n"
+    [finding] = _text_check(NetworkTools(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert sign in finding.fix.needs
+
+
+def test_a_runtime_jre_is_no_build_environment(tmp_path: Path) -> None:
+    text = "FROM debian:12\nRUN apt-get install -y openjdk-21-jre-headless curl\n"
+    [finding] = _text_check(NetworkTools(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+
+
 def test_readme_naming_the_tool_marks_the_product(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text(
         "# netbox\n\nThe image includes curl and dig for debugging.\n"

@@ -35,6 +35,13 @@ _PRODUCT = re.compile(
     r"ci[- ]runner|runner image|diagnos\w+)\b",
     re.IGNORECASE,
 )
+#: Packages that make the final stage a build environment (a CI builder, a dev image): a
+#: compiler toolchain, a JDK, a Docker client driving the host's daemon. Its network tools
+#: are part of what it ships: the scripts run in it (a Makefile, a CI step) are not its own.
+_BUILD_ENV = re.compile(
+    r"(?<![\w.-])(build-essential|docker\.io|docker-ce-cli|docker-cli|moby-cli|"
+    r"openjdk-\d+-jdk(?:-headless)?)(?![\w.-])"
+)
 #: A README line that says the image ships something for its users.
 _SHIPS = re.compile(r"\b(ships?|includes?|comes with|bundles?|provides?|contains?)\b", re.I)
 _READMES = ("README.md", "README", "README.rst", "README.txt")
@@ -115,6 +122,18 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
     """Where the image says its tools are its product: a LABEL, or a line of the README
     next to it that names one of ``tools`` (package or program names)."""
     named = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, tools)) + r")(?![\w-])")
+    final = ctx.doc.final_stage
+    for stage in parent_stages(ctx.doc, final) if final is not None else ():
+        for ins in stage.body:
+            if ins.keyword == "RUN" and (
+                "build-essential" in ins.value
+                or "docker" in ins.value
+                or "jdk" in ins.value
+                or "moby" in ins.value
+            ):
+                m = _BUILD_ENV.search(ins.value)
+                if m:
+                    return f"line {ins.line} installs {m.group(1)}: a build environment"
     for ins in ctx.doc.instructions:
         if ins.keyword != "LABEL":
             continue

@@ -245,6 +245,12 @@ class SecurityContext(Rule[YamlFile]):
                     yield image
 
 
+def _joined(needs: list[str]) -> str:
+    """The needs of one fix, each said once: a need another one already says in full (the
+    same root-start reason, once with and once without what it requires) is left out."""
+    return "; ".join(n for n in needs if not any(n != other and n in other for other in needs))
+
+
 def _findings(
     rule: Rule[Any], ctx: Context[YamlFile], plan: _Plan, containers: list[Container]
 ) -> Iterator[Finding]:
@@ -260,7 +266,7 @@ def _findings(
                 _TITLES[safety].format(name),
                 group.patch.edits,
                 safety,
-                needs="; ".join(group.needs),
+                needs=_joined(group.needs),
                 evidence=tuple(group.evidence),
             )
             if not group.patch.empty

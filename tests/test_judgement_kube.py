@@ -423,3 +423,16 @@ def test_a_pod_that_declares_the_host_network_keeps_it() -> None:
     assert any("dnsPolicy: ClusterFirstWithHostNet (line 10)" in n for n in needs)
     forced = _run(HOST_DNS, select=frozenset({"K8S005"}), unsafe_fixes=True)
     assert _pod(forced.text)["hostNetwork"] is False
+
+
+def test_a_need_said_in_full_by_another_is_said_once() -> None:
+    # The bundled example printed the root-start need twice: once for dropping
+    # capabilities (with what starting as root needs) and once for runAsNonRoot.
+    from rules.security_context import _joined
+
+    start = "evidence the image does not start as root: nginx starts as root to listen on port 80"
+    full = f"{start} (that needs SETUID, SETGID and CHOWN)"
+    assert _joined([full, start]) == full
+    assert _joined([start, full]) == full
+    other = "the image's numeric user (its config was not read)"
+    assert _joined([full, other, start]) == f"{full}; {other}"

@@ -126,17 +126,12 @@ class ResultCache:
     at the end, the kept old lines copied across: memory holds an index, never the
     entries, however large the tree."""
 
-    def __init__(
-        self,
-        file: Path,
-        model: str | None = None,
-        index: dict[str, tuple[str, int, int]] | None = None,
-    ) -> None:
+    def __init__(self, file: Path, model: str | None = None) -> None:
         self.file = file
         #: The repository model's digest when an enabled rule asks the model, else None.
         self.model = model
         #: path -> (file key, offset and length of its stored result in the file)
-        self._index = index or {}
+        self._index: dict[str, tuple[str, int, int]] = {}
         self._fd: int | None = None
         self._spool = Spool(file.parent, prepare_folder)
         self._new: set[bytes] = set()  # the JSON paths of the entries spooled this run

@@ -37,9 +37,8 @@ _INSTALLS_STEP_DOWN = re.compile(r"\b(gosu|su-exec)\b")
 #: Packages of the Docker client: an image that ships one talks to a daemon through the
 #: socket it is given (CI builders, image build tools), which only root (or the host's
 #: docker group, unknown here) may use.
-_DOCKER_CLI = re.compile(
-    r"(?<![\w.-])(docker\.io|docker-ce-cli|docker-ce|docker-cli|moby-cli)(?![\w.-])"
-)
+DOCKER_CLIENTS = r"docker\.io|docker-ce-cli|docker-cli|moby-cli"
+_DOCKER_CLI = re.compile(rf"(?<![\w.-])({DOCKER_CLIENTS}|docker-ce)(?![\w.-])")
 #: A text none of these is in cannot match ``STEP_DOWN`` (every name it lists holds one):
 #: the regex, with its look-behind tried at every offset, costs more than these scans.
 _STEP_DOWN_HINTS = ("su", "setpriv", "runuser", "chroot", "s6-", "chpst", "setuidgid")

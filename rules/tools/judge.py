@@ -25,7 +25,7 @@ from fixer.documents.dockerfile import Dockerfile, Instruction, key_values, pare
 from fixer.model import Fix, Safety
 from fixer.repository import usage
 from fixer.rule import Context
-from rules.nonroot_judge import entry_program
+from rules.nonroot_judge import DOCKER_CLIENTS, entry_program
 from rules.tools.plan import Plan, programs
 from rules.tools.steps import Build
 
@@ -39,8 +39,7 @@ _PRODUCT = re.compile(
 #: compiler toolchain, a JDK, a Docker client driving the host's daemon. Its network tools
 #: are part of what it ships: the scripts run in it (a Makefile, a CI step) are not its own.
 _BUILD_ENV = re.compile(
-    r"(?<![\w.-])(build-essential|docker\.io|docker-ce-cli|docker-cli|moby-cli|"
-    r"openjdk-\d+-jdk(?:-headless)?)(?![\w.-])"
+    rf"(?<![\w.-])(build-essential|{DOCKER_CLIENTS}|openjdk-\d+-jdk(?:-headless)?)(?![\w.-])"
 )
 #: A README line that says the image ships something for its users.
 _SHIPS = re.compile(r"\b(ships?|includes?|comes with|bundles?|provides?|contains?)\b", re.I)

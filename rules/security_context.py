@@ -68,7 +68,8 @@ class _Plan:
         safety = verdict if isinstance(verdict, Safety) else verdict.safety
         group = self.groups.get(safety)
         if group is None:
-            group = self.groups[safety] = _Group(Patch(self.ctx.doc, lambda: self.ctx.style))
+            ctx = self.ctx  # not ``self``: a plan that held itself would be freed only by the gc
+            group = self.groups[safety] = _Group(Patch(ctx.doc, lambda: ctx.style))
         if not isinstance(verdict, Safety):
             for text, into in ((verdict.needs, group.needs), (verdict.evidence, group.evidence)):
                 if text and text not in into:

@@ -43,6 +43,21 @@ _DOCKER_CLI = re.compile(rf"(?<![\w.-])({DOCKER_CLIENTS}|docker-ce)(?![\w.-])")
 #: the regex, with its look-behind tried at every offset, costs more than these scans.
 _STEP_DOWN_HINTS = ("su", "setpriv", "runuser", "chroot", "s6-", "chpst", "setuidgid")
 _SSHD_HINTS = ("sshd", "openssh-server", "dropbear")
+#: Programs that drive a Docker daemon through its socket (buildpacks' ``pack``, kind,
+#: dive, earthly, compose), run as the image's command: the socket is root's (or the
+#: host's docker group, unknown here).
+_DAEMON_TOOLS = ("docker", "docker-compose", "pack", "kind", "dive", "earthly")
+_DAEMON_TOOL = re.compile(
+    r"(?m)^[ \t]*(?:exec[ \t]+|set[ \t]+--[ \t]+)?(?:[\w./-]*/)?("
+    + "|".join(map(re.escape, _DAEMON_TOOLS))
+    + r")(?=[ \t]|$)"
+)
+#: Site generators that write into the folder they build or serve (hugo's resources/,
+#: public/ and .hugo_build.lock; jekyll's _site/ and .jekyll-cache/), shipped in the final
+#: image: a previewer run on a source tree the build copied in as root.
+_SITE_GENERATOR = re.compile(r"(?<![\w.-])(hugo|jekyll)(?![\w.-])")
+#: Shells an exec-form ENTRYPOINT names before the script it runs.
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 _CAPABLE = re.compile(r"\bsetcap\b|cap_net_bind_service|NET_BIND_SERVICE", re.IGNORECASE)
 
 
@@ -154,7 +169,9 @@ def root_start_signs(
         ports = ", ".join(map(str, base.privileged_ports))
         signs.append(f"the base image listens on port {ports} as root")
     signs += _instruction_signs(ctx.doc, chain)
-    signs += _entrypoint_signs(ctx, chain)
+    installs_client = any("a Docker client" in sign for sign in signs)
+    # An image that installs the Docker client says so once, not again for its command.
+    signs += [s for s in _entrypoint_signs(ctx, chain) if not installs_client or _DAEMON not in s]
     signs += _volume_signs(chain)
     signs += manifest_signs(ctx, chain)
     return list(dict.fromkeys(signs))
@@ -322,6 +339,14 @@ def test_image(ctx: Context[Dockerfile]) -> str:
 
 def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
     capable: bool | None = None  # searched on the first EXPOSE: most files have none
+    generator = _site_generator(chain)
+    if generator is not None:
+        ins, name = generator
+        yield (
+            f"line {ins.line} ships {name}, a site generator that writes into the site folder "
+            "it builds or serves (its cache, output and lock files): folders the build made "
+            "as root, which a non-root user cannot write"
+        )
     for stage in reversed(chain):
         for ins in stage.body:
             if ins.keyword in ("ENTRYPOINT", "CMD"):
@@ -354,6 +379,25 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                         f"EXPOSE {low[0]} at line {ins.line}: a port below 1024 needs root "
                         "or NET_BIND_SERVICE"
                     )
+
+
+def _site_generator(chain: list[Stage]) -> tuple[Instruction, str] | None:
+    """The first instruction of the shipped stages that installs, copies in or runs a site
+    generator (``_SITE_GENERATOR``), and its name; None when there is none, or when the
+    build gives files away with ``chown`` (the previewer may write those)."""
+    found: tuple[Instruction, str] | None = None
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword not in ("RUN", "COPY", "ADD", "ENTRYPOINT", "CMD"):
+                continue
+            value = ins.value  # flags included: ``COPY --chown=...`` counts
+            if "chown" in value:
+                return None
+            if found is None and ("hugo" in value or "jekyll" in value):
+                m = _SITE_GENERATOR.search(value)
+                if m:
+                    found = (ins, m.group(1))
+    return found
 
 
 def _has(text: str, hints: tuple[str, ...]) -> bool:
@@ -412,8 +456,12 @@ def _volume_paths(value: str) -> list[str]:
 def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[str]:
     """The script ENTRYPOINT (or CMD) runs, read from the repository model or the build
     context next to the Dockerfile; a script that cannot be read is a sign too."""
-    program = entry_program(chain)
+    program = entry_script(chain)
     if program is None:
+        return
+    base = program.rsplit("/", 1)[-1]
+    if base in _DAEMON_TOOLS:
+        yield _daemon_sign(f"its command {program}", base)
         return
     name, text = _script_text(ctx, chain, program)
     if text is None:
@@ -425,15 +473,46 @@ def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[
         if scriptish and any(_copied_sources(chain, name)):
             yield f"the entrypoint script {program} is not in the build context read"
         return
-    if not _has(text, _STEP_DOWN_HINTS) and not _has(text, _SSHD_HINTS):
-        return  # no line can name one
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith("#"):
-            continue
-        m = _step_down(line)
-        if m:
-            yield f"the entrypoint {name}:{number} runs {m.group(1)}"
-            return
+    if _has(text, _STEP_DOWN_HINTS) or _has(text, _SSHD_HINTS):
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.lstrip().startswith("#"):
+                continue
+            m = _step_down(line)
+            if m:
+                yield f"the entrypoint {name}:{number} runs {m.group(1)}"
+                return
+    if _has(text, _DAEMON_TOOLS):
+        d = _DAEMON_TOOL.search(text)
+        if d:
+            number = text.count("\n", 0, d.start(1)) + 1
+            yield _daemon_sign(f"the entrypoint {name}:{number}", d.group(1))
+
+
+_DAEMON = "a client of the Docker daemon"
+
+
+def _daemon_sign(where: str, tool: str) -> str:
+    return (
+        f"{where} runs {tool}, {_DAEMON}: it talks to the daemon through a socket only root "
+        "(or the host's docker group) may use"
+    )
+
+
+def entry_script(chain: list[Stage]) -> str | None:
+    """``entry_program``, or the script it runs when that is a shell
+    (``ENTRYPOINT ["/bin/sh", "/entrypoint.sh"]``); None for ``sh -c``."""
+    for keyword in ("ENTRYPOINT", "CMD"):
+        for stage in chain:
+            last = next((i for i in reversed(stage.body) if i.keyword == keyword), None)
+            if last is None:
+                continue
+            words = _exec_words(last.value)
+            if not words:
+                return None
+            if words[0].rsplit("/", 1)[-1] in _SHELLS and len(words) > 1:
+                return None if words[1].startswith("-") else words[1]
+            return words[0]
+    return None
 
 
 def entry_program(chain: list[Stage]) -> str | None:

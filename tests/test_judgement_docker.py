@@ -86,6 +86,22 @@ def test_cli_leaves_root_start_image_and_unsafe_fixes_applies(tmp_path: Path) ->
             "line 2 installs docker.io, a Docker client",
         ),
         ("FROM ubuntu:24.04\nRUN apt-get install -y docker-ce-cli\n", "installs docker-ce-cli"),
+        # A tool image whose command drives the daemon (kind, buildpacks' pack).
+        (
+            'FROM alpine:3\nCOPY pack /usr/local/bin/pack\nENTRYPOINT ["/usr/local/bin/pack"]\n',
+            "its command /usr/local/bin/pack runs pack, a client of the Docker daemon",
+        ),
+        # skaffold's docs previewer (deploy/docs-v2): hugo writes resources/ and its lock
+        # file into /app/docs, which WORKDIR made as root.
+        (
+            "FROM alpine:3 AS hugo\nRUN wget -O- https://example.com/hugo.tgz | tar xz\n"
+            "FROM node:20\nWORKDIR /app/docs\nCOPY --from=hugo /hugo /usr/local/bin/\n",
+            "line 5 ships hugo, a site generator that writes into the site folder",
+        ),
+        (
+            'FROM ruby:3\nRUN gem install jekyll bundler\nCMD ["jekyll", "serve"]\n',
+            "line 2 ships jekyll",
+        ),
     ],
 )
 def test_root_start_signs_withhold_user(tmp_path: Path, text: str, sign: str) -> None:
@@ -93,6 +109,47 @@ def test_root_start_signs_withhold_user(tmp_path: Path, text: str, sign: str) ->
     assert finding.fix is not None
     assert finding.fix.safety is Safety.UNPROVEN
     assert sign in finding.fix.needs
+
+
+@pytest.mark.parametrize(
+    ("script", "sign"),
+    [
+        # skaffold's deploy/buildpacks: `pack` is the default command of the entrypoint.
+        (
+            'set -e\nif [ -z "$(command -v "$1")" ]; then\n  set -- pack "$@"\nfi\nexec "$@"\n',
+            "the entrypoint entrypoint.sh:4 runs pack, a client of the Docker daemon",
+        ),
+        ("exec /usr/bin/docker compose up\n", "entrypoint.sh:2 runs docker"),
+        # The script a shell runs is read like any entrypoint script.
+        ('chown -R app /data\nexec gosu app "$@"\n', "entrypoint.sh:3 runs gosu"),
+    ],
+)
+def test_a_script_run_by_a_shell_entrypoint_is_read(tmp_path: Path, script: str, sign: str) -> None:
+    (tmp_path / "entrypoint.sh").write_text("#!/bin/sh\n" + script)
+    text = 'FROM alpine:3\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/bin/sh", "/entrypoint.sh"]\n'
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert sign in finding.fix.needs  # line numbers count the shebang
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # hugo only builds the site; the shipped stage serves the output.
+        "FROM alpine:3 AS site\nRUN apk add hugo\nCOPY . /src\nRUN hugo -s /src\n"
+        'FROM debian:12\nCOPY --from=site /src/public /srv\nCMD ["/app"]\n',
+        # The previewer's folder is given away: the user it names can write it.
+        'FROM node:20\nRUN apt-get install -y hugo\nCOPY --chown=1000:1000 . /site\nCMD ["hugo"]\n',
+        # A script that names docker without running it.
+        'FROM debian:12\nCOPY entrypoint.sh /e.sh\nENTRYPOINT ["sh", "/e.sh"]\n',
+    ],
+    ids=["builder-stage", "chowned", "docker-in-text"],
+)
+def test_site_generators_and_daemon_tools_do_not_over_refuse(tmp_path: Path, text: str) -> None:
+    (tmp_path / "entrypoint.sh").write_text('#!/bin/sh\necho "run me with docker run"\nexec /app\n')
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None
+    assert "site generator" not in finding.fix.needs and "Docker daemon" not in finding.fix.needs
 
 
 def test_a_docker_named_tool_that_is_no_client_does_not_withhold(tmp_path: Path) -> None:

@@ -313,3 +313,25 @@ def test_df001_withheld_when_skaffold_syncs_files_into_the_container(tmp_path: P
     _tighten("fix", "--offline", "--select", "DF001", ".", cwd=tmp_path)
     assert "USER" not in (tmp_path / "synced" / "Dockerfile").read_text()
     assert "USER 1000:1000" in (tmp_path / "plain" / "Dockerfile").read_text()
+
+
+def test_df001_withheld_for_daemon_clients_and_site_previewers(tmp_path: Path) -> None:
+    """skaffold's review rejects: the ``pack`` image (its shell-run entrypoint defaults to
+    ``pack``, a Docker daemon client) and the hugo docs previewer keep root; a plain Node
+    app in the same repository still gets its USER."""
+    repo = _repo(tmp_path, "j6-toolimages")
+    found = _findings(repo, "DF001")
+    pack = _one(found, "deploy/buildpacks/Dockerfile", "runs as root")
+    assert (
+        "the entrypoint deploy/buildpacks/third_party/entrypoint.sh:4 runs pack, a client of "
+        "the Docker daemon" in pack["fix"]["needs"]
+    )
+    docs = _one(found, "deploy/docs/Dockerfile", "runs as root")
+    assert "line 9 ships hugo, a site generator that writes into the site folder" in (
+        docs["fix"]["needs"]
+    )
+    out = _tighten("fix", "--select", "DF001", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr  # the withheld findings stay open
+    assert "USER 1000:1000" in (repo / "web/Dockerfile").read_text()  # node's own user
+    for kept in ("deploy/buildpacks/Dockerfile", "deploy/docs/Dockerfile"):
+        assert "USER" not in (repo / kept).read_text(), kept

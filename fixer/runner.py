@@ -88,6 +88,11 @@ class _Job:
     cache: ResultCache | None = None
     edits: bool = True
 
+    @property
+    def bare(self) -> bool:
+        """Results go back without the file's text: nothing of this run shows an edit."""
+        return not (self.fix or self.edits or self.diff)
+
 
 #: What a worker hands back besides a result: (file key, entry or None when it must not be
 #: stored); None for a cache hit or a run without a cache.
@@ -117,8 +122,19 @@ def _process(job: _Job, targets: list[Target]) -> list[tuple[FileResult, _Entry]
         )
         if job.diff and result.changed and result.source is not None:
             result = _with_diff(result, result.source)
-        results.append((result, (key, stored(result)) if key is not None else None))
+        entry = (key, stored(result)) if key is not None else None
+        results.append((_without_text(result) if job.bare else result, entry))
     return results
+
+
+def _without_text(result: FileResult) -> FileResult:
+    """``result`` without the file's text, for a ``check`` whose output shows no edit:
+    its findings carry their lines already, and the text was most of what crossed back
+    from the workers. The empty source still says the file was read (``Report.add``)."""
+    source = result.source
+    if source is None or not source.text:
+        return result
+    return replace(result, source=SourceText("", source.bom, source.cr), text="")
 
 
 def _with_diff(result: FileResult, source: SourceText) -> FileResult:

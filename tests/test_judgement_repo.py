@@ -327,8 +327,9 @@ def test_df001_withheld_for_daemon_clients_and_site_previewers(tmp_path: Path) -
         "the Docker daemon" in pack["fix"]["needs"]
     )
     docs = _one(found, "deploy/docs/Dockerfile", "runs as root")
-    assert "line 9 ships hugo, a site generator that writes into the site folder" in (
-        docs["fix"]["needs"]
+    assert (
+        "line 9 ships hugo, a site generator that writes into the site folder"
+        in (docs["fix"]["needs"])
     )
     out = _tighten("fix", "--select", "DF001", ".", cwd=repo)
     assert out.returncode == 1, out.stderr  # the withheld findings stay open

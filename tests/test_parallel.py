@@ -244,3 +244,23 @@ def test_workers_leave_when_the_parent_is_killed(tmp_path: Path) -> None:
     proc.kill()
     proc.wait()
     assert _group_gone(proc.pid, 10), "an orphaned worker kept running"
+
+
+@pytest.mark.parametrize(("edits", "bare"), [(False, True), (True, False)])
+def test_check_results_cross_back_without_the_file_text(
+    tmp_path: Path, edits: bool, bare: bool
+) -> None:
+    """A ``check`` that shows no edit (text, JSON, GitHub output) gets its results back
+    without the file's text, which was most of what the workers pickled; SARIF (which
+    shows the edits and reads regions from the text) still gets it."""
+    from fixer.discover import discover
+    from fixer.runner import run
+
+    folder = _sample(tmp_path / "files")
+    targets = list(discover([str(folder)]))
+    results = list(run(targets, Settings.of(offline=True), rules=RULES, fix=False, edits=edits))
+    read = [r for r in results if r.source is not None]
+    assert len(read) > parallel.MIN_ITEMS  # each still says it was read (Report.add)
+    texts = [r.source.text for r in read if r.source is not None]
+    assert all(t == "" for t in texts) if bare else sum(t != "" for t in texts) > len(texts) - 2
+    assert any(r.found for r in read)  # the findings themselves come back whole

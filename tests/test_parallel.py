@@ -139,6 +139,21 @@ def test_ordered_map_keeps_order_and_count(workers: int) -> None:
     assert got == _expand(10, items)
 
 
+def _thresholds(parent: int, items: list[int]) -> list[tuple[int, ...]]:
+    import gc
+
+    return [gc.get_threshold() if os.getpid() != parent else ()] * len(items)
+
+
+def test_workers_collect_garbage_less_often_and_the_parent_as_before() -> None:
+    import gc
+
+    before = gc.get_threshold()
+    got = set(parallel.ordered_map(_thresholds, list(range(40)), os.getpid(), workers=2, chunk=4))
+    assert got == {parallel.WORKER_GC}
+    assert gc.get_threshold() == before
+
+
 def test_ordered_map_finishes_in_process_when_a_worker_dies() -> None:
     items = list(range(60))
     got = list(parallel.ordered_map(_die_in_a_worker, items, os.getpid(), workers=2, chunk=4))

@@ -275,3 +275,67 @@ def test_scripts_tighten_does_not_edit(text: str) -> None:
     doc, ins = run_of(text)
     with pytest.raises(Unsupported):
         run_script(doc, ins)
+
+
+# --- bashlex's parser tables, stored (fixer/documents/shell/bashlex_tables.py) --------------
+
+
+def test_stored_bashlex_tables_are_the_ones_the_installed_grammar_builds() -> None:
+    """After a bashlex upgrade that changed its grammar this fails: regenerate the file with
+    ``python -m fixer.documents.shell.bashlex_tables`` (tighten still works meanwhile: a
+    grammar with another digest builds its own tables)."""
+    import json
+
+    from fixer.documents.shell import bashlex_tables
+
+    stored = json.loads(bashlex_tables.TABLES.read_text(encoding="utf-8"))
+    fresh = json.loads(json.dumps(bashlex_tables.built()))  # tuples -> lists, as stored
+    assert stored["grammar"] == fresh["grammar"]
+    assert stored == fresh
+
+
+def test_bashlex_loaded_with_stored_tables_parses_as_bashlex_does() -> None:
+    import subprocess
+    import sys
+
+    # A fresh interpreter each: one imports bashlex plainly (PLY builds its tables), one
+    # through ``load`` (tables read from the file); both dump the same trees.
+    texts = [
+        "apt-get update && apt-get install -y curl wget | tee /log",
+        "if [ -f x ]; then echo $(cat x) > y; else false; fi; for a in 1 2; do b=$a; done",
+        "set -ex; { cd /src && make -j$(nproc); } || (echo failed >&2; exit 1)",
+    ]
+    program = (
+        "import sys\n{imp}\n"
+        "for t in {texts!r}:\n    print(''.join(n.dump() for n in bashlex.parse(t)))\n"
+    )
+    plain = "import bashlex"
+    stored = "from fixer.documents.shell.bashlex_tables import load; bashlex = load()"
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", program.format(imp=imp, texts=texts)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for imp in (plain, stored)
+    ]
+    assert outs[0] == outs[1] and "CommandNode" in outs[0]
+
+
+def test_a_grammar_the_stored_tables_were_not_built_from_builds_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import sys
+    from pathlib import Path
+
+    from fixer.documents.shell import bashlex_tables
+
+    broken = Path(str(tmp_path)) / "tables.json"
+    broken.write_text('{"grammar": "another", "action": [], "goto": []}')
+    monkeypatch.setattr(bashlex_tables, "TABLES", broken)
+    for name in [n for n in sys.modules if n == "bashlex" or n.startswith("bashlex.")]:
+        monkeypatch.delitem(sys.modules, name)
+    bashlex = bashlex_tables.load()
+    assert len(bashlex.parser.yaccparser.action) > 300  # built, not read from the file
+    assert bashlex_agrees("apt-get install -y curl", 0, parse("apt-get install -y curl").commands)

@@ -371,9 +371,9 @@ def bashlex_agrees(text: str, start: int, commands: Sequence[Command]) -> bool |
     None when bashlex cannot parse the text (heredocs, some expansions): no second opinion.
     """
     try:
-        import bashlex
+        from fixer.documents.shell.bashlex_tables import load
 
-        trees = bashlex.parse(text[start:])
+        trees = load().parse(text[start:])
     except Exception:  # bashlex raises many types, including plain AssertionError
         return None
     owner: dict[tuple[int, int], int] = {}

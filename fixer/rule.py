@@ -76,6 +76,24 @@ class Context(Generic[D]):
             self._style = Style.of(self.doc)  # type: ignore[arg-type]
         return self._style  # type: ignore[no-any-return]
 
+    def style_at(self, node: Any) -> Any:
+        """The formatting conventions of the YAML document holding ``node``: a file that
+        concatenates documents from several sources (a rendered bundle) keeps each one's
+        own, as the source it was rendered from was edited. The file's ``style`` where the
+        document alone says nothing (no nested block collection)."""
+        from fixer.documents.yaml.edit import Style
+
+        at = node.start_mark.index
+        documents = self.doc.documents  # type: ignore[attr-defined]
+        roots = [r for r in documents if r.start_mark.index <= at < r.end_mark.index]
+        if len(documents) < 2 or not roots:
+            return self.style
+        styles = self.__dict__.setdefault("_document_styles", {})
+        key = id(roots[0])
+        if key not in styles:
+            styles[key] = Style.of(self.doc, roots=roots[:1], fallback=self.style)  # type: ignore[arg-type]
+        return styles[key]
+
     def context_text(self, relative: str, *, limit: int = 256 * 1024) -> str | None:
         """Text of a file (or of the files in a folder, up to ``limit`` characters) in the
         build context next to the document, for rules that must know what a ``COPY``

@@ -169,6 +169,7 @@ def root_start_signs(
         ports = ", ".join(map(str, base.privileged_ports))
         signs.append(f"the base image listens on port {ports} as root")
     signs += _instruction_signs(ctx.doc, chain)
+    signs += _switching_server(ctx, chain)
     installs_client = any("a Docker client" in sign for sign in signs)
     # An image that installs the Docker client says so once, not again for its command.
     signs += [s for s in _entrypoint_signs(ctx, chain) if not installs_client or _DAEMON not in s]
@@ -379,6 +380,72 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                         f"EXPOSE {low[0]} at line {ins.line}: a port below 1024 needs root "
                         "or NET_BIND_SERVICE"
                     )
+
+
+#: ``uid = 1`` / ``gid: app`` lines of a uWSGI ini (or YAML) file.
+_UWSGI_SWITCH = re.compile(r"(?m)^[ \t]*(uid|gid)[ \t]*[=:][ \t]*(\S+)")
+#: Command-line options with which a server switches users itself (only root may).
+_SWITCH_FLAGS = {
+    "uwsgi": ("--uid", "--gid"),
+    "gunicorn": ("--user", "-u", "--group", "-g"),
+}
+
+
+def _switching_server(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """A server the image's command tells to switch users itself (uWSGI's ``uid``/``gid``,
+    on its command line or in the ini file the build copies in; gunicorn's ``--user``):
+    it calls setuid, which a non-root process may not, and exits at start."""
+    for keyword in ("CMD", "ENTRYPOINT"):
+        for stage in reversed(chain):
+            last = next((i for i in reversed(stage.body) if i.keyword == keyword), None)
+            if last is None or not ("uwsgi" in last.value or "gunicorn" in last.value):
+                continue
+            words = _exec_words(last.value)
+            server = next(
+                (w.rsplit("/", 1)[-1] for w in words if w.rsplit("/", 1)[-1] in _SWITCH_FLAGS),
+                None,
+            )
+            if server is None:
+                return []
+            where = f"{keyword} at line {last.line} runs {server}"
+            for word in words:
+                if word.split("=", 1)[0] in _SWITCH_FLAGS[server]:
+                    return [
+                        f"{where} with {word.split('=', 1)[0]}: it switches users itself, "
+                        "which only root may"
+                    ]
+            if server == "uwsgi":
+                for ini in _uwsgi_files(words):
+                    text = next(
+                        (
+                            t
+                            for src in _copied_sources(chain, ini.rsplit("/", 1)[-1])
+                            if (t := ctx.context_text(src, limit=_MAX_SCRIPT)) is not None
+                        ),
+                        None,
+                    )
+                    m = _UWSGI_SWITCH.search(text) if text else None
+                    if m:
+                        return [
+                            f"{where}, whose {ini} sets {m.group(1)} = {m.group(2)}: it switches "
+                            "users itself, which only root may"
+                        ]
+            return []
+    return []
+
+
+def _uwsgi_files(words: list[str]) -> list[str]:
+    """The configuration files a uWSGI command line loads."""
+    found: list[str] = []
+    for n, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        if name in ("--ini", "--yaml", "--yml", "--json") and eq:
+            found.append(value)
+        elif name in ("--ini", "--yaml", "--yml", "--json") and n + 1 < len(words):
+            found.append(words[n + 1])
+        elif word.endswith((".ini", ".yaml", ".yml")) and not word.startswith("-"):
+            found.append(word)
+    return list(dict.fromkeys(found))
 
 
 def _site_generator(chain: list[Stage]) -> tuple[Instruction, str] | None:

@@ -31,7 +31,8 @@ from rules.secret_file import SecretTarget, joined, side_file, source_folders
 
 @dataclass(frozen=True)
 class NoRun:
-    """No manifest of the repository runs the image: today's fix, with this note."""
+    """No manifest of the repository runs the image: the value cannot follow it, so the
+    removal is offered (withheld) with this note."""
 
     note: str
 
@@ -52,7 +53,17 @@ def follow(
     runs = _unique(r for image in images for r in repository.runs_of(image) if r.kind != "compose")
     if not runs:
         what = "image " + ", ".join(images) if images else "the image it builds (no build names it)"
-        return NoRun(f"no manifest in the repository runs {what}")
+        note = f"no manifest in the repository runs {what}"
+        composed = _unique(
+            [
+                *(r for i in images for r in repository.runs_of(i) if r.kind == "compose"),
+                *repository.runs_built_from(ctx.path),
+            ]
+        )
+        for run in composed[:1]:  # it runs there today with the value the image holds
+            where = os.path.relpath(run.path, repository.root)
+            note += f"; {where}:{run.line} runs it ({run.label})"
+        return NoRun(note)
     setup = sw.setup_of(repository)
     assert setup is not None
     names = ", ".join(values)

@@ -193,17 +193,27 @@ def _fix(
             return None, "the value spans continuation lines; move it by hand"
         edits = removed
     origin = f"{ctx.path.as_posix()}:{ins.span.start}"
-    note = ""
+    note = needs = ""
     if ins.keyword == "ENV":
         values = {kv.key: kv.value or "" for kv, _ in hits}
         followed = follow(ctx, values, tuple(edits), origin)
         if isinstance(followed, Fix):
             return followed, ""
-        note = f"; {followed.note}" if followed is not None else ""
+        if followed is not None:
+            # Whatever runs the image (a compose service, a chart, a deployment elsewhere)
+            # loses the variable: withheld until the value has a way back in.
+            note = f"; {followed.note}"
+            names = ", ".join(values)
+            needs = (
+                f"a manifest that runs the image and gets {names} from the Secret "
+                f"({followed.note}); reference the Secret where the image runs, then apply "
+                "with --unsafe-fixes"
+            )
     side = side_file(target, data, origin)
     title = _title(ctx, ins, [kv for kv, _ in hits], target, ", ".join(data)) + note
     moved = tuple(secret_moves.plain(target, key) for key in data)
-    return Fix(title, tuple(edits), Safety.PROVEN, (side,), moved=moved), ""
+    safety = Safety.UNPROVEN if needs else Safety.PROVEN
+    return Fix(title, tuple(edits), safety, (side,), needs=needs, moved=moved), ""
 
 
 def _title(

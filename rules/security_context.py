@@ -68,8 +68,9 @@ class _Plan:
         safety = verdict if isinstance(verdict, Safety) else verdict.safety
         group = self.groups.get(safety)
         if group is None:
-            ctx = self.ctx  # not ``self``: a plan that held itself would be freed only by the gc
-            group = self.groups[safety] = _Group(Patch(ctx.doc, lambda: ctx.style))
+            # Not ``self``: a plan that held itself would be freed only by the gc.
+            ctx, node = self.ctx, self.pod.node
+            group = self.groups[safety] = _Group(Patch(ctx.doc, lambda: ctx.style_at(node)))
         if not isinstance(verdict, Safety):
             for text, into in ((verdict.needs, group.needs), (verdict.evidence, group.evidence)):
                 if text and text not in into:

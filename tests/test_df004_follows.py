@@ -154,14 +154,36 @@ def test_sops_repository_encrypts_lists_and_references(tmp_path: Path) -> None:
     assert _tree(root) == before
 
 
-def test_no_manifest_runs_the_image_keeps_todays_fix_and_says_so(tmp_path: Path) -> None:
+def test_no_manifest_runs_the_image_withholds_the_move_and_says_so(tmp_path: Path) -> None:
+    """Whatever runs the image (a compose service, a chart, a deployment in another
+    repository) would lose the variable with nothing to give it back: robot-shop's
+    ``ENV MYSQL_PASSWORD`` is what its compose service's database user is created with.
+    The move is offered; ``--unsafe-fixes`` makes it."""
     root = _repo(tmp_path, "df004-none")
     manifest = (root / "deploy" / "deploy.yaml").read_bytes()
+    dockerfile = (root / "worker" / "Dockerfile").read_bytes()
     out = _fix(root, "--select", "DF004")
-    assert "no manifest in the repository runs image ghcr.io/acme/shop-worker" in out
+    assert (
+        "fix withheld: needs a manifest that runs the image and gets DB_PASSWORD from the "
+        "Secret (no manifest in the repository runs image ghcr.io/acme/shop-worker)"
+    ) in out
+    assert VALUE not in out
+    assert (root / "worker" / "Dockerfile").read_bytes() == dockerfile
+    assert not (root / "worker" / "worker-secrets.secret.yaml").exists()
+    out = _fix(root, "--select", "DF004", "--unsafe-fixes")
     assert (root / "deploy" / "deploy.yaml").read_bytes() == manifest
     assert (root / "worker" / "worker-secrets.secret.yaml").is_file()
     assert VALUE not in (root / "worker" / "Dockerfile").read_text()
+
+
+def test_a_compose_service_running_the_image_is_named(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "df004-none")
+    (root / "docker-compose.yaml").write_text(
+        "services:\n  worker:\n    build: ./worker\n    image: ghcr.io/acme/shop-worker\n"
+    )
+    out = _fix(root, "--select", "DF004")
+    assert 'docker-compose.yaml:3 runs it (compose service "worker")' in out
+    assert VALUE in (root / "worker" / "Dockerfile").read_text()
 
 
 def test_gitops_without_encryption_withholds_the_move(tmp_path: Path) -> None:

@@ -37,7 +37,16 @@ from fixer.sidefiles import SideFiles, mask_stored_values
 from tests.helpers import RULES as RULE_SET
 
 TIGHTEN = [sys.executable, "-m", "fixer"]
-RULES = ("--select", "DF004,K8S001,K8S004,K8S005", "--offline", "--secrets-dir", "secrets")
+# --unsafe-fixes: no manifest runs the Dockerfiles' images, so their ENV moves are withheld
+# by default; durability is about the moves that are made.
+RULES = (
+    "--select",
+    "DF004,K8S001,K8S004,K8S005",
+    "--offline",
+    "--secrets-dir",
+    "secrets",
+    "--unsafe-fixes",
+)
 FILES = 2000
 #: One file in ``SECRET_EVERY`` holds a secret (rendering a Secret is the costly part).
 SECRET_EVERY = 10
@@ -343,7 +352,9 @@ def test_failed_secret_write_keeps_the_source(
 
     monkeypatch.setattr(os, "replace", failing)
     out, err = io.StringIO(), io.StringIO()
-    settings = Settings.of(select=frozenset({"DF004"}), offline=True, secrets_dir=secrets)
+    settings = Settings.of(
+        select=frozenset({"DF004"}), offline=True, secrets_dir=secrets, unsafe_fixes=True
+    )
     code = Session(settings, Mode.FIX, out=out, err=err, rules=RULE_SET).execute([str(tmp_path)])
     assert code == 2
     failed = tmp_path / "svc1" / "Dockerfile"
@@ -377,7 +388,7 @@ def test_shared_secret_file_is_the_end_of_run_merge(tmp_path: Path) -> None:
         expected.add(result)
     [target] = expected.pending
     wanted = expected.render(target, None, masked=False)
-    out = tighten("fix", "--select", "DF004", ".", cwd=tmp_path)
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (app / "app-secrets.secret.yaml").read_text() == wanted
     assert out.stderr.count("wrote app/app-secrets.secret.yaml") == 1
@@ -421,7 +432,7 @@ def test_dry_run_masks_values_of_a_secret_inside_a_list(tmp_path: Path) -> None:
         "    B: |\n      block-s3cret-Value9\n"
     )
     (tmp_path / "web" / "web-secrets.secret.yaml").write_text(stored)
-    out = tighten("fix", "--dry-run", "--select", "DF004", ".", cwd=tmp_path)
+    out = tighten("fix", "--unsafe-fixes", "--dry-run", "--select", "DF004", ".", cwd=tmp_path)
     assert out.returncode == 1, out.stderr
     assert "web-secrets.secret.yaml" in out.stdout
     for value in ("list-s3cret-Value9", "block-s3cret-Value9", "pw-new-Lx93kq"):

@@ -339,3 +339,33 @@ def test_an_unknown_base_image_may_already_run_as_non_root(tmp_path: Path) -> No
     text = 'FROM python:3.12-slim\nCOPY app.py .\nCMD ["python", "app.py"]\n'
     [finding] = _text_check(NonRootUser(), tmp_path, text)
     assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+
+
+@pytest.mark.parametrize(
+    ("ini", "cmd", "sign"),
+    [
+        # robot-shop's payment service: uWSGI drops to uid 1 itself, so it must start as root.
+        (
+            "[uwsgi]\nsocket = 0.0.0.0:8080\nuid = 1\ngid = 1\n",
+            '["uwsgi", "--ini", "payment.ini"]',
+            "CMD at line 5 runs uwsgi, whose payment.ini sets uid = 1",
+        ),
+        ("[uwsgi]\n", '["uwsgi", "--ini", "payment.ini", "--uid", "www-data"]', "with --uid"),
+        ("", "gunicorn --user app -b :8080 app:app", "runs gunicorn with --user"),
+    ],
+)
+def test_a_server_that_switches_users_itself_keeps_root(
+    tmp_path: Path, ini: str, cmd: str, sign: str
+) -> None:
+    (tmp_path / "payment.ini").write_text(ini)
+    text = f"FROM python:3.12\nWORKDIR /app\nCOPY payment.ini /app/\nEXPOSE 8080\nCMD {cmd}\n"
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert sign in finding.fix.needs and "switches users itself" in finding.fix.needs
+
+
+def test_a_server_that_keeps_its_user_still_gets_one(tmp_path: Path) -> None:
+    (tmp_path / "app.ini").write_text("[uwsgi]\nsocket = 0.0.0.0:8080\nprocesses = 2\n")
+    text = 'FROM python:3.12\nCOPY app.ini /app/\nCMD ["uwsgi", "--ini", "/app/app.ini"]\n'
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN

@@ -126,3 +126,24 @@ def test_profile_flag_on_the_cli(tmp_path: Path) -> None:
     data = yaml.safe_load((tmp_path / "pod.yaml").read_text())
     assert data["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
     assert data["spec"]["volumes"] == [{"name": "tmp", "emptyDir": {}}]
+
+
+def test_each_document_of_a_bundle_keeps_its_own_sequence_style() -> None:
+    """contour's examples/render/*.yaml concatenate source files written in two styles; its
+    CI renders them again and diffs: an edit of the bundle must be the edit of the source.
+    The second document writes ``- ALL`` flush with ``drop:``, as its own lists are."""
+    indented = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: |\n    y\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  ports:\n"
+        "    - port: 80\n  externalIPs:\n    - 10.0.0.1\n  ipFamilies:\n    - IPv4\n"
+    )
+    flush = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n"
+        "    spec:\n      securityContext:\n        runAsNonRoot: true\n        runAsUser: 1000\n"
+        "      containers:\n      - name: c\n        image: nginx:1.27\n        ports:\n"
+        "        - containerPort: 8080\n        args:\n        - serve\n"
+    )
+    alone, _ = _fix(flush)
+    bundled, _ = _fix(indented + "---\n" + indented + "---\n" + flush)
+    assert "            drop:\n            - ALL\n" in alone
+    assert bundled.endswith(alone)

@@ -104,7 +104,7 @@ def test_dockerfiles_in_folders_of_the_same_name_keep_their_values(tmp_path: Pat
     for folder, value in (("a", OLD), ("b", NEW)):
         (tmp_path / folder / "app").mkdir(parents=True)
         (tmp_path / folder / "app" / "Dockerfile").write_text(dockerfile(value))
-    out = tighten("fix", "--select", "DF004", "--format", "json", "--secrets-dir", "sec", ".",
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", "--format", "json", "--secrets-dir", "sec", ".",
                   cwd=tmp_path)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert OLD not in out.stdout + out.stderr and NEW not in out.stdout + out.stderr
@@ -141,9 +141,9 @@ def test_a_rerun_with_a_new_value_leaves_the_source_untouched(tmp_path: Path) ->
     (tmp_path / "web").mkdir()
     source = tmp_path / "web" / "Dockerfile"
     source.write_text(dockerfile(OLD))
-    assert tighten("fix", "--select", "DF004", ".", cwd=tmp_path).returncode == 0
+    assert tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=tmp_path).returncode == 0
     source.write_text(dockerfile(NEW))  # the value was rotated and written in again
-    out = tighten("fix", "--select", "DF004", ".", cwd=tmp_path)
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=tmp_path)
     assert out.returncode == 2
     assert "'DB_PASSWORD'" in out.stderr and "different value" in out.stderr
     assert OLD not in out.stdout + out.stderr and NEW not in out.stdout + out.stderr

@@ -106,7 +106,8 @@ def load_secrets(path: Path) -> dict[tuple[str, str | None], dict[str, Any]]:
 
 
 def test_fix_writes_secrets_gitignore_and_valid_manifests(repo: Path) -> None:
-    out = tighten("fix", "--select", "DF004,K8S004", ".", cwd=repo)
+    # No manifest runs web's image, so its ENV move is withheld without --unsafe-fixes.
+    out = tighten("fix", "--select", "DF004,K8S004", "--unsafe-fixes", ".", cwd=repo)
     assert out.returncode == 0, out.stderr
     assert_no_values(out)
     web = load_secrets(repo / "web" / "web-secrets.secret.yaml")
@@ -145,10 +146,12 @@ def test_fix_writes_secrets_gitignore_and_valid_manifests(repo: Path) -> None:
 
 
 def test_second_run_merges_and_gitignore_line_is_added_once(repo: Path) -> None:
-    assert tighten("fix", "--select", "DF004,K8S004", ".", cwd=repo).returncode == 0
+    assert (
+        tighten("fix", "--unsafe-fixes", "--select", "DF004,K8S004", ".", cwd=repo).returncode == 0
+    )
     with (repo / "web" / "Dockerfile").open("a") as handle:
         handle.write("ENV SESSION_SECRET=another-s3cr3t\n")
-    out = tighten("fix", "--select", "DF004", ".", cwd=repo)
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=repo)
     assert out.returncode == 0, out.stderr
     assert "another-s3cr3t" not in out.stdout + out.stderr
     web = load_secrets(repo / "web" / "web-secrets.secret.yaml")
@@ -159,13 +162,15 @@ def test_second_run_merges_and_gitignore_line_is_added_once(repo: Path) -> None:
     }
     lines = (repo / ".gitignore").read_text().splitlines()
     assert lines.count("/web/web-secrets.secret.yaml") == 1
-    again = tighten("fix", "--dry-run", "--select", "DF004,K8S004", ".", cwd=repo)
+    again = tighten("fix", "--unsafe-fixes", "--dry-run", "--select", "DF004,K8S004", ".", cwd=repo)
     assert again.returncode == 0 and again.stdout == "", again.stdout
 
 
 def test_secrets_dir_and_variant_names(repo: Path) -> None:
     (repo / "web" / "Dockerfile.dev").write_text("FROM alpine\nENV API_TOKEN=dev-tok-123\n")
-    out = tighten("fix", "--select", "DF004", "--secrets-dir", "generated", ".", cwd=repo)
+    out = tighten(
+        "fix", "--unsafe-fixes", "--select", "DF004", "--secrets-dir", "generated", ".", cwd=repo
+    )
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in (repo / "generated").iterdir()) == [
         "web-dev-secrets.secret.yaml",
@@ -180,7 +185,7 @@ def test_secrets_dir_and_variant_names(repo: Path) -> None:
 
 def test_outside_git_no_gitignore(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
-    out = tighten("fix", "--select", "DF004", ".", cwd=tmp_path)
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert not (tmp_path / ".gitignore").exists()
     generated = [p.name for p in tmp_path.iterdir() if p.name.endswith(".secret.yaml")]
@@ -222,11 +227,11 @@ def test_dry_run_and_reports_never_show_values(repo: Path) -> None:
 
 
 def test_dry_run_masks_values_already_in_the_secret_file(repo: Path) -> None:
-    assert tighten("fix", "--select", "DF004", ".", cwd=repo).returncode == 0
+    assert tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=repo).returncode == 0
     (repo / "web" / "Dockerfile").write_text(
         DOCKERFILE.replace("USER", "ENV API_SECRET=x9-y8\nUSER")
     )
-    dry = tighten("fix", "--dry-run", "--select", "DF004", ".", cwd=repo)
+    dry = tighten("fix", "--unsafe-fixes", "--dry-run", "--select", "DF004", ".", cwd=repo)
     assert_no_values(dry)
     assert "x9-y8" not in dry.stdout
     assert '+  API_SECRET: "***"' in dry.stdout

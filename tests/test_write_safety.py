@@ -79,7 +79,7 @@ def test_symlink_at_the_secret_path_is_not_written_through(repo: Path, outside: 
     (repo / "web").mkdir()
     (repo / "web" / "Dockerfile").write_text(SECRET_DOCKERFILE)
     (repo / "web" / "web-secrets.secret.yaml").symlink_to(outside / "victim.yaml")
-    out = tighten("fix", "--select", "DF004", ".", cwd=repo)
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=repo)
     no_token(out)
     assert out.returncode == 2
     assert "web-secrets.secret.yaml" in out.stderr and "symlink" in out.stderr
@@ -103,12 +103,12 @@ def test_pr_dry_run_does_not_write_through_a_committed_symlink(tmp_path: Path) -
 
 def test_existing_secret_file_ends_private(repo: Path) -> None:
     (repo / "Dockerfile").write_text(SECRET_DOCKERFILE)
-    assert tighten("fix", "--select", "DF004", ".", cwd=repo).returncode == 0
+    assert tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=repo).returncode == 0
     [secret] = repo.glob("*.secret.yaml")
     secret.chmod(0o644)
     with (repo / "Dockerfile").open("a") as handle:
         handle.write("ENV API_TOKEN=another-t0ken-value\n")
-    out = tighten("fix", "--select", "DF004", ".", cwd=repo)
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=repo)
     assert out.returncode == 0, out.stderr
     assert "another-t0ken-value" in secret.read_text()
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
@@ -177,7 +177,7 @@ def test_symlinked_gitignore_is_not_written_and_the_secret_stays_put(
     (outside / "gitignore").write_text("*.log\n")
     (repo / ".gitignore").symlink_to(outside / "gitignore")
     (repo / "Dockerfile").write_text(SECRET_DOCKERFILE)
-    out = tighten("fix", "--select", "DF004", ".", cwd=repo)
+    out = tighten("fix", "--unsafe-fixes", "--select", "DF004", ".", cwd=repo)
     no_token(out)
     assert out.returncode == 2
     assert ".gitignore is not a regular file" in out.stderr

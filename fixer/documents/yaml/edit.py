@@ -42,18 +42,30 @@ class Style:
     newline: str = "\n"
 
     @classmethod
-    def of(cls, doc: YamlFile) -> Style:
+    def of(
+        cls, doc: YamlFile, *, roots: list[Node] | None = None, fallback: Style | None = None
+    ) -> Style:
+        """The style of ``doc`` (of its documents ``roots`` only, when given); what those
+        documents do not show (no nested mapping, no block sequence) comes from
+        ``fallback``."""
         indents: list[int] = []
         seq_flags: list[bool] = []
         quotes = {'"': 0, "'": 0}
         # Without both an anchor and an alias every node is reached once: no need to
         # remember which were seen.
         aliased = "&" in doc.text and "*" in doc.text
-        for root in doc.documents:
+        for root in doc.documents if roots is None else roots:
             _survey(root, indents, seq_flags, quotes, [400], aliased)
-        indent = _mode(indents) or 2
-        seq_indented = bool(seq_flags) and seq_flags.count(True) * 2 > len(seq_flags)
-        quote = "'" if quotes["'"] > quotes['"'] else '"'
+        base = fallback or cls()
+        indent = _mode(indents) or (base.indent if fallback else 2)
+        if seq_flags:
+            seq_indented = seq_flags.count(True) * 2 > len(seq_flags)
+        else:
+            seq_indented = base.seq_indented
+        if quotes["'"] == quotes['"'] and fallback is not None:
+            quote = fallback.quote
+        else:
+            quote = "'" if quotes["'"] > quotes['"'] else '"'
         return cls(indent, seq_indented, quote, doc.newline)
 
 

@@ -213,7 +213,37 @@ class _Detector:
                 continue
             found.extend(mine)
         found.sort(key=lambda f: (f.line, f.column, f.rule))
-        return found
+        return self._generated_copies(doc, found)
+
+    def _generated_copies(self, doc: Any, found: list[Finding]) -> list[Finding]:
+        """A manifest whose objects a generated bundle of the repository also holds (a
+        ``kustomize build`` output marked DO NOT EDIT) keeps its fixes offered, withheld:
+        applied alone they leave the bundle stale and the project's check that generated
+        files are up to date fails. ``--unsafe-fixes`` applies them (then regenerate)."""
+        repository = self.evidence.repository
+        offered = [f for f in found if f.fix is not None and f.fix.safety is not Safety.UNPROVEN]
+        if self.kind != "kubernetes" or repository is None or not offered:
+            return found
+        from fixer.documents.yaml import kube
+
+        objects = [(o.kind, o.name) for o in kube.objects(doc) if o.name]
+        copies = repository.generated_copies(self.path, objects)
+        if not copies:
+            return found
+        needs = (
+            f"the generated copy regenerated with it ({'; '.join(copies[:2])}): apply with "
+            "--unsafe-fixes, then run the generator"
+        )
+        withheld: dict[int, Fix] = {}
+        out = []
+        for finding in found:
+            fix = finding.fix
+            if fix is not None and fix.safety is not Safety.UNPROVEN:
+                if id(fix) not in withheld:  # findings that share a fix still share it
+                    withheld[id(fix)] = replace(fix, safety=Safety.UNPROVEN, needs=needs)
+                finding = replace(finding, fix=withheld[id(fix)])
+            out.append(finding)
+        return out
 
     def allowed(self, fix: Fix | None) -> bool:
         if fix is None or (fix.side_files and not self.settings.fixes.side_files):

@@ -336,3 +336,40 @@ def test_df001_withheld_for_daemon_clients_and_site_previewers(tmp_path: Path) -
     assert "USER 1000:1000" in (repo / "web/Dockerfile").read_text()  # node's own user
     for kept in ("deploy/buildpacks/Dockerfile", "deploy/docs/Dockerfile"):
         assert "USER" not in (repo / kept).read_text(), kept
+
+
+def test_a_manifest_a_generated_bundle_copies_keeps_its_fixes_offered(tmp_path: Path) -> None:
+    """argo-rollouts renders manifests/dashboard-install.yaml (marked DO NOT EDIT) from
+    manifests/dashboard/ with kustomize, and CI checks the render is current: hardening the
+    source alone fails that check. The example Deployment no bundle holds is still fixed."""
+    repo = _repo(tmp_path, "j7-generated-bundle")
+    found = _findings(repo, "K8S002")
+    source = _one(found, "manifests/dashboard/deployment.yaml", "allowPrivilegeEscalation")
+    assert source["fix"]["needs"].startswith(
+        "the generated copy regenerated with it (manifests/dashboard-install.yaml (marked: "
+        "'# This is an auto-generated file. DO NOT EDIT') holds Deployment/rollouts-dashboard)"
+    )
+    example = _one(found, "examples/canary.yaml", "allowPrivilegeEscalation")
+    assert "needs" not in example["fix"] or not example["fix"]["needs"]
+    before = (repo / "manifests/dashboard/deployment.yaml").read_text()
+    out = _tighten("fix", "--select", "K8S002", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr
+    assert (repo / "manifests/dashboard/deployment.yaml").read_text() == before
+    assert "allowPrivilegeEscalation: false" in (repo / "examples/canary.yaml").read_text()
+    _tighten("fix", "--select", "K8S002", "--unsafe-fixes", ".", cwd=repo)
+    assert (
+        "allowPrivilegeEscalation: false"
+        in (repo / "manifests/dashboard/deployment.yaml").read_text()
+    )
+
+
+def test_bundle_identities_are_read_by_lines() -> None:
+    from fixer.repository.rendered import identities
+
+    text = (
+        "# generated\napiVersion: v1\nkind: Service\nmetadata:\n  labels:\n    name: x\n"
+        "  name: svc\n---\nkind: Deployment\nmetadata:\n  annotations:\n    a: b\n"
+        "  name: 'web'\nspec:\n  template:\n    metadata:\n      name: inner\n--- # next\n"
+        "kind: ConfigMap\ndata:\n  name: not-metadata\n"
+    )
+    assert list(identities(text)) == [("Service", "svc"), ("Deployment", "web")]

@@ -83,7 +83,8 @@ def tree(root: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow
 def test_masked_patch_says_it_will_not_apply(repo: Path) -> None:
-    code, out, err = tighten("fix", "--dry-run", "--offline", ".", cwd=repo)
+    # --unsafe-fixes: no manifest runs the Dockerfile's image, so its ENV move is withheld.
+    code, out, err = tighten("fix", "--dry-run", "--offline", "--unsafe-fixes", ".", cwd=repo)
     assert code == 1, err
     assert TOKEN not in out + err and PASSWORD not in out + err
     # Each masked diff (the two sources and the two generated Secrets) comes after the header.
@@ -101,12 +102,19 @@ def test_masked_patch_says_it_will_not_apply(repo: Path) -> None:
 def test_unmasked_patch_applies_and_gives_the_fix(repo: Path, tmp_path: Path) -> None:
     fixed = tmp_path / "copy" / repo.name  # the same folder name: the same Secret names
     shutil.copytree(repo, fixed)
-    code, _, err = tighten("fix", "--offline", ".", cwd=fixed)
+    code, _, err = tighten("fix", "--offline", "--unsafe-fixes", ".", cwd=fixed)
     assert code in (0, 1), err
 
     with (repo / "p.patch").open("w") as patch:  # `> p.patch`
         code, _, err = tighten(
-            "fix", "--dry-run", "--unmasked-diff", "--offline", ".", cwd=repo, stdout=patch.fileno()
+            "fix",
+            "--dry-run",
+            "--unmasked-diff",
+            "--offline",
+            "--unsafe-fixes",
+            ".",
+            cwd=repo,
+            stdout=patch.fileno(),
         )
     assert code == 1, err
     text = (repo / "p.patch").read_text()

@@ -36,6 +36,7 @@ from fixer.repository.model import (
 )
 from fixer.repository.names import image_key
 from fixer.repository.nearest import MAX_EXACT, nearest
+from fixer.repository.rendered import Bundles
 from fixer.repository.sources import read_head, verdict
 
 #: Listing a copied folder stops here: the answer is evidence, not an inventory.
@@ -51,6 +52,7 @@ class RepositoryModel:
 
     def __init__(self, index: Index) -> None:
         self._index = index
+        self._bundles: Bundles | None = None
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
         self._paths: dict[Path, Path] = {}
         #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
@@ -305,6 +307,25 @@ class RepositoryModel:
         return [Path(s) for s in scripts[start:end]]
 
     # --- source or not --------------------------------------------------------------------
+
+    def generated_copies(self, path: Path, objects: Iterable[tuple[str, str]]) -> list[str]:
+        """For each object (kind, name) of the manifest ``path`` that a generated YAML file
+        of the repository also holds: ``"<file> (marked: ...) holds <Kind>/<name>"``, the
+        file shown relative to the root (``fixer.repository.rendered``)."""
+        if self._bundles is None:
+            generated = [
+                p for p, v in self._index.not_source.items() if v.kind is SourceKind.GENERATED
+            ]
+            self._bundles = Bundles(generated)
+        full = self._abs(path)
+        found: list[str] = []
+        for kind, name in dict.fromkeys(objects):
+            for bundle in self._bundles.holding(kind, name):
+                if bundle != full:
+                    why = self._index.not_source[bundle].reason
+                    rel = os.path.relpath(bundle, self.root)
+                    found.append(f"{rel} ({why}) holds {kind}/{name}")
+        return found
 
     def patch_owner(self, path: Path) -> Path | None:
         """The Kustomization that lists ``path`` as a patch (``is_source`` without reading

@@ -117,22 +117,10 @@ def test_known_image_user_is_worked_out_once_per_reference(
     assert all(a == answers[0] for a in answers)
 
 
-PRIVILEGED_WEB = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          securityContext:
-            privileged: true
-        - name: sidecar
-          image: busybox:1.36
-"""
+#: A Deployment K8S002 has a fix for (its deferred plan is built in both commands).
+PRIVILEGED_WEB = (
+    DEPLOYMENT.format(n="") + "          securityContext:\n            privileged: true\n"
+)
 
 
 @pytest.mark.parametrize("fix", [False, True], ids=["check", "fix"])

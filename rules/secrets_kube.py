@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,6 +350,15 @@ def published_needs(repository: Any, manifest: Path, placed: SecretTarget) -> st
     """Why a git-ignored Secret cannot serve a manifest the repository publishes (DF004 too);
     None when it publishes none."""
     where = published(repository.root, manifest) if repository is not None else None
+    if where is None and repository is not None:
+        # A file concatenated from this one (sock-shop's complete-demo.yaml from manifests/*,
+        # which CI checks is in sync) is published: the copies must keep the same value.
+        for copy in repository.copies_of(manifest):
+            found = published(repository.root, copy)
+            if found is not None:
+                shown = os.path.relpath(copy, repository.root)
+                where = f"{found} (through {shown}, which holds the same object)"
+                break
     if where is None:
         return None
     return (

@@ -373,3 +373,34 @@ def test_bundle_identities_are_read_by_lines() -> None:
         "kind: ConfigMap\ndata:\n  name: not-metadata\n"
     )
     assert list(identities(text)) == [("Service", "svc"), ("Deployment", "web")]
+
+
+def test_a_secret_move_is_withheld_where_a_published_bundle_copies_the_object(
+    tmp_path: Path,
+) -> None:
+    """sock-shop: CI applies complete-demo.yaml, concatenated from manifests/* and checked
+    to be in sync. The bundle's literal stays (published), so the source's must too, or the
+    sync check fails; a manifest no bundle copies still gets its move."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: shop\n"
+        "spec:\n  template:\n    spec:\n      containers:\n      - name: db\n"
+        "        image: mysql:8.4\n        env:\n        - name: MYSQL_ROOT_PASSWORD\n"
+        "          value: Zq8-hunter2-Kx5wP0u9\n"
+    )
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "manifests" / "db.yaml").write_text(deployment.format(name="catalogue-db"))
+    (tmp_path / "other" / "db.yaml").write_text(deployment.format(name="orders-db"))
+    (tmp_path / "complete-demo.yaml").write_text(deployment.format(name="catalogue-db"))
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yaml").write_text(
+        "jobs:\n  demo:\n    steps:\n    - run: kubectl apply -f complete-demo.yaml\n"
+    )
+    found = _findings(tmp_path, "K8S004")
+    source = _one(found, "manifests/db.yaml", "literal secret")
+    assert (
+        ".github/workflows/ci.yaml:4 (through complete-demo.yaml, which holds the same object)"
+        in source["fix"]["needs"]
+    )
+    other = _one(found, "other/db.yaml", "literal secret")
+    assert other["fix"]["safety"] != "unproven"

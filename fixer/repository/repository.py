@@ -36,7 +36,7 @@ from fixer.repository.model import (
 )
 from fixer.repository.names import image_key
 from fixer.repository.nearest import MAX_EXACT, nearest
-from fixer.repository.rendered import Bundles
+from fixer.repository.rendered import Bundles, identities
 from fixer.repository.sources import read_head, verdict
 
 #: Listing a copied folder stops here: the answer is evidence, not an inventory.
@@ -53,6 +53,7 @@ class RepositoryModel:
     def __init__(self, index: Index) -> None:
         self._index = index
         self._bundles: Bundles | None = None
+        self._all_yaml: Bundles | None = None
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
         self._paths: dict[Path, Path] = {}
         #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
@@ -307,6 +308,21 @@ class RepositoryModel:
         return [Path(s) for s in scripts[start:end]]
 
     # --- source or not --------------------------------------------------------------------
+
+    def copies_of(self, path: Path) -> list[Path]:
+        """Other YAML files of the repository that hold an object (kind and name) the file
+        ``path`` holds: a bundle concatenated from it, or the source it was cut from. Read
+        by lines (``fixer.repository.rendered``), once, on the first question."""
+        if self._all_yaml is None:
+            self._all_yaml = Bundles(self._index.order)
+        full = self._abs(path)
+        text = walk.read_text(full)
+        found: dict[Path, None] = {}
+        for kind, name in dict.fromkeys(identities(text or "")):
+            for other in self._all_yaml.holding(kind, name):
+                if other != full:
+                    found[other] = None
+        return list(found)
 
     def generated_copies(self, path: Path, objects: Iterable[tuple[str, str]]) -> list[str]:
         """For each object (kind, name) of the manifest ``path`` that a generated YAML file

@@ -9,6 +9,7 @@ repository's documentation and workflows are the evidence.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from functools import lru_cache
@@ -20,7 +21,7 @@ from fixer.readfile import read_regular
 #: Where a repository tells people which files to apply.
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc", ".txt")
 _MAX_BYTES = 1 << 20
-_MENTION = re.compile(r"[\w./:@%~+-]*\.ya?ml\b")
+_MENTION = re.compile(r"[\w./:@%~+*-]*\.ya?ml\b")
 _APPLIES = re.compile(r"\b(?:apply|create|replace)\b[^\n]*\s-f\b|https?://", re.IGNORECASE)
 
 
@@ -31,15 +32,21 @@ def published(root: Path, manifest: Path) -> str | None:
         rel = manifest.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return None
-    return _mentions(root.resolve()).get(rel)
+    exact, globs = _mentions(root.resolve())
+    found = exact.get(rel)
+    if found is None:
+        # ``kubectl apply $(ls *-grafana-*.yaml | ...)`` in a folder's README (sock-shop).
+        found = next((w for pattern, w in globs if fnmatch.fnmatchcase(rel, pattern)), None)
+    return found
 
 
 @lru_cache(maxsize=4)
-def _mentions(root: Path) -> dict[str, str]:
+def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Every path-like ``*.yaml`` mention, keyed by each path suffix it ends with
     (``a/b/c.yaml`` is also ``b/c.yaml`` and ``c.yaml``), first place wins. Read once per
     repository, and only when a secret move is about to be offered."""
     found: dict[str, str] = {}
+    globs: list[tuple[str, str]] = []
     for path in _sources(root):
         try:
             text = read_regular(path, _MAX_BYTES).decode("utf-8", "replace")
@@ -55,10 +62,16 @@ def _mentions(root: Path) -> dict[str, str]:
             if not workflow and not _APPLIES.search(line):
                 continue
             for mention in _MENTION.findall(line):
+                if "*" in mention:  # a glob, relative to the document's folder
+                    base = path.parent.relative_to(root).as_posix()
+                    pattern = mention if base == "." else f"{base}/{mention.lstrip('./')}"
+                    if pattern.rsplit("/", 1)[-1] not in ("*.yaml", "*.yml"):
+                        globs.append((pattern, f"{where}:{number}"))
+                    continue
                 parts = mention.split("/")
                 for start in range(len(parts)):
                     found.setdefault("/".join(parts[start:]), f"{where}:{number}")
-    return found
+    return found, globs
 
 
 def _sources(root: Path) -> list[Path]:

@@ -404,3 +404,52 @@ def test_a_secret_move_is_withheld_where_a_published_bundle_copies_the_object(
     )
     other = _one(found, "other/db.yaml", "literal secret")
     assert other["fix"]["safety"] != "unproven"
+
+
+def test_a_readme_that_runs_the_image_on_host_files_keeps_root(tmp_path: Path) -> None:
+    """sock-shop's graphs/README.md: ``docker build -t weaveworks/grafanalib .`` then
+    ``docker run -v ${PWD}:/opt/code weaveworks/grafanalib ...``, which writes JSON into the
+    reader's folder. A README that only shows `docker run -p` still lets USER in."""
+    graphs, web = tmp_path / "graphs", tmp_path / "web"
+    graphs.mkdir()
+    web.mkdir()
+    dockerfile = 'FROM python:3.12-alpine\nWORKDIR /opt/code\nCMD ["/bin/sh", "-c"]\n'
+    (graphs / "Dockerfile").write_text(dockerfile)
+    (graphs / "README.md").write_text(
+        "# Dashboards\n\nBuild the image:\n\n```\ndocker build -t acme/grafanalib .\n```\n\n"
+        "Generate them:\n\n```console\n$ docker run --rm -it -v ${PWD}:/opt/code "
+        "acme/grafanalib /bin/sh -c 'generate-dashboard -o x.json x.py'\n```\n\n"
+        "```python\n# not shell: docker run -v /x:/y acme/grafanalib\n```\n"
+    )
+    (web / "Dockerfile").write_text(
+        'FROM python:3.12-alpine\nCOPY app.py /\nCMD ["python", "/app.py"]\n'
+    )
+    (web / "README.md").write_text(
+        "```sh\ndocker build -t acme/web .\ndocker run -p 8080:8080 acme/web\n```\n"
+    )
+    found = _findings(tmp_path, "DF001")
+    kept = _one(found, "graphs/Dockerfile", "runs as root")
+    assert "graphs/README.md:12 runs it with the host folder" in kept["fix"]["needs"]
+    fixed = _one(found, "web/Dockerfile", "runs as root")
+    assert not fixed["fix"].get("needs")
+
+
+def test_shell_blocks_keep_line_numbers_and_drop_prompts() -> None:
+    from fixer.repository.index import shell_blocks
+
+    text = "intro\n```bash\n$ make\necho hi\n```\n~~~yaml\nkind: X\n~~~\n````\n```\ninner\n````\n"
+    assert shell_blocks(text).split("\n") == [
+        "",
+        "",
+        "make",
+        "echo hi",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "```",
+        "inner",
+        "",
+        "",
+    ]

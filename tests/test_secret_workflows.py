@@ -211,3 +211,21 @@ def test_an_argo_cd_app_of_apps_template_deploys_every_folder(tmp_path: Path) ->
     assert "Argo CD Application (a template" in _out(run)
     assert "apps/templates/applications.yaml:2" in _out(run)
     assert {p: p.read_bytes() for p in root.rglob("*.yaml")} == before
+
+
+def test_a_glob_a_readme_applies_publishes_the_files_it_matches(tmp_path: Path) -> None:
+    """sock-shop's manifests-monitoring/README.md: ``kubectl apply $(ls *-grafana-*.yaml |
+    awk '{ print " -f " $1 }')``. The grafana Deployment keeps its value; a file the glob
+    does not match (and a bare ``*.yaml``, which says nothing) is still fixed."""
+    from rules.secret_published import published
+
+    monitoring = tmp_path / "monitoring"
+    monitoring.mkdir()
+    (monitoring / "README.md").write_text(
+        "Grafana:\n\n`kubectl apply $(ls *-grafana-*.yaml | awk ' { print \" -f \" $1 }')`\n\n"
+        "Everything: `kubectl apply -f *.yaml`\n"
+    )
+    (monitoring / "21-grafana-dep.yaml").write_text("kind: Deployment\n")
+    (monitoring / "06-prometheus-dep.yaml").write_text("kind: Deployment\n")
+    assert published(tmp_path, monitoring / "21-grafana-dep.yaml") == "monitoring/README.md:3"
+    assert published(tmp_path, monitoring / "06-prometheus-dep.yaml") is None

@@ -381,6 +381,46 @@ def _on_commands(
         )
 
 
+#: A fenced code block: its fence and info string; shell blocks (or untyped) are read.
+_FENCE = re.compile(r"^[ \t]*(```+|~~~+)[ \t]*([\w+-]*)")
+_SHELL_INFO = frozenset({"", "sh", "bash", "shell", "console", "zsh", "shell-session"})
+_PROMPT = re.compile(r"^([ \t]*)[$#%][ \t]+")
+
+
+def shell_blocks(text: str) -> str:
+    """The shell code blocks of a Markdown text, prompts (``$ ``) taken off, every other
+    line blank: line numbers stay those of the document."""
+    out: list[str] = []
+    fence: str | None = None
+    shell = False
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence, shell = m.group(1), m.group(2).lower() in _SHELL_INFO
+            out.append("")
+        elif fence is not None and _closes(line.strip(), fence):
+            fence = None
+            out.append("")
+        elif fence is not None and shell:
+            out.append(_PROMPT.sub(r"\1", line))
+        else:
+            out.append("")
+    return "\n".join(out)
+
+
+def _closes(line: str, fence: str) -> bool:
+    """A closing fence: at least as many of the opening fence's characters, nothing else."""
+    return line.startswith(fence) and not line.strip(fence[0])
+
+
+def _on_docs(index: Index, path: Path, text: str) -> None:
+    """A README's ``docker build`` and ``docker run -v $(pwd):...`` commands are how people
+    use the image (skaffold's and sock-shop's tool images are run that way)."""
+    if "docker" not in text and "podman" not in text:
+        return
+    _on_commands(index, path, shell_blocks(text), LinkKind.SCRIPT, in_script, runs_in_script)
+
+
 def _on_tilt(index: Index, path: Path, text: str) -> None:
     index.builds.extend(links.tilt_builds(path, text))
 
@@ -393,6 +433,7 @@ _HANDLERS = {
     walk.MAKEFILE: _on_makefile,
     walk.SCRIPT: _on_script,
     walk.TILTFILE: _on_tilt,
+    walk.DOCS: _on_docs,
 }
 
 

@@ -29,6 +29,7 @@ MAKEFILE = "makefile"
 SCRIPT = "script"
 TILTFILE = "tiltfile"
 KUSTOMIZATION = "kustomization"
+DOCS = "docs"  # Markdown: its shell code blocks are commands people run
 YAML = "yaml"  # maybe a Kubernetes manifest: decided by apiVersion + kind once read
 
 _YAML = (".yaml", ".yml")
@@ -51,6 +52,8 @@ def kind_of(rel_parts: tuple[str, ...]) -> str | None:
         return SCRIPT
     if name == ".gitlab-ci.yml":
         return GITLAB
+    if lower.endswith((".md", ".markdown")):
+        return DOCS
     if not lower.endswith(_YAML):
         return None
     if rel_parts[:2] == (".github", "workflows") and len(rel_parts) == 3:

@@ -58,6 +58,8 @@ class Context(Generic[D]):
     #: Run-level evidence (repository model, image facts); built from ``resolutions``
     #: when the caller gave none.
     evidence: Evidence = field(default=None)  # type: ignore[assignment]
+    #: ``style_at`` answers, by the id of the document root they are for.
+    _document_styles: dict[int, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.evidence is None:
@@ -83,16 +85,15 @@ class Context(Generic[D]):
         document alone says nothing (no nested block collection)."""
         from fixer.documents.yaml.edit import Style
 
-        at = node.start_mark.index
         documents = self.doc.documents  # type: ignore[attr-defined]
-        roots = [r for r in documents if r.start_mark.index <= at < r.end_mark.index]
-        if len(documents) < 2 or not roots:
+        at = node.start_mark.index
+        root = next((r for r in documents if r.start_mark.index <= at < r.end_mark.index), None)
+        if len(documents) < 2 or root is None:
             return self.style
-        styles = self.__dict__.setdefault("_document_styles", {})
-        key = id(roots[0])
-        if key not in styles:
-            styles[key] = Style.of(self.doc, roots=roots[:1], fallback=self.style)  # type: ignore[arg-type]
-        return styles[key]
+        styles = self._document_styles
+        if id(root) not in styles:
+            styles[id(root)] = Style.of(self.doc, roots=[root], fallback=self.style)  # type: ignore[arg-type]
+        return styles[id(root)]
 
     def context_text(self, relative: str, *, limit: int = 256 * 1024) -> str | None:
         """Text of a file (or of the files in a folder, up to ``limit`` characters) in the

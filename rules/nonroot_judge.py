@@ -170,7 +170,7 @@ def root_start_signs(
         signs.append(f"the base image listens on port {ports} as root")
     signs += _instruction_signs(ctx.doc, chain)
     signs += _switching_server(ctx, chain)
-    installs_client = any("a Docker client" in sign for sign in signs)
+    installs_client = any(_CLIENT in sign for sign in signs)
     # An image that installs the Docker client says so once, not again for its command.
     signs += [s for s in _entrypoint_signs(ctx, chain) if not installs_client or _DAEMON not in s]
     signs += _volume_signs(chain)
@@ -365,8 +365,8 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                     d = _DOCKER_CLI.search(value)
                     if d:
                         yield (
-                            f"line {ins.line} installs {d.group(1)}, a Docker client: it "
-                            "talks to the daemon through a socket only root may use"
+                            f"line {ins.line} installs {d.group(1)}, {_CLIENT}: it talks to "
+                            "the daemon through a socket only root may use"
                         )
             elif ins.keyword == "EXPOSE":
                 if capable is None:
@@ -556,6 +556,7 @@ def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[
 
 
 _DAEMON = "a client of the Docker daemon"
+_CLIENT = "a Docker client"
 
 
 def _daemon_sign(where: str, tool: str) -> str:
@@ -568,29 +569,26 @@ def _daemon_sign(where: str, tool: str) -> str:
 def entry_script(chain: list[Stage]) -> str | None:
     """``entry_program``, or the script it runs when that is a shell
     (``ENTRYPOINT ["/bin/sh", "/entrypoint.sh"]``); None for ``sh -c``."""
-    for keyword in ("ENTRYPOINT", "CMD"):
-        for stage in chain:
-            last = next((i for i in reversed(stage.body) if i.keyword == keyword), None)
-            if last is None:
-                continue
-            words = _exec_words(last.value)
-            if not words:
-                return None
-            if words[0].rsplit("/", 1)[-1] in _SHELLS and len(words) > 1:
-                return None if words[1].startswith("-") else words[1]
-            return words[0]
-    return None
+    words = _entry_words(chain)
+    if words and words[0].rsplit("/", 1)[-1] in _SHELLS and len(words) > 1:
+        return None if words[1].startswith("-") else words[1]
+    return words[0] if words else None
 
 
 def entry_program(chain: list[Stage]) -> str | None:
     """The first word of the last ENTRYPOINT (else CMD) of the shipped stages."""
+    words = _entry_words(chain)
+    return words[0] if words else None
+
+
+def _entry_words(chain: list[Stage]) -> list[str]:
+    """The words of the last ENTRYPOINT (else CMD) of the shipped stages; empty without."""
     for keyword in ("ENTRYPOINT", "CMD"):
         for stage in chain:
             last = next((i for i in reversed(stage.body) if i.keyword == keyword), None)
             if last is not None:
-                words = _exec_words(last.value)
-                return words[0] if words else None
-    return None
+                return _exec_words(last.value)
+    return []
 
 
 def _exec_words(value: str) -> list[str]:

@@ -1,12 +1,12 @@
-"""Generated bundles that hold copies of source objects (``install.yaml`` built by
-``kustomize build`` and marked ``DO NOT EDIT``).
+"""Copies of an object in other YAML files: generated bundles (``install.yaml`` built by
+``kustomize build`` and marked ``DO NOT EDIT``) and concatenations of sources.
 
 A fix to a source manifest whose object is also in such a bundle leaves the bundle stale:
 the project's "generated files are up to date" check (``make codegen`` then ``git diff
 --exit-code``) fails on the pull request, and tighten cannot run the generator. The bundles
-are skipped as generated, so they are only scanned here, by lines (kind and
-``metadata.name`` of each document, no YAML parse: bundles of CRDs run to megabytes), and
-only when a fix asks.
+are skipped as generated, so they are only scanned here, with the repository's other YAML
+files, by lines (kind and ``metadata.name`` of each document, no YAML parse: bundles of
+CRDs run to megabytes), and only when a fix asks.
 """
 
 from __future__ import annotations
@@ -54,20 +54,29 @@ def _metadata_name(document: str) -> str | None:
     return None
 
 
-class Bundles:
-    """Which generated YAML files hold an object of a given kind and name (built on the
-    first question, from the files the repository scan marked generated)."""
+class Holders:
+    """Which YAML files hold an object of a given kind and name, and which objects each
+    file holds: every file is read once, by lines, on the first question."""
 
-    def __init__(self, generated: Iterable[Path]) -> None:
-        self._files = [p for p in generated if p.suffix.lower() in (".yaml", ".yml")]
-        self._holding: dict[tuple[str, str], list[Path]] | None = None
+    def __init__(self, files: Iterable[Path]) -> None:
+        self._files = [p for p in files if p.suffix.lower() in (".yaml", ".yml")]
+        self._holding: dict[tuple[str, str], list[Path]] = {}
+        self._objects: dict[Path, list[tuple[str, str]]] | None = None
+
+    def _read(self) -> dict[Path, list[tuple[str, str]]]:
+        if self._objects is None:
+            objects: dict[Path, list[tuple[str, str]]] = {}
+            for path in self._files:
+                found = objects[path] = list(dict.fromkeys(identities(walk.read_text(path) or "")))
+                for identity in found:
+                    self._holding.setdefault(identity, []).append(path)
+            self._objects = objects
+        return self._objects
 
     def holding(self, kind: str, name: str) -> list[Path]:
-        if self._holding is None:
-            holding: dict[tuple[str, str], list[Path]] = {}
-            for path in self._files:
-                text = walk.read_text(path)
-                for identity in dict.fromkeys(identities(text or "")):
-                    holding.setdefault(identity, []).append(path)
-            self._holding = holding
+        self._read()
         return list(self._holding.get((kind, name), ()))
+
+    def objects_of(self, path: Path) -> list[tuple[str, str]] | None:
+        """The objects of ``path``; None when it is not one of the files read."""
+        return self._read().get(path)

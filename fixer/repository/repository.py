@@ -36,7 +36,7 @@ from fixer.repository.model import (
 )
 from fixer.repository.names import image_key
 from fixer.repository.nearest import MAX_EXACT, nearest
-from fixer.repository.rendered import Bundles, identities
+from fixer.repository.rendered import Holders, identities
 from fixer.repository.sources import read_head, verdict
 
 #: Listing a copied folder stops here: the answer is evidence, not an inventory.
@@ -52,8 +52,7 @@ class RepositoryModel:
 
     def __init__(self, index: Index) -> None:
         self._index = index
-        self._bundles: Bundles | None = None
-        self._all_yaml: Bundles | None = None
+        self._yaml_objects: Holders | None = None
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
         self._paths: dict[Path, Path] = {}
         #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
@@ -311,37 +310,35 @@ class RepositoryModel:
 
     def copies_of(self, path: Path) -> list[Path]:
         """Other YAML files of the repository that hold an object (kind and name) the file
-        ``path`` holds: a bundle concatenated from it, or the source it was cut from. Read
-        by lines (``fixer.repository.rendered``), once, on the first question."""
-        if self._all_yaml is None:
-            self._all_yaml = Bundles(self._index.order)
+        ``path`` holds: a bundle concatenated from it, or the source it was cut from."""
         full = self._abs(path)
-        text = walk.read_text(full)
-        found: dict[Path, None] = {}
-        for kind, name in dict.fromkeys(identities(text or "")):
-            for other in self._all_yaml.holding(kind, name):
-                if other != full:
-                    found[other] = None
-        return list(found)
+        holders = self._holders()
+        objects = holders.objects_of(full)
+        if objects is None:  # not a file of the scan: read it for its objects
+            objects = list(dict.fromkeys(identities(walk.read_text(full) or "")))
+        found = (other for o in objects for other in holders.holding(*o) if other != full)
+        return list(dict.fromkeys(found))
 
     def generated_copies(self, path: Path, objects: Iterable[tuple[str, str]]) -> list[str]:
         """For each object (kind, name) of the manifest ``path`` that a generated YAML file
         of the repository also holds: ``"<file> (marked: ...) holds <Kind>/<name>"``, the
-        file shown relative to the root (``fixer.repository.rendered``)."""
-        if self._bundles is None:
-            generated = [
-                p for p, v in self._index.not_source.items() if v.kind is SourceKind.GENERATED
-            ]
-            self._bundles = Bundles(generated)
+        file shown relative to the root."""
         full = self._abs(path)
         found: list[str] = []
         for kind, name in dict.fromkeys(objects):
-            for bundle in self._bundles.holding(kind, name):
-                if bundle != full:
-                    why = self._index.not_source[bundle].reason
-                    rel = os.path.relpath(bundle, self.root)
-                    found.append(f"{rel} ({why}) holds {kind}/{name}")
+            for other in self._holders().holding(kind, name):
+                verdict = self._index.not_source.get(other)
+                if other != full and verdict is not None and verdict.kind is SourceKind.GENERATED:
+                    rel = os.path.relpath(other, self.root)
+                    found.append(f"{rel} ({verdict.reason}) holds {kind}/{name}")
         return found
+
+    def _holders(self) -> Holders:
+        """Which of the scan's YAML files hold which objects (``fixer.repository.rendered``),
+        read on the first question."""
+        if self._yaml_objects is None:
+            self._yaml_objects = Holders(self._index.order)
+        return self._yaml_objects
 
     def patch_owner(self, path: Path) -> Path | None:
         """The Kustomization that lists ``path`` as a patch (``is_source`` without reading

@@ -56,14 +56,14 @@ class Style:
         aliased = "&" in doc.text and "*" in doc.text
         for root in doc.documents if roots is None else roots:
             _survey(root, indents, seq_flags, quotes, [400], aliased)
-        base = fallback or cls()
-        indent = _mode(indents) or (base.indent if fallback else 2)
+        base = fallback or cls()  # what nothing surveyed says: the defaults, or the file's
+        indent = _mode(indents) or base.indent
         if seq_flags:
             seq_indented = seq_flags.count(True) * 2 > len(seq_flags)
         else:
             seq_indented = base.seq_indented
-        if quotes["'"] == quotes['"'] and fallback is not None:
-            quote = fallback.quote
+        if quotes["'"] == quotes['"']:
+            quote = base.quote
         else:
             quote = "'" if quotes["'"] > quotes['"'] else '"'
         return cls(indent, seq_indented, quote, doc.newline)

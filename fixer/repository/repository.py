@@ -53,6 +53,8 @@ class RepositoryModel:
     def __init__(self, index: Index) -> None:
         self._index = index
         self._yaml_objects: Holders | None = None
+        #: The same, over the files marked generated only (``generated_copies``).
+        self._generated_objects: Holders | None = None
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
         self._paths: dict[Path, Path] = {}
         #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
@@ -324,11 +326,18 @@ class RepositoryModel:
         of the repository also holds: ``"<file> (marked: ...) holds <Kind>/<name>"``, the
         file shown relative to the root."""
         full = self._abs(path)
+        if self._generated_objects is None:  # only the marked files: few, and read once
+            generated = (
+                p
+                for p, v in self._index.not_source.items()
+                if v.kind is SourceKind.GENERATED and p in self._index.order
+            )
+            self._generated_objects = Holders(generated)
         found: list[str] = []
         for kind, name in dict.fromkeys(objects):
-            for other in self._holders().holding(kind, name):
-                verdict = self._index.not_source.get(other)
-                if other != full and verdict is not None and verdict.kind is SourceKind.GENERATED:
+            for other in self._generated_objects.holding(kind, name):
+                verdict = self._index.not_source[other]
+                if other != full:
                     rel = os.path.relpath(other, self.root)
                     found.append(f"{rel} ({verdict.reason}) holds {kind}/{name}")
         return found

@@ -15,7 +15,7 @@ from fixer.apply import apply_fixes
 from fixer.documents.text import DecodeError, SourceText
 from fixer.evidence.images import Evidence
 from fixer.kinds import Skipped, kind_of_name
-from fixer.model import Edit, Finding, Fix, Safety
+from fixer.model import Edit, Finding, Fix, Safety, evolve
 from fixer.readfile import read_capped
 from fixer.rule import Context, Resolution, Rule
 from fixer.ruleset import RuleSet
@@ -145,7 +145,7 @@ def process_text(
     run.build = fix or edits
     run.whole_only = whole_only and kind == "kubernetes" and evidence.rendered is None
     found = run.detect(doc)
-    result = replace(result, found=found, remaining=found)
+    result = evolve(result, found=found, remaining=found)
     if fix:
         result = _fix_loop(run, doc, result)
         if (kept := _kept_json(result)) is not result:
@@ -156,7 +156,7 @@ def process_text(
         # The other rules' findings and fixes stand: a crashed rule contributed nothing.
         errors = [result.error] if result.error else []
         error = "; ".join(dict.fromkeys(errors + run.crashes))
-    return replace(result, error=error, notices=list(dict.fromkeys(run.notices)))
+    return evolve(result, error=error, notices=list(dict.fromkeys(run.notices)))
 
 
 def _parse(kind: str, source: SourceText) -> Any:
@@ -264,7 +264,7 @@ def _settled(findings: list[Finding], *, build: bool) -> list[Finding]:
             settled = done.get(id(fix))
             if settled is None:
                 settled = done[id(fix)] = fix.built() if build else fix.unbuilt()
-            finding = replace(finding, fix=settled)
+            finding = evolve(finding, fix=settled)
         out.append(finding)
     return out
 

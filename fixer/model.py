@@ -11,6 +11,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def evolve(obj: _T, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the engine's hot paths: a shallow copy with ``changes``
+    set, without running ``__init__`` (a tenth of the cost; ``replace`` was 5% of a
+    ``check``'s CPU). Only for dataclasses without ``__slots__`` and for changes that no
+    ``__post_init__`` would alter or check (``Fix.built``, which sorts new edits, keeps
+    ``replace``)."""
+    assert changes.keys() <= obj.__dataclass_fields__.keys(), changes.keys()  # type: ignore[attr-defined]
+    new = object.__new__(obj.__class__)
+    state = new.__dict__
+    state.update(obj.__dict__)
+    state.update(changes)
+    return new
 
 
 @dataclass(frozen=True, order=True)
@@ -145,7 +162,7 @@ class Fix:
         what crosses to the parent process and the cache holds no closure."""
         if self.build is None:
             return self
-        return replace(self, build=None, omitted=True)
+        return evolve(self, build=None, omitted=True)
 
     @property
     def withheld_note(self) -> str:

@@ -22,6 +22,7 @@ from fixer.engine import (
 )
 from fixer.evidence.images import Evidence
 from fixer.kinds import kind_of_name
+from fixer.model import evolve
 from fixer.output.diff import PatchError, checked_diff, diff_path
 from fixer.parallel import ordered_map, workers_for
 from fixer.readfile import read_capped
@@ -134,7 +135,7 @@ def _without_text(result: FileResult) -> FileResult:
     source = result.source
     if source is None or not source.text:
         return result
-    return replace(result, source=SourceText("", source.bom, source.cr), text="")
+    return evolve(result, source=SourceText("", source.bom, source.cr), text="")
 
 
 def _with_diff(result: FileResult, source: SourceText) -> FileResult:

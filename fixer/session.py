@@ -389,7 +389,7 @@ class Session:
         """Where this run's results go for the next identical run (``check`` with the
         cache only), stamped before anything is read: a file changed during the run makes
         the next one compute afresh."""
-        if self.mode is not Mode.CHECK or not self.settings.caching.cache:
+        if not self._caching():
             return None
         root = Roots.of(paths[:1]).folders[0]
         folder = cache_folder(root, self.settings)
@@ -454,10 +454,13 @@ class Session:
         """The run computes the edits of every fix: to apply them, or to show them."""
         return self.mode.fixing or self.renderer.wants_edits
 
+    def _caching(self) -> bool:
+        return self.mode is Mode.CHECK and self.settings.caching.cache
+
     def _open_cache(self, paths: Sequence[str]) -> ResultCache | None:
         """The result cache of this run's key (``check`` only: ``fix`` always recomputes),
         at the project root of the first path."""
-        if self.mode is not Mode.CHECK or not self.settings.caching.cache:
+        if not self._caching():
             return None
         root = Roots.of(paths[:1]).folders[0]
         folder = cache_folder(root, self.settings)
@@ -519,7 +522,7 @@ class Session:
 
         root = Roots.of(paths[:1]).folders[0]
         try:
-            return RepositoryModel.scan(root)
+            return RepositoryModel.scan(root, stamp=self._caching())
         except Exception as exc:  # no evidence is a judgement too: fixes say what they need
             self.scan_failed = True
             self.console.info(

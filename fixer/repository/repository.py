@@ -73,12 +73,18 @@ class RepositoryModel:
 
     @classmethod
     def scan(
-        cls, root: Path, files: Iterable[Path] | None = None, *, include_non_source: bool = False
+        cls,
+        root: Path,
+        files: Iterable[Path] | None = None,
+        *,
+        include_non_source: bool = False,
+        stamp: bool = True,
     ) -> RepositoryModel:
         """Index ``root`` (or just ``files``, e.g. ``git ls-files``). Test data and vendored
-        folders are not read unless ``include_non_source``; each gets a notice instead."""
+        folders are not read unless ``include_non_source``; each gets a notice instead.
+        Without ``stamp`` there is no ``digest`` (a run without the result cache)."""
         root = Path(os.path.abspath(root))
-        return cls(build_index(root, files, include_non_source=include_non_source))
+        return cls(build_index(root, files, include_non_source=include_non_source, stamp=stamp))
 
     # --- facts about the scan ------------------------------------------------------------
 
@@ -107,7 +113,8 @@ class RepositoryModel:
 
     @property
     def digest(self) -> str:
-        """Changes whenever a file the scan walked is added, removed or written."""
+        """Changes whenever a file the scan walked is added, removed or written (empty when
+        the scan was made without ``stamp``)."""
         return self._index.digest
 
     @property

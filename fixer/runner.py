@@ -190,6 +190,11 @@ def process_target(
         if data is not None and not kind.could_hold(data):
             return FileResult(target.path, target.kind, skipped=kind.absent)
     if source_only and not target.explicit:
+        if data is None:  # read once, for the marker and for processing
+            try:
+                data = read_capped(target.path)
+            except OSError:
+                data = None  # process_file reports it
         marker = _generated(target, data)
         if marker is not None:
             return FileResult(target.path, target.kind, skipped=GENERATED, notice=marker)
@@ -225,8 +230,8 @@ def _generated(target: Target, data: bytes | None) -> str | None:
     from fixer.readfile import read_regular
     from fixer.repository.sources import HEAD_BYTES, generated_marker
 
-    if data is None:  # a Dockerfile: its head only (process_file reads it, and refuses
-        try:  # a FIFO or a device: read_regular never blocks on one)
+    if data is None:  # refused whole (too large, ...): its head still says
+        try:  # read_regular never blocks on a FIFO or a device
             data = read_regular(target.path, HEAD_BYTES)
         except OSError:
             return None

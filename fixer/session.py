@@ -539,11 +539,11 @@ class Session:
         outside the folders walked); the cheap checks in ``discover`` cover the rest."""
         from fixer.discover import PATCH
 
-        if self.repository is None or target.kind != KUBERNETES or not _regular(target.path):
-            return None  # a FIFO is reported by the file pass, as before
-        owner = self.repository.patch_owner(target.path)  # a look-up: no file is read
-        if owner is None:
+        if self.repository is None or target.kind != KUBERNETES:
             return None
+        owner = self.repository.patch_owner(target.path)  # a look-up: no file is read
+        if owner is None or not _regular(target.path):
+            return None  # a FIFO is reported by the file pass, as before
         return NotSource(PATCH, shown_path(owner, self.shown_from))
 
     def _ask_registries(self, wanted: Queries) -> None:

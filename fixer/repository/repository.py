@@ -359,7 +359,8 @@ class RepositoryModel:
     def patch_owner(self, path: Path) -> Path | None:
         """The Kustomization that lists ``path`` as a patch (``is_source`` without reading
         anything: asked of every manifest of a run)."""
-        return self._index.patches.get(self._abs(path))
+        patches = self._index.patches
+        return patches.get(self._abs(path)) if patches else None
 
     def is_source(self, path: Path) -> SourceVerdict:
         """Source, test data, vendored, generated or a Kustomize patch, with the reason."""

@@ -53,6 +53,10 @@ class Patch:
     _inserts: dict[int, tuple[Node, dict[str, Value]]] = field(default_factory=dict)
     _empty: dict[int, tuple[Node, Node, dict[str, Value]]] = field(default_factory=dict)
     _edits: list[Edit] = field(default_factory=list)
+    #: Edits whose text depends on the file's style, rendered by ``edits``: a check that
+    #: never builds the fix never surveys the file.
+    _scalars: list[tuple[Node, Value]] = field(default_factory=list)
+    _appends: list[tuple[Node, Value]] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
 
     def ensure(self, mapping: Node, desired: Mapping[str, Value], path: str = "") -> None:
@@ -71,7 +75,7 @@ class Patch:
                 elif y.is_null(node) or (y.is_mapping(node) and not node.value):
                     self._set_empty(key_node, node, dict(want), where)
             elif not same_scalar(node, want) and y.is_scalar(node):  # type: ignore[arg-type]
-                self._edits.append(replace_scalar(node, want, self.style, self.doc.text))  # type: ignore[arg-type]
+                self._scalars.append((node, want))
                 self.changes.append(f"{where}: {node.value} -> {render_scalar(want)}")  # type: ignore[arg-type]
 
     def insert(
@@ -98,6 +102,11 @@ class Patch:
 
     def append(self, seq: Node, item: Value, where: str = "") -> None:
         """Add an item at the end of a sequence, in its own style."""
+        self._appends.append((seq, item))
+        shown = render_flow(item, '"') if not isinstance(item, Mapping) else "{...}"
+        self.changes.append(f"{where} += {shown}")
+
+    def _appended(self, seq: Node, item: Value) -> Edit:
         text = self.doc.text
         rendered = render_flow(item, _quote_of(seq, self.style))
         if seq.flow_style:
@@ -106,7 +115,7 @@ class Patch:
             at = close
             while at > seq.start_mark.index + 1 and text[at - 1] in " \t\r\n":
                 at -= 1
-            self._edits.append(Edit.insert(at, (", " if body.strip() else "") + rendered))
+            return Edit.insert(at, (", " if body.strip() else "") + rendered)
         else:
             last = seq.value[-1]
             dash = self.doc.lines.line_start(self.doc.lines.line_of(last.start_mark.index))
@@ -120,10 +129,8 @@ class Patch:
             else:
                 lines = [pad + rendered]
             if at == len(text) and not text.endswith("\n"):
-                self._edits.append(Edit.insert(at, "".join(nl + ln for ln in lines)))
-            else:
-                self._edits.append(Edit.insert(at, "".join(ln + nl for ln in lines)))
-        self.changes.append(f"{where} += {rendered if not isinstance(item, Mapping) else '{...}'}")
+                return Edit.insert(at, "".join(nl + ln for ln in lines))
+            return Edit.insert(at, "".join(ln + nl for ln in lines))
 
     def remove_items(self, seq: Node, drop: Callable[[Node], bool], where: str = "") -> int:
         """Delete the items ``drop`` selects; returns how many remain."""
@@ -184,10 +191,13 @@ class Patch:
     @property
     def empty(self) -> bool:
         """No change was asked for: ``edits`` would return none."""
-        return not (self._edits or self._inserts or self._empty)
+        return not (self._edits or self._inserts or self._empty or self._scalars or self._appends)
 
     def edits(self) -> list[Edit]:
         out = list(self._edits)
+        text = self.doc.text
+        out += (replace_scalar(node, want, self.style, text) for node, want in self._scalars)  # type: ignore[arg-type]
+        out += (self._appended(seq, item) for seq, item in self._appends)
         for mapping, entries in self._inserts.values():
             out.append(insert_into_mapping(self.doc, mapping, entries, self.style))
         for key_node, value_node, entries in self._empty.values():

@@ -24,9 +24,11 @@ from rules.nonroot_judge import (
     Owner,
     RunAs,
     base_runs_non_root,
+    derived_runs,
     manifest_user,
     owner_ids,
     owners,
+    root_home_sign,
     root_start_signs,
     test_image,
     workstation_signs,
@@ -150,6 +152,8 @@ class NonRootUser(Rule[Dockerfile]):
                 test_image(ctx),
                 workstation_signs(ctx),
                 image if unknown else "",
+                root_home_sign(doc, chain, image),
+                derived_runs(ctx),
             ),
         )
 
@@ -162,6 +166,8 @@ def _judged_fix(
     test: str = "",
     workstation: Sequence[str] = (),
     unknown_base: str = "",
+    root_home: str = "",
+    derived: Sequence[str] = (),
 ) -> Fix:
     """PROVEN when nothing says the image needs root to start, the user is known, and the
     image is shipped (a test's image may need root for what it tests) and not a tool the
@@ -173,6 +179,20 @@ def _judged_fix(
         needs = (
             f"evidence the image works as a non-root user where the repository runs it "
             f"({'; '.join(workstation)}); pass --user there, or apply with --unsafe-fixes"
+        )
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
+    if root_home:
+        needs = (
+            f"the image's files moved out of /root ({root_home}): WORKDIR /app, say; then "
+            "apply with --unsafe-fixes"
+        )
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
+    if derived:
+        more = f" and {len(derived) - 3} more" if len(derived) > 3 else ""
+        needs = (
+            f"`USER root` before the RUN steps of the Dockerfiles built FROM this image "
+            f"({', '.join(derived[:3])}{more} would run as the user this sets, and fail to "
+            "install or write as it): add it there, then apply with --unsafe-fixes"
         )
         return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     if signs:

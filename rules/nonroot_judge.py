@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import operator
 import os
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from fixer.documents import yaml as y
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
 from fixer.documents.dockerfile.images import expand, stage_variables
+from fixer.documents.dockerfile.words import unquote
 from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
 from fixer.repository import usage
@@ -488,6 +490,66 @@ def _ports(value: str, variables: dict[str, str]) -> list[int]:
         if number.isdigit():
             ports.append(int(number))
     return ports
+
+
+#: Changing root's home to be readable by others (``chmod 755 /root``) or giving it away.
+_OPENS_ROOT_HOME = re.compile(r"\b(?:chmod|chown)\b[^;&|\n]*[\s=\"']/root/?(?=[\s\"';&|]|$)")
+
+
+def root_home_sign(doc: Dockerfile, chain: list[Stage], image: str) -> str:
+    """Why a non-root user could not start the image: its command runs in, or from, root's
+    home. ``/root`` is mode 700 in every distribution's base image (Debian, Ubuntu,
+    Alpine, Red Hat, BusyBox, distroless), so the runtime's ``chdir`` into a ``WORKDIR``
+    under it fails for any other user ("permission denied") before the program starts;
+    Docker's own multi-stage Go example ships its binary there. Empty when nothing says
+    so, for ``FROM scratch`` (whose ``/root`` the build creates, readable) and when a RUN
+    opens or gives away ``/root``."""
+    if image.lower() == "scratch":
+        return ""
+    workdir, where = "/", None
+    for stage in reversed(chain):
+        variables: dict[str, str] | None = None
+        for ins in stage.body:
+            if ins.keyword == "WORKDIR":
+                if variables is None:
+                    variables = stage_variables(doc, stage)
+                value = ins.value.strip()
+                value = expand(value, variables) or value
+                workdir = posixpath.normpath(posixpath.join(workdir, unquote(value)))
+                where = ins
+            elif (
+                ins.keyword == "RUN" and "/root" in ins.value and _OPENS_ROOT_HOME.search(ins.value)
+            ):
+                return ""
+    if where is not None and (workdir == "/root" or workdir.startswith("/root/")):
+        return (
+            f"WORKDIR {where.value.strip()} at line {where.line} is in root's home, which "
+            "only root may enter (mode 700 in the base image): a non-root user cannot start "
+            "there"
+        )
+    program = entry_script(chain)
+    if program is not None and program.startswith("/root/"):
+        return (
+            f"the command runs {program}, in root's home, which only root may enter (mode "
+            "700 in the base image)"
+        )
+    return ""
+
+
+def derived_runs(ctx: Context[Dockerfile]) -> list[str]:
+    """``path:line`` of each RUN that another Dockerfile of the repository runs as this
+    image's user: a stage built FROM the image (by the name the repository builds it as)
+    that RUNs before its own USER. A non-root USER here would make those steps (package
+    installs, writes under /usr) fail, and the derived builds with them."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return []
+    root = repository.root
+    return [
+        f"{os.path.relpath(d.dockerfile, root)}:{d.run_line}"
+        for d in repository.derived_from(_dockerfile(ctx))
+        if d.run_line
+    ]
 
 
 def _volume_signs(chain: list[Stage]) -> Iterator[str]:

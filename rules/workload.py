@@ -124,20 +124,62 @@ def runs_any(c: Container, programs: tuple[str, ...]) -> str | None:
 
 
 def _words(c: Container) -> frozenset[str]:
-    """``command_words`` as a set, kept on the container's node: K8S001 and K8S002 ask up
-    to five times per container. Nodes never change (a fix pass composes new ones), and
-    the set holds only strings, so nothing stale or cyclic is kept."""
+    """The programs the container runs: ``command_words``, and the commands run in it by
+    its probes and lifecycle handlers and by Velero's backup/restore hooks
+    (``exec_words``), as a set kept on the container's node: K8S001 and K8S002 ask up to
+    five times per container. Nodes never change (a fix pass composes new ones), and the
+    set holds only strings, so nothing stale or cyclic is kept."""
     node = c.node
     try:
         return node.tighten_words  # type: ignore[no-any-return]
     except AttributeError:
-        words = node.tighten_words = frozenset(command_words(c))
+        words = node.tighten_words = frozenset(command_words(c) + exec_words(c))
         return words
+
+
+#: Handlers whose ``exec.command`` the kubelet runs in the container.
+_HANDLERS = (
+    ("livenessProbe",),
+    ("readinessProbe",),
+    ("startupProbe",),
+    ("lifecycle", "postStart"),
+    ("lifecycle", "preStop"),
+)
+#: Velero's hook annotations on the pod template: ``<pre|post>.hook.<backup|restore>
+#: .velero.io/command`` is run in the container its ``.../container`` names, else in the
+#: first container (https://velero.io/docs/main/backup-hooks/).
+_VELERO_HOOK = re.compile(r"^((?:pre|post)\.hook\.(?:backup|restore)\.velero\.io)/command$")
+
+
+def exec_words(c: Container) -> list[str]:
+    """The words of the commands other parties run inside the container: probes and
+    lifecycle handlers (``exec``), and Velero's backup/restore hooks (a ``fsfreeze`` the
+    backup needs, which only a privileged container may run)."""
+    texts: list[str] = []
+    for path in _HANDLERS:
+        seq = y.get_path(c.node, *path, "exec", "command")
+        texts += (y.scalar(i) or "" for i in (seq.value if y.is_sequence(seq) else ()))
+    annotations = y.get_path(c.pod.obj.node, *c.pod.path[:-1], "metadata", "annotations")
+    if y.is_mapping(annotations) and c.key == "containers":
+        for key, value in annotations.value:
+            hook = _VELERO_HOOK.match(y.scalar(key) or "")
+            if hook is None:
+                continue
+            target = y.scalar(y.get(annotations, f"{hook.group(1)}/container"))
+            if target == c.name or (target is None and c.index == 0):
+                texts.append(y.scalar(value) or "")
+    words = (w for t in texts for w in _WORD_BREAK.split(t))
+    return [w.rsplit("/", 1)[-1] for w in words if w]
 
 
 def shares_processes(pod: PodSpec) -> bool:
     value = y.get(pod.node, "shareProcessNamespace")
     return value is not None and y.truthy(value)
+
+
+#: Programs that need the node's kernel (CAP_SYS_ADMIN, CAP_NET_ADMIN, module loading):
+#: ``fsfreeze`` freezes a filesystem for a consistent backup.
+_KERNEL_TOOLS = ("sysctl", "modprobe", "insmod", "mount", "iptables", "ip", "fsfreeze")
 
 
 def needs_privileged(c: Container, image_needs: bool) -> str | None:
@@ -152,7 +194,7 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
         return f"it mounts the node's devices ({', '.join(devices)})"
     if image_needs:
         return "its image only works privileged (Docker-in-Docker)"
-    tool = runs_any(c, ("sysctl", "modprobe", "insmod", "mount", "iptables", "ip"))
+    tool = runs_any(c, _KERNEL_TOOLS)
     if tool:
         return f"its command runs {tool}, which needs the node's kernel"
     return None

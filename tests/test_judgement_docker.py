@@ -369,3 +369,91 @@ def test_a_server_that_keeps_its_user_still_gets_one(tmp_path: Path) -> None:
     text = 'FROM python:3.12\nCOPY app.ini /app/\nCMD ["uwsgi", "--ini", "/app/app.ini"]\n'
     [finding] = _text_check(NonRootUser(), tmp_path, text)
     assert finding.fix is not None and finding.fix.safety is Safety.PROVEN
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        # Docker's multi-stage Go example (and dapr's quickstarts): the binary in /root.
+        (
+            "FROM golang:1.24 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o app .\n"
+            "FROM debian:bookworm-slim\nWORKDIR /root/\nCOPY --from=build /src/app .\n"
+            'CMD ["./app"]\n',
+            "WORKDIR /root/ at line 6 is in root's home",
+        ),
+        (
+            'FROM alpine:3.20\nARG HOME=/root\nWORKDIR $HOME/app\nCOPY app .\nCMD ["./app"]\n',
+            "WORKDIR $HOME/app at line 3 is in root's home",
+        ),
+        (
+            'FROM alpine:3.20\nWORKDIR /srv\nCOPY app /root/app\nCMD ["/root/app"]\n',
+            "the command runs /root/app, in root's home",
+        ),
+    ],
+)
+def test_a_command_in_roots_home_keeps_root(tmp_path: Path, text: str, sign: str) -> None:
+    """/root is mode 700 in the base images: a non-root USER cannot enter it, so the
+    container fails before its program starts ("chdir ... permission denied")."""
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert sign in finding.fix.needs
+    assert finding.fix.needs.startswith("the image's files moved out of /root")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'FROM scratch\nWORKDIR /root\nCOPY app .\nCMD ["./app"]\n',  # the build makes /root
+        'FROM debian:bookworm-slim\nWORKDIR /root\nRUN chmod 755 /root\nCOPY app .\nCMD ["./app"]\n',
+        'FROM debian:bookworm-slim\nWORKDIR /rootfs\nCOPY app .\nCMD ["./app"]\n',
+    ],
+)
+def test_a_readable_workdir_still_gets_a_user(tmp_path: Path, text: str) -> None:
+    [finding] = _text_check(NonRootUser(), tmp_path, text)
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN, finding.fix.needs
+
+
+def _base_repo(tmp_path: Path, app: str) -> Path:
+    """A repository whose Makefile builds base/ as myorg/base, and app/ FROM it."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "app").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text(
+        "FROM alpine:3.20\nRUN apk add --no-cache ca-certificates\n"
+    )
+    (tmp_path / "app" / "Dockerfile").write_text(app)
+    (tmp_path / "Makefile").write_text(
+        "base:\n\tdocker build -t myorg/base:latest base\n"
+        "app: base\n\tdocker build -t myorg/app app\n"
+    )
+    return tmp_path
+
+
+def test_a_base_image_whose_derived_build_runs_steps_keeps_root(tmp_path: Path) -> None:
+    """jaeger-like: the repository builds its own base image; a Dockerfile built FROM it
+    RUNs apk add as the user it inherits, which a non-root USER in the base would break."""
+    app = (
+        "FROM myorg/base:latest\nRUN apk add --no-cache python3\nCOPY app.py /app/\n"
+        'USER 10001\nCMD ["python3", "/app/app.py"]\n'
+    )
+    repo = _base_repo(tmp_path, app)
+    out = _tighten("fix", "--offline", "--no-cache", "--select", "DF001", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr
+    assert "app/Dockerfile:2 would run as the user this sets" in out.stdout
+    assert "USER" not in (repo / "base" / "Dockerfile").read_text()
+
+
+def test_a_base_image_whose_derived_builds_only_copy_still_gets_a_user(tmp_path: Path) -> None:
+    app = 'FROM myorg/base:latest\nCOPY app /app\nUSER 10001\nCMD ["/app"]\n'
+    repo = _base_repo(tmp_path, app)
+    out = _tighten("fix", "--offline", "--no-cache", "--select", "DF001", ".", cwd=repo)
+    assert "USER 10001:10001" in (repo / "base" / "Dockerfile").read_text(), out.stdout
+
+
+def test_a_derived_stage_that_switches_to_root_first_does_not_hold_the_base(tmp_path: Path) -> None:
+    app = (
+        "FROM myorg/base:latest\nUSER root\nRUN apk add --no-cache python3\n"
+        'USER 10001\nCMD ["python3"]\n'
+    )
+    repo = _base_repo(tmp_path, app)
+    _tighten("fix", "--offline", "--no-cache", "--select", "DF001", ".", cwd=repo)
+    assert "USER 10001:10001" in (repo / "base" / "Dockerfile").read_text()

@@ -436,3 +436,48 @@ def test_a_need_said_in_full_by_another_is_said_once() -> None:
     assert _joined([start, full]) == full
     other = "the image's numeric user (its config was not read)"
     assert _joined([full, other, start]) == f"{full}; {other}"
+
+
+_VELERO = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx-deployment
+spec:
+  template:
+    metadata:
+      annotations:
+        pre.hook.backup.velero.io/container: {target}
+        pre.hook.backup.velero.io/command: '["/sbin/fsfreeze", "--freeze", "/var/log/nginx"]'
+    spec:
+      containers:
+      - image: nginx:1.17.6
+        name: nginx
+      - image: ubuntu:bionic
+        name: fsfreeze
+        securityContext:
+          privileged: true
+        command: ["/bin/bash", "-c", "sleep infinity"]
+"""
+
+
+def test_a_privileged_sidecar_a_velero_hook_runs_fsfreeze_in_keeps_privileged() -> None:
+    """velero's nginx example: the backup hook execs fsfreeze in the sidecar, which only a
+    privileged container may run; `privileged: false` would fail every backup."""
+    result = _run(_VELERO.format(target="fsfreeze"), select=frozenset({"K8S001"}))
+    assert "privileged: true" in result.text
+    assert any("its command runs fsfreeze" in n for n in _withheld(result))
+
+
+def test_a_velero_hook_aimed_at_another_container_does_not_hold_this_one() -> None:
+    result = _run(_VELERO.format(target="nginx"), select=frozenset({"K8S001"}))
+    assert _pod(result.text)["containers"][1]["securityContext"]["privileged"] is False
+
+
+def test_a_probe_exec_counts_as_a_command_of_the_container() -> None:
+    extra = (
+        "        securityContext:\n          privileged: true\n"
+        "        livenessProbe:\n          exec:\n            command: [sh, -c, 'sysctl net.ipv4.ip_forward']\n"
+    )
+    result = _run(_containers("registry.example/router:1", extra), select=frozenset({"K8S001"}))
+    assert "privileged: true" in result.text
+    assert any("sysctl" in n for n in _withheld(result))

@@ -453,3 +453,16 @@ def test_a_question_about_an_image_reads_a_bounded_number_of_runs_nearest_first(
     found = running(model, build)
     assert len(found) == MAX_EXACT
     assert found[0].run.path == tmp_path / "team07" / "pod.yaml"  # its own team's first
+
+
+def test_froms_reads_each_stage_by_lines() -> None:
+    from fixer.repository.froms import stages
+
+    text = (
+        "ARG BASE=myorg/base\nARG TAG=1\n"
+        "FROM --platform=$BUILDPLATFORM ${BASE}:${TAG} AS build\n"
+        "# RUN in a comment\nCOPY . .\nRUN make \\\n  FROM x\n"
+        "FROM myorg/other\nUSER root\nRUN apk add curl\n"
+        "FROM $UNSET\n"
+    )
+    assert list(stages(text)) == [("myorg/base:1", 3, 6), ("myorg/other", 8, 0), ("", 11, 0)]

@@ -19,7 +19,7 @@ from fixer.documents.dockerfile import parse as parse_dockerfile
 from fixer.documents.text import SourceText
 from fixer.documents.yaml import YamlFile
 from fixer.repository import copies as cp
-from fixer.repository import tools, walk
+from fixer.repository import froms, tools, walk
 from fixer.repository.builds import norm
 from fixer.repository.index import Index, build_index
 from fixer.repository.manifests import Kustomization
@@ -55,6 +55,8 @@ class RepositoryModel:
         self._yaml_objects: Holders | None = None
         #: The same, over the files marked generated only (``generated_copies``).
         self._generated_objects: Holders | None = None
+        #: Image key -> the Dockerfile stages built FROM it (``derived_from``), read once.
+        self._froms: dict[str, list[froms.Derived]] | None = None
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
         self._paths: dict[Path, Path] = {}
         #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
@@ -169,6 +171,20 @@ class RepositoryModel:
             if len(self._builds_of) < _MAX_PATHS:
                 self._builds_of[path] = known
         return list(known)
+
+    def derived_from(self, dockerfile: Path) -> list[froms.Derived]:
+        """Stages of the repository's other Dockerfiles built FROM an image ``dockerfile``
+        is built as (matched by name: ``make base`` tags ``acme/base``, another Dockerfile
+        says ``FROM acme/base:1``), in path order. The Dockerfiles are read on the first
+        question whose Dockerfile has a known image name."""
+        path = self._abs(dockerfile)
+        keys = {k for b in self.build_of(path) for n in b.images if (k := image_key(n))}
+        if not keys:
+            return []
+        if self._froms is None:
+            self._froms = froms.index(self._index.dockerfiles)
+        found = (d for k in sorted(keys) for d in self._froms.get(k, ()) if d.dockerfile != path)
+        return sorted(set(found), key=lambda d: (str(d.dockerfile), d.line))
 
     # --- runs -----------------------------------------------------------------------------
 

@@ -160,7 +160,7 @@ def _placed(
 ) -> Fix | str:
     """The Secret side files and safety K8S004 would give a value of ``manifest`` (the
     fix's edits are the Dockerfile's), or what keeps it from being moved."""
-    from rules.secrets_kube import command, gitops_needs, published_needs
+    from rules.secrets_kube import command, gitops_needs, published_needs, rendered_needs
 
     data = {secret_key_for(v): value for v, value in values.items()}
     keys = ", ".join(data)
@@ -199,7 +199,8 @@ def _placed(
     needs = (
         gitops_needs(setup, deployer, placed)
         if deployer is not None
-        else published_needs(ctx.evidence.repository, manifest, placed)
+        else rendered_needs(setup, manifest, place, placed)
+        or published_needs(ctx.evidence.repository, manifest, placed)
     )
     return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs) if needs else fix
 

@@ -74,8 +74,9 @@ def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return found, globs
 
 
-def _sources(root: Path) -> list[Path]:
-    """Documentation files anywhere (not in tooling folders) and GitHub workflows."""
+def _sources(root: Path, *, automation: bool = False) -> list[Path]:
+    """Documentation files anywhere (not in tooling folders) and GitHub workflows; with
+    ``automation``, Makefiles and shell scripts too."""
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [
@@ -83,8 +84,71 @@ def _sources(root: Path) -> list[Path]:
         ]
         in_workflows = os.path.basename(folder) == "workflows" and ".github" in folder
         for name in files:
-            if name.lower().endswith(_DOC_SUFFIXES) or (
-                in_workflows and name.endswith((".yml", ".yaml"))
+            if (
+                name.lower().endswith(_DOC_SUFFIXES)
+                or (in_workflows and name.endswith((".yml", ".yaml")))
+                or (automation and _automation(name))
             ):
                 found.append(Path(folder) / name)
     return found
+
+
+#: ``kubectl apply -k DIR``, ``kubectl kustomize DIR``, ``kustomize build DIR`` (and ``oc``).
+_KUSTOMIZE = re.compile(
+    r"(?:\b(?:kubectl|oc)\b[^\n|;&]*?\s(?:-k|--kustomize)(?:=|\s+)"
+    r"|\b(?:kubectl|oc)\s+kustomize\s+(?:--?[\w-]+(?:=\S+)?\s+)*"
+    r"|\bkustomize\s+build\s+(?:--?[\w-]+(?:=\S+)?\s+)*)((?:\$\([^)\s]*\)|[^\s|;&)])+)"
+)
+_VARIABLE = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+")
+
+
+def kustomize_applied(root: Path, folders: list[Path]) -> str | None:
+    """``path:line`` of the first line of the repository's documents, workflows, Makefiles
+    or shell scripts that renders or applies one of the Kustomization ``folders``
+    (``kubectl apply -k``, ``kubectl kustomize``, ``kustomize build``; a variable in the
+    folder matches any name: ``test/e2e/manifests/$(PROFILE)``), else None."""
+    wanted = []
+    for folder in folders:
+        try:
+            wanted.append(folder.resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            continue
+    if not wanted:
+        return None
+    for pattern, where in _kustomize_targets(root.resolve()):
+        if any(w == pattern or fnmatch.fnmatchcase(w, pattern) for w in wanted):
+            return where
+    return None
+
+
+@lru_cache(maxsize=4)
+def _kustomize_targets(root: Path) -> list[tuple[str, str]]:
+    """(folder pattern from the root, ``path:line``) of every Kustomize render or apply the
+    repository's automation runs; a relative folder is tried from the root and from the
+    file's own folder. Read once per repository, when a move is about to be offered."""
+    found: list[tuple[str, str]] = []
+    for path in _sources(root, automation=True):
+        try:
+            text = read_regular(path, _MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        if "kustomiz" not in text and "-k" not in text:
+            continue
+        where = path.relative_to(root).as_posix()
+        base = path.parent.relative_to(root).as_posix()
+        for number, line in enumerate(text.splitlines(), 1):
+            for m in _KUSTOMIZE.finditer(line):
+                target = m.group(1).strip("\"'")
+                if "://" in target or target.startswith(("github.com/", "-")):
+                    continue  # a remote base, or an option
+                target = _VARIABLE.sub("*", target).rstrip("/") or "."
+                for start in {".", base}:
+                    pattern = os.path.normpath(os.path.join(start, target))
+                    if not pattern.startswith(".."):
+                        found.append((Path(pattern).as_posix(), f"{where}:{number}"))
+    return found
+
+
+def _automation(name: str) -> bool:
+    lower = name.lower()
+    return name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith((".mk", ".sh"))

@@ -335,6 +335,16 @@ def placements(setup: Setup, manifest: Path, name: str, namespace: str | None) -
     return list(found.values())
 
 
+def rendering_folders(setup: Setup, manifest: Path) -> list[Path]:
+    """The folders of every Kustomization that renders ``manifest``, through any chain of
+    overlays, innermost first."""
+    found: dict[Path, None] = {}
+    for chain in _chains(setup, Path(os.path.abspath(manifest))):
+        for layer in chain:
+            found[layer.path.parent] = None
+    return list(found)
+
+
 def _chains(setup: Setup, start: Path) -> Iterator[tuple[Layer, ...]]:
     """Chains of Kustomizations from ``start`` outward (innermost first); ``()`` when
     none includes it. A manifest is included when listed; a Kustomization when its folder

@@ -28,7 +28,7 @@ from rules.secret_file import (
     side_file,
     source_folders,
 )
-from rules.secret_published import published
+from rules.secret_published import kustomize_applied, published
 from rules.secret_workflow import deployer_of, external_for, placements, setup_of
 from rules.secrets_reported import Reported, item_words, reported_finding
 
@@ -320,9 +320,37 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
     fix = _moved(ctx, entry, keys, key_node, placed)
     deployer = deployer_of(setup, ctx.path)
     if deployer is None:
+        rendered = rendered_needs(setup, ctx.path, places[0], placed)
+        if rendered:
+            return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=rendered), ""
         return _unless_published(ctx, fix, placed), ""
     needs = gitops_needs(setup, deployer, placed)
     return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs), ""
+
+
+def rendered_needs(
+    setup: sw.Setup, manifest: Path, place: sw.Placement, placed: SecretTarget
+) -> str:
+    """Why a git-ignored Secret cannot serve a manifest that the repository's own
+    automation renders with Kustomize (DF004 too): a Makefile target, script, workflow or
+    README that runs ``kubectl apply -k`` / ``kustomize build`` on a Kustomization that
+    renders it (argo-workflows' ``make start`` applies its quick-start in CI). That run has
+    a fresh clone and no Secret, and listing the git-ignored file in ``resources:`` would
+    make the build itself fail. Empty when no Kustomization renders it, or none is run.
+    """
+    if not place.via:
+        return ""
+    where = kustomize_applied(setup.root, sw.rendering_folders(setup, manifest))
+    if where is None:
+        return ""
+    first = sw.shown(setup, place.via[0])
+    return (
+        f"a way for Secret {placed.name} into what Kustomize renders: {where} renders a "
+        f"Kustomization that lists this manifest ({first}), and the git-ignored "
+        f"{placed.shown} is in no clone but yours, so that run makes pods that fail with "
+        f"CreateContainerConfigError; {sw.workflow_hint(setup)}, or apply with "
+        "--unsafe-fixes and create the Secret where it runs"
+    )
 
 
 def gitops_needs(setup: sw.Setup, deployer: sw.Deployer, placed: SecretTarget) -> str:

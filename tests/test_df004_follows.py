@@ -294,3 +294,15 @@ def test_a_key_an_external_secret_provides_is_referenced_and_written_nowhere(
     written = set(_tree(root)) - before
     assert not [p for p in written if "secret" in p.lower()], written  # no Secret file
     assert not any(VALUE.encode() in data for data in _tree(root).values())
+
+
+def test_a_kustomization_the_makefile_applies_withholds_the_dockerfile_move(tmp_path: Path) -> None:
+    """The value would land in a git-ignored Secret that `make deploy` (a fresh clone in
+    CI, a teammate) never has: DF004 offers the move and keeps the ENV."""
+    root = _repo(tmp_path, "df004-kustomize")
+    (root / "Makefile").write_text("deploy:\n\tkubectl apply -k deploy\n")
+    out = _fix(root)
+    assert VALUE not in out
+    assert "Makefile:2 renders a Kustomization that lists" in out
+    assert VALUE in (root / "api" / "Dockerfile").read_text()
+    assert not (root / "deploy" / "deploy.secrets.yaml").exists()

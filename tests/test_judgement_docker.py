@@ -410,7 +410,9 @@ def test_a_command_in_roots_home_keeps_root(tmp_path: Path, text: str, sign: str
 )
 def test_a_readable_workdir_still_gets_a_user(tmp_path: Path, text: str) -> None:
     [finding] = _text_check(NonRootUser(), tmp_path, text)
-    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN, finding.fix.needs
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN, (
+        finding.fix and finding.fix.needs
+    )
 
 
 def _base_repo(tmp_path: Path, app: str) -> Path:
@@ -457,3 +459,33 @@ def test_a_derived_stage_that_switches_to_root_first_does_not_hold_the_base(tmp_
     repo = _base_repo(tmp_path, app)
     _tighten("fix", "--offline", "--no-cache", "--select", "DF001", ".", cwd=repo)
     assert "USER 10001:10001" in (repo / "base" / "Dockerfile").read_text()
+
+
+_APP_SERVICE = (
+    "FROM python:3.12-slim\nCOPY sshd_config /etc/ssh/\n"
+    "RUN apt-get update && apt-get install -y --no-install-recommends {packages}\n"
+    'EXPOSE 2222 8000\nCMD ["/usr/bin/supervisord"]\n'
+)
+
+
+def test_tools_beside_a_kept_ssh_server_are_withheld(tmp_path: Path) -> None:
+    """azure-voting-app-redis' App Service image: sshd runs (its sshd_config is copied in)
+    so people log in, and curl and wget were installed for them: removing them is offered,
+    not applied."""
+    (tmp_path / "sshd_config").write_text(
+        "# This is ssh server systemwide configuration file.\nPort 2222\n"
+    )
+    text = _APP_SERVICE.format(packages="openssh-server vim curl wget")
+    found = _text_check(NetworkTools(), tmp_path, text)
+    by_tool = {f.message.split(" ", 1)[0]: f for f in found}
+    assert by_tool["openssh-server"].fix is None
+    for tool in ("curl", "wget"):
+        fix = by_tool[tool].fix
+        assert fix is not None and fix.safety is Safety.UNPROVEN
+        assert "it keeps an SSH server (openssh-server: COPY at line 2" in fix.needs
+
+
+def test_tools_without_an_ssh_server_are_still_removed(tmp_path: Path) -> None:
+    (tmp_path / "sshd_config").write_text("Port 2222\n")
+    [curl] = _text_check(NetworkTools(), tmp_path, _APP_SERVICE.format(packages="vim curl"))
+    assert curl.fix is not None and curl.fix.safety is Safety.PROVEN

@@ -229,3 +229,40 @@ def test_a_glob_a_readme_applies_publishes_the_files_it_matches(tmp_path: Path) 
     (monitoring / "06-prometheus-dep.yaml").write_text("kind: Deployment\n")
     assert published(tmp_path, monitoring / "21-grafana-dep.yaml") == "monitoring/README.md:3"
     assert published(tmp_path, monitoring / "06-prometheus-dep.yaml") is None
+
+
+@pytest.mark.parametrize(
+    ("automation", "line"),
+    [
+        # argo-workflows' Makefile renders its quick-start with kubectl kustomize.
+        ("Makefile", "start:\n\tkubectl kustomize overlays/$(ENV) | kubectl apply -f -\n"),
+        ("hack/deploy.sh", "#!/bin/sh\nkustomize build ../overlays/prod | kubectl apply -f -\n"),
+        ("README.md", "Deploy it:\n\n```sh\nkubectl apply -k overlays/prod\n```\n"),
+    ],
+)
+def test_a_move_into_a_kustomization_the_repository_applies_is_withheld(
+    tmp_path: Path, automation: str, line: str
+) -> None:
+    """The repository's own automation (CI's `make start`, a deploy script, the README)
+    renders the manifest from a fresh clone, where the git-ignored Secret does not exist."""
+    root = _repo(tmp_path, "secrets-none")
+    (root / automation).parent.mkdir(parents=True, exist_ok=True)
+    (root / automation).write_text(line)
+    manifest = root / "app" / "deploy.yaml"
+    before = manifest.read_text()
+    run = _fix(root)
+    assert run.returncode == 1, run.stderr
+    _no_value_shown(run, "s3cr3t-Pa55-none")
+    assert manifest.read_text() == before
+    assert f"{automation}:" in _out(run) and "renders a Kustomization that lists" in _out(run)
+    assert not (root / "app" / "deploy.secrets.yaml").exists()
+
+
+def test_a_kustomization_nothing_in_the_repository_applies_still_gets_the_move(
+    tmp_path: Path,
+) -> None:
+    root = _repo(tmp_path, "secrets-none")
+    (root / "Makefile").write_text("lint:\n\tkustomize build other/ > /dev/null\n")
+    run = _fix(root)
+    assert run.returncode == 0, run.stderr
+    assert (root / "app" / "deploy.secrets.yaml").exists()

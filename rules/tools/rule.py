@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from fixer.documents.dockerfile import Dockerfile, parent_stages
 from fixer.documents.dockerfile.images import Family, family_of, root_image
@@ -162,14 +163,44 @@ def _judge(
     """Each distinct fix judged once (findings of one RUN share it): PROVEN or UNPROVEN."""
     judged_fixes: dict[int, Fix] = {}
     out: dict[int, tuple[Fix | None, str]] = {}
+    shell = _shell_access(plans)
     for plan in plans:
         fix, why = fixes.get(id(plan), (None, plan.reason))
         if fix is not None and id(fix) not in judged_fixes:
             tools = [p.install.name for p in plans if fixes.get(id(p), (None, ""))[0] is fix]
             names = sorted({n for t in tools for n in (t, *programs(t))})
-            judged_fixes[id(fix)] = judged(ctx, build, fix, plan.install.step.ins.line, names)
+            line = plan.install.step.ins.line
+            verdict = judged(ctx, build, fix, line, names)
+            if shell and verdict.safety is not Safety.UNPROVEN:
+                needs = (
+                    f"confirm nobody logs into the image to use it: it keeps an SSH server "
+                    f"({shell}), and tools installed beside one are usually there for whoever "
+                    "logs in (a debugging console); if not, apply with --unsafe-fixes, "
+                    f"else keep it with `# tighten ignore=DF003` on the line above line {line}"
+                )
+                verdict = replace(verdict, safety=Safety.UNPROVEN, needs=needs, evidence=())
+            judged_fixes[id(fix)] = verdict
         out[id(plan)] = (judged_fixes[id(fix)] if fix is not None else None), why
     return out
+
+
+#: Packages that let people log into the running container.
+_SSH_SERVERS = frozenset({"openssh-server", "dropbear", "dropbear-bin", "tinysshd"})
+
+
+def _shell_access(plans: list[Plan]) -> str:
+    """``"<package>: <why it stays>"`` when the image keeps an SSH server because it runs
+    it (not for a build stage's use, nor a RUN left unread); empty otherwise."""
+    for plan in plans:
+        install = plan.install
+        if (
+            plan.action == "refuse"
+            and install.name in _SSH_SERVERS
+            and not plan.reason.startswith("build stage")
+            and plan.reason != install.step.problem
+        ):
+            return f"{install.name}: {plan.reason}"
+    return ""
 
 
 def _purge_key(plan: Plan) -> tuple[int, str, bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +14,11 @@ from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.edit import Style, content_end, render_block, render_flow
 from fixer.model import Edit, Finding, Fix, Safety
+from fixer.repository.walk import read_text
 from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
 from fixer.secrets.commands import command_secrets, may_hold_secrets
+from fixer.secrets.detect import name_kind
 from fixer.secrets.manifest import secret_key_for
 from rules import secret_generator, secret_moves, secret_sealed, secret_sops
 from rules import secret_workflow as sw
@@ -323,9 +326,87 @@ def _fix(ctx: Context[YamlFile], entry: _Entry, keys: KeyAllocator) -> tuple[Fix
         rendered = rendered_needs(setup, ctx.path, places[0], placed)
         if rendered:
             return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=rendered), ""
-        return _unless_published(ctx, fix, placed), ""
+        fix = _unless_published(ctx, fix, placed)
+        if fix.safety is not Safety.UNPROVEN:
+            needs = _pointless_move(ctx, entry)
+            if needs:
+                fix = dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs)
+        return fix, ""
     needs = gitops_needs(setup, deployer, placed)
     return dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=needs), ""
+
+
+def _pointless_move(ctx: Context[YamlFile], entry: _Entry) -> str:
+    """What a move needs when it would hide nothing: the value stays in the repository
+    anyway (in plain sight as a user name, or in a published manifest). Empty otherwise."""
+    shown = _in_plain_sight(ctx, entry)
+    if shown:
+        return (
+            f"a reason to move it: the same value stays in {shown} (a default credential), "
+            "so moving it hides nothing while the file comes to need a Secret to start; "
+            "change the credential, or apply with --unsafe-fixes"
+        )
+    kept = kept_elsewhere(ctx.evidence.repository, ctx.path, entry.value.value)
+    if kept:
+        return (
+            f"a reason to move it: the same value stays in {kept}, so moving this copy "
+            "hides nothing while the file comes to need a Secret to start; move both "
+            "together, or apply with --unsafe-fixes"
+        )
+    return ""
+
+
+def _in_plain_sight(ctx: Context[YamlFile], entry: _Entry) -> str:
+    """``"this file at line <n> as <NAME>, which is not a secret"`` when another ``env`` item of the
+    same container holds the same literal under a name that says nothing secret: a default
+    credential whose password is its user name (``PGUSER: sg``, ``PGPASSWORD: sg``) stays
+    in the file whatever happens to this copy. Empty otherwise."""
+    value = entry.value.value
+    env = y.get(entry.container.node, "env")
+    for item in env.value if y.is_sequence(env) else ():
+        other = y.get(item, "value")
+        name = y.scalar(y.get(item, "name")) or ""
+        if item is entry.item or not y.is_scalar(other) or other.value != value:
+            continue
+        if name and name_kind(name) is None:
+            line = ctx.doc.lines.line_of(other.start_mark.index)
+            return f"this file at line {line} as {name}, which is not a secret"
+    return ""
+
+
+def kept_elsewhere(repository: Any, manifest: Path, value: str) -> str:
+    """``path:line`` of another YAML file of the repository that holds ``value`` as a
+    secret-named env value (or as the password of a URL) and that the repository publishes,
+    so the value stays in git whatever happens to this copy (deploy-sourcegraph's migrator
+    Job repeats the databases' default passwords of its published base manifests). Empty
+    when there is none. Only asked before a move is applied; nothing is printed."""
+    if repository is None or len(value) < 2:
+        return ""
+    full = Path(os.path.abspath(manifest))
+    quoted = re.escape(value)
+    entry = re.compile(rf"^\s*value:\s*(['\"]?){quoted}\1\s*$")
+    url = re.compile(rf"://[^:/\s@]+:{quoted}@")
+    for other in repository.yaml_paths():
+        if other == full:
+            continue
+        text = read_text(other)
+        if text is None or value not in text:
+            continue
+        lines = text.split("\n")  # numbered as the findings are (LF only)
+        for number, line in enumerate(lines, 1):
+            if value not in line:
+                continue
+            named = entry.match(line) and _secret_named(lines[number - 2] if number > 1 else "")
+            if (named or url.search(line)) and published(repository.root, other) is not None:
+                rel = os.path.relpath(other, repository.root)
+                return f"{rel}:{number}, which is published (so its value is kept there)"
+    return ""
+
+
+def _secret_named(line: str) -> bool:
+    """The line before a ``value:`` names a secret variable (``- name: PGPASSWORD``)."""
+    found = re.match(r"^\s*-?\s*name:\s*['\"]?([\w.-]+)", line)
+    return found is not None and name_kind(found.group(1)) is not None
 
 
 def rendered_needs(

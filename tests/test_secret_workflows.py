@@ -266,3 +266,67 @@ def test_a_kustomization_nothing_in_the_repository_applies_still_gets_the_move(
     run = _fix(root)
     assert run.returncode == 0, run.stderr
     assert (root / "app" / "deploy.secrets.yaml").exists()
+
+
+_JOB = """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrator
+spec:
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers:
+      - name: migrator
+        image: registry.example/migrator:1
+        env:
+        - name: PGUSER
+          value: {user}
+        - name: PGPASSWORD
+          value: {password}
+"""
+
+
+def _job_repo(tmp_path: Path, user: str, password: str) -> Path:
+    root = tmp_path / "repo"
+    (root / "configure").mkdir(parents=True)
+    (root / "configure" / "migrator.yaml").write_text(_JOB.format(user=user, password=password))
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    return root
+
+
+def test_a_password_that_is_its_user_name_stays(tmp_path: Path) -> None:
+    """deploy-sourcegraph's migrator: PGUSER sg, PGPASSWORD sg, the databases' default. The
+    value stays in the file as the user name, so the move would hide nothing."""
+    root = _job_repo(tmp_path, "sg", "sg")
+    run = _fix(root)
+    assert run.returncode == 1, run.stderr
+    assert "stays in this file at line 14 as PGUSER, which is not a secret" in _out(run)
+    assert "value: sg\n" in (root / "configure" / "migrator.yaml").read_text()
+    forced = _fix(root, "--unsafe-fixes")
+    assert forced.returncode == 0, forced.stderr
+    assert (root / "configure" / "migrator.secrets.yaml").exists()
+
+
+def test_a_value_a_published_manifest_keeps_stays_in_its_copy_too(tmp_path: Path) -> None:
+    root = _job_repo(tmp_path, "app", "s3cr3t-Pa55-shared")
+    (root / "base").mkdir()
+    db = _JOB.replace("migrator", "db").replace("PGUSER", "POSTGRES_USER")
+    (root / "base" / "db.yaml").write_text(
+        db.replace("PGPASSWORD", "POSTGRES_PASSWORD").format(
+            user="app", password="s3cr3t-Pa55-shared"
+        )
+    )
+    (root / "README.md").write_text("Install: `kubectl apply -f base/db.yaml`\n")
+    run = _fix(root)
+    _no_value_shown(run, "s3cr3t-Pa55-shared")
+    assert "the same value stays in base/db.yaml:16, which is published" in _out(run)
+    assert not (root / "configure" / "migrator.secrets.yaml").exists()
+
+
+def test_a_value_found_nowhere_else_is_still_moved(tmp_path: Path) -> None:
+    root = _job_repo(tmp_path, "app", "s3cr3t-Pa55-alone")
+    run = _fix(root)
+    assert run.returncode == 0, run.stderr
+    _no_value_shown(run, "s3cr3t-Pa55-alone")
+    assert (root / "configure" / "migrator.secrets.yaml").exists()

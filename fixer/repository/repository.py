@@ -172,6 +172,10 @@ class RepositoryModel:
                 self._builds_of[path] = known
         return list(known)
 
+    def yaml_paths(self) -> tuple[Path, ...]:
+        """Every YAML file the scan walked (manifests or not), in walk order."""
+        return tuple(self._index.order)
+
     def derived_from(self, dockerfile: Path) -> list[froms.Derived]:
         """Stages of the repository's other Dockerfiles built FROM an image ``dockerfile``
         is built as (matched by name: ``make base`` tags ``acme/base``, another Dockerfile

@@ -194,6 +194,9 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
         return f"it mounts the node's devices ({', '.join(devices)})"
     if image_needs:
         return "its image only works privileged (Docker-in-Docker)"
+    daemon = runs_any(c, ("dockerd", "dockerd-entrypoint.sh"))
+    if daemon:
+        return f"it runs a Docker daemon ({daemon}: Docker-in-Docker), which only works privileged"
     tool = runs_any(c, _KERNEL_TOOLS)
     if tool:
         return f"its command runs {tool}, which needs the node's kernel"

@@ -481,3 +481,15 @@ def test_a_probe_exec_counts_as_a_command_of_the_container() -> None:
     result = _run(_containers("registry.example/router:1", extra), select=frozenset({"K8S001"}))
     assert "privileged: true" in result.text
     assert any("sysctl" in n for n in _withheld(result))
+
+
+def test_a_container_that_runs_dockerd_keeps_privileged() -> None:
+    """deploy-sourcegraph's executor: a `sourcegraph/dind` sidecar runs dockerd, which the
+    curated image table does not know; its command says Docker-in-Docker."""
+    extra = (
+        "        securityContext:\n          privileged: true\n"
+        "        command: ['dockerd', '--tls=false', '--mtu=1200']\n"
+    )
+    result = _run(_containers("registry.example/dind:6", extra), select=frozenset({"K8S001"}))
+    assert "privileged: true" in result.text
+    assert any("it runs a Docker daemon (dockerd" in n for n in _withheld(result))

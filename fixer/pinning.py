@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +95,55 @@ def _missing_lockfile(answers: Answers, settings: Settings, refs: list[Any]) -> 
     path = settings.pinning.lock_file
     if settings.pinning.offline:
         # Offline, every pin comes from the lockfile: say that there is none, on each
-        # finding (an image missing from a lockfile is reported, not an error).
+        # finding (an image missing from a lockfile is reported, not an error). The
+        # session answers so without collecting the references (``unanswered``).
         for ref in refs:
             reason = f"{NOT_IN_LOCKFILE} ({path} does not exist)"
             answers.resolutions[str(ref)] = Resolution(error=reason)
         return None
     return Lockfile()
+
+
+class Unanswered(dict[str, Resolution]):
+    """The registry answers of a run that can ask nothing: offline, without a lockfile.
+    Every image reference gets the answer a look-up would have given (``not in lockfile
+    (<path> does not exist)``), so ``fix`` skips the pass that collects the references (a
+    parse of every file, before any fix is built)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.answer = Resolution(error=reason)
+
+    def __bool__(self) -> bool:  # holds an answer for everything (``resolutions or {}``)
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = super().get(key)
+        if found is not None:
+            return found
+        return self.answer if _parses(key) else default
+
+
+@lru_cache(maxsize=4096)
+def _parses(text: str) -> bool:
+    from fixer.registry import InvalidReference, Reference
+
+    try:
+        Reference.parse(text)
+    except InvalidReference:
+        return False  # a variable or template: never asked about
+    return True
+
+
+def unanswered(settings: Settings) -> Unanswered | None:
+    """``Unanswered`` when the run is offline and its lockfile does not exist; else None
+    (the references are collected and looked up)."""
+    from fixer.registry.results import NOT_IN_LOCKFILE
+
+    path = settings.pinning.lock_file
+    if not settings.pinning.offline or path.exists():
+        return None
+    return Unanswered(f"{NOT_IN_LOCKFILE} ({path} does not exist)")
 
 
 def _client(settings: Settings) -> Any:

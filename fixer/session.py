@@ -296,7 +296,13 @@ class Session:
         last = [t for t in targets if overlays.holds(t)] if overlays else []
         targets = [t for t in targets if t not in last] + last  # judged last, on the render
         if fixing:
-            self._ask_registries(queries(targets, self.settings, self.rules, self.repository))
+            from fixer.pinning import unanswered
+
+            nothing = unanswered(self.settings)  # offline without a lockfile: ask nothing
+            if nothing is not None:
+                self.resolutions = nothing
+            else:
+                self._ask_registries(queries(targets, self.settings, self.rules, self.repository))
         progress = Progress.maybe(self.err, len(targets), "files", quiet=self.quiet)
         self.console.progress = progress
         cache = self._open_cache(paths)

@@ -4,6 +4,8 @@ safety, the documentation examples, and the run-level query collection."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -301,3 +303,31 @@ def _dedent(block: str) -> str:
     import textwrap
 
     return textwrap.dedent(block)
+
+
+def test_offline_without_a_lockfile_answers_every_reference_without_asking(tmp_path: Path) -> None:
+    """`fix --offline` with no lockfile: the session skips the pass that collects image
+    references; every reference gets the answer a look-up would have given."""
+    from fixer.pinning import Unanswered, unanswered
+
+    lock = tmp_path / "tighten.lock"
+    settings = Settings.of(offline=True, lock_file=lock)
+    nothing = unanswered(settings)
+    assert isinstance(nothing, Unanswered) and nothing  # truthy although empty
+    answer = nothing.get("alpine:3.20")
+    assert answer is not None and answer.error == f"not in lockfile ({lock} does not exist)"
+    assert nothing.get("${BASE_IMAGE}") is None  # a variable: never asked about
+    assert unanswered(Settings.of(lock_file=lock)) is None  # online: look up
+    lock.write_text("")
+    assert unanswered(settings) is None  # a lockfile to read
+
+
+def test_fix_offline_without_a_lockfile_reports_as_the_look_up_did(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:latest\nRUN true\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "fixer", "fix", "--offline", "--select", "DF002", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert "not in lockfile (tighten.lock does not exist)" in out.stdout + out.stderr

@@ -25,7 +25,9 @@ from fixer.documents.dockerfile.images import expand, stage_variables
 from fixer.documents.dockerfile.words import unquote
 from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
+from fixer.filenames import is_dockerfile_name
 from fixer.repository import usage
+from fixer.repository.walk import read_text
 from fixer.rule import Context
 from rules.workload import bidirectional_mounts, needs_privileged, node_agent
 
@@ -176,6 +178,7 @@ def root_start_signs(
     # An image that installs the Docker client says so once, not again for its command.
     signs += [s for s in _entrypoint_signs(ctx, chain) if not installs_client or _DAEMON not in s]
     signs += _volume_signs(chain)
+    signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
     return list(dict.fromkeys(signs))
 
@@ -550,6 +553,55 @@ def derived_runs(ctx: Context[Dockerfile]) -> list[str]:
         for d in repository.derived_from(_dockerfile(ctx))
         if d.run_line
     ]
+
+
+#: ENTRYPOINT/CMD and VOLUME lines of a Dockerfile read by lines (``sibling_volumes``).
+_RUNTIME_LINE = re.compile(r"(?im)^[ \t]*(ENTRYPOINT|CMD|VOLUME)[ \t]+(.+)$")
+#: Words of a command that are not the program: shells, ``exec``, options.
+_NOT_PROGRAMS = frozenset({"sh", "bash", "ash", "dash", "exec", "tini", "dumb-init", "env"})
+
+
+def sibling_volumes(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """Another Dockerfile beside this one (``Dockerfile.release`` next to
+    ``Dockerfile.scratch``) that ships the same program and declares a VOLUME for it: a
+    data folder the program writes at run time, which this variant's new user could not
+    write (a ``scratch`` image has no writable folder at all). Empty when this Dockerfile
+    declares a VOLUME itself (``_volume_signs`` judges it) or no sibling says so."""
+    if any(ins.keyword == "VOLUME" for stage in chain for ins in stage.body):
+        return []
+    mine = _programs(_entry_words(chain))
+    if not mine:
+        return []
+    here = ctx.path.parent
+    try:
+        names = sorted(os.listdir(here))
+    except OSError:
+        return []
+    signs: list[str] = []
+    for name in names:
+        if name == ctx.path.name or not is_dockerfile_name(name):
+            continue
+        text = read_text(here / name, limit=256 * 1024)  # not context_text: .dockerignore
+        if not text or "VOLUME" not in text.upper():
+            continue
+        lines = _RUNTIME_LINE.findall(text)
+        words = [
+            w for keyword, value in lines if keyword.upper() != "VOLUME" for w in _exec_words(value)
+        ]
+        shared = mine & _programs(words)
+        volumes = [value.strip() for keyword, value in lines if keyword.upper() == "VOLUME"]
+        if shared and volumes:
+            signs.append(
+                f"{name} ships the same program ({sorted(shared)[0]}) with VOLUME "
+                f"{volumes[-1]}, a folder it writes at run time, which a new non-root user "
+                "here could not write"
+            )
+    return signs[:1]
+
+
+def _programs(words: list[str]) -> set[str]:
+    names = {w.rsplit("/", 1)[-1] for w in words if w and not w.startswith(("-", "$"))}
+    return {n for n in names if n not in _NOT_PROGRAMS and "=" not in n}
 
 
 def _volume_signs(chain: list[Stage]) -> Iterator[str]:

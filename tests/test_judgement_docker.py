@@ -489,3 +489,28 @@ def test_tools_without_an_ssh_server_are_still_removed(tmp_path: Path) -> None:
     (tmp_path / "sshd_config").write_text("Port 2222\n")
     [curl] = _text_check(NetworkTools(), tmp_path, _APP_SERVICE.format(packages="vim curl"))
     assert curl.fix is not None and curl.fix.safety is Safety.PROVEN
+
+
+def test_a_variant_of_an_image_whose_sibling_declares_its_data_volume_keeps_root(
+    tmp_path: Path,
+) -> None:
+    """minio's Dockerfile.scratch ships the same server as its Dockerfile, which declares
+    VOLUME /data: the scratch variant's new user could write no data folder at all."""
+    (tmp_path / "Dockerfile.release").write_text(
+        'FROM minio/minio:latest\nVOLUME ["/data"]\nCMD ["minio"]\n'
+    )
+    [finding] = _text_check(
+        NonRootUser(), tmp_path, 'FROM scratch\nCOPY minio /minio\nCMD ["/minio"]\n'
+    )
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert 'Dockerfile.release ships the same program (minio) with VOLUME ["/data"]' in (
+        finding.fix.needs
+    )
+
+
+def test_a_sibling_that_ships_another_program_does_not_hold_the_user(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile.db").write_text(
+        'FROM postgres:16\nVOLUME /var/lib/db\nCMD ["postgres"]\n'
+    )
+    [finding] = _text_check(NonRootUser(), tmp_path, 'FROM scratch\nCOPY web /web\nCMD ["/web"]\n')
+    assert finding.fix is not None and finding.fix.safety is Safety.PROVEN

@@ -390,7 +390,9 @@ def test_a_secret_move_is_withheld_where_a_published_bundle_copies_the_object(
     (tmp_path / "manifests").mkdir()
     (tmp_path / "other").mkdir()
     (tmp_path / "manifests" / "db.yaml").write_text(deployment.format(name="catalogue-db"))
-    (tmp_path / "other" / "db.yaml").write_text(deployment.format(name="orders-db"))
+    # Its own value: one the bundle also holds would stay in git anyway (``kept_elsewhere``).
+    other_db = deployment.format(name="orders-db").replace("Zq8-hunter2", "Mw4-hunter3")
+    (tmp_path / "other" / "db.yaml").write_text(other_db)
     (tmp_path / "complete-demo.yaml").write_text(deployment.format(name="catalogue-db"))
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     (tmp_path / ".github" / "workflows" / "ci.yaml").write_text(

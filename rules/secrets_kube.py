@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -386,7 +387,7 @@ def kept_elsewhere(repository: Any, manifest: Path, value: str) -> str:
     quoted = re.escape(value)
     entry = re.compile(rf"^\s*value:\s*(['\"]?){quoted}\1\s*$")
     url = re.compile(rf"://[^:/\s@]+:{quoted}@")
-    for other in repository.yaml_paths():
+    for other in _published_yaml(repository):
         if other == full:
             continue
         text = read_text(other)
@@ -397,10 +398,25 @@ def kept_elsewhere(repository: Any, manifest: Path, value: str) -> str:
             if value not in line:
                 continue
             named = entry.match(line) and _secret_named(lines[number - 2] if number > 1 else "")
-            if (named or url.search(line)) and published(repository.root, other) is not None:
+            if named or url.search(line):
                 rel = os.path.relpath(other, repository.root)
                 return f"{rel}:{number}, which is published (so its value is kept there)"
     return ""
+
+
+#: The repository's published YAML files, found once per repository model.
+_PUBLISHED: weakref.WeakKeyDictionary[Any, list[Path]] = weakref.WeakKeyDictionary()
+
+
+def _published_yaml(repository: Any) -> list[Path]:
+    """The YAML files of the scan that the repository publishes (only those keep a value
+    whatever tighten does), in walk order."""
+    found = _PUBLISHED.get(repository)
+    if found is None:
+        root = repository.root
+        found = [p for p in repository.yaml_paths() if published(root, p) is not None]
+        _PUBLISHED[repository] = found
+    return found
 
 
 def _secret_named(line: str) -> bool:

@@ -136,6 +136,9 @@ def _kustomize_targets(root: Path) -> list[tuple[str, str]]:
             continue
         where = path.relative_to(root).as_posix()
         base = path.parent.relative_to(root).as_posix()
+        if _skaffold(path.name):
+            found += _skaffold_paths(text, base, where)
+            continue
         for number, line in enumerate(text.splitlines(), 1):
             for m in _KUSTOMIZE.finditer(line):
                 target = m.group(1).strip("\"'")
@@ -151,4 +154,42 @@ def _kustomize_targets(root: Path) -> list[tuple[str, str]]:
 
 def _automation(name: str) -> bool:
     lower = name.lower()
-    return name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith((".mk", ".sh"))
+    return (
+        name in ("Makefile", "makefile", "GNUmakefile")
+        or lower.endswith((".mk", ".sh"))
+        or _skaffold(name)
+    )
+
+
+def _skaffold(name: str) -> bool:
+    return fnmatch.fnmatchcase(name.lower(), "skaffold*.y*ml")
+
+
+def _skaffold_paths(text: str, base: str, where: str) -> list[tuple[str, str]]:
+    """The folders a skaffold config renders with Kustomize (``manifests.kustomize.paths``,
+    v2's ``deploy.kustomize.paths``), relative to the config's folder, with their lines."""
+    import yaml
+
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except yaml.YAMLError:
+        return []
+    lines = text.splitlines()
+    found: list[tuple[str, str]] = []
+    stack: list[object] = list(documents)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kustomize = node.get("kustomize")
+            paths = kustomize.get("paths") if isinstance(kustomize, dict) else None
+            for folder in paths if isinstance(paths, list) else ():
+                if not isinstance(folder, str) or "://" in folder:
+                    continue
+                pattern = os.path.normpath(os.path.join(base, _VARIABLE.sub("*", folder)))
+                number = next((n for n, ln in enumerate(lines, 1) if folder in ln), 1)
+                if not pattern.startswith(".."):
+                    found.append((Path(pattern).as_posix(), f"{where}:{number}"))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found

@@ -238,6 +238,12 @@ def test_a_glob_a_readme_applies_publishes_the_files_it_matches(tmp_path: Path) 
         ("Makefile", "start:\n\tkubectl kustomize overlays/$(ENV) | kubectl apply -f -\n"),
         ("hack/deploy.sh", "#!/bin/sh\nkustomize build ../overlays/prod | kubectl apply -f -\n"),
         ("README.md", "Deploy it:\n\n```sh\nkubectl apply -k overlays/prod\n```\n"),
+        # `skaffold dev` / `skaffold run` on a teammate's clone renders it too.
+        (
+            "skaffold.yaml",
+            "apiVersion: skaffold/v4beta11\nkind: Config\nmanifests:\n  kustomize:\n"
+            "    paths:\n      - overlays/prod\n",
+        ),
     ],
 )
 def test_a_move_into_a_kustomization_the_repository_applies_is_withheld(

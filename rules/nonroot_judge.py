@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.documents import yaml as y
-from fixer.documents.dockerfile import Dockerfile, Instruction, Stage
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, parent_stages, parse
 from fixer.documents.dockerfile.images import expand, stage_variables
 from fixer.documents.dockerfile.words import unquote
+from fixer.documents.text import SourceText
 from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
 from fixer.filenames import is_dockerfile_name
@@ -555,8 +556,6 @@ def derived_runs(ctx: Context[Dockerfile]) -> list[str]:
     ]
 
 
-#: ENTRYPOINT/CMD and VOLUME lines of a Dockerfile read by lines (``sibling_volumes``).
-_RUNTIME_LINE = re.compile(r"(?im)^[ \t]*(ENTRYPOINT|CMD|VOLUME)[ \t]+(.+)$")
 #: Words of a command that are not the program: shells, ``exec``, options.
 _NOT_PROGRAMS = frozenset({"sh", "bash", "ash", "dash", "exec", "tini", "dumb-init", "env"})
 
@@ -577,26 +576,27 @@ def sibling_volumes(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
         names = sorted(os.listdir(here))
     except OSError:
         return []
-    signs: list[str] = []
     for name in names:
         if name == ctx.path.name or not is_dockerfile_name(name):
             continue
         text = read_text(here / name, limit=256 * 1024)  # not context_text: .dockerignore
         if not text or "VOLUME" not in text.upper():
             continue
-        lines = _RUNTIME_LINE.findall(text)
-        words = [
-            w for keyword, value in lines if keyword.upper() != "VOLUME" for w in _exec_words(value)
-        ]
+        sibling = parse(SourceText(text))
+        final = sibling.final_stage
+        if final is None:
+            continue
+        theirs = parent_stages(sibling, final)
+        words = [w for k in ("ENTRYPOINT", "CMD") for w in _last_words(theirs, k) or ()]
         shared = mine & _programs(words)
-        volumes = [value.strip() for keyword, value in lines if keyword.upper() == "VOLUME"]
+        volumes = [i.value.strip() for st in theirs for i in st.body if i.keyword == "VOLUME"]
         if shared and volumes:
-            signs.append(
+            return [
                 f"{name} ships the same program ({sorted(shared)[0]}) with VOLUME "
                 f"{volumes[-1]}, a folder it writes at run time, which a new non-root user "
                 "here could not write"
-            )
-    return signs[:1]
+            ]
+    return []
 
 
 def _programs(words: list[str]) -> set[str]:
@@ -698,11 +698,20 @@ def entry_program(chain: list[Stage]) -> str | None:
 def _entry_words(chain: list[Stage]) -> list[str]:
     """The words of the last ENTRYPOINT (else CMD) of the shipped stages; empty without."""
     for keyword in ("ENTRYPOINT", "CMD"):
-        for stage in chain:
-            last = next((i for i in reversed(stage.body) if i.keyword == keyword), None)
-            if last is not None:
-                return _exec_words(last.value)
+        words = _last_words(chain, keyword)
+        if words is not None:
+            return words
     return []
+
+
+def _last_words(chain: list[Stage], keyword: str) -> list[str] | None:
+    """The words of the last ``keyword`` instruction of the stages (nearest first); None
+    when none has one."""
+    for stage in chain:
+        last = next((i for i in reversed(stage.body) if i.keyword == keyword), None)
+        if last is not None:
+            return _exec_words(last.value)
+    return None
 
 
 def _exec_words(value: str) -> list[str]:

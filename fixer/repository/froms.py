@@ -16,13 +16,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixer.documents.dockerfile.images import expand
 from fixer.repository import walk
 from fixer.repository.names import image_key
 
 _FROM = re.compile(r"(?i)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*([^\s#]+)")
 _ARG = re.compile(r"(?i)^[ \t]*ARG[ \t]+(\w+)=(\S+)")
 _STEP = re.compile(r"(?i)^[ \t]*(RUN|USER)\b")
-_VARIABLE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def stages(text: str) -> Iterator[tuple[str, int, int]]:
         if found:
             if current is not None:
                 yield str(current[0]), int(str(current[1])), int(str(current[2]))
-            current = [_expand(found.group(1), args), number, 0, False]
+            current = [expand(found.group(1), args) or "", number, 0, False]
             continue
         if current is None:
             arg = _ARG.match(line)
@@ -68,14 +68,6 @@ def stages(text: str) -> Iterator[tuple[str, int, int]]:
                 current[3] = True
     if current is not None:
         yield str(current[0]), int(str(current[1])), int(str(current[2]))
-
-
-def _expand(image: str, args: dict[str, str]) -> str:
-    def value(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(3)
-        return args.get(name) or m.group(2) or ""
-
-    return _VARIABLE.sub(value, image) if "$" in image else image
 
 
 def index(dockerfiles: Iterable[Path]) -> dict[str, list[Derived]]:

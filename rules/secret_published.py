@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,11 +48,7 @@ def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
     repository, and only when a secret move is about to be offered."""
     found: dict[str, str] = {}
     globs: list[tuple[str, str]] = []
-    for path in _sources(root):
-        try:
-            text = read_regular(path, _MAX_BYTES).decode("utf-8", "replace")
-        except OSError:
-            continue
+    for path, text in _texts(root, automation=False):
         if ".yaml" not in text and ".yml" not in text:
             continue
         where = path.relative_to(root).as_posix()
@@ -74,23 +71,37 @@ def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return found, globs
 
 
-def _sources(root: Path, *, automation: bool = False) -> list[Path]:
-    """Documentation files anywhere (not in tooling folders) and GitHub workflows; with
-    ``automation``, Makefiles and shell scripts too."""
-    found: list[Path] = []
+def _texts(root: Path, *, automation: bool) -> Iterator[tuple[Path, str]]:
+    """The text of each documentation file and GitHub workflow (with ``automation``,
+    Makefiles, shell scripts and skaffold configs too), unreadable ones left out."""
+    for path, is_document in _sources(root):
+        if not (is_document or automation):
+            continue
+        try:
+            text = read_regular(path, _MAX_BYTES).decode("utf-8", "replace")
+        except OSError:
+            continue
+        yield path, text
+
+
+@lru_cache(maxsize=4)
+def _sources(root: Path) -> tuple[tuple[Path, bool], ...]:
+    """Documentation files anywhere (not in tooling folders), GitHub workflows and the
+    automation files (``_automation``), each with whether it is a document or workflow:
+    one walk serves ``published`` and ``kustomize_applied``."""
+    found: list[tuple[Path, bool]] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [
             d for d in dirs if d not in SKIP_DIRS and (d == ".github" or not d.startswith("."))
         ]
         in_workflows = os.path.basename(folder) == "workflows" and ".github" in folder
         for name in files:
-            if (
-                name.lower().endswith(_DOC_SUFFIXES)
-                or (in_workflows and name.endswith((".yml", ".yaml")))
-                or (automation and _automation(name))
-            ):
-                found.append(Path(folder) / name)
-    return found
+            is_document = name.lower().endswith(_DOC_SUFFIXES) or (
+                in_workflows and name.endswith((".yml", ".yaml"))
+            )
+            if is_document or _automation(name):
+                found.append((Path(folder) / name, is_document))
+    return tuple(found)
 
 
 #: ``kubectl apply -k DIR``, ``kubectl kustomize DIR``, ``kustomize build DIR`` (and ``oc``).
@@ -127,11 +138,7 @@ def _kustomize_targets(root: Path) -> list[tuple[str, str]]:
     repository's automation runs; a relative folder is tried from the root and from the
     file's own folder. Read once per repository, when a move is about to be offered."""
     found: list[tuple[str, str]] = []
-    for path in _sources(root, automation=True):
-        try:
-            text = read_regular(path, _MAX_BYTES).decode("utf-8", "replace")
-        except OSError:
-            continue
+    for path, text in _texts(root, automation=True):
         if "kustomiz" not in text and "-k" not in text:
             continue
         where = path.relative_to(root).as_posix()

@@ -104,11 +104,17 @@ _WORD_BREAK = re.compile(r"[\s;&|()`$'\"]+")
 
 def command_words(c: Container) -> list[str]:
     """The words of the container's command and args (shell strings split on spaces)."""
-    words: list[str] = []
+    texts: list[str] = []
     for key in ("command", "args"):
         seq = y.get(c.node, key)
-        for item in seq.value if y.is_sequence(seq) else []:
-            words.extend(_WORD_BREAK.split(y.scalar(item) or ""))
+        texts += (y.scalar(i) or "" for i in (seq.value if y.is_sequence(seq) else ()))
+    return _program_words(texts)
+
+
+def _program_words(texts: list[str]) -> list[str]:
+    """The words of shell strings, split on spaces and shell punctuation, each without its
+    folder (``/sbin/fsfreeze`` is ``fsfreeze``)."""
+    words = (w for t in texts for w in _WORD_BREAK.split(t))
     return [w.rsplit("/", 1)[-1] for w in words if w]
 
 
@@ -168,8 +174,7 @@ def exec_words(c: Container) -> list[str]:
             target = y.scalar(y.get(annotations, f"{hook.group(1)}/container"))
             if target == c.name or (target is None and c.index == 0):
                 texts.append(y.scalar(value) or "")
-    words = (w for t in texts for w in _WORD_BREAK.split(t))
-    return [w.rsplit("/", 1)[-1] for w in words if w]
+    return _program_words(texts)
 
 
 def shares_processes(pod: PodSpec) -> bool:

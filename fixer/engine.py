@@ -260,7 +260,7 @@ def _settled(findings: list[Finding], *, build: bool) -> list[Finding]:
     out = []
     for finding in findings:
         fix = finding.fix
-        if fix is not None and fix.build is not None:
+        if fix is not None and (fix.build is not None or not build):
             settled = done.get(id(fix))
             if settled is None:
                 settled = done[id(fix)] = fix.built() if build else fix.unbuilt()

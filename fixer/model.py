@@ -158,11 +158,13 @@ class Fix:
         return replace(self, edits=tuple(self.build()), build=None)
 
     def unbuilt(self) -> Fix:
-        """This fix without edits when they were never computed (itself when they were):
-        what crosses to the parent process and the cache holds no closure."""
-        if self.build is None:
+        """This fix without its edits, for a run that shows none (text, JSON): what crosses
+        to the parent process and the cache holds no closure, and no edit or side file that
+        nobody reads (a tenth of a ``check``'s results by size, and their unpickling in the
+        parent, which competes with the workers for the cores)."""
+        if self.omitted:
             return self
-        return evolve(self, build=None, omitted=True)
+        return evolve(self, edits=(), side_files=(), build=None, omitted=True)
 
     @property
     def withheld_note(self) -> str:

@@ -213,7 +213,26 @@ class _Detector:
                 continue
             found.extend(mine)
         found.sort(key=lambda f: (f.line, f.column, f.rule))
-        return self._generated_copies(doc, found)
+        return self._shown_in_docs(self._generated_copies(doc, found))
+
+    def _shown_in_docs(self, found: list[Finding]) -> list[Finding]:
+        """A file that documentation shows verbatim (slides that include the manifest,
+        the Kubernetes website's code samples) keeps its fixes offered, withheld: applied,
+        they change what every page showing it says, which its maintainers review as
+        documentation. ``--unsafe-fixes`` applies them."""
+        repository = self.evidence.repository
+        if repository is None or not any(
+            f.fix is not None and f.fix.safety is not Safety.UNPROVEN for f in found
+        ):
+            return found
+        where = repository.shown_in_docs(self.path)
+        if where is None:
+            return found
+        needs = (
+            f"the pages that show this file verbatim updated with it ({where} includes it): "
+            "apply with --unsafe-fixes if they may change"
+        )
+        return _withheld_all(found, needs)
 
     def _generated_copies(self, doc: Any, found: list[Finding]) -> list[Finding]:
         """A manifest whose objects a generated bundle of the repository also holds (a
@@ -234,16 +253,7 @@ class _Detector:
             f"the generated copy regenerated with it ({'; '.join(copies[:2])}): apply with "
             "--unsafe-fixes, then run the generator"
         )
-        withheld: dict[int, Fix] = {}
-        out = []
-        for finding in found:
-            fix = finding.fix
-            if fix is not None and fix.safety is not Safety.UNPROVEN:
-                if id(fix) not in withheld:  # findings that share a fix still share it
-                    withheld[id(fix)] = replace(fix, safety=Safety.UNPROVEN, needs=needs)
-                finding = replace(finding, fix=withheld[id(fix)])
-            out.append(finding)
-        return out
+        return _withheld_all(found, needs)
 
     def allowed(self, fix: Fix | None) -> bool:
         if fix is None or (fix.side_files and not self.settings.fixes.side_files):
@@ -251,6 +261,20 @@ class _Detector:
         if self.settings.fixes.safe_only:
             return fix.safety is Safety.SAFE
         return fix.safety is not Safety.UNPROVEN or self.settings.fixes.unsafe_fixes
+
+
+def _withheld_all(found: list[Finding], needs: str) -> list[Finding]:
+    """``found`` with every fix not yet withheld made UNPROVEN with ``needs``."""
+    withheld: dict[int, Fix] = {}
+    out = []
+    for finding in found:
+        fix = finding.fix
+        if fix is not None and fix.safety is not Safety.UNPROVEN:
+            if id(fix) not in withheld:  # findings that share a fix still share it
+                withheld[id(fix)] = replace(fix, safety=Safety.UNPROVEN, needs=needs)
+            finding = replace(finding, fix=withheld[id(fix)])
+        out.append(finding)
+    return out
 
 
 def _settled(findings: list[Finding], *, build: bool) -> list[Finding]:

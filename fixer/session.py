@@ -543,11 +543,15 @@ class Session:
     def _model_verdict(self, target: Target) -> NotSource | None:
         """A Kustomize patch the repository model knows of (listed by a Kustomization
         outside the folders walked); the cheap checks in ``discover`` cover the rest."""
-        from fixer.discover import PATCH
+        from fixer.discover import GENERATED, PATCH
 
         if self.repository is None or target.kind != KUBERNETES:
             return None
         owner = self.repository.patch_owner(target.path)  # a look-up: no file is read
+        if owner is None and not self.settings.selection.include_generated:
+            written = self.repository.written_by(target.path)  # a script's generator output
+            if written is not None and _regular(target.path):
+                return NotSource(GENERATED, written)
         if owner is None or not _regular(target.path):
             return None  # a FIFO is reported by the file pass, as before
         return NotSource(PATCH, shown_path(owner, self.shown_from))

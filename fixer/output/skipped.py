@@ -33,7 +33,9 @@ class NotSourceNotices:
         """Take ``result`` when it is a not-source skip (True), else leave it (False)."""
         if result.skipped not in NOT_SOURCE:
             return False
-        if result.skipped == GENERATED:
+        if result.skipped == GENERATED and (result.notice or "").startswith("written by "):
+            self.places[(GENERATED, result.notice or "")] += 1  # grouped by the script line
+        elif result.skipped == GENERATED:
             self.generated.append(shown_path(result.path))
         else:
             self.places[(result.skipped, result.notice or "")] += 1
@@ -47,6 +49,11 @@ class NotSourceNotices:
                 out.append(
                     f"skipped {files} listed as patches in {where} (partial objects merged onto "
                     "a base, not workloads); name a file to check it"
+                )
+            elif kind == GENERATED:
+                out.append(
+                    f"skipped {files} {where}: generated, so the change belongs in what it "
+                    f"is generated from; {_OPT_IN}"
                 )
             else:
                 out.append(f"skipped {files} under {where} ({kind}); {_OPT_IN}")

@@ -387,13 +387,16 @@ def _run_options(tokens: list[str], start: int, line: int) -> RunCommand | None:
         elif token.startswith("-"):
             i += 1
             continue
+        elif token == UNKNOWN and i + 1 < len(tokens) and tokens[i + 1].startswith("-"):
+            i += 1  # a variable of flags (``${RM_FLAG} -v ...``): options go on
+            continue
         else:
             return RunCommand(line, token, tuple(mounts), user)
         if flag in ("-v", "--volume"):
             host, *rest = value.split(":")
             writable = not (len(rest) > 1 and "ro" in rest[1].split(","))
             # A path (or a computed one: $(pwd), ${PWD}), not a named volume.
-            if rest and writable and host.startswith((".", "/", "~", "$", UNKNOWN)):
+            if rest and writable and host.startswith((".", "/", "~", "$", "`", UNKNOWN)):
                 mounts.append(host)
         elif flag == "--mount":
             parts = dict(p.partition("=")[::2] for p in value.split(","))

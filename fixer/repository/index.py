@@ -7,6 +7,7 @@ manifest, which runs a patch applies to) is a dictionary look-up.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
-from fixer.repository import hostwrites, links, walk, yamlfiles
+from fixer.repository import generators, hostwrites, links, walk, yamlfiles
 from fixer.repository.builds import from_commands, norm
 from fixer.repository.commands import (
     BuildCommand,
@@ -83,6 +84,10 @@ class Index:
     #: ask, instead of a second walk reading every file.
     kustomization_files: list[Path] = field(default_factory=list)
     workflow_yaml: list[Path] = field(default_factory=list)
+    #: (document, line, path as written) of each include that shows a file verbatim.
+    doc_includes: list[tuple[Path, int, str]] = field(default_factory=list)
+    #: (script or Makefile, a file it writes with a generator such as ``helm template``).
+    generator_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
     #: Manifests parsed on a question, shared with ``usage`` (which reads their containers).
     yaml_files: yamlfiles.YamlFiles = field(default_factory=lambda: yamlfiles.YamlFiles(_yaml))
 
@@ -169,6 +174,8 @@ def build_index(
                 handler(index, path, text)
             except Exception:  # one odd file adds no evidence; it never stops the scan
                 continue
+    _mark_generated_outputs(index)
+    _through_links(index)
     _merge_patches(index)
     _index_answers(index)
     return index
@@ -288,6 +295,10 @@ def _line_images(text: str) -> list[str] | None:
     return found
 
 
+#: A top-level ``services:`` key: the YAML file is a compose file whatever its name.
+_COMPOSE_ROOT = re.compile(r"(?m)^services:[ \t]*(?:#.*)?$")
+
+
 def _index_manifests(index: Index, paths: list[Path]) -> None:
     """Runs of Kubernetes manifests without parsing most of them: a line scan files each
     manifest under the image keys it names, parsed on the first question about one
@@ -303,6 +314,11 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
         _note_generated(index, path, text)
         if may_name_workflow_kind(text):
             index.workflow_yaml.append(path)
+        if "apiVersion" not in text and _COMPOSE_ROOT.search(text):
+            # A compose file by content, not by name (``stacks/dockercoins+healthcheck.yml``)
+            with contextlib.suppress(Exception):  # one odd file adds no evidence
+                _on_compose(index, path, text)
+            continue
         if path in index.parsed or "apiVersion" not in text or "kind" not in text:
             continue
         images = _line_images(text)
@@ -380,6 +396,7 @@ def _on_commands(
     from its own folder or from the repository root)."""
     commands = builds_in(text) if "build" in text else []
     folders = [path.parent, index.root]
+    index.generator_outputs += [(path, o) for o in generators.outputs(text)]
     index.builds.extend(from_commands(commands, path, kind, folders, index.dockerfiles))
     if " run" in text:
         runs = runs_in(text)
@@ -423,9 +440,37 @@ def _closes(line: str, fence: str) -> bool:
 def _on_docs(index: Index, path: Path, text: str) -> None:
     """A README's ``docker build`` and ``docker run -v $(pwd):...`` commands are how people
     use the image (skaffold's and sock-shop's tool images are run that way)."""
+    if any(marker in text for marker in _INCLUDE_MARKERS):
+        for match in _INCLUDE.finditer(text):
+            target = next(g for g in match.groups() if g is not None)
+            line = text.count("\n", 0, match.start()) + 1
+            index.doc_includes.append((path, line, target))
     if "docker" not in text and "podman" not in text:
         return
     _on_commands(index, path, shell_blocks(text), LinkKind.SCRIPT, in_script, runs_in_script)
+
+
+#: Documentation that shows a file's text verbatim: container.training's
+#: ``@@INCLUDE[k8s/haproxy.yaml]``, MkDocs snippets ``--8<-- "path"``, the Kubernetes
+#: website's ``{{% code_sample file="pods/pod.yaml" %}}`` (and ``codenew``/``code``),
+#: Sphinx ``literalinclude``, AsciiDoc ``include::path[]``, Jekyll ``include_relative``.
+_INCLUDE_MARKERS = (
+    "@@INCLUDE",
+    "--8<--",
+    "file=",
+    "include::",
+    "literalinclude",
+    "include_relative",
+)
+_INCLUDE = re.compile(
+    r"@@INCLUDE\[([^\]\s]+)\]"
+    r"|--8<--[ \t]+[\"']([^\"'\s]+)[\"']"
+    r"|\{\{[<%][ \t]*(?:code_sample|codenew|code)\b[^}]*?\bfile=\"([^\"]+)\""
+    r"|\.\.[ \t]+literalinclude::[ \t]*(\S+)"
+    r"|^include::([^\[\s]+)\["
+    r"|\{%[ \t]*include_relative[ \t]+(\S+)",
+    re.MULTILINE,
+)
 
 
 def _on_tilt(index: Index, path: Path, text: str) -> None:
@@ -442,6 +487,74 @@ _HANDLERS = {
     walk.TILTFILE: _on_tilt,
     walk.DOCS: _on_docs,
 }
+
+
+def _mark_generated_outputs(index: Index) -> None:
+    """Manifests a script or Makefile of the repository writes with a generator are
+    generated (``fixer.repository.generators``): skipped as such, with where."""
+    if not index.generator_outputs:
+        return
+    for manifest in index.order:
+        if manifest in index.not_source:
+            continue
+        found = _writer(index, manifest)
+        if found is not None:
+            script, output = found
+            where = f"{_relative_to(script, index.root)}:{output.line}"
+            reason = f"written by {where} ({output.generator})"
+            index.not_source[manifest] = SourceVerdict(manifest, SourceKind.GENERATED, reason)
+
+
+def _writer(index: Index, manifest: Path) -> tuple[Path, generators.Output] | None:
+    """The script line that writes ``manifest``: an exact match first, then one whose
+    pattern matches the end of the path (the script's own root below the repository's)."""
+    for ending in (False, True):
+        for script, output in index.generator_outputs:
+            for folder in (index.root, script.parent):
+                relative = _relative_to(manifest, folder)
+                if relative is not None and generators.matches(output, relative, ending=ending):
+                    return script, output
+    return None
+
+
+def _through_links(index: Index) -> None:
+    """Builds that name their Dockerfile through a symbolic link of the repository
+    (``stacks/dockercoins -> ../dockercoins``) are filed under the Dockerfile the walk
+    found. Only paths that resolve inside the repository are rewritten."""
+    known = index.dockerfiles
+    if all(b.dockerfile in known for b in index.builds):
+        return
+    root_real = Path(os.path.realpath(index.root))
+
+    def walked(path: Path) -> Path | None:
+        real = _inside(Path(os.path.realpath(path)), root_real, index.root)
+        return real if real is not None and real in known else None
+
+    for n, build in enumerate(index.builds):
+        if build.dockerfile in known or (real := walked(build.dockerfile)) is None:
+            continue
+        context = _inside(Path(os.path.realpath(build.context)), root_real, index.root)
+        index.builds[n] = replace(build, dockerfile=real, context=context or build.context)
+    for n, run in enumerate(index.runs):
+        if run.dockerfile is None or run.dockerfile in known:
+            continue
+        if (real := walked(run.dockerfile)) is not None:
+            index.runs[n] = replace(run, dockerfile=real)
+
+
+def _inside(real: Path, root_real: Path, root: Path) -> Path | None:
+    """``real`` (a resolved path) as a path under ``root``, or None when outside it."""
+    try:
+        return root / real.relative_to(root_real)
+    except ValueError:
+        return None
+
+
+def _relative_to(path: Path, folder: Path) -> str | None:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return None
 
 
 def _merge_patches(index: Index) -> None:

@@ -73,6 +73,7 @@ def compose_runs(path: Path, docs: list[Node]) -> list[Run]:
         build = compose_build(path, service)
         command, entrypoint = y.get(service, "command"), y.get(service, "entrypoint")
         where = entrypoint if entrypoint is not None else command
+        test = y.get_path(service, "healthcheck", "test")
         found.append(
             Run(
                 path=path,
@@ -87,6 +88,8 @@ def compose_runs(path: Path, docs: list[Node]) -> list[Run]:
                 span=_span(service),
                 line=line_of(where if where is not None else service),
                 dockerfile=build.dockerfile if build else None,
+                check=_strings(test) or (),
+                check_line=line_of(test) if test is not None else 0,
             )
         )
     return found

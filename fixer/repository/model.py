@@ -94,6 +94,9 @@ class Run:
     dockerfile: Path | None = None
     base: Path | None = None
     via: Origin | None = None
+    #: A compose service's ``healthcheck.test`` words and its line: run in the container.
+    check: tuple[str, ...] = ()
+    check_line: int = 0
 
     @property
     def label(self) -> str:

@@ -382,6 +382,39 @@ class RepositoryModel:
         patches = self._index.patches
         return patches.get(self._abs(path)) if patches else None
 
+    def shown_in_docs(self, path: Path) -> str | None:
+        """``slides/k8s/configuration.md:451`` when a document of the repository shows the
+        file's text verbatim (an include directive naming it: the path as written matches
+        the file's path from the root or its ending; a bare name, a file beside the
+        document); None when none does."""
+        if not self._index.doc_includes:
+            return None
+        full = self._abs(path)
+        rel = os.path.relpath(full, self.root).replace(os.sep, "/")
+        for document, line, target in self._index.doc_includes:
+            written = target.replace("\\", "/")
+            while written.startswith(("./", "../", "/")):
+                written = written.split("/", 1)[1] if "/" in written else ""
+            if not written:
+                continue
+            if "/" in written:
+                hit = rel == written or rel.endswith("/" + written)
+            else:
+                hit = full == document.parent / written
+            if hit:
+                return f"{os.path.relpath(document, self.root)}:{line}"
+        return None
+
+    def written_by(self, path: Path) -> str | None:
+        """``written by scripts/gen.sh:31 (helm template)`` when a script or Makefile of the
+        repository writes ``path`` with a generator (``fixer.repository.generators``)."""
+        if not self._index.generator_outputs:
+            return None
+        known = self._index.not_source.get(self._abs(path))
+        if known is None or not known.reason.startswith("written by "):
+            return None
+        return known.reason
+
     def is_source(self, path: Path) -> SourceVerdict:
         """Source, test data, vendored, generated or a Kustomize patch, with the reason."""
         full = self._abs(path)

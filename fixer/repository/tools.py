@@ -43,4 +43,7 @@ def in_runs(runs: Iterable[Run], tool: str) -> list[Evidence]:
         if any(pattern.search(word) for word in words):
             via = f" (merged from patch onto {run.base})" if run.base else ""
             found.append(Evidence(run.path, run.line, f"{run.label} calls {tool}{via}"))
+        elif any(pattern.search(word) for word in run.check):
+            why = f"{run.label} calls {tool} in its healthcheck"
+            found.append(Evidence(run.path, run.check_line, why))
     return found

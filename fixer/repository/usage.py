@@ -35,6 +35,10 @@ from fixer.repository.sources import folder_verdict
 #: Last names too common to say two images are the same one.
 _GENERIC = frozenset(
     {"app", "api", "web", "server", "service", "backend", "frontend", "worker", "main", "image"}
+    # Interpreters and init wrappers name the language or the runtime, not the image:
+    # ``python email_server.py`` is not the ``python:3.11-alpine`` of another folder.
+    | {"python", "python3", "node", "nodejs", "java", "ruby", "perl", "php", "bash", "dotnet"}
+    | {"deno", "npm", "yarn", "tini", "dumb-init", "sh", "uvicorn", "gunicorn", "nginx"}
 )
 #: Folders whose name says nothing about the image built there.
 _PLAIN_FOLDERS = frozenset({"build", "docker", "deploy", "images", "image", "dockerfiles", "."})
@@ -72,10 +76,32 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
             names.append(program.rsplit("/", 1)[-1])
         parent = build.dockerfile.parent
         folder = parent.name
-        # The root folder's name is the clone's, which need not be the project's.
+        # The root folder's name is the clone's, which need not be the project's: its
+        # Go module names the project (``github.com/org/nfs-subdir-external-provisioner``).
         if folder not in _PLAIN_FOLDERS and parent != root:
             names.append(folder)
+        elif parent == root:
+            names += _module_name(root)
     return tuple(n for n in dict.fromkeys(names) if len(n) >= 4 and n.lower() not in _GENERIC)
+
+
+_MODULE = re.compile(r"^module\s+\"?([^\s\"]+)", re.MULTILINE)
+
+
+@lru_cache(maxsize=8)
+def _module_name(root: Path) -> tuple[str, ...]:
+    """The last segment of the Go module at the repository root (its major-version suffix
+    dropped), or nothing."""
+    try:
+        with open(root / "go.mod", "rb") as handle:
+            text = handle.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return ()
+    m = _MODULE.search(text)
+    if m is None:
+        return ()
+    parts = [p for p in m.group(1).split("/") if p and not re.fullmatch(r"v\d+", p)]
+    return (parts[-1],) if parts else ()
 
 
 def running(model: RepositoryModel, build: Build, program: str | None = None) -> list[Running]:

@@ -159,6 +159,8 @@ def parse(source: SourceText) -> YamlFile:
         if _TEMPLATE.search(_COMMENT.sub("", text)):  # template syntax that is not YAML
             raise TemplateError(_TEMPLATE_REASON) from None
         raise _invalid(exc) from None
+    if "#@" in text and _YTT.search(text):
+        raise TemplateError(_YTT_REASON)
     templated = "{{" in text or "{%" in text
     aliased = bool(_ALIAS.search(text) and _ANCHOR.search(text))
     for doc in docs:
@@ -174,6 +176,14 @@ def parse(source: SourceText) -> YamlFile:
 
 
 _TEMPLATE_REASON = "looks like a Helm/Go template ({{ ... }}), not plain YAML"
+#: A ytt annotation (``#@ load(...)``, ``name: #@ component``, ``#@overlay/match``): the
+#: file is YAML, but a template whose output is what Kubernetes sees (as with Helm). A
+#: fluentd setting commented out in a ConfigMap (``#@type null``) is not one.
+_YTT = re.compile(
+    r"(?m)(?:^[ \t]*(?:-[ \t]+)?|:[ \t]+)"
+    r"#@(?:[ \t]+[\w(]|(?:overlay|data|schema|yaml|template|library|assert)/)"
+)
+_YTT_REASON = "looks like a ytt template (#@ annotations), not plain YAML"
 
 
 def _invalid(exc: Exception) -> YamlError:

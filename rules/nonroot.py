@@ -76,7 +76,7 @@ class NonRootUser(Rule[Dockerfile]):
     ```dockerfile
     FROM debian:bookworm-slim
     COPY app /usr/local/bin/app
-    RUN groupadd --gid 10001 appuser && useradd --no-log-init --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin appuser
+    RUN groupadd --gid 10001 appuser && useradd --no-log-init --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin appuser
     USER 10001:10001
     CMD ["app"]
     ```
@@ -116,6 +116,8 @@ class NonRootUser(Rule[Dockerfile]):
         if family is Family.WINDOWS or image.lower().endswith(":nonroot"):
             return
         chain = parent_stages(doc, stage)
+        if image.lower() == "scratch" and _files_only(chain):
+            return  # a stage others COPY --from, an image to mount: nothing runs in it
         now = doc.in_effect(stage)
         last_user = now.user
         if last_user is not None and not _is_root(last_user.value.strip(), doc, stage):
@@ -379,20 +381,37 @@ def _in_scope(doc: Dockerfile, chain: list[Stage]) -> set[str]:
     return names
 
 
+def _files_only(chain: list[Stage]) -> bool:
+    """A scratch image with no ENTRYPOINT or CMD whose every COPY/ADD fills a folder
+    (``COPY --from=rpm-build /nginx /``), none a ``bin`` one: files for other images
+    (nginx's ppc64le RPMs), not something to run. A program copied to a file path
+    (``COPY app /app``, contour's ``/bin/contour``, run by its manifests' command) runs."""
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword in ("ENTRYPOINT", "CMD"):
+                return False
+            if ins.keyword in ("COPY", "ADD"):
+                words = ins.value[ins.flag_end() :].split()
+                target = words[-1].strip('"[],') if words else ""
+                if not target.endswith("/") or re.search(r"(?:^|/)s?bin(?:/|$)", target):
+                    return False
+    return True
+
+
 def _create_command(family: Family, image: str, uid: int, gid: int) -> str | None:
     if family is Family.DEBIAN:
         return (
-            f"groupadd --gid {gid} {NAME} && useradd --no-log-init --uid {uid} --gid {gid} "
-            f"--no-create-home --shell /usr/sbin/nologin {NAME}"
+            f"groupadd --gid {gid} {NAME} && useradd --no-log-init --create-home --uid {uid} "
+            f"--gid {gid} --shell /usr/sbin/nologin {NAME}"
         )
     if family is Family.RHEL and not re.search(r"minimal|micro", image.lower()):
         return (
-            f"groupadd --gid {gid} {NAME} && useradd --no-log-init --uid {uid} --gid {gid} "
-            f"--no-create-home --shell /sbin/nologin {NAME}"
+            f"groupadd --gid {gid} {NAME} && useradd --no-log-init --create-home --uid {uid} "
+            f"--gid {gid} --shell /sbin/nologin {NAME}"
         )
     if family is Family.ALPINE:
         return (
-            f"addgroup -S -g {gid} {NAME} && adduser -S -D -H -u {uid} -G {NAME} "
+            f"addgroup -S -g {gid} {NAME} && adduser -S -D -u {uid} -G {NAME} "
             f"-s /sbin/nologin {NAME}"
         )
     return None

@@ -44,10 +44,28 @@ _INSTALLS_STEP_DOWN = re.compile(r"\b(gosu|su-exec)\b")
 #: docker group, unknown here) may use.
 DOCKER_CLIENTS = r"docker\.io|docker-ce-cli|docker-cli|moby-cli"
 _DOCKER_CLI = re.compile(rf"(?<![\w.-])({DOCKER_CLIENTS}|docker-ce)(?![\w.-])")
+#: The Docker client put in place by hand (``curl .../docker-latest.tgz | tar xz`` then
+#: ``mv /tmp/docker/docker /usr/bin/docker``), or by the convenience script.
+_DOCKER_BINARY = re.compile(
+    r"\b(?:mv|cp|install)\b[^;&|\n]*\s(/usr/(?:local/)?bin/docker)(?![\w.-])"
+    r"|(?<![\w.-])(get\.docker\.com)(?![\w-])"
+)
 #: A text none of these is in cannot match ``STEP_DOWN`` (every name it lists holds one):
 #: the regex, with its look-behind tried at every offset, costs more than these scans.
 _STEP_DOWN_HINTS = ("su", "setpriv", "runuser", "chroot", "s6-", "chpst", "setuidgid")
 _SSHD_HINTS = ("sshd", "openssh-server", "dropbear")
+#: Packages that administer the node's disks, filesystems, kernel modules or packet
+#: filters: an image that installs one runs them (a storage or network helper), and they
+#: need root (``xfs_quota -x``, ``iptables``, ``mkfs``, ``iscsiadm``).
+_NODE_ADMIN = re.compile(
+    r"(?<![\w.+-])(xfsprogs|btrfs-progs|e2fsprogs|dosfstools|lvm2|mdadm|cryptsetup|parted|"
+    r"gdisk|quota(?:-tools)?|iptables|nftables|ipset|ipvsadm|conntrack(?:-tools)?|ebtables|"
+    r"kmod|nfs-utils|nfs-common|open-iscsi|iscsi-initiator-utils|multipath-tools|"
+    r"device-mapper-multipath|ethtool|wireguard-tools)(?![\w.+-])"
+)
+_NODE_ADMIN_HINTS: tuple[str, ...] = ("progs", "lvm2", "mdadm", "crypt", "parted", "gdisk")
+_NODE_ADMIN_HINTS += ("quota", "tables", "ipset", "ipvsadm", "conntrack", "kmod", "nfs-")
+_NODE_ADMIN_HINTS += ("iscsi", "multipath", "ethtool", "wireguard")
 #: Programs that drive a Docker daemon through its socket (buildpacks' ``pack``, kind,
 #: dive, earthly, compose), run as the image's command: the socket is root's (or the
 #: host's docker group, unknown here).
@@ -179,6 +197,7 @@ def root_start_signs(
     # An image that installs the Docker client says so once, not again for its command.
     signs += [s for s in _entrypoint_signs(ctx, chain) if not installs_client or _DAEMON not in s]
     signs += _volume_signs(chain)
+    signs += _data_folder_signs(chain)
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
     return list(dict.fromkeys(signs))
@@ -279,9 +298,52 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
                     f"{where} runs it with {' and '.join(host)} as a node agent, {agent} "
                     f"({c.label}{named})"
                 )
+            elif not item.run.init and user is None:
+                signs += [f"{w} ({c.label}{named})" for w in _kept_data(ctx, item)]
     if len(signs) > _MAX_SIGNS:  # enough to convince; the rest would bury the message
         signs = [*signs[:_MAX_SIGNS], f"{len(signs) - _MAX_SIGNS} more manifests like these"]
     return signs
+
+
+#: Volume kinds whose files keep the owner that wrote them, whatever ``fsGroup`` says
+#: (the kubelet changes ownership only of the volume types that support it).
+_OWNED_AS_WRITTEN = ("nfs", "hostPath", "cephfs", "glusterfs")
+
+
+def _kept_data(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
+    """Writable mounts of persistent data the container (run as root until now) wrote: an
+    NFS or host folder, or a claim without the pod ``fsGroup`` that would hand its files to
+    a new user. A new non-root ``USER`` cannot write them: the provisioner whose share
+    root owns, the app whose uploads on a claim are root's."""
+    c = item.container
+    pod = c.pod.node
+    volumes = y.get(pod, "volumes")
+    claims = {
+        y.scalar(y.get_path(t, "metadata", "name"))
+        for t in _items(y.get_path(c.pod.obj.node, "spec", "volumeClaimTemplates"))
+    }
+    grouped = _number(y.get_path(pod, "securityContext", "fsGroup")) is not None
+    for mount in _items(y.get(c.node, "volumeMounts")):
+        if y.truthy(y.get(mount, "readOnly")):
+            continue
+        name = y.scalar(y.get(mount, "name"))
+        path = y.scalar(y.get(mount, "mountPath")) or "?"
+        volume = next((v for v in _items(volumes) if y.scalar(y.get(v, "name")) == name), None)
+        kind = next((k for k in _OWNED_AS_WRITTEN if y.get(volume, k) is not None), None)
+        if kind is None and not grouped:
+            if volume is not None and y.get(volume, "persistentVolumeClaim") is not None:
+                kind = "persistentVolumeClaim (no fsGroup)"
+            elif volume is None and name in claims:
+                kind = "volumeClaimTemplate (no fsGroup)"
+        if kind is not None:
+            where = _shown(ctx, item, mount)
+            yield (
+                f"{where} mounts {kind} volume {name} at {path}, whose files root wrote until now"
+            )
+
+
+def _items(node: y.Node | None) -> list[y.Node]:
+    return node.value if y.is_sequence(node) else []
 
 
 def manifest_user(ctx: Context[Dockerfile], chain: list[Stage]) -> RunAs | None:
@@ -365,13 +427,22 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                 m = _SSHD.search(value) if _has(value, _SSHD_HINTS) else None
                 if m is None and ("gosu" in value or "su-exec" in value):
                     m = _INSTALLS_STEP_DOWN.search(value)
+                if m is None and _has(value, _NODE_ADMIN_HINTS):
+                    n = _NODE_ADMIN.search(value)
+                    if n:
+                        yield (
+                            f"line {ins.line} installs {n.group(1)}, which administers the "
+                            "node's disks, kernel or network, as root"
+                        )
+                        continue
                 if m:
                     yield f"line {ins.line} installs {m.group(1)}"
                 elif "docker" in value or "moby" in value:
                     d = _DOCKER_CLI.search(value)
-                    if d:
+                    client = d.group(1) if d else _docker_binary(value)
+                    if client:
                         yield (
-                            f"line {ins.line} installs {d.group(1)}, {_CLIENT}: it talks to "
+                            f"line {ins.line} installs {client}, {_CLIENT}: it talks to "
                             "the daemon through a socket only root may use"
                         )
             elif ins.keyword == "EXPOSE":
@@ -473,6 +544,13 @@ def _site_generator(chain: list[Stage]) -> tuple[Instruction, str] | None:
     return found
 
 
+def _docker_binary(value: str) -> str | None:
+    """The Docker client a RUN puts in place by hand: ``/usr/bin/docker`` (moved there
+    from a release archive) before ``Docker (get.docker.com)``; None without one."""
+    found = [m.group(1) or f"Docker ({m.group(2)})" for m in _DOCKER_BINARY.finditer(value)]
+    return min(found, key=lambda name: not name.startswith("/")) if found else None
+
+
 def _has(text: str, hints: tuple[str, ...]) -> bool:
     return any(hint in text for hint in hints)
 
@@ -568,7 +646,7 @@ def sibling_volumes(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
     declares a VOLUME itself (``_volume_signs`` judges it) or no sibling says so."""
     if any(ins.keyword == "VOLUME" for stage in chain for ins in stage.body):
         return []
-    mine = _programs(_entry_words(chain))
+    mine = _programs(entry_words(chain))
     if not mine:
         return []
     here = ctx.path.parent
@@ -622,6 +700,49 @@ def _volume_signs(chain: list[Stage]) -> Iterator[str]:
                 if not re.search(rf"(?<![\w/.-]){re.escape(path)}", owned):
                     yield f"VOLUME {path} at line {ins.line} is written at run time and owned by root"
                     break
+
+
+#: Folders named for what a program writes at run time: a build that makes one (``mkdir
+#: /data``, ``WORKDIR /data``) as root, and gives it to nobody, leaves it unwritable to
+#: a new user (vaultwarden's test image keeps its database in ``/data``).
+_DATA_FOLDER = re.compile(
+    r"(?<![\w.$/-])(/(?:[\w.-]+/)*(?:data|storage|uploads|database|db)|/var/lib/[\w.-]+)(?![\w.-])"
+)
+_SYSTEM_STATE = ("/var/lib/apt", "/var/lib/dpkg", "/var/lib/apk", "/var/lib/rpm", "/var/lib/yum")
+
+
+def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
+    """A data folder the build makes as root (``mkdir``, ``WORKDIR``) that no ``chown`` or
+    ``chmod`` gives away."""
+    made: list[tuple[str, Instruction]] = []
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword == "RUN" and "mkdir" in ins.value:
+                for command in re.split(r"&&|;|\|\|", ins.value):
+                    if re.search(r"(?<![\w-])mkdir\b", command):
+                        made += [(m.group(1), ins) for m in _DATA_FOLDER.finditer(command)]
+            elif ins.keyword == "WORKDIR":
+                m = _DATA_FOLDER.fullmatch(ins.value.strip())
+                if m:
+                    made.append((m.group(1), ins))
+    if not made:
+        return
+    given = " ".join(
+        ins.value
+        for stage in chain
+        for ins in stage.body
+        if (ins.keyword == "RUN" and ("chown" in ins.value or "chmod" in ins.value))
+        or "chown" in ins.flags
+    )
+    for path, ins in made:
+        if path.startswith(_SYSTEM_STATE) or re.search(rf"(?<![\w/.-]){re.escape(path)}", given):
+            continue
+        keyword = "WORKDIR" if ins.keyword == "WORKDIR" else "mkdir"
+        yield (
+            f"{keyword} {path} at line {ins.line} makes a data folder owned by root, which the "
+            "program writes at run time"
+        )
+        return
 
 
 def _volume_paths(value: str) -> list[str]:
@@ -683,7 +804,7 @@ def _daemon_sign(where: str, tool: str) -> str:
 def entry_script(chain: list[Stage]) -> str | None:
     """``entry_program``, or the script it runs when that is a shell
     (``ENTRYPOINT ["/bin/sh", "/entrypoint.sh"]``); None for ``sh -c``."""
-    words = _entry_words(chain)
+    words = entry_words(chain)
     if words and words[0].rsplit("/", 1)[-1] in _SHELLS and len(words) > 1:
         return None if words[1].startswith("-") else words[1]
     return words[0] if words else None
@@ -691,11 +812,11 @@ def entry_script(chain: list[Stage]) -> str | None:
 
 def entry_program(chain: list[Stage]) -> str | None:
     """The first word of the last ENTRYPOINT (else CMD) of the shipped stages."""
-    words = _entry_words(chain)
+    words = entry_words(chain)
     return words[0] if words else None
 
 
-def _entry_words(chain: list[Stage]) -> list[str]:
+def entry_words(chain: list[Stage]) -> list[str]:
     """The words of the last ENTRYPOINT (else CMD) of the shipped stages; empty without."""
     for keyword in ("ENTRYPOINT", "CMD"):
         words = _last_words(chain, keyword)

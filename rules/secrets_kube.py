@@ -484,15 +484,42 @@ def published_needs(repository: Any, manifest: Path, placed: SecretTarget) -> st
                 shown = os.path.relpath(copy, repository.root)
                 where = f"{found} (through {shown}, which holds the same object)"
                 break
+    if where is not None:
+        where = f"{where} names it for others to apply as it is"
+    else:
+        where = _example(repository.root if repository is not None else None, manifest)
     if where is None:
         return None
     return (
         f"a way for Secret {placed.name} to reach the clusters this file is applied to: "
-        f"{where} names it for others to apply as it is, and the git-ignored "
+        f"{where}, and the git-ignored "
         f"{placed.shown} is in nobody's copy, so their pods would fail with "
         "CreateContainerConfigError; publish a Secret manifest to create first (or keep "
         "a clearly fake value), or apply this fix with --unsafe-fixes"
     )
+
+
+#: Folders of manifests that people copy and apply as they are.
+_EXAMPLE_FOLDERS = frozenset(
+    {"example", "examples", "sample", "samples", "demo", "demos", "quickstart", "quickstarts"}
+    | {"quick-start", "getting-started", "tutorial", "tutorials"}
+)
+
+
+def _example(root: Path | None, manifest: Path) -> str | None:
+    """``it sits under examples/, ...`` when a folder of the manifest's path (from the
+    repository root) says it is an example; None otherwise."""
+    if root is None:
+        return None  # the folders above a repository are the user's, not the project's
+    try:
+        parts = Path(os.path.abspath(manifest)).parent.relative_to(os.path.abspath(root)).parts
+    except ValueError:
+        return None
+    for depth, part in enumerate(parts):
+        if part.lower() in _EXAMPLE_FOLDERS:
+            folder = "/".join(parts[: depth + 1])
+            return f"it sits under {folder}/, an example people apply as it is"
+    return None
 
 
 def command(target: SecretTarget) -> str:

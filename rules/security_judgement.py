@@ -9,6 +9,7 @@ phrased as what a person can do.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from fixer.documents import yaml as y
@@ -205,7 +206,18 @@ def _capability_need(c: Container, w: Who, agent: str | None) -> str:
             f"NET_BIND_SERVICE to listen on port {port} as root; add it back under "
             "capabilities.add, or listen on a port above 1023"
         )
+    if not w.uid and interactive(c):
+        return (
+            "evidence the commands typed in it need no capability: stdin and tty make it "
+            "an interactive shell, and root without capabilities cannot read or write other "
+            "users' files (a volume being inspected)"
+        )
     return ""
+
+
+def interactive(c: Container) -> bool:
+    """``stdin: true`` and ``tty: true``: a shell someone attaches to (``kubectl attach``)."""
+    return y.truthy(y.get(c.node, "stdin")) and y.truthy(y.get(c.node, "tty"))
 
 
 def _low_port(c: Container) -> int | None:
@@ -213,6 +225,42 @@ def _low_port(c: Container) -> int | None:
     for port in ports.value if y.is_sequence(ports) else []:
         number = numeric(y.get(port, "containerPort"))
         if number is not None and 0 < number < 1024:
+            return number
+    return _listen_port(wl.command_words(c))
+
+
+#: A port the command listens on, in the forms that name one for sure: socat's
+#: ``TCP-LISTEN:80``, ``--port=80``/``--listen :80``-style options (value in the word or
+#: the next one), ``nc -l -p 80``, ``httpd -p 80``, ``python -m http.server 80``.
+_LISTEN_WORD = re.compile(r"(?i)(?:tcp|udp)[46]?-listen:(\d+)")
+_PORT_OPTION = re.compile(
+    r"--(?:port|listen|http-port|https-port|bind|bind-address|listen-address|"
+    r"addr|address|web\.listen-address)"
+)
+_PORT_VALUE = re.compile(r"(?:[\w.\[\]-]*:)?(\d{1,5})")
+
+
+def _listen_port(words: list[str]) -> int | None:
+    found: list[str] = []
+    for n, word in enumerate(words):
+        nxt = words[n + 1] if n + 1 < len(words) else ""
+        m = _LISTEN_WORD.match(word)
+        if m:
+            found.append(m.group(1))
+            continue
+        name, eq, value = word.partition("=")
+        if _PORT_OPTION.fullmatch(name):
+            v = _PORT_VALUE.fullmatch(value if eq else nxt)
+            if v:
+                found.append(v.group(1))
+        elif word == "-p" and any(w in ("nc", "netcat", "ncat", "httpd") for w in words[:n]):
+            if nxt.isdigit():
+                found.append(nxt)
+        elif word == "http.server" and nxt.isdigit():
+            found.append(nxt)
+    for text in found:
+        number = int(text)
+        if 0 < number < 1024:
             return number
     return None
 

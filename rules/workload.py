@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml.kube import Container, PodSpec
+from fixer.documents.yaml.kube import Container, PodSpec, containers
 
 #: Node paths whose hostPath mount makes a pod a node agent: the node's root, its kernel
 #: interfaces and devices, and the kubelet's and container runtimes' state and sockets.
@@ -67,14 +67,23 @@ def host_paths(pod: PodSpec) -> Iterator[tuple[str, str]]:
 
 
 def node_agent(pod: PodSpec) -> str | None:
-    """Why the pod is a node agent ("it mounts the node's /proc"), or None."""
+    """Why the pod is a node agent ("it mounts the node's /proc", "its init container
+    "install" runs nsenter"), or None."""
     paths = [path for _, path in host_paths(pod)]
     system = [p for p in paths if is_node_path(p)]
     if system:
         return f"it mounts the node's {', '.join(dict.fromkeys(system))}"
     if pod.obj.kind == "DaemonSet" and paths:
         return f"a DaemonSet mounting the node's {', '.join(dict.fromkeys(paths))}"
+    for c in containers(pod):
+        if runs_any(c, _HOST_ENTRY):
+            return f"its {c.label.split(' ', 1)[1]} runs nsenter into the node's namespaces"
     return None
+
+
+#: ``nsenter --mount=/proc/1/ns/mnt -- ...`` runs a command in the node's namespaces (a
+#: DaemonSet installing packages on the node): it needs hostPID and privileged.
+_HOST_ENTRY = ("nsenter",)
 
 
 def bidirectional_mounts(c: Container) -> list[str]:
@@ -205,6 +214,22 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
     tool = runs_any(c, _KERNEL_TOOLS)
     if tool:
         return f"its command runs {tool}, which needs the node's kernel"
+    admin = _added_admin(c)
+    if admin:
+        return (
+            f"it adds {admin}, for mounts or namespaces, which the runtime's AppArmor and "
+            "seccomp profiles still block unless it is privileged"
+        )
+    return None
+
+
+def _added_admin(c: Container) -> str | None:
+    """``SYS_ADMIN`` (or ``ALL``) when the container's ``capabilities.add`` lists it."""
+    added = y.get_path(c.node, "securityContext", "capabilities", "add")
+    for item in added.value if y.is_sequence(added) else ():
+        name = (y.scalar(item) or "").upper().removeprefix("CAP_")
+        if name in ("SYS_ADMIN", "ALL"):
+            return name
     return None
 
 

@@ -4,42 +4,13 @@ repository and asserts what is withheld (and what it needs) and what is still fi
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.fixture_repos import copy_repo, findings, one, tighten
+
 pytestmark = pytest.mark.slow
-
-REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
-
-
-def _tighten(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fixer", *args], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
-
-def _repo(tmp_path: Path, name: str) -> Path:
-    repo = tmp_path / name
-    shutil.copytree(REPOS / name, repo)
-    return repo
-
-
-def _findings(repo: Path, select: str) -> list[dict[str, Any]]:
-    out = _tighten("check", "--format", "json", "--select", select, ".", cwd=repo)
-    assert out.returncode in (0, 1), out.stderr
-    found: list[dict[str, Any]] = json.loads(out.stdout)["findings"]
-    return found
-
-
-def _one(found: list[dict[str, Any]], path: str, words: str) -> dict[str, Any]:
-    [hit] = [f for f in found if f["path"] == path and words in f["message"]]
-    return hit
 
 
 # --- 1. DF003 keeps a tool the repository's manifests run in that image --------------------
@@ -49,29 +20,29 @@ def test_df003_keeps_tools_called_by_configmap_scripts_and_probes(tmp_path: Path
     """podinfo: a CronJob runs the image with a script from a configMapGenerator that calls
     curl; also a probe exec (wget) and a ConfigMap manifest's script (nc). The manifests
     name the image ``shop``, which a Kustomize overlay renames to the one the Makefile builds."""
-    repo = _repo(tmp_path, "j4-configmap-tool")
-    found = _findings(repo, "DF003")
-    curl = _one(found, "Dockerfile", "curl is installed")
+    repo = copy_repo(tmp_path, "j4-configmap-tool")
+    found = findings(repo, "DF003")
+    curl = one(found, "Dockerfile", "curl is installed")
     assert not curl["fixable"]
     assert curl["reason"].startswith("deploy/base/scripts/warm-cache.sh:4: /scripts/warm-cache.sh")
     assert (
         'ConfigMap warm-cache-script, run by CronJob/warm-cache container "warm-cache"'
         in (curl["reason"])
     )
-    wget = _one(found, "Dockerfile", "wget is installed")
+    wget = one(found, "Dockerfile", "wget is installed")
     assert (
         wget["reason"]
         == 'deploy/base/deployment.yaml:19: Deployment/shop container "shop" runs wget in an exec'
     )
-    netcat = _one(found, "Dockerfile", "netcat-openbsd is installed")
+    netcat = one(found, "Dockerfile", "netcat-openbsd is installed")
     assert netcat["reason"].startswith(
         "deploy/base/configmap-migrate.yaml:9: /opt/migrate/wait-for-db.sh"
     )
     assert "calls nc" in netcat["reason"]
-    socat = _one(found, "Dockerfile", "socat is installed")
+    socat = one(found, "Dockerfile", "socat is installed")
     assert socat["fix"]["safety"] == "proven"
 
-    out = _tighten("fix", "--offline", "--select", "DF003", ".", cwd=repo)
+    out = tighten("fix", "--offline", "--select", "DF003", ".", cwd=repo)
     assert out.returncode == 1, out.stdout + out.stderr
     text = (repo / "Dockerfile").read_text()
     assert "apk add --no-cache ca-certificates curl wget netcat-openbsd\n" in text
@@ -81,8 +52,8 @@ def test_df003_keeps_tools_called_by_configmap_scripts_and_probes(tmp_path: Path
 def test_df003_keeps_a_tool_a_likely_named_image_runs(tmp_path: Path) -> None:
     """csi-driver-host-path: nothing names the image the Dockerfile builds, but a StatefulSet
     runs ``.../hostplugin`` (the ENTRYPOINT's name) with ``command: [socat]``."""
-    repo = _repo(tmp_path, "j4-hostplugin")
-    socat = _one(_findings(repo, "DF003"), "Dockerfile", "socat is installed")
+    repo = copy_repo(tmp_path, "j4-hostplugin")
+    socat = one(findings(repo, "DF003"), "Dockerfile", "socat is installed")
     assert not socat["fixable"]
     assert socat["reason"].startswith(
         'deploy/socat.yaml:20: StatefulSet/hostplugin-socat container "socat" calls socat'
@@ -96,14 +67,14 @@ def test_df003_keeps_a_tool_a_likely_named_image_runs(tmp_path: Path) -> None:
 def test_df001_withheld_for_a_privileged_plugin_and_placement_keeps_comment(
     tmp_path: Path,
 ) -> None:
-    repo = _repo(tmp_path, "j4-hostplugin")
+    repo = copy_repo(tmp_path, "j4-hostplugin")
     before = (repo / "Dockerfile").read_text()
-    [df001] = _findings(repo, "DF001")
+    [df001] = findings(repo, "DF001")
     assert df001["fix"]["safety"] == "unproven"
     assert df001["fix"]["needs"].startswith(
         'proof the image starts as non-root (deploy/plugin.yaml:19 runs it privileged, a node agent (it mounts the node\'s /var/lib/kubelet/plugins/hostplugin, /var/lib/kubelet/pods) (DaemonSet/hostplugin container "plugin"'
     )
-    out = _tighten("fix", "--offline", ".", cwd=repo)
+    out = tighten("fix", "--offline", ".", cwd=repo)
     assert out.returncode == 1, out.stdout + out.stderr
     assert (repo / "Dockerfile").read_text() == before
     # 5. The pod's new securityContext goes below the comment closing the volumes list.
@@ -118,31 +89,31 @@ def test_df001_withheld_for_a_privileged_plugin_and_placement_keeps_comment(
 
 
 def test_df001_follows_the_user_the_manifests_run_the_image_as(tmp_path: Path) -> None:
-    repo = _repo(tmp_path, "j4-runas")
-    found = _findings(repo, "DF001")
-    api = _one(found, "api/Dockerfile", "runs as root")
+    repo = copy_repo(tmp_path, "j4-runas")
+    found = findings(repo, "DF001")
+    api = one(found, "api/Dockerfile", "runs as root")
     assert api["fix"]["safety"] == "unproven"
     assert "deploy/api.yaml:19 runs it as root with runAsUser: 0" in api["fix"]["needs"]
-    agent = _one(found, "agent/Dockerfile", "runs as root")
+    agent = one(found, "agent/Dockerfile", "runs as root")
     assert (
         "deploy/agent.yaml:17 runs it with hostPID and hostNetwork as a node agent, it mounts "
         "the node's /proc" in agent["fix"]["needs"]
     )
-    worker = _one(found, "worker/Dockerfile", "runs as root")
+    worker = one(found, "worker/Dockerfile", "runs as root")
     assert worker["fix"]["safety"] == "proven"
     assert "deploy/worker.yaml:15 runs it as uid 1234" in " ".join(worker["fix"]["evidence"])
 
-    out = _tighten("fix", "--offline", "--select", "DF001", ".", cwd=repo)
+    out = tighten("fix", "--offline", "--select", "DF001", ".", cwd=repo)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "USER" not in (repo / "api" / "Dockerfile").read_text()
     assert "USER" not in (repo / "agent" / "Dockerfile").read_text()
     worker_text = (repo / "worker" / "Dockerfile").read_text()
-    assert "useradd --no-log-init --uid 1234 --gid 1234" in worker_text
+    assert "useradd --no-log-init --create-home --uid 1234 --gid 1234" in worker_text
     assert "USER 1234:1234\n" in worker_text
     # Nothing runs web: a plain app still gets the configured user.
     assert "USER 10001:10001\n" in (repo / "web" / "Dockerfile").read_text()
 
-    out = _tighten("fix", "--offline", "--select", "DF001", "--unsafe-fixes", ".", cwd=repo)
+    out = tighten("fix", "--offline", "--select", "DF001", "--unsafe-fixes", ".", cwd=repo)
     assert "USER 10001:10001\n" in (repo / "api" / "Dockerfile").read_text()
 
 
@@ -150,8 +121,8 @@ def test_df001_follows_the_user_the_manifests_run_the_image_as(tmp_path: Path) -
 
 
 def test_test_only_dockerfile_is_withheld_and_shipped_ones_fixed(tmp_path: Path) -> None:
-    repo = _repo(tmp_path, "j4-testimage")
-    found = _findings(repo, "DF001,DF003")
+    repo = copy_repo(tmp_path, "j4-testimage")
+    found = findings(repo, "DF001,DF003")
     test = "test/log_generator/Dockerfile"
     needs = (
         "a test image: it is under test/ and built only by test/log_generator/Makefile:3; no "
@@ -159,11 +130,11 @@ def test_test_only_dockerfile_is_withheld_and_shipped_ones_fixed(tmp_path: Path)
         "if it is shipped, apply with --unsafe-fixes"
     )
     for words in ("runs as root", "curl is installed"):
-        hit = _one(found, test, words)
+        hit = one(found, test, words)
         assert hit["fix"]["safety"] == "unproven"
         assert hit["fix"]["needs"] == needs
     before = (repo / test).read_text()
-    out = _tighten("fix", "--offline", "--select", "DF001,DF003", ".", cwd=repo)
+    out = tighten("fix", "--offline", "--select", "DF001,DF003", ".", cwd=repo)
     assert out.returncode == 1, out.stdout + out.stderr
     assert (repo / test).read_text() == before
     # The app's image and a test folder's image that a workflow pushes are still fixed.
@@ -175,14 +146,14 @@ def test_test_only_dockerfile_is_withheld_and_shipped_ones_fixed(tmp_path: Path)
 
 
 def test_lowercase_drop_all_is_found_and_written_upper_case(tmp_path: Path) -> None:
-    repo = _repo(tmp_path, "j4-dropall")
-    out = _tighten("check", ".", cwd=repo)
+    repo = copy_repo(tmp_path, "j4-dropall")
+    out = tighten("check", ".", cwd=repo)
     assert out.returncode == 1
     assert out.stdout.count("capabilities.drop has all, not ALL") == 2
-    _tighten("fix", "--offline", ".", cwd=repo)
+    tighten("fix", "--offline", ".", cwd=repo)
     text = (repo / "base" / "deployment.yaml").read_text()
     assert "drop: [ALL]\n" in text and '- "ALL"\n' in text
-    assert _tighten("check", ".", cwd=repo).returncode == 0
+    assert tighten("check", ".", cwd=repo).returncode == 0
 
 
 # --- 5. Insertion below a nested mapping's trailing comment -------------------------------
@@ -209,7 +180,7 @@ def test_insertion_keeps_a_nested_trailing_comment_with_its_entry(
     text = text.replace("kind: Pod", "kind: Deployment").replace("v1\n", "apps/v1\n", 1)
     path = tmp_path / "deploy.yaml"
     path.write_text(text + tail)
-    _tighten("fix", "--offline", "--select", "K8S002", ".", cwd=tmp_path)
+    tighten("fix", "--offline", "--select", "K8S002", ".", cwd=tmp_path)
     fixed = path.read_text()
     assert expected in fixed
     if tail.startswith("      #"):
@@ -226,35 +197,35 @@ def test_df001_withheld_where_the_repository_runs_the_image_on_host_files(
     after ``docker build -f "tools/$1/Dockerfile" -t "$1-gen"``), a test runner whose
     compose service mounts a folder it writes, and an image only built with ``--output``
     keep running as root; a tool run with ``--user`` and a plain web app still get USER."""
-    repo = _repo(tmp_path, "j5-hostwrites")
-    found = _findings(repo, "DF001")
-    proto = _one(found, "tools/proto/Dockerfile", "runs as root")
+    repo = copy_repo(tmp_path, "j5-hostwrites")
+    found = findings(repo, "DF001")
+    proto = one(found, "tools/proto/Dockerfile", "runs as root")
     assert proto["fix"]["needs"].startswith(
         "evidence the image works as a non-root user where the repository runs it "
         "(gen.sh:5 runs it with the host folder a computed path mounted and no --user"
     )
-    e2e = _one(found, "e2e-runner/Dockerfile", "runs as root")
+    e2e = one(found, "e2e-runner/Dockerfile", "runs as root")
     assert (
         "compose.tests.yaml:6 runs it with the host folder ./e2e-runner/videos mounted"
         in (e2e["fix"]["needs"])
     )
     assert "cypress.config.js" not in e2e["fix"]["needs"]  # a file mounted in is only read
     # opentelemetry-demo's flagd-ui: compose names the Dockerfile through `.env`.
-    flags = _one(found, "flags-ui/Dockerfile", "runs as root")
+    flags = one(found, "flags-ui/Dockerfile", "runs as root")
     assert "compose.yaml:7 runs it with the host folder ./flags mounted" in flags["fix"]["needs"]
-    apk = _one(found, "app/android.Dockerfile", "runs as root")
+    apk = one(found, "app/android.Dockerfile", "runs as root")
     assert "Makefile:5 builds it with --output: its files are exported" in apk["fix"]["needs"]
-    tests = _one(found, "test/telemetry/Dockerfile", "runs as root")
+    tests = one(found, "test/telemetry/Dockerfile", "runs as root")
     assert (
         "Makefile:14 builds it as a local image (demo-telemetry-tests)" in (tests["fix"]["needs"])
     )
     # bank-of-anthos: an e2e runner in a `*-tests` folder, built by skaffold as e2e-tests.
-    ui = _one(found, "ci/ui-tests/Dockerfile", "runs as root")
+    ui = one(found, "ci/ui-tests/Dockerfile", "runs as root")
     assert ui["fix"]["needs"].startswith(
         "a test image: it is under ci/ui-tests/ and skaffold-e2e.yaml:5 builds it as a test "
         "image (e2e-tests)"
     )
-    out = _tighten("fix", "--select", "DF001", ".", cwd=repo)
+    out = tighten("fix", "--select", "DF001", ".", cwd=repo)
     assert out.returncode == 1, out.stderr  # the withheld findings stay open
     for shipped in ("web/Dockerfile", "fmt/Dockerfile"):
         assert "USER 10001:10001" in (repo / shipped).read_text(), shipped
@@ -302,15 +273,15 @@ def test_df001_withheld_when_skaffold_syncs_files_into_the_container(tmp_path: P
         "      - src: 'src/**/*.js'\n        dest: .\n"
         "  - image: plain-app\n    context: plain\n"
     )
-    found = _findings(tmp_path, "DF001")
-    synced = _one(found, "synced/Dockerfile", "runs as root")
+    found = findings(tmp_path, "DF001")
+    synced = one(found, "synced/Dockerfile", "runs as root")
     assert (
         "skaffold.yaml:5 syncs changed files into its running container (sync:)"
         in (synced["fix"]["needs"])
     )
-    plain = _one(found, "plain/Dockerfile", "runs as root")
+    plain = one(found, "plain/Dockerfile", "runs as root")
     assert "needs" not in plain["fix"] and plain["fix"]["safety"] == "proven"
-    _tighten("fix", "--offline", "--select", "DF001", ".", cwd=tmp_path)
+    tighten("fix", "--offline", "--select", "DF001", ".", cwd=tmp_path)
     assert "USER" not in (tmp_path / "synced" / "Dockerfile").read_text()
     assert "USER 1000:1000" in (tmp_path / "plain" / "Dockerfile").read_text()
 
@@ -319,19 +290,19 @@ def test_df001_withheld_for_daemon_clients_and_site_previewers(tmp_path: Path) -
     """skaffold's review rejects: the ``pack`` image (its shell-run entrypoint defaults to
     ``pack``, a Docker daemon client) and the hugo docs previewer keep root; a plain Node
     app in the same repository still gets its USER."""
-    repo = _repo(tmp_path, "j6-toolimages")
-    found = _findings(repo, "DF001")
-    pack = _one(found, "deploy/buildpacks/Dockerfile", "runs as root")
+    repo = copy_repo(tmp_path, "j6-toolimages")
+    found = findings(repo, "DF001")
+    pack = one(found, "deploy/buildpacks/Dockerfile", "runs as root")
     assert (
         "the entrypoint deploy/buildpacks/third_party/entrypoint.sh:4 runs pack, a client of "
         "the Docker daemon" in pack["fix"]["needs"]
     )
-    docs = _one(found, "deploy/docs/Dockerfile", "runs as root")
+    docs = one(found, "deploy/docs/Dockerfile", "runs as root")
     assert (
         "line 9 ships hugo, a site generator that writes into the site folder"
         in (docs["fix"]["needs"])
     )
-    out = _tighten("fix", "--select", "DF001", ".", cwd=repo)
+    out = tighten("fix", "--select", "DF001", ".", cwd=repo)
     assert out.returncode == 1, out.stderr  # the withheld findings stay open
     assert "USER 1000:1000" in (repo / "web/Dockerfile").read_text()  # node's own user
     for kept in ("deploy/buildpacks/Dockerfile", "deploy/docs/Dockerfile"):
@@ -342,21 +313,21 @@ def test_a_manifest_a_generated_bundle_copies_keeps_its_fixes_offered(tmp_path: 
     """argo-rollouts renders manifests/dashboard-install.yaml (marked DO NOT EDIT) from
     manifests/dashboard/ with kustomize, and CI checks the render is current: hardening the
     source alone fails that check. The example Deployment no bundle holds is still fixed."""
-    repo = _repo(tmp_path, "j7-generated-bundle")
-    found = _findings(repo, "K8S002")
-    source = _one(found, "manifests/dashboard/deployment.yaml", "allowPrivilegeEscalation")
+    repo = copy_repo(tmp_path, "j7-generated-bundle")
+    found = findings(repo, "K8S002")
+    source = one(found, "manifests/dashboard/deployment.yaml", "allowPrivilegeEscalation")
     assert source["fix"]["needs"].startswith(
         "the generated copy regenerated with it (manifests/dashboard-install.yaml (marked: "
         "'# This is an auto-generated file. DO NOT EDIT') holds Deployment/rollouts-dashboard)"
     )
-    example = _one(found, "examples/canary.yaml", "allowPrivilegeEscalation")
+    example = one(found, "examples/canary.yaml", "allowPrivilegeEscalation")
     assert "needs" not in example["fix"] or not example["fix"]["needs"]
     before = (repo / "manifests/dashboard/deployment.yaml").read_text()
-    out = _tighten("fix", "--select", "K8S002", ".", cwd=repo)
+    out = tighten("fix", "--select", "K8S002", ".", cwd=repo)
     assert out.returncode == 1, out.stderr
     assert (repo / "manifests/dashboard/deployment.yaml").read_text() == before
     assert "allowPrivilegeEscalation: false" in (repo / "examples/canary.yaml").read_text()
-    _tighten("fix", "--select", "K8S002", "--unsafe-fixes", ".", cwd=repo)
+    tighten("fix", "--select", "K8S002", "--unsafe-fixes", ".", cwd=repo)
     assert (
         "allowPrivilegeEscalation: false"
         in (repo / "manifests/dashboard/deployment.yaml").read_text()
@@ -398,13 +369,13 @@ def test_a_secret_move_is_withheld_where_a_published_bundle_copies_the_object(
     (tmp_path / ".github" / "workflows" / "ci.yaml").write_text(
         "jobs:\n  demo:\n    steps:\n    - run: kubectl apply -f complete-demo.yaml\n"
     )
-    found = _findings(tmp_path, "K8S004")
-    source = _one(found, "manifests/db.yaml", "literal secret")
+    found = findings(tmp_path, "K8S004")
+    source = one(found, "manifests/db.yaml", "literal secret")
     assert (
         ".github/workflows/ci.yaml:4 (through complete-demo.yaml, which holds the same object)"
         in source["fix"]["needs"]
     )
-    other = _one(found, "other/db.yaml", "literal secret")
+    other = one(found, "other/db.yaml", "literal secret")
     assert other["fix"]["safety"] != "unproven"
 
 
@@ -429,10 +400,10 @@ def test_a_readme_that_runs_the_image_on_host_files_keeps_root(tmp_path: Path) -
     (web / "README.md").write_text(
         "```sh\ndocker build -t acme/web .\ndocker run -p 8080:8080 acme/web\n```\n"
     )
-    found = _findings(tmp_path, "DF001")
-    kept = _one(found, "graphs/Dockerfile", "runs as root")
+    found = findings(tmp_path, "DF001")
+    kept = one(found, "graphs/Dockerfile", "runs as root")
     assert "graphs/README.md:12 runs it with the host folder" in kept["fix"]["needs"]
-    fixed = _one(found, "web/Dockerfile", "runs as root")
+    fixed = one(found, "web/Dockerfile", "runs as root")
     assert not fixed["fix"].get("needs")
 
 

@@ -25,7 +25,7 @@ from fixer.documents.dockerfile import Dockerfile, Instruction, key_values, pare
 from fixer.model import Fix, Safety
 from fixer.repository import usage
 from fixer.rule import Context
-from rules.nonroot_judge import DOCKER_CLIENTS, entry_program
+from rules.nonroot_judge import DOCKER_CLIENTS, entry_program, entry_words
 from rules.tools.plan import Plan, programs
 from rules.tools.steps import Build
 
@@ -133,6 +133,9 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
                 m = _BUILD_ENV.search(ins.value)
                 if m:
                     return f"line {ins.line} installs {m.group(1)}: a build environment"
+    ci = _ci_program(ctx.doc)
+    if ci:
+        return ci
     for ins in ctx.doc.instructions:
         if ins.keyword != "LABEL":
             continue
@@ -148,6 +151,29 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
             m = _PRODUCT.search(line)
             if m and _SHIPS.search(line) and named.search(line):
                 return f'{name}:{number} says "{m.group(0)}"'
+    return ""
+
+
+#: Programs of CI servers and agents: their jobs run the users' shell steps in the image
+#: (``sh 'curl ...'`` on a Jenkins node), so the tools it ships are what those jobs use.
+_CI_PROGRAMS = re.compile(
+    r"jenkins(?:\.sh|\.war|-agent(?:\.sh)?|-slave|-inbound-agent)?|(?:agent|slave|remoting)\.jar|"
+    r"gitlab-(?:ci-multi-)?runner|buildkite-agent|runner\.listener|drone-(?:agent|runner-\w+)|"
+    r"woodpecker-agent|tcagent|teamcity-agent|bamboo-agent|concourse|circleci-agent"
+)
+
+
+def _ci_program(doc: Dockerfile) -> str:
+    """``ENTRYPOINT runs jenkins.sh, a CI server or agent`` when the final stage's command
+    starts one; empty otherwise."""
+    final = doc.final_stage
+    if final is None:
+        return ""
+    chain = parent_stages(doc, final)
+    for word in entry_words(chain):
+        name = word.rsplit("/", 1)[-1].lower()
+        if _CI_PROGRAMS.fullmatch(name):
+            return f"the image runs {name}, a CI server or agent whose jobs run shell steps in it"
     return ""
 
 

@@ -165,7 +165,7 @@ def decide(
             if not _program_pattern(install.name, callers=False).fullmatch(m.group(0)):
                 why = f"{ins.keyword} runs {m.group(0)}, which uses {install.name}"
             return Plan(install, "refuse", why, hint=_RUNTIME_HINT[ins.keyword])
-    hint = _runtime_hint(build, install)
+    hint = _runtime_hint(build, install) or _shipped_caller(build, install)
     if hint:
         return Plan(install, "refuse", hint)
     if install.step.problem:
@@ -260,6 +260,40 @@ def _runtime_hint(build: Build, install: Install) -> str:
     notes += [doc.comments[n] for n in range(ins.line, ins.end_line + 1) if n in doc.comments]
     if any(re.search(r"health", note, re.IGNORECASE) for note in notes):
         return "a comment says it serves health checks"
+    return ""
+
+
+#: Packages whose programs run ssh themselves when the container runs them: git and
+#: Mercurial for SSH remotes (``git@host:repo``), rsync's remote shell, Subversion's
+#: ``svn+ssh://``, Ansible. An image that ships one ships the SSH client for it.
+_SHIPPED_SSH_CALLERS = re.compile(
+    r"(?:git|git-core|git-all|mercurial|rsync|subversion|svn|ansible(?:-core)?)"
+)
+_SSH_CALLER_NEEDLES = ("git", "mercurial", "rsync", "subversion", "svn", "ansible")
+
+
+def _shipped_caller(build: Build, install: Install) -> str:
+    """Why an SSH client stays: the shipped stages also install a program that runs ssh
+    (a Jenkins controller's git fetching ``git@github.com:...``). Empty when none does."""
+    if "ssh" not in programs(install.name) or "server" in install.name:
+        return ""  # a server's removal leaves the client git needs
+    chain = {s.index for s in build.chain}
+    for step in build.steps:
+        if step.stage.index not in chain or not step.may_name(_SSH_CALLER_NEEDLES):
+            continue
+        for command in step.commands:
+            if command.action != INSTALL:
+                continue
+            for package in command.packages:
+                name = (package.name or "").lower()
+                if not _SHIPPED_SSH_CALLERS.fullmatch(name):
+                    continue
+                if _removed_later(build, Install(step, command, package)):
+                    continue
+                return (
+                    f"line {step.ins.line} installs {package.name}, which runs ssh for SSH "
+                    "remotes, so the image needs it at run time"
+                )
     return ""
 
 

@@ -59,6 +59,8 @@ class Report:
     severity: Callable[[str], Severity] = _warning
     #: Findings at or above the threshold that keep the run from passing (exit 1).
     failing: int = 0
+    #: Whether a rule's findings fail the run, asked once per rule (not per finding).
+    _fails_by_rule: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def add(self, result: FileResult) -> None:
         if result.error:
@@ -90,8 +92,16 @@ class Report:
             unsafe = self.unsafe_fixes
             still_open = [f for f in shown if not f.fixable or withheld(f, unsafe_fixes=unsafe)]
             counted = [*(result.fixed if result.changed else ()), *still_open]
-        threshold = self.output.failure_threshold
-        return sum(fails(self.severity(f.rule), threshold) for f in counted)
+        known = self._fails_by_rule
+        total = 0
+        for f in counted:
+            failing = known.get(f.rule)
+            if failing is None:
+                failing = known[f.rule] = fails(
+                    self.severity(f.rule), self.output.failure_threshold
+                )
+            total += failing
+        return total
 
     def fails(self, finding: Finding) -> bool:
         """This finding fails the run (for ``--format github``: an ``::error``)."""

@@ -68,7 +68,17 @@ def host_paths(pod: PodSpec) -> Iterator[tuple[str, str]]:
 
 def node_agent(pod: PodSpec) -> str | None:
     """Why the pod is a node agent ("it mounts the node's /proc", "its init container
-    "install" runs nsenter"), or None."""
+    "install" runs nsenter"), or None. Kept on the pod spec's node: K8S001, K8S002 and
+    K8S005 ask for every container (nodes never change; a fix pass composes new ones)."""
+    node = pod.node
+    try:
+        return node.tighten_agent  # type: ignore[no-any-return]
+    except AttributeError:
+        answer = node.tighten_agent = _node_agent(pod)
+        return answer
+
+
+def _node_agent(pod: PodSpec) -> str | None:
     paths = [path for _, path in host_paths(pod)]
     system = [p for p in paths if is_node_path(p)]
     if system:

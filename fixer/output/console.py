@@ -89,16 +89,16 @@ class Console:
         paint = self.paint_err if to_err else self.paint_out
         if not paint.enabled:
             unsafe = self.unsafe_fixes
-            shown: dict[Path, str] = {}  # one file's findings share its path: shown once
+            # One file's findings share its path (the same object, mostly): shown once.
+            own = shown_path(path, self.base)
+            shown: dict[Path, str] = {}
+            lines = []
             for f in findings:
-                if f.path not in shown:
-                    shown[f.path] = shown_path(f.path, self.base)
-            write(
-                "".join(
-                    finding_line(f, status=status, unsafe_fixes=unsafe, shown=shown[f.path]) + "\n"
-                    for f in findings
-                )
-            )
+                where = own if f.path is path else shown.get(f.path)
+                if where is None:
+                    where = shown[f.path] = shown_path(f.path, self.base)
+                lines.append(finding_line(f, status=status, unsafe_fixes=unsafe, shown=where))
+            write("\n".join(lines) + "\n")
             return
         rows = [paint(shown_path(path, self.base), "bold", "underline") + "\n"]
         for f in findings:

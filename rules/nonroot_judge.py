@@ -300,6 +300,7 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
                 )
             elif not item.run.init and user is None:
                 signs += [f"{w} ({c.label}{named})" for w in _kept_data(ctx, item)]
+                signs += [f"{w} ({c.label}{named})" for w in _root_home_mounts(ctx, item)]
     if len(signs) > _MAX_SIGNS:  # enough to convince; the rest would bury the message
         signs = [*signs[:_MAX_SIGNS], f"{len(signs) - _MAX_SIGNS} more manifests like these"]
     return signs
@@ -340,6 +341,21 @@ def _kept_data(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
             yield (
                 f"{where} mounts {kind} volume {name} at {path}, whose files root wrote until now"
             )
+
+
+def _root_home_mounts(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
+    """A volume mounted under ``/root/`` (kwok reads ``/root/.kwok/kwok.yaml``): ``/root`` is
+    mode 700, and a new user's home is elsewhere, so the program would not find it."""
+    for mount in _items(y.get(item.container.node, "volumeMounts")):
+        path = y.scalar(y.get(mount, "mountPath")) or ""
+        if path == "/root" or path.startswith("/root/"):
+            name = y.scalar(y.get(mount, "name")) or "?"
+            where = _shown(ctx, item, mount)
+            yield (
+                f"{where} mounts {name} at {path}, in root's home, which another user can "
+                "neither enter nor has as its home"
+            )
+            return
 
 
 def _items(node: y.Node | None) -> list[y.Node]:

@@ -159,3 +159,31 @@ def test_a_commented_fluentd_setting_is_not_a_ytt_annotation() -> None:
     assert nodes.parse(SourceText(config_map)).documents
     with pytest.raises(nodes.TemplateError):
         nodes.parse(SourceText("#@ load('@ytt:data', 'data')\n---\nname: #@ data.values.n\n"))
+
+
+def test_release_copies_test_resources_root_home_mounts_and_likely_bases(tmp_path: Path) -> None:
+    """Strimzi: ``install/`` holds the last release's copies (``DO_NOT_EDIT.md``), Maven's
+    ``src/test/resources`` holds test inputs, and a base image built under a name a shared
+    Makefile makes (``FROM acme/base`` beside ``base/``) is derived from with RUN steps.
+    kwok: the manifest mounts its config under ``/root``. The packaging copy is fixed."""
+    repo = copy_repo(tmp_path, "j9-release")
+    out = tighten("check", "--format", "json", ".", cwd=repo)
+    report = json.loads(out.stdout)
+    found = report["findings"]
+    assert not [f for f in found if f["path"].startswith(("install/", "systemtest/"))]
+    notices = json.dumps(report["notices"])
+    assert "under install/ (marked by DO_NOT_EDIT.md)" in notices
+    assert "under systemtest/src/test/resources/ (test data)" in notices
+    base = needs(found, "docker-images/base/Dockerfile", "runs as root")
+    assert "docker-images/operator/Dockerfile:2 would run as the user this sets" in base
+    tool = needs(found, "images/tool/Dockerfile", "runs as root")
+    assert "deploy/tool.yaml:18 mounts config at /root/.tool/config.yaml, in root's home" in tool
+    fixed = tighten("fix", "--offline", ".", cwd=repo)
+    assert fixed.returncode == 1, fixed.stderr
+    assert (
+        "allowPrivilegeEscalation: false" in (repo / "packaging/install/operator.yaml").read_text()
+    )
+    assert "securityContext" not in (repo / "install/operator.yaml").read_text()
+    assert "USER" not in (repo / "docker-images/base/Dockerfile").read_text().replace(
+        "USER root", ""
+    )

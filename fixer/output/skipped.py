@@ -33,7 +33,9 @@ class NotSourceNotices:
         """Take ``result`` when it is a not-source skip (True), else leave it (False)."""
         if result.skipped not in NOT_SOURCE:
             return False
-        if result.skipped == GENERATED and (result.notice or "").startswith("written by "):
+        if result.skipped == GENERATED and (result.notice or "").startswith(
+            ("written by ", "under ")
+        ):
             self.places[(GENERATED, result.notice or "")] += 1  # grouped by the script line
         elif result.skipped == GENERATED:
             self.generated.append(shown_path(result.path))

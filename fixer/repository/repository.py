@@ -182,13 +182,29 @@ class RepositoryModel:
         says ``FROM acme/base:1``), in path order. The Dockerfiles are read on the first
         question whose Dockerfile has a known image name."""
         path = self._abs(dockerfile)
-        keys = {k for b in self.build_of(path) for n in b.images if (k := image_key(n))}
-        if not keys:
-            return []
+        builds = self.build_of(path)
+        keys = {k for b in builds for n in b.images if (k := image_key(n))}
         if self._froms is None:
             self._froms = froms.index(self._index.dockerfiles)
-        found = (d for k in sorted(keys) for d in self._froms.get(k, ()) if d.dockerfile != path)
-        return sorted(set(found), key=lambda d: (str(d.dockerfile), d.line))
+        named = bool(keys)
+        if not named:
+            # Built under a name nothing here expands (a shared Makefile's ``-t
+            # strimzi/$(PROJECT_NAME)``, included from the image's folder): a FROM naming an
+            # organisation's image after the Dockerfile's folder (``FROM strimzi/base`` for
+            # ``docker-images/base/``) is likely it. A likely match only ever withholds.
+            folder = path.parent.name
+            if len(folder) < 3 or folder in ("docker", "build", "images", "image"):
+                return []
+            keys = {
+                k for k in self._froms if k.rsplit("/", 1)[-1] == folder and "/library/" not in k
+            }
+        found = {d for k in sorted(keys) for d in self._froms.get(k, ()) if d.dockerfile != path}
+        if not named:
+            # A likely name holds only among the Dockerfiles beside it: below the folder
+            # that holds the image's folder (``docker-images/`` for ``docker-images/base``).
+            near = path.parent.parent
+            found = {d for d in found if near in d.dockerfile.parents}
+        return sorted(found, key=lambda d: (str(d.dockerfile), d.line))
 
     # --- runs -----------------------------------------------------------------------------
 

@@ -43,6 +43,13 @@ def folder_verdict(parts: Sequence[str]) -> tuple[SourceKind, str] | None:
             return SourceKind.VENDORED, f"under {'/'.join(parts[: index + 1])}/"
         if lower in ("fixtures", "fixture") and any(p.lower() in _TEST_DIRS for p in parts[:index]):
             return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
+        # Maven and Gradle keep test inputs in ``src/test/resources`` (Strimzi's system
+        # tests apply the manifests there to throwaway clusters).
+        if lower == "resources" and [p.lower() for p in parts[max(0, index - 2) : index]] == [
+            "src",
+            "test",
+        ]:
+            return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
     return None
 
 

@@ -47,6 +47,9 @@ _SCRIPT_SUFFIXES = (".sh", ".bash")
 T = TypeVar("T", Build, Run)
 
 
+_MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+
+
 class RepositoryModel:
     """Answers about builds, runs, copied files and source-ness of one repository."""
 
@@ -57,6 +60,8 @@ class RepositoryModel:
         self._generated_objects: Holders | None = None
         #: Image key -> the Dockerfile stages built FROM it (``derived_from``), read once.
         self._froms: dict[str, list[froms.Derived]] | None = None
+        #: ``_likely_derived``: per folder, the FROM names of the Dockerfiles below it.
+        self._near_froms: dict[Path, dict[str, list[froms.Derived]]] = {}
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
         self._paths: dict[Path, Path] = {}
         #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
@@ -182,28 +187,37 @@ class RepositoryModel:
         says ``FROM acme/base:1``), in path order. The Dockerfiles are read on the first
         question whose Dockerfile has a known image name."""
         path = self._abs(dockerfile)
-        builds = self.build_of(path)
-        keys = {k for b in builds for n in b.images if (k := image_key(n))}
+        keys = {k for b in self.build_of(path) for n in b.images if (k := image_key(n))}
+        if not keys:
+            return self._likely_derived(path)
         if self._froms is None:
             self._froms = froms.index(self._index.dockerfiles)
-        named = bool(keys)
-        if not named:
-            # Built under a name nothing here expands (a shared Makefile's ``-t
-            # strimzi/$(PROJECT_NAME)``, included from the image's folder): a FROM naming an
-            # organisation's image after the Dockerfile's folder (``FROM strimzi/base`` for
-            # ``docker-images/base/``) is likely it. A likely match only ever withholds.
-            folder = path.parent.name
-            if len(folder) < 3 or folder in ("docker", "build", "images", "image"):
-                return []
-            keys = {
-                k for k in self._froms if k.rsplit("/", 1)[-1] == folder and "/library/" not in k
-            }
         found = {d for k in sorted(keys) for d in self._froms.get(k, ()) if d.dockerfile != path}
-        if not named:
-            # A likely name holds only among the Dockerfiles beside it: below the folder
-            # that holds the image's folder (``docker-images/`` for ``docker-images/base``).
-            near = path.parent.parent
-            found = {d for d in found if near in d.dockerfile.parents}
+        return sorted(found, key=lambda d: (str(d.dockerfile), d.line))
+
+    def _likely_derived(self, path: Path) -> list[froms.Derived]:
+        """For a Dockerfile its folder's Makefile builds under a name nothing here expands
+        (a shared Makefile's ``-t strimzi/$(PROJECT_NAME)``, included): the stages of the
+        Dockerfiles beside it (below the folder above its own) built FROM an organisation's
+        image named after its folder (``FROM strimzi/base`` for ``docker-images/base/``;
+        official library images never count). A likely match only ever withholds. The
+        Dockerfiles of each such folder are read once, on its first question."""
+        folder = path.parent.name
+        if len(folder) < 3 or folder in ("docker", "build", "images", "image"):
+            return []
+        if not any(os.path.isfile(path.parent / name) for name in _MAKEFILES):
+            return []  # built by make in its folder, under a name make computes: else none
+        near = path.parent.parent
+        by_name = self._near_froms.get(near)
+        if by_name is None:
+            prefix = str(near).rstrip(os.sep) + os.sep
+            files = [d for d in self._index.dockerfiles if str(d).startswith(prefix)]
+            by_name = {}
+            for key, derived in froms.index(files).items():
+                if "/library/" not in key:
+                    by_name.setdefault(key.rsplit("/", 1)[-1], []).extend(derived)
+            self._near_froms[near] = by_name
+        found = {d for d in by_name.get(folder, ()) if d.dockerfile != path}
         return sorted(found, key=lambda d: (str(d.dockerfile), d.line))
 
     # --- runs -----------------------------------------------------------------------------

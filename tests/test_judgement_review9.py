@@ -163,9 +163,10 @@ def test_a_commented_fluentd_setting_is_not_a_ytt_annotation() -> None:
 
 def test_release_copies_test_resources_root_home_mounts_and_likely_bases(tmp_path: Path) -> None:
     """Strimzi: ``install/`` holds the last release's copies (``DO_NOT_EDIT.md``), Maven's
-    ``src/test/resources`` holds test inputs, and a base image its folder's Makefile builds under a
-    name a shared included Makefile makes (``FROM acme/base`` beside ``base/``) is derived from with RUN steps.
-    kwok: the manifest mounts its config under ``/root``. The packaging copy is fixed."""
+    ``src/test/resources`` holds test inputs, and a base image its folder's Makefile builds
+    under a name a shared included Makefile makes is derived from (``FROM acme/base``
+    beside ``base/``) with RUN steps. kwok: the manifest mounts its config under ``/root``.
+    The packaging copy is fixed."""
     repo = copy_repo(tmp_path, "j9-release")
     out = tighten("check", "--format", "json", ".", cwd=repo)
     report = json.loads(out.stdout)

@@ -124,7 +124,8 @@ def test_generated_shown_example_and_template_files_are_left_alone(tmp_path: Pat
 
 def test_generator_outputs_follow_variables_and_loops() -> None:
     """Helm, jsonnet (named through a variable, writing a folder) and ytt outputs count; a
-    kustomize build of plain manifests does not (its bundle is edited with its sources)."""
+    kustomize build of plain manifests does not (its bundle is edited with its sources),
+    unless it writes one versioned file per release."""
     text = (
         'OUTPUTS=("$ROOT/deploy/a.yaml" "$ROOT/deploy/b.yaml")\n'
         "for OUT in ${OUTPUTS[@]}; do\n"
@@ -134,12 +135,14 @@ def test_generator_outputs_follow_variables_and_loops() -> None:
         "${JSONNET} -J vendor -m manifests example.jsonnet\n"
         "helm template x chart > /tmp/scratch.yaml\n"
         "kubectl apply -f deploy/c.yaml\n"
+        '"${KUSTOMIZE}" build config/default > "releases/app-${VERSION}.yaml"\n'
     )
     found = {(o.pattern, o.line, o.generator) for o in generators.outputs(text)}
     assert found == {
         ("deploy/a.yaml", 3, "helm template"),
         ("deploy/b.yaml", 3, "helm template"),
         ("manifests/*.yaml", 7, "jsonnet"),  # a folder of outputs
+        ("releases/app-*.yaml", 10, "kustomize build"),  # one file per release
     }
     [output] = [o for o in generators.outputs(text) if o.pattern == "deploy/a.yaml"]
     assert generators.matches(output, "deploy/a.yaml")

@@ -4,10 +4,11 @@ Longhorn's ``scripts/generate-longhorn-yaml.sh`` writes ``deploy/longhorn.yaml``
 ``helm template chart/ >> "$DEPLOY_YAML"``, and its workflow runs the script: an edit of
 the output is gone at the next run (the change belongs in the chart). Such a manifest is
 generated though no ``DO NOT EDIT`` line says so. A line of a shell script or Makefile
-that runs a generator (``helm template``, ``jsonnet``, ``ytt``) and sends its output to
-a file names the file literally or through a variable; a variable's values are read from
-its assignments and ``for`` lists in the same file (one level of indirection: ``for F in
-${FILES[@]}``). A folder of outputs counts too (``jsonnet -m manifests``).
+that runs a generator (``helm template``, ``jsonnet``, ``ytt``; ``kustomize build`` into a
+versioned file) and sends its output to a file names the file literally or through a
+variable; a variable's values are read from its assignments and ``for`` lists in the same
+file (one level of indirection: ``for F in ${FILES[@]}``). A folder of outputs counts too
+(``jsonnet -m manifests``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from dataclasses import dataclass
 #: The generator, also when a Makefile or script names it through a variable
 #: (``$(KUSTOMIZE) build``, ``${JSONNET} -J vendor -m manifests``).
 _TOOL = r"(?:\$\{|\$\()?"
-#: Only generators whose sources tighten cannot fix: a Helm chart's templates, jsonnet,
-#: ytt. A ``kustomize build`` bundle of plain manifests is edited with its sources, the
-#: same edit each (Reloader's ``deployments/kubernetes/reloader.yaml``), so it still
-#: renders the same.
-_GENERATOR = re.compile(rf"(?i)(?<![\w-]){_TOOL}(helm[\}})]?\s+template|jsonnet|ytt)(?![\w-])")
+#: Generators whose sources tighten cannot fix (a Helm chart's templates, jsonnet, ytt),
+#: and Kustomize. A ``kustomize build`` bundle of plain manifests is edited with its
+#: sources, the same edit each (Reloader's ``deployments/kubernetes/reloader.yaml``), so it
+#: still renders the same: only its versioned outputs count, one file per release that
+#: nothing renders again (cloudnative-pg's ``releases/cnpg-${release_version}.yaml``).
+_GENERATOR = re.compile(
+    rf"(?i)(?<![\w-]){_TOOL}(helm[\}})]?[\"']?\s+template|kustomize[\}})]?[\"']?\s+build|"
+    rf"(?:kubectl|oc)[\}})]?[\"']?\s+kustomize|jsonnet|ytt)(?![\w-])"
+)
 #: Where a command line sends its output: ``> F``, ``>> F``, ``| tee [-a] F``, ``-o F``;
 #: or a folder of files: jsonnet's ``-m DIR``, helm's ``--output-dir DIR``.
 _OUTPUT = re.compile(
@@ -55,13 +60,14 @@ def outputs(text: str) -> list[Output]:
         generator = _GENERATOR.search(line)
         if generator is None:
             continue
-        name = " ".join(re.sub(r"[{}()$]", "", generator.group(1)).lower().split())
+        name = " ".join(re.sub(r"[{}()$\"']", "", generator.group(1)).lower().split())
         for match in _OUTPUT.finditer(line, generator.end()):
             folder = match.group(1) in _FOLDER_OPTIONS
             for word in _values(match.group(2).strip("\"'"), lines):
                 pattern = _pattern(word.rstrip("/") + "/*.yaml" if folder else word)
-                if pattern is not None:
-                    found.append(Output(pattern, number, name))
+                if pattern is None or ("kustomize" in name and "*" not in pattern):
+                    continue  # a bundle kept in step with its sources (above)
+                found.append(Output(pattern, number, name))
     return found
 
 

@@ -18,6 +18,7 @@ from fixer.documents.dockerfile.images import (
 from fixer.documents.text import indentation
 from fixer.evidence.images import ImageUser
 from fixer.model import Edit, Finding, Fix, Safety
+from fixer.repository.copies import arguments
 from fixer.rule import Context, Rule, Severity
 from fixer.settings import Settings
 from rules.nonroot_judge import (
@@ -391,8 +392,8 @@ def _files_only(chain: list[Stage]) -> bool:
             if ins.keyword in ("ENTRYPOINT", "CMD"):
                 return False
             if ins.keyword in ("COPY", "ADD"):
-                words = ins.value[ins.flag_end() :].split()
-                target = words[-1].strip('"[],') if words else ""
+                words = arguments(ins)
+                target = words[-1] if words else ""
                 if not target.endswith("/") or re.search(r"(?:^|/)s?bin(?:/|$)", target):
                     return False
     return True

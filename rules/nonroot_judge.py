@@ -702,12 +702,7 @@ def _volume_signs(chain: list[Stage]) -> Iterator[str]:
     """A VOLUME no ``chown`` gives away: the container writes it, and root owns it."""
     if not any(ins.keyword == "VOLUME" for stage in chain for ins in stage.body):
         return  # most images declare none: no need to gather what is chowned
-    owned = " ".join(
-        ins.value
-        for stage in chain
-        for ins in stage.body
-        if (ins.keyword == "RUN" and "chown" in ins.value) or "chown" in ins.flags
-    )
+    owned = _given_away(chain, chmod=False)
     for stage in chain:
         for ins in stage.body:
             if ins.keyword != "VOLUME":
@@ -743,13 +738,7 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
                     made.append((m.group(1), ins))
     if not made:
         return
-    given = " ".join(
-        ins.value
-        for stage in chain
-        for ins in stage.body
-        if (ins.keyword == "RUN" and ("chown" in ins.value or "chmod" in ins.value))
-        or "chown" in ins.flags
-    )
+    given = _given_away(chain, chmod=True)
     for path, ins in made:
         if path.startswith(_SYSTEM_STATE) or re.search(rf"(?<![\w/.-]){re.escape(path)}", given):
             continue
@@ -759,6 +748,18 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
             "program writes at run time"
         )
         return
+
+
+def _given_away(chain: list[Stage], *, chmod: bool) -> str:
+    """The text of every step that gives files away: RUNs that ``chown`` (or, with
+    ``chmod``, change modes) and ``COPY --chown``; a path in it is not left to root."""
+    verbs = ("chown", "chmod") if chmod else ("chown",)
+    return " ".join(
+        ins.value
+        for stage in chain
+        for ins in stage.body
+        if (ins.keyword == "RUN" and any(v in ins.value for v in verbs)) or "chown" in ins.flags
+    )
 
 
 def _volume_paths(value: str) -> list[str]:

@@ -103,7 +103,7 @@ def _stage_steps(
 def _copy_step(
     ins: Instruction, stage: int, by_name: dict[str, int], variables: dict[str, str], workdir: str
 ) -> CopyStep | None:
-    args = _arguments(ins)
+    args = arguments(ins)
     if len(args) < 2:
         return None
     from_text = ins.flags.get("from")
@@ -126,7 +126,9 @@ def _copy_step(
     return CopyStep(stage, cleaned, dest, into_dir, from_stage, ins.line)
 
 
-def _arguments(ins: Instruction) -> list[str]:
+def arguments(ins: Instruction) -> list[str]:
+    """The words of a COPY/ADD after its flags (sources, then the destination): the JSON
+    array of the exec form, else the shell words, unquoted."""
     text = ins.value[ins.flag_end() :].strip()
     if text.startswith("["):
         try:

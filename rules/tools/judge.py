@@ -14,7 +14,6 @@ or that the tool is what the image is for.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from pathlib import Path
 from fixer.documents.dockerfile import Dockerfile, Instruction, key_values, parent_stages
 from fixer.model import Fix, Safety
 from fixer.repository import usage
+from fixer.repository.copies import arguments
 from fixer.rule import Context
 from rules.nonroot_judge import DOCKER_CLIENTS, entry_program, entry_words
 from rules.tools.plan import Plan, programs
@@ -182,18 +182,8 @@ def _whole_context_copies(build: Build) -> Iterator[Instruction]:
         for ins in stage.body:
             if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
                 continue
-            if any(w in _WHOLE for w in _words(ins)[:-1]):
+            if any(w in _WHOLE for w in arguments(ins)[:-1]):
                 yield ins
-
-
-def _words(ins: Instruction) -> list[str]:
-    value = ins.value[ins.flag_end() :].strip()
-    if value.startswith("["):
-        try:
-            return [str(w) for w in json.loads(value)]
-        except ValueError:
-            return []
-    return value.split()
 
 
 def _read(path: Path) -> str | None:

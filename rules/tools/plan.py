@@ -18,6 +18,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from fixer.documents.dockerfile import Dockerfile, Instruction
+from fixer.repository.copies import arguments
 from rules.tools.packages import (
     INSTALL,
     MARK_AUTO,
@@ -207,16 +208,7 @@ def _copied_use(
 
 def _sources(ins: Instruction) -> list[str]:
     """The build-context sources of a COPY/ADD (not URLs, not the destination)."""
-    import json
-
-    value = ins.value[ins.flag_end() :].strip()
-    if value.startswith("["):
-        try:
-            words = [str(w) for w in json.loads(value)]
-        except ValueError:
-            return []
-    else:
-        words = value.split()
+    words = arguments(ins)
     # The whole context (`COPY . .`) is an application's source tree, not a script the image
     # runs: its docs, CI files and this Dockerfile mention curl without running it.
     whole = (".", "./", "*", "./*", "/")

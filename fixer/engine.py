@@ -6,6 +6,7 @@ edge. Neither raises for a bad file: problems come back as ``FileResult.error``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -213,7 +214,38 @@ class _Detector:
                 continue
             found.extend(mine)
         found.sort(key=lambda f: (f.line, f.column, f.rule))
+        found = self._unbuilt_last_stage(doc, found)
         return self._shown_in_docs(self._generated_copies(doc, found))
+
+    def _unbuilt_last_stage(self, doc: Any, found: list[Finding]) -> list[Finding]:
+        """A Dockerfile the repository builds only as earlier stages (``--target``) ships
+        those, not its last stage (a CI upload, a test stage): fixes made to the last stage
+        as the shipped image (DF001, DF003) are withheld, with the builds that say so."""
+        repository = self.evidence.repository
+        judged = {r.id for r in self.rules if r.judges_shipped_stage}
+        if (
+            self.kind != "dockerfile"
+            or repository is None
+            or not any(
+                f.rule in judged and f.fix is not None and f.fix.safety is not Safety.UNPROVEN
+                for f in found
+            )
+        ):
+            return found
+        final = doc.final_stage
+        names = doc.stage_names()
+        why = repository.unbuilt_last_stage(
+            Path(os.path.abspath(self.path)), final.name if final is not None else None, names
+        )
+        if not why:
+            return found
+        needs = (
+            f"a look at which stage ships ({why}; these fixes change the last stage): "
+            "apply with --unsafe-fixes if it ships too"
+        )
+        mine = [f for f in found if f.rule in judged]
+        withheld = iter(_withheld_all(mine, needs))
+        return [next(withheld) if f.rule in judged else f for f in found]
 
     def _shown_in_docs(self, found: list[Finding]) -> list[Finding]:
         """A file that documentation shows verbatim (slides that include the manifest,

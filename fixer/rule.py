@@ -180,6 +180,9 @@ class Rule(Generic[D]):
     #: build copies in, which manifests run it). The run scans the repository once, before
     #: any file is processed, only when an enabled rule sets this.
     needs_repository: ClassVar[bool] = False
+    #: The rule fixes a Dockerfile's last stage as the image that ships (DF001, DF003):
+    #: its fixes are withheld where the repository builds only earlier stages.
+    judges_shipped_stage: ClassVar[bool] = False
     #: The rule judges rendered Kustomize overlays: the session hands it each patch file of a
     #: rendered overlay, with ``ctx.evidence.rendered`` set (``fixer.repository.render``).
     judges_renders: ClassVar[bool] = False

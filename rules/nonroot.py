@@ -106,6 +106,7 @@ class NonRootUser(Rule[Dockerfile]):
     )
 
     needs_repository = True
+    judges_shipped_stage = True
 
     def check(self, ctx: Context[Dockerfile]) -> Iterator[Finding]:
         doc = ctx.doc

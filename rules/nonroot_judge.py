@@ -404,8 +404,9 @@ def workstation_signs(ctx: Context[Dockerfile]) -> list[str]:
     for build in [b for b in builds if b.synced][:1]:
         where = f"{os.path.relpath(build.origin.path, repository.root)}:{build.origin.line}"
         signs.append(
-            f"{where} syncs changed files into its running container (sync:): they land "
-            "in folders the build made as root, which a non-root user cannot write"
+            f"{where} syncs changed files into its running container (Skaffold sync, Tilt "
+            "live_update): they land in folders the build made as root, which a non-root "
+            "user cannot write"
         )
     if builds and all(b.exported for b in builds):
         origin = builds[0].origin
@@ -438,6 +439,17 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                 m = _step_down(ins.value)
                 if m:
                     yield f"{ins.keyword} at line {ins.line} runs {m.group(1)}"
+                init = _init_system(ins.value)
+                if init:
+                    yield (
+                        f"{ins.keyword} at line {ins.line} runs {init}, an init system that "
+                        "starts as root (PID 1 mounts, starts and supervises the services)"
+                    )
+            elif ins.keyword == "STOPSIGNAL" and ins.value.strip().upper() == "SIGRTMIN+3":
+                yield (
+                    f"STOPSIGNAL SIGRTMIN+3 at line {ins.line} is systemd's: the image boots "
+                    "systemd as PID 1, which starts as root"
+                )
             elif ins.keyword == "RUN":
                 value = ins.value
                 m = _SSHD.search(value) if _has(value, _SSHD_HINTS) else None
@@ -578,6 +590,23 @@ def _step_down(text: str) -> re.Match[str] | None:
     if m is None and _has(text, _SSHD_HINTS):
         m = _SSHD.search(text)
     return m
+
+
+#: An init system run as the container's PID 1: systemd (``/sbin/init`` is its link in
+#: systemd images: kind's node image, systemd test images), s6-overlay's ``/init``, runit,
+#: OpenRC. Each starts as root and starts the services itself (tini and dumb-init only
+#: forward signals: they are not here).
+_INIT_SYSTEM = re.compile(
+    r"(?<![\w.-])((?:/usr)?/s?bin/init|/init|(?:/usr)?/lib/systemd/systemd|systemd|"
+    r"runsvdir|runit|openrc-init)(?![\w.-])"
+)
+
+
+def _init_system(text: str) -> str | None:
+    if "init" not in text and "systemd" not in text and "runsvdir" not in text:
+        return None
+    m = _INIT_SYSTEM.search(text)
+    return m.group(1) if m else None
 
 
 def _ports(value: str, variables: dict[str, str]) -> list[int]:
@@ -805,6 +834,29 @@ def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[
         if d:
             number = text.count("\n", 0, d.start(1)) + 1
             yield _daemon_sign(f"the entrypoint {name}:{number}", d.group(1))
+    if _has(text, _ROOT_WORK_HINTS) and not _ROOT_CHECK.search(text):
+        for number, line in enumerate(text.splitlines(), 1):
+            w = _ROOT_WORK.search(line) if not line.lstrip().startswith("#") else None
+            if w:
+                yield (
+                    f"the entrypoint {name}:{number} runs {w.group(1)}, which changes the "
+                    "system's files (certificates, packages, users, kernel settings): only "
+                    "root may"
+                )
+                return
+
+
+#: Work an entrypoint does at every start that only root may do: trust a mounted CA
+#: certificate (harbor's chart migrator runs update-ca-certificates), install packages, add
+#: users, tune the kernel or the packet filter.
+_ROOT_WORK = re.compile(
+    r"(?<![\w.-])(update-ca-certificates|update-ca-trust|useradd|groupadd|adduser|addgroup|"
+    r"apt-get install|apt install|apk add|yum install|dnf install|sysctl -w|modprobe|"
+    r"iptables)(?![\w-])"
+)
+_ROOT_WORK_HINTS = ("update-ca", "add", "install", "sysctl", "modprobe", "iptables")
+#: A script that asks whether it runs as root (``id -u``, ``$EUID``) handles both.
+_ROOT_CHECK = re.compile(r"\bid -u\b|\$\{?EUID\b|\$\{?UID\b|geteuid|getuid")
 
 
 _DAEMON = "a client of the Docker daemon"

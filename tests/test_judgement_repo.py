@@ -276,7 +276,7 @@ def test_df001_withheld_when_skaffold_syncs_files_into_the_container(tmp_path: P
     found = findings(tmp_path, "DF001")
     synced = one(found, "synced/Dockerfile", "runs as root")
     assert (
-        "skaffold.yaml:5 syncs changed files into its running container (sync:)"
+        "skaffold.yaml:5 syncs changed files into its running container (Skaffold sync"
         in (synced["fix"]["needs"])
     )
     plain = one(found, "plain/Dockerfile", "runs as root")

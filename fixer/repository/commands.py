@@ -395,8 +395,9 @@ def _run_options(tokens: list[str], start: int, line: int) -> RunCommand | None:
         if flag in ("-v", "--volume"):
             host, *rest = value.split(":")
             writable = not (len(rest) > 1 and "ro" in rest[1].split(","))
-            # A path (or a computed one: $(pwd), ${PWD}), not a named volume.
-            if rest and writable and host.startswith((".", "/", "~", "$", "`", UNKNOWN)):
+            # A path (or a computed one: $(pwd), ${PWD}; a placeholder documentation asks
+            # the reader to fill in: {{your_data_location}}), not a named volume.
+            if rest and writable and host.startswith((".", "/", "~", "$", "`", "{{", UNKNOWN)):
                 mounts.append(host)
         elif flag == "--mount":
             parts = dict(p.partition("=")[::2] for p in value.split(","))

@@ -453,7 +453,8 @@ def _on_docs(index: Index, path: Path, text: str) -> None:
 #: Documentation that shows a file's text verbatim: container.training's
 #: ``@@INCLUDE[k8s/haproxy.yaml]``, MkDocs snippets ``--8<-- "path"``, the Kubernetes
 #: website's ``{{% code_sample file="pods/pod.yaml" %}}`` (and ``codenew``/``code``),
-#: Sphinx ``literalinclude``, AsciiDoc ``include::path[]``, Jekyll ``include_relative``.
+#: Sphinx ``literalinclude``, AsciiDoc ``include::path[]``, Jekyll ``include_relative``,
+#: Jinja's ``{% include 'name.yaml' %}`` (MkDocs macros, from its snippets folder).
 _INCLUDE_MARKERS = (
     "@@INCLUDE",
     "--8<--",
@@ -461,6 +462,8 @@ _INCLUDE_MARKERS = (
     "include::",
     "literalinclude",
     "include_relative",
+    "{% include",
+    "{%- include",
 )
 _INCLUDE = re.compile(
     r"@@INCLUDE\[([^\]\s]+)\]"
@@ -468,9 +471,42 @@ _INCLUDE = re.compile(
     r"|\{\{[<%][ \t]*(?:code_sample|codenew|code)\b[^}]*?\bfile=\"([^\"]+)\""
     r"|\.\.[ \t]+literalinclude::[ \t]*(\S+)"
     r"|^include::([^\[\s]+)\["
-    r"|\{%[ \t]*include_relative[ \t]+(\S+)",
+    r"|\{%[ \t]*include_relative[ \t]+(\S+)"
+    r"|\{%-?[ \t]*include[ \t]+[\"']([^\"'\s]+)[\"']",
     re.MULTILINE,
 )
+
+
+def _on_package(index: Index, path: Path, text: str) -> None:
+    """A ``package.json``'s npm scripts are shell commands (``npm run build-docker``
+    runs ``docker buildx build -f docker/builder.dockerfile -t org/app:builder .``)."""
+    if "docker" in text or "podman" in text:
+        _on_commands(index, path, npm_scripts(text), LinkKind.SCRIPT, in_script, runs_in_script)
+
+
+def npm_scripts(text: str) -> str:
+    """The ``scripts`` of a package.json as a shell text, each on the line of the file
+    that holds it (every other line blank), so evidence cites ``package.json:line``."""
+    import json
+
+    try:
+        scripts = json.loads(text).get("scripts")
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(scripts, dict):
+        return ""
+    lines = text.split("\n")
+    out = [""] * len(lines)
+    start = next((i for i, line in enumerate(lines) if '"scripts"' in line), 0)
+    for name, value in scripts.items():
+        if not isinstance(value, str):
+            continue
+        key = json.dumps(name)
+        at = next((i for i in range(start, len(lines)) if key in lines[i]), None)
+        if at is None:
+            continue
+        out[at] = (out[at] + "; " if out[at] else "") + value.replace("\n", " ")
+    return "\n".join(out)
 
 
 def _on_tilt(index: Index, path: Path, text: str) -> None:
@@ -486,6 +522,7 @@ _HANDLERS = {
     walk.SCRIPT: _on_script,
     walk.TILTFILE: _on_tilt,
     walk.DOCS: _on_docs,
+    walk.PACKAGE: _on_package,
 }
 
 

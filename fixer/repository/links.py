@@ -223,6 +223,9 @@ def tilt_builds(path: Path, text: str) -> list[Build]:
     """``docker_build('img', 'ctx', dockerfile='...', target='...')`` calls with literal
     arguments (Starlark reads like Python for these calls)."""
     found: list[Build] = []
+    assigned: dict[str, list[str]] = {}  # ``dockerfile = 'tilt.dockerfile'``, each value
+    for name, _, value in _TILT_ASSIGN.findall(text) if "=" in text else ():
+        assigned.setdefault(name, []).append(value)
     for match in _TILT_CALL.finditer(text):
         call = _call_text(text, match.end() - 1)
         try:
@@ -238,23 +241,32 @@ def tilt_builds(path: Path, text: str) -> list[Build]:
         if not isinstance(context_text, str):
             continue
         context = path.parent / context_text
-        dockerfile_text = values.get("dockerfile")
-        dockerfile = (
-            path.parent / dockerfile_text
-            if isinstance(dockerfile_text, str)
-            else context / "Dockerfile"
-        )
+        named = args.get("dockerfile")
+        dockerfile_texts: list[object] = [values.get("dockerfile")]
+        if isinstance(named, ast.Name):  # a variable set to one file or another
+            dockerfile_texts = list(dict.fromkeys(assigned.get(named.id, []))) or [None]
         ref = values.get("ref")
         target = values.get("target")
         line = text.count("\n", 0, match.start()) + 1
         origin = Origin(path, line, LinkKind.TILT)
         tags = [ref] if isinstance(ref, str) else ["${{ unknown }}"]
-        found.append(
-            make_build(
+        # live_update's sync() copies changed files into the running container, as its user.
+        synced = "live_update" in args and "sync(" in call
+        for dockerfile_text in dockerfile_texts:
+            dockerfile = (
+                path.parent / dockerfile_text
+                if isinstance(dockerfile_text, str)
+                else context / "Dockerfile"
+            )
+            build = make_build(
                 dockerfile, context, tags, origin, target if isinstance(target, str) else None
             )
-        )
+            found.append(replace(build, synced=True) if synced else build)
     return found
+
+
+#: A Starlark assignment of a string literal at the start of a line.
+_TILT_ASSIGN = re.compile(r"(?m)^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*([\"'])([^\"'\n]+)\2[ \t]*$")
 
 
 def _call_text(text: str, open_paren: int, limit: int = 4000) -> str:

@@ -65,7 +65,14 @@ def _expand_make_part(text: str, variables: Mapping[str, str], depth: int) -> st
             return UNKNOWN
         return expand_make(variables[name], variables, depth + 1)
 
-    return _MAKE_VAR.sub(sub, text)
+    # Inside out: a function call around a variable (``$(abspath $(TOP))``) is matched once
+    # the variable inside it is replaced, and becomes UNKNOWN in its turn.
+    for _ in range(_MAX_DEPTH):
+        expanded = _MAKE_VAR.sub(sub, text)
+        if expanded == text or ("$(" not in expanded and "${" not in expanded):
+            return expanded
+        text = expanded
+    return text
 
 
 def expand_shell(text: str, lookup: Callable[[str], str | None]) -> str:

@@ -177,6 +177,27 @@ class RepositoryModel:
                 self._builds_of[path] = known
         return list(known)
 
+    def unbuilt_last_stage(self, dockerfile: Path, last: str | None, stages: set[str]) -> str:
+        """Why the last stage of ``dockerfile`` is not what the repository ships: every
+        build of it the repository runs names a ``--target`` that is one of its earlier
+        ``stages`` (uptime-kuma builds ``--target release`` and ``--target pr-test2``; its
+        last stage uploads a CI artifact). Empty when a build ships the last stage, when a
+        target is not known (a variable, a name the file lacks) or nothing builds it."""
+        builds = self._index.builds_by_dockerfile.get(self._abs(dockerfile), ())
+        if not builds:
+            return ""
+        last = (last or "").lower()
+        shown: list[str] = []
+        for build in builds:
+            target = (build.target or "").lower()
+            if not target or target == last or target not in stages:
+                return ""
+            where = f"{os.path.relpath(build.origin.path, self.root)}:{build.origin.line}"
+            shown.append(f"--target {build.target} ({where})")
+        listed = ", ".join(dict.fromkeys(shown[:3]))
+        more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+        return f"the repository builds it only as earlier stages: {listed}{more}"
+
     def yaml_paths(self) -> tuple[Path, ...]:
         """Every YAML file the scan walked (manifests or not), in walk order."""
         return tuple(self._index.order)
@@ -429,8 +450,10 @@ class RepositoryModel:
                 continue
             if "/" in written:
                 hit = rel == written or rel.endswith("/" + written)
-            else:
-                hit = full == document.parent / written
+            else:  # beside the document, or in the documentation's snippets folder
+                hit = full == document.parent / written or (
+                    full.name == written and full.parent.name in _SNIPPET_FOLDERS
+                )
             if hit:
                 return f"{os.path.relpath(document, self.root)}:{line}"
         return None
@@ -513,6 +536,11 @@ def _analyse(build: Build, doc: Any = None) -> cp.Analysis | None:
         return cp.analyse(doc, build.target)
     except Exception:
         return None
+
+
+#: Folders documentation tools include bare file names from (MkDocs macros' include_dir,
+#: Jekyll's _includes, Hugo's partials).
+_SNIPPET_FOLDERS = frozenset({"snippets", "includes", "_includes", "partials"})
 
 
 def _has_shebang(path: Path) -> bool:

@@ -30,6 +30,7 @@ SCRIPT = "script"
 TILTFILE = "tiltfile"
 KUSTOMIZATION = "kustomization"
 DOCS = "docs"  # Markdown: its shell code blocks are commands people run
+PACKAGE = "package"  # package.json: its npm scripts are shell commands
 YAML = "yaml"  # maybe a Kubernetes manifest: decided by apiVersion + kind once read
 
 _YAML = (".yaml", ".yml")
@@ -54,6 +55,8 @@ def kind_of(rel_parts: tuple[str, ...]) -> str | None:
         return GITLAB
     if lower.endswith((".md", ".markdown")):
         return DOCS
+    if name == "package.json":
+        return PACKAGE
     if not lower.endswith(_YAML):
         return None
     if rel_parts[:2] == (".github", "workflows") and len(rel_parts) == 3:

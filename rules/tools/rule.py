@@ -87,6 +87,7 @@ class NetworkTools(Rule[Dockerfile]):
     safety = Safety.PROVEN
     aliases = ()
     needs_repository = True
+    judges_shipped_stage = True
     severity = Severity.WARNING
     security_severity = 3.5
     risk = (

@@ -1,0 +1,80 @@
+"""Judgement classes from the tenth review (uptime-kuma, kind, harbor, external-secrets):
+each fixture asserts what is withheld and what is still fixed beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixer.repository.index import npm_scripts
+from fixer.repository.names import UNKNOWN, expand_make
+from tests.fixture_repos import copy_repo, findings, needs, one, tighten
+
+pytestmark = pytest.mark.slow
+
+
+def test_last_stage_that_no_build_ships_is_left_alone(tmp_path: Path) -> None:
+    """package.json builds docker/Dockerfile only as --target release and rootless: its last
+    stage (a CI upload) keeps curl and root. web/Dockerfile, built without a target by the
+    same package.json, still loses curl and gets a USER."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo, "DF001,DF003")
+    for words in ("runs as root", "curl is installed"):
+        why = needs(found, "docker/Dockerfile", words)
+        assert "builds it only as earlier stages: --target release (package.json:6)" in why
+        assert "--target rootless (package.json:7)" in why
+    assert one(found, "web/Dockerfile", "curl is installed")["fix"]["safety"] == "proven"
+    out = tighten("fix", "--select", "DF001,DF003", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr
+    web = (repo / "web/Dockerfile").read_text()
+    assert "curl" not in web and "USER 10001" in web
+    shipped = (repo / "docker/Dockerfile").read_text()
+    assert "curl file" in shipped and "USER 10001" not in shipped
+
+
+def test_root_only_programs_and_host_writes_keep_root(tmp_path: Path) -> None:
+    """systemd as PID 1 (kind's node image), an entrypoint that trusts a mounted CA
+    (update-ca-certificates), a README's `docker run -v {{placeholder}}:/data`, and Tilt's
+    live_update sync into a container built from either of two Dockerfiles."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo, "DF001")
+    for path, why in (
+        ("node/Dockerfile", "ENTRYPOINT at line 8 runs /sbin/init, an init system"),
+        ("node/Dockerfile", "STOPSIGNAL SIGRTMIN+3 at line 6 is systemd's"),
+        (
+            "tools/certs/Dockerfile",
+            "the entrypoint tools/certs/start.sh:4 runs update-ca-certificates",
+        ),
+        ("tools/migrate/Dockerfile", "host folder {{your_chart_data_location}} mounted"),
+        ("dev/tilt.dockerfile", "Tiltfile:6 syncs changed files into its running container"),
+        ("dev/tilt.debug.dockerfile", "Tiltfile:6 syncs changed files"),
+    ):
+        assert why in needs(found, path, "runs as root"), path
+
+
+def test_jinja_include_from_snippets_folder_withholds_the_snippet(tmp_path: Path) -> None:
+    """docs/provider/proxy.md shows docs/snippets/proxy-deployment.yaml with MkDocs macros'
+    `{% include 'proxy-deployment.yaml' %}`; the snippet nobody includes is still fixed."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo, "K8S002")
+    why = needs(found, "docs/snippets/proxy-deployment.yaml", "allowPrivilegeEscalation")
+    assert "docs/provider/proxy.md:6 includes it" in why
+    plain = one(found, "docs/snippets/plain-deployment.yaml", "allowPrivilegeEscalation")
+    assert plain["fix"]["safety"] == "safe"
+
+
+def test_npm_scripts_keep_their_line_numbers() -> None:
+    text = '{\n  "name": "x",\n  "scripts": {\n    "a": "echo a",\n    "b": "docker build -t x ."\n  }\n}\n'
+    lines = npm_scripts(text).split("\n")
+    assert lines[3] == "echo a" and lines[4] == "docker build -t x ."
+    assert npm_scripts("not json") == "" and npm_scripts('{"scripts": 3}') == ""
+
+
+def test_make_functions_around_variables_become_unknown() -> None:
+    """``$(abspath $(TOP))/../..`` is one unknown path, not a stray ``(`` that ends the
+    command (external-secrets' docs Makefile mounts it into the container)."""
+    assert expand_make("$(abspath $(TOP))/x", {}) == UNKNOWN + "/x"
+    assert expand_make("$(ROOT)/docs", {"ROOT": "$(abspath $(dir $(MK)))/.."}) == (
+        UNKNOWN + "/../docs"
+    )

@@ -198,6 +198,7 @@ def root_start_signs(
     signs += [s for s in _entrypoint_signs(ctx, chain) if not installs_client or _DAEMON not in s]
     signs += _volume_signs(chain)
     signs += _data_folder_signs(chain)
+    signs += _config_folder_signs(ctx, chain)
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
     return list(dict.fromkeys(signs))
@@ -777,6 +778,82 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
             "program writes at run time"
         )
         return
+
+
+def _config_folder_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[str]:
+    """A configuration file the command reads (``-config.file=/etc/loki/config.yaml``,
+    copied from the build context) that names a folder the program writes (``path_prefix:
+    /loki``, ``data_dir: /var/lib/app``), which nothing in the build gives away: the
+    program creates it at start, and only root may create folders in ``/``."""
+    words = _last_words(chain, "CMD") or []
+    words = (_last_words(chain, "ENTRYPOINT") or []) + words
+    if not words:
+        return
+    given: str | None = None
+    for source, dest in _copied_files(chain):
+        if not any(dest in word for word in words):
+            continue
+        shown, text = _context_file(ctx, source)
+        if not text:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            m = _CONFIG_FOLDER.match(line)
+            if m is None or m.group(2).startswith(_NOT_DATA_FOLDERS):
+                continue
+            if given is None:
+                given = _given_away(chain, chmod=True)
+            folder = m.group(2).rstrip("/")
+            if re.search(rf"(?<![\w/.-]){re.escape(folder)}", given):
+                continue
+            yield (
+                f"the command reads {dest}, whose {m.group(1)} at {shown}:{number} is "
+                f"{folder}, a folder the program writes and the build leaves to root"
+            )
+            return
+
+
+#: A configuration key naming a folder to write (YAML, TOML, INI, ``key = value``), with an
+#: absolute path as its value.
+_CONFIG_FOLDER = re.compile(
+    r"(?i)^[ \t]*-?[ \t]*[\"']?([\w.-]*(?:dir|directory|prefix|data|storage|wal)[\w.-]*)"
+    r"[\"']?[ \t]*[:=][ \t]*[\"']?(/[^\s\"'#,]+)"
+)
+#: Folders a program reads, or that every user may write.
+_NOT_DATA_FOLDERS = ("/tmp", "/dev", "/proc", "/sys", "/etc", "/usr", "/run", "/var/run", "/bin")
+
+
+def _copied_files(chain: list[Stage]) -> Iterator[tuple[str, str]]:
+    """(build-context source, path in the image) of each file a COPY/ADD brings in."""
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
+                continue
+            words = _exec_words(ins.value[ins.flag_end() :])
+            if len(words) < 2:
+                continue
+            dest = words[-1]
+            for source in words[:-1]:
+                if "://" in source or any(c in source for c in "*?[$") or source.endswith("/"):
+                    continue
+                name = source.rstrip("/").rsplit("/", 1)[-1]
+                yield source, (dest + name if dest.endswith("/") else dest)
+
+
+def _context_file(ctx: Context[Dockerfile], source: str) -> tuple[str, str | None]:
+    """A build-context file's text (from the contexts the repository builds the
+    Dockerfile with, else the Dockerfile's folder) and the path it is cited by."""
+    repository = ctx.evidence.repository
+    if repository is not None:
+        for build in repository.build_of(_dockerfile(ctx)):
+            path = build.context / source.lstrip("/")
+            if path.is_file():
+                return os.path.relpath(path, repository.root), _read(path)
+        # Built from the root (``docker build -f cmd/app/Dockerfile .``) by a command the
+        # scan could not read: the path as written from the root.
+        path = repository.root / source.lstrip("/")
+        if "/" in source.strip("/") and path.is_file():
+            return os.path.relpath(path, repository.root), _read(path)
+    return source, ctx.context_text(source, limit=_MAX_SCRIPT)
 
 
 def _given_away(chain: list[Stage], *, chmod: bool) -> str:

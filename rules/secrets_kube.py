@@ -506,6 +506,12 @@ _EXAMPLE_FOLDERS = frozenset(
 )
 
 
+#: Folders of a developer's own setup (Loki's ``config/overlays/development`` with MinIO's
+#: ``minio123``, Kubernetes projects' ``hack/``): every contributor applies them as they
+#: are, so a value moved to a git-ignored file breaks the setup for all but its mover.
+_DEVELOPMENT_FOLDERS = frozenset({"development", "dev", "local", "hack", "sandbox", "playground"})
+
+
 def _example(root: Path | None, manifest: Path) -> str | None:
     """``it sits under examples/, ...`` when a folder of the manifest's path (from the
     repository root) says it is an example; None otherwise."""
@@ -516,9 +522,11 @@ def _example(root: Path | None, manifest: Path) -> str | None:
     except ValueError:
         return None
     for depth, part in enumerate(parts):
-        if part.lower() in _EXAMPLE_FOLDERS:
+        lower = part.lower()
+        if lower in _EXAMPLE_FOLDERS or lower in _DEVELOPMENT_FOLDERS:
             folder = "/".join(parts[: depth + 1])
-            return f"it sits under {folder}/, an example people apply as it is"
+            what = "an example" if lower in _EXAMPLE_FOLDERS else "a development setup"
+            return f"it sits under {folder}/, {what} people apply as it is"
     return None
 
 

@@ -78,3 +78,32 @@ def test_make_functions_around_variables_become_unknown() -> None:
     assert expand_make("$(ROOT)/docs", {"ROOT": "$(abspath $(dir $(MK)))/.."}) == (
         UNKNOWN + "/../docs"
     )
+
+
+def test_a_base_image_is_matched_by_its_tag_when_every_tag_is_known(tmp_path: Path) -> None:
+    """images/Makefile builds acme/tools:base and acme/tools:builder from two Dockerfiles;
+    images/app says FROM acme/tools:base and installs packages. Only the base keeps root;
+    the builder, which nothing builds FROM, still gets its USER."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo, "DF001")
+    assert "images/app/Dockerfile:2 would run as the user this sets" in needs(
+        found, "images/base/Dockerfile", "runs as root"
+    )
+    builder = one(found, "images/builder/Dockerfile", "runs as root")
+    assert builder["fix"]["safety"] != "unproven", builder
+
+
+def test_config_folders_test_inputs_and_development_secrets(tmp_path: Path) -> None:
+    """The command reads a copied config whose path_prefix is /store (Loki's debug image);
+    Go's _testdata/ holds test inputs (kyverno's CLI tests); a development overlay's MinIO
+    password stays where every contributor's copy has it."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo)
+    assert (
+        "the command reads /etc/store/config.yaml, whose path_prefix at "
+        "images/store/store-config.yaml:3 is /store"
+    ) in needs(found, "images/store/Dockerfile", "runs as root")
+    assert not [f for f in found if f["path"].startswith("_testdata/")]
+    assert "it sits under config/overlays/development/, a development setup" in needs(
+        found, "config/overlays/development/minio.yaml", "MINIO_ROOT_PASSWORD"
+    )

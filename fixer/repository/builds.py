@@ -26,15 +26,26 @@ def make_build(
 ) -> Build:
     """A build from resolved paths and raw tags: names kept, unknown ones counted."""
     images: list[str] = []
+    written: list[str] = []
     unknown = 0
     for tag in tags:
         name = image_name(tag) if tag.strip() else None
         if name is None:
             unknown += 1 if tag.strip() else 0
-        elif name not in images:
+            continue
+        if name not in images:
             images.append(name)
+        written.append(tag.strip())
+    known = not unknown and all(is_known(t) for t in written)
     return Build(
-        norm(dockerfile), norm(context), tuple(images), origin, target, unknown, exported=exported
+        norm(dockerfile),
+        norm(context),
+        tuple(images),
+        origin,
+        target,
+        unknown,
+        exported=exported,
+        tags=tuple(written) if known else (),
     )
 
 

@@ -33,6 +33,17 @@ class Derived:
     dockerfile: Path
     line: int
     run_line: int
+    #: The tag the FROM names (``latest`` when it names none); None for a digest.
+    tag: str | None = "latest"
+
+
+def tag_of(image: str) -> str | None:
+    """The tag of an image reference as written (``latest`` when there is none), or None
+    when it is pinned by digest (any tag may have that digest)."""
+    if "@" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
 
 
 def stages(text: str) -> Iterator[tuple[str, int, int]]:
@@ -80,5 +91,5 @@ def index(dockerfiles: Iterable[Path]) -> dict[str, list[Derived]]:
         for image, line, run_line in stages(text):
             key = image_key(image) if "$" not in image else None
             if key:
-                found.setdefault(key, []).append(Derived(path, line, run_line))
+                found.setdefault(key, []).append(Derived(path, line, run_line, tag_of(image)))
     return found

@@ -61,6 +61,9 @@ class Build:
     exported: bool = False
     #: Skaffold syncs changed files into its running containers (the artifact's ``sync:``).
     synced: bool = False
+    #: The tags the build names, as written, when every one is known (``acme/app:base``);
+    #: empty when any is computed (``${VERSION}``), so that no tag can be ruled out.
+    tags: tuple[str, ...] = ()
 
     @classmethod
     def default(cls, dockerfile: Path) -> Build:

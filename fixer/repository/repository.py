@@ -208,12 +208,19 @@ class RepositoryModel:
         says ``FROM acme/base:1``), in path order. The Dockerfiles are read on the first
         question whose Dockerfile has a known image name."""
         path = self._abs(dockerfile)
-        keys = {k for b in self.build_of(path) for n in b.images if (k := image_key(n))}
+        builds = self.build_of(path)
+        keys = {k for b in builds for n in b.images if (k := image_key(n))}
         if not keys:
             return self._likely_derived(path)
         if self._froms is None:
             self._froms = froms.index(self._index.dockerfiles)
-        found = {d for k in sorted(keys) for d in self._froms.get(k, ()) if d.dockerfile != path}
+        tags = _known_tags(builds)
+        found = {
+            d
+            for k in sorted(keys)
+            for d in self._froms.get(k, ())
+            if d.dockerfile != path and (k not in tags or d.tag is None or d.tag in tags[k])
+        }
         return sorted(found, key=lambda d: (str(d.dockerfile), d.line))
 
     def _likely_derived(self, path: Path) -> list[froms.Derived]:
@@ -536,6 +543,29 @@ def _analyse(build: Build, doc: Any = None) -> cp.Analysis | None:
         return cp.analyse(doc, build.target)
     except Exception:
         return None
+
+
+def _known_tags(builds: list[Build]) -> dict[str, set[str]]:
+    """Image key -> every tag the builds give it, for the keys whose every build names
+    its tags in full (uptime-kuma builds ``louislam/uptime-kuma:builder-go`` from one file
+    and ``:base2`` from another: a ``FROM louislam/uptime-kuma:base2`` derives from the
+    second only). A key with a computed tag, or built as ``latest`` (which builds tag
+    again: ``docker tag acme/base acme/base:1``), is left out: any tag may be it."""
+    tags: dict[str, set[str]] = {}
+    unknown: set[str] = set()
+    for build in builds:
+        keys = {k for n in build.images if (k := image_key(n))}
+        if not build.tags:
+            unknown |= keys
+            continue
+        for written in build.tags:
+            key = image_key(written)
+            tag = froms.tag_of(written)
+            if key is None or tag in (None, "latest"):  # latest is often tagged again
+                unknown |= keys
+                continue
+            tags.setdefault(key, set()).add(tag)
+    return {k: v for k, v in tags.items() if k not in unknown}
 
 
 #: Folders documentation tools include bare file names from (MkDocs macros' include_dir,

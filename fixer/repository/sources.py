@@ -15,7 +15,9 @@ from pathlib import Path
 from fixer.repository.model import SourceKind, SourceVerdict
 
 #: Folder names whose whole subtree is test data or someone else's code.
-TEST_DATA_DIRS = frozenset({"testdata", "__fixtures__", "golden", "__snapshots__"})
+TEST_DATA_DIRS = frozenset(
+    {"testdata", "_testdata", "test-data", "test_data", "__fixtures__", "golden", "__snapshots__"}
+)
 VENDOR_DIRS = frozenset({"vendor", "third_party", "third-party", "thirdparty"})
 #: ``fixtures`` is test data only below a test folder (``test/fixtures``): elsewhere the word
 #: may name the product's own seed data.

@@ -28,6 +28,7 @@ from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
 from fixer.filenames import is_dockerfile_name
 from fixer.repository import usage
+from fixer.repository.copies import arguments
 from fixer.repository.walk import read_text
 from fixer.rule import Context
 from rules.workload import bidirectional_mounts, needs_privileged, node_agent
@@ -822,21 +823,25 @@ _CONFIG_FOLDER = re.compile(
 _NOT_DATA_FOLDERS = ("/tmp", "/dev", "/proc", "/sys", "/etc", "/usr", "/run", "/var/run", "/bin")
 
 
-def _copied_files(chain: list[Stage]) -> Iterator[tuple[str, str]]:
-    """(build-context source, path in the image) of each file a COPY/ADD brings in."""
+def _context_copies(chain: list[Stage]) -> Iterator[tuple[list[str], str]]:
+    """(sources, destination) of each COPY/ADD from the build context (not ``--from``)."""
     for stage in chain:
         for ins in stage.body:
             if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
                 continue
-            words = _exec_words(ins.value[ins.flag_end() :])
-            if len(words) < 2:
+            words = arguments(ins)
+            if len(words) >= 2:
+                yield words[:-1], words[-1]
+
+
+def _copied_files(chain: list[Stage]) -> Iterator[tuple[str, str]]:
+    """(build-context source, path in the image) of each file a COPY/ADD brings in."""
+    for sources, dest in _context_copies(chain):
+        for source in sources:
+            if "://" in source or any(c in source for c in "*?[$") or source.endswith("/"):
                 continue
-            dest = words[-1]
-            for source in words[:-1]:
-                if "://" in source or any(c in source for c in "*?[$") or source.endswith("/"):
-                    continue
-                name = source.rstrip("/").rsplit("/", 1)[-1]
-                yield source, (dest + name if dest.endswith("/") else dest)
+            name = source.rstrip("/").rsplit("/", 1)[-1]
+            yield source, (dest + name if dest.endswith("/") else dest)
 
 
 def _context_file(ctx: Context[Dockerfile], source: str) -> tuple[str, str | None]:
@@ -1012,19 +1017,13 @@ def _script_text(
 
 def _copied_sources(chain: list[Stage], program: str) -> Iterator[str]:
     """Build-context sources a COPY/ADD puts where ``program`` is (by either name)."""
-    for stage in chain:
-        for ins in stage.body:
-            if ins.keyword not in ("COPY", "ADD") or "from" in ins.flags:
+    for sources, dest in _context_copies(chain):
+        name = dest.rstrip("/").rsplit("/", 1)[-1]
+        for source in sources:
+            if "://" in source or source in (".", "./", "*", "/"):
                 continue
-            words = _exec_words(ins.value[ins.flag_end() :])
-            if len(words) < 2:
-                continue
-            dest = words[-1].rstrip("/").rsplit("/", 1)[-1]
-            for source in words[:-1]:
-                if "://" in source or source in (".", "./", "*", "/"):
-                    continue
-                if source.rstrip("/").rsplit("/", 1)[-1] == program or dest == program:
-                    yield source
+            if source.rstrip("/").rsplit("/", 1)[-1] == program or name == program:
+                yield source
 
 
 def _read(path: Path) -> str | None:

@@ -25,7 +25,10 @@ from rules.nonroot_judge import (
     Owner,
     RunAs,
     base_runs_non_root,
+    copies_context,
     derived_runs,
+    entry_words,
+    has_derived,
     manifest_user,
     owner_ids,
     owners,
@@ -158,6 +161,8 @@ class NonRootUser(Rule[Dockerfile]):
                 image if unknown else "",
                 root_home_sign(doc, chain, image),
                 derived_runs(ctx),
+                no_command=_no_command(ctx, chain, image, base),
+                dev_container=".devcontainer" in ctx.path.parts,
             ),
         )
 
@@ -172,6 +177,9 @@ def _judged_fix(
     unknown_base: str = "",
     root_home: str = "",
     derived: Sequence[str] = (),
+    *,
+    no_command: bool = False,
+    dev_container: bool = False,
 ) -> Fix:
     """PROVEN when nothing says the image needs root to start, the user is known, and the
     image is shipped (a test's image may need root for what it tests) and not a tool the
@@ -207,6 +215,21 @@ def _judged_fix(
         return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     if choice.needs:
         return Fix(title, edits, Safety.UNPROVEN, needs=choice.needs)
+    if dev_container:
+        needs = (
+            "the user the dev container's devcontainer.json runs as (remoteUser, "
+            "containerUser): VS Code runs the dev container as that user, and its features "
+            "install as root; set the user there, or apply with --unsafe-fixes"
+        )
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
+    if no_command:
+        needs = (
+            "the command the image runs: it defines no ENTRYPOINT or CMD of its own (a base, "
+            "builder, dev container or CI step image: whoever runs it or builds FROM it "
+            "chooses the command, which would run as the new user); if it is an application "
+            "that keeps its base image's command, apply with --unsafe-fixes"
+        )
+        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     if unknown_base:
         needs = (
             f"the user the base image {unknown_base} runs as (its config was not read): if "
@@ -219,6 +242,24 @@ def _judged_fix(
         "no sign the image needs root to start (entrypoint, ports, volumes, base image)",
     )
     return Fix(title, edits, Safety.PROVEN, evidence=tuple(e for e in evidence if e))
+
+
+def _no_command(
+    ctx: Context[Dockerfile], chain: list[Stage], image: str, base: ImageUser | None
+) -> bool:
+    """The image defines no ENTRYPOINT or CMD and nothing says whose command it keeps: a
+    base, builder, dev container or CI step image (dotnet-docker's runtime images, Cloud
+    Build steps), whose commands come from whoever runs it or builds FROM it. Not for
+    ``scratch`` (nothing but the copied program can run), nor when the USER only goes back
+    to the base image's own user (bitnami's 1001 after a ``USER root`` install), nor for an
+    application that copies its files into a known base and keeps its command (``FROM
+    php:8.3-fpm-alpine`` + ``COPY index.php``), nor for a base whose derived builds the
+    repository shows (they only copy: ``derived_runs`` withholds the others)."""
+    if image.lower() == "scratch" or entry_words(chain) or base_runs_non_root(base):
+        return False
+    if base is not None and copies_context(chain):
+        return False
+    return not has_derived(ctx)
 
 
 def _owner_conflicts(doc: Dockerfile, chain: list[Stage]) -> list[str]:

@@ -681,6 +681,17 @@ def derived_runs(ctx: Context[Dockerfile]) -> list[str]:
     ]
 
 
+def has_derived(ctx: Context[Dockerfile]) -> bool:
+    """Another Dockerfile of the repository builds FROM this one's image."""
+    repository = ctx.evidence.repository
+    return repository is not None and bool(repository.derived_from(_dockerfile(ctx)))
+
+
+def copies_context(chain: list[Stage]) -> bool:
+    """A COPY/ADD brings files of the build context (not another stage's) into the image."""
+    return any("://" not in s for sources, _ in _context_copies(chain) for s in sources)
+
+
 #: Words of a command that are not the program: shells, ``exec``, options.
 _NOT_PROGRAMS = frozenset({"sh", "bash", "ash", "dash", "exec", "tini", "dumb-init", "env"})
 
@@ -696,13 +707,37 @@ def sibling_volumes(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
     mine = _programs(entry_words(chain))
     if not mine:
         return []
-    here = ctx.path.parent
+    for name, programs, volume in _volume_siblings(ctx.path.parent):
+        if name == ctx.path.name:
+            continue
+        shared = mine & programs
+        if shared:
+            return [
+                f"{name} ships the same program ({sorted(shared)[0]}) with VOLUME "
+                f"{volume}, a folder it writes at run time, which a new non-root user "
+                "here could not write"
+            ]
+    return []
+
+
+#: Per folder: the Dockerfiles in it that declare a VOLUME, with the programs they run
+#: (read once per folder: a folder of 6,000 Dockerfiles would otherwise be read 6,000
+#: times). The most recent folders only, so memory stays flat.
+_SIBLINGS: dict[Path, list[tuple[str, set[str], str]]] = {}
+_MAX_FOLDERS = 64
+
+
+def _volume_siblings(here: Path) -> list[tuple[str, set[str], str]]:
+    found = _SIBLINGS.get(here)
+    if found is not None:
+        return found
+    found = []
     try:
         names = sorted(os.listdir(here))
     except OSError:
-        return []
+        names = []
     for name in names:
-        if name == ctx.path.name or not is_dockerfile_name(name):
+        if not is_dockerfile_name(name):
             continue
         text = read_text(here / name, limit=256 * 1024)  # not context_text: .dockerignore
         if not text or "VOLUME" not in text.upper():
@@ -713,15 +748,14 @@ def sibling_volumes(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
             continue
         theirs = parent_stages(sibling, final)
         words = [w for k in ("ENTRYPOINT", "CMD") for w in _last_words(theirs, k) or ()]
-        shared = mine & _programs(words)
         volumes = [i.value.strip() for st in theirs for i in st.body if i.keyword == "VOLUME"]
-        if shared and volumes:
-            return [
-                f"{name} ships the same program ({sorted(shared)[0]}) with VOLUME "
-                f"{volumes[-1]}, a folder it writes at run time, which a new non-root user "
-                "here could not write"
-            ]
-    return []
+        programs = _programs(words)
+        if programs and volumes:
+            found.append((name, programs, volumes[-1]))
+    if len(_SIBLINGS) >= _MAX_FOLDERS:
+        _SIBLINGS.pop(next(iter(_SIBLINGS)))
+    _SIBLINGS[here] = found
+    return found
 
 
 def _programs(words: list[str]) -> set[str]:

@@ -20,10 +20,11 @@ def test_last_stage_that_no_build_ships_is_left_alone(tmp_path: Path) -> None:
     same package.json, still loses curl and gets a USER."""
     repo = copy_repo(tmp_path, "j10-stages")
     found = findings(repo, "DF001,DF003")
-    for words in ("runs as root", "curl is installed"):
-        why = needs(found, "docker/Dockerfile", words)
-        assert "builds it only as earlier stages: --target release (package.json:6)" in why
-        assert "--target rootless (package.json:7)" in why
+    why = needs(found, "docker/Dockerfile", "curl is installed")
+    assert "builds it only as earlier stages: --target release (package.json:6)" in why
+    assert "--target rootless (package.json:7)" in why
+    # The last stage has no command of its own either: DF001 says that first.
+    assert "defines no ENTRYPOINT or CMD" in needs(found, "docker/Dockerfile", "runs as root")
     assert one(found, "web/Dockerfile", "curl is installed")["fix"]["safety"] == "proven"
     out = tighten("fix", "--select", "DF001,DF003", ".", cwd=repo)
     assert out.returncode == 1, out.stderr
@@ -106,4 +107,33 @@ def test_config_folders_test_inputs_and_development_secrets(tmp_path: Path) -> N
     assert not [f for f in found if f["path"].startswith("_testdata/")]
     assert "it sits under config/overlays/development/, a development setup" in needs(
         found, "config/overlays/development/minio.yaml", "MINIO_ROOT_PASSWORD"
+    )
+
+
+def test_acceptance_suites_release_copies_and_utility_stages(tmp_path: Path) -> None:
+    """consul-k8s' acceptance/ environment and its copy of Gateway API v0.7.1 (a folder
+    named with a release version; a conformance suite's inputs) are not its source; a
+    comment that says the final stage adds its packages for utility keeps curl offered."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo)
+    for folder in ("acceptance/", "platform/gateway-api-0.7.1-custom/", "platform/suite/"):
+        assert not [f for f in found if f["path"].startswith(folder)], folder
+    why = needs(found, "images/hub/Dockerfile", "curl is installed")
+    assert 'a comment at line 7 says "non-critical packages"' in why
+    out = tighten("check", ".", cwd=repo)
+    assert "under platform/gateway-api-0.7.1-custom/" in out.stderr
+    assert "(vendored)" in out.stderr
+
+
+def test_images_without_a_command_and_dev_containers_keep_their_user(tmp_path: Path) -> None:
+    """A runtime base image (dotnet-docker's: a known base, files only from a stage, no
+    command) and a dev container keep root, offered; an application image that copies its
+    files into a known server base (php-fpm) still gets the base's user."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo, "DF001")
+    assert "defines no ENTRYPOINT or CMD of its own" in needs(
+        found, "base-images/runtime/Dockerfile", "runs as root"
+    )
+    assert "devcontainer.json runs as (remoteUser" in needs(
+        found, ".devcontainer/Dockerfile", "runs as root"
     )

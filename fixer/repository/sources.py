@@ -17,11 +17,16 @@ from fixer.repository.model import SourceKind, SourceVerdict
 #: Folder names whose whole subtree is test data or someone else's code.
 TEST_DATA_DIRS = frozenset(
     {"testdata", "_testdata", "test-data", "test_data", "__fixtures__", "golden", "__snapshots__"}
+    | {"conformance"}  # a conformance suite's inputs (Gateway API's conformance/base)
 )
 VENDOR_DIRS = frozenset({"vendor", "third_party", "third-party", "thirdparty"})
 #: ``fixtures`` is test data only below a test folder (``test/fixtures``): elsewhere the word
 #: may name the product's own seed data.
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "testing", "spec", "specs", "e2e"})
+#: A folder named after a project and its full release version (consul-k8s keeps Gateway
+#: API's webhook and conformance manifests in ``gateway-api-0.7.1-custom/``): someone
+#: else's files, copied at that version.
+_RELEASE_COPY = re.compile(r"^[A-Za-z][\w.]*(?:-[A-Za-z]\w*)*-v?\d+\.\d+\.\d+(?:[-+][\w.]+)?$")
 #: Generated markers read within the first lines / bytes of a file.
 HEAD_LINES = 5
 HEAD_BYTES = 1024
@@ -43,6 +48,9 @@ def folder_verdict(parts: Sequence[str]) -> tuple[SourceKind, str] | None:
             return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
         if lower in VENDOR_DIRS:
             return SourceKind.VENDORED, f"under {'/'.join(parts[: index + 1])}/"
+        if index < len(parts) - 1 and _RELEASE_COPY.match(part):
+            where = "/".join(parts[: index + 1])
+            return SourceKind.VENDORED, f"under {where}/ (a copy of a release: its name has a version)"
         if lower in ("fixtures", "fixture") and any(p.lower() in _TEST_DIRS for p in parts[:index]):
             return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
         # Maven and Gradle keep test inputs in ``src/test/resources`` (Strimzi's system

@@ -136,6 +136,9 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
     ci = _ci_program(ctx.doc)
     if ci:
         return ci
+    said = _stage_comment(ctx.doc)
+    if said:
+        return said
     for ins in ctx.doc.instructions:
         if ins.keyword != "LABEL":
             continue
@@ -151,6 +154,34 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
             m = _PRODUCT.search(line)
             if m and _SHIPS.search(line) and named.search(line):
                 return f'{name}:{number} says "{m.group(0)}"'
+    return ""
+
+
+#: A comment that says the final stage adds its packages as utilities (zero-to-jupyterhub's
+#: hub image: "We add a few non-critical packages on top of the slim version to provide
+#: some additional utility"): the tools are there for the people who use the image.
+_UTILITY = re.compile(
+    r"\b(utilit(?:y|ies)|non-critical packages|for convenience|convenience (?:tools|packages)|"
+    r"for debugging|debugging tools|troubleshooting)\b",
+    re.IGNORECASE,
+)
+
+
+def _stage_comment(doc: Dockerfile) -> str:
+    """``a comment at line 86 says "utility"`` when a comment of the final stage (or the
+    comment block right above its FROM) says its packages are utilities; empty otherwise."""
+    final = doc.final_stage
+    if final is None or not doc.comments:
+        return ""
+    first = final.from_.line
+    block = first - 1
+    while block in doc.comments:
+        block -= 1
+    for line in sorted(doc.comments):
+        if line > block:
+            m = _UTILITY.search(doc.comments[line])
+            if m:
+                return f'a comment at line {line} says "{m.group(0)}"'
     return ""
 
 

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values, parent_stages
 from fixer.documents.dockerfile.images import (
@@ -121,7 +122,7 @@ class NonRootUser(Rule[Dockerfile]):
         if family is Family.WINDOWS or image.lower().endswith(":nonroot"):
             return
         chain = parent_stages(doc, stage)
-        if image.lower() == "scratch" and _files_only(chain):
+        if image.lower() == "scratch" and _files_only(chain, ctx.path.parent):
             return  # a stage others COPY --from, an image to mount: nothing runs in it
         now = doc.in_effect(stage)
         last_user = now.user
@@ -424,10 +425,11 @@ def _in_scope(doc: Dockerfile, chain: list[Stage]) -> set[str]:
     return names
 
 
-def _files_only(chain: list[Stage]) -> bool:
+def _files_only(chain: list[Stage], folder: Path) -> bool:
     """A scratch image with no ENTRYPOINT or CMD whose every COPY/ADD fills a folder
-    (``COPY --from=rpm-build /nginx /``), none a ``bin`` one: files for other images
-    (nginx's ppc64le RPMs), not something to run. A program copied to a file path
+    (``COPY --from=rpm-build /nginx /``; an OLM bundle's ``COPY manifests /manifests``, a
+    folder of the build context), none a ``bin`` one: files for other images (nginx's
+    ppc64le RPMs, operator bundles), not something to run. A program copied to a file path
     (``COPY app /app``, contour's ``/bin/contour``, run by its manifests' command) runs."""
     for stage in chain:
         for ins in stage.body:
@@ -436,9 +438,20 @@ def _files_only(chain: list[Stage]) -> bool:
             if ins.keyword in ("COPY", "ADD"):
                 words = arguments(ins)
                 target = words[-1] if words else ""
-                if not target.endswith("/") or re.search(r"(?:^|/)s?bin(?:/|$)", target):
+                if re.search(r"(?:^|/)s?bin(?:/|$)", target):
+                    return False
+                if not target.endswith("/") and not _context_folders(ins, words[:-1], folder):
                     return False
     return True
+
+
+def _context_folders(ins: Instruction, sources: list[str], folder: Path) -> bool:
+    """Every source of a COPY from the build context is a folder next to the Dockerfile."""
+    if "from" in ins.flags or not sources:
+        return False
+    return all(
+        "://" not in s and ".." not in s and (folder / s.strip("/")).is_dir() for s in sources
+    )
 
 
 def _create_command(family: Family, image: str, uid: int, gid: int) -> str | None:

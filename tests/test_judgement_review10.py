@@ -137,3 +137,5 @@ def test_images_without_a_command_and_dev_containers_keep_their_user(tmp_path: P
     assert "devcontainer.json runs as (remoteUser" in needs(
         found, ".devcontainer/Dockerfile", "runs as root"
     )
+    # An operator bundle copies folders of files into scratch: nothing in it runs.
+    assert not [f for f in found if f["path"] == "olm/bundle.Dockerfile"]

@@ -184,59 +184,54 @@ def _judged_fix(
 ) -> Fix:
     """PROVEN when nothing says the image needs root to start, the user is known, and the
     image is shipped (a test's image may need root for what it tests) and not a tool the
-    repository runs on the host's files."""
+    repository runs on the host's files; else UNPROVEN with the first reason that holds."""
+    needs = ""
     if test:
         needs = f"{test}; if it is shipped, apply with --unsafe-fixes"
-        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
-    if workstation:
+    elif workstation:
         needs = (
             f"evidence the image works as a non-root user where the repository runs it "
             f"({'; '.join(workstation)}); pass --user there, or apply with --unsafe-fixes"
         )
-        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
-    if root_home:
+    elif root_home:
         needs = (
             f"the image's files moved out of /root ({root_home}): WORKDIR /app, say; then "
             "apply with --unsafe-fixes"
         )
-        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
-    if derived:
+    elif derived:
         more = f" and {len(derived) - 3} more" if len(derived) > 3 else ""
         needs = (
             f"`USER root` before the RUN steps of the Dockerfiles built FROM this image "
             f"({', '.join(derived[:3])}{more} would run as the user this sets, and fail to "
             "install or write as it): add it there, then apply with --unsafe-fixes"
         )
-        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
-    if signs:
+    elif signs:
         needs = (
             f"proof the image starts as non-root ({'; '.join(signs)}); if it does, apply "
             "with --unsafe-fixes, if root is on purpose add `# tighten ignore=DF001`"
         )
-        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
-    if choice.needs:
-        return Fix(title, edits, Safety.UNPROVEN, needs=choice.needs)
-    if dev_container:
+    elif choice.needs:
+        needs = choice.needs
+    elif dev_container:
         needs = (
             "the user the dev container's devcontainer.json runs as (remoteUser, "
             "containerUser): VS Code runs the dev container as that user, and its features "
             "install as root; set the user there, or apply with --unsafe-fixes"
         )
-        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
-    if no_command:
+    elif no_command:
         needs = (
             "the command the image runs: it defines no ENTRYPOINT or CMD of its own (a base, "
             "builder, dev container or CI step image: whoever runs it or builds FROM it "
             "chooses the command, which would run as the new user); if it is an application "
             "that keeps its base image's command, apply with --unsafe-fixes"
         )
-        return Fix(title, edits, Safety.UNPROVEN, needs=needs)
-    if unknown_base:
+    elif unknown_base:
         needs = (
             f"the user the base image {unknown_base} runs as (its config was not read): if "
             "it already runs as non-root, no USER is needed; if it runs as root, apply with "
             "--unsafe-fixes (or run tighten where it can ask the registry)"
         )
+    if needs:
         return Fix(title, edits, Safety.UNPROVEN, needs=needs)
     evidence = (
         choice.evidence,

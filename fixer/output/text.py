@@ -23,10 +23,20 @@ def display_path(path: Path, base: str | None = None) -> str:
 def _relative(text: str, cwd: str) -> str:
     """Cached: a file's every finding, notice and diff header shows its path, and
     ``relpath`` is slow enough to matter over thousands of findings."""
+    prefix = cwd.rstrip(os.sep) + os.sep
+    if text.startswith(prefix) and _plain(text):
+        return text[len(prefix) :].replace(os.sep, "/")  # below the folder: no relpath needed
     rel = os.path.relpath(text, cwd)
     if not rel.startswith(".."):
         text = rel
     return text.replace(os.sep, "/")
+
+
+def _plain(path: str) -> bool:
+    """No ``.``/``..`` part and no doubled separator: the text is its own normal form."""
+    sep = os.sep
+    parts = path.split(sep)
+    return "" not in parts[1:] and "." not in parts and ".." not in parts
 
 
 #: C0 controls, DEL and C1 controls: in a file name they could move the cursor, recolour

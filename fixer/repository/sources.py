@@ -50,7 +50,10 @@ def folder_verdict(parts: Sequence[str]) -> tuple[SourceKind, str] | None:
             return SourceKind.VENDORED, f"under {'/'.join(parts[: index + 1])}/"
         if index < len(parts) - 1 and _RELEASE_COPY.match(part):
             where = "/".join(parts[: index + 1])
-            return SourceKind.VENDORED, f"under {where}/ (a copy of a release: its name has a version)"
+            return (
+                SourceKind.VENDORED,
+                f"under {where}/ (a copy of a release: its name has a version)",
+            )
         if lower in ("fixtures", "fixture") and any(p.lower() in _TEST_DIRS for p in parts[:index]):
             return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
         # Maven and Gradle keep test inputs in ``src/test/resources`` (Strimzi's system

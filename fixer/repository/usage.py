@@ -43,7 +43,9 @@ _GENERIC = frozenset(
 #: Folders whose name says nothing about the image built there.
 _PLAIN_FOLDERS = frozenset({"build", "docker", "deploy", "images", "image", "dockerfiles", "."})
 #: Folders holding tests (``*/testing/`` included): an image built only there is a test's.
-TEST_FOLDERS = frozenset({"test", "tests", "e2e", "testing", "integration", "acceptance", "__tests__"})
+TEST_FOLDERS = frozenset(
+    {"test", "tests", "e2e", "testing", "integration", "acceptance", "__tests__"}
+)
 _EXEC_PLACES = (
     ("lifecycle", "postStart", "exec", "command"),
     ("lifecycle", "preStop", "exec", "command"),

@@ -19,7 +19,7 @@ from tests.helpers import RULES
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 #: The last line continues into nothing: BuildKit joins whatever is appended to the RUN.
-DANGLING = "FROM alpine:3.19\nRUN true \\\n"
+DANGLING = 'FROM alpine:3.19\nCMD ["app"]\nRUN true \\\n'
 
 
 def doc_of(text: str) -> dockerfile.Dockerfile:
@@ -28,9 +28,9 @@ def doc_of(text: str) -> dockerfile.Dockerfile:
 
 def test_an_insertion_after_a_dangling_continuation_is_refused() -> None:
     found = disagreement(doc_of(DANGLING), [Edit(Span(len(DANGLING), len(DANGLING)), "USER 1\n")])
-    assert found is not None and found.line == 2
+    assert found is not None and found.line == 3
     assert str(found) == (
-        "dockerfile-parse reads line 2 differently (no instruction; tighten: RUN on lines 2-2)"
+        "dockerfile-parse reads line 3 differently (no instruction; tighten: RUN on lines 3-3)"
     )
 
 
@@ -67,7 +67,7 @@ def test_fix_leaves_the_file_untouched_and_says_where(tmp_path: Path) -> None:
     code = Session(settings, Mode.FIX, out=out, err=err, rules=RULES).execute([str(tmp_path)])
     assert path.read_text() == DANGLING
     assert code == 1  # the finding stays open
-    assert "fixes not applied: dockerfile-parse reads line 2 differently" in err.getvalue()
+    assert "fixes not applied: dockerfile-parse reads line 3 differently" in err.getvalue()
     assert "1 not fixable" in err.getvalue()
 
 

@@ -296,7 +296,9 @@ def test_a_crashing_rule_loses_only_its_own_findings(monkeypatch: pytest.MonkeyP
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(NetworkTools, "check", crash)
-    text = f"FROM debian:bookworm\nENV API_TOKEN={SECRET}\nRUN apt-get install -y curl\n"
+    text = (
+        f'FROM debian:bookworm\nENV API_TOKEN={SECRET}\nRUN apt-get install -y curl\nCMD ["app"]\n'
+    )
     result = fix_bytes(text.encode(), "dockerfile")
     assert result.error is not None
     assert result.error.startswith("internal error in rule DF003: RecursionError")

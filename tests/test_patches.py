@@ -199,7 +199,7 @@ def test_a_diff_that_does_not_reproduce_the_fix_is_an_error_and_not_printed(
     """A bug in the diff writer (injected here: it writes another USER than the fix) is caught by
     the unidiff check: exit 2, one error line for the file, none of its diff printed."""
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
-    (tmp_path / "other.Dockerfile").write_text("FROM alpine:3.19\nRUN true\n")
+    (tmp_path / "other.Dockerfile").write_text('FROM alpine:3.19\nRUN true\nCMD ["true"]\n')
     real = diffs.unified_diff
 
     def broken(path: str, old: str | None, new: str, *, context: int = 3) -> str:
@@ -218,7 +218,9 @@ def test_a_diff_that_does_not_reproduce_the_fix_is_an_error_and_not_printed(
     errors = [line for line in err.getvalue().splitlines() if "internal error" in line]
     assert len(errors) == 1 and "other.Dockerfile" in errors[0], err.getvalue()
     assert "other.Dockerfile" not in out.getvalue()
-    assert (tmp_path / "other.Dockerfile").read_text() == "FROM alpine:3.19\nRUN true\n"
+    assert (
+        tmp_path / "other.Dockerfile"
+    ).read_text() == 'FROM alpine:3.19\nRUN true\nCMD ["true"]\n'
 
 
 def test_a_masked_diff_keeps_its_shape_and_gets_the_header() -> None:

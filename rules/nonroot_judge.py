@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fixer.documents import yaml as y
-from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, parent_stages, parse
+from fixer.documents.dockerfile import (
+    Dockerfile,
+    Instruction,
+    Stage,
+    key_values,
+    parent_stages,
+    parse,
+)
 from fixer.documents.dockerfile.images import expand, stage_variables
 from fixer.documents.dockerfile.words import unquote
 from fixer.documents.text import SourceText
@@ -62,11 +69,11 @@ _NODE_ADMIN = re.compile(
     r"(?<![\w.+-])(xfsprogs|btrfs-progs|e2fsprogs|dosfstools|lvm2|mdadm|cryptsetup|parted|"
     r"gdisk|quota(?:-tools)?|iptables|nftables|ipset|ipvsadm|conntrack(?:-tools)?|ebtables|"
     r"kmod|nfs-utils|nfs-common|open-iscsi|iscsi-initiator-utils|multipath-tools|"
-    r"device-mapper-multipath|ethtool|wireguard-tools)(?![\w.+-])"
+    r"device-mapper-multipath|ethtool|wireguard-tools|dkms)(?![\w.+-])"
 )
 _NODE_ADMIN_HINTS: tuple[str, ...] = ("progs", "lvm2", "mdadm", "crypt", "parted", "gdisk")
 _NODE_ADMIN_HINTS += ("quota", "tables", "ipset", "ipvsadm", "conntrack", "kmod", "nfs-")
-_NODE_ADMIN_HINTS += ("iscsi", "multipath", "ethtool", "wireguard")
+_NODE_ADMIN_HINTS += ("iscsi", "multipath", "ethtool", "wireguard", "dkms")
 #: Programs that drive a Docker daemon through its socket (buildpacks' ``pack``, kind,
 #: dive, earthly, compose), run as the image's command: the socket is root's (or the
 #: host's docker group, unknown here).
@@ -303,9 +310,23 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
             elif not item.run.init and user is None:
                 signs += [f"{w} ({c.label}{named})" for w in _kept_data(ctx, item)]
                 signs += [f"{w} ({c.label}{named})" for w in _root_home_mounts(ctx, item)]
+                added = _added_capabilities(c)
+                if added:
+                    signs.append(
+                        f"{where} adds {', '.join(added)}: capabilities only a root process "
+                        f"holds (a non-root user gets none of them) ({c.label}{named})"
+                    )
     if len(signs) > _MAX_SIGNS:  # enough to convince; the rest would bury the message
         signs = [*signs[:_MAX_SIGNS], f"{len(signs) - _MAX_SIGNS} more manifests like these"]
     return signs
+
+
+def _added_capabilities(c: Container) -> list[str]:
+    """The capabilities the container's ``securityContext.capabilities.add`` lists (kube-vip
+    adds NET_ADMIN and NET_RAW to manage the node's addresses)."""
+    added = y.get_path(c.node, "securityContext", "capabilities", "add")
+    items = added.value if y.is_sequence(added) else ()
+    return [name for item in items if (name := (y.scalar(item) or "").upper().strip())]
 
 
 #: Volume kinds whose files keep the owner that wrote them, whatever ``fsGroup`` says
@@ -447,6 +468,8 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                         f"{ins.keyword} at line {ins.line} runs {init}, an init system that "
                         "starts as root (PID 1 mounts, starts and supervises the services)"
                     )
+            elif ins.keyword == "LABEL" and " run" in ins.value:
+                yield from _label_runs(ins)
             elif ins.keyword == "STOPSIGNAL" and ins.value.strip().upper() == "SIGRTMIN+3":
                 yield (
                     f"STOPSIGNAL SIGRTMIN+3 at line {ins.line} is systemd's: the image boots "
@@ -594,6 +617,30 @@ def _step_down(text: str) -> re.Match[str] | None:
     return m
 
 
+def _label_runs(ins: Instruction) -> Iterator[str]:
+    """A LABEL that documents how to run the image (falco's driver loader: ``usage="docker
+    run --privileged -v /proc:/host/proc:ro ..."``; Project Atomic's ``RUN`` label) as a
+    privileged container or with the node's system folders: a node agent, which needs
+    root."""
+    for kv in key_values(ins):
+        value = kv.value or ""
+        if not re.search(r"\b(?:docker|podman)\s+(?:container\s+)?run\b", value):
+            continue
+        m = _NODE_RUN.search(value)
+        if m:
+            yield (
+                f"LABEL {kv.key} at line {ins.line} runs it with {m.group(0).strip()}: a "
+                "node agent, which needs root"
+            )
+            return
+
+
+#: ``docker run`` options that hand a container the node: privileged, its namespaces, or
+#: its system folders mounted.
+_NODE_RUN = re.compile(
+    r"--privileged\b|--(?:pid|net|network)[= ]host\b|"
+    r"(?:-v|--volume)[= ]\s*/(?:proc|sys|dev|boot|lib/modules|var/run/docker\.sock)\b"
+)
 #: An init system run as the container's PID 1: systemd (``/sbin/init`` is its link in
 #: systemd images: kind's node image, systemd test images), s6-overlay's ``/init``, runit,
 #: OpenRC. Each starts as root and starts the services itself (tini and dumb-init only

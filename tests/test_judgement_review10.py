@@ -139,3 +139,17 @@ def test_images_without_a_command_and_dev_containers_keep_their_user(tmp_path: P
     )
     # An operator bundle copies folders of files into scratch: nothing in it runs.
     assert not [f for f in found if f["path"] == "olm/bundle.Dockerfile"]
+
+
+def test_documented_privileged_runs_and_added_capabilities_keep_root(tmp_path: Path) -> None:
+    """falco's driver loader documents `docker run --privileged -v /proc:...` in a LABEL;
+    kube-vip's and MetalLB's DaemonSets add NET_ADMIN/NET_RAW, which a non-root process
+    never holds."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    found = findings(repo, "DF001")
+    assert "LABEL usage at line 2 runs it with --privileged: a node agent" in needs(
+        found, "node/loader/Dockerfile", "runs as root"
+    )
+    assert "images/vip/ds.yaml:16 adds NET_ADMIN, NET_RAW: capabilities only a root" in needs(
+        found, "images/vip/Dockerfile", "runs as root"
+    )

@@ -426,11 +426,16 @@ def _files_only(chain: list[Stage], folder: Path) -> bool:
     folder of the build context), none a ``bin`` one: files for other images (nginx's
     ppc64le RPMs, operator bundles), not something to run. A program copied to a file path
     (``COPY app /app``, contour's ``/bin/contour``, run by its manifests' command) runs."""
+    bundle = any(
+        ins.keyword == "LABEL" and "operators.operatorframework.io.bundle." in ins.value
+        for stage in chain
+        for ins in stage.body
+    )  # an OLM bundle: manifests and metadata, often generated before the build
     for stage in chain:
         for ins in stage.body:
             if ins.keyword in ("ENTRYPOINT", "CMD"):
                 return False
-            if ins.keyword in ("COPY", "ADD"):
+            if ins.keyword in ("COPY", "ADD") and not bundle:
                 words = arguments(ins)
                 target = words[-1] if words else ""
                 if re.search(r"(?:^|/)s?bin(?:/|$)", target):

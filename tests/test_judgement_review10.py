@@ -155,3 +155,15 @@ def test_documented_privileged_runs_and_added_capabilities_keep_root(tmp_path: P
     assert "images/vip/ds.yaml:16 adds NET_ADMIN, NET_RAW: capabilities only a root" in needs(
         found, "images/vip/Dockerfile", "runs as root"
     )
+
+
+def test_a_generator_writes_its_own_projects_deploy_folder_only(tmp_path: Path) -> None:
+    """proj-a/scripts/gen.sh writes `$ROOT/deploy/app.yaml` with helm template: proj-a's
+    deploy/app.yaml is generated, proj-b's file of the same name is not (it is fixed)."""
+    repo = copy_repo(tmp_path, "j10-stages")
+    out = tighten("check", ".", cwd=repo)
+    assert "skipped 1 file written by proj-a/scripts/gen.sh:7 (helm template)" in out.stderr
+    found = findings(repo, "K8S002")
+    assert not [f for f in found if f["path"] == "proj-a/deploy/app.yaml"]
+    plain = one(found, "proj-b/deploy/app.yaml", "allowPrivilegeEscalation")
+    assert plain["fix"]["safety"] == "safe"

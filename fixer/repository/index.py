@@ -544,12 +544,17 @@ def _mark_generated_outputs(index: Index) -> None:
 
 def _writer(index: Index, manifest: Path) -> tuple[Path, generators.Output] | None:
     """The script line that writes ``manifest``: an exact match first, then one whose
-    pattern matches the end of the path (the script's own root below the repository's)."""
+    pattern matches the end of the path (``$ROOT/deploy/app.yaml``, the script's own root
+    below the repository's), for a manifest of the script's own project only (the folder
+    above the script's: another project's ``deploy/app.yaml`` is not its output)."""
     for ending in (False, True):
         for script, output in index.generator_outputs:
             for folder in (index.root, script.parent):
                 relative = _relative_to(manifest, folder)
-                if relative is not None and generators.matches(output, relative, ending=ending):
+                if relative is None or not generators.matches(output, relative, ending=ending):
+                    continue
+                project = script.parent.parent if script.parent != index.root else index.root
+                if not ending or _relative_to(manifest, project) is not None:
                     return script, output
     return None
 

@@ -233,14 +233,14 @@ _MARKER_FILE = re.compile(r"(?i)do[_-]?not[_-]?edit(?:\.(?:md|txt|rst))?")
 #: Top-level folders whose manifests are test resources (applied by e2e suites, compared
 #: by tests), not the workloads a reviewer ships. Only at the top of the walked tree: a
 #: `test` environment overlay (`overlays/test/`) is a real deployment.
-_TEST_ROOTS = frozenset(
+TEST_ROOTS = frozenset(
     {"test", "tests", "e2e", "testing", "integration", "acceptance", "__tests__"}
 )
 
 
 def _test_folder(root: str | Path, rel_folder: str) -> NotSource | None:
     first = rel_folder.split(os.sep, 1)[0]
-    if rel_folder == "." or first.lower() not in _TEST_ROOTS:
+    if rel_folder == "." or first.lower() not in TEST_ROOTS:
         return None
     return NotSource(TEST_DATA, _shown_folder(os.path.join(root, first)))
 

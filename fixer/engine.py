@@ -222,14 +222,12 @@ class _Detector:
         those, not its last stage (a CI upload, a test stage): fixes made to the last stage
         as the shipped image (DF001, DF003) are withheld, with the builds that say so."""
         repository = self.evidence.repository
+        if self.kind != "dockerfile" or repository is None:
+            return found
         judged = {r.id for r in self.rules if r.judges_shipped_stage}
-        if (
-            self.kind != "dockerfile"
-            or repository is None
-            or not any(
-                f.rule in judged and f.fix is not None and f.fix.safety is not Safety.UNPROVEN
-                for f in found
-            )
+        if not any(
+            f.rule in judged and f.fix is not None and f.fix.safety is not Safety.UNPROVEN
+            for f in found
         ):
             return found
         final = doc.final_stage

@@ -38,7 +38,7 @@ from fixer.repository import usage
 from fixer.repository.copies import arguments
 from fixer.repository.walk import read_text
 from fixer.rule import Context
-from rules.workload import bidirectional_mounts, needs_privileged, node_agent
+from rules.workload import added_capabilities, bidirectional_mounts, needs_privileged, node_agent
 
 #: Programs an entrypoint uses to drop root after doing root's work (chown, sysctl, bind).
 STEP_DOWN = re.compile(
@@ -310,7 +310,7 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
             elif not item.run.init and user is None:
                 signs += [f"{w} ({c.label}{named})" for w in _kept_data(ctx, item)]
                 signs += [f"{w} ({c.label}{named})" for w in _root_home_mounts(ctx, item)]
-                added = _added_capabilities(c)
+                added = added_capabilities(c)
                 if added:
                     signs.append(
                         f"{where} adds {', '.join(added)}: capabilities only a root process "
@@ -319,14 +319,6 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
     if len(signs) > _MAX_SIGNS:  # enough to convince; the rest would bury the message
         signs = [*signs[:_MAX_SIGNS], f"{len(signs) - _MAX_SIGNS} more manifests like these"]
     return signs
-
-
-def _added_capabilities(c: Container) -> list[str]:
-    """The capabilities the container's ``securityContext.capabilities.add`` lists (kube-vip
-    adds NET_ADMIN and NET_RAW to manage the node's addresses)."""
-    added = y.get_path(c.node, "securityContext", "capabilities", "add")
-    items = added.value if y.is_sequence(added) else ()
-    return [name for item in items if (name := (y.scalar(item) or "").upper().strip())]
 
 
 #: Volume kinds whose files keep the owner that wrote them, whatever ``fsGroup`` says

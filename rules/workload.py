@@ -235,12 +235,18 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
 
 def _added_admin(c: Container) -> str | None:
     """``SYS_ADMIN`` (or ``ALL``) when the container's ``capabilities.add`` lists it."""
+    return next((n for n in added_capabilities(c) if n in ("SYS_ADMIN", "ALL")), None)
+
+
+def added_capabilities(c: Container) -> list[str]:
+    """The capabilities the container's ``securityContext.capabilities.add`` lists, upper
+    case, without ``CAP_`` (kube-vip adds NET_ADMIN and NET_RAW)."""
     added = y.get_path(c.node, "securityContext", "capabilities", "add")
-    for item in added.value if y.is_sequence(added) else ():
-        name = (y.scalar(item) or "").upper().removeprefix("CAP_")
-        if name in ("SYS_ADMIN", "ALL"):
-            return name
-    return None
+    names = (
+        (y.scalar(item) or "").strip().upper().removeprefix("CAP_")
+        for item in (added.value if y.is_sequence(added) else ())
+    )
+    return [name for name in names if name]
 
 
 def is_init(c: Container) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from fixer.discover import TEST_ROOTS
 from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.kube import Container
@@ -43,9 +44,8 @@ _GENERIC = frozenset(
 #: Folders whose name says nothing about the image built there.
 _PLAIN_FOLDERS = frozenset({"build", "docker", "deploy", "images", "image", "dockerfiles", "."})
 #: Folders holding tests (``*/testing/`` included): an image built only there is a test's.
-TEST_FOLDERS = frozenset(
-    {"test", "tests", "e2e", "testing", "integration", "acceptance", "__tests__"}
-)
+#: The same names as the top-level folders whose manifests are test resources.
+TEST_FOLDERS = TEST_ROOTS
 _EXEC_PLACES = (
     ("lifecycle", "postStart", "exec", "command"),
     ("lifecycle", "preStop", "exec", "command"),

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from fixer.filenames import SKIP_DIRS, kind_of
+from fixer.filenames import SKIP_DIRS, TEST_ROOTS, kind_of
 
 
 @dataclass(frozen=True)
@@ -228,14 +228,6 @@ def _folder_verdict(
 #: ``examples/`` hold the last release's copies (``DO_NOT_EDIT.md``; the editable files are
 #: under ``packaging/``).
 _MARKER_FILE = re.compile(r"(?i)do[_-]?not[_-]?edit(?:\.(?:md|txt|rst))?")
-
-
-#: Top-level folders whose manifests are test resources (applied by e2e suites, compared
-#: by tests), not the workloads a reviewer ships. Only at the top of the walked tree: a
-#: `test` environment overlay (`overlays/test/`) is a real deployment.
-TEST_ROOTS = frozenset(
-    {"test", "tests", "e2e", "testing", "integration", "acceptance", "__tests__"}
-)
 
 
 def _test_folder(root: str | Path, rel_folder: str) -> NotSource | None:

@@ -57,3 +57,12 @@ def kind_of(name: str, *, explicit: bool = False) -> str | None:
     if lower.endswith(YAML_SUFFIXES) or (explicit and lower.endswith(".json")):
         return "kubernetes"
     return None
+
+
+#: Top-level folders whose manifests are test resources (applied by e2e suites, compared
+#: by tests), not the workloads a reviewer ships (``fixer.discover``; only at the top of the
+#: walked tree: a `test` environment overlay, `overlays/test/`, is a real deployment), and
+#: folders anywhere whose images are tests' (``fixer.repository.usage``).
+TEST_ROOTS = frozenset(
+    {"test", "tests", "e2e", "testing", "integration", "acceptance", "__tests__"}
+)

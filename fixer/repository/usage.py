@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from fixer.discover import TEST_ROOTS
 from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.kube import Container
+from fixer.filenames import TEST_ROOTS
 from fixer.repository import tools, walk
 from fixer.repository.builds import norm
 from fixer.repository.model import Build, Evidence, LinkKind, Run

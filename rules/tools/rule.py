@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from fixer.documents.dockerfile import Dockerfile, parent_stages
 from fixer.documents.dockerfile.images import Family, family_of, root_image
+from fixer.documents.shell.script import condition_of
 from fixer.model import Finding, Fix, Safety, Span
 from fixer.rule import Context, Rule, Severity
 from rules.tools.fix import purge_fix, removal_fix
@@ -146,7 +147,11 @@ def _findings(
         group = [p for p in purges if _purge_key(p) == key]
         last = group[0].last
         assert last is not None
-        fix, why = purge_fix(build, last, [(p.install.command, p.install.package) for p in group])
+        why = _conditional(group) or _fetched_code(build, group)
+        fix = None
+        if not why:
+            items = [(p.install.command, p.install.package) for p in group]
+            fix, why = purge_fix(build, last, items)
         for p in group:
             fixes[id(p)] = fix, why
     fixes = _judge(ctx, build, plans, fixes)
@@ -201,6 +206,50 @@ def _shell_access(plans: list[Plan]) -> str:
             and plan.reason != install.step.problem
         ):
             return f"{install.name}: {plan.reason}"
+    return ""
+
+
+def _conditional(group: list[Plan]) -> str:
+    """Why a removal after the last use cannot be appended: an install that runs only
+    under a condition (``if echo "$BASE" | grep alpine; then apk add ...; fi``): the
+    appended removal would run whether or not it installed anything, and fail where the
+    package manager is not there (``apk`` on an Ubuntu base)."""
+    for plan in group:
+        script = plan.install.step.script
+        if script is None:
+            continue
+        word = condition_of(script.script, plan.install.command.command)
+        if word is not None:
+            line = plan.install.step.ins.line
+            how = f"after `{word}`" if word == "||" else f"inside `{word}`"
+            return (
+                f"line {line} installs it only when a condition holds ({how}): a removal "
+                "appended after its last use would run either way; remove it by hand"
+            )
+    return ""
+
+
+#: A later step running code the build fetches (``git clone URL && cd QDK && ./Install.sh``):
+#: what that code calls is not in this repository to read.
+_FETCHED_RUN = re.compile(r"(?:^|[;&|]\s*)(?:\./|(?:ba)?sh\s+|make\b)")
+
+
+def _fetched_code(build: Build, group: list[Plan]) -> str:
+    """Why the tool may still be used after its last visible use: a later shipped step runs
+    a script of a repository cloned during the build (tailscale's QNAP build image runs
+    QDK's ``InstallToUbuntu.sh``). Empty when none does."""
+    first = min(p.install.step.order for p in group)
+    cloned = False
+    for step in build.steps:
+        value = step.ins.value
+        if step.order < first or step.ins.keyword != "RUN":
+            continue
+        cloned = cloned or "git clone" in value
+        if cloned and step.order > first and _FETCHED_RUN.search(value):
+            return (
+                f"line {step.ins.line} runs code of a repository cloned during the build, "
+                "which may call it; remove it by hand if it does not"
+            )
     return ""
 
 

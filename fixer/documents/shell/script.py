@@ -83,6 +83,33 @@ class Script:
         return self.tokens[-1].end if self.tokens else 0
 
 
+#: Reserved words that open and close a compound command (``if ... fi``).
+_OPENS = frozenset({"if", "case", "while", "until"})
+_CLOSES = frozenset({"fi", "esac", "done"})
+#: What may stand right before a word in command position.
+_COMMAND_START = frozenset({";", "&&", "||", "|", "\n", "(", "&", "then", "else", "elif", "do"})
+
+
+def condition_of(script: Script, command: Command) -> str | None:
+    """The reserved word or operator that makes ``command`` run only sometimes: ``if``,
+    ``case``, ``while``, ``until`` around it, or ``||`` right before it; None when it runs
+    whenever the script gets that far."""
+    depth: list[str] = []
+    previous: Token | None = None
+    for token in script.tokens[: command.first]:
+        start = previous is None or previous.text in _COMMAND_START or previous.text in _OPENS
+        if token.kind == WORD and start:
+            if token.text in _OPENS:
+                depth.append(token.text)
+            elif token.text in _CLOSES and depth:
+                depth.pop()
+        previous = token
+    if depth:
+        return depth[-1]
+    before = script.before(command)
+    return "||" if before is not None and before.text == "||" else None
+
+
 def parse(text: str, start: int = 0, *, heredocs: bool = True) -> Script:
     """Scan ``text[start:]``. With ``heredocs=False`` a ``<<`` here-document is refused
     (inside a heredoc body its lines would follow; a ``RUN`` line has them after it)."""

@@ -27,6 +27,7 @@ from rules.nonroot_judge import (
     RunAs,
     base_runs_non_root,
     copies_context,
+    debugger_install,
     derived_runs,
     entry_words,
     has_derived,
@@ -163,9 +164,28 @@ class NonRootUser(Rule[Dockerfile]):
                 root_home_sign(doc, chain, image),
                 derived_runs(ctx),
                 no_command=_no_command(ctx, chain, image, base),
-                dev_container=".devcontainer" in ctx.path.parts,
+                dev_container=(dev := ".devcontainer" in ctx.path.parts),
+                development="" if dev else _development_image(ctx.path.name, chain),
             ),
         )
+
+
+#: Dockerfile names that say development image: ``Dockerfile.dev``, ``Dockerfile-devel``,
+#: ``dev.Dockerfile``, ``Dockerfile.development``.
+_DEV_NAME = re.compile(
+    r"(?i)^(?:dockerfile[-_.]dev(?:el(?:op(?:ment)?)?)?|dev(?:el)?\.dockerfile)$"
+)
+
+
+def _development_image(name: str, chain: Sequence[Stage]) -> str:
+    """Why the Dockerfile builds a development image (its name, a debugger it installs),
+    or "" (tetragon's ``Dockerfile.dev``: strace, vim, netcat, and a root shell)."""
+    if _DEV_NAME.match(name):
+        return f"its name says it is a development image ({name})"
+    found = debugger_install(chain)
+    if found is not None:
+        return f"line {found[0]} installs {found[1]}: a development or debugging image"
+    return ""
 
 
 def _judged_fix(
@@ -181,6 +201,7 @@ def _judged_fix(
     *,
     no_command: bool = False,
     dev_container: bool = False,
+    development: str = "",
 ) -> Fix:
     """PROVEN when nothing says the image needs root to start, the user is known, and the
     image is shipped (a test's image may need root for what it tests) and not a tool the
@@ -188,6 +209,11 @@ def _judged_fix(
     needs = ""
     if test:
         needs = f"{test}; if it is shipped, apply with --unsafe-fixes"
+    elif development:
+        needs = (
+            f"a look at who works in it: {development}, where people build, edit and debug "
+            "as root; if it is shipped, apply with --unsafe-fixes"
+        )
     elif workstation:
         needs = (
             f"evidence the image works as a non-root user where the repository runs it "

@@ -15,7 +15,7 @@ import operator
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -454,6 +454,13 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                 m = _step_down(ins.value)
                 if m:
                     yield f"{ins.keyword} at line {ins.line} runs {m.group(1)}"
+                attach = _attaches(ins.value)
+                if attach:
+                    yield (
+                        f"{ins.keyword} at line {ins.line} runs {attach}: a debugger attaching "
+                        "to a process it did not start (ptrace), which needs root or "
+                        "CAP_SYS_PTRACE"
+                    )
                 init = _init_system(ins.value)
                 if init:
                     yield (
@@ -641,6 +648,37 @@ _INIT_SYSTEM = re.compile(
     r"(?<![\w.-])((?:/usr)?/s?bin/init|/init|(?:/usr)?/lib/systemd/systemd|systemd|"
     r"runsvdir|runit|openrc-init)(?![\w.-])"
 )
+
+
+#: Tracers and debuggers: an image that installs one is for people to work in (tetragon's
+#: ``Dockerfile.dev``: strace, vim, netcat, less), never a service's runtime image.
+_DEBUGGERS = re.compile(r"(?<![\w.-])(strace|ltrace|gdb|valgrind)(?![\w.-])")
+
+
+def debugger_install(stages: Iterable[Stage]) -> tuple[int, str] | None:
+    """(line, program) of the first RUN of ``stages`` that installs a tracer or debugger."""
+    for stage in stages:
+        for ins in stage.body:
+            if ins.keyword == "RUN" and any(d in ins.value for d in ("strace", "gdb", "valgrind")):
+                m = _DEBUGGERS.search(ins.value)
+                if m:
+                    return ins.line, m.group(1)
+    return None
+
+
+#: A debugger or tracer attaching to a process it did not start (``dlv attach $(pidof app)``,
+#: ``gdb -p``, ``strace -p``, ``py-spy dump --pid``): ptrace of another process, which needs
+#: root (or CAP_SYS_PTRACE, which a non-root process does not get from the runtime).
+_ATTACH = re.compile(
+    r"(?<![\w.-])(dlv|gdb|strace|ltrace|py-spy)(?![\w.-])[^;&|\n]*?\s(attach|-p|--pid)(?![\w-])"
+)
+
+
+def _attaches(text: str) -> str | None:
+    if not any(tool in text for tool in ("dlv", "gdb", "strace", "ltrace", "py-spy")):
+        return None
+    m = _ATTACH.search(text)
+    return f"{m.group(1)} {m.group(2)}" if m else None
 
 
 def _init_system(text: str) -> str | None:

@@ -218,6 +218,12 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
         return f"it mounts the node's devices ({', '.join(devices)})"
     if image_needs:
         return "its image only works privileged (Docker-in-Docker)"
+    vpn = _vpn_image(c)
+    if vpn:
+        return (
+            f"its image is {vpn}, a VPN that makes its own network interface (/dev/net/tun) "
+            "and routes, which needs privileged or NET_ADMIN with the device"
+        )
     daemon = runs_any(c, ("dockerd", "dockerd-entrypoint.sh"))
     if daemon:
         return f"it runs a Docker daemon ({daemon}: Docker-in-Docker), which only works privileged"
@@ -231,6 +237,20 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
             "seccomp profiles still block unless it is privileged"
         )
     return None
+
+
+#: VPN and tunnel software whose kernel mode creates a TUN interface (tailscale's documented
+#: manifests run it privileged with ``TS_USERSPACE: "false"``).
+_VPN = re.compile(
+    r"(?:^|[-_])(tailscale|wireguard|openvpn|zerotier(?:-one)?|netbird|nebula|gluetun)(?:$|[-_])"
+)
+
+
+def _vpn_image(c: Container) -> str | None:
+    image = y.scalar(y.get(c.node, "image")) or ""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    m = _VPN.search(name)
+    return m.group(1) if m else None
 
 
 def _added_admin(c: Container) -> str | None:

@@ -27,6 +27,9 @@ _TEST_DIRS = frozenset({"test", "tests", "__tests__", "testing", "spec", "specs"
 #: API's webhook and conformance manifests in ``gateway-api-0.7.1-custom/``): someone
 #: else's files, copied at that version.
 _RELEASE_COPY = re.compile(r"^[A-Za-z][\w.]*(?:-[A-Za-z]\w*)*-v?\d+\.\d+\.\d+(?:[-+][\w.]+)?$")
+#: Folders of deliberately insecure workloads: attacks a detection tool is shown catching
+#: (tetragon's ``docs/.../02_attack_files/privileged.yaml``), exploits, vulnerable apps.
+_ATTACK = re.compile(r"(?:^|[-_.])(?:attacks?|exploits?|malicious|vulnerable)(?:$|[-_.])")
 #: Generated markers read within the first lines / bytes of a file.
 HEAD_LINES = 5
 HEAD_BYTES = 1024
@@ -53,6 +56,12 @@ def folder_verdict(parts: Sequence[str]) -> tuple[SourceKind, str] | None:
             return (
                 SourceKind.VENDORED,
                 f"under {where}/ (a copy of a release: its name has a version)",
+            )
+        if _ATTACK.search(lower):
+            where = "/".join(parts[: index + 1])
+            return (
+                SourceKind.TEST_DATA,
+                f"under {where}/ (attack demonstrations: insecure on purpose)",
             )
         if lower in ("fixtures", "fixture") and any(p.lower() in _TEST_DIRS for p in parts[:index]):
             return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"

@@ -176,7 +176,10 @@ def test_only(model: RepositoryModel, dockerfile: Path) -> str | None:
         what = "local" if local.origin.kind in (LinkKind.MAKE, LinkKind.SCRIPT) else "test"
         how = f"{where} builds it as a {what} image ({', '.join(local.images) or 'untagged'})"
         tail = "nothing outside test folders ships it"
-    return f"a test image: it is under {folder}/ and {how}; {tail}"
+    where = (
+        f"its name says so ({folder})" if folder == dockerfile.name else f"it is under {folder}/"
+    )
+    return f"a test image: {where} and {how}; {tail}"
 
 
 def _local_build(build: Build) -> bool:
@@ -212,13 +215,29 @@ def _folder_of_tests(root: Path, path: Path) -> str | None:
     rel = os.path.relpath(path, root)
     if rel.startswith(".."):
         return None
-    parts = rel.split(os.sep)[:-1]
+    *parts, name = rel.split(os.sep)
     for index, part in enumerate(parts):
         lower = part.lower()
-        tests = lower in TEST_FOLDERS or lower.endswith(("-tests", "_tests", "-e2e", "_e2e"))
+        tests = lower in TEST_FOLDERS or bool(_TEST_FOLDER.search(lower))
         if tests or folder_verdict(parts[: index + 1]) is not None:
             return "/".join(parts[: index + 1])
+    if _TEST_DOCKERFILE.search(name):
+        return name  # ``Dockerfile.test``: the file says what it builds
     return None
+
+
+#: Folder names made of a test word and another (``e2e-test``, ``integration_tests``,
+#: ``test-e2e``, ``testcontainers``: tailscale's SSH test images).
+_TEST_FOLDER = re.compile(
+    r"(?:^|[-_.])(?:e2e|tests?)(?:$|[-_.])|^(?:e2e|tests?)[-_]?(?:containers?|images?|env|infra|"
+    r"harness|bed|suites?|utils?)$"
+)
+#: Dockerfile names that say test: ``Dockerfile.test``, ``Dockerfile-e2e``, ``test.Dockerfile``,
+#: ``Dockerfile.integration-tests``.
+_TEST_DOCKERFILE = re.compile(
+    r"(?i)^(?:dockerfile[-_.](?:e2e|tests?|integration(?:[-_]tests?)?|smoke)(?:[-_.]\w+)?|"
+    r"(?:e2e|tests?|integration|smoke)[-_.]?\w*\.dockerfile)$"
+)
 
 
 def _rel(root: Path, path: Path) -> str:

@@ -1,0 +1,85 @@
+"""Judgement classes from the eleventh review (tetragon, chaos-mesh, tailscale): each
+assertion names what is withheld or refused, and what is still fixed beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixer.documents.shell.script import condition_of, parse
+from fixer.repository.sources import folder_verdict
+from tests.fixture_repos import copy_repo, findings, needs, one, tighten
+
+pytestmark = pytest.mark.slow
+
+
+def test_test_and_development_images_keep_their_tools_and_root(tmp_path: Path) -> None:
+    """``Dockerfile.test`` (built by the Makefile as a test-named image), a helper under
+    ``e2e-test/`` and ``Dockerfile.dev`` (strace, vim, netcat) are not shipped: DF001 and
+    DF003 are withheld there. ``app/Dockerfile`` still loses curl and gets a USER."""
+    repo = copy_repo(tmp_path, "j11-review")
+    found = findings(repo, "DF001,DF003")
+    test = needs(found, "Dockerfile.test", "netcat-traditional is installed")
+    assert "a test image: its name says so (Dockerfile.test)" in test
+    assert "Makefile:2 builds it" in test
+    assert "a test image" in needs(found, "Dockerfile.test", "runs as root")
+    assert "under e2e-test/" in needs(found, "e2e-test/helper/Dockerfile", "runs as root")
+    dev = needs(found, "Dockerfile.dev", "netcat-traditional is installed")
+    assert "line 2 installs strace: a development or debugging image" in dev
+    assert "its name says it is a development image" in needs(found, "Dockerfile.dev", "as root")
+    assert one(found, "app/Dockerfile", "curl is installed")["fix"]["safety"] == "proven"
+    out = tighten("fix", "--select", "DF001,DF003", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr
+    app = (repo / "app/Dockerfile").read_text()
+    assert "curl" not in app and "USER 10001" in app
+    assert "netcat-traditional" in (repo / "Dockerfile.dev").read_text()
+    assert "netcat-traditional" in (repo / "Dockerfile.test").read_text()
+
+
+def test_removal_after_last_use_is_refused_where_it_could_break_the_build(tmp_path: Path) -> None:
+    """tailscale's SSH test image installs ssh under `if ... fi` per base image: an appended
+    `apk del openssh && apt-get purge ...` fails on either base. A QNAP build image runs a
+    script of a repository it clones after using curl: that script may call curl."""
+    repo = copy_repo(tmp_path, "j11-review")
+    found = findings(repo, "DF003")
+    ssh = one(found, "testcontainers/Dockerfile", "openssh is installed")
+    assert ssh.get("fix") is None
+    assert "installs it only when a condition holds (inside `if`)" in ssh["message"]
+    curl = one(found, "builder/Dockerfile", "curl is installed")
+    assert curl.get("fix") is None
+    assert "line 4 runs code of a repository cloned during the build" in curl["message"]
+    before = (repo / "testcontainers/Dockerfile").read_text()
+    tighten("fix", "--select", "DF003", ".", cwd=repo)
+    assert (repo / "testcontainers/Dockerfile").read_text() == before
+
+
+def test_condition_of_a_command() -> None:
+    script = parse('if echo "$B" | grep alpine; then apk add openssh; fi && apt-get update')
+    install, update = script.commands[2], script.commands[3]
+    assert condition_of(script, install) == "if"
+    assert condition_of(script, update) is None
+    script = parse("apt-get install -y curl || apk add curl")
+    assert condition_of(script, script.commands[0]) is None
+    assert condition_of(script, script.commands[1]) == "||"
+    script = parse("for p in a b; do echo $p; done; case $x in a) apk add curl;; esac")
+    assert condition_of(script, script.commands[-1]) == "case"
+
+
+def test_debugger_attach_and_vpn_keep_their_privileges(tmp_path: Path) -> None:
+    """A `dlv attach` image needs ptrace (root); a tailscale container in kernel mode
+    needs privileged for /dev/net/tun. A privileged web Deployment still gets
+    `privileged: false`, and the attack demonstrations under docs/ are not read."""
+    repo = copy_repo(tmp_path, "j11-review")
+    found = findings(repo, "DF001,K8S001")
+    assert "CMD at line 6 runs dlv attach: a debugger attaching" in needs(
+        found, "debug/Dockerfile", "runs as root"
+    )
+    assert "its image is tailscale, a VPN" in needs(found, "k8s/vpn.yaml", "is privileged")
+    assert one(found, "k8s/web.yaml", "is privileged")["fix"]["safety"] == "proven"
+    assert not [f for f in found if f["path"].startswith("docs/")]
+    out = tighten("check", "--select", "K8S001", ".", cwd=repo)
+    assert "skipped 1 file under docs/02_attack_files/ (test data)" in out.stderr
+    assert folder_verdict(("docs", "02_attack_files")) is not None
+    assert folder_verdict(("docs", "exploits")) is not None
+    assert folder_verdict(("docs", "attachments")) is None

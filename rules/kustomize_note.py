@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from fixer.documents.yaml import YamlFile
 from fixer.documents.yaml.kube import PodSpec
@@ -49,3 +50,129 @@ def overlay_replacing_security_context(ctx: Context[YamlFile], pod: PodSpec) -> 
                     "reaches the cluster; put the fix where it survives"
                 )
     return ""
+
+
+_REPLACED_KEY = "kustomize_note.replaced"
+#: A JSON6902 operation path that sets a whole container securityContext.
+_SC_PATH = re.compile(
+    r"^/spec(?:/jobTemplate/spec)?(?:/template/spec)?/(containers|initContainers)/(\d+)"
+    r"/securityContext/?$"
+)
+
+
+def replaced_container_contexts(ctx: Context[YamlFile], pod: PodSpec) -> dict[tuple[str, int], str]:
+    """Containers (key, index) whose whole securityContext a JSON6902 ``add``/``replace``
+    sets in every deployed render of this manifest (each top-level Kustomization that
+    renders it, through its own patches or a Component it lists), with what to say:
+    node-feature-discovery's ``components/common/securitycontext.yaml`` sets every nfd
+    container's securityContext, so fields written into the base's are dead in every render.
+    Empty when any top-level render keeps the base's (or there is no repository model)."""
+    model = getattr(ctx.evidence, "repository", None)
+    name = pod.obj.name
+    if model is None or not name:
+        return {}
+    cache = ctx.doc.cache.setdefault(_REPLACED_KEY, {})
+    key = (pod.obj.kind, name)
+    if key not in cache:
+        try:
+            cache[key] = _replaced(model, Path(os.path.abspath(ctx.path)), pod.obj.kind, name)
+        except Exception:  # evidence is optional: a broken model says nothing
+            cache[key] = {}
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _replaced(model: Any, path: Path, kind: str, name: str) -> dict[tuple[str, int], str]:
+    rendering = [Path(k) for k in model.kustomizations_of(path)]
+    if not rendering:
+        return {}
+    every = {k.path: k for k in model.kustomizations}
+    by_folder = {p.parent: p for p in every}
+    included = {by_folder[r] for k in every.values() for r in k.resources if r in by_folder}
+    top = [k for k in rendering if k not in included]
+    if not top:
+        return {}
+    root = Path(model.root)
+    found: dict[tuple[str, int], str] | None = None
+    for kustomization in top:
+        sources = _chain_sources(kustomization, set(rendering), every, by_folder)
+        mine: dict[tuple[str, int], str] = {}
+        for source in sources:
+            for use in patch_uses(source):
+                if not _targets(use, kind, name):
+                    continue
+                for container in _set_contexts(use.text):
+                    shown = os.path.relpath(use.file or source, root)
+                    mine.setdefault(
+                        container,
+                        f"a Kustomize patch ({shown}, listed in "
+                        f"{os.path.relpath(source, root)}) sets this container's whole "
+                        "securityContext in every render that deploys it: fix it there",
+                    )
+        found = mine if found is None else {k: v for k, v in found.items() if k in mine}
+        if not found:
+            return {}
+    return found or {}
+
+
+def _chain_sources(
+    top: Path, rendering: set[Path], every: dict[Path, Any], by_folder: dict[Path, Path]
+) -> list[Path]:
+    """The Kustomizations whose patches reach the manifest in ``top``'s render: ``top`` and
+    those it includes on the way down to the manifest (``rendering``), with the Components
+    each of them lists (``samples/custom-rules`` includes ``default``, which lists the
+    Component that patches)."""
+    out: list[Path] = []
+    todo = [top]
+    while todo:
+        current = todo.pop()
+        if current in out:
+            continue
+        out.append(current)
+        kustomization = every.get(current)
+        for folder in kustomization.resources if kustomization is not None else ():
+            listed = by_folder.get(folder)
+            if listed is not None and (listed in rendering or _is_component(listed)):
+                todo.append(listed)
+    return out
+
+
+def _is_component(kustomization: Path) -> bool:
+    try:
+        head = kustomization.read_text(encoding="utf-8", errors="replace")[:4096]
+    except OSError:
+        return False
+    return re.search(r"(?m)^kind:\s*Component\s*$", head) is not None
+
+
+def _targets(use: Any, kind: str, name: str) -> bool:
+    """The patch's target selects the object: kind equal when given, name as Kustomize
+    reads it (a regular expression matched whole: ``nfd.*``)."""
+    if use.target_name is None or (use.target_kind and use.target_kind != kind):
+        return False
+    try:
+        return re.fullmatch(use.target_name, name) is not None
+    except re.error:
+        return use.target_name == name
+
+
+def _set_contexts(text: str) -> list[tuple[str, int]]:
+    """(containers key, index) of each JSON6902 ``add``/``replace`` of a whole
+    securityContext in ``text``."""
+    from fixer.documents import yaml as y
+    from fixer.documents.text import SourceText
+
+    if "securityContext" not in text:
+        return []
+    try:
+        doc = y.parse(SourceText(text))
+    except Exception:
+        return []
+    root = doc.documents[0] if doc.documents else None
+    out = []
+    for op in root.value if y.is_sequence(root) else []:
+        if y.scalar(y.get(op, "op")) not in ("add", "replace"):
+            continue
+        m = _SC_PATH.match(y.scalar(y.get(op, "path")) or "")
+        if m:
+            out.append((m.group(1), int(m.group(2))))
+    return out

@@ -219,14 +219,23 @@ class SecurityContext(Rule[YamlFile]):
             # Who each container runs as: judged once, read by the capability and the
             # runAsNonRoot decisions (it looks up the image's user).
             whos = {id(c.node): judge.who(c, ctx) for c in containers}
+            replaced = _replaced(ctx, pod)
             for c in containers:
                 w = whos[id(c.node)]
+                # A Kustomize patch that sets this container's whole securityContext in
+                # every deployed render makes edits to it here dead: said, not written.
+                note = replaced.get((c.key, c.index)) if replaced else None
+                into = _Plan(pod, ctx) if note else plan
                 if profile != "baseline":
-                    _no_escalation(plan, c)
-                _capabilities(plan, c, profile, w, agent)
-                _baseline_fields(plan, c)
+                    _no_escalation(into, c)
+                _capabilities(into, c, profile, w, agent)
+                _baseline_fields(into, c)
                 if profile is Profile.STRICT:
-                    _read_only(plan, c)
+                    _read_only(into, c)
+                if note:
+                    for problems in into.problems.values():
+                        for problem in problems:
+                            plan.report(c, problem, note)
             if profile != "baseline":
                 _pod_level(plan, containers, ctx, agent, whos)
             else:
@@ -288,7 +297,8 @@ def _findings(
             notes = [*own, *([overlay] if overlay else [])]
             if notes:
                 message += f" ({'; '.join(notes)})"
-            reason = "; ".join(plan.reasons.get(id(c.node), ())) if level is None else ""
+            reasons = plan.reasons.get(id(c.node), ()) if level is None else ()
+            reason = "; ".join(dict.fromkeys(reasons))
             yield ctx.finding(rule, span, message, fix=fixes.get(level), reason=reason)
 
 
@@ -299,6 +309,14 @@ _TITLES = {
     Safety.PROVEN: "harden the securityContext of {} (proven)",
     Safety.UNPROVEN: "harden the securityContext of {} (unproven)",
 }
+
+
+def _replaced(ctx: Context[YamlFile], pod: PodSpec) -> dict[tuple[str, int], str]:
+    if ctx.evidence.repository is None:
+        return {}
+    from rules.kustomize_note import replaced_container_contexts
+
+    return replaced_container_contexts(ctx, pod)
 
 
 def _overlay_note(ctx: Context[YamlFile], pod: PodSpec) -> str:

@@ -83,3 +83,28 @@ def test_debugger_attach_and_vpn_keep_their_privileges(tmp_path: Path) -> None:
     assert folder_verdict(("docs", "02_attack_files")) is not None
     assert folder_verdict(("docs", "exploits")) is not None
     assert folder_verdict(("docs", "attachments")) is None
+
+
+def test_container_context_a_component_sets_in_every_render_is_not_edited(tmp_path: Path) -> None:
+    """node-feature-discovery's Component sets every nfd container's whole securityContext
+    (JSON6902 `add`, target `name: nfd.*`) in each overlay: the base gets only the pod-level
+    seccompProfile, and the container fields are reported where the patch sets them. With a
+    second overlay that deploys the base as it is, the container fields are fixed again."""
+    repo = copy_repo(tmp_path, "j11-review")
+    found = findings(repo, "K8S002")
+    dead = one(found, "kustomize/base/deploy.yaml", "allowPrivilegeEscalation is not false")
+    assert dead.get("fix") is None
+    assert "kustomize/components/common/securitycontext.yaml" in str(dead)
+    assert "sets this container's whole securityContext in every render" in str(dead)
+    out = tighten("fix", "--select", "K8S002", "kustomize", cwd=repo)
+    assert out.returncode == 1, out.stderr
+    base = (repo / "kustomize/base/deploy.yaml").read_text()
+    assert "seccompProfile" in base and "allowPrivilegeEscalation" not in base
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    repo = copy_repo(plain, "j11-review")
+    dev = repo / "kustomize/overlays/dev"
+    dev.mkdir()
+    (dev / "kustomization.yaml").write_text("resources:\n- ../../base\n")
+    tighten("fix", "--select", "K8S002", "kustomize", cwd=repo)
+    assert "allowPrivilegeEscalation: false" in (repo / "kustomize/base/deploy.yaml").read_text()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fixer.documents.shell.script import condition_of, parse
+from fixer.repository.generators import go_outputs
 from fixer.repository.sources import folder_verdict
 from tests.fixture_repos import copy_repo, findings, needs, one, tighten
 
@@ -108,3 +109,19 @@ def test_container_context_a_component_sets_in_every_render_is_not_edited(tmp_pa
     (dev / "kustomization.yaml").write_text("resources:\n- ../../base\n")
     tighten("fix", "--select", "K8S002", "kustomize", cwd=repo)
     assert "allowPrivilegeEscalation: false" in (repo / "kustomize/base/deploy.yaml").read_text()
+
+
+def test_manifest_a_go_generator_writes_is_generated(tmp_path: Path) -> None:
+    """tailscale's cmd/k8s-operator/generate/main.go writes deploy/manifests/operator.yaml
+    (`os.WriteFile(filepath.Join(repoRoot, "..."))`) and a test checks it is current: the
+    manifest is skipped as generated, with the generator's line."""
+    repo = copy_repo(tmp_path, "j11-review")
+    out = tighten("check", "--select", "K8S002", ".", cwd=repo)
+    assert "skipped 1 file written by tools/generate/main.go:12 (a Go generator)" in out.stderr
+    assert "operator.yaml:" not in out.stdout
+    found = go_outputs('os.WriteFile(filepath.Join(root, "crds", name), b, 0o644)\n')
+    assert [o.pattern for o in found] == []  # no suffix: not a manifest
+    found = go_outputs('f, _ := os.Create(filepath.Join(root, "crds", kind+".yaml"))\n')
+    assert [o.pattern for o in found] == ["crds/*.yaml"]
+    found = go_outputs('os.WriteFile("deploy/all.yaml", b, 0o644)\n')
+    assert [o.pattern for o in found] == ["deploy/all.yaml"]

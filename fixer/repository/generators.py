@@ -135,3 +135,41 @@ def _pattern(word: str) -> str | None:
     if not word or word.startswith("/") or (word.startswith("*") and "/" not in word):
         return None  # an absolute path, or a name that could be any file
     return word
+
+
+#: A Go program that writes a file: ``os.WriteFile(path, ...)``, ``os.Create(path)``,
+#: ``os.OpenFile(path, ...)``.
+_GO_WRITE = re.compile(r"\bos\.(?:WriteFile|Create|OpenFile)\(")
+_GO_JOIN = re.compile(r"\b(?:filepath|path)\.Join\(([^()]*)\)")
+_GO_STRING = re.compile(r'^"([^"\\]*)"$')
+_GO_TAIL = re.compile(r'\+\s*"([^"\\]*)"$')
+
+
+def go_outputs(text: str) -> list[Output]:
+    """Manifests a Go generator writes (tailscale's ``cmd/k8s-operator/generate/main.go``
+    writes ``cmd/k8s-operator/deploy/manifests/operator.yaml`` from its Helm chart, and a
+    test checks the file is up to date): the path of each ``os.WriteFile``/``os.Create``
+    call named by string literals, directly or joined (``filepath.Join(repoRoot,
+    "deploy", "operator.yaml")``: a leading variable is the root, a later one any name)."""
+    if _GO_WRITE.search(text) is None:
+        return []
+    found: list[Output] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        call = _GO_WRITE.search(line)
+        if call is None:
+            continue
+        rest = line[call.end() :]
+        join = _GO_JOIN.match(rest.lstrip())
+        parts = join.group(1).split(",") if join else [rest.split(",", 1)[0].rstrip(")")]
+        words: list[str] = []
+        for index, part in enumerate(p.strip() for p in parts):
+            literal = _GO_STRING.match(part)
+            if literal:
+                words.append(literal.group(1))
+            elif index or not join:
+                tail = _GO_TAIL.search(part)  # ``kind + ".yaml"``
+                words.append("*" + (tail.group(1) if tail else ""))
+        pattern = "/".join(w.strip("/") for w in words if w)
+        if pattern.endswith(_SUFFIXES) and pattern.strip("*/"):
+            found.append(Output(pattern, number, "a Go generator"))
+    return found

@@ -509,6 +509,10 @@ def npm_scripts(text: str) -> str:
     return "\n".join(out)
 
 
+def _on_go_generator(index: Index, path: Path, text: str) -> None:
+    index.generator_outputs += [(path, o) for o in generators.go_outputs(text)]
+
+
 def _on_tilt(index: Index, path: Path, text: str) -> None:
     index.builds.extend(links.tilt_builds(path, text))
 
@@ -523,6 +527,7 @@ _HANDLERS = {
     walk.TILTFILE: _on_tilt,
     walk.DOCS: _on_docs,
     walk.PACKAGE: _on_package,
+    walk.GO_GENERATOR: _on_go_generator,
 }
 
 

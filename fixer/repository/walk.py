@@ -29,6 +29,9 @@ MAKEFILE = "makefile"
 SCRIPT = "script"
 TILTFILE = "tiltfile"
 KUSTOMIZATION = "kustomization"
+GO_GENERATOR = "go-generator"  # a Go program in a generate/ folder: the files it writes
+#: Folders whose Go programs generate files (``cmd/k8s-operator/generate/main.go``).
+_GO_GENERATOR_FOLDERS = frozenset({"generate", "gen", "codegen", "generator", "generators"})
 DOCS = "docs"  # Markdown: its shell code blocks are commands people run
 PACKAGE = "package"  # package.json: its npm scripts are shell commands
 YAML = "yaml"  # maybe a Kubernetes manifest: decided by apiVersion + kind once read
@@ -57,6 +60,8 @@ def kind_of(rel_parts: tuple[str, ...]) -> str | None:
         return DOCS
     if name == "package.json":
         return PACKAGE
+    if lower.endswith(".go") and _GO_GENERATOR_FOLDERS.intersection(rel_parts[:-1]):
+        return GO_GENERATOR
     if not lower.endswith(_YAML):
         return None
     if rel_parts[:2] == (".github", "workflows") and len(rel_parts) == 3:

@@ -178,6 +178,7 @@ def _walk(
             rel = d if rel_folder == os.curdir else os.path.join(rel_folder, d)
             below[os.path.join(folder, d)] = (rel, os.path.join(real_folder, d))
         linked: list[tuple[Target, str, bool]] = []
+        releases = _release_copies(files) if source_only and not not_source else None
         for name in sorted(files):
             kind = kind_of(name)
             rel = _join(rel_folder, name)
@@ -185,6 +186,8 @@ def _walk(
                 continue
             path = os.path.join(folder, name)
             skip = not_source or (test_manifests if kind == "kubernetes" else None)
+            if skip is None and releases and name in releases:
+                skip = NotSource(VENDORED, _release_place(folder))
             target = Target(Path(path), kind, False, not_source=skip)
             if os.path.islink(path):
                 linked.append((target, os.path.realpath(path), True))
@@ -222,6 +225,31 @@ def _folder_verdict(
             verdict = NotSource(GENERATED, f"under {_shown_folder(folder)} (marked by {marker})")
     verdicts[folder] = verdict
     return verdict
+
+
+#: A manifest named after a release version: ``litmus-operator-v3.31.0.yaml``.
+_VERSIONED = re.compile(r"^(.*?)[-_.]v?(\d+\.\d+(?:\.\d+)?(?:-[A-Za-z][\w.]*)?)\.(?:ya?ml|json)$")
+
+
+def _release_copies(files: list[str]) -> set[str]:
+    """Manifests of a folder that are published releases: named after their version, with
+    other versions of the same file beside them (litmus keeps every release's operator
+    manifest, ``litmus-operator-v1.8.0.yaml`` to ``-v3.31.0.yaml``, applied by URL). Each
+    is frozen once released; the unversioned ``-latest``/``-ci`` files stay source."""
+    if len(files) < 2:
+        return set()
+    versions: dict[str, set[str]] = {}
+    names: dict[str, list[str]] = {}
+    for name in files:
+        m = _VERSIONED.match(name) if "." in name else None
+        if m is not None:
+            versions.setdefault(m.group(1), set()).add(m.group(2))
+            names.setdefault(m.group(1), []).append(name)
+    return {n for stem, found in versions.items() if len(found) >= 2 for n in names[stem]}
+
+
+def _release_place(folder: str) -> str:
+    return f"{_shown_folder(folder)} (release copies: files named after their versions)"
 
 
 #: A file that marks its whole folder as not to be edited: Strimzi's ``install/`` and

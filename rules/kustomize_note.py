@@ -17,7 +17,7 @@ from typing import Any
 
 from fixer.documents.yaml import YamlFile
 from fixer.documents.yaml.kube import PodSpec
-from fixer.repository.render import patch_uses
+from fixer.repository.render import PatchUse, patch_uses
 from fixer.rule import Context
 
 _KEY = "kustomize_note.kustomizations"
@@ -144,7 +144,7 @@ def _is_component(kustomization: Path) -> bool:
     return re.search(r"(?m)^kind:\s*Component\s*$", head) is not None
 
 
-def _targets(use: Any, kind: str, name: str) -> bool:
+def _targets(use: PatchUse, kind: str, name: str) -> bool:
     """The patch's target selects the object: kind equal when given, name as Kustomize
     reads it (a regular expression matched whole: ``nfd.*``)."""
     if use.target_name is None or (use.target_kind and use.target_kind != kind):

@@ -177,6 +177,9 @@ class SecretInEnv(Rule[YamlFile]):
             f"{entry.container.label} env {entry.name} holds a literal secret ({entry.match.kind})"
         )
         fix, reason = _fix(ctx, entry, keys)
+        default = _project_default(ctx, entry)
+        if fix is not None and default and fix.safety is not Safety.UNPROVEN:
+            fix = dataclasses.replace(fix, safety=Safety.UNPROVEN, needs=default)
         finding = ctx.finding(self, span, message, fix=fix, reason=reason)
         raw = ctx.text[span.start : span.end]
         return dataclasses.replace(finding, masks=masks_for(value.value, raw))
@@ -523,11 +526,42 @@ def _example(root: Path | None, manifest: Path) -> str | None:
         return None
     for depth, part in enumerate(parts):
         lower = part.lower()
-        if lower in _EXAMPLE_FOLDERS or lower in _DEVELOPMENT_FOLDERS:
+        words = set(re.split(r"[-_.]", lower))
+        example = lower in _EXAMPLE_FOLDERS or bool(words & _EXAMPLE_WORDS)
+        if example or lower in _DEVELOPMENT_FOLDERS:
             folder = "/".join(parts[: depth + 1])
-            what = "an example" if lower in _EXAMPLE_FOLDERS else "a development setup"
+            what = "an example" if example else "a development setup"
             return f"it sits under {folder}/, {what} people apply as it is"
+    name = manifest.name.lower()
+    if any(word in name for word in _EXAMPLE_NAMES):
+        return f"its name ({manifest.name}) says it is an example people apply as it is"
     return None
+
+
+def _project_default(ctx: Context[YamlFile], entry: _Entry) -> str:
+    """What a move needs when the value is the project's own name (litmus' install
+    manifests: ``ADMIN_PASSWORD: litmus``, the default its documentation gives everyone):
+    a default, not a secret, and every copy of the manifest needs it. Empty otherwise."""
+    repository = ctx.evidence.repository
+    value = entry.value.value if isinstance(entry.value.value, str) else ""
+    if repository is None or len(value) < 4:
+        return ""
+    project = Path(os.path.abspath(repository.root)).name.lower()
+    if value.lower() not in (project, project.replace("-", ""), project.split("-")[0]):
+        return ""
+    return (
+        "a new default: the value is the project's own name (its repository folder's), "
+        "a default its "
+        "documentation gives everyone, and a git-ignored Secret would leave every other "
+        "copy of this manifest without it; generate it at install time, or apply with "
+        "--unsafe-fixes"
+    )
+
+
+#: Words of a compound folder name that say example (``sample-application-under-test``).
+_EXAMPLE_WORDS = frozenset({"example", "examples", "sample", "samples", "demo", "demos"})
+#: File names of manifests people apply as they are (``litmus-getting-started.yaml``).
+_EXAMPLE_NAMES = ("getting-started", "getting_started", "quickstart", "quick-start", "demo")
 
 
 def command(target: SecretTarget) -> str:

@@ -125,3 +125,37 @@ def test_manifest_a_go_generator_writes_is_generated(tmp_path: Path) -> None:
     assert [o.pattern for o in found] == ["crds/*.yaml"]
     found = go_outputs('os.WriteFile("deploy/all.yaml", b, 0o644)\n')
     assert [o.pattern for o in found] == ["deploy/all.yaml"]
+
+
+def test_published_releases_suites_and_program_defaults(tmp_path: Path) -> None:
+    """litmus keeps every release's manifests (`docs/3.0.0/`, `operator-v3.31.0.yaml`
+    beside older versions): frozen copies, skipped; its `-latest` file is still fixed.
+    authelia's internal/suites/ are test environments. syncthing's crash receiver stores
+    reports in its working folder (`default:"."`), which is root's: DF001 is withheld, with
+    the source line, while a program without such a default still gets its USER."""
+    repo = copy_repo(tmp_path, "j11-review")
+    out = tighten("check", "--select", "K8S002,DF001", ".", cwd=repo)
+    assert "published/3.1.0/operator.yaml" not in out.stdout
+    assert "operator-v1.0.0.yaml" not in out.stdout and "operator-v1.1.0.yaml" not in out.stdout
+    assert "published/manifests/operator-latest.yaml" in out.stdout
+    assert "(release copies: files named after their versions) (vendored)" in out.stderr
+    assert "internal/suites" not in out.stdout
+    found = findings(repo, "DF001")
+    why = needs(found, "images/crashd/Dockerfile", "runs as root")
+    assert 'cmd/crashd/main.go:4 makes Dir default to ".", a path relative to the working' in why
+    assert one(found, "app/Dockerfile", "runs as root")["fix"]["safety"] == "proven"
+
+
+def test_example_names_and_project_defaults_keep_their_values(tmp_path: Path) -> None:
+    """A getting-started manifest is applied as it is (the git-ignored Secret would be in
+    nobody's copy); a password that is the project's own name is a documented default, and
+    the finding never prints it. Another secret of the same install manifest still moves."""
+    repo = copy_repo(tmp_path, "j11-review")
+    found = findings(repo, "K8S004")
+    started = needs(found, "published/manifests/getting-started.yaml", "DB_PASSWORD")
+    assert "its name (getting-started.yaml) says it is an example" in started
+    default = needs(found, "published/manifests/install.yaml", "ADMIN_PASSWORD")
+    assert "the value is the project's own name" in default
+    assert "j11-review" not in default
+    moved = one(found, "published/manifests/install.yaml", "SESSION_SECRET")
+    assert moved["fix"]["safety"] == "proven"

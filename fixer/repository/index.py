@@ -47,6 +47,8 @@ class Index:
     root: Path
     dockerfiles: set[Path] = field(default_factory=set)
     scripts: list[str] = field(default_factory=list)  # sorted, for "scripts under a folder"
+    #: Go programs by the name of their folder (``cmd/infra/ursrv/main.go`` under ``ursrv``).
+    go_mains: defaultdict[str, list[Path]] = field(default_factory=lambda: defaultdict(list))
     builds: list[Build] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     host_writes: list[HostWrite] = field(default_factory=list)
@@ -158,6 +160,8 @@ def build_index(
             candidates[kind].append((path, parts))
         if kind == walk.SCRIPT:
             index.scripts.append(str(path))
+        elif kind == walk.GO_MAIN:  # not read now: only when an image runs the program
+            index.go_mains[path.parent.name].append(path)
     index.digest = seen.hexdigest() if stamp else ""
     index.scripts.sort()
     for path, _ in candidates[walk.KUSTOMIZATION]:

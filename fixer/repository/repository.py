@@ -465,6 +465,13 @@ class RepositoryModel:
                 return f"{os.path.relpath(document, self.root)}:{line}"
         return None
 
+    def go_program(self, name: str) -> Path | None:
+        """The ``main.go`` of the Go program a binary called ``name`` is built from (its
+        folder has the binary's name: ``cmd/infra/stcrashreceiver/``); None when there is
+        none or more than one."""
+        found = self._index.go_mains.get(name, [])
+        return found[0] if len(found) == 1 else None
+
     def written_by(self, path: Path) -> str | None:
         """``written by scripts/gen.sh:31 (helm template)`` when a script or Makefile of the
         repository writes ``path`` with a generator (``fixer.repository.generators``)."""

@@ -18,6 +18,9 @@ from fixer.repository.model import SourceKind, SourceVerdict
 TEST_DATA_DIRS = frozenset(
     {"testdata", "_testdata", "test-data", "test_data", "__fixtures__", "golden", "__snapshots__"}
     | {"conformance"}  # a conformance suite's inputs (Gateway API's conformance/base)
+    # Integration test suites' environments (authelia's internal/suites/: compose files,
+    # manifests and mock images its Go tests start)
+    | {"suites", "testsuites", "test-suites"}
 )
 VENDOR_DIRS = frozenset({"vendor", "third_party", "third-party", "thirdparty"})
 #: ``fixtures`` is test data only below a test folder (``test/fixtures``): elsewhere the word
@@ -27,6 +30,13 @@ _TEST_DIRS = frozenset({"test", "tests", "__tests__", "testing", "spec", "specs"
 #: API's webhook and conformance manifests in ``gateway-api-0.7.1-custom/``): someone
 #: else's files, copied at that version.
 _RELEASE_COPY = re.compile(r"^[A-Za-z][\w.]*(?:-[A-Za-z]\w*)*-v?\d+\.\d+\.\d+(?:[-+][\w.]+)?$")
+#: A folder named after a full release version (litmus keeps the manifests of every release
+#: it published, ``mkdocs/docs/2.0.0/`` to ``3.28.0/``, applied by URL): frozen copies. Two
+#: numbers alone (docker-library's ``8.3/``, ``8.6-rc/``) name a maintained line, which is
+#: source; ``3.0-beta1`` is one pre-release.
+_VERSION_FOLDER = re.compile(
+    r"^v?\d+\.\d+(?:\.\d+(?:[-+][\w.]+)?|-(?:alpha|beta|rc|pre)\.?\d+)$", re.IGNORECASE
+)
 #: Folders of deliberately insecure workloads: attacks a detection tool is shown catching
 #: (tetragon's ``docs/.../02_attack_files/privileged.yaml``), exploits, vulnerable apps.
 _ATTACK = re.compile(r"(?:^|[-_.])(?:attacks?|exploits?|malicious|vulnerable)(?:$|[-_.])")
@@ -51,6 +61,12 @@ def folder_verdict(parts: Sequence[str]) -> tuple[SourceKind, str] | None:
             return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
         if lower in VENDOR_DIRS:
             return SourceKind.VENDORED, f"under {'/'.join(parts[: index + 1])}/"
+        if _VERSION_FOLDER.match(part):
+            where = "/".join(parts[: index + 1])
+            return (
+                SourceKind.VENDORED,
+                f"under {where}/ (a published release: the folder is named after its version)",
+            )
         if index < len(parts) - 1 and _RELEASE_COPY.match(part):
             where = "/".join(parts[: index + 1])
             return (

@@ -29,6 +29,7 @@ MAKEFILE = "makefile"
 SCRIPT = "script"
 TILTFILE = "tiltfile"
 KUSTOMIZATION = "kustomization"
+GO_MAIN = "go-main"  # a Go program's main.go: where a binary's flag defaults are read
 GO_GENERATOR = "go-generator"  # a Go program in a generate/ folder: the files it writes
 #: Folders whose Go programs generate files (``cmd/k8s-operator/generate/main.go``).
 _GO_GENERATOR_FOLDERS = frozenset({"generate", "gen", "codegen", "generator", "generators"})
@@ -62,6 +63,8 @@ def kind_of(rel_parts: tuple[str, ...]) -> str | None:
         return PACKAGE
     if lower.endswith(".go") and _GO_GENERATOR_FOLDERS.intersection(rel_parts[:-1]):
         return GO_GENERATOR
+    if name == "main.go":
+        return GO_MAIN
     if not lower.endswith(_YAML):
         return None
     if rel_parts[:2] == (".github", "workflows") and len(rel_parts) == 3:

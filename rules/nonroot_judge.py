@@ -208,6 +208,7 @@ def root_start_signs(
     signs += _data_folder_signs(chain)
     signs += _config_folder_signs(ctx, chain)
     signs += _program_default_signs(ctx, chain)
+    signs += _chart_signs(ctx, chain)
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
     return list(dict.fromkeys(signs))
@@ -673,6 +674,23 @@ def _relative_place(value: str) -> bool:
     if not value or value.startswith(("/", ":", "~", "$")) or "://" in value:
         return False
     return value == "." or "/" in value or _FILE_NAME.fullmatch(value) is not None
+
+
+def _chart_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """A Helm chart of the repository gives the image a persistent volume (its values name
+    the image: by a tag a build gives it, or by the same last name part as the Dockerfile's
+    folder or the program it runs): a new non-root user could not write it."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return []
+    dockerfile = _dockerfile(ctx)
+    names = [dockerfile.parent.name]
+    program = entry_program(chain)
+    if program and "$" not in program:
+        names.append(posixpath.basename(program))
+    for build in repository.build_of(dockerfile):
+        names += [i.split("@", 1)[0].rsplit(":", 1)[0].rsplit("/", 1)[-1] for i in build.images]
+    return repository.chart_volumes(n for n in names if n)  # type: ignore[no-any-return]
 
 
 def _program_default_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:

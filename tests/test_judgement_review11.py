@@ -159,3 +159,15 @@ def test_example_names_and_project_defaults_keep_their_values(tmp_path: Path) ->
     assert "j11-review" not in default
     moved = one(found, "published/manifests/install.yaml", "SESSION_SECRET")
     assert moved["fix"]["safety"] == "proven"
+
+
+def test_helm_chart_volume_keeps_root(tmp_path: Path) -> None:
+    """chaos-mesh's chart keeps the dashboard's SQLite database on
+    `dashboard.persistentVolume` (`/data`): a volume the cluster makes root-owned, which a
+    new USER could not write. A component whose chart sets fsGroup still gets its USER."""
+    repo = copy_repo(tmp_path, "j11-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "images/store/Dockerfile", "runs as root")
+    assert "the Helm chart's charts/app/values.yaml:7 gives it a persistent volume" in why
+    assert "(store.persistence at /data), owned by root unless the pod sets fsGroup" in why
+    assert one(found, "images/cache/Dockerfile", "runs as root")["fix"]["safety"] == "proven"

@@ -20,6 +20,7 @@ from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
 from fixer.repository import generators, hostwrites, links, walk, yamlfiles
 from fixer.repository.builds import from_commands, norm
+from fixer.repository.charts import ChartVolume, chart_volumes
 from fixer.repository.commands import (
     BuildCommand,
     RunCommand,
@@ -47,6 +48,10 @@ class Index:
     root: Path
     dockerfiles: set[Path] = field(default_factory=set)
     scripts: list[str] = field(default_factory=list)  # sorted, for "scripts under a folder"
+    #: Persistent volumes Helm charts' values give images, by the image's last name part.
+    chart_volumes: defaultdict[str, list[ChartVolume]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     #: Go programs by the name of their folder (``cmd/infra/ursrv/main.go`` under ``ursrv``).
     go_mains: defaultdict[str, list[Path]] = field(default_factory=lambda: defaultdict(list))
     builds: list[Build] = field(default_factory=list)
@@ -517,6 +522,19 @@ def _on_go_generator(index: Index, path: Path, text: str) -> None:
     index.generator_outputs += [(path, o) for o in generators.go_outputs(text)]
 
 
+#: A values file that may give a component a persistent volume (most give none).
+_CHART_VOLUME_HINT = re.compile(r"(?i)persist|pvc|storage:")
+
+
+def _on_helm_values(index: Index, path: Path, text: str) -> None:
+    if "image" not in text or not _CHART_VOLUME_HINT.search(text):
+        return
+    if not (path.parent / "Chart.yaml").is_file():
+        return
+    for volume in chart_volumes(path, _yaml(text)):
+        index.chart_volumes[volume.image.rsplit("/", 1)[-1]].append(volume)
+
+
 def _on_tilt(index: Index, path: Path, text: str) -> None:
     index.builds.extend(links.tilt_builds(path, text))
 
@@ -532,6 +550,7 @@ _HANDLERS = {
     walk.DOCS: _on_docs,
     walk.PACKAGE: _on_package,
     walk.GO_GENERATOR: _on_go_generator,
+    walk.HELM_VALUES: _on_helm_values,
 }
 
 

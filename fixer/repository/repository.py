@@ -465,6 +465,12 @@ class RepositoryModel:
                 return f"{os.path.relpath(document, self.root)}:{line}"
         return None
 
+    def chart_volumes(self, names: Iterable[str]) -> list[str]:
+        """What the repository's Helm charts say about persistent volumes of images whose
+        last name part is one of ``names`` (see ``fixer.repository.charts``)."""
+        found = [v for n in dict.fromkeys(names) for v in self._index.chart_volumes.get(n, ())]
+        return [v.sign(self.root) for v in found]
+
     def go_program(self, name: str) -> Path | None:
         """The ``main.go`` of the Go program a binary called ``name`` is built from (its
         folder has the binary's name: ``cmd/infra/stcrashreceiver/``); None when there is

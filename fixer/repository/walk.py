@@ -35,6 +35,7 @@ GO_GENERATOR = "go-generator"  # a Go program in a generate/ folder: the files i
 _GO_GENERATOR_FOLDERS = frozenset({"generate", "gen", "codegen", "generator", "generators"})
 DOCS = "docs"  # Markdown: its shell code blocks are commands people run
 PACKAGE = "package"  # package.json: its npm scripts are shell commands
+HELM_VALUES = "helm-values"  # a chart's values.yaml: the images it deploys, and how
 YAML = "yaml"  # maybe a Kubernetes manifest: decided by apiVersion + kind once read
 
 _YAML = (".yaml", ".yml")
@@ -67,6 +68,8 @@ def kind_of(rel_parts: tuple[str, ...]) -> str | None:
         return GO_MAIN
     if not lower.endswith(_YAML):
         return None
+    if name in ("values.yaml", "values.yml"):
+        return HELM_VALUES
     if rel_parts[:2] == (".github", "workflows") and len(rel_parts) == 3:
         return WORKFLOW
     if fnmatch.fnmatchcase(lower, "skaffold*.y*ml"):

@@ -11,6 +11,9 @@ def main() -> None:
 
         sys.stdout.write(f"tighten {__version__}\n")
         return
-    from fixer.cli import main as cli_main
-
+    try:
+        from fixer.cli import main as cli_main
+    except KeyboardInterrupt:  # Ctrl-C while the modules load: the same exit as later on
+        sys.stderr.write("tighten: interrupted\n")
+        sys.exit(130)
     cli_main()

@@ -8,6 +8,7 @@ exit code and, for ``fix``, every file afterwards must be byte-identical.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -210,6 +211,28 @@ def _many(folder: Path, count: int) -> None:
         (folder / f"Dockerfile.{n:05d}").write_bytes(text)
 
 
+def _terminal_job() -> None:
+    """In the child: SIGINT as a terminal's foreground job has it. A process started in the
+    background by a non-interactive shell (``cmd &``, as a CI runner may start the suite)
+    inherits SIGINT ignored, and Python keeps ignoring it until tighten installs its own
+    handler: a Ctrl-C sent before that was lost, and the run went on to the end."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _workers_started(pid: int, seconds: float) -> bool:
+    """Whether ``pid`` has forked its two workers (the run is past its serial start)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        children = 0
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                children += len((task / "children").read_text().split())
+        if children >= 2:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def _group_gone(pgid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -232,12 +255,17 @@ def test_ctrl_c_stops_the_workers_quietly(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=_terminal_job,
     )
-    time.sleep(1.0)  # well into the run: the workers are busy
+    # Well into the run: the workers are forked and busy (on a loaded machine the serial
+    # start alone can take longer than a second).
+    assert _workers_started(proc.pid, 60), "the workers never started"
+    time.sleep(0.3)
     assert proc.poll() is None, "the run finished before Ctrl-C"
     os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C: every process
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130  # typer turns the KeyboardInterrupt into exit code 130
+    _, err = proc.communicate(timeout=60)
+    # typer turns the KeyboardInterrupt into exit code 130
+    assert proc.returncode == 130, err.decode()
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err.decode()
     assert _group_gone(proc.pid, 10), "a worker outlived the run"
 

@@ -58,7 +58,14 @@ class Guard:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {signum: signal.signal(signum, self._handle) for signum in SIGNALS}
+        # A signal the process inherited ignored stays ignored (``nohup``, a background job
+        # of a non-interactive shell, which ignores SIGINT): as Python itself does for
+        # SIGINT at start-up, and as the run did before this block.
+        previous = {
+            signum: signal.signal(signum, self._handle)
+            for signum in SIGNALS
+            if signal.getsignal(signum) is not signal.SIG_IGN
+        }
         try:
             yield
         finally:

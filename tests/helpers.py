@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -368,3 +369,11 @@ def scan_get(mapping: Any, key: str) -> Any:
         if y.is_scalar(k) and k.value == key:
             return v
     return None
+
+
+def terminal_job() -> None:
+    """``preexec_fn`` of a child the tests stop with SIGINT: SIGINT as a terminal's
+    foreground job has it. A suite started in the background by a non-interactive shell
+    (``cmd &``) inherits SIGINT ignored, and tighten keeps an inherited ignore (as Python
+    does), so without this such a child would never see the Ctrl-C the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

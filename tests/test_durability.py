@@ -35,6 +35,7 @@ from fixer.session import Session
 from fixer.settings import Settings
 from fixer.sidefiles import SideFiles, mask_stored_values
 from tests.helpers import RULES as RULE_SET
+from tests.helpers import terminal_job
 
 TIGHTEN = [sys.executable, "-m", "fixer"]
 # --unsafe-fixes: no manifest runs the Dockerfiles' images, so their ENV moves are withheld
@@ -240,6 +241,7 @@ def test_interrupted_run_keeps_every_value(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=terminal_job,
     )
     time.sleep(pristine.seconds * fraction)
     assert proc.poll() is None, "the run finished before it could be stopped"

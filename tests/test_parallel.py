@@ -24,7 +24,7 @@ import pytest
 from fixer import parallel
 from fixer.engine import process_file
 from fixer.settings import Settings
-from tests.helpers import RULES
+from tests.helpers import RULES, terminal_job
 
 pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
 
@@ -211,14 +211,6 @@ def _many(folder: Path, count: int) -> None:
         (folder / f"Dockerfile.{n:05d}").write_bytes(text)
 
 
-def _terminal_job() -> None:
-    """In the child: SIGINT as a terminal's foreground job has it. A process started in the
-    background by a non-interactive shell (``cmd &``, as a CI runner may start the suite)
-    inherits SIGINT ignored, and Python keeps ignoring it until tighten installs its own
-    handler: a Ctrl-C sent before that was lost, and the run went on to the end."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _workers_started(pid: int, seconds: float) -> bool:
     """Whether ``pid`` has forked its two workers (the run is past its serial start)."""
     deadline = time.monotonic() + seconds
@@ -255,7 +247,7 @@ def test_ctrl_c_stops_the_workers_quietly(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
-        preexec_fn=_terminal_job,
+        preexec_fn=terminal_job,
     )
     # Well into the run: the workers are forked and busy (on a loaded machine the serial
     # start alone can take longer than a second).

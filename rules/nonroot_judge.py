@@ -660,8 +660,13 @@ _GO_FIELD = re.compile(
 _GO_FLAG = re.compile(
     r"flag\.String(?:Var)?\(\s*(?:&[\w.]+\s*,\s*)?\"([\w.-]+)\"\s*,\s*\"([^\"]*)\"\s*,\s*\"([^\"]*)\""
 )
-#: Words that say a setting names a place on disk.
-_PLACE = re.compile(r"(?i)dir|file|path|folder|db|data|store|dump|cache|report")
+#: Words that say a setting names a place the program writes (not one it only reads:
+#: envoy gateway's static file server serves ``./files``, MetalLB's converter reads
+#: ``./config.yaml``).
+_PLACE = re.compile(
+    r"(?i)stor(?:e|age)|dump|output|report|\bdata|database|\bdb\b|cache|state|save|writ|"
+    r"persist|spool|upload"
+)
 _FILE_NAME = re.compile(
     r"[\w.-]+\.(?:gz|jsons?|db|sqlite3?|log|txt|pem|key|crt|csv|bolt|ya?ml)", re.IGNORECASE
 )

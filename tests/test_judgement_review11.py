@@ -143,6 +143,8 @@ def test_published_releases_suites_and_program_defaults(tmp_path: Path) -> None:
     found = findings(repo, "DF001")
     why = needs(found, "images/crashd/Dockerfile", "runs as root")
     assert 'cmd/crashd/main.go:4 makes Dir default to ".", a path relative to the working' in why
+    # A default it only reads (`-source ./config.yaml`) is no reason to keep root.
+    assert one(found, "images/reader/Dockerfile", "runs as root")["fix"]["safety"] == "proven"
     assert one(found, "app/Dockerfile", "runs as root")["fix"]["safety"] == "proven"
 
 

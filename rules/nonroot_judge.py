@@ -652,35 +652,6 @@ _INIT_SYSTEM = re.compile(
 )
 
 
-#: A Go struct field with a string flag default (kong, envconfig: ``Dir string
-#: `help:"..." env:"REPORTS_DIR" default:"."```), and a ``flag.String`` default.
-_GO_FIELD = re.compile(
-    r"^[ \t]*(\w+)[ \t]+string[ \t]+`([^`\n]*default:\"([^\"]*)\"[^`\n]*)`", re.M
-)
-_GO_FLAG = re.compile(
-    r"flag\.String(?:Var)?\(\s*(?:&[\w.]+\s*,\s*)?\"([\w.-]+)\"\s*,\s*\"([^\"]*)\"\s*,\s*\"([^\"]*)\""
-)
-#: Words that say a setting names a place the program writes (not one it only reads:
-#: envoy gateway's static file server serves ``./files``, MetalLB's converter reads
-#: ``./config.yaml``).
-_PLACE = re.compile(
-    r"(?i)stor(?:e|age)|dump|output|report|\bdata|database|\bdb\b|cache|state|save|writ|"
-    r"persist|spool|upload"
-)
-_FILE_NAME = re.compile(
-    r"[\w.-]+\.(?:gz|jsons?|db|sqlite3?|log|txt|pem|key|crt|csv|bolt|ya?ml)", re.IGNORECASE
-)
-_GO_SOURCES = 8
-_GO_BYTES = 128 * 1024
-
-
-def _relative_place(value: str) -> bool:
-    """A default that names a file or folder relative to the working folder."""
-    if not value or value.startswith(("/", ":", "~", "$")) or "://" in value:
-        return False
-    return value == "." or "/" in value or _FILE_NAME.fullmatch(value) is not None
-
-
 def _chart_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
     """A Helm chart of the repository gives the image a persistent volume (its values name
     the image: by a tag a build gives it, or by the same last name part as the Dockerfile's
@@ -699,52 +670,24 @@ def _chart_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
 
 
 def _program_default_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
-    """The program the image runs is a Go program of this repository (a folder of its name
-    with a ``main.go``) whose flags default to a path relative to the working folder
-    (syncthing's crash receiver stores reports in ``.``, its usage server dumps
-    ``reports.jsons.gz``): the image's working folder (``/``, or a WORKDIR the build makes)
-    is root's, so a non-root user cannot write there."""
+    """The program the image runs is a Go program of this repository whose flags default
+    to a place it writes relative to the working folder (``fixer.repository.goprograms``:
+    syncthing's crash receiver stores reports in ``.``): the image's working folder (``/``,
+    or a WORKDIR the build makes) is root's, so a non-root user cannot write there."""
     repository = ctx.evidence.repository
     program = entry_program(chain)
     if repository is None or not program or "$" in program:
         return []
-    main = repository.go_program(posixpath.basename(program))
-    if main is None:
+    found = repository.go_relative_write(posixpath.basename(program))
+    if found is None:
         return []
     workdir = next(
         (i.value.strip() for s in chain for i in reversed(s.body) if i.keyword == "WORKDIR"), "/"
     )
-    # The package, then its subpackages (ursrv's flags live in ``ursrv/serve/serve.go``).
-    sources = [
-        p
-        for pattern in ("*.go", "*/*.go")
-        for p in sorted(main.parent.glob(pattern))
-        if not p.name.endswith("_test.go")
+    return [
+        f'{found.where} makes {found.setting} default to "{found.value}", a path relative '
+        f"to the working folder ({workdir}), which the build leaves to root"
     ]
-    for source in sources[:_GO_SOURCES]:
-        try:
-            with open(source, "rb") as handle:
-                text = handle.read(_GO_BYTES).decode("utf-8", "replace")
-        except OSError:
-            continue
-        found = [
-            (m.start(), m.group(1), m.group(3))
-            for m in _GO_FIELD.finditer(text)
-            if _relative_place(m.group(3)) and _PLACE.search(m.group(1) + m.group(2))
-        ] + [
-            (m.start(), m.group(1), m.group(2))
-            for m in _GO_FLAG.finditer(text)
-            if _relative_place(m.group(2)) and _PLACE.search(m.group(1) + m.group(3))
-        ]
-        if found:
-            at, name, value = min(found)
-            line = text.count("\n", 0, at) + 1
-            shown = os.path.relpath(source, repository.root)
-            return [
-                f'{shown}:{line} makes {name} default to "{value}", a path relative to the '
-                f"working folder ({workdir}), which the build leaves to root"
-            ]
-    return []
 
 
 #: Tracers and debuggers: an image that installs one is for people to work in (tetragon's

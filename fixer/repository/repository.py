@@ -21,6 +21,7 @@ from fixer.documents.yaml import YamlFile
 from fixer.repository import copies as cp
 from fixer.repository import froms, tools, walk
 from fixer.repository.builds import norm
+from fixer.repository.goprograms import RelativeWrite, relative_write
 from fixer.repository.index import Index, build_index
 from fixer.repository.manifests import Kustomization
 from fixer.repository.model import (
@@ -471,12 +472,12 @@ class RepositoryModel:
         found = [v for n in dict.fromkeys(names) for v in self._index.chart_volumes.get(n, ())]
         return [v.sign(self.root) for v in found]
 
-    def go_program(self, name: str) -> Path | None:
-        """The ``main.go`` of the Go program a binary called ``name`` is built from (its
-        folder has the binary's name: ``cmd/infra/stcrashreceiver/``); None when there is
-        none or more than one."""
+    def go_relative_write(self, name: str) -> RelativeWrite | None:
+        """Where the Go program a binary called ``name`` is built from (a folder of that
+        name with a ``main.go``: ``cmd/infra/stcrashreceiver/``; none when several match)
+        writes by default relative to its working folder (``fixer.repository.goprograms``)."""
         found = self._index.go_mains.get(name, [])
-        return found[0] if len(found) == 1 else None
+        return relative_write(found[0], self.root) if len(found) == 1 else None
 
     def written_by(self, path: Path) -> str | None:
         """``written by scripts/gen.sh:31 (helm template)`` when a script or Makefile of the

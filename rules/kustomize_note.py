@@ -33,14 +33,16 @@ def overlay_replacing_security_context(ctx: Context[YamlFile], pod: PodSpec) -> 
     kustomizations = ctx.doc.cache.get(_KEY)
     if kustomizations is None:
         try:
-            kustomizations = ctx.doc.cache[_KEY] = tuple(model.kustomizations_of(ctx.path))
+            kustomizations = ctx.doc.cache[_KEY] = tuple(
+                model.kustomizations_of(_absolute(ctx.path))
+            )
         except Exception:  # evidence is optional: a broken model says nothing
             return ""
     if not kustomizations:
         return ""
     root = Path(model.root)
     for kustomization in kustomizations:
-        for use in patch_uses(Path(kustomization)):
+        for use in _uses(Path(kustomization)):
             patch = f"{use.target_kind} {use.target_name}\n{use.text}"
             if "securityContext" in patch and re.search(rf"\b{re.escape(name)}\b", patch):
                 shown = os.path.relpath(kustomization, root)
@@ -71,23 +73,45 @@ def replaced_container_contexts(ctx: Context[YamlFile], pod: PodSpec) -> dict[tu
     name = pod.obj.name
     if model is None or not name:
         return {}
+    # The Kustomizations of the file, asked once per file (shared with the overlay note):
+    # most manifests have none, and then nothing else is looked at.
+    rendering = ctx.doc.cache.get(_KEY)
+    if rendering is None:
+        try:
+            rendering = ctx.doc.cache[_KEY] = tuple(model.kustomizations_of(_absolute(ctx.path)))
+        except Exception:  # evidence is optional: a broken model says nothing
+            return {}
+    if not rendering:
+        return {}
     cache = ctx.doc.cache.setdefault(_REPLACED_KEY, {})
     key = (pod.obj.kind, name)
     if key not in cache:
         try:
-            cache[key] = _replaced(model, Path(os.path.abspath(ctx.path)), pod.obj.kind, name)
+            cache[key] = _replaced(model, [Path(k) for k in rendering], pod.obj.kind, name)
         except Exception:  # evidence is optional: a broken model says nothing
             cache[key] = {}
     return cache[key]  # type: ignore[no-any-return]
 
 
-def _replaced(model: Any, path: Path, kind: str, name: str) -> dict[tuple[str, int], str]:
-    rendering = [Path(k) for k in model.kustomizations_of(path)]
-    if not rendering:
-        return {}
+#: The last model's Kustomizations by path and by folder, and those another one includes
+#: (built once per run, not once per workload; the model is held so its id is not reused).
+_maps: list[tuple[Any, dict[Path, Any], dict[Path, Path], set[Path]]] = []
+
+
+def _model_maps(model: Any) -> tuple[dict[Path, Any], dict[Path, Path], set[Path]]:
+    if _maps and _maps[0][0] is model:
+        return _maps[0][1], _maps[0][2], _maps[0][3]
     every = {k.path: k for k in model.kustomizations}
     by_folder = {p.parent: p for p in every}
     included = {by_folder[r] for k in every.values() for r in k.resources if r in by_folder}
+    _maps[:] = [(model, every, by_folder, included)]
+    return every, by_folder, included
+
+
+def _replaced(
+    model: Any, rendering: list[Path], kind: str, name: str
+) -> dict[tuple[str, int], str]:
+    every, by_folder, included = _model_maps(model)
     top = [k for k in rendering if k not in included]
     if not top:
         return {}
@@ -97,7 +121,7 @@ def _replaced(model: Any, path: Path, kind: str, name: str) -> dict[tuple[str, i
         sources = _chain_sources(kustomization, set(rendering), every, by_folder)
         mine: dict[tuple[str, int], str] = {}
         for source in sources:
-            for use in patch_uses(source):
+            for use in _uses(source):
                 if not _targets(use, kind, name):
                     continue
                 for container in _set_contexts(use.text):
@@ -134,6 +158,25 @@ def _chain_sources(
             if listed is not None and (listed in rendering or _is_component(listed)):
                 todo.append(listed)
     return out
+
+
+#: Patch entries of Kustomization files, by path, size and mtime: every workload of a
+#: manifest a Kustomization renders asks about the same few files.
+_USES: dict[tuple[Path, int, int], list[PatchUse]] = {}
+
+
+def _uses(kustomization: Path) -> list[PatchUse]:
+    try:
+        st = kustomization.stat()
+    except OSError:
+        return []
+    key = (kustomization, st.st_size, st.st_mtime_ns)
+    found = _USES.get(key)
+    if found is None:
+        if len(_USES) >= 256:
+            _USES.clear()
+        found = _USES[key] = patch_uses(kustomization)
+    return found
 
 
 def _is_component(kustomization: Path) -> bool:
@@ -176,3 +219,9 @@ def _set_contexts(text: str) -> list[tuple[str, int]]:
         if m:
             out.append((m.group(1), int(m.group(2))))
     return out
+
+
+def _absolute(path: Path) -> Path:
+    """The file's absolute path: the model reads a relative path from its own root, which
+    is not the working folder when the run names a subfolder (``tighten fix kustomize``)."""
+    return Path(os.path.abspath(path))

@@ -413,7 +413,7 @@ def workstation_signs(ctx: Context[Dockerfile]) -> list[str]:
     for write in repository.host_writes_of(path)[:_MAX_SIGNS]:
         where = f"{os.path.relpath(write.origin.path, repository.root)}:{write.origin.line}"
         signs.append(
-            f"{where} runs it with the host folder {write.shown_mounts} mounted and no "
+            f"{where} runs it with {write.shown_mounts} mounted and no "
             "--user: what it writes there would belong to the new user, which cannot write "
             "a tree owned by you or by root"
         )

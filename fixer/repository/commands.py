@@ -151,6 +151,9 @@ def runs_in_script(text: str) -> list[RunCommand]:
     return [c for line, shell in lines for c in runs_in_line(shell, line)]
 
 
+_RECIPE_PREFIX = re.compile(r"^\t[ \t@+-]*[@+-][ \t]*")
+
+
 def _make_lines(text: str, wanted: Callable[[str], bool]) -> Iterator[tuple[int, str]]:
     """The recipe lines ``wanted`` picks, with the Makefile's variables expanded."""
     variables: dict[str, str] = {}
@@ -167,6 +170,9 @@ def _make_lines(text: str, wanted: Callable[[str], bool]) -> Iterator[tuple[int,
             continue
         variables[name] = variables.get(name, "") + " " + assigned if op == "+=" else assigned
     for line, recipe in recipes:
+        # make's own prefixes are not the shell's: ``@`` (silent), ``-`` (errors ignored),
+        # ``+`` (run under -n): ``@docker build -t $(IMAGE) .`` is a docker build.
+        recipe = _RECIPE_PREFIX.sub("", recipe, count=1)
         # Expanded first: `$(DOCKER_CMD) build` names its builder through a variable.
         shell = expand_shell(expand_make(recipe, variables), lambda _name: None)
         if wanted(shell):

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from fixer.repository.walk import read_text
+
 #: A struct field with a string flag default (kong, envconfig: ``Dir string `... default:"."```).
 _FIELD = re.compile(r"^[ \t]*(\w+)[ \t]+string[ \t]+`([^`\n]*default:\"([^\"]*)\"[^`\n]*)`", re.M)
 #: A ``flag.String``/``flag.StringVar`` with a literal default: name, default, help.
@@ -32,7 +34,7 @@ _FILE_NAME = re.compile(
 )
 #: Source files read per program (the package, then its subpackages), and bytes of each.
 _SOURCES = 8
-_BYTES = 128 * 1024
+_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,8 @@ def relative_write(main: Path, root: Path) -> RelativeWrite | None:
         if not path.name.endswith("_test.go")
     ]
     for source in sources[:_SOURCES]:
-        try:
-            with open(source, "rb") as handle:
-                text = handle.read(_BYTES).decode("utf-8", "replace")
-        except OSError:
+        text = _read_go(source)
+        if not text:
             continue
         found = [
             (m.start(), m.group(1), m.group(3))
@@ -78,3 +78,81 @@ def _relative(value: str) -> bool:
     if not value or value.startswith(("/", ":", "~", "$")) or "://" in value:
         return False
     return value == "." or "/" in value or _FILE_NAME.fullmatch(value) is not None
+
+
+#: ``exec.Command("sh", "-c", task.command)`` (or ``CommandContext(ctx, "bash", "-c", ...)``)
+#: whose command is not a string literal: the program runs shell commands it is given.
+_SHELL_EXEC = re.compile(
+    r"exec\.Command(?:Context)?\(\s*(?:[\w.]+\s*,\s*)?\"((?:/bin/|/usr/bin/)?(?:ba|z|a)?sh)\""
+    r"\s*,\s*\"-c\"\s*,\s*(?=[^\s\"])"
+)
+#: ``"github.com/fluxcd/flagger/pkg/loadtester"`` lines of an import block (or a single import).
+_IMPORT = re.compile(r"^\s*(?:import\s+)?(?:[\w.]+\s+)?\"([^\"\s]+)\"\s*$", re.M)
+_MODULE = re.compile(r"^module\s+(\S+)", re.M)
+#: Packages of the program's own module read beside its own folder, at most.
+_PACKAGES = 12
+
+
+@dataclass(frozen=True)
+class CommandRunner:
+    where: str  # ``pkg/loadtester/task_shell.go:52``, from the repository root
+    shell: str  # ``sh``, ``bash``
+
+
+def command_runner(main: Path, root: Path) -> CommandRunner | None:
+    """Where the program whose ``main.go`` is ``main`` runs a shell command that is not a
+    literal (``exec.CommandContext(ctx, "sh", "-c", task.command)``: Flagger's load tester
+    runs the ``cmd`` of every webhook it receives), in its own folder or in the packages of
+    its module it imports; None when it has none. The tools of such a program's image are
+    for the commands it is sent, which nothing in the repository lists."""
+    module, module_root = _module_of(main, root)
+    folders = [main.parent]
+    text = _read_go(main)
+    if module and text:
+        for imported in _IMPORT.findall(_import_block(text)):
+            if imported.startswith(module + "/"):
+                folder = module_root / imported[len(module) + 1 :]
+                if folder not in folders:
+                    folders.append(folder)
+    for folder in folders[: _PACKAGES + 1]:
+        for source in sorted(folder.glob("*.go"))[: _SOURCES * 4]:
+            if source.name.endswith("_test.go"):
+                continue
+            code = _read_go(source)
+            if not code or "exec.Command" not in code:
+                continue
+            m = _SHELL_EXEC.search(code)
+            if m:
+                line = code.count("\n", 0, m.start()) + 1
+                shell = m.group(1).rsplit("/", 1)[-1]
+                return CommandRunner(f"{os.path.relpath(source, root)}:{line}", shell)
+    return None
+
+
+def _module_of(main: Path, root: Path) -> tuple[str, Path]:
+    """The module path and folder of the nearest ``go.mod`` at or above ``main``'s folder
+    (within the repository); ("", root) when there is none."""
+    folder = main.parent
+    while True:
+        text = _read_go(folder / "go.mod")
+        if text:
+            m = _MODULE.search(text)
+            return (m.group(1) if m else "", folder)
+        if folder == root or folder.parent == folder or root not in folder.parents:
+            return "", root
+        folder = folder.parent
+
+
+def _import_block(text: str) -> str:
+    """The imports of a Go file: the ``import (...)`` block or single ``import "x"`` lines."""
+    start = text.find("import")
+    if start < 0:
+        return ""
+    end = text.find(")", start)
+    return text[start : end if end > 0 else len(text)]
+
+
+def _read_go(path: Path) -> str:
+    """The file's text; "" when it is unreadable, too large or not a regular file (a FIFO
+    named ``main.go`` must not block the scan)."""
+    return read_text(path, _BYTES) or ""

@@ -93,6 +93,9 @@ class Index:
     workflow_yaml: list[Path] = field(default_factory=list)
     #: (document, line, path as written) of each include that shows a file verbatim.
     doc_includes: list[tuple[Path, int, str]] = field(default_factory=list)
+    #: Folders of jsonnet/Tanka environments (a ``main.jsonnet``): the manifests in their
+    #: output subfolders (``gen/``, ``rendered/``...) are what ``tk export`` wrote.
+    jsonnet_envs: list[Path] = field(default_factory=list)
     #: (script or Makefile, a file it writes with a generator such as ``helm template``).
     generator_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
     #: Manifests parsed on a question, shared with ``usage`` (which reads their containers).
@@ -386,7 +389,34 @@ def _on_gitlab(index: Index, path: Path, text: str) -> None:
 
 
 def _on_makefile(index: Index, path: Path, text: str) -> None:
+    text += _included_assignments(path, text)
     _on_commands(index, path, text, LinkKind.MAKE, in_makefile, runs_in_makefile)
+
+
+#: ``include build/tools.mk`` (and ``-include``/``sinclude``): the files named, literally.
+_MAKE_INCLUDE = re.compile(r"^[ ]*(?:-|s)?include[ \t]+([^$\n#]+?)[ \t]*(?:#.*)?$", re.M)
+#: Included files read per Makefile, and bytes of each.
+_INCLUDES = 8
+_INCLUDE_BYTES = 256 * 1024
+
+
+def _included_assignments(path: Path, text: str) -> str:
+    """The variable assignments of the files a Makefile includes, to be read after its own
+    (Tempo's recipes run ``$(TOOLS_CMD) jsonnetfmt -i ...``, and ``build/tools.mk`` says
+    ``TOOLS_CMD = docker run --rm -t -v ${PWD}:/tools ...``). Recipes are left out (the
+    included file is read as a Makefile of its own too), so the lines cited stay the
+    Makefile's own; make expands recursive variables when a recipe runs, so an include
+    placed after the recipes still counts."""
+    if "include" not in text:
+        return ""
+    added: list[str] = []
+    names = [n for m in _MAKE_INCLUDE.finditer(text) for n in m.group(1).split()]
+    for name in names[:_INCLUDES]:
+        included = walk.read_text(path.parent / name, _INCLUDE_BYTES)
+        if included is None:
+            continue
+        added += [line for line in included.splitlines() if not line.startswith("\t")]
+    return "\n" + "\n".join(added) + "\n" if added else ""
 
 
 def _on_script(index: Index, path: Path, text: str) -> None:
@@ -463,7 +493,8 @@ def _on_docs(index: Index, path: Path, text: str) -> None:
 #: ``@@INCLUDE[k8s/haproxy.yaml]``, MkDocs snippets ``--8<-- "path"``, the Kubernetes
 #: website's ``{{% code_sample file="pods/pod.yaml" %}}`` (and ``codenew``/``code``),
 #: Sphinx ``literalinclude``, AsciiDoc ``include::path[]``, Jekyll ``include_relative``,
-#: Jinja's ``{% include 'name.yaml' %}`` (MkDocs macros, from its snippets folder).
+#: Jinja's ``{% include 'name.yaml' %}`` (MkDocs macros, from its snippets folder; with
+#: the macros plugin's other markers ``[[% include 'x.yaml' %]]``, as external-dns writes).
 _INCLUDE_MARKERS = (
     "@@INCLUDE",
     "--8<--",
@@ -473,6 +504,8 @@ _INCLUDE_MARKERS = (
     "include_relative",
     "{% include",
     "{%- include",
+    "[[% include",
+    "[[%- include",
 )
 _INCLUDE = re.compile(
     r"@@INCLUDE\[([^\]\s]+)\]"
@@ -481,7 +514,7 @@ _INCLUDE = re.compile(
     r"|\.\.[ \t]+literalinclude::[ \t]*(\S+)"
     r"|^include::([^\[\s]+)\["
     r"|\{%[ \t]*include_relative[ \t]+(\S+)"
-    r"|\{%-?[ \t]*include[ \t]+[\"']([^\"'\s]+)[\"']",
+    r"|(?:\{|\[\[)%-?[ \t]*include[ \t]+[\"']([^\"'\s]+)[\"']",
     re.MULTILINE,
 )
 
@@ -518,6 +551,10 @@ def npm_scripts(text: str) -> str:
     return "\n".join(out)
 
 
+def _on_jsonnet_main(index: Index, path: Path, text: str) -> None:
+    index.jsonnet_envs.append(path.parent)
+
+
 def _on_go_generator(index: Index, path: Path, text: str) -> None:
     index.generator_outputs += [(path, o) for o in generators.go_outputs(text)]
 
@@ -551,12 +588,14 @@ _HANDLERS = {
     walk.PACKAGE: _on_package,
     walk.GO_GENERATOR: _on_go_generator,
     walk.HELM_VALUES: _on_helm_values,
+    walk.JSONNET_MAIN: _on_jsonnet_main,
 }
 
 
 def _mark_generated_outputs(index: Index) -> None:
     """Manifests a script or Makefile of the repository writes with a generator are
     generated (``fixer.repository.generators``): skipped as such, with where."""
+    _mark_jsonnet_outputs(index)
     if not index.generator_outputs:
         return
     for manifest in index.order:
@@ -568,6 +607,35 @@ def _mark_generated_outputs(index: Index) -> None:
             where = f"{_relative_to(script, index.root)}:{output.line}"
             reason = f"written by {where} ({output.generator})"
             index.not_source[manifest] = SourceVerdict(manifest, SourceKind.GENERATED, reason)
+
+
+#: Subfolders of a jsonnet environment that hold what it renders (Tempo's
+#: ``operations/jsonnet-compiled/microservices/gen/``, which ``tk export`` rewrites and CI
+#: compares with ``git diff --exit-code``).
+_RENDER_FOLDERS = frozenset(
+    {"gen", "generated", "compiled", "rendered", "out", "output", "dist", "build"}
+)
+
+
+def _mark_jsonnet_outputs(index: Index) -> None:
+    """Manifests in an output subfolder of a jsonnet environment (a folder with a
+    ``main.jsonnet``) are its rendering: generated, with the environment named. Files
+    beside ``main.jsonnet`` may be its inputs (``std.parseYaml(importstr ...)``): not these."""
+    if not index.jsonnet_envs:
+        return
+    envs = set(index.jsonnet_envs)
+    for manifest in index.order:
+        if manifest in index.not_source:
+            continue
+        folder = manifest.parent
+        if folder.name not in _RENDER_FOLDERS:
+            continue
+        for env in (folder.parent, folder.parent.parent):
+            if env in envs:
+                main = _relative_to(env / "main.jsonnet", index.root) or env / "main.jsonnet"
+                reason = f"written by jsonnet from {main} (its {folder.name}/ folder)"
+                index.not_source[manifest] = SourceVerdict(manifest, SourceKind.GENERATED, reason)
+                break
 
 
 def _writer(index: Index, manifest: Path) -> tuple[Path, generators.Output] | None:

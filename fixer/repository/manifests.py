@@ -110,6 +110,9 @@ class Kustomization:
     resources: tuple[Path, ...]  # files and folders it includes (remote ones dropped)
     images: tuple[ImageRename, ...]
     patches: tuple[Path, ...]
+    #: ``kind: Component``: a part other Kustomizations list under ``components``, never
+    #: built alone (``kubectl kustomize`` refuses it).
+    component: bool = False
 
 
 def is_kustomization(doc: Node) -> bool:
@@ -136,7 +139,9 @@ def parse_kustomization(path: Path, docs: list[Node]) -> Kustomization | None:
         name, new_name = y.scalar(y.get(item, "name")), y.scalar(y.get(item, "newName"))
         if name and new_name:
             images.append(ImageRename(name, new_name, line_of(item)))
-    return Kustomization(path, tuple(resources), tuple(images), tuple(_patches(folder, doc)))
+    component = y.scalar(y.get(doc, "kind")) == "Component"
+    patches = tuple(_patches(folder, doc))
+    return Kustomization(path, tuple(resources), tuple(images), patches, component)
 
 
 def _patches(folder: Path, doc: Node) -> Iterator[Path]:

@@ -128,7 +128,13 @@ class HostWrite:
 
     @property
     def shown_mounts(self) -> str:
-        return ", ".join(m if "\x00" not in m else "a computed path" for m in self.mounts)
+        """``the host folder a computed path``, ``the host folders a computed path and a
+        computed path/.cache/lint``: each mount once, a part the file computes (``$PWD``,
+        ``$(shell pwd)``) said so."""
+        shown = list(dict.fromkeys(m.replace("\x00", "a computed path") for m in self.mounts))
+        if len(shown) == 1:
+            return f"the host folder {shown[0]}"
+        return f"the host folders {', '.join(shown[:-1])} and {shown[-1]}"
 
 
 @dataclass(frozen=True)

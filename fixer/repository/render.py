@@ -78,7 +78,10 @@ def judged(kustomizations: Sequence[Kustomization]) -> list[tuple[Path, list[Pat
         and inner.path != k.path
     }
     found: list[tuple[Path, list[PatchUse]]] = []
-    for top in sorted(k for k in by_path if k not in included):
+    # A Component listed by no Kustomization here is built by others (or by nobody): it
+    # cannot be rendered alone, and its patches are judged where it is listed.
+    tops = sorted(k for k, v in by_path.items() if k not in included and not v.component)
+    for top in tops:
         uses = [
             use
             for member in _closure(by_path[top], by_path, by_folder)

@@ -21,7 +21,12 @@ from fixer.documents.yaml import YamlFile
 from fixer.repository import copies as cp
 from fixer.repository import froms, tools, walk
 from fixer.repository.builds import norm
-from fixer.repository.goprograms import RelativeWrite, relative_write
+from fixer.repository.goprograms import (
+    CommandRunner,
+    RelativeWrite,
+    command_runner,
+    relative_write,
+)
 from fixer.repository.index import Index, build_index
 from fixer.repository.manifests import Kustomization
 from fixer.repository.model import (
@@ -479,10 +484,17 @@ class RepositoryModel:
         found = self._index.go_mains.get(name, [])
         return relative_write(found[0], self.root) if len(found) == 1 else None
 
+    def go_command_runner(self, name: str) -> CommandRunner | None:
+        """Where the Go program a binary called ``name`` is built from (as for
+        ``go_relative_write``) runs shell commands it is given (``sh -c`` of a value):
+        the tools of its image are for those commands (``fixer.repository.goprograms``)."""
+        found = self._index.go_mains.get(name, [])
+        return command_runner(found[0], self.root) if len(found) == 1 else None
+
     def written_by(self, path: Path) -> str | None:
         """``written by scripts/gen.sh:31 (helm template)`` when a script or Makefile of the
         repository writes ``path`` with a generator (``fixer.repository.generators``)."""
-        if not self._index.generator_outputs:
+        if not self._index.generator_outputs and not self._index.jsonnet_envs:
             return None
         known = self._index.not_source.get(self._abs(path))
         if known is None or not known.reason.startswith("written by "):

@@ -36,6 +36,7 @@ _GO_GENERATOR_FOLDERS = frozenset({"generate", "gen", "codegen", "generator", "g
 DOCS = "docs"  # Markdown: its shell code blocks are commands people run
 PACKAGE = "package"  # package.json: its npm scripts are shell commands
 HELM_VALUES = "helm-values"  # a chart's values.yaml: the images it deploys, and how
+JSONNET_MAIN = "jsonnet-main"  # a jsonnet/Tanka environment: its output folders are generated
 YAML = "yaml"  # maybe a Kubernetes manifest: decided by apiVersion + kind once read
 
 _YAML = (".yaml", ".yml")
@@ -66,6 +67,8 @@ def kind_of(rel_parts: tuple[str, ...]) -> str | None:
         return GO_GENERATOR
     if name == "main.go":
         return GO_MAIN
+    if name == "main.jsonnet":
+        return JSONNET_MAIN
     if not lower.endswith(_YAML):
         return None
     if name in ("values.yaml", "values.yml"):

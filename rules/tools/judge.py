@@ -142,6 +142,9 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
     ci = _ci_program(ctx.doc)
     if ci:
         return ci
+    runner = _command_runner(ctx)
+    if runner:
+        return runner
     said = _stage_comment(ctx.doc)
     if said:
         return said
@@ -161,6 +164,30 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
             if m and _SHIPS.search(line) and named.search(line):
                 return f'{name}:{number} says "{m.group(0)}"'
     return ""
+
+
+def _command_runner(ctx: Context[Dockerfile]) -> str:
+    """The image runs a Go program of this repository that runs shell commands it is given
+    (Flagger's load tester runs the ``cmd`` of each webhook with ``bash -c``): its tools are
+    there for commands that no file of the repository lists."""
+    repository = ctx.evidence.repository
+    final = ctx.doc.final_stage
+    if repository is None or final is None:
+        return ""
+    program = entry_program(parent_stages(ctx.doc, final))
+    if not program or "$" in program:
+        return ""
+    name = program.rsplit("/", 1)[-1]
+    try:
+        found = repository.go_command_runner(name)
+    except Exception:  # evidence is optional: a broken model says nothing
+        return ""
+    if found is None:
+        return ""
+    return (
+        f"its program {name} runs the shell commands it is sent ({found.where}: "
+        f"{found.shell} -c), which may use any tool of the image"
+    )
 
 
 #: A comment that says the final stage adds its packages as utilities (zero-to-jupyterhub's

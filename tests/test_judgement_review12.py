@@ -1,0 +1,118 @@
+"""Judgement classes from the twelfth review (Flagger, external-dns, Tempo, metrics-server):
+each assertion names what is withheld or skipped, and what is still fixed beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fixer.repository.commands import in_makefile
+from fixer.repository.goprograms import command_runner
+from tests.fixture_repos import REPOS, copy_repo, findings, needs, one, tighten
+
+pytestmark = pytest.mark.slow
+
+
+def test_an_image_whose_program_runs_the_commands_it_is_sent_keeps_its_tools(
+    tmp_path: Path,
+) -> None:
+    """Flagger's load tester runs the ``cmd`` of every webhook with ``sh -c``: curl in its
+    image is for those commands. A program that runs only a fixed command does not count:
+    the api image still loses curl."""
+    repo = copy_repo(tmp_path, "j12-review")
+    found = findings(repo, "DF003")
+    held = needs(found, "loadtester/Dockerfile", "curl is installed")
+    assert "its program loadtester runs the shell commands it is sent" in held
+    assert "pkg/loadtester/task.go:12: sh -c" in held
+    assert one(found, "api/Dockerfile", "curl is installed")["fix"]["safety"] == "proven"
+    out = tighten("fix", "--select", "DF003", ".", cwd=repo)
+    assert out.returncode in (0, 1), out.stderr
+    assert "curl" in (repo / "loadtester/Dockerfile").read_text()
+    assert "curl" not in (repo / "api/Dockerfile").read_text()
+
+
+def test_command_runner_reads_the_packages_of_the_module_the_program_imports() -> None:
+    repo = REPOS / "j12-review"
+    runner = command_runner(repo / "cmd/loadtester/main.go", repo)
+    assert runner is not None
+    assert (runner.where, runner.shell) == ("pkg/loadtester/task.go:12", "sh")
+    assert command_runner(repo / "cmd/api/main.go", repo) is None  # `sh -c "echo ready"`
+
+
+def test_files_the_docs_include_with_mkdocs_macros_markers_are_withheld(tmp_path: Path) -> None:
+    """external-dns writes ``[[% include 'x.yaml' %]]`` (the macros plugin with other
+    Jinja markers): the page shows that file verbatim, so its fixes are withheld. A file the
+    docs only tell people to ``kubectl apply`` is still fixed."""
+    repo = copy_repo(tmp_path, "j12-review")
+    found = findings(repo, "K8S002")
+    held = needs(found, "docs/snippets/tutorials/shown.yaml", "allowPrivilegeEscalation")
+    assert "docs/tutorials/guide.md:5 includes it" in held
+    applied = one(found, "docs/snippets/tutorials/applied.yaml", "allowPrivilegeEscalation")
+    assert applied["fix"]["safety"] == "safe"
+
+
+def test_the_rendering_of_a_jsonnet_environment_is_generated(tmp_path: Path) -> None:
+    """Tempo's ``operations/jsonnet-compiled/<env>/gen/`` is what ``tk export`` writes from
+    the environment's ``main.jsonnet`` (CI diffs it): skipped as generated, with a notice.
+    A manifest beside ``main.jsonnet`` (maybe an input) is still checked and fixed."""
+    repo = copy_repo(tmp_path, "j12-review")
+    out = tighten("fix", "--select", "K8S002", ".", cwd=repo)
+    assert out.returncode in (0, 1), out.stderr
+    assert (
+        "skipped 1 file written by jsonnet from ops/jsonnet/env/main.jsonnet (its gen/ folder)"
+        in out.stderr
+    )
+    generated = (REPOS / "j12-review/ops/jsonnet/env/gen/Deployment-api.yaml").read_text()
+    assert (repo / "ops/jsonnet/env/gen/Deployment-api.yaml").read_text() == generated
+    assert "allowPrivilegeEscalation: false" in (repo / "ops/jsonnet/env/beside.yaml").read_text()
+    every = tighten("check", "--include-generated", "--select", "K8S002", ".", cwd=repo)
+    assert "ops/jsonnet/env/gen/Deployment-api.yaml:16: K8S002" in every.stdout
+
+
+def test_makefile_includes_and_recipe_prefixes_link_the_tools_image(tmp_path: Path) -> None:
+    """Tempo builds its tools image in ``build/tools.mk`` with ``@docker build -t
+    $(TOOLS_IMAGE)`` and runs it through ``$(TOOLS_CMD)``, a variable of that included file
+    that mounts the working tree: a USER would own what it writes there, so DF001 is
+    withheld and names the Makefile line."""
+    repo = copy_repo(tmp_path, "j12-review")
+    found = findings(repo, "DF001")
+    held = needs(found, "tools/Dockerfile", "runs as root")
+    assert "Makefile:3 runs it with the host folder a computed path mounted and no --user" in held
+
+
+@pytest.mark.parametrize("prefix", ["@", "-", "+", "@-", "- @"])
+def test_make_recipe_prefixes_are_not_part_of_the_command(prefix: str) -> None:
+    text = f"IMAGE ?= acme/tool\nbuild:\n\t{prefix}docker build -t $(IMAGE) -f tools/Dockerfile .\n"
+    [command] = in_makefile(text)
+    assert (command.dockerfile, command.tags) == ("tools/Dockerfile", ("acme/tool",))
+
+
+def test_a_kustomize_component_is_not_rendered_alone(tmp_path: Path) -> None:
+    """metrics-server's ``components/autoscale`` is a ``kind: Component`` no Kustomization
+    of the repository lists: ``kubectl kustomize`` refuses to build one alone, so no render
+    is tried (it printed a failure before). Its patch is still a partial object, skipped."""
+    repo = copy_repo(tmp_path, "j12-review")
+    out = tighten("check", "--select", "K8S002", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr
+    assert "cannot render" not in out.stderr
+    assert "listed as patches in kustomize/components/ha/kustomization.yaml" in out.stderr
+
+
+def test_fifos_named_like_go_sources_or_included_makefiles_never_block(tmp_path: Path) -> None:
+    """A hostile repository's FIFO named ``main.go``, ``task.go`` or an included ``.mk``
+    is not read (reading one would wait forever): the scan goes on without it."""
+    import os
+
+    (tmp_path / "cmd/x").mkdir(parents=True)
+    (tmp_path / "pkg/x").mkdir(parents=True)
+    (tmp_path / "go.mod").write_text("module example.com/x\n")
+    os.mkfifo(tmp_path / "pkg/x/task.go")
+    (tmp_path / "cmd/x/main.go").write_text('package main\nimport "example.com/x/pkg/x"\n')
+    assert command_runner(tmp_path / "cmd/x/main.go", tmp_path) is None
+    os.mkfifo(tmp_path / "tools.mk")
+    (tmp_path / "Makefile").write_text("include tools.mk\nb:\n\t@docker build -t a/b .\n")
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\n")
+    out = tighten("check", "--select", "DF001", ".", cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert "Dockerfile:1: DF001" in out.stdout

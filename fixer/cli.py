@@ -156,18 +156,25 @@ def check(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
     PATH: files or folders (default: the current folder); `-` reads stdin.
     """
     from fixer.mode import Mode
-    from fixer.session import Session
+    from fixer.session import Session, start_scan
 
     settings = _settings(ctx, "check")
-    session = Session(
-        settings,
-        mode=Mode.CHECK,
-        fmt=values["format"].value,
-        quiet=values["quiet"],
-        stdin_filename=values["stdin_filename"],
-        rules=_rules(),
-    )
-    raise typer.Exit(session.execute(paths or ["."]))
+    scan = start_scan(settings, paths or ["."], check=True)  # while the rules load
+    try:
+        session = Session(
+            settings,
+            mode=Mode.CHECK,
+            fmt=values["format"].value,
+            quiet=values["quiet"],
+            stdin_filename=values["stdin_filename"],
+            rules=_rules(),
+            early_scan=scan,
+        )
+        code = session.execute(paths or ["."])
+    finally:
+        if scan is not None:
+            scan.__exit__()  # a run that never asked for it (a replay, an error) ends it
+    raise typer.Exit(code)
 
 
 @app.command(epilog=EXIT_CODES)
@@ -183,19 +190,26 @@ def fix(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
     fixes that would write a generated Secret file are not applied from stdin.
     """
     from fixer.mode import Mode
-    from fixer.session import Session
+    from fixer.session import Session, start_scan
 
     settings = _settings(ctx, "fix")
-    session = Session(
-        settings,
-        mode=Mode.DRY_RUN if values["dry_run"] else Mode.FIX,
-        fmt=values["format"].value,
-        quiet=values["quiet"],
-        stdin_filename=values["stdin_filename"],
-        rules=_rules(),
-        unmasked_diff=values["unmasked_diff"],
-    )
-    raise typer.Exit(session.execute(paths or ["."]))
+    scan = start_scan(settings, paths or ["."], check=False)  # while the rules load
+    try:
+        session = Session(
+            settings,
+            mode=Mode.DRY_RUN if values["dry_run"] else Mode.FIX,
+            fmt=values["format"].value,
+            quiet=values["quiet"],
+            stdin_filename=values["stdin_filename"],
+            rules=_rules(),
+            unmasked_diff=values["unmasked_diff"],
+            early_scan=scan,
+        )
+        code = session.execute(paths or ["."])
+    finally:
+        if scan is not None:
+            scan.__exit__()  # a run that never asked for it (stdin, an error) ends it
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -60,7 +60,9 @@ def _run(settings: Settings, repo: Path, *, early: bool) -> tuple[int, str, str,
     return code, out.getvalue(), err.getvalue(), session
 
 
-def test_the_run_takes_the_model_the_child_scanned(tmp_path: Path, forked: list[int]) -> None:
+def test_the_run_takes_the_model_the_child_scanned(
+    tmp_path: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Same findings and diff as a run that scans for itself; the child was forked, its
     answer used (no scan ran in this process) and reaped."""
     repo = tmp_path / "repo"
@@ -74,14 +76,11 @@ def test_the_run_takes_the_model_the_child_scanned(tmp_path: Path, forked: list[
         scans.append(root)
         return original(root, **kwargs)  # type: ignore[arg-type]
 
-    RepositoryModel.scan = counted  # type: ignore[method-assign]
-    try:
-        scan = start_scan(settings, [str(repo)], check=False)
-        assert scan is not None and scan._pid is not None  # forked at once
-        scan.__exit__()
-        early = _run(settings, repo, early=True)
-    finally:
-        RepositoryModel.scan = original  # type: ignore[method-assign]
+    monkeypatch.setattr(RepositoryModel, "scan", counted)
+    scan = start_scan(settings, [str(repo)], check=False)
+    assert scan is not None and scan._pid is not None  # forked at once
+    scan.__exit__()
+    early = _run(settings, repo, early=True)
     assert early[:3] == alone[:3]
     assert "loadtester runs the shell commands it is sent" in early[2]
     assert early[3].repository is not None and early[3].early_scan is None

@@ -179,6 +179,7 @@ def _walk(
             below[os.path.join(folder, d)] = (rel, os.path.join(real_folder, d))
         linked: list[tuple[Target, str, bool]] = []
         releases = _release_copies(files) if source_only and not not_source else None
+        cases = _policy_cases(folder, files) if source_only and not not_source else None
         for name in sorted(files):
             kind = kind_of(name)
             rel = _join(rel_folder, name)
@@ -188,6 +189,8 @@ def _walk(
             skip = not_source or (test_manifests if kind == "kubernetes" else None)
             if skip is None and releases and name in releases:
                 skip = NotSource(VENDORED, _release_place(folder))
+            if skip is None and cases is not None and kind == "kubernetes":
+                skip = cases
             target = Target(Path(path), kind, False, not_source=skip)
             if os.path.islink(path):
                 linked.append((target, os.path.realpath(path), True))
@@ -246,6 +249,25 @@ def _release_copies(files: list[str]) -> set[str]:
             versions.setdefault(m.group(1), set()).add(m.group(2))
             names.setdefault(m.group(1), []).append(name)
     return {n for stem, found in versions.items() if len(found) >= 2 for n in names[stem]}
+
+
+#: A manifest named as a case a policy must reject: Gatekeeper library's
+#: ``samples/<constraint>/example_disallowed.yaml``, Kyverno's ``bad-pod.yaml``.
+_NEGATIVE_CASE = re.compile(
+    r"(?i)(?:^|[-_.])(?:disallowed|violations?|violating|bad|non-?compliant|rejected)"
+    r"(?:[-_.][\w.-]*)?\.ya?ml$"
+)
+
+
+def _policy_cases(folder: str, files: list[str]) -> NotSource | None:
+    """The manifests of a folder that holds a case a policy must reject are a policy's test
+    cases, the accepted ones beside it (``example_allowed.yaml``) too: the suite expects
+    each to pass or fail as written, so a fix breaks the test (or makes a "disallowed"
+    sample pass the policy it demonstrates)."""
+    negative = next((n for n in sorted(files) if _NEGATIVE_CASE.search(n)), None)
+    if negative is None:
+        return None
+    return NotSource(TEST_DATA, f"{_shown_folder(folder)} (policy test cases: {negative})")
 
 
 def _release_place(folder: str) -> str:

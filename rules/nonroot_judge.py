@@ -208,6 +208,7 @@ def root_start_signs(
     signs += _data_folder_signs(chain)
     signs += _config_folder_signs(ctx, chain)
     signs += _program_default_signs(ctx, chain)
+    signs += _python_write_signs(ctx, chain)
     signs += _chart_signs(ctx, chain)
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
@@ -690,16 +691,68 @@ def _program_default_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list
     ]
 
 
+#: ``python3 /app/main.py``, ``python -u app.py``: the interpreter and the script it runs.
+_PYTHON = re.compile(r"^python(?:\d(?:\.\d+)?)?$")
+#: ``open(path, "ab")``, ``open(path, mode="w")``: a file opened to be written (the path as
+#: written, one level of call in it: ``open(certifi.where(), "a")``).
+_PY_WRITE = re.compile(
+    r"\bopen\(\s*([^,()\n]*(?:\([^()\n]*\))?[^,()\n]*?)\s*,\s*(?:mode\s*=\s*)?[rbu]?['\"]"
+    r"([rbt]*[wax+][rwabxt+]*)['\"]"
+)
+#: Paths every user may write: the temporary folders, devices, the standard streams.
+_PY_WRITABLE = re.compile(r"/tmp\b|/dev/|tempfile|gettempdir|mkstemp|\bTMP|\btmp|stdout|stderr")
+
+
+def _python_write_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """The image runs a Python script of the build context that opens a file for writing
+    outside the temporary folders (MinIO's STS example client appends the cluster's CA
+    to ``certifi.where()``, a file pip installed as root): as a non-root user that write
+    fails (the example swallowed the error and then failed TLS)."""
+    words = entry_words(chain)
+    if len(words) < 2 or not _PYTHON.match(words[0].rsplit("/", 1)[-1]):
+        return []
+    script = next((w for w in words[1:] if not w.startswith("-")), "")
+    if not script.endswith(".py") or "$" in script:
+        return []
+    base = script.rsplit("/", 1)[-1]
+    for source in _copied_sources(chain, base):
+        text = ctx.context_text(source, limit=_MAX_SCRIPT)
+        if text is None or "open(" not in text:
+            continue
+        for m in _PY_WRITE.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if text[line_start : m.start()].lstrip().startswith("#"):
+                continue
+            target = m.group(1).strip()
+            if not target or _PY_WRITABLE.search(target):
+                continue
+            if target.isidentifier():  # ``ca_file = certifi.where()`` above: say what it is
+                assigned = re.findall(rf"(?m)^[ \t]*{target}[ \t]*=[ \t]*([^\n#]+)", text[:line_start])
+                if assigned:
+                    value = assigned[-1].strip()
+                    if _PY_WRITABLE.search(value):
+                        continue
+                    target = f"{target} ({value})"
+            number = text.count("\n", 0, m.start()) + 1
+            return [
+                f"{source}:{number} opens {target} for writing ({m.group(2)!r}): the image's "
+                "files belong to root, so a non-root user cannot write them"
+            ]
+    return []
+
+
 #: Tracers and debuggers: an image that installs one is for people to work in (tetragon's
-#: ``Dockerfile.dev``: strace, vim, netcat, less), never a service's runtime image.
-_DEBUGGERS = re.compile(r"(?<![\w.-])(strace|ltrace|gdb|valgrind)(?![\w.-])")
+#: ``Dockerfile.dev``: strace, vim, netcat, less; the Kubernetes dashboard's development
+#: container: ``go install github.com/go-delve/delve/cmd/dlv``), never a service's runtime.
+_DEBUGGERS = re.compile(r"(?<![\w.-])(strace|ltrace|gdb|valgrind|delve)(?![\w.-])")
+_DEBUGGER_HINTS = ("strace", "gdb", "valgrind", "delve")
 
 
 def debugger_install(stages: Iterable[Stage]) -> tuple[int, str] | None:
     """(line, program) of the first RUN of ``stages`` that installs a tracer or debugger."""
     for stage in stages:
         for ins in stage.body:
-            if ins.keyword == "RUN" and any(d in ins.value for d in ("strace", "gdb", "valgrind")):
+            if ins.keyword == "RUN" and any(d in ins.value for d in _DEBUGGER_HINTS):
                 m = _DEBUGGERS.search(ins.value)
                 if m:
                     return ins.line, m.group(1)

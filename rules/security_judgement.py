@@ -275,7 +275,31 @@ def escalation(c: Container, explicit: bool) -> Verdict:
             "evidence no setuid program (sudo, su, ping) is needed: the author set "
             "allowPrivilegeEscalation: true"
         )
+    added = _added_capabilities(c)
+    if added and not _runs_as_root(c):
+        return Verdict.unproven(
+            f"evidence the program gets the capabilities the author added ({', '.join(added)}) "
+            "without privilege escalation: a process that is not root from the start (an "
+            "image that steps down with su-exec or gosu, a non-root USER) gets them only "
+            "through its binary's file capabilities (setcap), which "
+            "allowPrivilegeEscalation: false ignores"
+        )
     return Verdict(Safety.SAFE)
+
+
+def _added_capabilities(c: Container) -> list[str]:
+    """The capabilities the container adds (``securityContext.capabilities.add``)."""
+    add = y.get_path(c.node, "securityContext", "capabilities", "add")
+    return [y.scalar(item) or "?" for item in (add.value if y.is_sequence(add) else ())]
+
+
+def _runs_as_root(c: Container) -> bool:
+    """The container says it runs as root (``runAsUser: 0``, on it or its pod): its process
+    holds the added capabilities from the start, whatever allowPrivilegeEscalation says."""
+    user = y.get_path(c.node, "securityContext", "runAsUser")
+    if user is None:
+        user = y.get_path(c.pod.node, "securityContext", "runAsUser")
+    return y.scalar(user) == "0"
 
 
 def rejects_no_escalation(c: Container) -> str:

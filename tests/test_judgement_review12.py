@@ -116,3 +116,80 @@ def test_fifos_named_like_go_sources_or_included_makefiles_never_block(tmp_path:
     out = tighten("check", "--select", "DF001", ".", cwd=tmp_path)
     assert out.returncode == 1, out.stderr
     assert "Dockerfile:1: DF001" in out.stdout
+
+
+def test_review_13_classes(tmp_path: Path) -> None:
+    """The Kubernetes dashboard's ``hack/test-resources/`` (pods that crash or flood logs,
+    for exercising the UI) is test data; its development container installs delve, so its
+    tools and root stay; MinIO's STS example client appends the cluster CA to
+    ``certifi.where()``, a root-owned file, so it keeps root. A script that writes only to
+    the temporary folder still gets its USER."""
+    repo = copy_repo(tmp_path, "j12-review")
+    out = tighten("check", "--format", "json", "--select", "DF001,DF003,K8S002", ".", cwd=repo)
+    assert "skipped 1 file under hack/test-resources/ (test data)" in out.stderr
+    import json
+
+    found = json.loads(out.stdout)["findings"]
+    assert not [f for f in found if f["path"].startswith("hack/test-resources/")]
+    assert "line 4 installs delve: a development or debugging image" in needs(
+        found, "hack/develop/Dockerfile", "curl is installed"
+    )
+    assert "line 4 installs delve" in needs(found, "hack/develop/Dockerfile", "runs as root")
+    certs = needs(found, "clients/certs/Dockerfile", "runs as root")
+    assert "main.py:7 opens ca_file (certifi.where()) for writing ('ab')" in certs
+    tmp = one(found, "clients/tmpwriter/Dockerfile", "runs as root")
+    assert tmp["fix"]["safety"] == "proven"
+
+
+def test_policy_test_cases_are_test_data(tmp_path: Path) -> None:
+    """Kyverno keeps the pods each policy must accept or reject in ``.chainsaw-test/`` and
+    ``.kyverno-test/``; Gatekeeper's library keeps ``example_disallowed.yaml`` beside
+    ``example_allowed.yaml`` under ``samples/``: fixing a "bad" pod breaks the policy's test.
+    Both are skipped as test data, each with a notice; naming one still checks it."""
+    repo = copy_repo(tmp_path, "j12-review")
+    out = tighten("check", "--select", "K8S001,K8S002", ".", cwd=repo)
+    assert "policies/" not in out.stdout
+    assert "skipped 2 files under policies/require-drop-all/.chainsaw-test/ (test data)" in (
+        out.stderr
+    )
+    assert (
+        "skipped 2 files under policies/library/psp-privileged/samples/psp-privileged/ "
+        "(policy test cases: example_disallowed.yaml) (test data)"
+    ) in out.stderr
+    named = "policies/library/psp-privileged/samples/psp-privileged/example_disallowed.yaml"
+    assert "K8S001" in tighten("check", named, cwd=repo).stdout
+
+
+def test_many_folders_of_one_kind_are_one_notice(tmp_path: Path) -> None:
+    """A policy repository with a test folder per policy says so in one line, not hundreds."""
+    pod = (REPOS / "j12-review/policies/require-drop-all/.chainsaw-test/bad-pod.yaml").read_text()
+    for n in range(5):
+        folder = tmp_path / f"policy-{n}/.chainsaw-test"
+        folder.mkdir(parents=True)
+        (folder / "bad-pod.yaml").write_text(pod)
+    out = tighten("check", ".", cwd=tmp_path)
+    [line] = [x for x in out.stderr.splitlines() if x.startswith("notice: skipped")]
+    assert line.startswith(
+        "notice: skipped 5 files in 5 folders named .chainsaw-test/ (test data): "
+        "policy-0/.chainsaw-test/, policy-1/.chainsaw-test/, policy-2/.chainsaw-test/ and 2 more"
+    )
+
+
+def test_added_capabilities_keep_privilege_escalation_unless_root(tmp_path: Path) -> None:
+    """Vault adds IPC_LOCK and steps down to its own user, which gets it only through the
+    binary's file capabilities: allowPrivilegeEscalation: false would take it away, so that
+    part is withheld (seccomp is still applied). A container that says it runs as root keeps
+    its added capability whatever the flag says: the flag is still set there."""
+    repo = copy_repo(tmp_path, "j12-review")
+    found = findings(repo, "K8S002")
+    vault = needs(found, "k8s/vault.yaml", "allowPrivilegeEscalation is not false")
+    assert "gets the capabilities the author added (IPC_LOCK) without privilege escalation" in (
+        vault
+    )
+    assert one(found, "k8s/vault.yaml", "no seccompProfile")["fix"]["safety"] == "safe"
+    router = one(found, "k8s/netadmin.yaml", "allowPrivilegeEscalation is not false")
+    assert router["fix"]["safety"] == "safe"
+    tighten("fix", "--select", "K8S002", ".", cwd=repo)
+    assert "allowPrivilegeEscalation" not in (repo / "k8s/vault.yaml").read_text()
+    assert "RuntimeDefault" in (repo / "k8s/vault.yaml").read_text()
+    assert "allowPrivilegeEscalation: false" in (repo / "k8s/netadmin.yaml").read_text()

@@ -45,7 +45,17 @@ class NotSourceNotices:
 
     def lines(self) -> list[str]:
         out = []
-        for (kind, where), count in sorted(self.places.items(), key=lambda item: item[0][1]):
+        places = sorted(self.places.items(), key=lambda item: item[0][1])
+        families: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for (kind, where), count in places:
+            if kind in (TEST_DATA, VENDORED):
+                families.setdefault((kind, _family(where)), []).append((where, count))
+        grouped = {key for key, members in families.items() if len(members) > _NAMED}
+        for key in sorted(grouped):
+            out.append(_grouped_line(key, families[key]))
+        for (kind, where), count in places:
+            if kind in (TEST_DATA, VENDORED) and (kind, _family(where)) in grouped:
+                continue
             files = f"{count} file{'s' * (count != 1)}"
             if kind == PATCH:
                 out.append(
@@ -66,3 +76,26 @@ class NotSourceNotices:
             files = f"{count} generated file{'s' * (count != 1)}"
             out.append(f"skipped {files} (marked DO NOT EDIT or similar: {named}{more}); {_OPT_IN}")
         return out
+
+
+def _family(where: str) -> str:
+    """What makes places alike: the kind of reason in parentheses (``policy test cases``,
+    ``release copies``), else the folder's own name (``.chainsaw-test/``, ``testdata/``)."""
+    if " (" in where:
+        return where.split(" (", 1)[1].split(":", 1)[0].rstrip(")")
+    return where.rstrip("/").rsplit("/", 1)[-1] + "/"
+
+
+def _grouped_line(key: tuple[str, str], members: list[tuple[str, int]]) -> str:
+    """One line for many folders of one family (Kyverno's policies each keep their tests in
+    a ``.chainsaw-test/``): counted, the first few named."""
+    kind, family = key
+    count = sum(n for _, n in members)
+    files = f"{count} file{'s' * (count != 1)}"
+    label = f"named {family}" if family.endswith("/") else f"of {family}"
+    named = ", ".join(where.split(" (", 1)[0] for where, _ in members[:_NAMED])
+    more = len(members) - _NAMED
+    return (
+        f"skipped {files} in {len(members)} folders {label} ({kind}): {named} and {more} more; "
+        f"{_OPT_IN}"
+    )

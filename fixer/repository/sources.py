@@ -17,6 +17,12 @@ from fixer.repository.model import SourceKind, SourceVerdict
 #: Folder names whose whole subtree is test data or someone else's code.
 TEST_DATA_DIRS = frozenset(
     {"testdata", "_testdata", "test-data", "test_data", "__fixtures__", "golden", "__snapshots__"}
+    # Workloads applied to a development cluster to exercise the product (the Kubernetes
+    # dashboard's hack/test-resources/: crashing, pending and log-flooding pods)
+    | {"test-resources", "test_resources", "testresources"}
+    # Kyverno's policy tests: the CLI's ``.kyverno-test/`` and Chainsaw's ``.chainsaw-test/``
+    # hold the pods each policy must accept or reject
+    | {".kyverno-test", ".chainsaw-test", "kyverno-test", "chainsaw-test"}
     | {"conformance"}  # a conformance suite's inputs (Gateway API's conformance/base)
     # Integration test suites' environments (authelia's internal/suites/: compose files,
     # manifests and mock images its Go tests start)

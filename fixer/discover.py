@@ -166,6 +166,10 @@ def _walk(
             # (a system call per path component: slow over thousands of files).
             real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
         not_source = _folder_verdict(folder, rel_folder, verdicts, files) if source_only else None
+        if source_only and not_source is None and rel_folder != os.curdir:
+            not_source = _version_copy(folder, dirs)
+            if not_source is not None:
+                verdicts[folder] = not_source  # and every folder below it
         test_manifests = _test_folder(root, rel_folder) if source_only else None
         dirs[:] = sorted(
             d
@@ -249,6 +253,28 @@ def _release_copies(files: list[str]) -> set[str]:
             versions.setdefault(m.group(1), set()).add(m.group(2))
             names.setdefault(m.group(1), []).append(name)
     return {n for stem, found in versions.items() if len(found) >= 2 for n in names[stem]}
+
+
+#: A folder named after a release line (``v0.19``, ``1.2``): a documentation site's copy
+#: of its pages for that release when what it holds is also beside it.
+_RELEASE_LINE = re.compile(r"^v?\d+\.\d+$")
+
+
+def _version_copy(folder: str, dirs: list[str]) -> NotSource | None:
+    """Kueue's site keeps ``static/v0.19/examples/`` beside ``static/examples/``: the
+    examples as they were at that release, frozen, which the pages of that release show.
+    A folder named after a release line whose subfolders repeat ones beside it is such a
+    copy (docker-library's ``8.3/bookworm/`` is not: nothing named ``bookworm`` is beside
+    ``8.3/``)."""
+    name = os.path.basename(folder)
+    if not _RELEASE_LINE.match(name) or not dirs:
+        return None
+    parent = os.path.dirname(folder)
+    repeated = next((d for d in sorted(dirs) if os.path.isdir(os.path.join(parent, d))), None)
+    if repeated is None:
+        return None
+    where = f"{_shown_folder(folder)} (a copy for release {name}: {repeated}/ is beside it)"
+    return NotSource(VENDORED, where)
 
 
 #: A manifest named as a case a policy must reject: Gatekeeper library's

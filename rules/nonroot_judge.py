@@ -38,6 +38,7 @@ from fixer.repository import usage
 from fixer.repository.copies import arguments
 from fixer.repository.walk import read_text
 from fixer.rule import Context
+from rules.security_judgement import low_port
 from rules.workload import added_capabilities, bidirectional_mounts, needs_privileged, node_agent
 
 #: Programs an entrypoint uses to drop root after doing root's work (chown, sysctl, bind).
@@ -313,6 +314,12 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
             elif not item.run.init and user is None:
                 signs += [f"{w} ({c.label}{named})" for w in _kept_data(ctx, item)]
                 signs += [f"{w} ({c.label}{named})" for w in _root_home_mounts(ctx, item)]
+                port = low_port(c)
+                if port is not None:
+                    signs.append(
+                        f"{where} runs it listening on port {port}, which only root may bind "
+                        f"({c.label}{named})"
+                    )
                 added = added_capabilities(c)
                 if added:
                     signs.append(
@@ -727,7 +734,9 @@ def _python_write_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[st
             if not target or _PY_WRITABLE.search(target):
                 continue
             if target.isidentifier():  # ``ca_file = certifi.where()`` above: say what it is
-                assigned = re.findall(rf"(?m)^[ \t]*{target}[ \t]*=[ \t]*([^\n#]+)", text[:line_start])
+                assigned = re.findall(
+                    rf"(?m)^[ \t]*{target}[ \t]*=[ \t]*([^\n#]+)", text[:line_start]
+                )
                 if assigned:
                     value = assigned[-1].strip()
                     if _PY_WRITABLE.search(value):

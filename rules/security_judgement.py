@@ -200,7 +200,7 @@ def _capability_need(c: Container, w: Who, agent: str | None) -> str:
     sudo = wl.runs_any(c, _SETUID_TOOLS)
     if sudo:
         return f"the capabilities {sudo} in the command gains; run it without {sudo}"
-    port = _low_port(c)
+    port = low_port(c)
     if port is not None and not w.uid:
         return (
             f"NET_BIND_SERVICE to listen on port {port} as root; add it back under "
@@ -220,13 +220,31 @@ def interactive(c: Container) -> bool:
     return y.truthy(y.get(c.node, "stdin")) and y.truthy(y.get(c.node, "tty"))
 
 
-def _low_port(c: Container) -> int | None:
+def low_port(c: Container) -> int | None:
+    """A port below 1024 the container listens on: a ``containerPort``, one its command
+    names, or its own listening port set in its environment (argo-events' webhook:
+    ``PORT: "443"``)."""
     ports = y.get(c.node, "ports")
     for port in ports.value if y.is_sequence(ports) else []:
         number = numeric(y.get(port, "containerPort"))
         if number is not None and 0 < number < 1024:
             return number
-    return _listen_port(wl.command_words(c))
+    return _listen_port(wl.command_words(c)) or _env_port(c)
+
+
+#: Environment variables that set the program's own listening port (``DB_PORT`` or
+#: ``SMTP_PORT`` name a port it connects to: not these).
+_OWN_PORT = re.compile(r"(?i)^(?:PORT|LISTEN_PORT|SERVER_PORT|HTTPS?_PORT|BIND_PORT|APP_PORT)$")
+
+
+def _env_port(c: Container) -> int | None:
+    env = y.get(c.node, "env")
+    for item in env.value if y.is_sequence(env) else []:
+        if _OWN_PORT.match(y.scalar(y.get(item, "name")) or ""):
+            number = numeric(y.get(item, "value"))
+            if number is not None and 0 < number < 1024:
+                return number
+    return None
 
 
 #: A port the command listens on, in the forms that name one for sure: socat's
@@ -275,7 +293,7 @@ def escalation(c: Container, explicit: bool) -> Verdict:
             "evidence no setuid program (sudo, su, ping) is needed: the author set "
             "allowPrivilegeEscalation: true"
         )
-    added = _added_capabilities(c)
+    added = wl.added_capabilities(c)
     if added and not _runs_as_root(c):
         return Verdict.unproven(
             f"evidence the program gets the capabilities the author added ({', '.join(added)}) "
@@ -285,12 +303,6 @@ def escalation(c: Container, explicit: bool) -> Verdict:
             "allowPrivilegeEscalation: false ignores"
         )
     return Verdict(Safety.SAFE)
-
-
-def _added_capabilities(c: Container) -> list[str]:
-    """The capabilities the container adds (``securityContext.capabilities.add``)."""
-    add = y.get_path(c.node, "securityContext", "capabilities", "add")
-    return [y.scalar(item) or "?" for item in (add.value if y.is_sequence(add) else ())]
 
 
 def _runs_as_root(c: Container) -> bool:

@@ -78,7 +78,7 @@ def test_makefile_includes_and_recipe_prefixes_link_the_tools_image(tmp_path: Pa
     repo = copy_repo(tmp_path, "j12-review")
     found = findings(repo, "DF001")
     held = needs(found, "tools/Dockerfile", "runs as root")
-    assert "Makefile:3 runs it with the host folder a computed path mounted and no --user" in held
+    assert "Makefile:10 runs it with the host folder a computed path mounted and no --user" in held
 
 
 @pytest.mark.parametrize("prefix", ["@", "-", "+", "@-", "- @"])
@@ -193,3 +193,44 @@ def test_added_capabilities_keep_privilege_escalation_unless_root(tmp_path: Path
     assert "allowPrivilegeEscalation" not in (repo / "k8s/vault.yaml").read_text()
     assert "RuntimeDefault" in (repo / "k8s/vault.yaml").read_text()
     assert "allowPrivilegeEscalation: false" in (repo / "k8s/netadmin.yaml").read_text()
+
+
+def test_review_14_classes(tmp_path: Path) -> None:
+    """Kueue's Hugo site includes examples with ``{{< include "examples/..." "yaml" >}}``
+    (withheld) and keeps ``static/v0.19/examples/`` beside ``static/examples/`` (a frozen
+    copy, skipped); an example no page includes is still fixed. argo-events' Makefile
+    names docker as ``$(shell command -v docker)`` and builds with ``DOCKER_BUILDKIT=1
+    $(DOCKER) build``; its webhook runs the image with ``PORT: "443"``: no USER for it."""
+    repo = copy_repo(tmp_path, "j12-review")
+    out = tighten("check", "--format", "json", "--select", "DF001,K8S002", ".", cwd=repo)
+    assert "skipped 1 file under site/static/v0.9/ (a copy for release v0.9: examples/" in (
+        out.stderr
+    )
+    import json
+
+    found = json.loads(out.stdout)["findings"]
+    shown = needs(found, "site/static/examples/jobs/sample-job.yaml", "allowPrivilegeEscalation")
+    assert "site/content/en/docs/run-jobs.md:3 includes it" in shown
+    other = one(found, "site/static/examples/jobs/other-job.yaml", "allowPrivilegeEscalation")
+    assert other["fix"]["safety"] == "safe"
+    webhook = needs(found, "webhook/Dockerfile", "runs as root")
+    assert "k8s/webhook.yaml:15 runs it listening on port 443, which only root may bind" in (
+        webhook
+    )
+    assert "NET_BIND_SERVICE to listen on port 443 as root" in needs(
+        found, "k8s/webhook.yaml", "capabilities are not dropped"
+    )
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        "DOCKER_BUILDKIT=1 $(DOCKER) build -t acme/tool -f tools/Dockerfile .",
+        "@DOCKER_BUILDKIT=1 BUILDX_NO_DEFAULT_ATTESTATIONS=1 $(DOCKER) build -t acme/tool "
+        "-f tools/Dockerfile .",
+    ],
+)
+def test_a_docker_found_on_path_and_an_environment_prefix_still_build(recipe: str) -> None:
+    text = f"DOCKER := $(shell command -v docker 2> /dev/null)\nb:\n\t{recipe}\n"
+    [command] = in_makefile(text)
+    assert (command.dockerfile, command.tags) == ("tools/Dockerfile", ("acme/tool",))

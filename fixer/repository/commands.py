@@ -151,6 +151,8 @@ def runs_in_script(text: str) -> list[RunCommand]:
     return [c for line, shell in lines for c in runs_in_line(shell, line)]
 
 
+#: ``$(shell command -v docker ...)``, ``$(shell which podman)``: a program looked up on PATH.
+_SHELL_LOOKUP = re.compile(r"^\$\(shell\s+(?:command\s+-v|which|type\s+-p)\s+([\w.-]+)[^)]*\)$")
 _RECIPE_PREFIX = re.compile(r"^\t[ \t@+-]*[@+-][ \t]*")
 
 
@@ -168,6 +170,11 @@ def _make_lines(text: str, wanted: Callable[[str], bool]) -> Iterator[tuple[int,
         name, op, assigned = match.groups()
         if op == "?=" and name in variables:
             continue
+        # ``DOCKER := $(shell command -v docker 2> /dev/null)`` (argo-events): the program
+        # found on PATH, by its name.
+        found = _SHELL_LOOKUP.search(assigned)
+        if found is not None:
+            assigned = found.group(1)
         variables[name] = variables.get(name, "") + " " + assigned if op == "+=" else assigned
     for line, recipe in recipes:
         # make's own prefixes are not the shell's: ``@`` (silent), ``-`` (errors ignored),
@@ -225,9 +232,14 @@ def _split(text: str) -> list[str]:
 
 
 def _arguments_start(tokens: list[str], index: int) -> int | None:
-    """Where the build's arguments start when ``tokens[index]`` begins a build command."""
+    """Where the build's arguments start when ``tokens[index]`` begins a build command
+    (after an operator, ``sudo``, or the command's own ``NAME=value`` environment:
+    ``DOCKER_BUILDKIT=1 docker build``)."""
     program = tokens[index].rsplit("/", 1)[-1]
-    if index > 0 and not _is_operator(tokens[index - 1]) and tokens[index - 1] != "sudo":
+    before = index
+    while before > 0 and _ENV_WORD.match(tokens[before - 1]):
+        before -= 1
+    if before > 0 and not _is_operator(tokens[before - 1]) and tokens[before - 1] != "sudo":
         return None
     if program == "buildah":
         nxt = tokens[index + 1] if index + 1 < len(tokens) else ""
@@ -238,6 +250,9 @@ def _arguments_start(tokens: list[str], index: int) -> int | None:
         if tuple(tokens[index + 1 : index + 1 + len(sub)]) == sub:
             return index + 1 + len(sub)
     return None
+
+
+_ENV_WORD = re.compile(r"^[A-Za-z_]\w*=\S*$")
 
 
 def _is_operator(token: str) -> bool:

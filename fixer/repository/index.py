@@ -494,7 +494,9 @@ def _on_docs(index: Index, path: Path, text: str) -> None:
 #: website's ``{{% code_sample file="pods/pod.yaml" %}}`` (and ``codenew``/``code``),
 #: Sphinx ``literalinclude``, AsciiDoc ``include::path[]``, Jekyll ``include_relative``,
 #: Jinja's ``{% include 'name.yaml' %}`` (MkDocs macros, from its snippets folder; with
-#: the macros plugin's other markers ``[[% include 'x.yaml' %]]``, as external-dns writes).
+#: the macros plugin's other markers ``[[% include 'x.yaml' %]]``, as external-dns writes),
+#: Hugo shortcodes ``{{< include "examples/jobs/sample-job.yaml" "yaml" >}}`` (Kueue's site)
+#: and Docsy's ``{{< readfile file="/examples/pod.yaml" code="true" >}}``.
 _INCLUDE_MARKERS = (
     "@@INCLUDE",
     "--8<--",
@@ -506,6 +508,9 @@ _INCLUDE_MARKERS = (
     "{%- include",
     "[[% include",
     "[[%- include",
+    "{{< include",
+    "{{% include",
+    "readfile",
 )
 _INCLUDE = re.compile(
     r"@@INCLUDE\[([^\]\s]+)\]"
@@ -514,7 +519,9 @@ _INCLUDE = re.compile(
     r"|\.\.[ \t]+literalinclude::[ \t]*(\S+)"
     r"|^include::([^\[\s]+)\["
     r"|\{%[ \t]*include_relative[ \t]+(\S+)"
-    r"|(?:\{|\[\[)%-?[ \t]*include[ \t]+[\"']([^\"'\s]+)[\"']",
+    r"|(?:\{|\[\[)%-?[ \t]*include[ \t]+[\"']([^\"'\s]+)[\"']"
+    r"|\{\{[<%]-?[ \t]*include[ \t]+\"([^\"\s]+)\""
+    r"|\{\{[<%]-?[ \t]*readfile[ \t]+(?:file=)?\"([^\"\s]+)\"",
     re.MULTILINE,
 )
 

@@ -23,6 +23,7 @@ from fixer.repository.copies import arguments
 from fixer.rule import Context, Rule, Severity
 from fixer.settings import Settings
 from rules.nonroot_judge import (
+    DEV_NAME,
     Owner,
     RunAs,
     base_runs_non_root,
@@ -170,18 +171,11 @@ class NonRootUser(Rule[Dockerfile]):
         )
 
 
-#: Dockerfile names that say development image: ``Dockerfile.dev``, ``Dockerfile-devel``,
-#: ``dev.Dockerfile``, ``Dockerfile.development``.
-_DEV_NAME = re.compile(
-    r"(?i)^(?:dockerfile[-_.]dev(?:el(?:op(?:ment)?)?)?|dev(?:el)?\.dockerfile)$"
-)
-
-
 def _development_image(name: str, chain: Sequence[Stage]) -> str:
     """Why the Dockerfile builds a development image (its name, a debugger it installs),
     or "" (tetragon's ``Dockerfile.dev``: strace, vim, netcat, and a root shell)."""
-    if _DEV_NAME.match(name):
-        return f"its name says it is a development image ({name})"
+    if DEV_NAME.match(name):
+        return f"its name says it is a development or debugging image ({name})"
     found = debugger_install(chain)
     if found is not None:
         return f"line {found[0]} installs {found[1]}: a development or debugging image"

@@ -753,8 +753,14 @@ def _python_write_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[st
 #: Tracers and debuggers: an image that installs one is for people to work in (tetragon's
 #: ``Dockerfile.dev``: strace, vim, netcat, less; the Kubernetes dashboard's development
 #: container: ``go install github.com/go-delve/delve/cmd/dlv``), never a service's runtime.
-_DEBUGGERS = re.compile(r"(?<![\w.-])(strace|ltrace|gdb|valgrind|delve)(?![\w.-])")
-_DEBUGGER_HINTS = ("strace", "gdb", "valgrind", "delve")
+_DEBUGGERS = re.compile(r"(?<![\w.-])(strace|ltrace|gdb|valgrind|delve|tcpdump|tshark)(?![\w.-])")
+_DEBUGGER_HINTS = ("strace", "gdb", "valgrind", "delve", "tcpdump", "tshark")
+#: Dockerfile names that say development or debugging image: ``Dockerfile.dev``,
+#: ``Dockerfile-devel``, ``dev.Dockerfile``, ``Dockerfile.development``, linkerd's
+#: ``Dockerfile-debug`` (tcpdump, tshark, curl for debugging the mesh).
+DEV_NAME = re.compile(
+    r"(?i)^(?:dockerfile[-_.](?:dev(?:el(?:op(?:ment)?)?)?|debug)|(?:dev(?:el)?|debug)\.dockerfile)$"
+)
 
 
 def debugger_install(stages: Iterable[Stage]) -> tuple[int, str] | None:

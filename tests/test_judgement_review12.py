@@ -234,3 +234,21 @@ def test_a_docker_found_on_path_and_an_environment_prefix_still_build(recipe: st
     text = f"DOCKER := $(shell command -v docker 2> /dev/null)\nb:\n\t{recipe}\n"
     [command] = in_makefile(text)
     assert (command.dockerfile, command.tags) == ("tools/Dockerfile", ("acme/tool",))
+
+
+def test_review_15_classes(tmp_path: Path) -> None:
+    """linkerd keeps the inputs of its proxy-injector tests in ``fake/data/`` (test data);
+    its ``Dockerfile-debug`` and an image that installs tcpdump are for debugging: their
+    tools and root stay."""
+    repo = copy_repo(tmp_path, "j12-review")
+    out = tighten("check", "--format", "json", "--select", "DF001,DF003,K8S002", ".", cwd=repo)
+    assert "skipped 1 file under controller/injector/fake/ (test data)" in out.stderr
+    import json
+
+    found = json.loads(out.stdout)["findings"]
+    assert "its name says it is a development or debugging image (Dockerfile-debug)" in needs(
+        found, "Dockerfile-debug", "curl is installed"
+    )
+    assert "line 2 installs tcpdump: a development or debugging image" in needs(
+        found, "debug-sidecar/Dockerfile", "curl is installed"
+    )

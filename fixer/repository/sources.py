@@ -23,6 +23,8 @@ TEST_DATA_DIRS = frozenset(
     # Kyverno's policy tests: the CLI's ``.kyverno-test/`` and Chainsaw's ``.chainsaw-test/``
     # hold the pods each policy must accept or reject
     | {".kyverno-test", ".chainsaw-test", "kyverno-test", "chainsaw-test"}
+    # Test doubles and their inputs (linkerd's controller/proxy-injector/fake/data/)
+    | {"fake", "fakes", "mocks"}
     | {"conformance"}  # a conformance suite's inputs (Gateway API's conformance/base)
     # Integration test suites' environments (authelia's internal/suites/: compose files,
     # manifests and mock images its Go tests start)

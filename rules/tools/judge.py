@@ -25,7 +25,13 @@ from fixer.model import Fix, Safety
 from fixer.repository import usage
 from fixer.repository.copies import arguments
 from fixer.rule import Context
-from rules.nonroot_judge import DOCKER_CLIENTS, debugger_install, entry_program, entry_words
+from rules.nonroot_judge import (
+    DEV_NAME,
+    DOCKER_CLIENTS,
+    debugger_install,
+    entry_program,
+    entry_words,
+)
 from rules.tools.plan import Plan, programs
 from rules.tools.steps import Build
 
@@ -133,6 +139,11 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
                 m = _BUILD_ENV.search(ins.value)
                 if m:
                     return f"line {ins.line} installs {m.group(1)}: a build environment"
+    if DEV_NAME.match(ctx.path.name):
+        return (
+            f"its name says it is a development or debugging image ({ctx.path.name}), whose "
+            "tools are for the people working in it"
+        )
     debugger = debugger_install(parent_stages(ctx.doc, final) if final is not None else ())
     if debugger is not None:
         return (

@@ -278,10 +278,11 @@ def _version_copy(folder: str, dirs: list[str]) -> NotSource | None:
 
 
 #: A manifest named as a case a policy must reject: Gatekeeper library's
-#: ``samples/<constraint>/example_disallowed.yaml``, Kyverno's ``bad-pod.yaml``.
+#: ``samples/<constraint>/example_disallowed.yaml``. (Kyverno's ``bad-pod.yaml`` lives in its
+#: test folders; ``bad``, ``rejected`` or ``violations`` alone also name real things, such as
+#: a ``bad-gateway-page.yaml`` or a ``violations-exporter.yaml``.)
 _NEGATIVE_CASE = re.compile(
-    r"(?i)(?:^|[-_.])(?:disallowed|violations?|violating|bad|non-?compliant|rejected)"
-    r"(?:[-_.][\w.-]*)?\.ya?ml$"
+    r"(?i)(?:^|[-_.])(?:disallowed|non-?compliant)(?:[-_.][\w.-]*)?\.ya?ml$"
 )
 
 

@@ -252,3 +252,15 @@ def test_review_15_classes(tmp_path: Path) -> None:
     assert "line 2 installs tcpdump: a development or debugging image" in needs(
         found, "debug-sidecar/Dockerfile", "curl is installed"
     )
+
+
+def test_a_folder_with_a_bad_named_page_is_still_source(tmp_path: Path) -> None:
+    """Only ``disallowed``/``noncompliant`` names make a folder a policy's test cases:
+    ``bad-gateway-page.yaml`` beside a Deployment is a real page, and both are checked."""
+    pod = (REPOS / "j12-review/hack/test-resources/crashing-pod.yaml").read_text()
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s/bad-gateway-page.yaml").write_text(pod.replace("crashing", "page"))
+    (tmp_path / "k8s/web.yaml").write_text(pod.replace("crashing", "web"))
+    out = tighten("check", "--select", "K8S002", ".", cwd=tmp_path)
+    assert "k8s/web.yaml" in out.stdout and "k8s/bad-gateway-page.yaml" in out.stdout
+    assert "policy test cases" not in out.stderr

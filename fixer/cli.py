@@ -18,6 +18,7 @@ import typer
 from fixer import __version__
 
 if TYPE_CHECKING:
+    from fixer.mode import Mode
     from fixer.ruleset import RuleSet
     from fixer.settings import Settings
 
@@ -156,25 +157,34 @@ def check(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
     PATH: files or folders (default: the current folder); `-` reads stdin.
     """
     from fixer.mode import Mode
-    from fixer.session import Session, start_scan
 
     settings = _settings(ctx, "check")
-    scan = start_scan(settings, paths or ["."], check=True)  # while the rules load
-    try:
-        session = Session(
+    raise typer.Exit(
+        _execute(
             settings,
-            mode=Mode.CHECK,
+            Mode.CHECK,
+            paths or ["."],
             fmt=values["format"].value,
             quiet=values["quiet"],
             stdin_filename=values["stdin_filename"],
-            rules=_rules(),
-            early_scan=scan,
         )
-        code = session.execute(paths or ["."])
+    )
+
+
+def _execute(settings: Settings, mode: Mode, paths: list[str], **session: Any) -> int:
+    """Run a ``check`` or ``fix`` session over ``paths``: the repository scan begins in a
+    forked child before the rules load (``fixer.session.start_scan``), and a run that
+    never asks for it (stdin, a replay, an error) ends it."""
+    from fixer.session import Session, start_scan
+
+    scan = start_scan(settings, paths, mode)
+    try:
+        return Session(settings, mode=mode, rules=_rules(), early_scan=scan, **session).execute(
+            paths
+        )
     finally:
         if scan is not None:
-            scan.__exit__()  # a run that never asked for it (a replay, an error) ends it
-    raise typer.Exit(code)
+            scan.__exit__()
 
 
 @app.command(epilog=EXIT_CODES)
@@ -190,26 +200,19 @@ def fix(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
     fixes that would write a generated Secret file are not applied from stdin.
     """
     from fixer.mode import Mode
-    from fixer.session import Session, start_scan
 
     settings = _settings(ctx, "fix")
-    scan = start_scan(settings, paths or ["."], check=False)  # while the rules load
-    try:
-        session = Session(
+    raise typer.Exit(
+        _execute(
             settings,
-            mode=Mode.DRY_RUN if values["dry_run"] else Mode.FIX,
+            Mode.DRY_RUN if values["dry_run"] else Mode.FIX,
+            paths or ["."],
             fmt=values["format"].value,
             quiet=values["quiet"],
             stdin_filename=values["stdin_filename"],
-            rules=_rules(),
             unmasked_diff=values["unmasked_diff"],
-            early_scan=scan,
         )
-        code = session.execute(paths or ["."])
-    finally:
-        if scan is not None:
-            scan.__exit__()  # a run that never asked for it (stdin, an error) ends it
-    raise typer.Exit(code)
+    )
 
 
 @app.command()

@@ -296,6 +296,9 @@ class Session:
                 self.repository = self._scan_repository(paths)
                 targets = walking.result()
         else:
+            if self.early_scan is not None:  # no rule asks for the model: free the core
+                self.early_scan.__exit__()
+                self.early_scan = None
             targets = walk()
         targets = mark_patches(targets, self._model_verdict)  # patches are never workloads
         overlays = Overlays.of(self.repository, self.rules, self.settings, paths)
@@ -467,7 +470,7 @@ class Session:
         return self.mode.fixing or self.renderer.wants_edits
 
     def _caching(self) -> bool:
-        return self.mode is Mode.CHECK and self.settings.caching.cache
+        return _caches(self.mode, self.settings)
 
     def _open_cache(self, paths: Sequence[str]) -> ResultCache | None:
         """The result cache of this run's key (``check`` only: ``fix`` always recomputes),
@@ -689,7 +692,7 @@ class EarlyScan(Beside[Any]):
         super().__init__(scan)
 
 
-def start_scan(settings: Settings, paths: Sequence[str], *, check: bool) -> EarlyScan | None:
+def start_scan(settings: Settings, paths: Sequence[str], mode: Mode) -> EarlyScan | None:
     """The early scan of a ``check`` or ``fix`` over ``paths`` (None for stdin, or a path
     whose root cannot be found: the run then scans as it always did). ``Session`` takes it;
     the caller ends it (``__exit__``) when the session did not."""
@@ -699,7 +702,12 @@ def start_scan(settings: Settings, paths: Sequence[str], *, check: bool) -> Earl
         root = Roots.of(paths[:1]).folders[0]
     except (OSError, ValueError):
         return None
-    return EarlyScan(root, check and settings.caching.cache)
+    return EarlyScan(root, _caches(mode, settings))
+
+
+def _caches(mode: Mode, settings: Settings) -> bool:
+    """The run keeps and answers from the result cache (``check`` only)."""
+    return mode is Mode.CHECK and settings.caching.cache
 
 
 def _regular(path: Path) -> bool:

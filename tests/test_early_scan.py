@@ -50,7 +50,7 @@ def _reaped(pid: int) -> bool:
 
 def _run(settings: Settings, repo: Path, *, early: bool) -> tuple[int, str, str, Session]:
     out, err = io.StringIO(), io.StringIO()
-    scan = start_scan(settings, [str(repo)], check=False) if early else None
+    scan = start_scan(settings, [str(repo)], Mode.DRY_RUN) if early else None
     session = Session(settings, Mode.DRY_RUN, out=out, err=err, rules=RULES, early_scan=scan)
     try:
         code = session.execute([str(repo)])
@@ -77,7 +77,7 @@ def test_the_run_takes_the_model_the_child_scanned(
         return original(root, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(RepositoryModel, "scan", counted)
-    scan = start_scan(settings, [str(repo)], check=False)
+    scan = start_scan(settings, [str(repo)], Mode.DRY_RUN)
     assert scan is not None and scan._pid is not None  # forked at once
     scan.__exit__()
     early = _run(settings, repo, early=True)
@@ -122,4 +122,17 @@ def test_a_run_answered_from_the_cache_ends_the_scan_it_did_not_need(
 
 
 def test_no_early_scan_for_stdin() -> None:
-    assert start_scan(Settings.of(), ["-"], check=True) is None
+    assert start_scan(Settings.of(), ["-"], Mode.CHECK) is None
+
+
+def test_a_run_no_rule_of_which_asks_for_the_model_ends_the_scan_at_once(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    """``--select DF002`` (pinning only) needs no repository model: the child is ended when
+    the run learns it, not at the end of the run, and the run still checks the file."""
+    (tmp_path / "Dockerfile").write_text('FROM alpine:3.20\nCMD ["sh"]\n')
+    settings = Settings.of(select=["DF002"], offline=True)
+    code, _, err, session = _run(settings, tmp_path, early=True)
+    assert session.early_scan is None and session.repository is None
+    assert len(forked) == 1 and _reaped(forked[0])
+    assert code == 0 and "1 file scanned; no findings" in err

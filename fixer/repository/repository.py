@@ -478,18 +478,23 @@ class RepositoryModel:
         return [v.sign(self.root) for v in found]
 
     def go_relative_write(self, name: str) -> RelativeWrite | None:
-        """Where the Go program a binary called ``name`` is built from (a folder of that
-        name with a ``main.go``: ``cmd/infra/stcrashreceiver/``; none when several match)
-        writes by default relative to its working folder (``fixer.repository.goprograms``)."""
-        found = self._index.go_mains.get(name, [])
-        return relative_write(found[0], self.root) if len(found) == 1 else None
+        """Where the Go program a binary called ``name`` is built from writes by default
+        relative to its working folder (``fixer.repository.goprograms``)."""
+        main = self._go_main(name)
+        return relative_write(main, self.root) if main is not None else None
 
     def go_command_runner(self, name: str) -> CommandRunner | None:
-        """Where the Go program a binary called ``name`` is built from (as for
-        ``go_relative_write``) runs shell commands it is given (``sh -c`` of a value):
-        the tools of its image are for those commands (``fixer.repository.goprograms``)."""
+        """Where the Go program a binary called ``name`` is built from runs shell commands
+        it is given (``sh -c`` of a value): the tools of its image are for those commands
+        (``fixer.repository.goprograms``)."""
+        main = self._go_main(name)
+        return command_runner(main, self.root) if main is not None else None
+
+    def _go_main(self, name: str) -> Path | None:
+        """The ``main.go`` of the program a binary called ``name`` is built from (a folder
+        of that name: ``cmd/infra/stcrashreceiver/``); None when none or several match."""
         found = self._index.go_mains.get(name, [])
-        return command_runner(found[0], self.root) if len(found) == 1 else None
+        return found[0] if len(found) == 1 else None
 
     def written_by(self, path: Path) -> str | None:
         """``written by scripts/gen.sh:31 (helm template)`` when a script or Makefile of the

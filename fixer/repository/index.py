@@ -170,6 +170,8 @@ def build_index(
             index.scripts.append(str(path))
         elif kind == walk.GO_MAIN:  # not read now: only when an image runs the program
             index.go_mains[path.parent.name].append(path)
+        elif kind == walk.JSONNET_MAIN:  # its name is all that counts: not read
+            index.jsonnet_envs.append(path.parent)
     index.digest = seen.hexdigest() if stamp else ""
     index.scripts.sort()
     for path, _ in candidates[walk.KUSTOMIZATION]:
@@ -558,10 +560,6 @@ def npm_scripts(text: str) -> str:
     return "\n".join(out)
 
 
-def _on_jsonnet_main(index: Index, path: Path, text: str) -> None:
-    index.jsonnet_envs.append(path.parent)
-
-
 def _on_go_generator(index: Index, path: Path, text: str) -> None:
     index.generator_outputs += [(path, o) for o in generators.go_outputs(text)]
 
@@ -595,7 +593,6 @@ _HANDLERS = {
     walk.PACKAGE: _on_package,
     walk.GO_GENERATOR: _on_go_generator,
     walk.HELM_VALUES: _on_helm_values,
-    walk.JSONNET_MAIN: _on_jsonnet_main,
 }
 
 

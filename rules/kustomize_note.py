@@ -155,7 +155,7 @@ def _chain_sources(
         kustomization = every.get(current)
         for folder in kustomization.resources if kustomization is not None else ():
             listed = by_folder.get(folder)
-            if listed is not None and (listed in rendering or _is_component(listed)):
+            if listed is not None and (listed in rendering or every[listed].component):
                 todo.append(listed)
     return out
 
@@ -177,14 +177,6 @@ def _uses(kustomization: Path) -> list[PatchUse]:
             _USES.clear()
         found = _USES[key] = patch_uses(kustomization)
     return found
-
-
-def _is_component(kustomization: Path) -> bool:
-    try:
-        head = kustomization.read_text(encoding="utf-8", errors="replace")[:4096]
-    except OSError:
-        return False
-    return re.search(r"(?m)^kind:\s*Component\s*$", head) is not None
 
 
 def _targets(use: PatchUse, kind: str, name: str) -> bool:

@@ -31,7 +31,6 @@ from fixer.documents.dockerfile import (
 from fixer.documents.dockerfile.images import expand, stage_variables
 from fixer.documents.dockerfile.words import unquote
 from fixer.documents.text import SourceText
-from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
 from fixer.filenames import is_dockerfile_name
 from fixer.repository import usage
@@ -39,7 +38,13 @@ from fixer.repository.copies import arguments
 from fixer.repository.walk import read_text
 from fixer.rule import Context
 from rules.security_judgement import low_port
-from rules.workload import added_capabilities, bidirectional_mounts, needs_privileged, node_agent
+from rules.workload import (
+    added_capabilities,
+    bidirectional_mounts,
+    needs_privileged,
+    node_agent,
+    security_setting,
+)
 
 #: Programs an entrypoint uses to drop root after doing root's work (chown, sysctl, bind).
 STEP_DOWN = re.compile(
@@ -271,12 +276,6 @@ def _shown(ctx: Context[Dockerfile], item: usage.Running, node: y.Node | None = 
     return f"{os.path.relpath(item.run.path, root)}:{line}"
 
 
-def _security(c: Container, key: str) -> y.Node | None:
-    """A container's security setting, else the pod's (``runAsUser``, ``runAsGroup``)."""
-    own = y.get_path(c.node, "securityContext", key)
-    return own if own is not None else y.get_path(c.pod.node, "securityContext", key)
-
-
 def _number(node: y.Node | None) -> int | None:
     text = y.scalar(node)
     return int(text) if text is not None and text.isdigit() else None
@@ -291,7 +290,7 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
         c, where = item.container, _shown(ctx, item)
         named = "" if item.exact else f"; its image {item.run.image} is named like this one"
         privileged = y.get_path(c.node, "securityContext", "privileged")
-        user = _security(c, "runAsUser")
+        user = security_setting(c, "runAsUser")
         # Privileged only counts where K8S001 keeps it (a node agent, devices, shared
         # mounts): a privileged web server gets `privileged: false` in the same run.
         need = needs_privileged(c, False) or (
@@ -395,11 +394,11 @@ def manifest_user(ctx: Context[Dockerfile], chain: list[Stage]) -> RunAs | None:
     for item in _running(ctx, chain):
         if not item.exact or item.run.init:
             continue
-        setting = _security(item.container, "runAsUser")
+        setting = security_setting(item.container, "runAsUser")
         uid = _number(setting)
         if uid is None or uid == 0:
             return None  # one container takes the image's own user: no single answer
-        gid = _number(_security(item.container, "runAsGroup"))
+        gid = _number(security_setting(item.container, "runAsGroup"))
         found.add((uid, gid if gid is not None else uid))
         where = _shown(ctx, item, setting)
         first = first or f"{where} runs it as uid {uid} ({item.container.label})"

@@ -308,10 +308,7 @@ def escalation(c: Container, explicit: bool) -> Verdict:
 def _runs_as_root(c: Container) -> bool:
     """The container says it runs as root (``runAsUser: 0``, on it or its pod): its process
     holds the added capabilities from the start, whatever allowPrivilegeEscalation says."""
-    user = y.get_path(c.node, "securityContext", "runAsUser")
-    if user is None:
-        user = y.get_path(c.pod.node, "securityContext", "runAsUser")
-    return y.scalar(user) == "0"
+    return y.scalar(wl.security_setting(c, "runAsUser")) == "0"
 
 
 def rejects_no_escalation(c: Container) -> str:

@@ -258,6 +258,12 @@ def _added_admin(c: Container) -> str | None:
     return next((n for n in added_capabilities(c) if n in ("SYS_ADMIN", "ALL")), None)
 
 
+def security_setting(c: Container, key: str) -> y.Node | None:
+    """A container's security setting, else the pod's (``runAsUser``, ``runAsGroup``)."""
+    own = y.get_path(c.node, "securityContext", key)
+    return own if own is not None else y.get_path(c.pod.node, "securityContext", key)
+
+
 def added_capabilities(c: Container) -> list[str]:
     """The capabilities the container's ``securityContext.capabilities.add`` lists, upper
     case, without ``CAP_`` (kube-vip adds NET_ADMIN and NET_RAW)."""

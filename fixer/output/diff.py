@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,12 +28,14 @@ def diff_path(path: Path) -> str:
 
 
 _GIT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+#: What makes git quote a name: a control character, DEL, a quote or a backslash.
+_GIT_QUOTED = re.compile(r'[\x00-\x1f\x7f"\\]')
 
 
 def _git_quoted(name: str) -> str:
     """``name`` as git writes it in diff headers: C-quoted when it holds a control
     character, a quote or a backslash (a newline in a name would start a fake header)."""
-    if not any(c in _GIT_ESCAPES or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+    if not _GIT_QUOTED.search(name):
         return name
     body = "".join(
         _GIT_ESCAPES.get(c) or (f"\\{ord(c):03o}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
@@ -77,11 +80,23 @@ def _hunks(a: list[str], b: list[str], context: int) -> Iterator[str]:
 
 
 def _diff_lines(a: list[str], b: list[str], context: int) -> Iterator[str]:
-    """difflib's unified hunks (without its ---/+++ lines)."""
-    if len(a) + len(b) <= ANCHOR_ABOVE:
-        yield from list(difflib.unified_diff(a, b, lineterm="\n", n=context))[2:]
-        return
-    for group in _AnchoredMatcher(a, b).get_grouped_opcodes(context):
+    """difflib's unified hunks (without its ---/+++ lines).
+
+    The lines the two texts share at both ends (all but the few a fix touches) are matched
+    as they are, and difflib matches only what lies between: it compares every line with
+    every other, which was most of the cost of a diff."""
+    head = 0
+    most = min(len(a), len(b))
+    while head < most and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < most - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    if len(a) + len(b) - 2 * (head + tail) <= ANCHOR_ABOVE:
+        matcher: difflib.SequenceMatcher[str] = _TrimmedMatcher(a, b, head, tail)
+    else:
+        matcher = _AnchoredMatcher(a, b)
+    for group in matcher.get_grouped_opcodes(context):
         first, last = group[0], group[-1]
         yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
         for tag, i1, i2, j1, j2 in group:
@@ -101,6 +116,26 @@ def _range(start: int, stop: int) -> str:
     if not length:
         beginning -= 1
     return f"{beginning},{length}"
+
+
+class _TrimmedMatcher(difflib.SequenceMatcher[str]):
+    """difflib's matcher over the middle of two texts that share their first ``head`` and
+    last ``tail`` lines, those matched as they are."""
+
+    def __init__(self, a: list[str], b: list[str], head: int, tail: int) -> None:
+        super().__init__(None, a, b, autojunk=False)
+        middle = difflib.SequenceMatcher(
+            None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
+        )
+        blocks = [(0, 0, head)] if head else []
+        blocks += [(head + i, head + j, n) for i, j, n in middle.get_matching_blocks() if n]
+        if tail:
+            blocks.append((len(a) - tail, len(b) - tail, tail))
+        self._blocks = [difflib.Match(*m) for m in _merged(blocks)]
+        self._blocks.append(difflib.Match(len(a), len(b), 0))
+
+    def get_matching_blocks(self) -> list[difflib.Match]:
+        return self._blocks
 
 
 class _AnchoredMatcher(difflib.SequenceMatcher[str]):

@@ -7,7 +7,7 @@ edge. Neither raises for a bad file: problems come back as ``FileResult.error``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,7 @@ def process_text(
         return replace(result, skipped=kind_of_name(kind).absent)
     run = _Detector(path, kind, source, settings, enabled, resolutions, pinning, evidence=evidence)
     run.build = fix or edits
+    run.build_withheld = edits
     run.whole_only = whole_only and kind == "kubernetes" and evidence.rendered is None
     found = run.detect(doc)
     result = evolve(result, found=found, remaining=found)
@@ -181,6 +182,8 @@ class _Detector:
     evidence: Evidence = field(default=None)  # type: ignore[assignment]
     #: Compute the edits of deferred fixes (to apply or show them); else leave them out.
     build: bool = True
+    #: Also of the fixes that will not be applied (withheld): the output shows their edits.
+    build_withheld: bool = True
     #: Leave parts of objects alone (``kube.partial_objects``), with a notice.
     whole_only: bool = False
 
@@ -208,7 +211,8 @@ class _Detector:
         for rule in self.rules:
             try:  # collected whole first: a rule that fails halfway contributes nothing
                 mine = [f for f in rule.check(ctx) if not suppress.silences(rule, f)]
-                mine = _settled(mine, build=self.build)
+                applies = None if self.build_withheld else self.allowed
+                mine = _settled(mine, build=self.build, applies=applies)
             except Exception as exc:  # RecursionError included: one rule fails alone
                 self.crashes.append(_crash_message(rule.id, exc))
                 continue
@@ -307,9 +311,12 @@ def _withheld_all(found: list[Finding], needs: str) -> list[Finding]:
     return out
 
 
-def _settled(findings: list[Finding], *, build: bool) -> list[Finding]:
+def _settled(
+    findings: list[Finding], *, build: bool, applies: Callable[[Fix], bool] | None = None
+) -> list[Finding]:
     """Deferred fixes built (or left unbuilt): findings that shared a fix still share it,
-    so applying it fixes them all."""
+    so applying it fixes them all. With ``applies``, only the fixes it says will be applied
+    are built: a ``fix`` whose output shows no edit of a withheld fix leaves those out."""
     done: dict[int, Fix] = {}
     out = []
     for finding in findings:
@@ -317,7 +324,8 @@ def _settled(findings: list[Finding], *, build: bool) -> list[Finding]:
         if fix is not None and (fix.build is not None or not build):
             settled = done.get(id(fix))
             if settled is None:
-                settled = done[id(fix)] = fix.built() if build else fix.unbuilt()
+                wanted = build and (applies is None or applies(fix))
+                settled = done[id(fix)] = fix.built() if wanted else fix.unbuilt()
             finding = evolve(finding, fix=settled)
         out.append(finding)
     return out

@@ -326,7 +326,9 @@ class Session:
             repository=self.repository,
             source_only=only_source,
             cache=cache,
-            edits=self._wants_edits,
+            # A fix applies its fixes whatever this says; a withheld fix's edits are
+            # computed only for an output that shows them (SARIF).
+            edits=self.renderer.wants_edits,
         )
         if overlays is not None and last:
             results = self._then_overlays(results, overlays, last, only_source)

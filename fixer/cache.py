@@ -52,11 +52,16 @@ def cache_folder(root: Path, settings: Settings) -> Path:
     return Path(chosen) if chosen is not None else root / CACHE_DIR
 
 
-def run_key(settings: Settings, rules: RuleSet, *, edits: bool = True) -> str:
+def run_key(settings: Settings, rules: RuleSet | None, *, edits: bool = True) -> str:
     """Everything besides the file that decides a ``check`` result. ``edits``: the run
     shows the edits of the fixes it offers (SARIF); a run that does not stores fixes whose
-    edits were never computed (``Fix.omitted``), so the two keep separate entries."""
+    edits were never computed (``Fix.omitted``), so the two keep separate entries.
+
+    ``rules`` None, or the installed set: the installed rules, by their entry points and
+    the code of their modules, without loading them (a replayed run never does); any other
+    set by its rules' ids and classes."""
     from fixer import __version__
+    from fixer.ruleset import installed_identity
 
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{_FORMAT}\0{__version__}\0{sys.version_info[:2]}\0{edits}\0".encode())
@@ -65,9 +70,15 @@ def run_key(settings: Settings, rules: RuleSet, *, edits: bool = True) -> str:
     # result made with one is not a result made without (``fixer.repository.render``).
     for tool in ("kubectl", "kustomize"):
         digest.update(f"{tool}\0{shutil.which(tool) or ''}\0".encode("utf-8", "surrogateescape"))
-    modules = {"fixer", *(type(r).__module__ for r in rules.rules)}
-    for rule in rules.rules:
-        digest.update(f"{rule.id}\0{type(rule).__module__}.{type(rule).__qualname__}\0".encode())
+    if rules is None or rules.identity:
+        points, tops = installed_identity()
+        digest.update(points.encode("utf-8", "surrogateescape"))
+        modules = {"fixer", *tops}
+    else:
+        modules = {"fixer", *(type(r).__module__ for r in rules.rules)}
+        for rule in rules.rules:
+            line = f"{rule.id}\0{type(rule).__module__}.{type(rule).__qualname__}\0"
+            digest.update(line.encode())
     for line in _code_stamps(modules):
         digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
@@ -92,8 +103,7 @@ def _code_stamps(modules: Iterable[str]) -> Iterator[str]:
     in: an edited source tree (an editable install) never answers from an older cache."""
     folders = set()
     for name in modules:
-        module = sys.modules.get(name.split(".")[0])
-        path = getattr(module, "__file__", None)
+        path = _module_file(name.split(".")[0])
         if path:
             folders.add(os.path.dirname(path))
     for folder in sorted(folders):
@@ -106,6 +116,21 @@ def _code_stamps(modules: Iterable[str]) -> Iterator[str]:
                     except OSError:
                         continue
                     yield f"{base}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n"
+
+
+def _module_file(name: str) -> str | None:
+    """The file of top-level module ``name``, found without importing it when it is not
+    loaded yet (a replayed run never loads the rules)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        return getattr(module, "__file__", None)
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None and spec.has_location else None
 
 
 def file_key(path: Path, kind: str, explicit: bool, data: bytes, model: str | None) -> str:
@@ -388,19 +413,61 @@ def tree_stamp(
     return Stamp(digest.hexdigest(), newest > time.time_ns() - RACY_NS)
 
 
+#: Folders the stat walk lists alone; when many are still left to list after these, half
+#: of them go to a second core (``parallel.Beside``): a large tree's cached run is mostly
+#: this walk, a small one never forks.
+_ALONE = 256
+_SPLIT_FROM = 64
+
+
 def _stat_walk(root: Path, skip: Path | None, unread: frozenset[str], lines: list[str]) -> int:
     """Append a line per file below ``root`` to ``lines`` (sorted, so the order of a
-    folder's listing does not matter); the newest mtime (ns). Strings are joined and hashed
-    once: per-file bytes and hash updates were most of the cost."""
+    folder's listing, and which core listed it, does not matter); the newest mtime (ns).
+    Strings are joined and hashed once: per-file bytes and hash updates were most of the
+    cost."""
     if not root.is_dir():
         line, mtime = _stat_of(root)
         lines.append(line.decode("utf-8", "surrogateescape"))
         return mtime
-    newest = 0
     skipped = str(skip) if skip is not None else None
     stack = [str(root)]
     found: list[str] = []
-    while stack:
+    newest = _stat_folders(stack, skipped, unread, found, _ALONE)
+    if len(stack) >= _SPLIT_FROM:
+        from fixer.parallel import Beside
+
+        theirs = stack[1::2]
+        del stack[1::2]
+
+        def other_half() -> tuple[list[str], int]:
+            listed: list[str] = []
+            return listed, _stat_folders(theirs, skipped, unread, listed, None)
+
+        with Beside(other_half) as beside:
+            newest = max(newest, _stat_folders(stack, skipped, unread, found, None))
+            listed, their_newest = beside.result()
+        found += listed
+        newest = max(newest, their_newest)
+    else:
+        newest = max(newest, _stat_folders(stack, skipped, unread, found, None))
+    found.sort()
+    lines += found
+    return newest
+
+
+def _stat_folders(
+    stack: list[str],
+    skipped: str | None,
+    unread: frozenset[str],
+    found: list[str],
+    most: int | None,
+) -> int:
+    """List the folders of ``stack`` and those below them (``most`` of them at most, the
+    rest left on ``stack``), a line per file into ``found``; the newest mtime (ns)."""
+    newest = 0
+    while stack and (most is None or most > 0):
+        if most is not None:
+            most -= 1
         folder = stack.pop()
         if folder == skipped:
             continue
@@ -433,8 +500,6 @@ def _stat_walk(root: Path, skip: Path | None, unread: frozenset[str], lines: lis
         else:
             found += here
             stack += below
-    found.sort()
-    lines += found
     return newest
 
 

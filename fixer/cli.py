@@ -172,16 +172,30 @@ def check(ctx: typer.Context, paths: Paths = None, **values: Any) -> None:
 
 
 def _execute(settings: Settings, mode: Mode, paths: list[str], **session: Any) -> int:
-    """Run a ``check`` or ``fix`` session over ``paths``: the repository scan begins in a
-    forked child before the rules load (``fixer.session.start_scan``), and a run that
-    never asks for it (stdin, a replay, an error) ends it."""
+    """Run a ``check`` or ``fix`` session over ``paths``. A ``check`` whose tree has not
+    changed since the last identical run is answered from the cache before the rules load
+    (``fixer.replay.quick``); otherwise the repository scan begins in a forked child before
+    they load (``fixer.session.start_scan``), and a run that never asks for it (stdin, a
+    replay of some files, an error) ends it."""
+    from fixer.mode import Mode
+    from fixer.settings import OutputFormat
+
+    place = None
+    if mode is Mode.CHECK and settings.caching.cache and "-" not in paths:
+        # Answered from the last identical run before the rules load, when it can be.
+        from fixer.replay import quick
+
+        fmt = OutputFormat(session["fmt"])
+        code, place = quick(settings, paths, fmt=fmt, quiet=session["quiet"])
+        if code is not None:
+            return code
     from fixer.session import Session, start_scan
 
     scan = start_scan(settings, paths, mode)
     try:
-        return Session(settings, mode=mode, rules=_rules(), early_scan=scan, **session).execute(
-            paths
-        )
+        rules = _rules()
+        run = Session(settings, mode=mode, rules=rules, early_scan=scan, stamped=place, **session)
+        return run.execute(paths)
     finally:
         if scan is not None:
             scan.__exit__()

@@ -28,6 +28,9 @@ class RuleSet:
     """Rules in id order, with the look-ups every layer needs."""
 
     rules: tuple[Rule[Any], ...]
+    #: The installed set (``installed``) says so with ``installed_identity``'s text: the
+    #: result cache keys it by its entry points, which a run can read without loading it.
+    identity: str = field(default="", compare=False)
     _by_target: dict[str, tuple[Rule[Any], ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -113,4 +116,19 @@ def installed() -> RuleSet:
                 f"cannot load rules {point.name!r} ({point.value}): {type(exc).__name__}: {exc}"
             ) from exc
         found.extend(rules)
-    return RuleSet(tuple(found))
+    return RuleSet(tuple(found), identity=installed_identity()[0])
+
+
+def installed_identity() -> tuple[str, frozenset[str]]:
+    """The installed rules, named without loading them: a line per ``tighten.rules`` entry
+    point (its name, what it loads, its distribution and version), and the top-level
+    modules their code lives in (the result cache stamps those files)."""
+    from importlib.metadata import entry_points
+
+    lines, modules = [], set()
+    for point in sorted(entry_points(group=GROUP), key=lambda p: p.name):
+        dist = point.dist
+        source = f"{dist.name} {dist.version}" if dist is not None else ""
+        lines.append(f"{point.name}\0{point.value}\0{source}\n")
+        modules.add(point.module.split(".")[0])
+    return "".join(lines), frozenset(modules)

@@ -11,7 +11,6 @@ with every secret value of the run before it is printed (``fixer.output.held``).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -28,15 +27,12 @@ from fixer.cache import (
     Stamp,
     cache_folder,
     entries_file,
-    manifest_file,
     merged,
     output_file,
     prepare_folder,
-    replay_output,
     replayed,
     run_key,
     save_output,
-    tree_stamp,
 )
 from fixer.discover import NotSource, Target, discover, mark_patches
 from fixer.documents.text import DecodeError, SourceText
@@ -48,16 +44,16 @@ from fixer.kinds import KUBERNETES
 from fixer.mode import Mode
 from fixer.output import held
 from fixer.output.console import Console
-from fixer.output.machine import GithubRenderer, JsonRenderer, SarifRenderer
 from fixer.output.ondisk import on_disk
-from fixer.output.plain import TextRenderer
 from fixer.output.recorder import Journal, recording
 from fixer.output.renderer import End, Renderer, Run
+from fixer.output.renderers import RENDERERS
 from fixer.output.skipped import NotSourceNotices
 from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
 from fixer.overlays import Overlays
 from fixer.parallel import Beside
+from fixer.replay import Stamped, replayed_output, stamped, view
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution, Severity
@@ -67,14 +63,6 @@ from fixer.settings import OutputFormat, Settings
 from fixer.sidefiles import SideFiles
 from fixer.sniff import kind_of_text
 from fixer.write import LinkedPath, WriteError, check_target, write_atomic
-
-#: The renderer of each ``--format``.
-_RENDERERS: dict[OutputFormat, Callable[[Run], Renderer]] = {
-    OutputFormat.TEXT: TextRenderer,
-    OutputFormat.JSON: JsonRenderer,
-    OutputFormat.SARIF: SarifRenderer,
-    OutputFormat.GITHUB: GithubRenderer,
-}
 
 STDIN = "-"
 EMPTY = "no Dockerfile or Kubernetes manifest found"
@@ -104,6 +92,9 @@ class Session:
     #: The repository scan the CLI began in a forked child before loading the rules
     #: (``start_scan``); the run takes its model instead of scanning again.
     early_scan: EarlyScan | None = None
+    #: The cache place of a ``check`` the CLI tried to answer from the cache already
+    #: (``fixer.replay.quick``): no second stat walk, no second try.
+    stamped: Stamped | None = None
 
     def __post_init__(self) -> None:
         #: What ``check`` prints is kept for the next identical run (``_replay_output``).
@@ -154,7 +145,7 @@ class Session:
             shown_from=self.shown_from,
             unmasked_diff=self.unmasked_diff,
         )
-        return _RENDERERS[self.format](run)
+        return RENDERERS[self.format](run)
 
     def execute(self, paths: Sequence[str]) -> int:
         if self.unmasked_diff:
@@ -169,8 +160,10 @@ class Session:
             self._stdin()
         else:
             manifest = self._manifest(paths)
-            if manifest is not None and (code := self._replay_output(manifest)) is not None:
-                return code
+            if manifest is not None and self.stamped is None:  # else the CLI asked already
+                code = self._replay_output(manifest)
+                if code is not None:
+                    return code
             self._files(paths, manifest)
         self._guarded(self._release)
         self._guarded(self._finish)
@@ -181,29 +174,11 @@ class Session:
 
     def _view(self) -> str:
         """What else decides the bytes printed: format, quiet, terminals, colour."""
-        import hashlib
-
-        out, err = self.real_streams
-        facts = [
-            self.format.value,
-            self.quiet,
-            _isatty(out),
-            _isatty(err),
-            *(os.environ.get(v) for v in ("NO_COLOR", "FORCE_COLOR", "TERM")),
-        ]
-        return hashlib.blake2b(json.dumps(facts).encode(), digest_size=8).hexdigest()
+        return view(self.format, self.quiet, self.real_streams)
 
     def _replay_output(self, manifest: ManifestWriter) -> int | None:
-        """The exit code of a run answered by printing what the last identical run printed,
-        stdout and stderr interleaved as they were (one stat walk, nothing parsed); None:
-        run it."""
-        file = output_file(manifest.file, self._view())
-        try:
-            entries = entries_file(manifest.file)
-            return replay_output(file, *_key(manifest), self.real_streams, entries)
-        except BrokenPipeError:
-            silence_closed(*self.real_streams)
-            return 0
+        """The exit code of a run answered from the last identical run; None: run it."""
+        return replayed_output(manifest, self._view(), self.real_streams)
 
     def _keep_output(self, manifest: ManifestWriter, code: int) -> None:
         if self.journal is None:
@@ -408,14 +383,13 @@ class Session:
         the next one compute afresh."""
         if not self._caching():
             return None
-        root = Roots.of(paths[:1]).folders[0]
-        folder = cache_folder(root, self.settings)
-        self.run_key = run_key(self.settings, self.rules, edits=self._wants_edits)
-        invocation = json.dumps([list(paths), os.getcwd(), self.shown_from])
-        stamp = tree_stamp(Roots.of(paths).folders, paths, skip=folder.absolute())
+        place = self.stamped or stamped(
+            self.settings, paths, fmt=self.format, rules=self.rules, shown_from=self.shown_from
+        )
+        self.run_key = place.key
         if self.journal is not None:  # a large output waits in the cache folder
-            self.journal.keep_in(folder, prepare_folder)
-        return ManifestWriter(manifest_file(folder, self.run_key), invocation, stamp)
+            self.journal.keep_in(place.folder, prepare_folder)
+        return place.manifest
 
     def _replay(self, manifest: ManifestWriter, paths: Sequence[str]) -> bool:
         """Answer the whole run from the last one when nothing below its folders changed
@@ -747,10 +721,3 @@ class _LazyModel:
 
 def _key(manifest: ManifestWriter) -> tuple[str, Stamp]:
     return manifest.invocation, manifest.stamp
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -17,7 +17,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("fixer.cli", "fixer.__main__", "fixer.entry")),
     (
         "commands",
-        ("fixer.session", "fixer.pr", "fixer.options", "fixer.option_values", "fixer.config"),
+        (
+            "fixer.session",
+            "fixer.replay",
+            "fixer.pr",
+            "fixer.options",
+            "fixer.option_values",
+            "fixer.config",
+        ),
     ),
     (
         "engine",

@@ -14,8 +14,9 @@ from typing import Any
 from fixer.output.text import display_path
 
 NO_NEWLINE = "\\ No newline at end of file\n"
-#: Up to this many lines (old + new) difflib diffs the whole file, as it always did; above
-#: it, lines found once in each file anchor the diff first (see ``_AnchoredMatcher``).
+#: Up to this many lines (old + new, besides the lines both share at the start and the
+#: end) difflib matches them; above it, lines found once in each file anchor the diff first
+#: (see ``_matching_blocks``).
 ANCHOR_ABOVE = 4000
 
 
@@ -93,10 +94,13 @@ def _diff_lines(a: list[str], b: list[str], context: int) -> Iterator[str]:
     while tail < most - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
     if len(a) + len(b) - 2 * (head + tail) <= ANCHOR_ABOVE:
-        matcher: difflib.SequenceMatcher[str] = _TrimmedMatcher(a, b, head, tail)
+        blocks = _trimmed_blocks(a, b, head, tail)
     else:
-        matcher = _AnchoredMatcher(a, b)
-    for group in matcher.get_grouped_opcodes(context):
+        # difflib alone is quadratic on a long file of similar documents (every Deployment
+        # of a 40,000-document file has the same lines): lines that occur once in each file
+        # anchor the match first (as patience diff does), difflib matches between them.
+        blocks = _matching_blocks(a, b)
+    for group in _Blocks(a, b, blocks).get_grouped_opcodes(context):
         first, last = group[0], group[-1]
         yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
         for tag, i1, i2, j1, j2 in group:
@@ -118,40 +122,30 @@ def _range(start: int, stop: int) -> str:
     return f"{beginning},{length}"
 
 
-class _TrimmedMatcher(difflib.SequenceMatcher[str]):
-    """difflib's matcher over the middle of two texts that share their first ``head`` and
-    last ``tail`` lines, those matched as they are."""
+class _Blocks(difflib.SequenceMatcher[str]):
+    """difflib's matcher given its matching blocks (its opcodes and hunk grouping follow
+    from them), without indexing the second text's lines, which nothing here asks."""
 
-    def __init__(self, a: list[str], b: list[str], head: int, tail: int) -> None:
-        super().__init__(None, a, b, autojunk=False)
-        middle = difflib.SequenceMatcher(
-            None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
-        )
-        blocks = [(0, 0, head)] if head else []
-        blocks += [(head + i, head + j, n) for i, j, n in middle.get_matching_blocks() if n]
-        if tail:
-            blocks.append((len(a) - tail, len(b) - tail, tail))
-        self._blocks = [difflib.Match(*m) for m in _merged(blocks)]
-        self._blocks.append(difflib.Match(len(a), len(b), 0))
+    def __init__(self, a: list[str], b: list[str], blocks: list[difflib.Match]) -> None:
+        super().__init__(None, [], [], autojunk=False)
+        self.a, self.b = a, b
+        self._blocks = blocks
 
     def get_matching_blocks(self) -> list[difflib.Match]:
         return self._blocks
 
 
-class _AnchoredMatcher(difflib.SequenceMatcher[str]):
-    """difflib's matcher, anchored first on lines that occur once in each file (as
-    patience diff does), with difflib matching only the short stretches between anchors.
-
-    difflib alone is quadratic on a long file of similar documents (every Deployment of a
-    40,000-document file has the same lines); anchors make the diff n log n there.
-    """
-
-    def __init__(self, a: list[str], b: list[str]) -> None:
-        super().__init__(None, a, b, autojunk=False)
-        self._blocks = _matching_blocks(a, b)
-
-    def get_matching_blocks(self) -> list[difflib.Match]:
-        return self._blocks
+def _trimmed_blocks(a: list[str], b: list[str], head: int, tail: int) -> list[difflib.Match]:
+    """The matching blocks of two texts that share their first ``head`` and last ``tail``
+    lines: those as they are, difflib's between them."""
+    middle = difflib.SequenceMatcher(
+        None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
+    )
+    blocks = [(0, 0, head)] if head else []
+    blocks += [(head + i, head + j, n) for i, j, n in middle.get_matching_blocks() if n]
+    if tail:
+        blocks.append((len(a) - tail, len(b) - tail, tail))
+    return [difflib.Match(*m) for m in _merged(blocks)] + [difflib.Match(len(a), len(b), 0)]
 
 
 def _matching_blocks(a: list[str], b: list[str]) -> list[difflib.Match]:

@@ -89,10 +89,11 @@ class _Job:
     cache: ResultCache | None = None
     edits: bool = True
 
-    @property
-    def bare(self) -> bool:
-        """Results go back without the file's text: nothing of this run shows an edit."""
-        return not (self.fix or self.edits or self.diff)
+    def lean(self, result: FileResult) -> bool:
+        """``result`` goes back without the file's text: no output of this run shows an
+        edit, and the file stays as it is (every file of a ``check``; a file ``fix`` does
+        not change)."""
+        return not self.edits and not result.changed
 
 
 #: What a worker hands back besides a result: (file key, entry or None when it must not be
@@ -124,14 +125,16 @@ def _process(job: _Job, targets: list[Target]) -> list[tuple[FileResult, _Entry]
         if job.diff and result.changed and result.source is not None:
             result = _with_diff(result, result.source)
         entry = (key, stored(result)) if key is not None else None
-        results.append((_without_text(result) if job.bare else result, entry))
+        results.append((_without_text(result) if job.lean(result) else result, entry))
     return results
 
 
 def _without_text(result: FileResult) -> FileResult:
-    """``result`` without the file's text, for a ``check`` whose output shows no edit:
-    its findings carry their lines already, and the text was most of what crossed back
-    from the workers. The empty source still says the file was read (``Report.add``)."""
+    """``result`` without the file's text, for a ``check`` whose output shows no edit, and
+    for a file ``fix`` leaves as it is: its findings carry their lines already, and the text
+    was most of what crossed back from the workers (a ``fix --dry-run`` of the corpus sent
+    7.9 MB, 3.1 MB of it the texts of unchanged files). The empty source still says the
+    file was read (``Report.add``)."""
     source = result.source
     if source is None or not source.text:
         return result

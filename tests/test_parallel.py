@@ -299,3 +299,25 @@ def test_check_results_cross_back_without_the_file_text(
     texts = [r.source.text for r in read if r.source is not None]
     assert all(t == "" for t in texts) if bare else sum(t != "" for t in texts) > len(texts) - 2
     assert any(r.found for r in read)  # the findings themselves come back whole
+
+
+def test_fix_results_of_unchanged_files_cross_back_without_the_file_text(
+    tmp_path: Path,
+) -> None:
+    """``fix`` (text or JSON output) needs the texts of the files it changes only: the
+    others come back without theirs, and the changed ones whole, with their diff."""
+    from fixer.discover import discover
+    from fixer.runner import run
+
+    folder = _sample(tmp_path / "files")
+    targets = list(discover([str(folder)]))
+    settings = Settings.of(offline=True)
+    results = list(
+        run(targets, settings, rules=RULES, fix=True, diff=True, edits=False, pinning=True)
+    )
+    read = [r for r in results if r.source is not None]
+    changed = [r for r in read if r.changed]
+    same = [r for r in read if not r.changed]
+    assert changed and same and len(read) > parallel.MIN_ITEMS
+    assert all(r.source is not None and r.source.text and r.text and r.diff for r in changed)
+    assert all(r.source is not None and r.source.text == "" and r.text == "" for r in same)

@@ -70,11 +70,13 @@ def run_key(settings: Settings, rules: RuleSet | None, *, edits: bool = True) ->
     # result made with one is not a result made without (``fixer.repository.render``).
     for tool in ("kubectl", "kustomize"):
         digest.update(f"{tool}\0{shutil.which(tool) or ''}\0".encode("utf-8", "surrogateescape"))
-    if rules is None or rules.identity:
-        points, tops = installed_identity()
+    identity = installed_identity() if rules is None else rules.identity
+    if identity is not None:
+        points, tops = identity
         digest.update(points.encode("utf-8", "surrogateescape"))
         modules = {"fixer", *tops}
     else:
+        assert rules is not None  # a set of its own: no identity
         modules = {"fixer", *(type(r).__module__ for r in rules.rules)}
         for rule in rules.rules:
             line = f"{rule.id}\0{type(rule).__module__}.{type(rule).__qualname__}\0"

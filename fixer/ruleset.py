@@ -11,12 +11,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fixer.rule import Rule
 from fixer.settings import Settings
 
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
 GROUP = "tighten.rules"
+#: The installed rules named without loading them: a line per entry point, and the
+#: top-level modules their code lives in (see ``installed_identity``).
+Identity = tuple[str, frozenset[str]]
 
 
 class RuleLoadError(Exception):
@@ -28,9 +34,9 @@ class RuleSet:
     """Rules in id order, with the look-ups every layer needs."""
 
     rules: tuple[Rule[Any], ...]
-    #: The installed set (``installed``) says so with ``installed_identity``'s text: the
-    #: result cache keys it by its entry points, which a run can read without loading it.
-    identity: str = field(default="", compare=False)
+    #: The installed set (``installed``) carries what ``installed_identity`` says of it:
+    #: the result cache keys it by its entry points, which a run reads without loading it.
+    identity: Identity | None = field(default=None, compare=False)
     _by_target: dict[str, tuple[Rule[Any], ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -99,10 +105,8 @@ def _wanted(rule: Rule[Any], settings: Settings) -> bool:
 def installed() -> RuleSet:
     """Every rule of every installed ``tighten.rules`` entry point, loaded once per process:
     by the CLI, which hands the set down, and by the selector checks at the same edge."""
-    from importlib.metadata import entry_points
-
     found: list[Rule[Any]] = []
-    points = sorted(entry_points(group=GROUP), key=lambda p: p.name)
+    points = _points()
     if not points:
         raise RuleLoadError(
             f"no rules installed (entry-point group {GROUP!r} is empty): reinstall tighten"
@@ -116,17 +120,25 @@ def installed() -> RuleSet:
                 f"cannot load rules {point.name!r} ({point.value}): {type(exc).__name__}: {exc}"
             ) from exc
         found.extend(rules)
-    return RuleSet(tuple(found), identity=installed_identity()[0])
+    return RuleSet(tuple(found), identity=_identity(points))
 
 
-def installed_identity() -> tuple[str, frozenset[str]]:
+def installed_identity() -> Identity:
     """The installed rules, named without loading them: a line per ``tighten.rules`` entry
     point (its name, what it loads, its distribution and version), and the top-level
     modules their code lives in (the result cache stamps those files)."""
+    return _identity(_points())
+
+
+def _points() -> list[EntryPoint]:
     from importlib.metadata import entry_points
 
+    return sorted(entry_points(group=GROUP), key=lambda p: p.name)
+
+
+def _identity(points: list[EntryPoint]) -> Identity:
     lines, modules = [], set()
-    for point in sorted(entry_points(group=GROUP), key=lambda p: p.name):
+    for point in points:
         dist = point.dist
         source = f"{dist.name} {dist.version}" if dist is not None else ""
         lines.append(f"{point.name}\0{point.value}\0{source}\n")

@@ -208,10 +208,10 @@ class _Detector:
             doc.cache[kube.WHOLE_ONLY] = True
             self.notices.extend(kube.partial_objects(doc))
         found: list[Finding] = []
+        applies = None if self.build_withheld else self.allowed
         for rule in self.rules:
             try:  # collected whole first: a rule that fails halfway contributes nothing
                 mine = [f for f in rule.check(ctx) if not suppress.silences(rule, f)]
-                applies = None if self.build_withheld else self.allowed
                 mine = _settled(mine, build=self.build, applies=applies)
             except Exception as exc:  # RecursionError included: one rule fails alone
                 self.crashes.append(_crash_message(rule.id, exc))

@@ -177,18 +177,14 @@ def _execute(settings: Settings, mode: Mode, paths: list[str], **session: Any) -
     (``fixer.replay.quick``); otherwise the repository scan begins in a forked child before
     they load (``fixer.session.start_scan``), and a run that never asks for it (stdin, a
     replay of some files, an error) ends it."""
-    from fixer.mode import Mode
+    from fixer.replay import quick
     from fixer.settings import OutputFormat
 
-    place = None
-    if mode is Mode.CHECK and settings.caching.cache and "-" not in paths:
-        # Answered from the last identical run before the rules load, when it can be.
-        from fixer.replay import quick
-
-        fmt = OutputFormat(session["fmt"])
-        code, place = quick(settings, paths, fmt=fmt, quiet=session["quiet"])
-        if code is not None:
-            return code
+    # Answered from the last identical run before the rules load, when it can be.
+    fmt = OutputFormat(session["fmt"])
+    code, place = quick(settings, mode, paths, fmt=fmt, quiet=session["quiet"])
+    if code is not None:
+        return code
     from fixer.session import Session, start_scan
 
     scan = start_scan(settings, paths, mode)

@@ -29,10 +29,20 @@ from fixer.cache import (
     tree_stamp,
 )
 from fixer.interrupt import silence_closed
+from fixer.mode import Mode
 from fixer.output.renderers import shows_edits
+from fixer.output.terminal import isatty
 from fixer.roots import Roots
 from fixer.ruleset import RuleSet
 from fixer.settings import OutputFormat, Settings
+
+#: The path that means standard input.
+STDIN = "-"
+
+
+def caches(mode: Mode, settings: Settings) -> bool:
+    """The run keeps and answers from the result cache (``check`` only)."""
+    return mode is Mode.CHECK and settings.caching.cache
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,8 @@ def view(fmt: OutputFormat, quiet: bool, streams: tuple[TextIO, TextIO]) -> str:
     facts = [
         fmt.value,
         quiet,
-        _isatty(out),
-        _isatty(err),
+        isatty(out),
+        isatty(err),
         *(os.environ.get(v) for v in ("NO_COLOR", "FORCE_COLOR", "TERM")),
     ]
     return hashlib.blake2b(json.dumps(facts).encode(), digest_size=8).hexdigest()
@@ -92,11 +102,14 @@ def replayed_output(
 
 
 def quick(
-    settings: Settings, paths: Sequence[str], *, fmt: OutputFormat, quiet: bool
+    settings: Settings, mode: Mode, paths: Sequence[str], *, fmt: OutputFormat, quiet: bool
 ) -> tuple[int | None, Stamped | None]:
     """(exit code, None) of a ``check`` of ``paths`` answered from the cache; (None, where
-    its results go) when it must run; (None, None) when no earlier run left a cache to
-    answer from (the first run goes straight to work)."""
+    its results go) when it must run; (None, None) when the run keeps no cache (``fix``,
+    ``--no-cache``, stdin) or no earlier run left one to answer from (the first run goes
+    straight to work)."""
+    if not caches(mode, settings) or STDIN in paths:
+        return None, None
     try:
         folder = cache_folder(Roots.of(paths[:1]).folders[0], settings)
     except (OSError, ValueError):
@@ -111,10 +124,3 @@ def quick(
 
     streams = (sys.stdout, sys.stderr)
     return replayed_output(place.manifest, view(fmt, quiet, streams), streams), place
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

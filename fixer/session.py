@@ -53,7 +53,7 @@ from fixer.output.terminal import Progress
 from fixer.output.text import shown_path
 from fixer.overlays import Overlays
 from fixer.parallel import Beside
-from fixer.replay import Stamped, replayed_output, stamped, view
+from fixer.replay import STDIN, Stamped, caches, replayed_output, stamped, view
 from fixer.report import Report
 from fixer.roots import Roots
 from fixer.rule import Resolution, Severity
@@ -64,7 +64,6 @@ from fixer.sidefiles import SideFiles
 from fixer.sniff import kind_of_text
 from fixer.write import LinkedPath, WriteError, check_target, write_atomic
 
-STDIN = "-"
 EMPTY = "no Dockerfile or Kubernetes manifest found"
 
 
@@ -446,7 +445,7 @@ class Session:
         return self.mode.fixing or self.renderer.wants_edits
 
     def _caching(self) -> bool:
-        return _caches(self.mode, self.settings)
+        return caches(self.mode, self.settings)
 
     def _open_cache(self, paths: Sequence[str]) -> ResultCache | None:
         """The result cache of this run's key (``check`` only: ``fix`` always recomputes),
@@ -678,12 +677,7 @@ def start_scan(settings: Settings, paths: Sequence[str], mode: Mode) -> EarlySca
         root = Roots.of(paths[:1]).folders[0]
     except (OSError, ValueError):
         return None
-    return EarlyScan(root, _caches(mode, settings))
-
-
-def _caches(mode: Mode, settings: Settings) -> bool:
-    """The run keeps and answers from the result cache (``check`` only)."""
-    return mode is Mode.CHECK and settings.caching.cache
+    return EarlyScan(root, caches(mode, settings))
 
 
 def _regular(path: Path) -> bool:

@@ -27,10 +27,11 @@ def wants_color(stream: TextIO) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    return _isatty(stream) and os.environ.get("TERM") != "dumb"
+    return isatty(stream) and os.environ.get("TERM") != "dumb"
 
 
-def _isatty(stream: TextIO) -> bool:
+def isatty(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (False for a closed or file-less stream)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -87,7 +88,7 @@ class Progress:
     def maybe(
         cls, stream: TextIO, total: int, label: str, *, quiet: bool, minimum: int = 50
     ) -> Progress:
-        return cls(stream, total, label, enabled=not quiet and total >= minimum and _isatty(stream))
+        return cls(stream, total, label, enabled=not quiet and total >= minimum and isatty(stream))
 
     def advance(self, step: int = 1) -> None:
         self.done += step

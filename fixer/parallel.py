@@ -42,7 +42,8 @@ MIN_ITEMS = 40
 CHUNK = 16
 #: Chunks in flight per worker: the next ones are ready when a worker finishes.
 AHEAD = 3
-#: The workers' garbage collector thresholds (CPython's default: 700, 10, 10).
+#: The garbage collector's thresholds of a run, workers and parent alike (CPython's
+#: default: 700, 10, 10).
 WORKER_GC = (20_000, 20, 10)
 
 
@@ -214,13 +215,22 @@ def _kill(pool: ProcessPoolExecutor) -> None:
 _context: Any = None
 
 
+def collect_rarely(*, freeze: bool = False) -> None:
+    """The run's garbage collector: a file's garbage is freed by reference counting (each
+    file's tree when its result is sent; ``tests/test_perf_paths.py`` keeps it free of
+    cycles), so the collector has little to find: its young passes run a thirtieth as often
+    (about 7% of a check's CPU in a worker). With ``freeze`` (after the imports), what
+    exists now (modules, classes, functions: kept all run) is never walked again."""
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(*WORKER_GC)
+    gc.enable()
+
+
 def _worker_setup(parent: int, context: object) -> None:
     global _context
     _context = context
-    # A worker's garbage is freed by reference counting (each file's tree when its result
-    # is sent; ``tests/test_perf_paths.py`` keeps it free of cycles), so the collector has
-    # little to find: run its young passes a thirtieth as often (about 7% of a check's CPU).
-    gc.set_threshold(*WORKER_GC)
+    collect_rarely()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 

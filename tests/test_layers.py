@@ -66,6 +66,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "fixer.interrupt",
             "fixer.gitcmd",
             "fixer.filenames",
+            "fixer.tree",
         ),
     ),
     ("model", ("fixer.model", "fixer.settings", "fixer.mode", "fixer")),

@@ -149,3 +149,28 @@ def test_a_file_leaves_no_reference_cycle_behind(tmp_path: Path, fix: bool) -> N
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    ("path", "cwd"),
+    [
+        ("/work/repo/k8s/app.yaml", "/work/repo"),
+        ("/tmp/corpus/Dockerfile", "/work/repo"),  # outside: shown whole
+        ("/work/repository/Dockerfile", "/work/repo"),  # a sibling sharing a prefix
+        ("/work/repo", "/work/repo"),  # the folder itself
+        ("/work/repo/./a/../Dockerfile", "/work/repo"),  # not normal: relpath decides
+        ("/work/repo//Dockerfile", "/work/repo"),
+        ("/srv/Dockerfile", "/"),  # the root folder
+        ("/work/repo/Dockerfile", "/work/repo/"),
+    ],
+)
+def test_shown_paths_skip_relpath_without_changing_what_is_shown(path: str, cwd: str) -> None:
+    """The fast paths of ``display_path`` (below or outside the current folder, both
+    already normal) show what ``os.path.relpath`` would: relative inside, whole outside."""
+    import os
+
+    from fixer.output.text import display_path
+
+    rel = os.path.relpath(path, cwd)
+    expected = path if rel.startswith("..") else rel
+    assert display_path(Path(path), cwd) == expected

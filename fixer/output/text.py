@@ -24,8 +24,11 @@ def _relative(text: str, cwd: str) -> str:
     """Cached: a file's every finding, notice and diff header shows its path, and
     ``relpath`` is slow enough to matter over thousands of findings."""
     prefix = cwd.rstrip(os.sep) + os.sep
-    if text.startswith(prefix) and _plain(text):
-        return text[len(prefix) :].replace(os.sep, "/")  # below the folder: no relpath needed
+    if _plain(text) and _plain(cwd):
+        if text.startswith(prefix):
+            return text[len(prefix) :].replace(os.sep, "/")  # below the folder: no relpath
+        if text != cwd.rstrip(os.sep):
+            return text.replace(os.sep, "/")  # outside it: relpath would begin with ".."
     rel = os.path.relpath(text, cwd)
     if not rel.startswith(".."):
         text = rel

@@ -1,7 +1,7 @@
 """One walk over the repository: candidate files by name, size-capped reads.
 
-Only names decide what is read, so a 30,000-file tree costs one ``os.walk`` plus the reads
-of the few files that can hold evidence. Folders that are never source (``vendor/``,
+Only names decide what is read, so a 30,000-file tree costs one walk (``fixer.tree``)
+plus the reads of the few files that can hold evidence. Folders that are never source (``vendor/``,
 ``testdata/``) are not entered unless asked.
 """
 
@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from fixer import tree
 from fixer.filenames import SKIP_DIRS, is_dockerfile_name
 from fixer.repository.sources import skip_folder
 
@@ -89,10 +90,10 @@ def walk(
 ) -> Iterator[tuple[Path, tuple[str, ...]]]:
     """Every file under ``root`` with its relative parts, in a stable order. Folders that
     are never source are not entered when ``on_skipped`` is given: it is told instead."""
-    # Each folder's parts relative to the root, filed by its parent as it is kept: os.walk
+    # Each folder's parts relative to the root, filed by its parent as it is kept: the walk
     # (top-down) reaches a folder only after its parent, and a relpath per folder cost more.
     parts_of: dict[str, tuple[str, ...]] = {}
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files, _ in tree.walk(root):
         if CACHE_TAG in files:  # a cache (ours: ``fixer.cache``) changes on every run
             dirs[:] = []
             continue

@@ -214,6 +214,7 @@ def root_start_signs(
     signs += _data_folder_signs(chain)
     signs += _config_folder_signs(ctx, chain)
     signs += _program_default_signs(ctx, chain)
+    signs += _program_path_signs(ctx, chain)
     signs += _python_write_signs(ctx, chain)
     signs += _chart_signs(ctx, chain)
     signs += sibling_volumes(ctx, chain)
@@ -695,6 +696,72 @@ def _program_default_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list
         f'{found.where} makes {found.setting} default to "{found.value}", a path relative '
         f"to the working folder ({workdir}), which the build leaves to root"
     ]
+
+
+def _program_path_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """The program the image runs is a Go program of this repository that creates, removes
+    or chowns the path a flag names (``fixer.repository.goprograms.path_change``:
+    local-path-provisioner's helper makes and deletes each volume's folder on the node):
+    it works where it is told, on folders that belong to root there."""
+    repository = ctx.evidence.repository
+    program = entry_program(chain)
+    if repository is None or not program or "$" in program:
+        return []
+    name = posixpath.basename(program)
+    found = repository.go_path_change(name, _built_main(ctx, name))
+    if found is None:
+        return []
+    return [
+        f"{found.where} runs {found.call} on the path its -{found.flag} flag names: the "
+        "program works on folders it is told, which belong to root where it runs"
+    ]
+
+
+#: ``go build ... -o /manager ...``: the output a RUN builds with ``go build``.
+_GO_BUILD = re.compile(r"\bgo\s+build\b([^;&|]*)")
+_GO_OUTPUT = re.compile(r"(?:^|\s)-o[=\s]+(\S+)")
+
+
+def _built_main(ctx: Context[Dockerfile], name: str) -> Path | None:
+    """The ``main.go`` a stage of this Dockerfile builds the binary ``name`` from, copied
+    from the Dockerfile's folder (its default build context): ``COPY main.go /main.go`` then
+    ``RUN go build -o /manager`` in that folder, or ``COPY . .`` then ``go build -o bin/x
+    ./cmd/x``. None when no stage does (a stage that clones the sources builds something
+    else than the files beside it), or the file is not there."""
+    folder = ctx.path.parent
+    for stage in ctx.doc.stages:
+        copied = [
+            posixpath.normpath(src.lstrip("/") or ".")
+            for ins in stage.body
+            if ins.keyword in ("COPY", "ADD") and "from" not in ins.flags
+            for src in arguments(ins)[:-1]
+        ]
+        if not copied:
+            continue
+        for ins in stage.body:
+            if ins.keyword != "RUN" or "go" not in ins.value:
+                continue
+            for build in _GO_BUILD.finditer(ins.value):
+                main = _go_build_main(build.group(1), name)
+                if main is None:
+                    continue
+                if any(c in (".", "*.go", main) or main.startswith(c + "/") for c in copied):
+                    candidate = folder / main
+                    if candidate.is_file():
+                        return candidate
+    return None
+
+
+def _go_build_main(args: str, name: str) -> str | None:
+    """The ``main.go`` (relative to the folder built in) of a ``go build`` whose output is
+    ``name``; None when it builds something else."""
+    out = _GO_OUTPUT.search(args)
+    if out is None or posixpath.basename(out.group(1).strip("\"'")) != name:
+        return None
+    rest = [w for w in args.split() if not w.startswith("-") and w != out.group(1)]
+    target = next((w for w in rest if w.endswith(".go") or w.startswith(".")), ".")
+    main = target if target.endswith(".go") else posixpath.join(target, "main.go")
+    return posixpath.normpath(main)
 
 
 #: ``python3 /app/main.py``, ``python -u app.py``: the interpreter and the script it runs.

@@ -524,8 +524,16 @@ def _seccomp(plan: _Plan, containers: list[Container]) -> None:
             "set seccompProfile Unconfined on the pod)"
         )
     inheriting: list[Container] = []
+    confined = 0  # containers a profile applies to: not privileged
     for c in containers:
         own = y.get(_sc(c), key)
+        if _privileged(c):
+            if (own is None and not compliant(pod_value)) or (
+                own is not None and not compliant(own)
+            ):
+                plan.report(c, "no seccompProfile", _PRIVILEGED_UNCONFINED)
+            continue
+        confined += 1
         if own is None and not compliant(pod_value):
             inheriting.append(c)
         elif own is not None and not compliant(own):
@@ -536,11 +544,25 @@ def _seccomp(plan: _Plan, containers: list[Container]) -> None:
         return
     for c in inheriting:
         patch = plan.at(c, problem, level)
-    if pod_value is not None or len(inheriting) == len(containers):
+    if pod_value is not None or len(inheriting) == confined:
         _ensure_pod_sc(patch, plan.pod, {key: want})
     else:
         for c in inheriting:
             _ensure_sc(patch, c, {key: want})
+
+
+#: Kubernetes: "It is not possible to apply a seccomp profile to a container running with
+#: privileged: true ... Privileged containers always run as Unconfined."
+#: (https://kubernetes.io/docs/tutorials/security/seccomp/)
+_PRIVILEGED_UNCONFINED = (
+    "a privileged container runs Unconfined whatever seccompProfile says (Kubernetes "
+    "applies no profile to it): a profile would change nothing; drop privileged first"
+)
+
+
+def _privileged(c: Container) -> bool:
+    value = y.get(_sc(c), "privileged")
+    return value is not None and y.is_scalar(value) and y.truthy(value)
 
 
 def _ensure_pod_sc(patch: Patch, pod: PodSpec, desired: dict[str, Value]) -> None:

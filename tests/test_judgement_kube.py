@@ -186,16 +186,42 @@ spec:
 """
 
 
-def test_node_agent_flips_are_withheld_and_seccomp_still_applied() -> None:
+def test_node_agent_flips_are_withheld_and_no_seccomp_is_written_for_privileged() -> None:
+    """Kubernetes applies no seccomp profile to a privileged container ("Privileged
+    containers always run as Unconfined"): a RuntimeDefault written for it changes nothing,
+    so it is reported with the reason, not written."""
     result = _run(AGENT)
     pod = _pod(result.text)
     assert pod["hostNetwork"] is True and pod["hostPID"] is True
     assert pod["containers"][0]["securityContext"]["privileged"] is True
-    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+    assert "securityContext" not in pod and "seccomp" not in result.text
+    seccomp = [f for f in result.remaining if "no seccompProfile" in f.message]
+    assert seccomp and all(f.fix is None for f in seccomp)
+    assert "runs Unconfined whatever seccompProfile says" in seccomp[0].reason
     needs = _withheld(result)
     assert any("node agent" in n and "/proc" in n for n in needs)
     by_rule = {f.rule for f in result.remaining if f.fix and f.fix.safety is Safety.UNPROVEN}
     assert by_rule == {"K8S001", "K8S002", "K8S005"}
+
+
+def test_a_profile_goes_to_the_pod_when_every_unprivileged_container_needs_it() -> None:
+    """A privileged sidecar ignores the pod's seccompProfile: the other container's
+    RuntimeDefault still goes on the pod (one place to read), and applies to it alone."""
+    text = _containers(
+        "registry.example/web:1",
+        "        securityContext:\n          runAsUser: 1000\n"
+        "      - name: agent\n        image: registry.example/agent:1\n"
+        "        securityContext:\n          privileged: true\n",
+    )
+    result = _run(text, select=frozenset({"K8S002"}))
+    pod = _pod(result.text)
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    agent = pod["containers"][1]["securityContext"]
+    assert "seccompProfile" not in agent and agent["privileged"] is True
+    # Before the fix, the privileged container's finding said why it gets nothing itself.
+    found = [f for f in result.found if "no seccompProfile" in f.message and f.fix is None]
+    assert len(found) == 1 and '"agent"' in found[0].message
+    assert "runs Unconfined whatever seccompProfile says" in found[0].reason
 
 
 def test_privileged_web_deployment_still_gets_privileged_false() -> None:

@@ -74,17 +74,21 @@ def test_df001_withheld_for_a_privileged_plugin_and_placement_keeps_comment(
     assert df001["fix"]["needs"].startswith(
         'proof the image starts as non-root (deploy/plugin.yaml:19 runs it privileged, a node agent (it mounts the node\'s /var/lib/kubelet/plugins/hostplugin, /var/lib/kubelet/pods) (DaemonSet/hostplugin container "plugin"'
     )
+    manifest = (repo / "deploy" / "plugin.yaml").read_text()
     out = tighten("fix", "--offline", ".", cwd=repo)
     assert out.returncode == 1, out.stdout + out.stderr
     assert (repo / "Dockerfile").read_text() == before
+    # The privileged plugin gets no seccompProfile: Kubernetes applies none to it.
+    assert (repo / "deploy" / "plugin.yaml").read_text() == manifest
     # 5. The pod's new securityContext goes below the comment closing the volumes list.
+    args = ("--offline", "--unsafe-fixes", "--select", "K8S002", "deploy/plugin.yaml")
+    tighten("fix", *args, cwd=repo)
     plugin = (repo / "deploy" / "plugin.yaml").read_text()
     assert plugin.endswith(
         "          name: mountpoint-dir\n"
         "        # end plugin volumes\n"
         "      securityContext:\n"
-        "        seccompProfile:\n"
-        "          type: RuntimeDefault\n"
+        "        runAsNonRoot: true\n"
     )
 
 

@@ -156,3 +156,42 @@ def _read_go(path: Path) -> str:
     """The file's text; "" when it is unreadable, too large or not a regular file (a FIFO
     named ``main.go`` must not block the scan)."""
     return read_text(path, _BYTES) or ""
+
+
+#: ``flag.StringVar(&path, "p", ...)``: the variable a string flag sets, and the flag.
+_FLAG_VAR = re.compile(r"flag\.StringVar\(\s*&([A-Za-z_]\w*)\s*,\s*\"([\w.-]+)\"")
+#: ``dir := flag.String("dir", ...)`` (or ``=``): the variable holding a pointer to it.
+_FLAG_POINTER = re.compile(r"\b([A-Za-z_]\w*)\s*:?=\s*flag\.String\(\s*\"([\w.-]+)\"")
+#: Calls that create, remove or hand over what a path names.
+_PATH_CALL = re.compile(
+    r"\b(os\.(?:MkdirAll|Mkdir|RemoveAll|Remove|Chown|Lchown|Chmod|Rename))\(\s*\*?([A-Za-z_]\w*)\b"
+)
+
+
+@dataclass(frozen=True)
+class PathChange:
+    where: str  # ``examples/distroless/main.go:58``, from the repository root
+    call: str  # ``os.MkdirAll``
+    flag: str  # the flag that names the path: ``p``
+
+
+def path_change(main: Path, root: Path) -> PathChange | None:
+    """Where the program whose ``main.go`` is ``main`` creates, removes or chowns the path
+    one of its string flags names (local-path-provisioner's helper: ``-p`` is the volume's
+    folder on the node, ``os.MkdirAll(path, 0777)``, ``os.RemoveAll(path)``): it works on
+    places it is told, outside its image, which belong to whoever owns them there (root,
+    on a node). None when its package does no such thing."""
+    for source in sorted(main.parent.glob("*.go"))[:_SOURCES]:
+        if source.name.endswith("_test.go"):
+            continue
+        text = _read_go(source)
+        if not text or "flag.String" not in text:
+            continue
+        flags = {m.group(1): m.group(2) for m in _FLAG_VAR.finditer(text)}
+        flags.update((m.group(1), m.group(2)) for m in _FLAG_POINTER.finditer(text))
+        for m in _PATH_CALL.finditer(text):
+            if m.group(2) in flags:
+                line = text.count("\n", 0, m.start()) + 1
+                where = f"{os.path.relpath(source, root)}:{line}"
+                return PathChange(where, m.group(1), flags[m.group(2)])
+    return None

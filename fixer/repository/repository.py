@@ -23,8 +23,10 @@ from fixer.repository import froms, tools, walk
 from fixer.repository.builds import norm
 from fixer.repository.goprograms import (
     CommandRunner,
+    PathChange,
     RelativeWrite,
     command_runner,
+    path_change,
     relative_write,
 )
 from fixer.repository.index import Index, build_index
@@ -489,6 +491,13 @@ class RepositoryModel:
         (``fixer.repository.goprograms``)."""
         main = self._go_main(name)
         return command_runner(main, self.root) if main is not None else None
+
+    def go_path_change(self, name: str, main: Path | None = None) -> PathChange | None:
+        """Where the Go program a binary called ``name`` is built from (or whose
+        ``main.go`` is ``main``) creates, removes or chowns a path a flag names
+        (``fixer.repository.goprograms``)."""
+        main = main if main is not None else self._go_main(name)
+        return path_change(main, self.root) if main is not None else None
 
     def _go_main(self, name: str) -> Path | None:
         """The ``main.go`` of the program a binary called ``name`` is built from (a folder

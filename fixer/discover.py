@@ -45,11 +45,17 @@ class Target:
     file the user named) when the file is test data, vendored, generated or a patch; for
     a named file, when its content is not what tighten reads (``NOT_CONFIG``)."""
 
-    path: Path
+    #: The file's path as text: a ``Path`` per target, with its parts and cached string,
+    #: cost 480 bytes held all run (14 MB at 30,000 files, counted in every worker).
+    where: str
     kind: str
     explicit: bool
     error: str | None = None
     not_source: NotSource | None = None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.where)
 
 
 def discover(
@@ -89,7 +95,7 @@ def discover(
                 path, exclude, source_only, respect_gitignore
             )
         elif not path.exists() and not path.is_symlink():
-            missing = Target(path, "", True, "no such file or directory")
+            missing = Target(os.fspath(path), "", True, "no such file or directory")
             found = iter([(missing, os.path.realpath(path), False)])
         else:
             found = iter([(_named(path), os.path.realpath(path), path.is_symlink())])
@@ -114,9 +120,9 @@ def _named(path: Path) -> Target:
             head = head[: head.rfind(b"\n") + 1]
         content = judge_named(by_name, SourceText.decode(head).text)
     except (OSError, ValueError):  # unreadable, binary, not UTF-8: process_file says so
-        return Target(path, by_name or "dockerfile", True)
+        return Target(os.fspath(path), by_name or "dockerfile", True)
     refused = NotSource(NOT_CONFIG, content.refused) if content.refused else None
-    return Target(path, content.kind, True, not_source=refused)
+    return Target(os.fspath(path), content.kind, True, not_source=refused)
 
 
 def _not_excluded(paths: Sequence[str], exclude: Sequence[str], gitignore: bool) -> list[str]:
@@ -196,7 +202,7 @@ def _walk(
                 skip = NotSource(VENDORED, _release_place(folder))
             if skip is None and cases is not None and kind == "kubernetes":
                 skip = cases
-            target = Target(Path(path), kind, False, not_source=skip)
+            target = Target(path, kind, False, not_source=skip)
             if name in links:
                 linked.append((target, os.path.realpath(path), True))
             else:
@@ -205,7 +211,7 @@ def _walk(
         while errors:
             exc = errors.pop()
             failed = Path(exc.filename or folder)
-            error = Target(failed, "", True, exc.strerror or str(exc))
+            error = Target(os.fspath(failed), "", True, exc.strerror or str(exc))
             yield error, os.path.realpath(failed), False
 
 
@@ -337,9 +343,9 @@ def kustomize_patches(targets: Sequence[Target]) -> dict[str, str]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     patches: dict[str, str] = {}
     for target in targets:
-        if target.path.name not in KUSTOMIZATION_NAMES or target.error:
+        if os.path.basename(target.where) not in KUSTOMIZATION_NAMES or target.error:
             continue
-        path = Path(os.path.abspath(target.path))
+        path = Path(os.path.abspath(target.where))
         try:
             first = next(iter(yaml.compose_all(path.read_text("utf-8"), Loader=loader)), None)
             found = parse_kustomization(path, [first]) if first is not None else None
@@ -360,7 +366,7 @@ def mark_patches(
     out = []
     for target in targets:
         if not target.explicit and target.not_source is None and not target.error:
-            owner = patches.get(os.path.abspath(target.path))
+            owner = patches.get(os.path.abspath(target.where))
             found = NotSource(PATCH, owner) if owner else verdict(target) if verdict else None
             if found is not None:
                 target = replace(target, not_source=found)

@@ -61,7 +61,7 @@ class Overlays:
         return cls(model, judged, RuleSet(judges), files)
 
     def holds(self, target: Target) -> bool:
-        return Path(os.path.abspath(target.path)) in self.files
+        return Path(os.path.abspath(target.where)) in self.files
 
     def results(
         self,
@@ -80,7 +80,7 @@ class Overlays:
         evidence = Evidence(resolutions, self.model, rendered)
         for target in held:
             result = None
-            if rendered.get(Path(os.path.abspath(target.path))):
+            if rendered.get(Path(os.path.abspath(target.where))):
                 result = self._judge(target, settings, fix, resolutions, evidence)
             yield target, result if result is not None else default(target)
 
@@ -133,12 +133,13 @@ class Overlays:
     ) -> FileResult | None:
         from fixer.documents.text import DecodeError, SourceText
 
+        path = target.path
         try:
-            source = SourceText.decode(read_capped(target.path))
+            source = SourceText.decode(read_capped(path))
         except (OSError, DecodeError):
             return None
         result = process_text(
-            target.path,
+            path,
             target.kind,
             source,
             settings,

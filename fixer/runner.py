@@ -157,11 +157,12 @@ def _cache_key(cache: ResultCache | None, target: Target) -> tuple[bytes | None,
     has a cache and the file is one it can answer for."""
     if cache is None or target.error or target.not_source is not None:
         return None, None
+    path = target.path
     try:
-        data = read_capped(target.path)
+        data = read_capped(path)
     except OSError:
         return None, None  # process_target reads it again and reports why it cannot
-    return data, file_key(target.path, target.kind, target.explicit, data, cache.model)
+    return data, file_key(path, target.kind, target.explicit, data, cache.model)
 
 
 def process_target(
@@ -178,31 +179,32 @@ def process_target(
     edits: bool = True,
 ) -> FileResult:
     """One file, read here unless ``data`` holds its bytes already."""
+    path = target.path
     if target.error:
-        return FileResult(target.path, target.kind, error=target.error)
+        return FileResult(path, target.kind, error=target.error)
     if target.not_source is not None:  # the session groups these into one notice per place
         found = target.not_source
-        return FileResult(target.path, target.kind, skipped=found.kind, notice=found.where)
+        return FileResult(path, target.kind, skipped=found.kind, notice=found.where)
     kind = kind_of_name(target.kind)
     if not target.explicit and kind.markers:  # a walked file is parsed only if it could hold one
         if data is None:
             try:
-                data = read_capped(target.path)  # capped: a walked file is no more trusted
+                data = read_capped(path)  # capped: a walked file is no more trusted
             except OSError:
                 data = None  # process_file reports it
         if data is not None and not kind.could_hold(data):
-            return FileResult(target.path, target.kind, skipped=kind.absent)
+            return FileResult(path, target.kind, skipped=kind.absent)
     if source_only and not target.explicit:
         if data is None:  # read once, for the marker and for processing
             try:
-                data = read_capped(target.path)
+                data = read_capped(path)
             except OSError:
                 data = None  # process_file reports it
         marker = _generated(target, data)
         if marker is not None:
-            return FileResult(target.path, target.kind, skipped=GENERATED, notice=marker)
+            return FileResult(path, target.kind, skipped=GENERATED, notice=marker)
     result = process_file(
-        target.path,
+        path,
         target.kind,
         settings,
         rules=rules,
@@ -214,7 +216,7 @@ def process_target(
         edits=edits,
         whole_only=source_only and not target.explicit,
     )
-    if target.explicit and result.skipped and target.path.suffix.lower() == ".json":
+    if target.explicit and result.skipped and path.suffix.lower() == ".json":
         # Named by the user, so not skipped silently: say why nothing happened.
         notice = "not a Kubernetes manifest (no object with apiVersion and kind); unchanged"
         result = replace(result, notice=notice)
@@ -223,7 +225,7 @@ def process_target(
         # manifest; a broken CI workflow is not.
         text = data.decode("utf-8", "replace") if data else ""
         if "apiVersion:" not in text or "kind:" not in text:
-            return FileResult(target.path, target.kind, skipped="not Kubernetes (invalid YAML)")
+            return FileResult(path, target.kind, skipped="not Kubernetes (invalid YAML)")
     return result
 
 

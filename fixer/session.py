@@ -423,7 +423,7 @@ class Session:
         rules = self.rules
         if entry.rules is not None and entry.partial is not None:
             rules = RuleSet(tuple(r for r in self.rules.rules if r.id in entry.rules))
-        target = Target(entry.path, entry.kind, entry.explicit)
+        target = Target(os.fspath(entry.path), entry.kind, entry.explicit)
         fresh = process_target(
             target,
             self.settings,
@@ -534,12 +534,13 @@ class Session:
 
         if self.repository is None or target.kind != KUBERNETES:
             return None
-        owner = self.repository.patch_owner(target.path)  # a look-up: no file is read
+        path = target.path
+        owner = self.repository.patch_owner(path)  # a look-up: no file is read
         if owner is None and not self.settings.selection.include_generated:
-            written = self.repository.written_by(target.path)  # a script's generator output
-            if written is not None and _regular(target.path):
+            written = self.repository.written_by(path)  # a script's generator output
+            if written is not None and _regular(path):
                 return NotSource(GENERATED, written)
-        if owner is None or not _regular(target.path):
+        if owner is None or not _regular(path):
             return None  # a FIFO is reported by the file pass, as before
         return NotSource(PATCH, shown_path(owner, self.shown_from))
 

@@ -33,6 +33,7 @@ from rules.nonroot_judge import (
     entry_words,
     has_derived,
     manifest_user,
+    only_copied_from,
     owner_ids,
     owners,
     root_home_sign,
@@ -164,6 +165,7 @@ class NonRootUser(Rule[Dockerfile]):
                 image if unknown else "",
                 root_home_sign(doc, chain, image),
                 derived_runs(ctx),
+                only_copied_from(ctx, chain),
                 no_command=_no_command(ctx, chain, image, base),
                 dev_container=(dev := ".devcontainer" in ctx.path.parts),
                 development="" if dev else _development_image(ctx.path.name, chain),
@@ -192,6 +194,7 @@ def _judged_fix(
     unknown_base: str = "",
     root_home: str = "",
     derived: Sequence[str] = (),
+    copied_from: str = "",
     *,
     no_command: bool = False,
     dev_container: bool = False,
@@ -224,6 +227,13 @@ def _judged_fix(
             f"`USER root` before the RUN steps of the Dockerfiles built FROM this image "
             f"({', '.join(derived[:3])}{more} would run as the user this sets, and fail to "
             "install or write as it): add it there, then apply with --unsafe-fixes"
+        )
+    elif copied_from:
+        needs = (
+            f"a look at what runs the image: the repository only copies files out of it "
+            f"({copied_from}: a stage with no instruction of its own, used by COPY --from), "
+            "so a USER changes nothing it runs; if something else runs it, apply with "
+            "--unsafe-fixes"
         )
     elif signs:
         needs = (

@@ -932,6 +932,25 @@ def derived_runs(ctx: Context[Dockerfile]) -> list[str]:
     ]
 
 
+def only_copied_from(ctx: Context[Dockerfile], chain: list[Stage]) -> str:
+    """Where the repository uses this Dockerfile's image, when every use only copies files
+    out of it (uptime-kuma's ``builder-go`` image: ``FROM louislam/uptime-kuma:builder-go AS
+    build_healthcheck``, then ``COPY --from=build_healthcheck``) and nothing runs it; ""
+    otherwise. Its user is nobody's: a USER changes nothing anyone runs."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return ""
+    derived = repository.derived_from(_dockerfile(ctx))
+    if not derived or not all(d.copied_only for d in derived):
+        return ""
+    if any(item.exact for item in _running(ctx, chain)):
+        return ""
+    root = repository.root
+    first = derived[0]
+    more = f" and {len(derived) - 1} more" if len(derived) > 1 else ""
+    return f"{os.path.relpath(first.dockerfile, root)}:{first.line}{more}"
+
+
 def has_derived(ctx: Context[Dockerfile]) -> bool:
     """Another Dockerfile of the repository builds FROM this one's image."""
     repository = ctx.evidence.repository

@@ -1,7 +1,9 @@
 """Merge review of the fourteenth session: a helper image whose program works on the
 folders it is told (local-path-provisioner's distroless helper makes and deletes each
 volume's folder on the node) keeps root; a program built from sources cloned in the build,
-or one that only reads what its flags name, still gets its USER."""
+or one that only reads what its flags name, still gets its USER. A builder image the
+repository only copies files out of (uptime-kuma's ``builder-go``) is not given a USER
+nobody would run as."""
 
 from __future__ import annotations
 
@@ -34,3 +36,31 @@ def test_path_change_reads_flag_variables_and_pointers() -> None:
     tool = path_change(root / "tool" / "cmd" / "tool" / "main.go", root)
     assert tool is not None and (tool.call, tool.flag) == ("os.RemoveAll", "dir")
     assert path_change(root / "reader" / "main.go", root) is None
+
+
+def test_an_image_only_copied_from_gets_no_user(tmp_path: Path) -> None:
+    """``acme/builder`` is used once, as ``FROM acme/builder:1 AS tools`` with no
+    instruction of its own and ``COPY --from=tools``: nothing runs it, so DF001's USER is
+    withheld, saying where it is used. ``acme/base`` is copied from there too, but
+    ``shipped/Dockerfile`` ships it as its final stage: it keeps its proven USER."""
+    repo = copy_repo(tmp_path, "j14-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "builder/Dockerfile", "runs as root")
+    assert why.startswith("a look at what runs the image: the repository only copies files")
+    assert "(app/Dockerfile:1: a stage with no instruction of its own" in why
+    assert one(found, "base/Dockerfile", "runs as root")["fix"]["safety"] == "proven"
+
+
+def test_copied_only_stages_are_read_by_lines() -> None:
+    from fixer.repository.froms import copied_only
+
+    text = (
+        "FROM acme/a AS a\n"  # only copied from
+        "FROM acme/b AS b\nRUN make\n"  # has an instruction
+        "FROM acme/c AS c\n"  # built on below
+        "FROM c AS d\n"  # only copied from
+        "FROM acme/e AS e\n"  # named, never copied from
+        "FROM alpine\nCOPY --from=a /x /x\nCOPY --from=b /y /y\nCOPY --from=d /z /z\n"
+    )
+    assert copied_only(text) == {1, 5}
+    assert copied_only("FROM acme/a AS a\n") == set()  # the last stage is the image built

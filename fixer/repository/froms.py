@@ -35,6 +35,10 @@ class Derived:
     run_line: int
     #: The tag the FROM names (``latest`` when it names none); None for a digest.
     tag: str | None = "latest"
+    #: The stage adds nothing and is only copied from (``FROM image AS name`` with no
+    #: instruction of its own, then ``COPY --from=name``, never built FROM or shipped):
+    #: nothing runs the image there, whatever its user.
+    copied_only: bool = False
 
 
 def tag_of(image: str) -> str | None:
@@ -46,11 +50,9 @@ def tag_of(image: str) -> str | None:
     return last.split(":", 1)[1] if ":" in last else "latest"
 
 
-def stages(text: str) -> Iterator[tuple[str, int, int]]:
-    """(image as written, with ``ARG`` defaults expanded; FROM line; first RUN line before
-    the stage's own USER, or 0) for each stage of a Dockerfile's text."""
-    args: dict[str, str] = {}
-    current: list[object] | None = None  # [image, line, run line, user seen]
+def _instruction_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of each line that begins an instruction: no blank or comment
+    line, no continuation of the instruction before it."""
     continued = False
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
@@ -60,6 +62,15 @@ def stages(text: str) -> Iterator[tuple[str, int, int]]:
         if not stripped or stripped.startswith("#"):
             continue
         continued = stripped.endswith("\\")
+        yield number, line
+
+
+def stages(text: str) -> Iterator[tuple[str, int, int]]:
+    """(image as written, with ``ARG`` defaults expanded; FROM line; first RUN line before
+    the stage's own USER, or 0) for each stage of a Dockerfile's text."""
+    args: dict[str, str] = {}
+    current: list[object] | None = None  # [image, line, run line, user seen]
+    for number, line in _instruction_lines(text):
         found = _FROM.match(line)
         if found:
             if current is not None:
@@ -81,6 +92,30 @@ def stages(text: str) -> Iterator[tuple[str, int, int]]:
         yield str(current[0]), int(str(current[1])), int(str(current[2]))
 
 
+_ALIAS = re.compile(r"(?i)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*[^\s#]+[ \t]+AS[ \t]+([^\s#]+)")
+_INSTRUCTION = re.compile(r"^[ \t]*[A-Za-z]+\b")
+
+
+def copied_only(text: str) -> set[int]:
+    """FROM lines of the stages that only serve as a source of files: no instruction of
+    their own, a name (``AS build_healthcheck``) that a ``COPY --from=`` uses and no
+    ``FROM`` builds on, and not the last stage (which is the image built)."""
+    found: list[tuple[int, str, bool]] = []  # (FROM line, alias, has an instruction)
+    for number, line in _instruction_lines(text):
+        if _FROM.match(line):
+            alias = _ALIAS.match(line)
+            found.append((number, alias.group(1).lower() if alias else "", False))
+        elif found and _INSTRUCTION.match(line):
+            found[-1] = (found[-1][0], found[-1][1], True)
+    lower = text.lower()
+    built_on = {m.group(1).lower() for line in text.splitlines() if (m := _FROM.match(line))}
+    return {
+        line
+        for line, alias, busy in found[:-1]
+        if alias and not busy and f"--from={alias}" in lower and alias not in built_on
+    }
+
+
 def index(dockerfiles: Iterable[Path]) -> dict[str, list[Derived]]:
     """Image key (``image_key``) -> the stages built FROM it, over ``dockerfiles``."""
     found: dict[str, list[Derived]] = {}
@@ -88,8 +123,10 @@ def index(dockerfiles: Iterable[Path]) -> dict[str, list[Derived]]:
         text = walk.read_text(path)
         if text is None:
             continue
+        sources = copied_only(text) if "--from" in text.lower() else set()
         for image, line, run_line in stages(text):
             key = image_key(image) if "$" not in image else None
             if key:
-                found.setdefault(key, []).append(Derived(path, line, run_line, tag_of(image)))
+                derived = Derived(path, line, run_line, tag_of(image), line in sources)
+                found.setdefault(key, []).append(derived)
     return found

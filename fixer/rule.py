@@ -95,10 +95,14 @@ class Context(Generic[D]):
             styles[id(root)] = Style.of(self.doc, roots=[root], fallback=self.style)  # type: ignore[arg-type]
         return styles[id(root)]
 
-    def context_text(self, relative: str, *, limit: int = 256 * 1024) -> str | None:
+    def context_text(
+        self, relative: str, *, limit: int = 256 * 1024, documents: bool = False
+    ) -> str | None:
         """Text of a file (or of the files in a folder, up to ``limit`` characters) in the
         build context next to the document, for rules that must know what a ``COPY``
         brings in. None when it does not exist, leaves the folder, or cannot be read.
+        Documents (``.txt``, ``.md``, manifests) are left out, their mention of a program
+        being no use of it, unless ``documents`` (a requirements file read as such).
 
         This is the one place a rule reads another file; it never writes.
         """
@@ -114,7 +118,7 @@ class Context(Generic[D]):
             if os.path.commonpath([root, real]) != root:
                 continue  # outside the build context
             for file in _files_under(real, 200):
-                if _not_a_program(file):
+                if not documents and _not_a_program(file):
                     continue
                 try:  # a FIFO or device in the build context must not block or flood
                     data = read_regular(file, limit - size)

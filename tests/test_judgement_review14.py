@@ -3,7 +3,8 @@ folders it is told (local-path-provisioner's distroless helper makes and deletes
 volume's folder on the node) keeps root; a program built from sources cloned in the build,
 or one that only reads what its flags name, still gets its USER. A builder image the
 repository only copies files out of (uptime-kuma's ``builder-go``) is not given a USER
-nobody would run as."""
+nobody would run as. netbox-docker keeps openssh-client for dulwich (its git data sources
+over SSH), and a word in a comment of a copied script is no use of a program."""
 
 from __future__ import annotations
 
@@ -64,3 +65,18 @@ def test_copied_only_stages_are_read_by_lines() -> None:
     )
     assert copied_only(text) == {1, 5}
     assert copied_only("FROM acme/a AS a\n") == set()  # the last stage is the image built
+
+
+def test_an_ssh_client_a_python_requirement_runs_stays(tmp_path: Path) -> None:
+    """netbox-docker's builder pip-installs ``requirements-container.txt``, which lists
+    dulwich: its git data sources run ``ssh`` for SSH remotes (netbox-docker #1061 added
+    openssh-client for that). The same image without dulwich may lose it: the entrypoint's
+    ``# Launch whatever is passed by docker`` comment is no call of docker."""
+    repo = copy_repo(tmp_path, "j14-review")
+    found = findings(repo, "DF003")
+    kept = one(found, "netbox/Dockerfile", "openssh-client")
+    assert not kept["fixable"]
+    assert kept["reason"].startswith(
+        "requirements-container.txt:2 lists dulwich, which runs ssh for SSH remotes"
+    )
+    assert one(found, "nossh/Dockerfile", "openssh-client")["fixable"]

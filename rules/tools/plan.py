@@ -11,6 +11,7 @@ serves health checks means the running container needs it.
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -146,12 +147,16 @@ def _tool_pattern(tools: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def decide(
-    build: Build, install: Install, read: Callable[[str], str | None] | None = None
+    build: Build,
+    install: Install,
+    read: Callable[[str], str | None] | None = None,
+    read_data: Callable[[str], str | None] | None = None,
 ) -> Plan | None:
     """What to do about one install; None when it does not ship (removed again later).
 
     ``read`` gives the text of a build-context file, so scripts the image ``COPY``s in
-    (an entrypoint, a helper in ``/usr/bin``) count as run-time users of the tool.
+    (an entrypoint, a helper in ``/usr/bin``) count as run-time users of the tool;
+    ``read_data`` that of any text file (a requirements file the build installs).
     """
     if _removed_later(build, install):
         return None
@@ -166,7 +171,7 @@ def decide(
             if not _program_pattern(install.name, callers=False).fullmatch(m.group(0)):
                 why = f"{ins.keyword} runs {m.group(0)}, which uses {install.name}"
             return Plan(install, "refuse", why, hint=_RUNTIME_HINT[ins.keyword])
-    hint = _runtime_hint(build, install) or _shipped_caller(build, install)
+    hint = _runtime_hint(build, install) or _shipped_caller(build, install, read_data)
     if hint:
         return Plan(install, "refuse", hint)
     if install.step.problem:
@@ -194,7 +199,7 @@ def _copied_use(
                 continue
             for source in _sources(ins):
                 text = read(source)
-                m = pattern.search(text) if text else None
+                m = _outside_comments(pattern, text, source) if text else None
                 if m:
                     why = (
                         f"{ins.keyword} at line {ins.line} copies {source}, which uses {m.group(0)}"
@@ -203,6 +208,23 @@ def _copied_use(
                         "a copied script runs it; remove it by hand if the script does not need it"
                     )
                     return Plan(install, "refuse", why, hint=hint)
+    return None
+
+
+def _outside_comments(pattern: re.Pattern[str], text: str, source: str) -> re.Match[str] | None:
+    """The first match of ``pattern`` in ``text``; in a shell script (``.sh``, or a
+    ``#!`` line) outside its ``#`` comments (a comment line, or what follows `` #``), as
+    ``fixer.repository.tools.in_script`` reads scripts: netbox's entrypoint says ``#
+    Launch whatever is passed by docker``, and runs no docker. Any other file is read
+    whole: an ``sshd_config`` whose comments name the SSH server is its configuration."""
+    if "#" not in text or not (source.endswith((".sh", ".bash")) or text.startswith("#!")):
+        return pattern.search(text)
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        m = pattern.search(line.split(" #", 1)[0])
+        if m:
+            return m
     return None
 
 
@@ -264,11 +286,25 @@ _SHIPPED_SSH_CALLERS = re.compile(
 _SSH_CALLER_NEEDLES = ("git", "mercurial", "rsync", "subversion", "svn", "ansible")
 
 
-def _shipped_caller(build: Build, install: Install) -> str:
+#: Python packages that run the ``ssh`` program for SSH remotes: dulwich (its default
+#: SSH vendor is a subprocess: netbox's git data sources, netbox-docker #1061), Ansible.
+_PY_SSH_CALLERS = re.compile(r"(?im)^[ \t]*(dulwich|ansible(?:-core)?)[ \t]*(?:[=<>!~;\[#]|$)")
+#: ``pip install -r FILE`` (``uv pip``, ``--requirement``): the requirements files installed.
+_PIP_REQUIREMENTS = re.compile(r"(?:-r|--requirement)[=\s]+(\S+)")
+
+
+def _shipped_caller(
+    build: Build, install: Install, read: Callable[[str], str | None] | None = None
+) -> str:
     """Why an SSH client stays: the shipped stages also install a program that runs ssh
-    (a Jenkins controller's git fetching ``git@github.com:...``). Empty when none does."""
+    (a Jenkins controller's git fetching ``git@github.com:...``), or the build installs a
+    requirements file of the context that lists a Python package that does (dulwich).
+    Empty when none does."""
     if "ssh" not in programs(install.name) or "server" in install.name:
         return ""  # a server's removal leaves the client git needs
+    python = _python_caller(build, read) if read is not None else ""
+    if python:
+        return python
     chain = {s.index for s in build.chain}
     for step in build.steps:
         if step.stage.index not in chain or not step.may_name(_SSH_CALLER_NEEDLES):
@@ -286,6 +322,35 @@ def _shipped_caller(build: Build, install: Install) -> str:
                     f"line {step.ins.line} installs {package.name}, which runs ssh for SSH "
                     "remotes, so the image needs it at run time"
                 )
+    return ""
+
+
+def _python_caller(build: Build, read: Callable[[str], str | None]) -> str:
+    """``requirements-container.txt:3 lists dulwich, ...`` when a RUN of the Dockerfile
+    (any stage: a builder's virtualenv is copied into the shipped one) pip-installs a
+    requirements file that a COPY brings from the build context and that lists a Python
+    package running ssh; "" otherwise."""
+    copied = {
+        posixpath.basename(source): source
+        for stage in build.doc.stages
+        for ins in stage.body
+        if ins.keyword in ("COPY", "ADD") and "from" not in ins.flags
+        for source in _sources(ins)
+    }
+    for stage in build.doc.stages:
+        for ins in stage.body:
+            if ins.keyword != "RUN" or "pip" not in ins.value:
+                continue
+            for m in _PIP_REQUIREMENTS.finditer(ins.value):
+                source = copied.get(posixpath.basename(m.group(1).strip("\"'")))
+                text = read(source) if source is not None else None
+                found = _PY_SSH_CALLERS.search(text) if text else None
+                if found is not None:
+                    line = text.count("\n", 0, found.start()) + 1 if text else 0
+                    return (
+                        f"{source}:{line} lists {found.group(1)}, which runs ssh for SSH "
+                        "remotes, so the image needs it at run time"
+                    )
     return ""
 
 

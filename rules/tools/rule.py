@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from fixer.documents.dockerfile import Dockerfile, parent_stages
@@ -106,7 +106,11 @@ class NetworkTools(Rule[Dockerfile]):
         build = analyse(doc, reversed(parent_stages(doc, stage)))
         _notice_unread(ctx, build)
         found = installs(build, ctx.settings.dockerfile.tools)
-        plans = [p for p in (decide(build, i, ctx.context_text) for i in found) if p is not None]
+        plans = [
+            p
+            for p in (decide(build, i, ctx.context_text, _documents(ctx)) for i in found)
+            if p is not None
+        ]
         plans = [runtime_use(ctx, p) for p in plans]
         yield from _findings(self, ctx, build, plans)
 
@@ -285,3 +289,8 @@ def _stage_label(doc: Dockerfile, step: Step) -> str:
     if final is not None and step.stage.index == final.index:
         return "the final stage"
     return f"stage {step.stage.name or step.stage.index + 1} (the final stage is built on it)"
+
+
+def _documents(ctx: Context[Dockerfile]) -> Callable[[str], str | None]:
+    """``ctx.context_text`` for files read as data, not as programs (a requirements file)."""
+    return lambda relative: ctx.context_text(relative, documents=True)

@@ -160,6 +160,10 @@ def decide(
     """
     if _removed_later(build, install):
         return None
+    if read_data is not None and _ssh_client(install):
+        python = _python_caller(build, read_data)
+        if python:  # what needs it, said before any weaker sign that also keeps it
+            return Plan(install, "refuse", python)
     at_runtime = _program_pattern(install.name, runtime=True)
     copied = _copied_use(build, install, at_runtime, read) if read is not None else None
     if copied is not None:
@@ -171,7 +175,7 @@ def decide(
             if not _program_pattern(install.name, callers=False).fullmatch(m.group(0)):
                 why = f"{ins.keyword} runs {m.group(0)}, which uses {install.name}"
             return Plan(install, "refuse", why, hint=_RUNTIME_HINT[ins.keyword])
-    hint = _runtime_hint(build, install) or _shipped_caller(build, install, read_data)
+    hint = _runtime_hint(build, install) or _shipped_caller(build, install)
     if hint:
         return Plan(install, "refuse", hint)
     if install.step.problem:
@@ -293,18 +297,16 @@ _PY_SSH_CALLERS = re.compile(r"(?im)^[ \t]*(dulwich|ansible(?:-core)?)[ \t]*(?:[
 _PIP_REQUIREMENTS = re.compile(r"(?:-r|--requirement)[=\s]+(\S+)")
 
 
-def _shipped_caller(
-    build: Build, install: Install, read: Callable[[str], str | None] | None = None
-) -> str:
+def _ssh_client(install: Install) -> bool:
+    """The package holds the ``ssh`` program (a server's removal leaves the client)."""
+    return "ssh" in programs(install.name) and "server" not in install.name
+
+
+def _shipped_caller(build: Build, install: Install) -> str:
     """Why an SSH client stays: the shipped stages also install a program that runs ssh
-    (a Jenkins controller's git fetching ``git@github.com:...``), or the build installs a
-    requirements file of the context that lists a Python package that does (dulwich).
-    Empty when none does."""
-    if "ssh" not in programs(install.name) or "server" in install.name:
+    (a Jenkins controller's git fetching ``git@github.com:...``). Empty when none does."""
+    if not _ssh_client(install):
         return ""  # a server's removal leaves the client git needs
-    python = _python_caller(build, read) if read is not None else ""
-    if python:
-        return python
     chain = {s.index for s in build.chain}
     for step in build.steps:
         if step.stage.index not in chain or not step.may_name(_SSH_CALLER_NEEDLES):

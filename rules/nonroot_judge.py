@@ -732,9 +732,8 @@ def _built_main(ctx: Context[Dockerfile], name: str) -> Path | None:
     for stage in ctx.doc.stages:
         copied = [
             posixpath.normpath(src.lstrip("/") or ".")
-            for ins in stage.body
-            if ins.keyword in ("COPY", "ADD") and "from" not in ins.flags
-            for src in arguments(ins)[:-1]
+            for sources, _ in _context_copies([stage])
+            for src in sources
         ]
         if not copied:
             continue

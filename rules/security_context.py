@@ -561,8 +561,7 @@ _PRIVILEGED_UNCONFINED = (
 
 
 def _privileged(c: Container) -> bool:
-    value = y.get(_sc(c), "privileged")
-    return value is not None and y.is_scalar(value) and y.truthy(value)
+    return y.truthy(y.get(_sc(c), "privileged"))
 
 
 def _ensure_pod_sc(patch: Patch, pod: PodSpec, desired: dict[str, Value]) -> None:

@@ -20,7 +20,8 @@ from fixer.documents.dockerfile.images import expand
 from fixer.repository import walk
 from fixer.repository.names import image_key
 
-_FROM = re.compile(r"(?i)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*([^\s#]+)")
+#: ``FROM [--flags] image [AS name]``: the image as written, and the stage's name.
+_FROM = re.compile(r"(?i)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*([^\s#]+)(?:[ \t]+AS[ \t]+([^\s#]+))?")
 _ARG = re.compile(r"(?i)^[ \t]*ARG[ \t]+(\w+)=(\S+)")
 _STEP = re.compile(r"(?i)^[ \t]*(RUN|USER)\b")
 
@@ -92,7 +93,6 @@ def stages(text: str) -> Iterator[tuple[str, int, int]]:
         yield str(current[0]), int(str(current[1])), int(str(current[2]))
 
 
-_ALIAS = re.compile(r"(?i)^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*[^\s#]+[ \t]+AS[ \t]+([^\s#]+)")
 _INSTRUCTION = re.compile(r"^[ \t]*[A-Za-z]+\b")
 
 
@@ -101,14 +101,15 @@ def copied_only(text: str) -> set[int]:
     their own, a name (``AS build_healthcheck``) that a ``COPY --from=`` uses and no
     ``FROM`` builds on, and not the last stage (which is the image built)."""
     found: list[tuple[int, str, bool]] = []  # (FROM line, alias, has an instruction)
+    built_on: set[str] = set()  # the images (and stages) the FROMs name
     for number, line in _instruction_lines(text):
-        if _FROM.match(line):
-            alias = _ALIAS.match(line)
-            found.append((number, alias.group(1).lower() if alias else "", False))
+        stage = _FROM.match(line)
+        if stage is not None:
+            built_on.add(stage.group(1).lower())
+            found.append((number, (stage.group(2) or "").lower(), False))
         elif found and _INSTRUCTION.match(line):
             found[-1] = (found[-1][0], found[-1][1], True)
     lower = text.lower()
-    built_on = {m.group(1).lower() for line in text.splitlines() if (m := _FROM.match(line))}
     return {
         line
         for line, alias, busy in found[:-1]

@@ -8,7 +8,7 @@ command line may carry a token (``curl -H "Authorization: ..."``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fixer.repository.model import Evidence, Run
@@ -21,12 +21,20 @@ def word_pattern(tool: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.+-]){re.escape(tool)}(?![\w+-])")
 
 
+def code_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, code) of a shell script's lines, without its ``#`` comments: comment
+    lines are left out, and what follows `` #`` on a line."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.lstrip().startswith("#"):
+            yield number, line.split(" #", 1)[0]
+
+
 def in_script(path: Path, text: str, tool: str, why: str) -> list[Evidence]:
-    """Lines of a shell script that call ``tool`` (comment lines do not count)."""
+    """Lines of a shell script that call ``tool`` (comments do not count)."""
     pattern = word_pattern(tool)
     found: list[Evidence] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith("#") or not pattern.search(line.split(" #", 1)[0]):
+    for number, code in code_lines(text):
+        if not pattern.search(code):
             continue
         found.append(Evidence(path, number, f"{why} calls {tool}"))
         if len(found) >= MAX_PER_FILE:

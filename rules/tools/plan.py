@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from fixer.documents.dockerfile import Dockerfile, Instruction
 from fixer.repository.copies import arguments
+from fixer.repository.tools import code_lines
 from rules.tools.packages import (
     INSTALL,
     MARK_AUTO,
@@ -223,13 +224,7 @@ def _outside_comments(pattern: re.Pattern[str], text: str, source: str) -> re.Ma
     whole: an ``sshd_config`` whose comments name the SSH server is its configuration."""
     if "#" not in text or not (source.endswith((".sh", ".bash")) or text.startswith("#!")):
         return pattern.search(text)
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            continue
-        m = pattern.search(line.split(" #", 1)[0])
-        if m:
-            return m
-    return None
+    return next((m for _, code in code_lines(text) if (m := pattern.search(code))), None)
 
 
 def _sources(ins: Instruction) -> list[str]:

@@ -37,7 +37,7 @@ NOT_CONFIG = "not a Dockerfile or manifest"
 _HEAD_BYTES = 256 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """A file to process. ``explicit``: the user named it (so it is never skipped silently).
 
@@ -46,7 +46,8 @@ class Target:
     a named file, when its content is not what tighten reads (``NOT_CONFIG``)."""
 
     #: The file's path as text: a ``Path`` per target, with its parts and cached string,
-    #: cost 480 bytes held all run (14 MB at 30,000 files, counted in every worker).
+    #: cost 480 bytes held all run (14 MB at 30,000 files, counted in every worker); the
+    #: slots save each target's attribute dictionary (3 MB more at 30,000).
     where: str
     kind: str
     explicit: bool

@@ -36,6 +36,7 @@ from fixer.repository.manifests import (
     kube_runs,
     parse_kustomization,
 )
+from fixer.repository.memo import remember
 from fixer.repository.model import Build, HostWrite, LinkKind, Run, SourceKind, SourceVerdict
 from fixer.repository.names import image_key
 from fixer.repository.sources import folder_verdict, generated_marker
@@ -83,6 +84,8 @@ class Index:
     #: Each YAML candidate's place in the walk, so runs keep the walk's order however late
     #: their file is parsed.
     order: dict[Path, int] = field(default_factory=dict)
+    #: Runs by manifest: while indexing, those parsed at once; then a bounded memo of the
+    #: manifests parsed on a question (``_parsed_runs``).
     parsed: dict[Path, list[Run]] = field(default_factory=dict)
     #: ``kustomizations_of`` answers: K8S002 asks once per workload, often many per file.
     rendered_by: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
@@ -112,10 +115,11 @@ class Index:
         return self.runs_by_image.get(key, [])
 
     def _parsed_runs(self, path: Path) -> list[Run]:
-        if path not in self.parsed:
+        known = self.parsed.get(path)
+        if known is None:
             # Through the shared cache: ``usage`` reads the same file for its containers.
-            self.parsed[path] = _file_runs(path, self.yaml_files.read(path))
-        return self.parsed[path]
+            known = remember(self.parsed, path, _file_runs(path, self.yaml_files.read(path)))
+        return known
 
     def rank(self, run: Run) -> tuple[int, int]:
         at = self.order.get(run.path)
@@ -125,7 +129,7 @@ class Index:
         """Kustomizations that render ``manifest``, nearest first, through overlays."""
         known = self.rendered_by.get(manifest)
         if known is None:
-            known = self.rendered_by[manifest] = tuple(self._kustomizations_of(manifest))
+            known = remember(self.rendered_by, manifest, tuple(self._kustomizations_of(manifest)))
         return list(known)
 
     def _kustomizations_of(self, manifest: Path) -> list[Path]:
@@ -319,7 +323,11 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
     (``Index.runs_for``). Kustomize patches and the objects they may patch are parsed now:
     merging a patch onto its base needs both."""
     index.order = {path: n for n, path in enumerate(paths)}
-    patched = [r for p in paths if p in index.patches for r in index._parsed_runs(p)]
+    patched: list[Run] = []
+    for path in paths:
+        if path in index.patches:  # kept whole here: the memo ``_parsed_runs`` fills is bounded
+            index.parsed[path] = _file_runs(path, index.yaml_files.read(path))
+            patched += index.parsed[path]
     names = {r.name for r in patched}
     for path in paths:
         text = walk.read_text(path)
@@ -343,6 +351,9 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
             index.pending[key].append(path)
     for path in sorted(index.parsed, key=index.order.__getitem__):
         index.runs.extend(index.parsed[path])
+    # Their runs are filed: the memo starts empty for the questions (no file parsed here
+    # is ever pending), so the model handed to the workers does not carry them twice.
+    index.parsed = {}
 
 
 #: The kinds that say how a repository manages secrets and deploys itself: Sealed Secrets,

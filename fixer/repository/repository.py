@@ -31,6 +31,7 @@ from fixer.repository.goprograms import (
 )
 from fixer.repository.index import Index, build_index
 from fixer.repository.manifests import Kustomization
+from fixer.repository.memo import remember
 from fixer.repository.model import (
     Build,
     Copies,
@@ -49,8 +50,6 @@ from fixer.repository.sources import read_head, verdict
 
 #: Listing a copied folder stops here: the answer is evidence, not an inventory.
 MAX_LISTED = 1000
-#: Normalised paths remembered (a bound, so a 30,000-file tree keeps memory flat).
-_MAX_PATHS = 20_000
 _SCRIPT_SUFFIXES = (".sh", ".bash")
 T = TypeVar("T", Build, Run)
 
@@ -70,6 +69,8 @@ class RepositoryModel:
         self._froms: dict[str, list[froms.Derived]] | None = None
         #: ``_likely_derived``: per folder, the FROM names of the Dockerfiles below it.
         self._near_froms: dict[Path, dict[str, list[froms.Derived]]] = {}
+        #: ``derived_from`` answers by absolute Dockerfile path.
+        self._derived: dict[Path, tuple[froms.Derived, ...]] = {}
         self._analyses: dict[tuple[Path, str | None], cp.Analysis | None] = {}
         self._paths: dict[Path, Path] = {}
         #: The Dockerfile a rule is reading, parsed: asked about it, the model need not
@@ -181,8 +182,7 @@ class RepositoryModel:
         known = self._builds_of.get(path)
         if known is None:  # asked several times per Dockerfile (DF001 alone asks four)
             known = tuple(self._index.builds_by_dockerfile.get(path, ())) or (Build.default(path),)
-            if len(self._builds_of) < _MAX_PATHS:
-                self._builds_of[path] = known
+            remember(self._builds_of, path, known)
         return list(known)
 
     def unbuilt_last_stage(self, dockerfile: Path, last: str | None, stages: set[str]) -> str:
@@ -216,6 +216,12 @@ class RepositoryModel:
         says ``FROM acme/base:1``), in path order. The Dockerfiles are read on the first
         question whose Dockerfile has a known image name."""
         path = self._abs(dockerfile)
+        known = self._derived.get(path)
+        if known is None:  # DF001 asks up to three times per Dockerfile
+            known = remember(self._derived, path, tuple(self._derived_from(path)))
+        return list(known)
+
+    def _derived_from(self, path: Path) -> list[froms.Derived]:
         builds = self.build_of(path)
         keys = {k for b in builds for n in b.images if (k := image_key(n))}
         if not keys:
@@ -252,7 +258,7 @@ class RepositoryModel:
             for key, derived in froms.index(files).items():
                 if "/library/" not in key:
                     by_name.setdefault(key.rsplit("/", 1)[-1], []).extend(derived)
-            self._near_froms[near] = by_name
+            remember(self._near_froms, near, by_name)
         found = {d for d in by_name.get(folder, ()) if d.dockerfile != path}
         return sorted(found, key=lambda d: (str(d.dockerfile), d.line))
 
@@ -343,10 +349,7 @@ class RepositoryModel:
         key = (build.dockerfile, build.target, build.context)
         if key in self._entrypoints:
             return self._entrypoints[key]
-        found = self._entrypoint_script(build)
-        if len(self._entrypoints) < _MAX_PATHS:
-            self._entrypoints[key] = found
-        return found
+        return remember(self._entrypoints, key, self._entrypoint_script(build))
 
     def _entrypoint_script(self, build: Build) -> Path | None:
         analysis = self._analysis(build)
@@ -537,8 +540,7 @@ class RepositoryModel:
             text = str(full)
             normal = os.path.normpath(text)
             known = full if normal == text else Path(normal)  # ``norm``, without a new Path
-            if len(self._paths) < _MAX_PATHS:
-                self._paths[path] = known
+            remember(self._paths, path, known)
         return known
 
     def reading(self, dockerfile: Path, doc: Any) -> None:
@@ -548,11 +550,11 @@ class RepositoryModel:
 
     def _analysis(self, build: Build) -> cp.Analysis | None:
         key = (build.dockerfile, build.target)
-        if key not in self._analyses:
-            current = self._current
-            doc = current[1] if current is not None and current[0] == build.dockerfile else None
-            self._analyses[key] = _analyse(build, doc)
-        return self._analyses[key]
+        if key in self._analyses:
+            return self._analyses[key]
+        current = self._current
+        doc = current[1] if current is not None and current[0] == build.dockerfile else None
+        return remember(self._analyses, key, _analyse(build, doc))
 
     def _is_dir(self, build: Build) -> cp.IsDir:
         context = build.context
@@ -562,9 +564,7 @@ class RepositoryModel:
             key = f"{context}\0{rel}"
             answer = known.get(key)
             if answer is None:
-                answer = (context / rel).is_dir()
-                if len(known) < _MAX_PATHS:
-                    known[key] = answer
+                answer = remember(known, key, (context / rel).is_dir())
             return answer
 
         return is_dir

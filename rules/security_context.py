@@ -209,7 +209,7 @@ class SecurityContext(Rule[YamlFile]):
             return
         profile = ctx.settings.kubernetes.profile
         for pod in kube.pod_specs(ctx.doc):
-            if y.scalar(y.get_path(pod.node, "os", "name")) == "windows":
+            if _windows(pod):
                 continue  # the Linux-only fields do not apply to Windows pods
             plan = _Plan(pod, ctx)
             containers = list(kube.pod_containers(ctx.doc, pod))
@@ -327,6 +327,43 @@ def _overlay_note(ctx: Context[YamlFile], pod: PodSpec) -> str:
     return overlay_replacing_security_context(ctx, pod)
 
 
+_OS_LABELS = ("kubernetes.io/os", "beta.kubernetes.io/os")
+
+
+def _windows(pod: PodSpec) -> bool:
+    """A pod that only runs on Windows nodes: ``os.name: windows``, or a node selector or
+    required node affinity that allows no other OS (secrets-store-csi-driver's Windows
+    DaemonSet). The kubelet there ignores allowPrivilegeEscalation, capabilities,
+    seccompProfile and runAsNonRoot: edits to them would change nothing."""
+    node = pod.node
+    if y.scalar(y.get_path(node, "os", "name")) == "windows":
+        return True
+    selector = y.get(node, "nodeSelector")
+    if any(y.scalar(y.get(selector, label)) == "windows" for label in _OS_LABELS):
+        return True
+    terms = y.get_path(
+        node,
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    )
+    if not y.is_sequence(terms) or not terms.value:
+        return False
+    return all(_windows_term(term) for term in terms.value)  # the terms are ORed
+
+
+def _windows_term(term: Node) -> bool:
+    expressions = y.get(term, "matchExpressions")
+    for item in expressions.value if y.is_sequence(expressions) else ():
+        if y.scalar(y.get(item, "key")) in _OS_LABELS and y.scalar(y.get(item, "operator")) == "In":
+            values = y.get(item, "values")
+            listed = [y.scalar(v) for v in values.value] if y.is_sequence(values) else []
+            if listed == ["windows"]:
+                return True
+    return False
+
+
 def _sc(c: Container) -> Node | None:
     return y.get(c.node, "securityContext")
 
@@ -355,6 +392,16 @@ def _no_escalation(plan: _Plan, c: Container) -> None:
             problem,
             f"the API server rejects allowPrivilegeEscalation: false with {rejected}; "
             "remove that first",
+        )
+        return
+    switch = judge.privileged_switch(plan.ctx.doc.source.text, c) if value is None else 0
+    if switch:
+        plan.report(
+            c,
+            problem,
+            f"its commented-out privileged: true (line {switch}) is left for users to switch "
+            "on, and the API server rejects allowPrivilegeEscalation: false with it; set it "
+            "yourself if nobody will, and say in that comment to remove it when they do",
         )
         return
     explicit = value is not None and y.is_scalar(value) and y.truthy(value)

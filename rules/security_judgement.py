@@ -311,6 +311,29 @@ def _runs_as_root(c: Container) -> bool:
     return y.scalar(wl.security_setting(c, "runAsUser")) == "0"
 
 
+#: A ``privileged: true`` left commented out in a securityContext, for users to switch on
+#: (Elastic's agent recipe: "privileged is only required when running in an
+#: SELinux-enabled/OpenShift environment. # privileged: true").
+_PRIVILEGED_SWITCH = re.compile(r"(?m)^([ \t]*)#[ \t]*privileged:[ \t]*[\"']?true\b")
+
+
+def privileged_switch(text: str, c: Container) -> int:
+    """The 1-based line of a commented-out ``privileged: true`` inside the container's
+    securityContext (indented at least as deep as its keys), or 0. Switched on, it makes
+    the API server reject ``allowPrivilegeEscalation: false``."""
+    key = y.key_node(c.node, "securityContext")
+    sc = y.get(c.node, "securityContext")
+    if key is None or sc is None or not y.is_mapping(sc):
+        return 0
+    start, end = key.end_mark.index, sc.end_mark.index
+    if "#" not in text[start:end]:
+        return 0
+    for found in _PRIVILEGED_SWITCH.finditer(text, start, end):
+        if len(found.group(1).expandtabs()) >= sc.start_mark.column:
+            return text.count("\n", 0, found.start()) + 1
+    return 0
+
+
 def rejects_no_escalation(c: Container) -> str:
     """Why the API server would reject ``allowPrivilegeEscalation: false`` here ("" if not)."""
     sc = y.get(c.node, "securityContext")

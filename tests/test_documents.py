@@ -153,6 +153,18 @@ def test_yaml_errors_and_templates() -> None:
         _yaml("a: {{ .Values.x }}\n")
 
 
+def test_a_placeholder_a_script_fills_is_a_template_not_an_error() -> None:
+    """cert-manager's e2e bind Service: ``sed`` fills ``{SERVICE_IP_PREFIX}`` before
+    ``kubectl apply``; YAML stops on that line. Elsewhere the same braces stay an error."""
+    text = "spec:\n  type: ClusterIP\n  clusterIP: {SERVICE_IP_PREFIX}.16\n  ports: []\n"
+    with pytest.raises(y.TemplateError, match=r"\{SERVICE_IP_PREFIX\} placeholders"):
+        _yaml(text)
+    with pytest.raises(y.YamlError, match="invalid YAML: line 4") as bad:
+        _yaml("# {NAME} is filled in\nspec:\n  a: [\n")
+    assert not isinstance(bad.value, y.TemplateError)
+    assert _yaml('image: "{IMAGE}"\n').documents  # valid YAML stays YAML
+
+
 def test_alias_bomb_is_refused_quickly() -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 12):

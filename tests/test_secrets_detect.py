@@ -259,6 +259,9 @@ NOT_LITERAL = [
     ("API_KEY", "tbd"),
     ("API_KEY", "FIXME"),
     ("API_KEY", "placeholder"),
+    ("PAPERLESS_SECRET_KEY", "build-time-dummy"),  # paperless-ngx's collectstatic step
+    ("API_KEY", "fake_key"),
+    ("DB_PASSWORD", "dummy"),
     ("API_KEY", "<redacted>"),
     ("API_KEY", "null"),
     ("API_KEY", "None"),
@@ -341,6 +344,8 @@ LITERALS = [
     ("SECRET_KEY", "/9j4KzQx7Lm2Pq8RtY3vWn5Bc1Df6Gh0", "secret-key"),  # base64, not a path
     ("SECRET_KEY", "/abc+def/ghi=", "secret-key"),
     ("LDAP_ROOTPASS", "fsociety", "password"),
+    ("DB_PASSWORD", "dummyPass9", "password"),  # stand-in words count only on their own
+    ("DB_PASSWORD", "fakeroo42", "password"),
     ("MINIO_ACCESS_KEY", "minio", "access-key"),
     ("MINIO_SECRET_KEY", "minio123", "secret-key"),
     ("ACCESS_KEY", "8312341g-5678-abcd-4a2b2c-33bcsd655", "access-key"),

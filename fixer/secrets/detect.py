@@ -11,9 +11,10 @@ Two independent signals, used by DF004 (Dockerfile ENV/ARG) and K8S004 (containe
 What counts as a placeholder (not reported): values that are visibly not a value, i.e.
 ``<your-token>``, ``{{ .Values.x }}``, mask characters (``xxx``, ``***``, ``...``), marker
 words (``TODO``, ``TBD``, ``FIXME``, ``REPLACE_ME``, ``PLACEHOLDER``, ``REDACTED``, ``null``,
-``none``) and SHOUTY template tokens (``INSERT_ETCD_TOKEN``, ``HF_TOKEN``, ``SECRET``,
-``nvapi-NVKEY``). Weak but working literals (``changeme``, ``password``, ``postgres``,
-``yourpassword``, ``123456``) *are* reported: an image or a cluster built from the file uses
+``none``), values that call themselves a stand-in (``build-time-dummy``, ``fake_key``) and
+SHOUTY template tokens (``INSERT_ETCD_TOKEN``, ``HF_TOKEN``, ``SECRET``, ``nvapi-NVKEY``).
+Weak but working literals (``changeme``, ``password``, ``postgres``, ``yourpassword``,
+``123456``) *are* reported: an image or a cluster built from the file uses
 them as they are. Single characters and booleans (``0``, ``1``, ``yes``) are flags, not
 secrets (``MYSQL_ALLOW_EMPTY_PASSWORD=1``); numbers of two digits or more are reported.
 
@@ -264,10 +265,14 @@ _SHOUTY = re.compile(r"(?:[a-z][a-z0-9]*[-_])?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)")
 _SHOUTY_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "VALUE")
 # An instruction to the reader as a separate word: ``your-token``, ``insert token here``.
 _INSTRUCTION = re.compile(r"(?:^|[\s_-])(?:your|replace|insert|enter)(?:[\s_-]|$)", re.IGNORECASE)
+# A value that calls itself a stand-in, as a separate word: paperless-ngx runs Django's
+# ``collectstatic`` with ``PAPERLESS_SECRET_KEY=build-time-dummy`` (the step needs a key,
+# not a secret one).
+_STAND_IN = re.compile(r"(?:^|[\s_.-])(?:dummy|fake)(?:[\s_.-]|$)", re.IGNORECASE)
 
 
 def _is_placeholder(value: str, name: str) -> bool:
-    if value.lower() == name.lower() or _INSTRUCTION.search(value):
+    if value.lower() == name.lower() or _INSTRUCTION.search(value) or _STAND_IN.search(value):
         return True
     if _ANGLE_PLACEHOLDER.search(value) or _FILLER.fullmatch(value):
         return True

@@ -158,6 +158,9 @@ def parse(source: SourceText) -> YamlFile:
     except yaml.YAMLError as exc:
         if _TEMPLATE.search(_COMMENT.sub("", text)):  # template syntax that is not YAML
             raise TemplateError(_TEMPLATE_REASON) from None
+        placeholder = _placeholder_at(text, exc)
+        if placeholder:
+            raise TemplateError(_PLACEHOLDER_REASON.format(placeholder)) from None
         raise _invalid(exc) from None
     if "#@" in text and _YTT.search(text):
         raise TemplateError(_YTT_REASON)
@@ -184,6 +187,29 @@ _YTT = re.compile(
     r"#@(?:[ \t]+[\w(]|(?:overlay|data|schema|yaml|template|library|assert)/)"
 )
 _YTT_REASON = "looks like a ytt template (#@ annotations), not plain YAML"
+
+
+#: A placeholder a script replaces before the file is applied (cert-manager's e2e setup:
+#: ``sed -e "s|{SERVICE_IP_PREFIX}|...|g" make/config/bind/*.yaml | kubectl apply -f -``).
+_PLACEHOLDER = re.compile(r"\{[A-Z][A-Z0-9_]*\}")
+_PLACEHOLDER_REASON = (
+    "looks like a template a script fills ({} placeholders, as sed or envsubst replace), "
+    "not plain YAML"
+)
+
+
+def _placeholder_at(text: str, exc: Exception) -> str:
+    """The ``{NAME}`` placeholder on the line where YAML stopped (``clusterIP:
+    {SERVICE_IP_PREFIX}.16`` is a flow mapping followed by text), or ""."""
+    import yaml
+
+    mark = exc.problem_mark if isinstance(exc, yaml.MarkedYAMLError) else None
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    found = _PLACEHOLDER.search(_COMMENT.sub("", line))
+    return found.group() if found else ""
 
 
 def _invalid(exc: Exception) -> YamlError:

@@ -288,21 +288,57 @@ def _version_copy(folder: str, dirs: list[str]) -> NotSource | None:
 #: A manifest named as a case a policy must reject: Gatekeeper library's
 #: ``samples/<constraint>/example_disallowed.yaml``. (Kyverno's ``bad-pod.yaml`` lives in its
 #: test folders; ``bad``, ``rejected`` or ``violations`` alone also name real things, such as
-#: a ``bad-gateway-page.yaml`` or a ``violations-exporter.yaml``.)
+#: a ``bad-gateway-page.yaml`` or a ``violations-exporter.yaml``: ``bad`` counts only before
+#: the kind of object it names.)
 _NEGATIVE_CASE = re.compile(
     r"(?i)(?:^|[-_.])(?:disallowed|non-?compliant)(?:[-_.][\w.-]*)?\.ya?ml$"
+    # ``bad`` before the kind of object it is (Gatekeeper's example/resources/
+    # ``bad_pod_namespaceselector.yaml``): the object a constraint must refuse.
+    r"|^bad[-_](?:pods?|deployments?|ns|namespaces?|resources?|examples?|samples?)"
+    r"(?:[-_.][\w.-]*)?\.ya?ml$"
 )
+
+
+#: A folder of cases a policy demonstration must reject, and its accepted counterpart
+#: (Gatekeeper's ``demo/agilebank/bad_resources/`` and ``good_resources/``, applied one by
+#: one on stage to show which the admission webhook refuses).
+_NEGATIVE_FOLDER = re.compile(
+    r"(?i)^(?:bad|invalid|disallowed|non-?compliant|rejected)([-_])"
+    r"(resources|examples|manifests|pods|objects|cases|samples|inputs|workloads)$"
+)
+_POSITIVE_FOLDER = re.compile(
+    r"(?i)^(?:good|valid|allowed|compliant|accepted)([-_])"
+    r"(resources|examples|manifests|pods|objects|cases|samples|inputs|workloads)$"
+)
+_NEGATIVE_PREFIXES = ("bad", "invalid", "disallowed", "noncompliant", "non-compliant", "rejected")
 
 
 def _policy_cases(folder: str, files: list[str]) -> NotSource | None:
     """The manifests of a folder that holds a case a policy must reject are a policy's test
     cases, the accepted ones beside it (``example_allowed.yaml``) too: the suite expects
     each to pass or fail as written, so a fix breaks the test (or makes a "disallowed"
-    sample pass the policy it demonstrates)."""
+    sample pass the policy it demonstrates). So are the folders named for such cases
+    (``bad_resources/``), and their accepted counterpart beside one (``good_resources/``)."""
     negative = next((n for n in sorted(files) if _NEGATIVE_CASE.search(n)), None)
-    if negative is None:
+    if negative is not None:
+        return NotSource(TEST_DATA, f"{_shown_folder(folder)} (policy test cases: {negative})")
+    name = os.path.basename(folder)
+    if _NEGATIVE_FOLDER.match(name):
+        return NotSource(
+            TEST_DATA, f"{_shown_folder(folder)} (policy test cases: rejected on purpose)"
+        )
+    positive = _POSITIVE_FOLDER.match(name)
+    if positive is None:
         return None
-    return NotSource(TEST_DATA, f"{_shown_folder(folder)} (policy test cases: {negative})")
+    parent = os.path.dirname(folder)
+    for prefix in _NEGATIVE_PREFIXES:
+        sibling = f"{prefix}{positive.group(1)}{positive.group(2)}"
+        if os.path.isdir(os.path.join(parent, sibling)):
+            return NotSource(
+                TEST_DATA,
+                f"{_shown_folder(folder)} (policy test cases: the accepted ones beside {sibling}/)",
+            )
+    return None
 
 
 def _release_place(folder: str) -> str:

@@ -477,6 +477,12 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                         f"{ins.keyword} at line {ins.line} runs {init}, an init system that "
                         "starts as root (PID 1 mounts, starts and supervises the services)"
                     )
+                cron = _cron_daemon(ins.value)
+                if cron:
+                    yield (
+                        f"{ins.keyword} at line {ins.line} runs {cron}, a cron daemon: it "
+                        "starts as root to run each crontab's jobs as the crontab's owner"
+                    )
             elif ins.keyword == "LABEL" and " run" in ins.value:
                 yield from _label_runs(ins)
             elif ins.keyword == "STOPSIGNAL" and ins.value.strip().upper() == "SIGRTMIN+3":
@@ -852,6 +858,19 @@ def _attaches(text: str) -> str | None:
         return None
     m = _ATTACH.search(text)
     return f"{m.group(1)} {m.group(2)}" if m else None
+
+
+#: A cron daemon as the command: it reads every user's crontab and runs each job as its
+#: owner (docker-elk's curator image writes ``/var/spool/cron/crontabs/nobody`` and runs
+#: ``crond -f``), which needs root. supercronic, made for containers, runs as anyone.
+_CRON_DAEMON = re.compile(r"(?<![\w./-])((?:(?:/usr)?/s?bin/)?(?:crond|cron|cronie))(?![\w.-])")
+
+
+def _cron_daemon(text: str) -> str | None:
+    if "cron" not in text:
+        return None
+    m = _CRON_DAEMON.search(text)
+    return m.group(1) if m else None
 
 
 def _init_system(text: str) -> str | None:

@@ -170,6 +170,15 @@ def test_lowercase_drop_all_is_found_and_written_upper_case(tmp_path: Path) -> N
         ("        # end volumes\n", "        # end volumes\n      securityContext:\n"),
         # At the keys' column: it introduces what follows, the block goes above.
         ("      # next: sidecars\n", "      securityContext:"),
+        # YAML commented out at the line's start, its text indented as the list it extends
+        # (kured's optional arguments): it stays with that list, the block goes below.
+        (
+            "#          emptyDir: {}\n#        - name: cache\n",
+            "#        - name: cache\n      securityContext:\n",
+        ),
+        # A comment at the line's start that is prose, or YAML at the keys' level: above.
+        ("# The volumes above are scratch space.\n", "      securityContext:"),
+        ("#      hostNetwork: true\n", "      securityContext:"),
     ],
 )
 def test_insertion_keeps_a_nested_trailing_comment_with_its_entry(
@@ -187,7 +196,7 @@ def test_insertion_keeps_a_nested_trailing_comment_with_its_entry(
     tighten("fix", "--offline", "--select", "K8S002", ".", cwd=tmp_path)
     fixed = path.read_text()
     assert expected in fixed
-    if tail.startswith("      #"):
+    if expected == "      securityContext:":  # above the comment
         assert fixed.index("      securityContext:\n        seccompProfile") < fixed.index(tail)
 
 

@@ -277,15 +277,33 @@ def _past_nested_comments(text: str, at: int, column: int) -> int:
     """Past the comment lines right after the mapping's last entry that are indented deeper
     than its keys (``# end csi volumes`` closing a nested list): they belong to that entry,
     and a new key inserted above them would take them away from it. A comment at the keys'
-    column or less, or one after a blank line, introduces what follows and stays below."""
+    column or less, or one after a blank line, introduces what follows and stays below. Lines of
+    YAML commented out by a ``#`` at the line's start keep their own indentation after it
+    (kured's optional arguments, ``#            - --reboot-signal=39`` below the last
+    ``command:`` item): they count by where their text starts."""
     while at < len(text):
         end = text.find("\n", at)
         line = text[at : len(text) if end < 0 else end]
         body = line.lstrip(" ")
-        if not body.startswith("#") or len(line) - len(body) <= column:
+        if not body.startswith("#"):
+            break
+        if len(line) - len(body) <= column and not _commented_deeper(body, line, column):
             break
         at = len(text) if end < 0 else end + 1
     return at
+
+
+#: What a commented-out line of block YAML starts with: a list item or a ``key:``.
+_COMMENTED_YAML = re.compile(r"- |[\w./\"'-]+:(?:\s|$)")
+
+
+def _commented_deeper(body: str, line: str, column: int) -> bool:
+    """``body`` (a comment) is YAML commented out whose text, after the ``#``, starts to
+    the right of the keys' ``column`` (one more: the ``#`` took a space's place)."""
+    content = body[1:].lstrip(" ")
+    start = len(line) - len(content)
+    spaced = len(body) - len(content) - 1 >= 2  # ``# note: x`` is prose, one space in
+    return spaced and start > column + 1 and bool(_COMMENTED_YAML.match(content))
 
 
 def _before_space(text: str, close: int, floor: int) -> int:

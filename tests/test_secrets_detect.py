@@ -346,6 +346,8 @@ LITERALS = [
     ("LDAP_ROOTPASS", "fsociety", "password"),
     ("DB_PASSWORD", "dummyPass9", "password"),  # stand-in words count only on their own
     ("DB_PASSWORD", "fakeroo42", "password"),
+    ("DB_PASSWORD", "hunter2-fake-value", "password"),  # and only as the whole value
+    ("API_TOKEN", "my-fake-token", "token"),
     ("MINIO_ACCESS_KEY", "minio", "access-key"),
     ("MINIO_SECRET_KEY", "minio123", "secret-key"),
     ("ACCESS_KEY", "8312341g-5678-abcd-4a2b2c-33bcsd655", "access-key"),

@@ -11,12 +11,13 @@ Two independent signals, used by DF004 (Dockerfile ENV/ARG) and K8S004 (containe
 What counts as a placeholder (not reported): values that are visibly not a value, i.e.
 ``<your-token>``, ``{{ .Values.x }}``, mask characters (``xxx``, ``***``, ``...``), marker
 words (``TODO``, ``TBD``, ``FIXME``, ``REPLACE_ME``, ``PLACEHOLDER``, ``REDACTED``, ``null``,
-``none``), values that call themselves a stand-in (``build-time-dummy``, ``fake_key``) and
-SHOUTY template tokens (``INSERT_ETCD_TOKEN``, ``HF_TOKEN``, ``SECRET``, ``nvapi-NVKEY``).
-Weak but working literals (``changeme``, ``password``, ``postgres``, ``yourpassword``,
-``123456``) *are* reported: an image or a cluster built from the file uses
-them as they are. Single characters and booleans (``0``, ``1``, ``yes``) are flags, not
-secrets (``MYSQL_ALLOW_EMPTY_PASSWORD=1``); numbers of two digits or more are reported.
+``none``), values made only of words that call them a stand-in (``build-time-dummy``,
+``fake_key``; not ``hunter2-fake-value``) and SHOUTY template tokens (``INSERT_ETCD_TOKEN``,
+``HF_TOKEN``, ``SECRET``, ``nvapi-NVKEY``). Weak but working literals (``changeme``,
+``password``, ``postgres``, ``yourpassword``, ``123456``) *are* reported: an image or a
+cluster built from the file uses them as they are. Single characters and booleans (``0``,
+``1``, ``yes``) are flags, not secrets (``MYSQL_ALLOW_EMPTY_PASSWORD=1``); numbers of two
+digits or more are reported.
 
 AWS secret access keys have no prefix: a lone 40-character base64 string is just as likely
 a git SHA, a GPG fingerprint or a checksum, so the value alone never reports. Under a secret
@@ -265,14 +266,24 @@ _SHOUTY = re.compile(r"(?:[a-z][a-z0-9]*[-_])?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)")
 _SHOUTY_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "VALUE")
 # An instruction to the reader as a separate word: ``your-token``, ``insert token here``.
 _INSTRUCTION = re.compile(r"(?:^|[\s_-])(?:your|replace|insert|enter)(?:[\s_-]|$)", re.IGNORECASE)
-# A value that calls itself a stand-in, as a separate word: paperless-ngx runs Django's
-# ``collectstatic`` with ``PAPERLESS_SECRET_KEY=build-time-dummy`` (the step needs a key,
-# not a secret one).
-_STAND_IN = re.compile(r"(?:^|[\s_.-])(?:dummy|fake)(?:[\s_.-]|$)", re.IGNORECASE)
+# A value made only of words that say it stands in for a secret: paperless-ngx runs
+# Django's ``collectstatic`` with ``PAPERLESS_SECRET_KEY=build-time-dummy`` (the step needs
+# a key, not a secret one). Any other word keeps it a literal (``hunter2-fake-value``).
+_STAND_IN = _wordset("dummy fake")
+_STAND_IN_WORDS = _wordset(
+    """dummy fake build time buildtime only for not a real secret key token password pass
+    value placeholder test testing ci"""
+)
+_WORDS = re.compile(r"[\s_.-]+")
+
+
+def _stand_in(value: str) -> bool:
+    words = [w for w in _WORDS.split(value.lower()) if w]
+    return any(w in _STAND_IN for w in words) and all(w in _STAND_IN_WORDS for w in words)
 
 
 def _is_placeholder(value: str, name: str) -> bool:
-    if value.lower() == name.lower() or _INSTRUCTION.search(value) or _STAND_IN.search(value):
+    if value.lower() == name.lower() or _INSTRUCTION.search(value) or _stand_in(value):
         return True
     if _ANGLE_PLACEHOLDER.search(value) or _FILLER.fullmatch(value):
         return True

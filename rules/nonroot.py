@@ -180,7 +180,7 @@ def _development_image(name: str, chain: Sequence[Stage]) -> str:
         return f"its name says it is a development or debugging image ({name})"
     found = debugger_install(chain)
     if found is not None:
-        return f"line {found[0]} installs {found[1]}: a development or debugging image"
+        return f"line {found[0]} {found[1]}: a development or debugging image"
     return ""
 
 

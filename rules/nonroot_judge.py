@@ -834,14 +834,39 @@ DEV_NAME = re.compile(
 )
 
 
+#: An editor server or IDE installed for people to work in the container: VS Code from
+#: Microsoft's apt repository (Sentry's Cloud Workstations images: ``apt-get install -y
+#: code`` and ``gh``), code-server, OpenVSCode Server.
+_EDITORS = re.compile(
+    r"(?<![\w.-])(code-server|openvscode-server)(?![\w-])"
+    r"|packages\.microsoft\.com/repos/(?:code|vscode)\b"
+)
+_EDITOR_HINTS = ("code-server", "openvscode-server", "packages.microsoft.com/repos/")
+#: Base images made for people to work in: Google Cloud Workstations' predefined images,
+#: the Dev Containers images.
+_WORKSTATION_BASE = re.compile(
+    r"(?i)(?:^|/)(?:cloud-workstations-images|devcontainers|vscode/devcontainers)/"
+)
+
+
 def debugger_install(stages: Iterable[Stage]) -> tuple[int, str] | None:
-    """(line, program) of the first RUN of ``stages`` that installs a tracer or debugger."""
+    """(line, program) of the first instruction of ``stages`` that makes the image one
+    people work in: a RUN installing a tracer, a debugger or an editor server (VS Code), or
+    a workstation base image (``FROM .../cloud-workstations-images/...``)."""
     for stage in stages:
+        if "/" in stage.image and _WORKSTATION_BASE.search(stage.image):
+            return stage.from_.line, f"builds on a workstation base image ({stage.image})"
         for ins in stage.body:
-            if ins.keyword == "RUN" and any(d in ins.value for d in _DEBUGGER_HINTS):
+            if ins.keyword != "RUN":
+                continue
+            if any(d in ins.value for d in _DEBUGGER_HINTS):
                 m = _DEBUGGERS.search(ins.value)
                 if m:
-                    return ins.line, m.group(1)
+                    return ins.line, f"installs {m.group(1)}"
+            if any(e in ins.value for e in _EDITOR_HINTS):
+                e = _EDITORS.search(ins.value)
+                if e:
+                    return ins.line, f"installs {e.group(1) or 'VS Code'}"
     return None
 
 

@@ -82,3 +82,74 @@ def test_policy_demonstration_folders_are_test_data(tmp_path: Path) -> None:
     )
     assert "policy-demo/" not in out.stdout
     assert "best/good-examples/opa.yaml" in out.stdout
+
+
+def test_a_rendered_bundle_stays_in_step_with_its_sources(tmp_path: Path) -> None:
+    """argo-events commits ``kubectl kustomize manifests/... > install-....yaml``: the
+    bundle's keys are sorted, as kustomize writes them. Fixed with its source, each new key
+    goes where kustomize puts it, so rendering the fixed source gives the fixed bundle
+    byte for byte (a ``make manifests`` check in CI finds nothing to regenerate)."""
+    from tests.realparts import kustomize
+
+    repo = copy_repo(tmp_path, "j15-review") / "bundle"
+    assert kustomize(repo, "config/webhook") == (repo / "install-webhook.yaml").read_text()
+    out = tighten("fix", "--offline", ".", cwd=repo)
+    assert out.returncode in (0, 1), out.stderr
+    bundle = (repo / "install-webhook.yaml").read_text()
+    assert "allowPrivilegeEscalation: false" in bundle
+    assert bundle.index("securityContext:\n        seccompProfile") < bundle.index(
+        "serviceAccountName"
+    )
+    assert kustomize(repo, "config/webhook") == bundle
+
+
+def test_sorted_keys_style_and_placement() -> None:
+    from fixer.documents import yaml as y
+    from fixer.documents.text import SourceText
+    from fixer.documents.yaml.edit import Style, insert_keys
+
+    sorted_text = (
+        "spec:\n  containers:\n  - image: a\n    name: a\n    ports: []\n"
+        "  serviceAccountName: x\n  volumes: []\nmetadata:\n  a: 1\n  b: 2\n  c: 3\n"
+    )
+    doc = y.parse(SourceText(sorted_text))
+    style = Style.of(doc)
+    assert style.sorted_keys
+    hand = y.parse(SourceText("spec:\n  containers:\n  - name: a\n    image: a\n    ports: []\n"))
+    assert not Style.of(hand).sorted_keys
+    spec = y.get(doc.documents[0], "spec")
+    assert spec is not None
+    [edit] = insert_keys(doc, spec, {"securityContext": {"seccompProfile": "x", "a": 1}}, style)
+    fixed = sorted_text[: edit.span.start] + edit.content + sorted_text[edit.span.start :]
+    assert "  securityContext:\n    a: 1\n    seccompProfile: x\n  serviceAccountName" in fixed
+    # A key that sorts first in a list item would leave the ``- ``: it goes last instead.
+    container = y.get(spec, "containers").value[0]  # type: ignore[union-attr]
+    [edit] = insert_keys(doc, container, {"args": ["a"]}, style)
+    assert sorted_text[edit.span.start :].startswith("  serviceAccountName")
+
+
+def test_workstations_and_test_runners_keep_their_tools(tmp_path: Path) -> None:
+    """Sentry's Cloud Workstations image and the Tekton Dashboard's E2E base image install
+    curl for their users and tests: DF003 offers its removal, withheld, saying why."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF003")
+    why = needs(found, "workstation/Dockerfile", "curl is installed")
+    assert "builds on a workstation base image" in why
+    why = needs(found, "e2e-base/Dockerfile", "curl is installed")
+    assert "it builds on cypress/factory, an image for running end-to-end tests" in why
+
+
+def test_an_editor_server_makes_a_development_image() -> None:
+    from fixer.documents.dockerfile import parse
+    from fixer.documents.text import SourceText
+    from rules.nonroot_judge import debugger_install
+
+    doc = parse(SourceText("FROM debian\nRUN curl -fsSL https://code-server.dev/install.sh | sh\n"))
+    assert debugger_install(doc.stages) == (2, "installs code-server")
+    vscode = (
+        "FROM debian\nRUN echo 'deb https://packages.microsoft.com/repos/code stable main'"
+        " > /etc/apt/sources.list.d/vscode.list && apt-get update && apt-get install -y code\n"
+    )
+    assert debugger_install(parse(SourceText(vscode)).stages) == (2, "installs VS Code")
+    plain = "FROM debian\nRUN apt-get install -y dotnet-sdk-8.0  # packages.microsoft.com/config\n"
+    assert debugger_install(parse(SourceText(plain)).stages) is None

@@ -147,10 +147,10 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
     debugger = debugger_install(parent_stages(ctx.doc, final) if final is not None else ())
     if debugger is not None:
         return (
-            f"line {debugger[0]} installs {debugger[1]}: a development or debugging image, "
+            f"line {debugger[0]} {debugger[1]}: a development or debugging image, "
             "whose tools are for the people working in it"
         )
-    ci = _ci_program(ctx.doc)
+    ci = _ci_program(ctx.doc) or _test_runner_base(ctx.doc)
     if ci:
         return ci
     runner = _command_runner(ctx)
@@ -249,6 +249,27 @@ def _ci_program(doc: Dockerfile) -> str:
         name = word.rsplit("/", 1)[-1].lower()
         if _CI_PROGRAMS.fullmatch(name):
             return f"the image runs {name}, a CI server or agent whose jobs run shell steps in it"
+    return ""
+
+
+#: Base images made to run end-to-end tests in (the Tekton Dashboard's E2E image builds on
+#: ``cypress/factory``): the tests run there fetch what they check with its tools.
+_TEST_RUNNER_BASE = re.compile(
+    r"(?i)^(?:docker\.io/)?cypress/[\w.-]+|^mcr\.microsoft\.com/playwright(?:/[\w.-]+)?(?=[:@]|$)"
+)
+
+
+def _test_runner_base(doc: Dockerfile) -> str:
+    """``it builds on cypress/factory, a test runner's image...`` when a stage of the final
+    stage's chain starts from one; empty otherwise."""
+    final = doc.final_stage
+    for stage in parent_stages(doc, final) if final is not None else ():
+        m = _TEST_RUNNER_BASE.match(stage.image)
+        if m:
+            return (
+                f"it builds on {m.group()}, an image for running end-to-end tests, whose "
+                "tools the tests use"
+            )
     return ""
 
 

@@ -8,6 +8,7 @@ re-serialising a document would lose the author's formatting.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,11 @@ class Style:
     seq_indented: bool = False
     quote: str = '"'
     newline: str = "\n"
+    #: Every block mapping of three keys or more has them in sorted order (at least three
+    #: such mappings): a file written by ``kubectl kustomize``, ``kubectl get -o yaml`` or
+    #: another tool that sorts. New keys go where the tool would put them (``insert_keys``),
+    #: so a bundle edited with its sources still renders the same.
+    sorted_keys: bool = False
 
     @classmethod
     def of(
@@ -51,11 +57,12 @@ class Style:
         indents: list[int] = []
         seq_flags: list[bool] = []
         quotes = {'"': 0, "'": 0}
+        orders = [0, 0]  # mappings of 3+ keys: [sorted, not sorted]
         # Without both an anchor and an alias every node is reached once: no need to
         # remember which were seen.
         aliased = "&" in doc.text and "*" in doc.text
         for root in doc.documents if roots is None else roots:
-            _survey(root, indents, seq_flags, quotes, [400], aliased)
+            _survey(root, indents, seq_flags, quotes, [400], aliased, orders)
         base = fallback or cls()  # what nothing surveyed says: the defaults, or the file's
         indent = _mode(indents) or base.indent
         if seq_flags:
@@ -66,7 +73,8 @@ class Style:
             quote = base.quote
         else:
             quote = "'" if quotes["'"] > quotes['"'] else '"'
-        return cls(indent, seq_indented, quote, doc.newline)
+        sorted_keys = orders[1] == 0 if orders[0] + orders[1] >= 3 else base.sorted_keys
+        return cls(indent, seq_indented, quote, doc.newline, sorted_keys)
 
 
 def _survey(
@@ -76,6 +84,7 @@ def _survey(
     quotes: dict[str, int],
     budget: list[int],
     aliased: bool = True,
+    orders: list[int] | None = None,
 ) -> None:
     """Collect indentation facts from block collections (bounded work per file).
 
@@ -100,6 +109,9 @@ def _survey(
         if cls is mapping_node:
             if not node.flow_style:
                 col = node.start_mark.column
+                if orders is not None and len(node.value) >= 3:
+                    keys = [k.value for k, _ in node.value if k.__class__ is scalar_node]
+                    orders[keys != sorted(keys) or len(keys) < len(node.value)] += 1
                 for _, v in node.value:
                     vcls = v.__class__
                     if vcls is mapping_node and not v.flow_style and v.start_mark.column > col:
@@ -153,10 +165,11 @@ def render_flow(value: Value, quote: str = '"') -> str:
 
 
 def render_block(mapping: Mapping[str, Value], column: int, style: Style) -> list[str]:
-    """Lines (without newlines) for ``mapping`` with its keys at ``column``."""
+    """Lines (without newlines) for ``mapping`` with its keys at ``column`` (sorted, in a
+    file that sorts its keys)."""
     pad = " " * column
     lines: list[str] = []
-    for key, value in mapping.items():
+    for key, value in sorted(mapping.items()) if style.sorted_keys else mapping.items():
         head = f"{pad}{render_scalar(key, style.quote)}:"
         if isinstance(value, Mapping) and value:
             lines.append(head)
@@ -248,6 +261,43 @@ def _quoted(value: str, quote: str) -> str:
         return "'" + value.replace("'", "''") + "'"
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return '"' + escaped + '"'
+
+
+def insert_keys(
+    doc: YamlFile, mapping: Node, entries: Mapping[str, Value], style: Style
+) -> list[Edit]:
+    """``insert_into_mapping``; in a file whose mappings keep their keys sorted
+    (``Style.sorted_keys``), each new key goes before the first key that sorts after it,
+    as the tool that wrote the file would place it (argo-events'
+    ``install-validating-webhook.yaml``, ``kubectl kustomize`` output kept in step with its
+    sources: ``securityContext`` before ``serviceAccountName``)."""
+    pairs = mapping.value
+    if (
+        not style.sorted_keys
+        or mapping.flow_style
+        or not pairs
+        or any(k.__class__ is not ScalarNode for k, _ in pairs)
+    ):
+        return [insert_into_mapping(doc, mapping, entries, style)]
+    keys = [k.value for k, _ in pairs]
+    if keys != sorted(keys):  # a short mapping the survey did not count
+        return [insert_into_mapping(doc, mapping, entries, style)]
+    groups: dict[int, dict[str, Value]] = {}
+    for key, value in entries.items():
+        at = bisect.bisect_right(keys, key)
+        groups.setdefault(at, {})[key] = value
+    edits: list[Edit] = []
+    column = pairs[0][0].start_mark.column
+    for at, group in sorted(groups.items()):
+        before = pairs[at][0] if at < len(pairs) else None
+        start = doc.lines.line_start(doc.lines.line_of(before.start_mark.index)) if before else 0
+        if before is None or doc.text[start : before.start_mark.index].strip():
+            # The end, or a first key that shares its line with the item's ``- ``.
+            edits.append(insert_into_mapping(doc, mapping, group, style))
+            continue
+        lines = render_block(group, column, style)
+        edits.append(Edit.insert(start, "".join(line + style.newline for line in lines)))
+    return edits
 
 
 def insert_into_mapping(

@@ -16,7 +16,7 @@ from fixer.documents.yaml.edit import (
     Style,
     Value,
     content_end,
-    insert_into_mapping,
+    insert_keys,
     line_after,
     render_block,
     render_flow,
@@ -199,7 +199,7 @@ class Patch:
         out += (replace_scalar(node, want, self.style, text) for node, want in self._scalars)  # type: ignore[arg-type]
         out += (self._appended(seq, item) for seq, item in self._appends)
         for mapping, entries in self._inserts.values():
-            out.append(insert_into_mapping(self.doc, mapping, entries, self.style))
+            out += insert_keys(self.doc, mapping, entries, self.style)
         for key_node, value_node, entries in self._empty.values():
             out.append(set_value(self.doc, key_node, value_node, entries, self.style))
         return _merge_same_offset(out)

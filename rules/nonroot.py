@@ -34,6 +34,7 @@ from rules.nonroot_judge import (
     has_derived,
     manifest_user,
     only_copied_from,
+    only_printed_from,
     owner_ids,
     owners,
     root_home_sign,
@@ -166,6 +167,7 @@ class NonRootUser(Rule[Dockerfile]):
                 root_home_sign(doc, chain, image),
                 derived_runs(ctx),
                 only_copied_from(ctx, chain),
+                only_printed_from(ctx, chain),
                 no_command=_no_command(ctx, chain, image, base),
                 dev_container=(dev := ".devcontainer" in ctx.path.parts),
                 development="" if dev else _development_image(ctx.path.name, chain),
@@ -195,6 +197,7 @@ def _judged_fix(
     root_home: str = "",
     derived: Sequence[str] = (),
     copied_from: str = "",
+    printed_from: str = "",
     *,
     no_command: bool = False,
     dev_container: bool = False,
@@ -234,6 +237,12 @@ def _judged_fix(
             f"({copied_from}: a stage with no instruction of its own, used by COPY --from), "
             "so a USER changes nothing it runs; if something else runs it, apply with "
             "--unsafe-fixes"
+        )
+    elif printed_from:
+        needs = (
+            f"a look at what runs the image: the repository builds it under a local name "
+            f"and only prints or compares its files ({printed_from}), so a USER changes "
+            "nothing it runs; if something else runs it, apply with --unsafe-fixes"
         )
     elif signs:
         needs = (

@@ -994,6 +994,40 @@ def only_copied_from(ctx: Context[Dockerfile], chain: list[Stage]) -> str:
     return f"{os.path.relpath(first.dockerfile, root)}:{first.line}{more}"
 
 
+#: Programs that only read: a run of one prints or compares the image's files.
+_READ_ONLY = frozenset(
+    {"cat", "cmp", "diff", "ls", "head", "tail", "sha256sum", "sha1sum", "md5sum", "wc"}
+)
+
+
+def only_printed_from(ctx: Context[Dockerfile], chain: list[Stage]) -> str:
+    """Where the repository runs this Dockerfile's image, when it builds it under local
+    names only (no registry or namespace: never pushed) and every run only prints or
+    compares its files (skaffold's ``hack/generate-proto.sh``: ``docker build -t gen-proto
+    -f hack/proto/Dockerfile``, then ``docker run --rm gen-proto cat /proto/...``), and no
+    manifest or compose file runs it; "" otherwise. A USER changes nothing for ``cat``."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return ""
+    dockerfile = _dockerfile(ctx)
+    runs = repository.script_runs_of(dockerfile)
+    if not runs or _last_words(chain, "ENTRYPOINT") is not None:
+        return ""  # with an ENTRYPOINT, a run's words are its arguments
+    builds = repository.build_of(dockerfile)
+    names = [n for b in builds for n in b.images]
+    if not names or any("/" in n for n in names):
+        return ""
+    own = (entry_program(chain) or "").rsplit("/", 1)[-1]
+    if any((run.program or own) not in _READ_ONLY for run in runs):
+        return ""
+    if any(item.exact for item in _running(ctx, chain)):
+        return ""
+    first = runs[0]
+    more = f" and {len(runs) - 1} more" if len(runs) > 1 else ""
+    where = os.path.relpath(first.origin.path, repository.root)
+    return f"{where}:{first.origin.line} runs {first.program or own} in it{more}"
+
+
 def has_derived(ctx: Context[Dockerfile]) -> bool:
     """Another Dockerfile of the repository builds FROM this one's image."""
     repository = ctx.evidence.repository

@@ -153,3 +153,16 @@ def test_an_editor_server_makes_a_development_image() -> None:
     assert debugger_install(parse(SourceText(vscode)).stages) == (2, "installs VS Code")
     plain = "FROM debian\nRUN apt-get install -y dotnet-sdk-8.0  # packages.microsoft.com/config\n"
     assert debugger_install(parse(SourceText(plain)).stages) is None
+
+
+def test_an_image_only_printed_from_gets_no_user(tmp_path: Path) -> None:
+    """skaffold's proto image: built as ``gen-proto`` (a local name) and run only with
+    ``cat`` or its own ``cmp``: nothing runs as its user. An image a script also serves
+    from keeps its proven USER."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "codegen/Dockerfile", "runs as root")
+    assert "only prints or compares its files (codegen/check.sh:3 runs cmp in it and 1 more)" in (
+        why
+    )
+    assert one(found, "served/Dockerfile", "runs as root")["fix"]["safety"] == "proven"

@@ -106,6 +106,9 @@ class RunCommand:
     image: str
     mounts: tuple[str, ...]
     user: str | None
+    #: The program the run passes after the image (its last path part), "" for none (the
+    #: image's own command runs).
+    program: str = ""
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -412,7 +415,9 @@ def _run_options(tokens: list[str], start: int, line: int) -> RunCommand | None:
             i += 1  # a variable of flags (``${RM_FLAG} -v ...``): options go on
             continue
         else:
-            return RunCommand(line, token, tuple(mounts), user)
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            program = "" if not after or _is_operator(after) else after.rsplit("/", 1)[-1]
+            return RunCommand(line, token, tuple(mounts), user, program)
         if flag in ("-v", "--volume"):
             host, *rest = value.split(":")
             writable = not (len(rest) > 1 and "ro" in rest[1].split(","))

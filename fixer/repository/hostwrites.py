@@ -18,7 +18,7 @@ from fixer.documents.yaml import Node
 from fixer.repository.builds import norm
 from fixer.repository.commands import BuildCommand, RunCommand
 from fixer.repository.links import compose_build, compose_services, line_of
-from fixer.repository.model import HostWrite, LinkKind, Origin
+from fixer.repository.model import HostWrite, LinkKind, Origin, ScriptRun
 from fixer.repository.names import UNKNOWN, image_name
 
 #: A shell function's or script's positional parameters, which no assignment sets.
@@ -32,25 +32,34 @@ def from_commands(
     kind: LinkKind,
     folders: Sequence[Path],
     dockerfiles: Collection[Path],
-) -> list[HostWrite]:
-    """Runs with host mounts and no ``--user``, each with the Dockerfiles that the same
+) -> tuple[list[HostWrite], list[ScriptRun]]:
+    """The runs with host mounts and no ``--user``, each with the Dockerfiles that the same
     file builds its image from (matched on the tag text as written, even when it holds a
-    variable: ``-t "$1-tool"`` then ``docker run "$1-tool"``)."""
-    found: list[HostWrite] = []
+    variable: ``-t "$1-tool"`` then ``docker run "$1-tool"``); and every run of an image
+    the same file builds, with what it runs in it (skaffold's ``hack/generate-proto.sh``:
+    ``docker build -t gen-proto -f hack/proto/Dockerfile``, then ``docker run --rm
+    gen-proto cat /proto/...``)."""
+    writes: list[HostWrite] = []
+    ran: list[ScriptRun] = []
     for run in runs:
-        if not run.mounts or run.user is not None:
-            continue
-        built = [b for b in builds if run.image in b.tags]
-        paths = {p for b in built for p in _dockerfiles(b, folders, dockerfiles)}
-        found.append(
-            HostWrite(
-                tuple(sorted(paths)),
-                image_name(run.image),
-                Origin(path, run.line, kind),
-                run.mounts,
-            )
-        )
-    return found
+        paths = _built(run, builds, folders, dockerfiles)
+        origin = Origin(path, run.line, kind)
+        if run.mounts and run.user is None:
+            writes.append(HostWrite(paths, image_name(run.image), origin, run.mounts))
+        if paths:
+            ran.append(ScriptRun(paths, origin, run.program))
+    return writes, ran
+
+
+def _built(
+    run: RunCommand,
+    builds: Sequence[BuildCommand],
+    folders: Sequence[Path],
+    dockerfiles: Collection[Path],
+) -> tuple[Path, ...]:
+    """The Dockerfiles of the builds (of the same file) that tag the image ``run`` runs."""
+    built = [b for b in builds if run.image in b.tags]
+    return tuple(sorted({p for b in built for p in _dockerfiles(b, folders, dockerfiles)}))
 
 
 def _dockerfiles(

@@ -37,7 +37,15 @@ from fixer.repository.manifests import (
     parse_kustomization,
 )
 from fixer.repository.memo import remember
-from fixer.repository.model import Build, HostWrite, LinkKind, Run, SourceKind, SourceVerdict
+from fixer.repository.model import (
+    Build,
+    HostWrite,
+    LinkKind,
+    Run,
+    ScriptRun,
+    SourceKind,
+    SourceVerdict,
+)
 from fixer.repository.names import image_key
 from fixer.repository.sources import folder_verdict, generated_marker
 
@@ -58,6 +66,8 @@ class Index:
     builds: list[Build] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     host_writes: list[HostWrite] = field(default_factory=list)
+    #: ``docker run``s of images the same script or Makefile builds.
+    script_runs: list[ScriptRun] = field(default_factory=list)
     kustomizations: dict[Path, Kustomization] = field(default_factory=dict)
     includes_file: dict[Path, list[Path]] = field(default_factory=lambda: defaultdict(list))
     includes_folder: dict[Path, list[Path]] = field(default_factory=lambda: defaultdict(list))
@@ -452,9 +462,11 @@ def _on_commands(
     index.builds.extend(from_commands(commands, path, kind, folders, index.dockerfiles))
     if " run" in text:
         runs = runs_in(text)
-        index.host_writes.extend(
-            hostwrites.from_commands(commands, runs, path, kind, folders, index.dockerfiles)
+        writes, ran = hostwrites.from_commands(
+            commands, runs, path, kind, folders, index.dockerfiles
         )
+        index.host_writes += writes
+        index.script_runs += ran
 
 
 #: A fenced code block: its fence and info string; shell blocks (or untyped) are read.

@@ -111,6 +111,16 @@ class Run:
 
 
 @dataclass(frozen=True)
+class ScriptRun:
+    """A ``docker run`` in a script or Makefile of an image the same file builds:
+    ``program`` is what it runs there ("" for the image's own command)."""
+
+    dockerfiles: tuple[Path, ...]
+    origin: Origin
+    program: str
+
+
+@dataclass(frozen=True)
 class HostWrite:
     """A container run on a workstation or in CI with host folders mounted into it
     (``docker run -v $(pwd):/src``, a compose service's ``./out:/out`` volume) and no

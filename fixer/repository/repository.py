@@ -40,6 +40,7 @@ from fixer.repository.model import (
     LinkKind,
     Origin,
     Run,
+    ScriptRun,
     SourceKind,
     SourceVerdict,
 )
@@ -289,6 +290,11 @@ class RepositoryModel:
             for w in self._index.host_writes
             if path in w.dockerfiles or (w.image is not None and w.image in names)
         ]
+
+    def script_runs_of(self, dockerfile: Path) -> list[ScriptRun]:
+        """The ``docker run``s of scripts and Makefiles that build ``dockerfile``'s image."""
+        path = self._abs(dockerfile)
+        return [r for r in self._index.script_runs if path in r.dockerfiles]
 
     def runs_named(self, last_names: Collection[str]) -> list[Run]:
         """Runs of every image whose last path part is one of ``last_names`` (``web`` for

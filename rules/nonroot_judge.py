@@ -1129,7 +1129,13 @@ def _volume_signs(chain: list[Stage]) -> Iterator[str]:
 #: /data``, ``WORKDIR /data``) as root, and gives it to nobody, leaves it unwritable to
 #: a new user (vaultwarden's test image keeps its database in ``/data``).
 _DATA_FOLDER = re.compile(
-    r"(?<![\w.$/-])(/(?:[\w.-]+/)*(?:data|storage|uploads|database|db)|/var/lib/[\w.-]+)(?![\w.-])"
+    r"(?<![\w.$/-])(/(?:[\w.-]+/)*(?:data|storage|uploads|database|db|logs?)|"
+    r"/var/(?:lib|log)/[\w.-]+)(?![\w.-])"
+)
+#: The same, named relative to the WORKDIR (apisix-dashboard's ``RUN mkdir logs`` under
+#: ``WORKDIR /usr/local/apisix-dashboard``: its manager-api writes ``logs/error.log``).
+_RELATIVE_DATA_FOLDER = re.compile(
+    r"(?<![\w.$/-])((?:\./)?(?:data|storage|uploads|database|db|logs?|tmp|cache))(?![\w./-])"
 )
 _SYSTEM_STATE = ("/var/lib/apt", "/var/lib/dpkg", "/var/lib/apk", "/var/lib/rpm", "/var/lib/yum")
 
@@ -1142,8 +1148,13 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
         for ins in stage.body:
             if ins.keyword == "RUN" and "mkdir" in ins.value:
                 for command in re.split(r"&&|;|\|\|", ins.value):
-                    if re.search(r"(?<![\w-])mkdir\b", command):
-                        made += [(m.group(1), ins) for m in _DATA_FOLDER.finditer(command)]
+                    m = re.search(r"(?<![\w-])mkdir\b", command)
+                    if m:
+                        made += [(d.group(1), ins) for d in _DATA_FOLDER.finditer(command)]
+                        made += [
+                            (d.group(1), ins)
+                            for d in _RELATIVE_DATA_FOLDER.finditer(command, m.end())
+                        ]
             elif ins.keyword == "WORKDIR":
                 m = _DATA_FOLDER.fullmatch(ins.value.strip())
                 if m:
@@ -1156,7 +1167,7 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
             continue
         keyword = "WORKDIR" if ins.keyword == "WORKDIR" else "mkdir"
         yield (
-            f"{keyword} {path} at line {ins.line} makes a data folder owned by root, which the "
+            f"{keyword} {path} at line {ins.line} makes a folder owned by root, which the "
             "program writes at run time"
         )
         return

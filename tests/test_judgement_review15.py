@@ -166,3 +166,47 @@ def test_an_image_only_printed_from_gets_no_user(tmp_path: Path) -> None:
         why
     )
     assert one(found, "served/Dockerfile", "runs as root")["fix"]["safety"] == "proven"
+
+
+def test_a_folder_made_for_the_programs_logs_keeps_root(tmp_path: Path) -> None:
+    """apisix-dashboard: ``RUN mkdir logs`` under its WORKDIR, root's, for manager-api's
+    ``logs/error.log``: as 10001 the program could not open its log."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "logsdir/Dockerfile", "runs as root")
+    assert "mkdir logs at line 10 makes a folder owned by root, which the program writes" in why
+
+
+def test_a_folder_a_recipe_deletes_and_refills_is_generated(tmp_path: Path) -> None:
+    """Eclipse Che's ``make gen-deployment``: ``rm -rf $(DEPLOYMENT_DIR)``, then kustomize
+    renders ``config/`` into it (``$${PLATFORM_DIR}/combined.yaml``, split into objects):
+    its files are generated, left alone with a notice; the source's fix waits for them."""
+    repo = copy_repo(tmp_path, "j15-review")
+    out = tighten("check", ".", cwd=repo)
+    assert "skipped 1 file written by regen/Makefile:7 (deleted and regenerated)" in out.stderr
+    assert "regen/deploy/deployment/kubernetes/objects/app.Deployment.yaml:" not in out.stdout
+    found = findings(repo, "K8S002")
+    why = needs(found, "regen/config/manager/manager.yaml", "allowPrivilegeEscalation")
+    assert why.startswith("the generated copy regenerated with it")
+
+
+def test_regenerated_folders_are_read_through_variables() -> None:
+    from fixer.repository.generators import outputs
+
+    makefile = (
+        "PROJECT_DIR := $(shell pwd)\n"
+        "DEPLOYMENT_DIR=$(PROJECT_DIR)/deploy/deployment\n"
+        "gen:\n"
+        "\trm -rf $(DEPLOYMENT_DIR)\n"
+        "\tmkdir -p $(DEPLOYMENT_DIR)\n"
+        "\t$(KUSTOMIZE) build config > $(DEPLOYMENT_DIR)/all.yaml\n"
+        "charts:\n"
+        "\tHELM_DIR=$(PROJECT_DIR)/helmcharts/$(CHANNEL)\n"
+        "\tTEMPLATES=$${HELM_DIR}/templates\n"
+        "\trm -rf $${TEMPLATES} && mkdir -p $${TEMPLATES}\n"
+        "clean:\n"
+        "\trm -rf /tmp/x bin/\n"
+    )
+    patterns = [o.pattern for o in outputs(makefile) if o.generator == "deleted and regenerated"]
+    assert patterns == ["deploy/deployment/*", "helmcharts/*/templates/*"]
+    assert outputs(makefile.replace("$(KUSTOMIZE) build", "cat")) == []  # no generator

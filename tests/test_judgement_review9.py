@@ -49,7 +49,7 @@ def test_df001_keeps_root_for_shared_storage_and_node_admin_packages(tmp_path: P
             "files root wrote until now",
         ),
         ("quota/Dockerfile", "line 2 installs xfsprogs, which administers the node's disks"),
-        ("datadir/Dockerfile", "mkdir /data at line 2 makes a data folder owned by root"),
+        ("datadir/Dockerfile", "mkdir /data at line 2 makes a folder owned by root"),
         ("runner/Dockerfile", "installs /usr/bin/docker, a Docker client"),
     ):
         assert why in needs(found, path, "runs as root"), path

@@ -260,6 +260,12 @@ NOT_LITERAL = [
     ("API_KEY", "FIXME"),
     ("API_KEY", "placeholder"),
     ("PAPERLESS_SECRET_KEY", "build-time-dummy"),  # paperless-ngx's collectstatic step
+    # Operator Lifecycle Manager's related images (Eclipse Che): an image, not a secret
+    (
+        "RELATED_IMAGE_che_tls_secrets_creation_job",
+        "quay.io/eclipse/che-tls-secret-creator:9f9d4a6",
+    ),
+    ("SECRET_SYNC_IMAGE", "registry.example.com:5000/team/sync@sha256:" + "a" * 64),
     ("API_KEY", "fake_key"),
     ("DB_PASSWORD", "dummy"),
     ("API_KEY", "<redacted>"),
@@ -347,6 +353,7 @@ LITERALS = [
     ("DB_PASSWORD", "dummyPass9", "password"),  # stand-in words count only on their own
     ("DB_PASSWORD", "fakeroo42", "password"),
     ("DB_PASSWORD", "hunter2-fake-value", "password"),  # and only as the whole value
+    ("DB_PASSWORD", "s3cr3t.k3y/xyz", "password"),  # no tag or digest: not an image
     ("API_TOKEN", "my-fake-token", "token"),
     ("MINIO_ACCESS_KEY", "minio", "access-key"),
     ("MINIO_SECRET_KEY", "minio123", "secret-key"),

@@ -51,11 +51,12 @@ class Output:
 
 
 def outputs(text: str) -> list[Output]:
-    """Every file ``text`` (a shell script or Makefile) writes with a generator."""
+    """Every file ``text`` (a shell script or Makefile) writes with a generator, and the
+    folders it deletes and makes again beside one (``regenerated``)."""
     if _GENERATOR.search(text) is None:
         return []
+    found = regenerated(_logical_lines(text.replace("$$", "$")))  # a recipe's ``$$`` is ``$``
     lines = _logical_lines(text)
-    found: list[Output] = []
     for number, line in lines:
         generator = _GENERATOR.search(line)
         if generator is None:
@@ -69,6 +70,69 @@ def outputs(text: str) -> list[Output]:
                     continue  # a bundle kept in step with its sources (above)
                 found.append(Output(pattern, number, name))
     return found
+
+
+#: ``rm -rf`` (any order of the flags); the words it deletes follow, up to the command's end.
+_REMOVE = re.compile(r"(?<![\w-])rm\s+(?:-[rRf]*[rR][rRf]*\s+|-[rRf]+\s+-[rRf]+\s+)+")
+_COMMAND_END = re.compile(r"&&|\|\||;|\|")
+#: What fills a folder again: a generator, a folder made, a file written into it.
+_REFILL = re.compile(r"(?<![\w-])(?:mkdir|cp|mv|csplit)(?![\w-])|>")
+#: A recipe's or function's lines after ``rm -rf`` read for the folder's new content.
+_REFILL_LINES = 40
+
+
+def regenerated(lines: list[tuple[int, str]]) -> list[Output]:
+    """Folders a Makefile recipe or script (one that runs a generator) deletes whole and
+    fills again (Eclipse Che's ``gen-deployment``: ``rm -rf $(DEPLOYMENT_DIR)``, then
+    ``kustomize build config/$${PLATFORM} > $${PLATFORM_DIR}/combined.yaml``, split into
+    ``objects/``; ``update-helmcharts`` copies them into ``helmcharts/$(CHANNEL)/templates``):
+    every manifest below is the recipe's output, undone by its next run."""
+    found: list[Output] = []
+    for index, (number, line) in enumerate(lines):
+        remove = _REMOVE.search(line) if "rm " in line else None
+        if remove is None:
+            continue
+        after = " ".join(text for _, text in lines[index + 1 : index + 1 + _REFILL_LINES])
+        if not _REFILL.search(line[remove.end() :] + " " + after):
+            continue
+        for word in _COMMAND_END.split(line[remove.end() :], 1)[0].split():
+            folder = _folder(_expanded(word.strip("\"'"), lines), lines)
+            if folder:
+                found.append(Output(folder + "/*", number, "deleted and regenerated"))
+    return found
+
+
+def _expanded(word: str, lines: list[tuple[int, str]], depth: int = 0) -> str:
+    """``word`` with a leading variable replaced by the path it is assigned (two levels:
+    ``${HELMCHARTS_TEMPLATES}`` is ``${HELM_DIR}/templates``, which is
+    ``$(PROJECT_DIR)/helmcharts/$(CHANNEL)/templates``)."""
+    m = re.match(r"\$(?:\{(\w+)\}|\((\w+)\)|(\w+))", word)
+    if m is None or depth > 2:
+        return word
+    name = m.group(1) or m.group(2) or m.group(3)
+    assign = re.compile(rf"(?:^|[;\s])(?:export\s+|local\s+)?{name}\s*[:?]?=\s*([^\s;#]+)")
+    values = {hit.group(1).strip("\"'") for _, line in lines for hit in assign.finditer(line)}
+    if len(values) != 1:
+        return word
+    value = values.pop()
+    if "$(shell" in value or "`" in value:
+        return word
+    return _expanded(value + word[m.end() :], lines, depth + 1)
+
+
+def _folder(word: str, lines: list[tuple[int, str]]) -> str | None:
+    """The folder pattern a deleted word names (variables inside as ``*``, a leading
+    root variable or ``./`` dropped); None for a file, an absolute path or any folder."""
+    word = word.rstrip("/")
+    if not word or word.endswith(_SUFFIXES) or "*" in word or "://" in word:
+        return None
+    word = re.sub(r"^(?:\$\{\w+\}|\$\(\w+\)|\$\w+)/", "", word)
+    while word.startswith("./"):
+        word = word[2:]
+    word = re.sub(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+", "*", word)
+    if not word or word.startswith(("/", "~", "*")) or word in (".", ".."):
+        return None
+    return word
 
 
 def matches(output: Output, relative: str, *, ending: bool = False) -> bool:

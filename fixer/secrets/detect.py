@@ -312,9 +312,18 @@ def _is_literal(value: str, name: str) -> bool:
         return False
     if _REFERENCE.fullmatch(text) or _EMBEDDED_REFERENCE.search(text):
         return False
-    if _is_path(text) or _SECRET_STORE.match(text):
+    if _is_path(text) or _SECRET_STORE.match(text) or _IMAGE_REFERENCE.fullmatch(text):
         return False
     return not _is_placeholder(text, name)
+
+
+#: A container image on a registry host, with a tag or digest: Operator Lifecycle Manager's
+#: ``RELATED_IMAGE_che_tls_secrets_creation_job: quay.io/eclipse/che-tls-secret-creator:9f9d4a6``
+#: names an image whose name says secret, not a secret.
+_IMAGE_REFERENCE = re.compile(
+    r"[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)+"
+    r"(?::[\w][\w.-]{0,127}(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})"
+)
 
 
 # ----------------------------------------------------------------------------- classify

@@ -77,24 +77,42 @@ _REMOVE = re.compile(r"(?<![\w-])rm\s+(?:-[rRf]*[rR][rRf]*\s+|-[rRf]+\s+-[rRf]+\
 _COMMAND_END = re.compile(r"&&|\|\||;|\|")
 #: What fills a folder again: a generator, a folder made, a file written into it.
 _REFILL = re.compile(r"(?<![\w-])(?:mkdir|cp|mv|csplit)(?![\w-])|>")
-#: A recipe's or function's lines after ``rm -rf`` read for the folder's new content.
-_REFILL_LINES = 40
+
+
+def _scope(lines: list[tuple[int, str]], index: int) -> tuple[int, int]:
+    """The lines that run with line ``index``: its Makefile recipe (the tab-indented lines
+    around it), or the whole script."""
+    if not lines[index][1].startswith("\t"):
+        return 0, len(lines)
+    first = index
+    while first > 0 and (lines[first - 1][1].startswith("\t") or not lines[first - 1][1].strip()):
+        first -= 1
+    last = index + 1
+    while last < len(lines) and (lines[last][1].startswith("\t") or not lines[last][1].strip()):
+        last += 1
+    return first, last
 
 
 def regenerated(lines: list[tuple[int, str]]) -> list[Output]:
-    """Folders a Makefile recipe or script (one that runs a generator) deletes whole and
-    fills again (Eclipse Che's ``gen-deployment``: ``rm -rf $(DEPLOYMENT_DIR)``, then
+    """Folders a Makefile recipe or script deletes whole and fills again beside a generator
+    it runs (Eclipse Che's ``gen-deployment``: ``rm -rf $(DEPLOYMENT_DIR)``, then
     ``kustomize build config/$${PLATFORM} > $${PLATFORM_DIR}/combined.yaml``, split into
-    ``objects/``; ``update-helmcharts`` copies them into ``helmcharts/$(CHANNEL)/templates``):
-    every manifest below is the recipe's output, undone by its next run."""
+    ``objects/``; aws-ebs-csi-driver's ``hack/update-kustomize.sh`` moves ``helm template``
+    output into ``deploy/kubernetes/base``): every manifest below is the recipe's output,
+    undone by its next run. A folder only copied from another (secrets-store-csi-driver
+    promotes ``manifest_staging/deploy`` to ``deploy`` at a release) is a copy, edited with
+    its source."""
     found: list[Output] = []
     for index, (number, line) in enumerate(lines):
         remove = _REMOVE.search(line) if "rm " in line else None
         if remove is None:
             continue
-        after = " ".join(text for _, text in lines[index + 1 : index + 1 + _REFILL_LINES])
+        first, last = _scope(lines, index)
+        after = " ".join(text for _, text in lines[index + 1 : last])
         if not _REFILL.search(line[remove.end() :] + " " + after):
             continue
+        if not any(_GENERATOR.search(text) for _, text in lines[first:last]):
+            continue  # a copy of other files (a release's snapshot), edited with them
         for word in _COMMAND_END.split(line[remove.end() :], 1)[0].split():
             folder = _folder(_expanded(word.strip("\"'"), lines), lines)
             if folder:

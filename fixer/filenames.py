@@ -65,4 +65,7 @@ def kind_of(name: str, *, explicit: bool = False) -> str | None:
 #: folders anywhere whose images are tests' (``fixer.repository.usage``).
 TEST_ROOTS = frozenset(
     {"test", "tests", "e2e", "testing", "integration", "acceptance", "__tests__"}
+    # DirectPV's ``functests/`` (the manifests its functional test scripts apply)
+    | {"functests", "functional-tests", "functional_tests", "e2e-tests", "e2e_tests"}
+    | {"integration-tests", "integration_tests"}
 )

@@ -28,6 +28,12 @@ def _declared(pod: kube.PodSpec, key: str) -> str | None:
     the host network keeps cluster DNS), so flipping it would break what they built."""
     if key != "hostNetwork":
         return None
+    served = _served_on_node(pod)
+    if served:
+        return (
+            f"evidence nothing reaches the pod on the node's own address: {served}; expose "
+            "it with a Service first, then set hostNetwork: false"
+        )
     policy = y.get(pod.node, "dnsPolicy")
     if y.scalar(policy) != "ClusterFirstWithHostNet":
         return None
@@ -38,6 +44,24 @@ def _declared(pod: kube.PodSpec, key: str) -> str | None:
         f"ClusterFirstWithHostNet (line {line}), which only applies to pods on the host "
         "network; if it does not, set hostNetwork: false and drop that dnsPolicy"
     )
+
+
+def _served_on_node(pod: kube.PodSpec) -> str:
+    """How a pod on the host network serves the node's own address: a ``hostPort``, or a
+    DaemonSet's container port (one per node, reached at each node's IP: skipper's ingress
+    DaemonSet listens on 9999 with ``hostPort: 9999`` for the load balancer). ""
+    otherwise."""
+    daemon = pod.obj.kind == "DaemonSet"
+    for c in kube.containers(pod):
+        ports = y.get(c.node, "ports")
+        for port in ports.value if y.is_sequence(ports) else []:
+            number = y.scalar(y.get(port, "containerPort")) or "?"
+            host = y.scalar(y.get(port, "hostPort"))
+            if host not in (None, "0"):
+                return f"{c.label} serves port {number} with hostPort {host}"
+            if daemon and number != "?":
+                return f"{c.label} serves port {number} on every node's network"
+    return ""
 
 
 def _agent_needs(key: str, agent: str) -> str:

@@ -30,6 +30,7 @@ from rules.nonroot_judge import (
     copies_context,
     debugger_install,
     derived_runs,
+    desktop_extension,
     entry_words,
     has_derived,
     manifest_user,
@@ -169,6 +170,7 @@ class NonRootUser(Rule[Dockerfile]):
                 only_copied_from(ctx, chain),
                 only_printed_from(ctx, chain),
                 no_command=_no_command(ctx, chain, image, base),
+                extension=desktop_extension(chain),
                 dev_container=(dev := ".devcontainer" in ctx.path.parts),
                 development="" if dev else _development_image(ctx.path.name, chain),
             ),
@@ -199,6 +201,7 @@ def _judged_fix(
     copied_from: str = "",
     printed_from: str = "",
     *,
+    extension: str = "",
     no_command: bool = False,
     dev_container: bool = False,
     development: str = "",
@@ -237,6 +240,12 @@ def _judged_fix(
             f"({copied_from}: a stage with no instruction of its own, used by COPY --from), "
             "so a USER changes nothing it runs; if something else runs it, apply with "
             "--unsafe-fixes"
+        )
+    elif extension:
+        needs = (
+            f"a look at what runs the image: it is a Docker Desktop extension (the LABEL at "
+            f"{extension}), whose files Docker Desktop reads; no container runs it as its "
+            "user; if something does, apply with --unsafe-fixes"
         )
     elif printed_from:
         needs = (

@@ -212,6 +212,7 @@ def root_start_signs(
     signs += [s for s in _entrypoint_signs(ctx, chain) if not installs_client or _DAEMON not in s]
     signs += _volume_signs(chain)
     signs += _data_folder_signs(chain)
+    signs += _workdir_script_signs(ctx, chain)
     signs += _config_folder_signs(ctx, chain)
     signs += _program_default_signs(ctx, chain)
     signs += _program_path_signs(ctx, chain)
@@ -476,6 +477,12 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                     yield (
                         f"{ins.keyword} at line {ins.line} runs {init}, an init system that "
                         "starts as root (PID 1 mounts, starts and supervises the services)"
+                    )
+                made = _command_mkdir(ins.value, chain)
+                if made:
+                    yield (
+                        f"{ins.keyword} at line {ins.line} makes {made}, a folder the build "
+                        "does not create: only root may create folders in /"
                     )
                 cron = _cron_daemon(ins.value)
                 if cron:
@@ -898,6 +905,29 @@ def _cron_daemon(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+_COMMAND_MKDIR = re.compile(r"(?<![\w-])mkdir\s+(?:-p\s+)?(/[\w.-]+)(/[\w./-]*)?")
+
+
+def _command_mkdir(text: str, chain: list[Stage]) -> str | None:
+    """The folder an ENTRYPOINT/CMD makes at the top of the filesystem when nothing in the
+    build made its top folder (Headlamp's plugins image: ``mkdir -p /build/plugins && cp
+    -r /plugins/* /build/plugins/``): as a non-root user it fails, unless a volume is
+    mounted there."""
+    if "mkdir" not in text:
+        return None
+    m = _COMMAND_MKDIR.search(text)
+    if m is None or m.group(1) in ("/tmp", "/var", "/run", "/dev"):
+        return None
+    top = m.group(1)
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword in ("WORKDIR", "COPY", "ADD", "RUN", "VOLUME") and re.search(
+                rf"(?<![\w.-]){re.escape(top)}(?![\w.-])", ins.value
+            ):
+                return None
+    return top + (m.group(2) or "")
+
+
 def _init_system(text: str) -> str | None:
     if "init" not in text and "systemd" not in text and "runsvdir" not in text:
         return None
@@ -1026,6 +1056,19 @@ def only_printed_from(ctx: Context[Dockerfile], chain: list[Stage]) -> str:
     more = f" and {len(runs) - 1} more" if len(runs) > 1 else ""
     where = os.path.relpath(first.origin.path, repository.root)
     return f"{where}:{first.origin.line} runs {first.program or own} in it{more}"
+
+
+def desktop_extension(chain: list[Stage]) -> str:
+    """``line N`` when a LABEL of the shipped stages makes the image a Docker Desktop
+    extension (``com.docker.desktop.extension.api.version``: Headlamp's
+    ``docker-extension/Dockerfile``, ``FROM scratch`` with its metadata and UI files):
+    Docker Desktop reads its files; its containers come from its compose file. ""
+    otherwise."""
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword == "LABEL" and "com.docker.desktop.extension.api.version" in ins.value:
+                return f"line {ins.line}"
+    return ""
 
 
 def has_derived(ctx: Context[Dockerfile]) -> bool:
@@ -1171,6 +1214,60 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
             "program writes at run time"
         )
         return
+
+
+#: A shell line that creates files in the current folder: ``mkdir tmpplugins``, ``git init
+#: repo``, ``git clone URL dir``, ``> ./versions.txt`` (not an absolute path, a variable,
+#: a descriptor or /dev/null).
+_RELATIVE_WRITE = re.compile(
+    r"(?<![\w-])(mkdir(?:\s+-p)?\s+(?![/$~-])[\w.][\w./-]*|git\s+init\s+(?![/$~-])[\w.][\w./-]*"
+    r"|git\s+clone\b[^;&|\n]*)"
+    r"|(?<![\d&>])>>?\s*(\./[\w.-]+|(?![/$&~-])[\w-]+\.(?:txt|json|ya?ml|log|out|csv|tar\.gz|tgz))"
+)
+#: ``cd`` to an absolute path or a variable: the lines after it write elsewhere.
+_CD_AWAY = re.compile(r"(?<![\w-])cd\s+[\"']?[/$~]")
+
+
+def _workdir_script_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[str]:
+    """A shell script the build copies into the WORKDIR (root's, given to nobody) that
+    writes there (sonobuoy's ``gathere2e``: ``WORKDIR /gathere2e``, ``COPY run.sh
+    /gathere2e/run.sh``; run.sh starts with ``git init repo``): run from its folder as
+    a new user, it cannot create anything."""
+    workdir = next(
+        (i.value.strip() for s in chain for i in reversed(s.body) if i.keyword == "WORKDIR"),
+        None,
+    )
+    if not workdir or not workdir.startswith("/") or workdir.startswith("/tmp"):
+        return
+    folder = workdir.rstrip("/") + "/"
+    scripts = [
+        (source, dest)
+        for source, dest in _copied_files(chain)
+        if source.endswith((".sh", ".bash"))
+        and (dest.startswith(folder) or not dest.startswith("/"))
+    ]
+    if not scripts or re.search(
+        rf"(?<![\w/.-]){re.escape(workdir.rstrip('/'))}", _given_away(chain, chmod=True)
+    ):
+        return
+    for source, _ in scripts:
+        shown, text = _context_file(ctx, source)
+        if not text:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            code = line.split(" #", 1)[0]
+            if code.lstrip().startswith("#"):
+                continue
+            if _CD_AWAY.search(code):
+                break
+            m = _RELATIVE_WRITE.search(code)
+            if m:
+                what = " ".join((m.group(1) or f"> {m.group(2)}").split()[:3])
+                yield (
+                    f"{shown}:{number} ({what}) writes in its working folder {workdir}, which "
+                    "the build copies it into and leaves to root"
+                )
+                return
 
 
 def _config_folder_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[str]:

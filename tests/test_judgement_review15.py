@@ -215,3 +215,49 @@ def test_regenerated_folders_are_read_through_variables() -> None:
     assert patterns == ["deploy/deployment/*", "helmcharts/*/templates/*"]
     no_generator = makefile.replace("$(KUSTOMIZE) build", "cat").replace("helm template", "cat")
     assert outputs(no_generator) == []
+
+
+def test_a_script_that_writes_in_its_root_owned_workdir_keeps_root(tmp_path: Path) -> None:
+    """sonobuoy's gathere2e: ``WORKDIR /gathere2e``, ``COPY run.sh``, and run.sh begins
+    with ``git init repo``: as 10001 it could create nothing there. A script that first
+    moves to a folder of its own (``cd "$(mktemp -d)"``) leaves the USER proven."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "gather/Dockerfile", "runs as root")
+    assert "gather/run.sh:3 (git init repo) writes in its working folder /gathere2e" in why
+    assert one(found, "scratchwork/Dockerfile", "runs as root")["fix"]["safety"] == "proven"
+
+
+def test_a_functional_tests_folder_is_test_data(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j15-review")
+    out = tighten("check", ".", cwd=repo)
+    assert "skipped 1 file under functests/ (test data)" in out.stderr
+    assert "functests/sleep.yaml" not in out.stdout
+
+
+def test_plugin_copiers_and_desktop_extensions_keep_their_user(tmp_path: Path) -> None:
+    """Headlamp's plugins image makes ``/build/plugins`` at the top of the filesystem in its
+    CMD (only root may, unless a volume is there); its Docker Desktop extension image is
+    files Docker Desktop reads, which no container runs."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "plugins/Dockerfile", "runs as root")
+    assert "CMD at line 9 makes /build/plugins, a folder the build does not create" in why
+    why = needs(found, "extension/Dockerfile", "runs as root")
+    assert "it is a Docker Desktop extension (the LABEL at line 3)" in why
+
+
+def test_host_network_stays_for_a_pod_served_on_the_node(tmp_path: Path) -> None:
+    """skipper's ingress DaemonSet serves 9999 with hostPort 9999 on the host network (the
+    load balancer sends to each node): ``hostNetwork: false`` would cut it off."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "K8S005")
+    why = needs(found, "ingress/daemonset.yaml", "uses hostNetwork")
+    assert "serves port 9999 with hostPort 9999" in why
+
+
+def test_expected_templates_of_a_chart_test_are_test_data(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j15-review")
+    out = tighten("check", ".", cwd=repo)
+    assert "chart/tests/expected_templates/ (test data)" in out.stderr
+    assert "expected_templates/default.yaml" not in out.stdout

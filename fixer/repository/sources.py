@@ -26,6 +26,10 @@ TEST_DATA_DIRS = frozenset(
     # Test doubles and their inputs (linkerd's controller/proxy-injector/fake/data/)
     | {"fake", "fakes", "mocks"}
     | {"conformance"}  # a conformance suite's inputs (Gateway API's conformance/base)
+    # Golden outputs a test compares a rendering with (Headlamp's Helm chart test renders
+    # each case into charts/headlamp/tests/expected_templates/ and diffs it)
+    | {"expected", "expected_templates", "expected-templates", "expected_output"}
+    | {"expected-output", "expected_outputs", "expected-outputs"}
     # Integration test suites' environments (authelia's internal/suites/: compose files,
     # manifests and mock images its Go tests start)
     | {"suites", "testsuites", "test-suites"}

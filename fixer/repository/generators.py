@@ -114,7 +114,7 @@ def regenerated(lines: list[tuple[int, str]]) -> list[Output]:
         if not any(_GENERATOR.search(text) for _, text in lines[first:last]):
             continue  # a copy of other files (a release's snapshot), edited with them
         for word in _COMMAND_END.split(line[remove.end() :], 1)[0].split():
-            folder = _folder(_expanded(word.strip("\"'"), lines), lines)
+            folder = _folder(_expanded(word.strip("\"'"), lines))
             if folder:
                 found.append(Output(folder + "/*", number, "deleted and regenerated"))
     return found
@@ -138,16 +138,13 @@ def _expanded(word: str, lines: list[tuple[int, str]], depth: int = 0) -> str:
     return _expanded(value + word[m.end() :], lines, depth + 1)
 
 
-def _folder(word: str, lines: list[tuple[int, str]]) -> str | None:
-    """The folder pattern a deleted word names (variables inside as ``*``, a leading
-    root variable or ``./`` dropped); None for a file, an absolute path or any folder."""
+def _folder(word: str) -> str | None:
+    """The folder pattern a deleted word names (``_relative``); None for a file, an
+    absolute path or a folder that could be any."""
     word = word.rstrip("/")
     if not word or word.endswith(_SUFFIXES) or "*" in word or "://" in word:
         return None
-    word = re.sub(r"^(?:\$\{\w+\}|\$\(\w+\)|\$\w+)/", "", word)
-    while word.startswith("./"):
-        word = word[2:]
-    word = re.sub(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+", "*", word)
+    word = _relative(word)
     if not word or word.startswith(("/", "~", "*")) or word in (".", ".."):
         return None
     return word
@@ -210,13 +207,19 @@ def _pattern(word: str) -> str | None:
     word = word.strip()
     if not word.endswith(_SUFFIXES) or "://" in word or "{}" in word:
         return None
-    word = re.sub(r"^(?:\$\{\w+\}|\$\(\w+\)|\$\w+)/", "", word)
-    while word.startswith("./"):
-        word = word[2:]
-    word = re.sub(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+", "*", word)
+    word = _relative(word)
     if not word or word.startswith("/") or (word.startswith("*") and "/" not in word):
         return None  # an absolute path, or a name that could be any file
     return word
+
+
+def _relative(word: str) -> str:
+    """A path as a pattern from the script's root: a leading ``$ROOT/`` or ``./`` dropped,
+    other variables as ``*``."""
+    word = re.sub(r"^(?:\$\{\w+\}|\$\(\w+\)|\$\w+)/", "", word)
+    while word.startswith("./"):
+        word = word[2:]
+    return re.sub(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+", "*", word)
 
 
 #: A Go program that writes a file: ``os.WriteFile(path, ...)``, ``os.Create(path)``,

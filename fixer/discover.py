@@ -226,6 +226,8 @@ def _folder_verdict(
     from fixer.repository.sources import folder_verdict
 
     parent = verdicts.get(os.path.dirname(folder))
+    if rel_folder == ".":
+        parent = _insecure_on_purpose(folder, files)
     if parent is not None or rel_folder == ".":
         verdicts[folder] = parent
         return parent
@@ -240,6 +242,36 @@ def _folder_verdict(
             verdict = NotSource(GENERATED, f"under {_shown_folder(folder)} (marked by {marker})")
     verdicts[folder] = verdict
     return verdict
+
+
+#: A README that says the whole repository is insecure on purpose (OWASP WrongSecrets:
+#: "intentionally vulnerable code and configuration files with real and fake secrets"; a
+#: CTF, a training range): its secrets and privileges are the exercise.
+_ON_PURPOSE = re.compile(
+    r"(?i)\b(?:intentionally|deliberately|purposely|purposefully)\s+(?:vulnerable|insecure)\b"
+    r"|\b(?:vulnerable|insecure)\s+(?:by design|on purpose)\b"
+)
+_README_HEAD = 64 * 1024
+
+
+def _insecure_on_purpose(folder: str, files: list[str]) -> NotSource | None:
+    """Test data (attack demonstrations) when the README of the walked folder says the
+    repository is intentionally vulnerable; None otherwise."""
+    from fixer.readfile import read_regular
+
+    name = next((f for f in files if f.lower() in ("readme.md", "readme", "readme.rst")), None)
+    if name is None:
+        return None
+    try:
+        text = read_regular(os.path.join(folder, name), _README_HEAD).decode("utf-8", "replace")
+    except OSError:
+        return None
+    m = _ON_PURPOSE.search(text)
+    if m is None:
+        return None
+    return NotSource(
+        TEST_DATA, f'{_shown_folder(folder)} ({name} says "{m.group(0)}": insecure on purpose)'
+    )
 
 
 #: A manifest named after a release version: ``litmus-operator-v3.31.0.yaml``.

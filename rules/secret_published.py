@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import posixpath
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -44,15 +45,19 @@ def published(root: Path, manifest: Path) -> str | None:
 @lru_cache(maxsize=4)
 def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Every path-like ``*.yaml`` mention, keyed by each path suffix it ends with
-    (``a/b/c.yaml`` is also ``b/c.yaml`` and ``c.yaml``), first place wins. Read once per
-    repository, and only when a secret move is about to be offered."""
+    (``a/b/c.yaml`` is also ``b/c.yaml`` and ``c.yaml``), first place wins: each line of a
+    workflow, and the lines of documents, Makefiles and scripts that apply a file or link
+    its raw URL. Read once per repository, and only when a secret move is about to be
+    offered."""
     found: dict[str, str] = {}
     globs: list[tuple[str, str]] = []
-    for path, text in _texts(root, automation=False):
+    # Makefiles and scripts too: tempo-operator's ``make deploy-minio`` runs ``kubectl apply
+    # -f minio.yaml`` in CI and on every developer's machine, where no git-ignored Secret is.
+    for path, text in _texts(root, automation=True):
         if ".yaml" not in text and ".yml" not in text:
             continue
         where = path.relative_to(root).as_posix()
-        workflow = path.suffix in (".yml", ".yaml")
+        workflow = path.suffix in (".yml", ".yaml") and ".github" in path.parts
         for number, line in enumerate(text.splitlines(), 1):
             # In prose only a line that applies the file (or links its raw URL) publishes
             # it; a release workflow that names it ships it.
@@ -68,6 +73,12 @@ def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
                 parts = mention.split("/")
                 for start in range(len(parts)):
                     found.setdefault("/".join(parts[start:]), f"{where}:{number}")
+                if "://" not in mention and not mention.startswith("/"):
+                    # Relative to the file's own folder (``kubectl apply -f minio.yaml`` in
+                    # a Makefile beside it).
+                    base = path.parent.relative_to(root).as_posix()
+                    joined = posixpath.normpath(f"{base}/{mention}")
+                    found.setdefault(joined, f"{where}:{number}")
     return found, globs
 
 

@@ -261,3 +261,55 @@ def test_expected_templates_of_a_chart_test_are_test_data(tmp_path: Path) -> Non
     out = tighten("check", ".", cwd=repo)
     assert "chart/tests/expected_templates/ (test data)" in out.stderr
     assert "expected_templates/default.yaml" not in out.stdout
+
+
+def test_a_commented_out_block_is_uncommented_rather_than_repeated(tmp_path: Path) -> None:
+    """A kubebuilder scaffold keeps ``# seccompProfile:`` / ``#   type: RuntimeDefault``
+    under the pod's securityContext, with "Please uncomment the following code": the fix
+    uncomments those two lines instead of writing a second copy above them."""
+    repo = copy_repo(tmp_path, "j15-review")
+    diff = tighten("fix", "--dry-run", "--offline", "kubebuilder/manager.yaml", cwd=repo).stdout
+    assert "-        # seccompProfile:\n-        #   type: RuntimeDefault\n" in diff
+    assert "+        seccompProfile:\n+          type: RuntimeDefault\n" in diff
+    assert diff.count("seccompProfile") == 2  # the removed comment and the new line
+
+
+def test_an_actions_runner_image_keeps_its_tools(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF003")
+    why = needs(found, "runner/Dockerfile", "curl is installed")
+    assert "line 3 sets up a GitHub Actions runner, whose jobs run shell steps in it" in why
+
+
+def test_a_comment_saying_a_tool_is_required_keeps_it(tmp_path: Path) -> None:
+    """tempo-operator's test utilities image: ``# nmap, nmap-scripts: required in
+    e2e-openshift-tls-profile tests`` above the install line. wget, unexplained, still goes."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF003")
+    nmap = one(found, "utils/Dockerfile", "nmap is installed")
+    assert nmap["fixable"] is False
+    assert nmap["reason"].startswith(
+        'the comment at line 4 says it is needed ("nmap, nmap-scripts: required in'
+    )
+    assert one(found, "utils/Dockerfile", "wget is installed")["fix"]["safety"] == "proven"
+
+
+def test_a_manifest_a_makefile_applies_keeps_its_literal(tmp_path: Path) -> None:
+    """``make deploy-minio`` runs ``kubectl apply -f minio.yaml`` wherever it is made (CI,
+    every developer): a git-ignored Secret would exist on none of those clusters."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "K8S004")
+    why = needs(found, "minio-dev/minio.yaml", "MINIO_SECRET_KEY")
+    assert "minio-dev/Makefile:3 names it for others to apply as it is" in why
+
+
+def test_a_repository_insecure_on_purpose_is_left_alone(tmp_path: Path) -> None:
+    """OWASP WrongSecrets' README: "intentionally vulnerable code and configuration files
+    with real and fake secrets": the secrets are the game. Walking it fixes nothing; a file
+    named on the command line is still checked."""
+    repo = copy_repo(tmp_path, "j15-ctf")
+    out = tighten("check", ".", cwd=repo)
+    assert 'README.md says "intentionally vulnerable": insecure on purpose' in out.stderr
+    assert "K8S004" not in out.stdout
+    named = tighten("check", "k8s/challenge.yaml", cwd=repo)
+    assert "K8S004" in named.stdout

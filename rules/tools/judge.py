@@ -58,9 +58,16 @@ def runtime_use(ctx: Context[Dockerfile], plan: Plan) -> Plan:
     """``plan`` refused when the repository shows the image running one of the tool's
     programs (a copied script, a manifest's command, exec or ConfigMap script); else
     ``plan`` unchanged. Refused per tool, not withheld per RUN: the other tools of the same
-    install line are still removed."""
+    install line are still removed. So is a tool a comment right above its install line
+    says is needed (``# nmap, nmap-scripts: required in e2e-openshift-tls-profile tests``)."""
+    if plan.action not in ("remove", "purge"):
+        return plan
+    said = _said_needed(ctx.doc, plan.install.step.ins.line, [plan.install.name])
+    if said:
+        hint = "remove it with that comment if it is no longer needed"
+        return replace(plan, action="refuse", reason=said, last=None, hint=hint)
     repository = ctx.evidence.repository
-    if repository is None or plan.action not in ("remove", "purge"):
+    if repository is None:
         return plan
     repository.reading(ctx.path, ctx.doc)
     final = ctx.doc.final_stage
@@ -211,6 +218,26 @@ _UTILITY = re.compile(
 )
 
 
+#: A comment that says why a package is installed: tempo-operator's test utilities image,
+#: ``# nmap, nmap-scripts: required in e2e-openshift-tls-profile tests``.
+_NEEDED = re.compile(r"\b(?:required|needed|needs?|used (?:by|in|for))\b", re.IGNORECASE)
+
+
+def _said_needed(doc: Dockerfile, line: int, tools: list[str]) -> str:
+    """``the comment at line 14 says it is needed (...)`` when a comment of the block right
+    above the install line names the tool and why; empty otherwise."""
+    if line - 1 not in doc.comments:
+        return ""
+    named = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, tools)) + r")(?![\w-])")
+    above = line - 1
+    while above in doc.comments:
+        text = doc.comments[above]
+        if named.search(text) and _NEEDED.search(text):
+            return f'the comment at line {above} says it is needed ("{text.strip()[:80]}")'
+        above -= 1
+    return ""
+
+
 def _stage_comment(doc: Dockerfile) -> str:
     """``a comment at line 86 says "utility"`` when a comment of the final stage (or the
     comment block right above its FROM) says its packages are utilities; empty otherwise."""
@@ -238,9 +265,15 @@ _CI_PROGRAMS = re.compile(
 )
 
 
+#: An Actions runner put in the image without a command of its own (actions/runner's
+#: ``images/Dockerfile``, which Actions Runner Controller starts with ``run.sh``): the
+#: runner's settings, or its files copied in.
+_ACTIONS_RUNNER = re.compile(r"\bACTIONS_RUNNER_\w+|(?<![\w-])actions-runner(?![\w-])")
+
+
 def _ci_program(doc: Dockerfile) -> str:
     """``ENTRYPOINT runs jenkins.sh, a CI server or agent`` when the final stage's command
-    starts one; empty otherwise."""
+    starts one, or the image carries a GitHub Actions runner; empty otherwise."""
     final = doc.final_stage
     if final is None:
         return ""
@@ -249,6 +282,13 @@ def _ci_program(doc: Dockerfile) -> str:
         name = word.rsplit("/", 1)[-1].lower()
         if _CI_PROGRAMS.fullmatch(name):
             return f"the image runs {name}, a CI server or agent whose jobs run shell steps in it"
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword in ("ENV", "COPY", "ADD") and _ACTIONS_RUNNER.search(ins.value):
+                return (
+                    f"line {ins.line} sets up a GitHub Actions runner, whose jobs run shell "
+                    "steps in it"
+                )
     return ""
 
 

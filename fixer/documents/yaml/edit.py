@@ -316,11 +316,42 @@ def insert_into_mapping(
         return Edit.insert(_before_space(text, close, mapping.start_mark.index + 1), sep + inner)
     column = mapping.value[0][0].start_mark.column
     lines = render_block(entries, column, style)
-    at = _past_nested_comments(text, line_after(content_end(mapping, doc), doc.lines), column)
+    after = line_after(content_end(mapping, doc), doc.lines)
+    commented = _commented_out(text, after, lines, column)
+    if commented is not None:
+        return commented
+    at = _past_nested_comments(text, after, column)
     nl = style.newline
     if at == len(text) and not text.endswith("\n"):
         return Edit.insert(at, "".join(nl + line for line in lines))
     return Edit.insert(at, "".join(line + nl for line in lines))
+
+
+def _commented_out(text: str, at: int, lines: list[str], column: int) -> Edit | None:
+    """The new lines, uncommented, where the comments right after the mapping's last entry
+    hold them commented out (a kubebuilder project's ``config/manager/manager.yaml``:
+    ``# Please uncomment the following code ...`` then ``# seccompProfile:`` and ``#   type:
+    RuntimeDefault`` under the pod's ``securityContext``): the author's own block, taken
+    as they wrote it, rather than a second copy above it."""
+    end = at
+    while end < len(text):  # the comment and blank lines that follow the entry
+        stop = text.find("\n", end)
+        line = text[end : len(text) if stop < 0 else stop]
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        end = len(text) if stop < 0 else stop + 1
+    region = text[at:end]
+    if "#" not in region:
+        return None
+    for mark in ("# ", "#"):
+        commented = [ln[:column] + mark + ln[column:] for ln in lines]
+        pattern = "".join(re.escape(c) + r"[ \t]*\r?\n" for c in commented)
+        m = re.search(rf"(?m)^{pattern}", region)
+        if m is not None:
+            newline = "\r\n" if m.group().endswith("\r\n") else "\n"
+            body = "".join(line + newline for line in lines)
+            return Edit.replace(at + m.start(), at + m.end(), body)
+    return None
 
 
 def _past_nested_comments(text: str, at: int, column: int) -> int:

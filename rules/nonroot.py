@@ -202,7 +202,7 @@ def _judged_fix(
     printed_from: str = "",
     *,
     extension: str = "",
-    no_command: bool = False,
+    no_command: str = "",
     dev_container: bool = False,
     development: str = "",
 ) -> Fix:
@@ -268,10 +268,10 @@ def _judged_fix(
         )
     elif no_command:
         needs = (
-            "the command the image runs: it defines no ENTRYPOINT or CMD of its own (a base, "
-            "builder, dev container or CI step image: whoever runs it or builds FROM it "
-            "chooses the command, which would run as the new user); if it is an application "
-            "that keeps its base image's command, apply with --unsafe-fixes"
+            f"the command the image runs: {no_command} (a base, builder, toolbox, dev "
+            "container or CI step image: whoever runs it or builds FROM it chooses the "
+            "command, which would run as the new user); if it is an application that keeps "
+            "its base image's command, apply with --unsafe-fixes"
         )
     elif unknown_base:
         needs = (
@@ -288,22 +288,34 @@ def _judged_fix(
     return Fix(title, edits, Safety.PROVEN, evidence=tuple(e for e in evidence if e))
 
 
+#: A command that is only a shell: the image is a toolbox whose commands come from whoever
+#: runs it (tempo-operator's test utilities image: ``CMD ["bash"]``).
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
+
+
 def _no_command(
     ctx: Context[Dockerfile], chain: list[Stage], image: str, base: ImageUser | None
-) -> bool:
-    """The image defines no ENTRYPOINT or CMD and nothing says whose command it keeps: a
-    base, builder, dev container or CI step image (dotnet-docker's runtime images, Cloud
-    Build steps), whose commands come from whoever runs it or builds FROM it. Not for
-    ``scratch`` (nothing but the copied program can run), nor when the USER only goes back
-    to the base image's own user (bitnami's 1001 after a ``USER root`` install), nor for an
-    application that copies its files into a known base and keeps its command (``FROM
-    php:8.3-fpm-alpine`` + ``COPY index.php``), nor for a base whose derived builds the
-    repository shows (they only copy: ``derived_runs`` withholds the others)."""
-    if image.lower() == "scratch" or entry_words(chain) or base_runs_non_root(base):
-        return False
-    if base is not None and copies_context(chain):
-        return False
-    return not has_derived(ctx)
+) -> str:
+    """Why the image has no command of its own ("" when it has one): it defines no
+    ENTRYPOINT or CMD, or its command is only a shell, and nothing says whose command it
+    keeps: a base, builder, toolbox, dev container or CI step image (dotnet-docker's
+    runtime images, Cloud Build steps), whose commands come from whoever runs it or builds
+    FROM it. Not for ``scratch`` (nothing but the copied program can run), nor when the
+    USER only goes back to the base image's own user (bitnami's 1001 after a ``USER root``
+    install), nor for an application that copies its files into a known base and keeps its
+    command (``FROM php:8.3-fpm-alpine`` + ``COPY index.php``), nor for a base whose
+    derived builds the repository shows (they only copy: ``derived_runs`` withholds the
+    others)."""
+    if image.lower() == "scratch" or base_runs_non_root(base):
+        return ""
+    words = entry_words(chain)
+    if len(words) == 1 and words[0].rsplit("/", 1)[-1] in _SHELLS:
+        if has_derived(ctx):
+            return ""
+        return f"its command is only a shell ({words[0]}), for whoever runs it to give commands"
+    if words or (base is not None and copies_context(chain)):
+        return ""
+    return "" if has_derived(ctx) else "it defines no ENTRYPOINT or CMD of its own"
 
 
 def _owner_conflicts(doc: Dockerfile, chain: list[Stage]) -> list[str]:

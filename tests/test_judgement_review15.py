@@ -313,3 +313,12 @@ def test_a_repository_insecure_on_purpose_is_left_alone(tmp_path: Path) -> None:
     assert "K8S004" not in out.stdout
     named = tighten("check", "k8s/challenge.yaml", cwd=repo)
     assert "K8S004" in named.stdout
+
+
+def test_an_image_whose_command_is_only_a_shell_is_a_toolbox(tmp_path: Path) -> None:
+    """tempo-operator's test utilities image ends with ``CMD ["bash"]``: its tests give the
+    commands, which a new USER would run as; withheld, like an image without a command."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "utils/Dockerfile", "runs as root")
+    assert why.startswith("the command the image runs: its command is only a shell (bash)")

@@ -114,11 +114,11 @@ def test_unchanged_file_is_not_touched(tmp_path: Path) -> None:
 
 def test_crlf_bom_and_no_final_newline_survive(tmp_path: Path) -> None:
     path = tmp_path / "Containerfile"
-    path.write_bytes(b'\xef\xbb\xbfFROM alpine:3.20\r\nCMD ["sh"]')
+    path.write_bytes(b'\xef\xbb\xbfFROM alpine:3.20\r\nCMD ["/app/server"]')
     assert tighten("fix", "Containerfile", cwd=tmp_path).returncode == 0
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfFROM alpine:3.20\r\nRUN addgroup")
-    assert data.endswith(b'USER 10001:10001\r\nCMD ["sh"]')
+    assert data.endswith(b'USER 10001:10001\r\nCMD ["/app/server"]')
     assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
 
 

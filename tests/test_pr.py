@@ -256,7 +256,7 @@ def test_second_run_changes_nothing(world: World) -> None:
 def test_new_findings_update_the_same_pull_request(world: World) -> None:
     assert world.pr().rc == 0
     first = world.branch_tip()
-    world.push_to_main({"svc/Dockerfile": "FROM alpine:3.20\nCMD sh\n"})
+    world.push_to_main({"svc/Dockerfile": "FROM alpine:3.20\nCMD /app/server\n"})
     before = snapshot(world.user)
     result = world.pr()
     assert result.rc == 0, result.err
@@ -283,7 +283,7 @@ def test_a_human_commit_stops_force_pushes_until_recreate(world: World) -> None:
     run_git(human, "commit", "-qm", "review")
     run_git(human, "push", "-q", "origin", "tighten/remediation")
     jane = world.branch_tip()
-    world.push_to_main({"svc/Dockerfile": "FROM alpine:3.20\nCMD sh\n"})
+    world.push_to_main({"svc/Dockerfile": "FROM alpine:3.20\nCMD /app/server\n"})
     writes = len(world.fake.writes)
 
     result = world.pr()

@@ -46,7 +46,7 @@ def test_a_pull_request_closed_unmerged_is_not_reopened(world: World) -> None:
 def test_changed_fixes_open_a_new_pull_request(world: World) -> None:
     assert world.pr().rc == 0
     world.fake.close(1)
-    world.push_to_main({"svc/Dockerfile": "FROM alpine:3.20\nCMD sh\n"})
+    world.push_to_main({"svc/Dockerfile": "FROM alpine:3.20\nCMD /app/server\n"})
     result = world.pr()
     assert result.rc == 0, result.err
     assert [p["state"] for p in world.fake.pulls] == ["closed", "open"]

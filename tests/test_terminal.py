@@ -47,12 +47,12 @@ def test_stdin_fix_writes_the_fixed_text_to_stdout(tmp_path: Path) -> None:
 
 
 def test_stdin_keeps_bytes_and_reports_with_the_given_name(tmp_path: Path) -> None:
-    data = b'\xef\xbb\xbfFROM alpine:3.20\r\nCMD ["sh"]'
+    data = b'\xef\xbb\xbfFROM alpine:3.20\r\nCMD ["/app/server"]'
     out = run(
         "fix", "-", "--stdin-filename", "Dockerfile", "--select", "DF001", cwd=tmp_path, stdin=data
     )
     assert out.stdout.startswith(b"\xef\xbb\xbfFROM alpine:3.20\r\nRUN addgroup")
-    assert out.stdout.endswith(b'USER 10001:10001\r\nCMD ["sh"]')
+    assert out.stdout.endswith(b'USER 10001:10001\r\nCMD ["/app/server"]')
     check = run(
         "check",
         "-",

@@ -40,6 +40,7 @@ from rules.nonroot_judge import (
     owners,
     root_home_sign,
     root_start_signs,
+    shell_command,
     test_image,
     workstation_signs,
 )
@@ -288,11 +289,6 @@ def _judged_fix(
     return Fix(title, edits, Safety.PROVEN, evidence=tuple(e for e in evidence if e))
 
 
-#: A command that is only a shell: the image is a toolbox whose commands come from whoever
-#: runs it (tempo-operator's test utilities image: ``CMD ["bash"]``).
-_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
-
-
 def _no_command(
     ctx: Context[Dockerfile], chain: list[Stage], image: str, base: ImageUser | None
 ) -> str:
@@ -308,14 +304,14 @@ def _no_command(
     others)."""
     if image.lower() == "scratch" or base_runs_non_root(base):
         return ""
-    words = entry_words(chain)
-    if len(words) == 1 and words[0].rsplit("/", 1)[-1] in _SHELLS:
-        if has_derived(ctx):
-            return ""
-        return f"its command is only a shell ({words[0]}), for whoever runs it to give commands"
-    if words or (base is not None and copies_context(chain)):
+    if has_derived(ctx):
         return ""
-    return "" if has_derived(ctx) else "it defines no ENTRYPOINT or CMD of its own"
+    shell = shell_command(chain, image)
+    if shell:
+        return shell
+    if entry_words(chain) or (base is not None and copies_context(chain)):
+        return ""
+    return "it defines no ENTRYPOINT or CMD of its own"
 
 
 def _owner_conflicts(doc: Dockerfile, chain: list[Stage]) -> list[str]:

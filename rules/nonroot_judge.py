@@ -213,6 +213,7 @@ def root_start_signs(
     signs += _volume_signs(chain)
     signs += _data_folder_signs(chain)
     signs += _workdir_script_signs(ctx, chain)
+    signs += _arg_program_signs(chain)
     signs += _config_folder_signs(ctx, chain)
     signs += _program_default_signs(ctx, chain)
     signs += _program_path_signs(ctx, chain)
@@ -1071,6 +1072,31 @@ def desktop_extension(chain: list[Stage]) -> str:
     return ""
 
 
+#: Operating system images, whose command is a shell (redis-operator's restore image:
+#: ``FROM ubuntu:20.04``, scripts copied in, its ``ENTRYPOINT`` commented out: the
+#: operator's init container gives the command).
+_OS_IMAGE = re.compile(
+    r"(?i)^(?:docker\.io/)?(?:library/)?(?:ubuntu|debian|alpine|busybox|centos|fedora|"
+    r"rockylinux|almalinux|amazonlinux|oraclelinux|archlinux|opensuse/[\w.-]+)(?:[:@]|$)"
+)
+
+
+def shell_command(chain: list[Stage], image: str) -> str:
+    """Why the image's command is only a shell, or "": its ENTRYPOINT/CMD is one
+    (tempo-operator's test utilities: ``CMD ["bash"]``), or it has none and starts from an
+    operating system's image, which runs one (redis-operator's restore image)."""
+    entrypoint = _last_words(chain, "ENTRYPOINT")
+    cmd = _last_words(chain, "CMD")
+    # ``ENTRYPOINT ["/bin/bash"]`` with a CMD runs the CMD's script (tor-browser's start
+    # script): only a shell with nothing after it is a toolbox.
+    words = entrypoint + (cmd or []) if entrypoint is not None else (cmd or [])
+    if len(words) == 1 and words[0].rsplit("/", 1)[-1] in _SHELLS:
+        return f"its command is only a shell ({words[0]}), for whoever runs it to give commands"
+    if not words and _OS_IMAGE.match(image):
+        return f"it defines no ENTRYPOINT or CMD, so it keeps {image}'s shell"
+    return ""
+
+
 def has_derived(ctx: Context[Dockerfile]) -> bool:
     """Another Dockerfile of the repository builds FROM this one's image."""
     repository = ctx.evidence.repository
@@ -1266,6 +1292,41 @@ def _workdir_script_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Itera
                 yield (
                     f"{shown}:{number} ({what}) writes in its working folder {workdir}, which "
                     "the build copies it into and leaves to root"
+                )
+                return
+
+
+#: A folder programs are installed in: a COPY there names the program the image runs.
+_BIN_FOLDER = re.compile(r"^/(?:usr/(?:local/)?)?s?bin/|^/[\w.-]*$")
+
+
+def _arg_program_signs(chain: list[Stage]) -> Iterator[str]:
+    """The final stage installs a program named by a build argument (NATS' nack:
+    ``ARG GO_APP`` then ``COPY /go/bin/${GO_APP} /usr/local/bin/${GO_APP}``): one
+    Dockerfile ships several programs (the controller, the config reloader that signals
+    the server, the boot-config init container), and this one USER would be every one's."""
+    if not chain:
+        return
+    final = chain[0]
+    names = {
+        word.split("=", 1)[0]
+        for ins in final.body
+        if ins.keyword == "ARG"
+        for word in ins.value.split()
+    }
+    if not names:
+        return
+    for ins in final.body:
+        if ins.keyword not in ("COPY", "ADD"):
+            continue
+        words = arguments(ins)
+        if len(words) < 2 or not _BIN_FOLDER.match(words[-1]):
+            continue
+        for name in sorted(names):
+            if re.search(rf"\$\{{?{re.escape(name)}\b", words[-1]):
+                yield (
+                    f"line {ins.line} installs the program the build argument {name} names: "
+                    "one Dockerfile for several programs, and this USER would run each"
                 )
                 return
 

@@ -322,3 +322,18 @@ def test_an_image_whose_command_is_only_a_shell_is_a_toolbox(tmp_path: Path) -> 
     found = findings(repo, "DF001")
     why = needs(found, "utils/Dockerfile", "runs as root")
     assert why.startswith("the command the image runs: its command is only a shell (bash)")
+
+
+def test_images_whose_command_comes_from_elsewhere_keep_root(tmp_path: Path) -> None:
+    """nack builds one image per ``GO_APP`` (the controller, the config reloader that
+    signals the server...); keel's ``Dockerfile.tests`` is built only by
+    ``compose.tests.yml``; redis-operator's restore image keeps ubuntu's shell (its
+    ENTRYPOINT commented out: the operator's init container gives the command)."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "multi/Dockerfile", "runs as root")
+    assert "line 11 installs the program the build argument GO_APP names" in why
+    why = needs(found, "keeltests/Dockerfile.tests", "runs as root")
+    assert why.startswith("a test image: its name says so (Dockerfile.tests) and built only by")
+    why = needs(found, "restore/Dockerfile", "runs as root")
+    assert "it defines no ENTRYPOINT or CMD, so it keeps ubuntu:20.04's shell" in why

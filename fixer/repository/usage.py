@@ -221,9 +221,16 @@ def _folder_of_tests(root: Path, path: Path) -> str | None:
         tests = lower in TEST_FOLDERS or bool(_TEST_FOLDER.search(lower))
         if tests or folder_verdict(parts[: index + 1]) is not None:
             return "/".join(parts[: index + 1])
-    if _TEST_DOCKERFILE.search(name):
-        return name  # ``Dockerfile.test``: the file says what it builds
+    if _TEST_DOCKERFILE.search(name) or _TEST_COMPOSE.search(name):
+        return name  # ``Dockerfile.test``, ``compose.tests.yml``: the file says what it is
     return None
+
+
+#: A compose file named for tests: keel's ``compose.tests.yml`` builds ``Dockerfile.tests``
+#: and keeps the container up for ``go test`` runs in it.
+_TEST_COMPOSE = re.compile(
+    r"(?i)^(?:docker-)?compose[-_.](?:e2e|tests?|integration|ci)(?:[-_.][\w.-]*)?\.ya?ml$"
+)
 
 
 #: Folder names made of a test word and another (``e2e-test``, ``integration_tests``,

@@ -31,7 +31,6 @@ from rules.nonroot_judge import (
     debugger_install,
     entry_program,
     entry_words,
-    shell_command,
 )
 from rules.tools.plan import Plan, programs
 from rules.tools.steps import Build
@@ -161,10 +160,6 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
     ci = _ci_program(ctx.doc) or _test_runner_base(ctx.doc)
     if ci:
         return ci
-    if final is not None:
-        shell = shell_command(parent_stages(ctx.doc, final), final.image)
-        if shell:
-            return f"{shell}: a toolbox, whose tools are for whoever works in it"
     runner = _command_runner(ctx)
     if runner:
         return runner

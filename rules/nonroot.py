@@ -289,6 +289,33 @@ def _judged_fix(
     return Fix(title, edits, Safety.PROVEN, evidence=tuple(e for e in evidence if e))
 
 
+#: Files nothing runs: archives, documents, data.
+_DATA_FILE = re.compile(
+    r"(?i)(?:\.(?:tar(?:\.\w+)?|tgz|zip|gz|json|ya?ml|txt|md|csv|pem|crt|svg|png)|/LICENSE|"
+    r"/NOTICE|/README)$"
+)
+
+
+def _data_only(chain: list[Stage]) -> str:
+    """For a ``scratch`` image without ENTRYPOINT or CMD whose every COPY/ADD brings a data
+    file (the MongoDB operator's agent builder: a LICENSE and two ``.tar.gz`` other builds
+    copy from): why nothing runs in it; "" otherwise (a copied program may be run)."""
+    if entry_words(chain):
+        return ""
+    copied: list[str] = []
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword in ("COPY", "ADD"):
+                words = arguments(ins)
+                if len(words) < 2:
+                    return ""
+                copied += [w.rstrip("/") for w in words[:-1]]
+    if not copied or not all(_DATA_FILE.search("/" + w) for w in copied):
+        return ""
+    names = ", ".join(dict.fromkeys(w.rsplit("/", 1)[-1] for w in copied[:3]))
+    return f"it is FROM scratch with only data files ({names}) and no command: nothing runs in it"
+
+
 def _no_command(
     ctx: Context[Dockerfile], chain: list[Stage], image: str, base: ImageUser | None
 ) -> str:
@@ -302,7 +329,9 @@ def _no_command(
     command (``FROM php:8.3-fpm-alpine`` + ``COPY index.php``), nor for a base whose
     derived builds the repository shows (they only copy: ``derived_runs`` withholds the
     others)."""
-    if image.lower() == "scratch" or base_runs_non_root(base):
+    if image.lower() == "scratch":
+        return _data_only(chain)
+    if base_runs_non_root(base):
         return ""
     if has_derived(ctx):
         return ""

@@ -337,3 +337,12 @@ def test_images_whose_command_comes_from_elsewhere_keep_root(tmp_path: Path) -> 
     assert why.startswith("a test image: its name says so (Dockerfile.tests) and built only by")
     why = needs(found, "restore/Dockerfile", "runs as root")
     assert "it defines no ENTRYPOINT or CMD, so it keeps ubuntu:20.04's shell" in why
+
+
+def test_a_scratch_image_of_data_files_gets_no_user(tmp_path: Path) -> None:
+    """The MongoDB operator's agent builder: ``FROM scratch``, a LICENSE and a tarball,
+    no command: nothing runs in it. A scratch image with a program keeps its USER fix."""
+    repo = copy_repo(tmp_path, "j15-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "databuilder/Dockerfile", "runs as root")
+    assert "it is FROM scratch with only data files (LICENSE, " in why

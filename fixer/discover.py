@@ -334,15 +334,11 @@ _NEGATIVE_CASE = re.compile(
 #: A folder of cases a policy demonstration must reject, and its accepted counterpart
 #: (Gatekeeper's ``demo/agilebank/bad_resources/`` and ``good_resources/``, applied one by
 #: one on stage to show which the admission webhook refuses).
-_NEGATIVE_FOLDER = re.compile(
-    r"(?i)^(?:bad|invalid|disallowed|non-?compliant|rejected)([-_])"
-    r"(resources|examples|manifests|pods|objects|cases|samples|inputs|workloads)$"
-)
-_POSITIVE_FOLDER = re.compile(
-    r"(?i)^(?:good|valid|allowed|compliant|accepted)([-_])"
-    r"(resources|examples|manifests|pods|objects|cases|samples|inputs|workloads)$"
-)
 _NEGATIVE_PREFIXES = ("bad", "invalid", "disallowed", "noncompliant", "non-compliant", "rejected")
+_POSITIVE_PREFIXES = ("good", "valid", "allowed", "compliant", "accepted")
+_CASE_KINDS = "resources|examples|manifests|pods|objects|cases|samples|inputs|workloads"
+_NEGATIVE_FOLDER = re.compile(rf"(?i)^(?:{'|'.join(_NEGATIVE_PREFIXES)})([-_])({_CASE_KINDS})$")
+_POSITIVE_FOLDER = re.compile(rf"(?i)^(?:{'|'.join(_POSITIVE_PREFIXES)})([-_])({_CASE_KINDS})$")
 
 
 def _policy_cases(folder: str, files: list[str]) -> NotSource | None:

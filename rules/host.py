@@ -56,12 +56,19 @@ def _served_on_node(pod: kube.PodSpec) -> str:
         ports = y.get(c.node, "ports")
         for port in ports.value if y.is_sequence(ports) else []:
             number = y.scalar(y.get(port, "containerPort")) or "?"
-            host = y.scalar(y.get(port, "hostPort"))
-            if host not in (None, "0"):
-                return f"{c.label} serves port {number} with hostPort {host}"
+            host = _host_port(port)
+            if host is not None:
+                return f"{c.label} serves port {number} with hostPort {y.scalar(host)}"
             if daemon and number != "?":
                 return f"{c.label} serves port {number} on every node's network"
     return ""
+
+
+def _host_port(port: y.Node) -> y.Node | None:
+    """The ``hostPort`` node binding a container port to the node's port; None when the
+    key is missing, not a scalar, or 0."""
+    host = y.get(port, "hostPort")
+    return None if y.scalar(host) in (None, "0") else host
 
 
 def _agent_needs(key: str, agent: str) -> str:
@@ -191,13 +198,13 @@ def _host_ports(
 ) -> Iterator[Finding]:
     ports = y.get(c.node, "ports")
     for port in ports.value if y.is_sequence(ports) else []:
-        host_port = y.get(port, "hostPort")
-        if host_port is None or y.scalar(host_port) in ("0", None):
+        host = _host_port(port)
+        if host is None:
             continue
         yield ctx.finding(
             rule,
-            y.span(host_port),
-            f"{c.label} binds hostPort {y.scalar(host_port)}",
+            y.span(host),
+            f"{c.label} binds hostPort {y.scalar(host)}",
             reason="clients may reach the pod through the node's port; expose it with a "
             "Service (NodePort or LoadBalancer) instead",
         )

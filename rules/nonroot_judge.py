@@ -35,6 +35,7 @@ from fixer.evidence.images import ImageUser
 from fixer.filenames import is_dockerfile_name
 from fixer.repository import usage
 from fixer.repository.copies import arguments
+from fixer.repository.tools import code_lines
 from fixer.repository.walk import read_text
 from fixer.rule import Context
 from rules.security_judgement import low_port
@@ -1280,10 +1281,7 @@ def _workdir_script_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Itera
         shown, text = _context_file(ctx, source)
         if not text:
             continue
-        for number, line in enumerate(text.splitlines(), 1):
-            code = line.split(" #", 1)[0]
-            if code.lstrip().startswith("#"):
-                continue
+        for number, code in code_lines(text):
             if _CD_AWAY.search(code):
                 break
             m = _RELATIVE_WRITE.search(code)

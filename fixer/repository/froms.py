@@ -100,6 +100,9 @@ def copied_only(text: str) -> set[int]:
     """FROM lines of the stages that only serve as a source of files: no instruction of
     their own, a name (``AS build_healthcheck``) that a ``COPY --from=`` uses and no
     ``FROM`` builds on, and not the last stage (which is the image built)."""
+    lower = text.lower()
+    if "--from" not in lower:
+        return set()
     found: list[tuple[int, str, bool]] = []  # (FROM line, alias, has an instruction)
     built_on: set[str] = set()  # the images (and stages) the FROMs name
     for number, line in _instruction_lines(text):
@@ -109,7 +112,6 @@ def copied_only(text: str) -> set[int]:
             found.append((number, (stage.group(2) or "").lower(), False))
         elif found and _INSTRUCTION.match(line):
             found[-1] = (found[-1][0], found[-1][1], True)
-    lower = text.lower()
     return {
         line
         for line, alias, busy in found[:-1]
@@ -124,7 +126,7 @@ def index(dockerfiles: Iterable[Path]) -> dict[str, list[Derived]]:
         text = walk.read_text(path)
         if text is None:
             continue
-        sources = copied_only(text) if "--from" in text.lower() else set()
+        sources = copied_only(text)
         for image, line, run_line in stages(text):
             key = image_key(image) if "$" not in image else None
             if key:

@@ -62,7 +62,7 @@ def runtime_use(ctx: Context[Dockerfile], plan: Plan) -> Plan:
     says is needed (``# nmap, nmap-scripts: required in e2e-openshift-tls-profile tests``)."""
     if plan.action not in ("remove", "purge"):
         return plan
-    said = _said_needed(ctx.doc, plan.install.step.ins.line, [plan.install.name])
+    said = _said_needed(ctx.doc, plan.install.step.ins.line, plan.install.name)
     if said:
         hint = "remove it with that comment if it is no longer needed"
         return replace(plan, action="refuse", reason=said, last=None, hint=hint)
@@ -223,12 +223,12 @@ _UTILITY = re.compile(
 _NEEDED = re.compile(r"\b(?:required|needed|needs?|used (?:by|in|for))\b", re.IGNORECASE)
 
 
-def _said_needed(doc: Dockerfile, line: int, tools: list[str]) -> str:
+def _said_needed(doc: Dockerfile, line: int, tool: str) -> str:
     """``the comment at line 14 says it is needed (...)`` when a comment of the block right
     above the install line names the tool and why; empty otherwise."""
     if line - 1 not in doc.comments:
         return ""
-    named = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, tools)) + r")(?![\w-])")
+    named = re.compile(rf"(?<![\w.-]){re.escape(tool)}(?![\w-])")
     above = line - 1
     while above in doc.comments:
         text = doc.comments[above]

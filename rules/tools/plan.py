@@ -342,8 +342,8 @@ def _python_caller(build: Build, read: Callable[[str], str | None]) -> str:
                 source = copied.get(posixpath.basename(m.group(1).strip("\"'")))
                 text = read(source) if source is not None else None
                 found = _PY_SSH_CALLERS.search(text) if text else None
-                if found is not None:
-                    line = text.count("\n", 0, found.start()) + 1 if text else 0
+                if text and found is not None:
+                    line = text.count("\n", 0, found.start()) + 1
                     return (
                         f"{source}:{line} lists {found.group(1)}, which runs ssh for SSH "
                         "remotes, so the image needs it at run time"

@@ -14,6 +14,8 @@ from pathlib import Path
 
 #: Files larger than this are refused: real manifests and Dockerfiles are far smaller.
 MAX_BYTES = 10 * 1024 * 1024
+#: Read at most this much at a time once past the size ``fstat`` gave.
+_CHUNK = 1024 * 1024
 _FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
@@ -56,14 +58,22 @@ def _read(path: Path | str, most: int, *, refuse_above: int | None) -> bytes:
             raise Refused("not a regular file")
         if refuse_above is not None and info.st_size > refuse_above:
             raise Refused(_too_large(refuse_above))  # without reading it
+        # Asking for the size the file has (and a byte more, to see it grew) spares each
+        # read a buffer of the largest chunk and the second call that finds the end: a
+        # read that returns exactly that size has reached it.
+        size = info.st_size
+        want = size + 1 if size > 0 else _CHUNK
         chunks: list[bytes] = []
         left = most
         while left > 0:
-            chunk = os.read(fd, min(left, 1024 * 1024))
+            chunk = os.read(fd, min(left, want))
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
+            if len(chunk) == size and len(chunks) == 1:
+                break
+            want = _CHUNK
         return b"".join(chunks)
     finally:
         os.close(fd)

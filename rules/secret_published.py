@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from fixer import tree
 from fixer.filenames import SKIP_DIRS
 from fixer.readfile import read_regular
 
@@ -101,7 +102,10 @@ def _sources(root: Path) -> tuple[tuple[Path, bool], ...]:
     automation files (``_automation``), each with whether it is a document or workflow:
     one walk serves ``published`` and ``kustomize_applied``."""
     found: list[tuple[Path, bool]] = []
-    for folder, dirs, files in os.walk(root):
+    # ``fixer.tree.walk``: ``os.walk``'s folders, order and files, without a system call
+    # per folder (each worker walks the tree once for this: a tenth of a second at 30,000
+    # files).
+    for folder, dirs, files, _ in tree.walk(root):
         dirs[:] = [
             d for d in dirs if d not in SKIP_DIRS and (d == ".github" or not d.startswith("."))
         ]

@@ -7,10 +7,16 @@ the straightforward one gave.
 from __future__ import annotations
 
 import fnmatch
+import os
 from pathlib import Path
 
+import pytest
+
+from fixer import readfile
+from fixer.filenames import SKIP_DIRS
 from fixer.repository import RepositoryModel
 from fixer.repository import index as index_module
+from rules import secret_published
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -114,3 +120,71 @@ def test_text_under_is_relative_to_for_normal_paths() -> None:
     root = index_module._folder_text(Path("/"))
     assert root == "/"
     assert index_module._text_under("/etc/app.yaml", root) == "etc/app.yaml"
+
+
+def test_a_read_asks_for_the_files_size_and_still_sees_it_grow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads are sized by ``fstat`` (one call, no chunk-sized buffer), yet a file longer
+    than ``fstat`` said (it grew meanwhile), a file whose size says nothing (``/proc``) and
+    one larger than a chunk are read whole; the cap still refuses."""
+    for size in (0, 1, 4096, readfile._CHUNK + 7, 3 * readfile._CHUNK):
+        path = tmp_path / f"f{size}"
+        data = os.urandom(size)
+        path.write_bytes(data)
+        assert readfile.read_capped(path) == data
+        assert readfile.read_regular(path, 10) == data[:10]
+    grown = tmp_path / "grown"
+    grown.write_bytes(b"x" * 5000)
+    real_fstat = os.fstat
+
+    def stale(fd: int) -> os.stat_result:  # the size before the file grew
+        info = real_fstat(fd)
+        fields = list(info)
+        fields[6] = 100  # st_size
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", stale)
+    assert readfile.read_capped(grown) == b"x" * 5000
+    monkeypatch.undo()
+    assert b"Name:" in readfile.read_regular("/proc/self/status", 1 << 16)
+    with pytest.raises(readfile.Refused):
+        readfile.read_capped(tmp_path / f"f{3 * readfile._CHUNK}", readfile._CHUNK)
+
+
+def test_published_sources_walk_as_os_walk_does(tmp_path: Path) -> None:
+    """The documents and automation files `published` reads come from `fixer.tree.walk`:
+    the same files, in the same order, as `os.walk` gave, folder links not entered and
+    dot-folders other than `.github` skipped."""
+    _write(
+        tmp_path,
+        {
+            "README.md": "kubectl apply -f deploy/app.yaml\n",
+            "docs/install.rst": "kubectl apply -f https://x/y.yaml\n",
+            "Makefile": "deploy:\n\tkubectl apply -f deploy/app.yaml\n",
+            "hack/e2e.sh": "kubectl apply -f test/pod.yaml\n",
+            ".github/workflows/release.yml": "on: push\n",
+            ".hidden/notes.md": "apply -f x.yaml\n",
+            "vendor/lib/README.md": "not read\n",
+            "deploy/app.yaml": DEPLOYMENT.format(name="app"),
+        },
+    )
+    (tmp_path / "linked").symlink_to(tmp_path / "docs")
+    expected = []
+    for folder, dirs, files in os.walk(tmp_path):
+        dirs[:] = [
+            d for d in dirs if d not in SKIP_DIRS and (d == ".github" or not d.startswith("."))
+        ]
+        workflows = os.path.basename(folder) == "workflows" and ".github" in folder
+        for name in files:
+            document = name.lower().endswith(secret_published._DOC_SUFFIXES) or (
+                workflows and name.endswith((".yml", ".yaml"))
+            )
+            if document or secret_published._automation(name):
+                expected.append((Path(folder) / name, document))
+    found = secret_published._sources.__wrapped__(tmp_path)
+    assert list(found) == expected
+    names = {p.relative_to(tmp_path).as_posix() for p, _ in found}
+    assert {"README.md", "docs/install.rst", "Makefile", "hack/e2e.sh"} <= names
+    assert ".github/workflows/release.yml" in names
+    assert ".hidden/notes.md" not in names

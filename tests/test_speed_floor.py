@@ -14,7 +14,7 @@ import pytest
 
 from fixer import readfile
 from fixer.filenames import SKIP_DIRS
-from fixer.repository import RepositoryModel
+from fixer.repository import RepositoryModel, generators
 from fixer.repository import index as index_module
 from rules import secret_published
 
@@ -188,3 +188,52 @@ def test_published_sources_walk_as_os_walk_does(tmp_path: Path) -> None:
     assert {"README.md", "docs/install.rst", "Makefile", "hack/e2e.sh"} <= names
     assert ".github/workflows/release.yml" in names
     assert ".hidden/notes.md" not in names
+
+
+def test_a_monorepo_of_generating_services_compares_each_manifest_with_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forty services, each with scripts writing a literal output (`deploy/rendered.yaml`,
+    the same name in every service), a wildcard one (`out/gen-*.yaml`) and one named from
+    the service's own root (`$ROOT/deploy/bundle-*.yaml`): the same verdicts as the
+    all-pairs loop, and the patterns tried for each manifest do not grow with the number
+    of services (the all-pairs loop tried every output for every manifest)."""
+    services = 40
+    files: dict[str, str] = {}
+    for i in range(services):
+        svc = f"services/svc{i:02d}"
+        files[f"{svc}/scripts/render.sh"] = (
+            "#!/bin/sh\nhelm template ./chart > deploy/rendered.yaml\n"
+            "ytt -f in > out/gen-${ENV}.yaml\n"
+            'ROOT="$(dirname "$0")/.."\nhelm template ./chart > "$ROOT/deploy/bundle-${V}.yaml"\n'
+        )
+        files[f"{svc}/scripts/deploy/rendered.yaml"] = DEPLOYMENT.format(name=f"r{i}")
+        files[f"{svc}/scripts/out/gen-dev.yaml"] = DEPLOYMENT.format(name=f"g{i}")
+        files[f"{svc}/deploy/bundle-1.yaml"] = DEPLOYMENT.format(name=f"b{i}")
+        files[f"{svc}/deploy/app.yaml"] = DEPLOYMENT.format(name=f"a{i}")
+    _write(tmp_path, files)
+    model = RepositoryModel.scan(tmp_path, stamp=False)
+    index = model._index
+    assert len(index.generator_outputs) == 3 * services
+    tried: list[str] = []
+    real = generators.matches
+
+    def counting(output: generators.Output, relative: str, *, ending: bool = False) -> bool:
+        tried.append(relative)
+        return real(output, relative, ending=ending)
+
+    monkeypatch.setattr(generators, "matches", counting)
+    writers = index_module._Writers(index)
+    written = set()
+    for manifest in index.order:
+        found = writers.of(manifest)
+        expected = _brute_force(index, manifest)
+        assert (found and (found[0], found[1].pattern)) == (expected or None), manifest
+        if found is not None:
+            written.add(manifest.relative_to(tmp_path).as_posix().split("/", 2)[2])
+    assert written == {
+        "scripts/deploy/rendered.yaml",
+        "scripts/out/gen-dev.yaml",
+        "deploy/bundle-1.yaml",
+    }
+    assert len(tried) <= 12 * len(index.order)  # all pairs: 4 x 120 outputs per manifest

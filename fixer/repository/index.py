@@ -667,29 +667,44 @@ def _mark_jsonnet_outputs(index: Index) -> None:
 
 
 class _Writers:
-    """Which script line writes a manifest, asked of every manifest: the outputs are
-    filed by the file name their pattern ends with (``deploy/app.yaml``: ``app.yaml``), so
-    a manifest is compared only with those of its name and the few whose name is a
-    pattern (``*``), and paths are compared as text (``Path.relative_to`` parses both
-    paths again on every call: 45,000 calls over 1,600 manifests and 7 outputs)."""
+    """Which script line writes a manifest, asked of every manifest, without comparing
+    every manifest with every output (a monorepo has scripts in every service). Each
+    output is filed where a manifest it can match must lie, for a match from the root or
+    from the script's folder:
+
+    * a literal pattern (``deploy/app.yaml``) by the one path it names from each;
+    * a pattern with wildcards by the folder its literal head names from each
+      (``out/gen-*.yaml`` from ``svc/scripts/``: ``svc/scripts/out/``), which is then one
+      of the manifest's folders (fnmatch's ``*`` crosses ``/``, so any of them);
+
+    and for a match of the path's end (``*/`` + a pattern with a folder), by the script's
+    project folder, which the manifest must be in. The filing only narrows the candidates:
+    each is then checked as before, paths compared as text (``Path.relative_to`` parses
+    both paths again on every call)."""
 
     def __init__(self, index: Index) -> None:
         root = _folder_text(index.root)
-        named: dict[str, list[int]] = defaultdict(list)
-        anyname: list[int] = []
+        at_path: dict[str, list[int]] = defaultdict(list)
+        in_folder: dict[str, list[int]] = defaultdict(list)
+        in_project: dict[str, list[int]] = defaultdict(list)
         self._entries: list[tuple[Path, generators.Output, tuple[str, ...], str]] = []
         for n, (script, output) in enumerate(index.generator_outputs):
             folder = script.parent
-            project = folder.parent if folder != index.root else index.root
-            self._entries.append(
-                (script, output, (root, _folder_text(folder)), _folder_text(project))
-            )
-            name = output.pattern.rsplit("/", 1)[-1]
-            if "[" in output.pattern or any(c in name for c in "*?]"):
-                anyname.append(n)
-            else:
-                named[name].append(n)
-        self._named, self._anyname = dict(named), anyname
+            project = _folder_text(folder.parent if folder != index.root else index.root)
+            starts = (root, _folder_text(folder))
+            self._entries.append((script, output, starts, project))
+            pattern = output.pattern
+            wild = min((i for i, c in enumerate(pattern) if c in "*?["), default=-1)
+            for start in dict.fromkeys(starts):
+                if wild < 0:
+                    at_path[start + pattern.replace("/", os.sep)].append(n)
+                else:
+                    head = pattern[:wild]
+                    in_folder[start + head[: head.rfind("/") + 1].replace("/", os.sep)].append(n)
+            if "/" in pattern:
+                in_project[project].append(n)
+        self._at_path, self._in_folder = dict(at_path), dict(in_folder)
+        self._in_project = dict(in_project)
 
     def of(self, manifest: Path) -> tuple[Path, generators.Output] | None:
         """The script line that writes ``manifest``: an exact match first, then one whose
@@ -698,14 +713,19 @@ class _Writers:
         folder above the script's: another project's ``deploy/app.yaml`` is not its
         output)."""
         text = str(manifest)
-        same = self._named.get(manifest.name, [])
-        candidates = sorted(same + self._anyname) if self._anyname and same else same
-        candidates = candidates or self._anyname
-        for ending in (False, True):
-            for n in candidates:
-                script, output, folders, project = self._entries[n]
-                for folder in folders:
-                    relative = _text_under(text, folder)
+        exact = list(self._at_path.get(text, ()))
+        end: list[int] = []
+        folder = text[: text.rfind(os.sep) + 1]
+        while folder:  # each folder the manifest is in, up to the file system's root
+            exact += self._in_folder.get(folder, ())
+            end += self._in_project.get(folder, ())
+            cut = folder.rfind(os.sep, 0, len(folder) - 1)
+            folder = folder[: cut + 1] if cut >= 0 else ""
+        for ending, candidates in ((False, exact), (True, end)):
+            for n in sorted(set(candidates)) if len(candidates) > 1 else candidates:
+                script, output, starts, project = self._entries[n]
+                for start in starts:
+                    relative = _text_under(text, start)
                     if relative is None or not generators.matches(output, relative, ending=ending):
                         continue
                     if not ending or _text_under(text, project) is not None:

@@ -50,7 +50,7 @@ def _ignored(root: Path, path: Path) -> bool:
 def plan(setup: sw.Setup, place: sw.Placement) -> GeneratorPlan | None:
     """The innermost generator with env files among the Kustomizations ``place`` was
     rendered through whose Secret lands in the workload's namespace, or None."""
-    layers = {layer.path: layer for layer in setup.layers}
+    layers = setup.by_path
     chain = [layers[path] for path in place.via if path in layers]
     root = Path(os.path.abspath(setup.root))
     for index, layer in enumerate(chain):

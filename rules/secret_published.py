@@ -141,10 +141,35 @@ def kustomize_applied(root: Path, folders: list[Path]) -> str | None:
             continue
     if not wanted:
         return None
-    for pattern, where in _kustomize_targets(root.resolve()):
+    targets, literal, globs = _kustomize_index(root.resolve())
+    # The first target in the documents' order that names a wanted folder: the literal
+    # ones are looked up (a monorepo's README applies every service's overlay: comparing
+    # each asked folder with all of them was quadratic), the patterns tried in order.
+    first = min((literal[w] for w in wanted if w in literal), default=len(targets))
+    for n, pattern in globs:
+        if n >= first:
+            break
         if any(w == pattern or fnmatch.fnmatchcase(w, pattern) for w in wanted):
-            return where
-    return None
+            first = n
+            break
+    return targets[first][1] if first < len(targets) else None
+
+
+@lru_cache(maxsize=4)
+def _kustomize_index(
+    root: Path,
+) -> tuple[list[tuple[str, str]], dict[str, int], list[tuple[int, str]]]:
+    """``_kustomize_targets``, with the first position of each literal folder and the
+    positions of the patterns (a folder with ``*``, ``?`` or ``[``)."""
+    targets = _kustomize_targets(root)
+    literal: dict[str, int] = {}
+    globs: list[tuple[int, str]] = []
+    for n, (pattern, _) in enumerate(targets):
+        if any(c in pattern for c in "*?["):
+            globs.append((n, pattern))
+        else:
+            literal.setdefault(pattern, n)
+    return targets, literal, globs
 
 
 @lru_cache(maxsize=4)

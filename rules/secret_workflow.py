@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,22 @@ class Setup:
     deployers: tuple[Deployer, ...]
     sops: Path | None
     sealed: tuple[Path, ...]
+
+    @cached_property
+    def including(self) -> dict[Path, list[Layer]]:
+        """The layers that list each resource (a file, or a Kustomization's folder), in
+        the order of ``layers``: a chain's next layers are looked up, not searched for
+        among every Kustomization of the repository (quadratic in a monorepo)."""
+        found: dict[Path, list[Layer]] = {}
+        for layer in self.layers:
+            for resource in dict.fromkeys(layer.resources):
+                found.setdefault(resource, []).append(layer)
+        return found
+
+    @cached_property
+    def by_path(self) -> dict[Path, Layer]:
+        """Each layer by its Kustomization file."""
+        return {layer.path: layer for layer in self.layers}
 
 
 @dataclass(frozen=True)
@@ -356,8 +373,8 @@ def _chains(setup: Setup, start: Path) -> Iterator[tuple[Layer, ...]]:
         wanted = current.parent if current.name in _K_NAMES else current
         parents = [
             layer
-            for layer in setup.layers
-            if wanted in layer.resources and layer not in chain and layer.path != current
+            for layer in setup.including.get(wanted, ())
+            if layer not in chain and layer.path != current
         ]
         if not parents:
             count += 1

@@ -17,6 +17,7 @@ from fixer.filenames import SKIP_DIRS
 from fixer.repository import RepositoryModel, generators
 from fixer.repository import index as index_module
 from rules import secret_published
+from rules import secret_workflow as sw
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -237,3 +238,83 @@ def test_a_monorepo_of_generating_services_compares_each_manifest_with_its_own(
         "deploy/bundle-1.yaml",
     }
     assert len(tried) <= 12 * len(index.order)  # all pairs: 4 x 120 outputs per manifest
+
+
+def _chains_by_search(setup: sw.Setup, start: Path) -> list[tuple[sw.Layer, ...]]:
+    """The chains as found before: every layer of the repository searched at each step."""
+    stack: list[tuple[Path, tuple[sw.Layer, ...]]] = [(start, ())]
+    chains: list[tuple[sw.Layer, ...]] = []
+    while stack and len(chains) < sw.MAX_CHAINS:
+        current, chain = stack.pop()
+        wanted = current.parent if current.name in sw._K_NAMES else current
+        parents = [
+            layer
+            for layer in setup.layers
+            if wanted in layer.resources and layer not in chain and layer.path != current
+        ]
+        if not parents:
+            chains.append(chain)
+        stack += [(layer.path, (*chain, layer)) for layer in parents]
+    return chains
+
+
+def test_kustomize_chains_are_looked_up_as_they_were_searched(tmp_path: Path) -> None:
+    """Thirty services with a base and two overlays each, plus a shared overlay listing
+    every service's base: the chains from each manifest are those the search over every
+    layer found, in the same order, and the layers that include a folder are filed once."""
+    layers = []
+    for i in range(30):
+        svc = tmp_path / f"svc{i}"
+        base = sw.Layer(svc / "base/kustomization.yaml", None, "", "", (svc / "base/app.yaml",))
+        layers.append(base)
+        for env in ("dev", "prod"):
+            overlay = svc / f"overlays/{env}/kustomization.yaml"
+            layers.append(sw.Layer(overlay, env, f"{env}-", "", (svc / "base", svc / "base")))
+    everything = tuple(tmp_path / f"svc{i}" / "base" for i in range(30))
+    layers.append(sw.Layer(tmp_path / "all/kustomization.yaml", "all", "", "", everything))
+    setup = sw.Setup(tmp_path, tuple(layers), (), (), None, ())
+    for i in range(30):
+        start = tmp_path / f"svc{i}" / "base" / "app.yaml"
+        assert list(sw._chains(setup, start)) == _chains_by_search(setup, start)
+        assert len(list(sw._chains(setup, start))) == 3
+    assert [layer.namespace for layer in setup.including[tmp_path / "svc3" / "base"]] == [
+        "dev",
+        "prod",
+        "all",
+    ]
+    assert setup.by_path[tmp_path / "all/kustomization.yaml"].namespace == "all"
+
+
+def test_kustomize_applied_finds_the_first_line_as_the_scan_of_every_line_did(
+    tmp_path: Path,
+) -> None:
+    """A README applying every overlay after a line with a variable folder (a pattern):
+    the answer is the first line in the documents' order that names an asked folder,
+    literal or pattern, as comparing each asked folder with every line gave."""
+    readme = "kubectl apply -k svc7/overlays/$ENV\n"
+    readme += "".join(f"kubectl apply -k svc{i}/overlays/prod\n" for i in range(50))
+    _write(tmp_path, {"README.md": readme})
+    root = tmp_path.resolve()
+    secret_published._kustomize_targets.cache_clear()
+    secret_published._kustomize_index.cache_clear()
+
+    def by_scan(folders: list[Path]) -> str | None:
+        wanted = [f.resolve().relative_to(root).as_posix() for f in folders]
+        for pattern, where in secret_published._kustomize_targets(root):
+            if any(w == pattern or fnmatch.fnmatchcase(w, pattern) for w in wanted):
+                return where
+        return None
+
+    cases = [
+        [root / "svc7/overlays/prod"],  # the pattern on line 1 comes first
+        [root / "svc9/overlays/prod"],
+        [root / "svc9/overlays/prod", root / "svc3/overlays/prod"],
+        [root / "svc7/overlays/dev"],
+        [root / "svc77/overlays/prod"],
+        [root / "other"],
+    ]
+    for folders in cases:
+        assert secret_published.kustomize_applied(root, folders) == by_scan(folders), folders
+    assert secret_published.kustomize_applied(root, cases[0]) == "README.md:1"
+    assert secret_published.kustomize_applied(root, cases[2]) == "README.md:5"
+    assert secret_published.kustomize_applied(root, cases[4]) is None

@@ -1,7 +1,7 @@
 """Monorepo scale: ``tighten check`` over the corpus copied many times, cold and cached.
 
     python bench/scale_bench.py [--corpus tests/data/corpus] [--copies 1 3 10] [--checkov]
-                                [--source-files 27000]
+                                [--source-files 27000] [--services 100 300 1000]
 
 For each count N in ``--copies`` it builds, in a temporary folder (nothing is committed),
 a tree holding N copies of the corpus under different folders (10 copies of the corpus
@@ -19,7 +19,10 @@ Linear means seconds per 1,000 files stays flat as N grows; flat memory means pe
 does not grow with N. ``--source-files M`` also checks one copy inside a tree of M more
 files that are neither Dockerfiles nor manifests (a monorepo's code): the cost of the files
 tighten only walks. ``--checkov`` also times checkov over one copy (the corpus) in the
-same run, for the ratio.
+same run, for the ratio. ``--services N...`` also checks and fixes (``--dry-run``)
+generated monorepos of N services each (``services``: a shared base image, Kustomize
+overlays, generator scripts, root files naming every service), where evidence that
+crosses files grows with the repository (``--copies`` given no count skips the copies).
 """
 
 from __future__ import annotations
@@ -66,6 +69,110 @@ def add_source(root: Path, count: int) -> int:
         path.write_text("package main\n\nfunc main() {}\n")
         os.utime(path, (past, past))
     return count
+
+
+def services(root: Path, count: int) -> int:
+    """A monorepo of ``count`` services built on one base image, each with the evidence
+    files real ones have (a Dockerfile and the script it copies in, a Kustomize base with
+    two overlays patching it, a Makefile that builds and applies, a script that renders a
+    chart and ytt files into the service's folders, a chart's values), and the files that
+    name every service at the root (a compose file, a Makefile, a README that applies each
+    overlay, a workflow that builds every tenth): what makes cross-file evidence grow with
+    the repository, where a comparison of every file with every other shows as
+    super-linear time. Made a git work tree and dated a minute back; the number of files."""
+    base = root / "base"
+    base.mkdir(parents=True)
+    (base / "Dockerfile").write_text(
+        "FROM debian:12\nRUN apt-get update && apt-get install -y curl ca-certificates\n"
+        'COPY entrypoint.sh /entrypoint.sh\nENTRYPOINT ["/entrypoint.sh"]\n'
+    )
+    (base / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
+    compose, make, readme = ["services:"], ["build-all:"], ["# Services", ""]
+    for n in range(count):
+        name, folder = f"svc{n}", root / "services" / f"svc{n:05d}"
+        image = f"ghcr.io/acme/{name}"
+        for sub in ("k8s/base", "k8s/overlays/prod", "k8s/overlays/dev", "scripts", "chart"):
+            (folder / sub).mkdir(parents=True)
+        files = {
+            "Dockerfile": "FROM ghcr.io/acme/base:1.0\nWORKDIR /srv\nCOPY run.sh /srv/run.sh\n"
+            'RUN apt-get install -y wget\nCMD ["/srv/run.sh"]\n',
+            "run.sh": f"#!/bin/sh\nwget -q http://svc{(n + 1) % count}/health\nexec /srv/app\n",
+            "k8s/base/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+            f"  name: {name}\nspec:\n  template:\n    spec:\n      containers:\n"
+            f"        - name: app\n          image: {image}:latest\n          env:\n"
+            f"            - name: DB_PASSWORD\n              value: hunter2-{n}\n",
+            "k8s/base/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+            "Makefile": f"IMG ?= {image}:1.0\nbuild:\n\tdocker build -t $(IMG) .\n"
+            "deploy:\n\tkubectl apply -k k8s/overlays/prod\n",
+            "scripts/render.sh": "#!/bin/sh\nhelm template ./chart > deploy/rendered.yaml\n"
+            "ytt -f in > out/gen-${ENV}.yaml\n",
+            "chart/values.yaml": f"image:\n  repository: {image}\n  tag: '1.0'\n",
+        }
+        for env in ("prod", "dev"):
+            files[f"k8s/overlays/{env}/kustomization.yaml"] = (
+                f"resources:\n  - ../../base\nimages:\n  - name: {image}\n"
+                f"    newTag: {env}\npatches:\n  - path: patch.yaml\n"
+            )
+            files[f"k8s/overlays/{env}/patch.yaml"] = (
+                f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
+                "  template:\n    spec:\n      containers:\n        - name: app\n"
+                f'          args: ["--env", "{env}"]\n'
+            )
+        for rel, text in files.items():
+            (folder / rel).write_text(text)
+        compose += [f"  {name}:", f"    build: services/svc{n:05d}", f"    image: {image}:latest"]
+        make.append(f"\tdocker build -t {image}:latest services/svc{n:05d}")
+        readme.append(f"- `kubectl apply -k services/svc{n:05d}/k8s/overlays/prod`")
+    make += ["base:", "\tdocker build -t ghcr.io/acme/base:1.0 base"]
+    workflow = root / ".github" / "workflows"
+    workflow.mkdir(parents=True)
+    steps = "".join(
+        f"      - run: docker build -t ghcr.io/acme/svc{n}:1.0 services/svc{n:05d}\n"
+        for n in range(0, count, 10)
+    )
+    (workflow / "build.yml").write_text(
+        f"on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+    )
+    (root / "docker-compose.yml").write_text("\n".join(compose) + "\n")
+    (root / "Makefile").write_text("\n".join(make) + "\n")
+    (root / "README.md").write_text("\n".join(readme) + "\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    past = time.time() - 60
+    total = 0
+    for path in root.rglob("*"):
+        if ".git" not in path.parts:
+            os.utime(path, (past, past), follow_symlinks=False)
+            total += path.is_file()
+    return total
+
+
+def monorepo(args: argparse.Namespace, rows: list[Row]) -> None:
+    """``check`` and ``fix --dry-run --offline`` over generated monorepos of
+    ``--services`` services: seconds per service should not grow with their number."""
+    tighten = tighten_cmd()
+    base: dict[str, float] = {}
+    for count in args.services:
+        with tempfile.TemporaryDirectory(prefix="tighten-services-") as tmp:
+            root = Path(tmp)
+            files = services(root, count)
+            runs = {
+                "check": measure([*tighten, "check", "-q", "--no-cache", "."], cwd=root),
+                "fix --dry-run": measure(
+                    [*tighten, "fix", "--dry-run", "--offline", "-q", "."], cwd=root
+                ),
+            }
+        for what, run in runs.items():
+            per = run["wall"] / count
+            base.setdefault(what, per)
+            rows.append(
+                Row(
+                    f"{what}, {count} services ({files} files)",
+                    f"{run['wall']:.2f}s",
+                    "",
+                    f"{per / base[what]:.2f} of the first count's s/service",
+                )
+            )
+            rows.append(Row(f"peak RSS {what}, {count} services", f"{run['rss_mb']:.0f} MB"))
 
 
 def source_tree(args: argparse.Namespace, rows: list[Row]) -> None:
@@ -143,7 +250,7 @@ def scale(args: argparse.Namespace, rows: list[Row]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
-    parser.add_argument("--copies", type=int, nargs="+", default=[1, 3, 10])
+    parser.add_argument("--copies", type=int, nargs="*", default=[1, 3, 10])
     parser.add_argument("--checkov", action="store_true")
     parser.add_argument(
         "--source-files",
@@ -151,11 +258,21 @@ def main() -> int:
         default=0,
         help="also check one copy of the corpus inside a tree of this many more files",
     )
+    parser.add_argument(
+        "--services",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also check and fix generated monorepos of these many services (100 300 1000)",
+    )
     args = parser.parse_args()
     rows: list[Row] = []
-    scale(args, rows)
+    if args.copies:
+        scale(args, rows)
     if args.source_files:
         source_tree(args, rows)
+    if args.services:
+        monorepo(args, rows)
     print_table(rows)
     return 0
 

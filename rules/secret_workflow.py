@@ -110,6 +110,18 @@ class Setup:
         """Each layer by its Kustomization file."""
         return {layer.path: layer for layer in self.layers}
 
+    @cached_property
+    def externals_in(self) -> dict[str | None, list[tuple[ExternalSecret, Placement]]]:
+        """The ``ExternalSecret`` objects rendered into each namespace, each with the
+        Secret it fills there, in the order of ``externals``: placed once per repository,
+        not again for every secret value asked about (quadratic in a monorepo)."""
+        found: dict[str | None, list[tuple[ExternalSecret, Placement]]] = {}
+        for external in self.externals:
+            for place in placements(self, external.path, external.name, external.namespace):
+                target = Placement(external.target or place.name, place.namespace, place.via)
+                found.setdefault(place.namespace, []).append((external, target))
+        return found
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -397,12 +409,7 @@ def external_for(
 ) -> tuple[ExternalSecret, Placement, bool] | None:
     """The ``ExternalSecret`` rendered into ``namespace`` that provides ``key`` (True), or
     the first one there that could take it as a new ``data`` entry (False)."""
-    candidates = []
-    for external in setup.externals:
-        for place in placements(setup, external.path, external.name, external.namespace):
-            if place.namespace == namespace:
-                target = external.target or place.name
-                candidates.append((external, Placement(target, namespace, place.via)))
+    candidates = setup.externals_in.get(namespace, [])
     for external, place in candidates:
         if key in external.keys:
             return external, place, True

@@ -14,7 +14,7 @@ import pytest
 
 from fixer import readfile
 from fixer.filenames import SKIP_DIRS
-from fixer.repository import RepositoryModel, generators
+from fixer.repository import RepositoryModel, froms, generators
 from fixer.repository import index as index_module
 from rules import secret_published
 from rules import secret_workflow as sw
@@ -318,3 +318,148 @@ def test_kustomize_applied_finds_the_first_line_as_the_scan_of_every_line_did(
     assert secret_published.kustomize_applied(root, cases[0]) == "README.md:1"
     assert secret_published.kustomize_applied(root, cases[2]) == "README.md:5"
     assert secret_published.kustomize_applied(root, cases[4]) is None
+
+
+def _services_repo(root: Path, count: int) -> None:
+    """Services whose evidence crosses files: scripts that build and run each image with
+    host folders, compose bind mounts, documents including files, a shared base image
+    and a per-service Makefile beside each Dockerfile (``_likely_derived``)."""
+    files: dict[str, str] = {
+        "docs/guide.md": "".join(
+            f"@@INCLUDE[../svc{i}/k8s/app.yaml]\n--8<-- 'svc{i}/Dockerfile'\n"
+            for i in range(0, count, 3)
+        )
+        + "{% include_relative snippets/pod.yaml %}\n",
+        "docs/snippets/pod.yaml": DEPLOYMENT.format(name="snippet"),
+        "docker-compose.yml": "services:\n"
+        + "".join(
+            f"  svc{i}:\n    build: svc{i}\n    image: acme/svc{i}\n"
+            f"    volumes:\n      - ./data/svc{i}:/var/lib/svc{i}\n"
+            for i in range(0, count, 2)
+        ),
+    }
+    for i in range(count):
+        files[f"svc{i}/Dockerfile"] = f'FROM acme/base-{i % 4}\nCOPY app /app\nCMD ["/app"]\n'
+        files[f"svc{i}/Makefile"] = "build:\n\tdocker build -t acme/svc$(N) .\n"
+        files[f"svc{i}/run.sh"] = (
+            f"#!/bin/sh\ndocker build -t acme/svc{i} .\n"
+            f"docker run --rm -v /srv/svc{i}:/data acme/svc{i} /app --serve\n"
+        )
+        files[f"svc{i}/k8s/app.yaml"] = DEPLOYMENT.format(name=f"svc{i}")
+    for b in range(4):
+        files[f"base-{b}/Dockerfile"] = "FROM debian:12\n"
+        files[f"base-{b}/Makefile"] = f"build:\n\tdocker build -t acme/base-{b} .\n"
+    _write(root, files)
+
+
+def test_per_file_questions_are_looked_up_as_they_were_scanned(tmp_path: Path) -> None:
+    """`host_writes_of`, `script_runs_of`, `shown_in_docs` and the Dockerfiles below a
+    folder (`_likely_derived`) are filed once per repository; each answer is the one the
+    scan of every run, include or Dockerfile gave."""
+    _services_repo(tmp_path, 24)
+    model = RepositoryModel.scan(tmp_path, stamp=False)
+    index = model._index
+    assert index.host_writes and index.script_runs and index.doc_includes
+    seen = {"writes": 0, "runs": 0, "shown": 0, "likely": 0}
+    for dockerfile in sorted(index.dockerfiles):
+        path = model._abs(dockerfile)
+        names = {n for b in model.build_of(path) for n in b.images}
+        writes = [
+            w
+            for w in index.host_writes
+            if path in w.dockerfiles or (w.image is not None and w.image in names)
+        ]
+        assert model.host_writes_of(dockerfile) == writes
+        runs = [r for r in index.script_runs if path in r.dockerfiles]
+        assert model.script_runs_of(dockerfile) == runs
+        seen["writes"] += bool(writes)
+        seen["runs"] += bool(runs)
+        likely = _likely_by_scan(model, path)
+        assert model._likely_derived(path) == likely
+        seen["likely"] += bool(likely)
+    for manifest in [*index.order, *index.dockerfiles]:
+        full = model._abs(manifest)
+        rel = os.path.relpath(full, model.root).replace(os.sep, "/")
+        expected = None
+        for document, line, target in index.doc_includes:
+            written = target.replace("\\", "/")
+            while written.startswith(("./", "../", "/")):
+                written = written.split("/", 1)[1] if "/" in written else ""
+            if not written:
+                continue
+            if "/" in written:
+                hit = rel == written or rel.endswith("/" + written)
+            else:
+                hit = full == document.parent / written or (
+                    full.name == written and full.parent.name in ("snippets", "includes")
+                )
+            if hit:
+                expected = f"{os.path.relpath(document, model.root)}:{line}"
+                break
+        assert model.shown_in_docs(manifest) == expected, manifest
+        seen["shown"] += expected is not None
+    assert seen["writes"] >= 12 and seen["runs"] >= 24 and seen["shown"] >= 16
+    assert seen["likely"] == 4  # each base image: the services built FROM it
+
+
+def _likely_by_scan(model: RepositoryModel, path: Path) -> list[froms.Derived]:
+    """``_likely_derived`` as it was: the folder's Dockerfiles found by testing every
+    Dockerfile of the repository for the folder's prefix."""
+    folder = path.parent.name
+    if len(folder) < 3 or folder in ("docker", "build", "images", "image"):
+        return []
+    if not (path.parent / "Makefile").is_file():
+        return []
+    prefix = str(path.parent.parent).rstrip(os.sep) + os.sep
+    files = [d for d in model._index.dockerfiles if str(d).startswith(prefix)]
+    by_name: dict[str, list[froms.Derived]] = {}
+    for key, derived in froms.index(files).items():
+        if "/library/" not in key:
+            by_name.setdefault(key.rsplit("/", 1)[-1], []).extend(derived)
+    found = {d for d in by_name.get(folder, ()) if d.dockerfile != path}
+    return sorted(found, key=lambda d: (str(d.dockerfile), d.line))
+
+
+def test_external_secrets_are_placed_once_and_found_as_before(tmp_path: Path) -> None:
+    """`external_for` takes the ExternalSecrets placed in each namespace once per
+    repository; its answers are those of placing every ExternalSecret on every question."""
+    layers, externals = [], []
+    for i in range(12):
+        svc = tmp_path / f"svc{i}"
+        externals.append(
+            sw.ExternalSecret(
+                svc / "base/external.yaml", 3, f"creds{i}", None, None, (f"key{i}",), False, None
+            )
+        )
+        layers.append(
+            sw.Layer(svc / "base/kustomization.yaml", None, "", "", (svc / "base/external.yaml",))
+        )
+        for env in ("dev", "prod"):
+            layers.append(
+                sw.Layer(
+                    svc / f"{env}/kustomization.yaml", f"{env}{i % 3}", "", "", (svc / "base",)
+                )
+            )
+    setup = sw.Setup(tmp_path, tuple(layers), tuple(externals), (), None, ())
+
+    def by_placing(namespace: str | None, key: str) -> object:
+        candidates = []
+        for external in setup.externals:
+            for place in sw.placements(setup, external.path, external.name, external.namespace):
+                if place.namespace == namespace:
+                    target = external.target or place.name
+                    candidates.append((external, sw.Placement(target, namespace, place.via)))
+        for external, place in candidates:
+            if key in external.keys:
+                return external, place, True
+        for external, place in candidates:
+            return external, place, False
+        return None
+
+    answers = 0
+    for namespace in ("dev0", "dev1", "prod2", "other", None):
+        for key in ("key0", "key4", "key7", "missing"):
+            found = sw.external_for(setup, namespace, key)
+            assert found == by_placing(namespace, key), (namespace, key)
+            answers += found is not None
+    assert answers == 12

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -79,6 +80,16 @@ class RepositoryModel:
         self._current: tuple[Path, Any] | None = None
         #: image key last parts -> keys, built on the first ``runs_named``.
         self._by_last_name: dict[str, list[str]] | None = None
+        #: Positions in ``host_writes`` by Dockerfile and by image, and the script runs
+        #: by Dockerfile, filed on the first question (each Dockerfile asks once: a scan
+        #: of every run for each was quadratic in a monorepo).
+        self._host_writes_by: tuple[dict[Path, list[int]], dict[str, list[int]]] | None = None
+        self._script_runs_by: dict[Path, list[ScriptRun]] | None = None
+        #: ``shown_in_docs``: the documents' includes by the file name they end with.
+        self._includes_by_name: dict[str, list[tuple[Path, int, str]]] | None = None
+        #: ``_likely_derived``: every Dockerfile's path as text, sorted (a folder's are a
+        #: range of it).
+        self._dockerfile_texts: list[str] | None = None
         #: ``build_of`` answers by absolute Dockerfile path (the builds never change).
         self._builds_of: dict[Path, tuple[Build, ...]] = {}
         #: ``entrypoint_script`` answers by (Dockerfile, target, context): DF001 and the
@@ -254,7 +265,14 @@ class RepositoryModel:
         by_name = self._near_froms.get(near)
         if by_name is None:
             prefix = str(near).rstrip(os.sep) + os.sep
-            files = [d for d in self._index.dockerfiles if str(d).startswith(prefix)]
+            if self._dockerfile_texts is None:
+                self._dockerfile_texts = sorted(str(d) for d in self._index.dockerfiles)
+            texts = self._dockerfile_texts
+            # The paths that start with ``prefix`` sort from it to just before the prefix
+            # whose separator is the next character: a range, not a scan of every one.
+            end = prefix[:-1] + chr(ord(os.sep) + 1)
+            low, high = bisect.bisect_left(texts, prefix), bisect.bisect_left(texts, end)
+            files = [Path(t) for t in texts[low:high]]
             by_name = {}
             for key, derived in froms.index(files).items():
                 if "/library/" not in key:
@@ -285,16 +303,32 @@ class RepositoryModel:
         -v``, compose bind mounts), matched by Dockerfile or by image name."""
         path = self._abs(dockerfile)
         names = {n for b in self.build_of(path) for n in b.images}
-        return [
-            w
-            for w in self._index.host_writes
-            if path in w.dockerfiles or (w.image is not None and w.image in names)
-        ]
+        writes = self._index.host_writes
+        if self._host_writes_by is None:
+            by_dockerfile: dict[Path, list[int]] = defaultdict(list)
+            by_image: dict[str, list[int]] = defaultdict(list)
+            for n, write in enumerate(writes):
+                for known in dict.fromkeys(write.dockerfiles):
+                    by_dockerfile[known].append(n)
+                if write.image is not None:
+                    by_image[write.image].append(n)
+            self._host_writes_by = (dict(by_dockerfile), dict(by_image))
+        by_dockerfile_, by_image_ = self._host_writes_by
+        found = set(by_dockerfile_.get(path, ()))
+        for name in names:
+            found.update(by_image_.get(name, ()))
+        return [writes[n] for n in sorted(found)]
 
     def script_runs_of(self, dockerfile: Path) -> list[ScriptRun]:
         """The ``docker run``s of scripts and Makefiles that build ``dockerfile``'s image."""
         path = self._abs(dockerfile)
-        return [r for r in self._index.script_runs if path in r.dockerfiles]
+        if self._script_runs_by is None:
+            by: dict[Path, list[ScriptRun]] = defaultdict(list)
+            for run in self._index.script_runs:
+                for known in dict.fromkeys(run.dockerfiles):
+                    by[known].append(run)
+            self._script_runs_by = dict(by)
+        return list(self._script_runs_by.get(path, ()))
 
     def runs_named(self, last_names: Collection[str]) -> list[Run]:
         """Runs of every image whose last path part is one of ``last_names`` (``web`` for
@@ -466,12 +500,18 @@ class RepositoryModel:
             return None
         full = self._abs(path)
         rel = os.path.relpath(full, self.root).replace(os.sep, "/")
-        for document, line, target in self._index.doc_includes:
-            written = target.replace("\\", "/")
-            while written.startswith(("./", "../", "/")):
-                written = written.split("/", 1)[1] if "/" in written else ""
-            if not written:
-                continue
+        if self._includes_by_name is None:
+            # Every hit below names the file: filed by the name, each file is compared
+            # with the includes of its name only (not every include of the documentation).
+            by_name: dict[str, list[tuple[Path, int, str]]] = defaultdict(list)
+            for document, line, target in self._index.doc_includes:
+                written = target.replace("\\", "/")
+                while written.startswith(("./", "../", "/")):
+                    written = written.split("/", 1)[1] if "/" in written else ""
+                if written:
+                    by_name[written.rsplit("/", 1)[-1]].append((document, line, written))
+            self._includes_by_name = dict(by_name)
+        for document, line, written in self._includes_by_name.get(full.name, ()):
             if "/" in written:
                 hit = rel == written or rel.endswith("/" + written)
             else:  # beside the document, or in the documentation's snippets folder

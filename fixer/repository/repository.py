@@ -580,9 +580,14 @@ class RepositoryModel:
     # --- helpers --------------------------------------------------------------------------
 
     def _abs(self, path: Path) -> Path:
+        """``path`` absolute and normal. A relative path is relative to the current folder,
+        as every path of a run is (the targets as the user named them, and what rules
+        join to them): ``tighten check deploy/`` from a subfolder of the repository, or
+        ``tighten check repo`` from above it, asks about ``deploy/app.yaml`` there, not
+        below the repository's root."""
         known = self._paths.get(path)
         if known is None:
-            full = path if path.is_absolute() else self.root / path
+            full = path if path.is_absolute() else Path(os.path.abspath(path))
             text = str(full)
             normal = os.path.normpath(text)
             known = full if normal == text else Path(normal)  # ``norm``, without a new Path

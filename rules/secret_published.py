@@ -28,9 +28,12 @@ _MENTION = re.compile(r"[\w./:@%~+*-]*\.ya?ml\b")
 _APPLIES = re.compile(r"\b(?:apply|create|replace)\b[^\n]*\s-f\b|https?://", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8192)
 def published(root: Path, manifest: Path) -> str | None:
     """``path:line`` of the first document or workflow line naming ``manifest`` by its path
-    from the repository root (a raw URL ending in it counts), else None."""
+    from the repository root (a raw URL ending in it counts), else None. Remembered: a
+    file asked about as the copy of others (a monorepo's many objects of one name) is
+    resolved once, not once for each of them."""
     try:
         rel = manifest.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

@@ -16,6 +16,7 @@ from fixer import readfile
 from fixer.filenames import SKIP_DIRS
 from fixer.repository import RepositoryModel, froms, generators
 from fixer.repository import index as index_module
+from fixer.repository.model import Run
 from rules import secret_published
 from rules import secret_workflow as sw
 
@@ -108,7 +109,7 @@ def test_generated_manifests_are_found_by_name_as_by_comparing_every_pair(tmp_pa
         "tools/out/a.yaml": True,
     }
     assert "written by hack/gen.sh:2 (helm template)" in (
-        model.written_by(Path("deploy/app.yaml")) or ""
+        model.written_by(tmp_path / "deploy/app.yaml") or ""
     )
 
 
@@ -463,3 +464,55 @@ def test_external_secrets_are_placed_once_and_found_as_before(tmp_path: Path) ->
             assert found == by_placing(namespace, key), (namespace, key)
             answers += found is not None
     assert answers == 12
+
+
+def test_patches_merge_with_the_bases_their_kustomization_renders_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty services whose Deployments are all named `app`, each patched by two
+    overlays: a patch merges with the bases its own Kustomization renders, found by
+    filing the bases by Kustomization; the merged runs are those of testing every base
+    of the name against every patch."""
+    files: dict[str, str] = {}
+    for i in range(20):
+        svc = f"svc{i}/k8s"
+        files[f"{svc}/base/deployment.yaml"] = DEPLOYMENT.format(name="app").replace(
+            "nginx:1.27", f"ghcr.io/acme/svc{i}:1.0"
+        )
+        files[f"{svc}/base/kustomization.yaml"] = "resources:\n  - deployment.yaml\n"
+        for env in ("dev", "prod"):
+            files[f"{svc}/{env}/kustomization.yaml"] = (
+                "resources:\n  - ../base\npatches:\n  - path: patch.yaml\n"
+            )
+            files[f"{svc}/{env}/patch.yaml"] = (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n"
+                "  template:\n    spec:\n      containers:\n        - name: app\n"
+                f'          args: ["--env", "{env}"]\n'
+            )
+    _write(tmp_path, files)
+    real = index_module._merge_patches
+    checked: list[int] = []
+
+    def compared(index: index_module.Index) -> None:
+        runs = list(index.runs)
+        bases: dict[tuple[str, str | None, str], list[Run]] = {}
+        patched = []
+        for run in runs:
+            if run.path in index.patches:
+                patched.append(run)
+            else:
+                bases.setdefault((run.kind, run.name, run.container), []).append(run)
+        merged = [
+            index_module._merged(base, patch)
+            for patch in patched
+            for base in bases.get((patch.kind, patch.name, patch.container), ())
+            if index.patches[patch.path] in index.kustomizations_of(base.path)
+        ]
+        expected = [r for r in runs if r.path not in index.patches] + merged
+        real(index)
+        assert index.runs == expected
+        checked.append(len(merged))
+
+    monkeypatch.setattr(index_module, "_merge_patches", compared)
+    RepositoryModel.scan(tmp_path, stamp=False)
+    assert checked == [40]  # each patch with its own service's base only

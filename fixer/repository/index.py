@@ -799,12 +799,20 @@ def _merge_patches(index: Index) -> None:
             patched if run.path in index.patches else bases[(run.kind, run.name, run.container)]
         )
         target.append(run)
+    # The bases of each patched key filed by the Kustomizations that render them: a patch
+    # takes those of its owner, not a test of every base of its name (a monorepo's
+    # services all name their Deployment ``app``: patches x bases).
+    wanted = {(p.kind, p.name, p.container) for p in patched}
+    owned: dict[tuple[str, str | None, str, Path], list[Run]] = defaultdict(list)
+    for kind, name, container in wanted:
+        for base in bases.get((kind, name, container), ()):
+            for owner in dict.fromkeys(index.kustomizations_of(base.path)):
+                owned[(kind, name, container, owner)].append(base)
     merged: list[Run] = []
     for patch in patched:
         owner = index.patches[patch.path]
-        for base in bases.get((patch.kind, patch.name, patch.container), ()):
-            if owner in index.kustomizations_of(base.path):
-                merged.append(_merged(base, patch))
+        for base in owned.get((patch.kind, patch.name, patch.container, owner), ()):
+            merged.append(_merged(base, patch))
     index.runs = [r for r in index.runs if r.path not in index.patches] + merged
 
 

@@ -514,8 +514,11 @@ class Session:
         root = Roots.of(paths[:1]).folders[0]
         try:
             if early is not None and early.root == root and early.stamp == self._caching():
-                return early.result()  # computed again here, error and all, if the child failed
-            return RepositoryModel.scan(root, stamp=self._caching())
+                model = early.result()  # computed again here, error and all, if the child failed
+            else:
+                model = RepositoryModel.scan(root, stamp=self._caching())
+            model.asked_from(Path.cwd())  # the run's paths are relative to where it runs
+            return model
         except Exception as exc:  # no evidence is a judgement too: fixes say what they need
             self.scan_failed = True
             self.console.info(

@@ -64,6 +64,8 @@ class RepositoryModel:
 
     def __init__(self, index: Index) -> None:
         self._index = index
+        #: What a relative path asked about is relative to (``asked_from``).
+        self._base = index.root
         self._yaml_objects: Holders | None = None
         #: The same, over the files marked generated only (``generated_copies``).
         self._generated_objects: Holders | None = None
@@ -579,15 +581,20 @@ class RepositoryModel:
 
     # --- helpers --------------------------------------------------------------------------
 
+    def asked_from(self, folder: Path) -> None:
+        """Relative paths asked about are relative to ``folder`` from now on (else to the
+        root). A run sets its current folder: its paths are the targets as the user named
+        them and what rules join to them, so ``tighten check .`` in ``deploy/`` asks about
+        ``app.yaml`` there, not at the root (where the model then answered about another
+        file, or none)."""
+        self._base = Path(os.path.abspath(folder))
+        self._paths.clear()
+
     def _abs(self, path: Path) -> Path:
-        """``path`` absolute and normal. A relative path is relative to the current folder,
-        as every path of a run is (the targets as the user named them, and what rules
-        join to them): ``tighten check deploy/`` from a subfolder of the repository, or
-        ``tighten check repo`` from above it, asks about ``deploy/app.yaml`` there, not
-        below the repository's root."""
+        """``path`` absolute and normal; a relative one from ``asked_from``'s folder."""
         known = self._paths.get(path)
         if known is None:
-            full = path if path.is_absolute() else Path(os.path.abspath(path))
+            full = path if path.is_absolute() else self._base / path
             text = str(full)
             normal = os.path.normpath(text)
             known = full if normal == text else Path(normal)  # ``norm``, without a new Path

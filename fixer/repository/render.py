@@ -228,6 +228,11 @@ def render(
         return _run(kustomization, copy, inside, program, timeout)
 
 
+#: The header kubectl's logger puts before an error (``E1201 03:28:58.318934   23217
+#: run.go:72] ``): its time and process id made the same run's notice differ every time.
+_KLOG_HEADER = re.compile(r"^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [\w.-]+:\d+\] ")
+
+
 def _run(
     kustomization: Path, cwd: Path, folder: Path, program: Sequence[str], timeout: float
 ) -> Render:
@@ -249,7 +254,7 @@ def _run(
         return Render(kustomization, None, f"`{' '.join(program)}` did not run: {exc}")
     if done.returncode != 0:
         error = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        why = error[-1] if error else f"exit code {done.returncode}"
+        why = _KLOG_HEADER.sub("", error[-1]) if error else f"exit code {done.returncode}"
         return Render(kustomization, None, f"`{' '.join(program)}` failed: {why[:300]}")
     return Render(kustomization, done.stdout.decode("utf-8", "replace"))
 

@@ -315,11 +315,11 @@ class RepositoryModel:
                 if write.image is not None:
                     by_image[write.image].append(n)
             self._host_writes_by = (dict(by_dockerfile), dict(by_image))
-        by_dockerfile_, by_image_ = self._host_writes_by
-        found = set(by_dockerfile_.get(path, ()))
+        of_dockerfile, of_image = self._host_writes_by
+        found = set(of_dockerfile.get(path, ()))
         for name in names:
-            found.update(by_image_.get(name, ()))
-        return [writes[n] for n in sorted(found)]
+            found.update(of_image.get(name, ()))
+        return [writes[n] for n in sorted(found)]  # in the order of the scan
 
     def script_runs_of(self, dockerfile: Path) -> list[ScriptRun]:
         """The ``docker run``s of scripts and Makefiles that build ``dockerfile``'s image."""

@@ -400,18 +400,34 @@ def own_repository(corpus: Path, target: Path) -> Path:
     """A copy of ``corpus`` at ``target`` that is a git repository with every file
     committed, as a user's checkout is: both tools then read exactly the corpus (where it
     lies, tighten's repository model also reads the repository around it: this project's
-    fixtures, 1,600 more YAML files). Dated a minute back, as a checkout is not all
-    written a moment ago (the result cache keeps nothing of "racy" files)."""
+    fixtures, 1,600 more YAML files)."""
     shutil.copytree(corpus, target, symlinks=True)
-    past = time.time() - 60
-    for path in [target, *target.rglob("*")]:
-        if path.is_dir() and not path.is_symlink():
-            path.chmod(path.stat().st_mode | 0o700)  # a read-only corpus copies read-only
-        os.utime(path, (past, past), follow_symlinks=False)
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-    for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "corpus"]):
-        subprocess.run([*git, *step], cwd=target, check=True, capture_output=True)
+    checkout(target, commit=True)
     return target
+
+
+def checkout(root: Path, *, commit: bool = False) -> int:
+    """Make the tree at ``root`` look like a checkout: a git work tree (with every file
+    committed when ``commit``), folders writable (a read-only corpus copies read-only),
+    every file dated a minute back. Files written in the last seconds are "racy" (a change
+    within the same timestamp tick would keep their stamp), and a run that sees one keeps
+    no output for the next; a real tree was not all written a moment ago. Returns the
+    number of files."""
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    past = time.time() - 60
+    count = 0
+    for path in [root, *root.rglob("*")]:
+        if ".git" in path.relative_to(root).parts:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o700)
+        os.utime(path, (past, past), follow_symlinks=False)
+        count += path.is_file()
+    if commit:
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+        for step in (["add", "-A"], ["commit", "-q", "-m", "corpus"]):
+            subprocess.run([*git, *step], cwd=root, check=True, capture_output=True)
+    return count
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,24 +37,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import CHECKOV, CHECKOV_ENV, CORPUS, Row, measure, print_table, ratio, tighten_cmd
+from bench import (
+    CHECKOV,
+    CHECKOV_ENV,
+    CORPUS,
+    Row,
+    checkout,
+    measure,
+    print_table,
+    ratio,
+    tighten_cmd,
+)
 
 
 def build(root: Path, corpus: Path, copies: int) -> int:
     """``copies`` copies of the corpus under ``root``; the number of files."""
     for n in range(copies):
         shutil.copytree(corpus, root / f"team{n:02d}", symlinks=True)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    # Files written in the last seconds are "racy" (a change within the same timestamp tick
-    # would keep their stamp), and a run that sees one keeps no output for the next: a real
-    # tree was not all written a moment ago, so the copies are dated a minute back.
-    past = time.time() - 60
-    count = 0
-    for path in root.rglob("*"):
-        if ".git" not in path.parts:
-            os.utime(path, (past, past), follow_symlinks=False)
-            count += path.is_file()
-    return count
+    return checkout(root)  # a git work tree, dated a minute back (``bench.checkout``)
 
 
 def add_source(root: Path, count: int) -> int:
@@ -79,7 +78,7 @@ def services(root: Path, count: int) -> int:
     name every service at the root (a compose file, a Makefile, a README that applies each
     overlay, a workflow that builds every tenth): what makes cross-file evidence grow with
     the repository, where a comparison of every file with every other shows as
-    super-linear time. Made a git work tree and dated a minute back; the number of files."""
+    super-linear time. Made a checkout (``bench.checkout``); the number of files."""
     base = root / "base"
     base.mkdir(parents=True)
     (base / "Dockerfile").write_text(
@@ -136,14 +135,7 @@ def services(root: Path, count: int) -> int:
     (root / "docker-compose.yml").write_text("\n".join(compose) + "\n")
     (root / "Makefile").write_text("\n".join(make) + "\n")
     (root / "README.md").write_text("\n".join(readme) + "\n")
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    past = time.time() - 60
-    total = 0
-    for path in root.rglob("*"):
-        if ".git" not in path.parts:
-            os.utime(path, (past, past), follow_symlinks=False)
-            total += path.is_file()
-    return total
+    return checkout(root)
 
 
 def monorepo(args: argparse.Namespace, rows: list[Row]) -> None:

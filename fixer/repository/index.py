@@ -83,6 +83,14 @@ class Index:
     builds_by_dockerfile: dict[Path, list[Build]] = field(default_factory=lambda: defaultdict(list))
     runs_by_image: dict[str, list[Run]] = field(default_factory=lambda: defaultdict(list))
     runs_by_dockerfile: dict[Path, list[Run]] = field(default_factory=lambda: defaultdict(list))
+    #: Positions in ``host_writes`` by each Dockerfile a write names, and by its image.
+    host_writes_by_dockerfile: dict[Path, list[int]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    host_writes_by_image: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    script_runs_by_dockerfile: dict[Path, list[ScriptRun]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     not_source: dict[Path, SourceVerdict] = field(default_factory=dict)
     files_seen: int = 0
     #: Digest of every indexed file's path, size and mtime: a result that asked the model
@@ -842,3 +850,11 @@ def _index_answers(index: Index) -> None:
             index.runs_by_image[key].append(run)
         if run.dockerfile is not None:
             index.runs_by_dockerfile[run.dockerfile].append(run)
+    for n, write in enumerate(index.host_writes):
+        for dockerfile in dict.fromkeys(write.dockerfiles):
+            index.host_writes_by_dockerfile[dockerfile].append(n)
+        if write.image is not None:
+            index.host_writes_by_image[write.image].append(n)
+    for ran in index.script_runs:
+        for dockerfile in dict.fromkeys(ran.dockerfiles):
+            index.script_runs_by_dockerfile[dockerfile].append(ran)

@@ -82,16 +82,11 @@ class RepositoryModel:
         self._current: tuple[Path, Any] | None = None
         #: image key last parts -> keys, built on the first ``runs_named``.
         self._by_last_name: dict[str, list[str]] | None = None
-        #: Positions in ``host_writes`` by Dockerfile and by image, and the script runs
-        #: by Dockerfile, filed on the first question (each Dockerfile asks once: a scan
-        #: of every run for each was quadratic in a monorepo).
-        self._host_writes_by: tuple[dict[Path, list[int]], dict[str, list[int]]] | None = None
-        self._script_runs_by: dict[Path, list[ScriptRun]] | None = None
         #: ``shown_in_docs``: the documents' includes by the file name they end with.
         self._includes_by_name: dict[str, list[tuple[Path, int, str]]] | None = None
-        #: ``_likely_derived``: every Dockerfile's path as text, sorted (a folder's are a
-        #: range of it).
-        self._dockerfile_texts: list[str] | None = None
+        #: ``_likely_derived``: every Dockerfile, sorted by its path as text (a folder's
+        #: are a range of it).
+        self._sorted_dockerfiles: list[Path] | None = None
         #: ``build_of`` answers by absolute Dockerfile path (the builds never change).
         self._builds_of: dict[Path, tuple[Build, ...]] = {}
         #: ``entrypoint_script`` answers by (Dockerfile, target, context): DF001 and the
@@ -267,14 +262,14 @@ class RepositoryModel:
         by_name = self._near_froms.get(near)
         if by_name is None:
             prefix = str(near).rstrip(os.sep) + os.sep
-            if self._dockerfile_texts is None:
-                self._dockerfile_texts = sorted(str(d) for d in self._index.dockerfiles)
-            texts = self._dockerfile_texts
+            if self._sorted_dockerfiles is None:
+                self._sorted_dockerfiles = sorted(self._index.dockerfiles, key=str)
+            every = self._sorted_dockerfiles
             # The paths that start with ``prefix`` sort from it to just before the prefix
             # whose separator is the next character: a range, not a scan of every one.
             end = prefix[:-1] + chr(ord(os.sep) + 1)
-            low, high = bisect.bisect_left(texts, prefix), bisect.bisect_left(texts, end)
-            files = [Path(t) for t in texts[low:high]]
+            low = bisect.bisect_left(every, prefix, key=str)
+            files = every[low : bisect.bisect_left(every, end, key=str)]
             by_name = {}
             for key, derived in froms.index(files).items():
                 if "/library/" not in key:
@@ -305,32 +300,15 @@ class RepositoryModel:
         -v``, compose bind mounts), matched by Dockerfile or by image name."""
         path = self._abs(dockerfile)
         names = {n for b in self.build_of(path) for n in b.images}
-        writes = self._index.host_writes
-        if self._host_writes_by is None:
-            by_dockerfile: dict[Path, list[int]] = defaultdict(list)
-            by_image: dict[str, list[int]] = defaultdict(list)
-            for n, write in enumerate(writes):
-                for known in dict.fromkeys(write.dockerfiles):
-                    by_dockerfile[known].append(n)
-                if write.image is not None:
-                    by_image[write.image].append(n)
-            self._host_writes_by = (dict(by_dockerfile), dict(by_image))
-        of_dockerfile, of_image = self._host_writes_by
-        found = set(of_dockerfile.get(path, ()))
+        index = self._index  # filed by Dockerfile and image at the scan (``_index_answers``)
+        found = set(index.host_writes_by_dockerfile.get(path, ()))
         for name in names:
-            found.update(of_image.get(name, ()))
-        return [writes[n] for n in sorted(found)]  # in the order of the scan
+            found.update(index.host_writes_by_image.get(name, ()))
+        return [index.host_writes[n] for n in sorted(found)]  # in the order of the scan
 
     def script_runs_of(self, dockerfile: Path) -> list[ScriptRun]:
         """The ``docker run``s of scripts and Makefiles that build ``dockerfile``'s image."""
-        path = self._abs(dockerfile)
-        if self._script_runs_by is None:
-            by: dict[Path, list[ScriptRun]] = defaultdict(list)
-            for run in self._index.script_runs:
-                for known in dict.fromkeys(run.dockerfiles):
-                    by[known].append(run)
-            self._script_runs_by = dict(by)
-        return list(self._script_runs_by.get(path, ()))
+        return list(self._index.script_runs_by_dockerfile.get(self._abs(dockerfile), ()))
 
     def runs_named(self, last_names: Collection[str]) -> list[Run]:
         """Runs of every image whose last path part is one of ``last_names`` (``web`` for

@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values, parent_stages
@@ -150,7 +151,6 @@ class NonRootUser(Rule[Dockerfile]):
             lines = [_exec_form(ln) if ln.startswith("RUN ") else ln for ln in lines]
         title = f"run the final stage as {lines[-1].split(' ', 1)[1]}{choice.note}"
         edits = (_insert(doc, stage, lines), *choice.extra)
-        signs = root_start_signs(ctx, chain, base) + _owner_conflicts(doc, chain)
         # Many third-party bases already run as their own user (grafana/k6 as k6): a new
         # USER would take their home and files away from them.
         unknown = last_user is None and base is None and image.lower() != "scratch"
@@ -162,18 +162,7 @@ class NonRootUser(Rule[Dockerfile]):
                 title,
                 edits,
                 choice,
-                signs,
-                test_image(ctx),
-                workstation_signs(ctx),
-                image if unknown else "",
-                root_home_sign(doc, chain, image),
-                derived_runs(ctx),
-                only_copied_from(ctx, chain),
-                only_printed_from(ctx, chain),
-                no_command=_no_command(ctx, chain, image, base),
-                extension=desktop_extension(chain),
-                dev_container=(dev := ".devcontainer" in ctx.path.parts),
-                development="" if dev else _development_image(ctx.path.name, chain),
+                _Reasons(ctx, chain, image, base, image if unknown else ""),
             ),
         )
 
@@ -189,92 +178,77 @@ def _development_image(name: str, chain: Sequence[Stage]) -> str:
     return ""
 
 
-def _judged_fix(
-    title: str,
-    edits: tuple[Edit, ...],
-    choice: Choice,
-    signs: list[str],
-    test: str = "",
-    workstation: Sequence[str] = (),
-    unknown_base: str = "",
-    root_home: str = "",
-    derived: Sequence[str] = (),
-    copied_from: str = "",
-    printed_from: str = "",
-    *,
-    extension: str = "",
-    no_command: str = "",
-    dev_container: bool = False,
-    development: str = "",
-) -> Fix:
+def _judged_fix(title: str, edits: tuple[Edit, ...], choice: Choice, reasons: _Reasons) -> Fix:
     """PROVEN when nothing says the image needs root to start, the user is known, and the
     image is shipped (a test's image may need root for what it tests) and not a tool the
-    repository runs on the host's files; else UNPROVEN with the first reason that holds."""
+    repository runs on the host's files; else UNPROVEN with the first reason that holds.
+    The reasons are asked in that order and each is worked out when asked, so a fix
+    withheld for an early one never reads the evidence of the later ones."""
     needs = ""
-    if test:
+    if test := reasons.test:
         needs = f"{test}; if it is shipped, apply with --unsafe-fixes"
-    elif development:
+    elif development := reasons.development:
         needs = (
             f"a look at who works in it: {development}, where people build, edit and debug "
             "as root; if it is shipped, apply with --unsafe-fixes"
         )
-    elif workstation:
+    elif workstation := reasons.workstation:
         needs = (
             f"evidence the image works as a non-root user where the repository runs it "
             f"({'; '.join(workstation)}); pass --user there, or apply with --unsafe-fixes"
         )
-    elif root_home:
+    elif root_home := reasons.root_home:
         needs = (
             f"the image's files moved out of /root ({root_home}): WORKDIR /app, say; then "
             "apply with --unsafe-fixes"
         )
-    elif derived:
+    elif derived := reasons.derived:
         more = f" and {len(derived) - 3} more" if len(derived) > 3 else ""
         needs = (
             f"`USER root` before the RUN steps of the Dockerfiles built FROM this image "
             f"({', '.join(derived[:3])}{more} would run as the user this sets, and fail to "
             "install or write as it): add it there, then apply with --unsafe-fixes"
         )
-    elif copied_from:
+    elif copied_from := reasons.copied_from:
         needs = (
             f"a look at what runs the image: the repository only copies files out of it "
             f"({copied_from}: a stage with no instruction of its own, used by COPY --from), "
             "so a USER changes nothing it runs; if something else runs it, apply with "
             "--unsafe-fixes"
         )
-    elif extension:
+    elif extension := reasons.extension:
         needs = (
             f"a look at what runs the image: it is a Docker Desktop extension (the LABEL at "
             f"{extension}), whose files Docker Desktop reads; no container runs it as its "
             "user; if something does, apply with --unsafe-fixes"
         )
-    elif printed_from:
+    elif printed_from := reasons.printed_from:
         needs = (
             f"a look at what runs the image: the repository builds it under a local name "
             f"and only prints or compares its files ({printed_from}), so a USER changes "
             "nothing it runs; if something else runs it, apply with --unsafe-fixes"
         )
-    elif signs:
+    elif signs := reasons.signs:
         needs = (
             f"proof the image starts as non-root ({'; '.join(signs)}); if it does, apply "
             "with --unsafe-fixes, if root is on purpose add `# tighten ignore=DF001`"
         )
     elif choice.needs:
         needs = choice.needs
-    elif dev_container:
+    elif reasons.dev_container:
         needs = (
             "the user the dev container's devcontainer.json runs as (remoteUser, "
             "containerUser): VS Code runs the dev container as that user, and its features "
             "install as root; set the user there, or apply with --unsafe-fixes"
         )
-    elif no_command:
+    elif no_command := reasons.no_command:
         needs = (
             f"the command the image runs: {no_command} (a base, builder, toolbox, dev "
             "container or CI step image: whoever runs it or builds FROM it chooses the "
             "command, which would run as the new user); if it is an application that keeps "
             "its base image's command, apply with --unsafe-fixes"
         )
-    elif unknown_base:
+    elif unknown_base := reasons.unknown_base:
         needs = (
             f"the user the base image {unknown_base} runs as (its config was not read): if "
             "it already runs as non-root, no USER is needed; if it runs as root, apply with "
@@ -287,6 +261,69 @@ def _judged_fix(
         "no sign the image needs root to start (entrypoint, ports, volumes, base image)",
     )
     return Fix(title, edits, Safety.PROVEN, evidence=tuple(e for e in evidence if e))
+
+
+class _Reasons:
+    """What may withhold DF001's fix, each worked out on its first ask: ``_judged_fix``
+    asks them in order and stops at the first that holds (over the corpus, 36 of 697
+    findings stop before the signs that the image needs root, and 245 never ask
+    whether the image has a command of its own)."""
+
+    def __init__(
+        self,
+        ctx: Context[Dockerfile],
+        chain: list[Stage],
+        image: str,
+        base: ImageUser | None,
+        unknown_base: str,
+    ) -> None:
+        self._ctx, self._chain, self._image, self._base = ctx, chain, image, base
+        #: The base image whose user is unknown (its config was not read), or "".
+        self.unknown_base = unknown_base
+        self.dev_container = ".devcontainer" in ctx.path.parts
+
+    @cached_property
+    def test(self) -> str:
+        return test_image(self._ctx)
+
+    @cached_property
+    def development(self) -> str:
+        if self.dev_container:
+            return ""
+        return _development_image(self._ctx.path.name, self._chain)
+
+    @cached_property
+    def workstation(self) -> list[str]:
+        return workstation_signs(self._ctx)
+
+    @cached_property
+    def root_home(self) -> str:
+        return root_home_sign(self._ctx.doc, self._chain, self._image)
+
+    @cached_property
+    def derived(self) -> list[str]:
+        return derived_runs(self._ctx)
+
+    @cached_property
+    def copied_from(self) -> str:
+        return only_copied_from(self._ctx, self._chain)
+
+    @cached_property
+    def extension(self) -> str:
+        return desktop_extension(self._chain)
+
+    @cached_property
+    def printed_from(self) -> str:
+        return only_printed_from(self._ctx, self._chain)
+
+    @cached_property
+    def signs(self) -> list[str]:
+        ctx, chain = self._ctx, self._chain
+        return root_start_signs(ctx, chain, self._base) + _owner_conflicts(ctx.doc, chain)
+
+    @cached_property
+    def no_command(self) -> str:
+        return _no_command(self._ctx, self._chain, self._image, self._base)
 
 
 #: Files nothing runs: archives, documents, data.

@@ -231,7 +231,7 @@ def _documents(text: str) -> list[Any]:
     from fixer.documents import yaml as y
 
     try:
-        docs = [d for d in yaml.compose_all(text, Loader=yaml.CSafeLoader) if d is not None]
+        docs = y.compose_all(text)  # libyaml with the memoised tag resolver
     except yaml.YAMLError:
         return []
     if "&" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):

@@ -97,3 +97,38 @@ def test_a_ctrl_c_during_the_fork_is_raised_after_it() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     assert reached  # held back to the end of the fork, not raised inside it
+
+
+def test_paths_cross_back_equal_and_whole(tmp_path: Path) -> None:
+    # The child sends paths as their parsed parts (``parallel.dumps``): they must come
+    # back as the paths they were, usable as keys of the dictionaries they were keys of.
+    paths = [tmp_path / "a b" / "Dockerfile", Path("/"), Path("."), Path("rel/x.yaml")]
+    with Beside(lambda: (paths, {p: str(p) for p in paths})) as beside:
+        back, table = beside.result()
+    assert back == paths and [type(p) for p in back] == [type(p) for p in paths]
+    assert [str(p) for p in back] == [str(p) for p in paths]
+    assert all(table[p] == str(p) for p in paths)  # equal hashes too
+    assert [p.parent for p in back] == [p.parent for p in paths]
+
+
+def test_the_repository_model_crosses_back_unchanged(tmp_path: Path) -> None:
+    import dataclasses
+    import pickle
+
+    from fixer.repository import RepositoryModel
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM python:3.12\nCMD python app.py\n")
+    (tmp_path / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: web\n          image: acme/web:1\n"
+    )
+    (tmp_path / "Makefile").write_text("build:\n\tdocker build -t acme/web:1 app\n")
+    model = RepositoryModel.scan(tmp_path, stamp=False)
+    fast = pickle.loads(parallel.dumps(model))
+    plain = pickle.loads(pickle.dumps(model))
+    for field in dataclasses.fields(model._index):
+        if field.name != "yaml_files":  # compared by identity: no equality of its own
+            name = field.name
+            assert getattr(fast._index, name) == getattr(plain._index, name), name
+    assert [b.images for b in fast.build_of(tmp_path / "app" / "Dockerfile")] == [("acme/web",)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,3 +226,66 @@ def test_the_capability_prefilter_answers_as_the_regex() -> None:
     for text in cases:
         assert _capable(text) is bool(_CAPABLE.search(text)), text
     assert _capable(cases[-1])  # non-ASCII text is never prefiltered away
+
+
+def test_a_fix_withheld_early_never_asks_the_later_reasons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A test's image is withheld for being one: the signs that an image needs root (the
+    # costliest evidence) and whether it has a command are then never worked out.
+    import rules.nonroot as nonroot
+
+    folder = tmp_path / "tests" / "e2e"
+    folder.mkdir(parents=True)
+    dockerfile = folder / "Dockerfile"
+    dockerfile.write_text('FROM debian:bookworm-slim\nCMD ["run-tests"]\n')
+
+    def never(*args: object) -> list[str]:
+        raise AssertionError("asked")
+
+    monkeypatch.setattr(nonroot, "root_start_signs", never)
+    monkeypatch.setattr(nonroot, "_no_command", never)
+    (finding,) = _check(dockerfile, RepositoryModel.scan(tmp_path, stamp=False))
+    assert finding.fix is not None and finding.fix.safety is Safety.UNPROVEN
+    assert finding.fix.needs.startswith("a test image: it is under tests/")
+
+
+def test_each_reason_is_the_one_the_eager_judgement_gave(tmp_path: Path) -> None:
+    # The same Dockerfiles judged with every reason worked out first (as before) and
+    # with the reasons asked in order: the same fix, needs and evidence.
+    import rules.nonroot as nonroot
+
+    cases = {
+        "tests/Dockerfile": 'FROM debian:bookworm-slim\nCMD ["t"]\n',
+        "base/Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get update\n",
+        "svc/Dockerfile": 'FROM debian:bookworm-slim\nCOPY app /app\nCMD ["/app"]\n',
+        "root/Dockerfile": 'FROM debian:bookworm-slim\nWORKDIR /root\nCOPY . .\nCMD ["./x"]\n',
+        "gosu/Dockerfile": (
+            "FROM debian:bookworm-slim\nRUN apt-get install -y gosu\n"
+            'ENTRYPOINT ["gosu", "app", "/app"]\n'
+        ),
+        ".devcontainer/Dockerfile": "FROM mcr.microsoft.com/devcontainers/base:bookworm\n",
+        "unknown/Dockerfile": 'FROM acme/private-base:1\nCMD ["/app"]\n',
+    }
+    for name, text in cases.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    repository = RepositoryModel.scan(tmp_path, stamp=False)
+
+    class Eager(nonroot._Reasons):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            for name in dir(nonroot._Reasons):
+                getattr(self, name)  # every reason worked out before the first is asked
+
+    for name in cases:
+        lazy = _check(tmp_path / name, repository)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(nonroot, "_Reasons", Eager)
+            eager = _check(tmp_path / name, repository)
+        assert lazy == eager, name
+        assert [(f.fix.needs, f.fix.evidence) for f in lazy if f.fix] == [
+            (f.fix.needs, f.fix.evidence) for f in eager if f.fix
+        ], name
+    needs = [f.fix.needs for n in cases for f in _check(tmp_path / n, repository) if f.fix]
+    assert len({n.split(":")[0].split("(")[0] for n in needs}) >= 4  # several reasons met

@@ -252,9 +252,10 @@ def _exit_with(parent: int) -> None:
 def dumps(value: object) -> bytes:
     """``value`` pickled for the parent, its paths in the form that loads fastest.
 
-    Python before 3.12 pickles a ``Path`` as its parts and parses them again on loading:
-    most of the time the parent spent loading the repository model (24 ms of 34 over the
-    corpus, 0.32 s over 29,630 files). The parts as already parsed load five times faster.
+    Python before 3.12 pickles a ``Path`` as its parts and parses them again on loading,
+    most of the time the parent spent loading the repository model. Sent as the parts
+    already parsed, the model of the corpus loads in 10 ms instead of 24 (0.17-0.24 s
+    instead of 0.32 at 29,630 files) and holds its part strings once.
     """
     buffer = io.BytesIO()
     _Pickler(buffer, pickle.HIGHEST_PROTOCOL).dump(value)

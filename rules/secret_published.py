@@ -105,15 +105,17 @@ def _sources(root: Path) -> tuple[tuple[Path, bool], ...]:
     automation files (``_automation``), each with whether it is a document or workflow:
     one walk serves ``published`` and ``kustomize_applied``."""
     found: list[tuple[Path, bool]] = []
-    # ``fixer.tree.walk``: ``os.walk``'s folders, order and files, without a system call
-    # per folder (each worker walks the tree once for this: a tenth of a second at 30,000
-    # files).
+    # ``fixer.tree.walk``: ``os.walk``'s folders and files, without a system call per
+    # folder (each worker walks the tree once for this: a tenth of a second at 30,000
+    # files). Sorted: the first place that names a file is the one cited, and a folder's
+    # listing order is the file system's (ext4 and tmpfs gave two different citations of
+    # one repository).
     for folder, dirs, files, _ in tree.walk(root):
-        dirs[:] = [
+        dirs[:] = sorted(
             d for d in dirs if d not in SKIP_DIRS and (d == ".github" or not d.startswith("."))
-        ]
+        )
         in_workflows = os.path.basename(folder) == "workflows" and ".github" in folder
-        for name in files:
+        for name in sorted(files):
             is_document = name.lower().endswith(_DOC_SUFFIXES) or (
                 in_workflows and name.endswith((".yml", ".yaml"))
             )

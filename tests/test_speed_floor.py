@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -156,8 +157,9 @@ def test_a_read_asks_for_the_files_size_and_still_sees_it_grow(
 
 def test_published_sources_walk_as_os_walk_does(tmp_path: Path) -> None:
     """The documents and automation files `published` reads come from `fixer.tree.walk`:
-    the same files, in the same order, as `os.walk` gave, folder links not entered and
-    dot-folders other than `.github` skipped."""
+    the same files as `os.walk` gave, in path order (folders and files sorted: the first
+    place naming a manifest is the one cited, whatever order the file system lists them
+    in), folder links not entered and dot-folders other than `.github` skipped."""
     _write(
         tmp_path,
         {
@@ -174,11 +176,11 @@ def test_published_sources_walk_as_os_walk_does(tmp_path: Path) -> None:
     (tmp_path / "linked").symlink_to(tmp_path / "docs")
     expected = []
     for folder, dirs, files in os.walk(tmp_path):
-        dirs[:] = [
+        dirs[:] = sorted(
             d for d in dirs if d not in SKIP_DIRS and (d == ".github" or not d.startswith("."))
-        ]
+        )
         workflows = os.path.basename(folder) == "workflows" and ".github" in folder
-        for name in files:
+        for name in sorted(files):
             document = name.lower().endswith(secret_published._DOC_SUFFIXES) or (
                 workflows and name.endswith((".yml", ".yaml"))
             )
@@ -516,3 +518,40 @@ def test_patches_merge_with_the_bases_their_kustomization_renders_as_before(
     monkeypatch.setattr(index_module, "_merge_patches", compared)
     RepositoryModel.scan(tmp_path, stamp=False)
     assert checked == [40]  # each patch with its own service's base only
+
+
+def test_the_place_cited_for_a_published_manifest_does_not_depend_on_listing_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Five guides name the same manifest: the one cited is the first in path order,
+    # whether the file system lists the folders forwards or backwards (ext4 and tmpfs
+    # listed one repository's guides in two different orders, and cited two guides).
+    from fixer import tree
+
+    names = ["zeta", "alpha", "mid", "beta", "omega"]
+    _write(
+        tmp_path,
+        {f"guide-{n}/README.md": "    kubectl apply -f deploy/app.yaml\n" for n in names}
+        | {"deploy/app.yaml": DEPLOYMENT.format(name="app")},
+    )
+    walk = tree.walk
+    cited = []
+    for backwards in (False, True):
+
+        def listed(
+            top: str, backwards: bool = backwards
+        ) -> Iterator[tuple[str, list[str], list[str], set[str]]]:
+            for folder, dirs, files, links in walk(top):
+                dirs.sort(reverse=backwards)
+                files.sort(reverse=backwards)
+                yield folder, dirs, files, links
+
+        monkeypatch.setattr(tree, "walk", listed)
+        secret_published._sources.cache_clear()
+        secret_published._mentions.cache_clear()
+        secret_published.published.cache_clear()
+        cited.append(secret_published.published(tmp_path, tmp_path / "deploy" / "app.yaml"))
+    secret_published._sources.cache_clear()
+    secret_published._mentions.cache_clear()
+    secret_published.published.cache_clear()
+    assert cited == ["guide-alpha/README.md:1", "guide-alpha/README.md:1"]

@@ -107,9 +107,9 @@ def _sources(root: Path) -> tuple[tuple[Path, bool], ...]:
     found: list[tuple[Path, bool]] = []
     # ``fixer.tree.walk``: ``os.walk``'s folders and files, without a system call per
     # folder (each worker that asks walks the tree once for this: 0.1 to 0.5 s at 29,630
-    # files, by the machine). Sorted: the first place that names a file is the one cited, and a folder's
-    # listing order is the file system's (ext4 and tmpfs gave two different citations of
-    # one repository).
+    # files, by the machine). Sorted: the first place that names a file is the one cited,
+    # and a folder's listing order is the file system's (ext4 and tmpfs gave two different
+    # citations of one repository).
     for folder, dirs, files, _ in tree.walk(root):
         dirs[:] = sorted(
             d for d in dirs if d not in SKIP_DIRS and (d == ".github" or not d.startswith("."))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -264,12 +264,7 @@ class RepositoryModel:
             prefix = str(near).rstrip(os.sep) + os.sep
             if self._sorted_dockerfiles is None:
                 self._sorted_dockerfiles = sorted(self._index.dockerfiles, key=str)
-            every = self._sorted_dockerfiles
-            # The paths that start with ``prefix`` sort from it to just before the prefix
-            # whose separator is the next character: a range, not a scan of every one.
-            end = prefix[:-1] + chr(ord(os.sep) + 1)
-            low = bisect.bisect_left(every, prefix, key=str)
-            files = every[low : bisect.bisect_left(every, end, key=str)]
+            files = _starting_with(self._sorted_dockerfiles, prefix, key=str)
             by_name = {}
             for key, derived in froms.index(files).items():
                 if "/library/" not in key:
@@ -419,10 +414,7 @@ class RepositoryModel:
     def _scripts_under(self, folder: Path) -> list[Path]:
         """Indexed shell scripts below ``folder``: a range of the sorted list, no scan."""
         prefix = str(folder).rstrip(os.sep) + os.sep
-        scripts = self._index.scripts
-        start = bisect.bisect_left(scripts, prefix)
-        end = bisect.bisect_left(scripts, prefix + "\U0010ffff")
-        return [Path(s) for s in scripts[start:end]]
+        return [Path(s) for s in _starting_with(self._index.scripts, prefix)]
 
     # --- source or not --------------------------------------------------------------------
 
@@ -657,3 +649,18 @@ def _has_shebang(path: Path) -> bool:
 
 def _unique(items: list[T]) -> list[T]:
     return list(dict.fromkeys(items))
+
+
+_S = TypeVar("_S")
+
+
+def _starting_with(
+    items: Sequence[_S], prefix: str, key: Callable[[_S], str] | None = None
+) -> list[_S]:
+    """The items of the sorted ``items`` whose text (``key``, else the item) starts with
+    ``prefix``: a range found by bisection, not a scan of every item. Those texts sort
+    from ``prefix`` to just before ``prefix`` with its last character the next one."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    text: Callable[[Any], str] = key if key is not None else str
+    low = bisect.bisect_left(items, prefix, key=text)
+    return list(items[low : bisect.bisect_left(items, end, key=text)])

@@ -21,6 +21,14 @@ from fixer.settings import Settings
 RULES: RuleSet = installed()
 
 
+def write_files(root: Path, files: Mapping[str, str]) -> None:
+    """Each text at its path below ``root``, folders made as needed."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
 def kind_for(path: Path) -> str:
     return "kubernetes" if path.suffix in (".yaml", ".yml") else "dockerfile"
 

@@ -24,6 +24,7 @@ import yaml
 
 from fixer.pr import git
 from tests.github_fake import FakeGitHub, serve
+from tests.helpers import write_files
 
 pytestmark = pytest.mark.slow  # deselected by `pytest -m "not slow"`
 
@@ -98,7 +99,7 @@ class World:
             _identity(other, "Other", "other@example.com")
         run_git(other, "checkout", "-q", "main")
         run_git(other, "pull", "-q", "origin", "main")
-        _write(other, files)
+        write_files(other, files)
         run_git(other, "add", "-A")
         run_git(other, "commit", "-qm", message)
         run_git(other, "push", "-q", "origin", "main")
@@ -116,19 +117,13 @@ def _identity(repo: Path, name: str, email: str) -> None:
     run_git(repo, "config", "user.email", email)
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-
-
 def make_world(tmp: Path, files: dict[str, str]) -> Iterator[World]:
     (tmp / "scratch").mkdir()
     remote, user = tmp / "remote.git", tmp / "user"
     run_git(tmp, "init", "-q", "--bare", "-b", "main", str(remote))
     run_git(tmp, "clone", "-q", str(remote), str(user))
     _identity(user, "Dev", "dev@example.com")
-    _write(user, files)
+    write_files(user, files)
     run_git(user, "add", "-A")
     run_git(user, "commit", "-qm", "initial")
     run_git(user, "push", "-q", "origin", "main")

@@ -20,6 +20,7 @@ from fixer.repository import index as index_module
 from fixer.repository.model import Run
 from rules import secret_published
 from rules import secret_workflow as sw
+from tests.helpers import write_files
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -33,13 +34,6 @@ spec:
         - name: app
           image: nginx:1.27
 """
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
 
 
 def _brute_force(index: index_module.Index, manifest: Path) -> tuple[Path, str] | None:
@@ -73,7 +67,7 @@ def test_generated_manifests_are_found_by_name_as_by_comparing_every_pair(tmp_pa
     """Outputs named literally (`deploy/app.yaml`), from the script's own root
     (`$ROOT/deploy/app.yaml`), through a folder pattern (`out/*`) and another project's
     file of the same name: the writers filed by file name answer as the all-pairs loop."""
-    _write(
+    write_files(
         tmp_path,
         {
             "hack/gen.sh": "#!/bin/sh\nhelm template chart > deploy/app.yaml\n",
@@ -160,7 +154,7 @@ def test_published_sources_walk_as_os_walk_does(tmp_path: Path) -> None:
     the same files as `os.walk` gave, in path order (folders and files sorted: the first
     place naming a manifest is the one cited, whatever order the file system lists them
     in), folder links not entered and dot-folders other than `.github` skipped."""
-    _write(
+    write_files(
         tmp_path,
         {
             "README.md": "kubectl apply -f deploy/app.yaml\n",
@@ -215,7 +209,7 @@ def test_a_monorepo_of_generating_services_compares_each_manifest_with_its_own(
         files[f"{svc}/scripts/out/gen-dev.yaml"] = DEPLOYMENT.format(name=f"g{i}")
         files[f"{svc}/deploy/bundle-1.yaml"] = DEPLOYMENT.format(name=f"b{i}")
         files[f"{svc}/deploy/app.yaml"] = DEPLOYMENT.format(name=f"a{i}")
-    _write(tmp_path, files)
+    write_files(tmp_path, files)
     model = RepositoryModel.scan(tmp_path, stamp=False)
     index = model._index
     assert len(index.generator_outputs) == 3 * services
@@ -296,7 +290,7 @@ def test_kustomize_applied_finds_the_first_line_as_the_scan_of_every_line_did(
     literal or pattern, as comparing each asked folder with every line gave."""
     readme = "kubectl apply -k svc7/overlays/$ENV\n"
     readme += "".join(f"kubectl apply -k svc{i}/overlays/prod\n" for i in range(50))
-    _write(tmp_path, {"README.md": readme})
+    write_files(tmp_path, {"README.md": readme})
     root = tmp_path.resolve()
     secret_published._kustomize_targets.cache_clear()
     secret_published._kustomize_index.cache_clear()
@@ -352,7 +346,7 @@ def _services_repo(root: Path, count: int) -> None:
     for b in range(4):
         files[f"base-{b}/Dockerfile"] = "FROM debian:12\n"
         files[f"base-{b}/Makefile"] = f"build:\n\tdocker build -t acme/base-{b} .\n"
-    _write(root, files)
+    write_files(root, files)
 
 
 def test_per_file_questions_are_looked_up_as_they_were_scanned(tmp_path: Path) -> None:
@@ -491,7 +485,7 @@ def test_patches_merge_with_the_bases_their_kustomization_renders_as_before(
                 "  template:\n    spec:\n      containers:\n        - name: app\n"
                 f'          args: ["--env", "{env}"]\n'
             )
-    _write(tmp_path, files)
+    write_files(tmp_path, files)
     real = index_module._merge_patches
     checked: list[int] = []
 
@@ -529,7 +523,7 @@ def test_the_place_cited_for_a_published_manifest_does_not_depend_on_listing_ord
     from fixer import tree
 
     names = ["zeta", "alpha", "mid", "beta", "omega"]
-    _write(
+    write_files(
         tmp_path,
         {f"guide-{n}/README.md": "    kubectl apply -f deploy/app.yaml\n" for n in names}
         | {"deploy/app.yaml": DEPLOYMENT.format(name="app")},

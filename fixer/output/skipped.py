@@ -28,6 +28,8 @@ class NotSourceNotices:
 
     places: Counter[tuple[str, str]] = field(default_factory=Counter)
     generated: list[str] = field(default_factory=list)
+    #: The files of each place that generates them, named in its line.
+    written: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, result: FileResult) -> bool:
         """Take ``result`` when it is a not-source skip (True), else leave it (False)."""
@@ -37,6 +39,7 @@ class NotSourceNotices:
             ("written by ", "under ")
         ):
             self.places[(GENERATED, result.notice or "")] += 1  # grouped by the script line
+            self.written.setdefault(result.notice or "", []).append(shown_path(result.path))
         elif result.skipped == GENERATED:
             self.generated.append(shown_path(result.path))
         else:
@@ -64,18 +67,23 @@ class NotSourceNotices:
                 )
             elif kind == GENERATED:
                 out.append(
-                    f"skipped {files} {where}: generated, so the change belongs in what it "
-                    f"is generated from; {_OPT_IN}"
+                    f"skipped {files} {where}: {_named(self.written.get(where, []))}; "
+                    f"generated, so the change belongs in what it is generated from; {_OPT_IN}"
                 )
             else:
                 out.append(f"skipped {files} under {where} ({kind}); {_OPT_IN}")
         if self.generated:
             count = len(self.generated)
-            named = ", ".join(self.generated[:_NAMED])
-            more = f" and {count - _NAMED} more" if count > _NAMED else ""
             files = f"{count} generated file{'s' * (count != 1)}"
-            out.append(f"skipped {files} (marked DO NOT EDIT or similar: {named}{more}); {_OPT_IN}")
+            named = _named(self.generated)
+            out.append(f"skipped {files} (marked DO NOT EDIT or similar: {named}); {_OPT_IN}")
         return out
+
+
+def _named(paths: list[str]) -> str:
+    """The first few of ``paths``, and how many more."""
+    more = f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else ""
+    return ", ".join(paths[:_NAMED]) + more
 
 
 def _family(where: str) -> str:

@@ -119,6 +119,9 @@ class Index:
     jsonnet_envs: list[Path] = field(default_factory=list)
     #: (script or Makefile, a file it writes with a generator such as ``helm template``).
     generator_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
+    #: (manifest, line, template) of the first ``# Source: chart/templates/x.yaml`` comment
+    #: of each manifest that has one: what ``helm template`` writes above each object.
+    helm_sources: list[tuple[Path, int, str]] = field(default_factory=list)
     #: Manifests parsed on a question, shared with ``usage`` (which reads their containers).
     yaml_files: yamlfiles.YamlFiles = field(default_factory=lambda: yamlfiles.YamlFiles(_yaml))
 
@@ -211,6 +214,7 @@ def build_index(
             except Exception:  # one odd file adds no evidence; it never stops the scan
                 continue
     _mark_generated_outputs(index)
+    _mark_chart_renderings(index, [path.parent for path, _ in candidates[walk.HELM_VALUES]])
     _through_links(index)
     _merge_patches(index)
     _index_answers(index)
@@ -352,6 +356,8 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
         if text is None:
             continue
         _note_generated(index, path, text)
+        if "# Source: " in text:
+            _note_helm_source(index, path, text)
         if may_name_workflow_kind(text):
             index.workflow_yaml.append(path)
         if "apiVersion" not in text and _COMPOSE_ROOT.search(text):
@@ -643,6 +649,49 @@ def _mark_generated_outputs(index: Index) -> None:
             where = f"{_relative_to(script, index.root)}:{output.line}"
             reason = f"written by {where} ({output.generator})"
             index.not_source[manifest] = SourceVerdict(manifest, SourceKind.GENERATED, reason)
+
+
+#: ``# Source: chart/templates/deployment.yaml``: the comment ``helm template`` writes above
+#: every object it renders (``chart/charts/sub/templates/...`` for a subchart's).
+_HELM_SOURCE = re.compile(r"^# Source: ([\w.-]+)/((?:charts/[\w.-]+/)*templates/\S+)[ \t]*$", re.M)
+_CHART_NAME = re.compile(r"^name:[ \t]*[\"']?([\w.-]+)", re.M)
+
+
+def _note_helm_source(index: Index, path: Path, text: str) -> None:
+    found = _HELM_SOURCE.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        index.helm_sources.append((path, line, f"{found.group(1)}/{found.group(2)}"))
+
+
+def _mark_chart_renderings(index: Index, folders: list[Path]) -> None:
+    """A manifest ``helm template`` rendered from a chart of this repository is generated:
+    its ``# Source:`` comment names the chart and a template the chart has (trivy-operator's
+    ``deploy/static/trivy-operator.yaml``, rendered from ``deploy/helm`` by
+    ``hack/update-static.yaml.sh``). An edit of it is undone by the next rendering: the
+    change belongs in the template, which tighten does not edit. A rendering of a chart the
+    repository does not hold (an upstream one, applied as committed) is the source."""
+    if not index.helm_sources or not folders:
+        return
+    charts: dict[str, list[Path]] = defaultdict(list)
+    for folder in folders:
+        text = walk.read_text(folder / "Chart.yaml")
+        named = _CHART_NAME.search(text) if text else None
+        if named is not None:
+            charts[named.group(1)].append(folder)
+    for manifest, _line, source in index.helm_sources:
+        if manifest in index.not_source:
+            continue
+        name, template = source.split("/", 1)
+        for folder in charts.get(name, ()):
+            if (folder / template).is_file():
+                chart = _relative_to(folder, index.root) or str(folder)
+                reason = (
+                    f"written by helm template from the chart {chart}/ (its # Source: "
+                    "comments name the chart's templates)"
+                )
+                index.not_source[manifest] = SourceVerdict(manifest, SourceKind.GENERATED, reason)
+                break
 
 
 #: Subfolders of a jsonnet environment that hold what it renders (Tempo's

@@ -1,0 +1,53 @@
+"""Merge review of the sixteenth session: a manifest ``helm template`` rendered from a chart
+of the same repository is generated, whatever script assembled it (trivy-operator's
+``deploy/static/trivy-operator.yaml``); a rendering of a chart the repository does not hold
+is still checked and fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fixture_repos import copy_repo, findings, tighten
+
+RENDERED = "operator/deploy/static/demo-operator.yaml"
+
+
+def test_a_rendering_of_the_repositorys_own_chart_is_generated(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j16-review")
+    out = tighten("check", ".", cwd=repo)
+    assert (
+        "skipped 1 file written by helm template from the chart operator/deploy/helm/ "
+        f"(its # Source: comments name the chart's templates): {RENDERED}; generated"
+    ) in out.stderr
+    found = findings(repo, "K8S002")
+    assert not [f for f in found if f["path"] == RENDERED]
+    diff = tighten("fix", "--dry-run", "--offline", ".", cwd=repo).stdout
+    assert RENDERED not in diff
+    opted = tighten("check", "--include-generated", "--format", "json", ".", cwd=repo)
+    assert RENDERED in opted.stdout
+
+
+def test_renderings_the_repository_cannot_regenerate_are_checked(tmp_path: Path) -> None:
+    """An upstream chart's rendering, and one naming a template the chart no longer has."""
+    repo = copy_repo(tmp_path, "j16-review")
+    found = findings(repo, "K8S002")
+    paths = {f["path"] for f in found}
+    assert {"upstream/ingress.yaml", "operator/deploy/static/stale.yaml"} <= paths
+    diff = tighten("fix", "--dry-run", "--offline", ".", cwd=repo).stdout
+    assert "+++ b/upstream/ingress.yaml" in diff
+
+
+def test_the_notice_names_the_generated_files() -> None:
+    from fixer.output.skipped import _named
+
+    assert _named(["a.yaml"]) == "a.yaml"
+    assert _named([f"{n}.yaml" for n in "abcde"]) == "a.yaml, b.yaml, c.yaml and 2 more"
+
+
+def test_a_subcharts_source_comment_names_its_template_inside_the_chart() -> None:
+    from fixer.repository.index import _HELM_SOURCE
+
+    found = _HELM_SOURCE.search("---\n# Source: app/charts/redis/templates/master.yaml\nkind: X")
+    assert found is not None
+    assert found.groups() == ("app", "charts/redis/templates/master.yaml")
+    assert _HELM_SOURCE.search("# Source: https://example.com/app.yaml\n") is None

@@ -464,7 +464,7 @@ def _with(choice: Choice, run_as: RunAs | None) -> Choice:
     """``choice`` citing the manifests whose uid it took."""
     if run_as is None:
         return choice
-    note = choice.note or " (the uid its manifests run it as)"
+    note = choice.note or run_as.note
     evidence = "; ".join(e for e in (choice.evidence, run_as.evidence) if e)
     return replace(choice, note=note, evidence=evidence)
 

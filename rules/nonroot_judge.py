@@ -232,6 +232,7 @@ class RunAs:
     uid: int
     gid: int
     evidence: str
+    note: str = " (the uid its manifests run it as)"
 
 
 #: The last ``_running`` answer, with the document and stages it was for (held, so
@@ -395,9 +396,10 @@ def manifest_user(ctx: Context[Dockerfile], chain: list[Stage]) -> RunAs | None:
     by name, not guessed) is given, so ``USER`` agrees with what is deployed."""
     found: set[tuple[int, int]] = set()
     first = ""
-    for item in _running(ctx, chain):
-        if not item.exact or item.run.init:
-            continue
+    running = [i for i in _running(ctx, chain) if i.exact and not i.run.init]
+    if not running:
+        return _chart_user(ctx, chain)
+    for item in running:
         setting = security_setting(item.container, "runAsUser")
         uid = _number(setting)
         if uid is None or uid == 0:
@@ -682,14 +684,39 @@ def _chart_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
     repository = ctx.evidence.repository
     if repository is None:
         return []
+    return repository.chart_volumes(_chart_names(ctx, chain))  # type: ignore[no-any-return]
+
+
+def _chart_names(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """The last name parts a chart's values may call the image by: a tag a build gives
+    it, the Dockerfile's folder, the program it runs."""
+    repository = ctx.evidence.repository
     dockerfile = _dockerfile(ctx)
     names = [dockerfile.parent.name]
     program = entry_program(chain)
     if program and "$" not in program:
         names.append(posixpath.basename(program))
-    for build in repository.build_of(dockerfile):
+    for build in repository.build_of(dockerfile) if repository is not None else ():
         names += [i.split("@", 1)[0].rsplit(":", 1)[0].rsplit("/", 1)[-1] for i in build.images]
-    return repository.chart_volumes(n for n in names if n)  # type: ignore[no-any-return]
+    return [n for n in names if n]
+
+
+def _chart_user(ctx: Context[Dockerfile], chain: list[Stage]) -> RunAs | None:
+    """The one non-root ``runAsUser`` the repository's Helm charts give the image, when
+    no manifest runs it: the chart is how it is deployed (Tetragon's operator image,
+    which its chart runs as 65532)."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return None
+    users = repository.chart_users(_chart_names(ctx, chain))
+    ids = {(uid, gid if gid is not None else uid) for uid, gid, _ in users}
+    if len(ids) != 1:
+        return None
+    uid, gid = ids.pop()
+    if uid == 0:
+        return None
+    note = " (the uid its Helm chart runs it as)"
+    return RunAs(uid, gid, f"the Helm chart's {users[0][2]} runs it as uid {uid}", note)
 
 
 def _program_default_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fixture_repos import copy_repo, findings, tighten
+from tests.fixture_repos import copy_repo, findings, one, tighten
 
 RENDERED = "operator/deploy/static/demo-operator.yaml"
 
@@ -51,3 +51,28 @@ def test_a_subcharts_source_comment_names_its_template_inside_the_chart() -> Non
     assert found is not None
     assert found.groups() == ("app", "charts/redis/templates/master.yaml")
     assert _HELM_SOURCE.search("# Source: https://example.com/app.yaml\n") is None
+
+
+def test_the_user_an_image_gets_is_the_one_its_helm_chart_runs_it_as(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j16-review")
+    found = findings(repo, "DF001")
+    fix = one(found, "agent/image/Dockerfile", "runs as root")["fix"]
+    assert fix["title"] == "run the final stage as 65532:65532 (the uid its Helm chart runs it as)"
+    assert (
+        "the Helm chart's agent/chart/values.yaml:7 "
+        "(agent.containerSecurityContext.runAsUser) runs it as uid 65532"
+    ) in fix["evidence"]
+    diff = tighten("fix", "--dry-run", "--offline", ".", cwd=repo).stdout
+    assert "/usr/bin/demo-agent\n+USER 65532:65532\n ENTRYPOINT" in diff
+
+
+def test_charts_that_disagree_on_the_user_give_no_answer(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j16-review")
+    other = repo / "agent" / "chart2"
+    other.mkdir()
+    (other / "Chart.yaml").write_text("apiVersion: v2\nname: other\nversion: 1.0.0\n")
+    (other / "values.yaml").write_text(
+        "image:\n  repository: example/demo-agent\nsecurityContext:\n  runAsUser: 1000\n"
+    )
+    fix = one(findings(repo, "DF001"), "agent/image/Dockerfile", "runs as root")["fix"]
+    assert fix["title"] == "run the final stage as 10001:10001"

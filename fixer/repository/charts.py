@@ -1,11 +1,16 @@
 """What a Helm chart's ``values.yaml`` says about the images it deploys.
 
 Templates are not read (they are Go templates, not YAML), but a chart's values name each
-component's image and its options, and one option changes what a Dockerfile's ``USER``
-would do: a persistent volume the chart mounts for the component. A volume the cluster
-provisions is owned by root unless the pod sets ``fsGroup``, so an image that starts as a
-new non-root user can no longer write the data it wrote as root (chaos-mesh's dashboard
-keeps its SQLite database on ``dashboard.persistentVolume`` at ``/data``).
+component's image and its options, and two options change what a Dockerfile's ``USER``
+should be:
+
+* a persistent volume the chart mounts for the component. A volume the cluster provisions
+  is owned by root unless the pod sets ``fsGroup``, so an image that starts as a new
+  non-root user can no longer write the data it wrote as root (chaos-mesh's dashboard
+  keeps its SQLite database on ``dashboard.persistentVolume`` at ``/data``);
+* the ``runAsUser`` the chart gives the component (``securityContext``,
+  ``containerSecurityContext`` or ``podSecurityContext``): the user it is deployed as,
+  which the image's ``USER`` should agree with (Tetragon's operator runs as 65532).
 """
 
 from __future__ import annotations
@@ -45,18 +50,52 @@ class ChartVolume:
         )
 
 
+@dataclass(frozen=True)
+class ChartUser:
+    """The numeric user a chart's values run the component that runs ``image`` as."""
+
+    image: str  # the repository, as the values name it (``quay.io/cilium/tetragon-operator``)
+    values: Path
+    line: int  # 1-based line of ``runAsUser``
+    option: str  # ``tetragonOperator.containerSecurityContext.runAsUser``
+    uid: int
+    gid: int | None
+
+
+#: The component options that hold a security context, container's first.
+_CONTEXT_KEYS = ("containerSecurityContext", "securityContext", "podSecurityContext")
+
+
+def chart_users(values: Path, documents: list[Node]) -> list[ChartUser]:
+    """The ``runAsUser`` of every component block (a mapping with an ``image``) of the
+    values that sets a number: the container's context before the pod's."""
+    found: list[ChartUser] = []
+    for path, node, image in _components(documents):
+        for key in _CONTEXT_KEYS:
+            context = y.get(node, key)
+            setting = y.get(context, "runAsUser") if y.is_mapping(context) else None
+            uid = _number(setting)
+            if setting is None or uid is None:
+                continue
+            gid = _number(y.get(context, "runAsGroup"))
+            option = ".".join((*path, key, "runAsUser"))
+            found.append(ChartUser(image, values, setting.start_mark.line + 1, option, uid, gid))
+            break
+    return found
+
+
+def _number(node: Node | None) -> int | None:
+    text = y.scalar(node) if node is not None else None
+    return int(text) if text is not None and text.isdigit() else None
+
+
 def chart_volumes(values: Path, documents: list[Node]) -> list[ChartVolume]:
     """The persistent volumes of every component block (a mapping with an ``image``) of the
     values, unless the block sets ``fsGroup`` somewhere (the chart hands the volume over)."""
-    root = documents[0] if documents else None
-    return list(_blocks(values, root, (), 0)) if y.is_mapping(root) else []
-
-
-def _blocks(values: Path, node: Node, path: tuple[str, ...], depth: int) -> Iterator[ChartVolume]:
-    if depth > _MAX_DEPTH or not y.is_mapping(node):
-        return
-    image = _image(y.get(node, "image"))
-    if image and not _sets_fs_group(node):
+    found: list[ChartVolume] = []
+    for path, node, image in _components(documents):
+        if _sets_fs_group(node):
+            continue
         for key in _VOLUME_KEYS:
             option = y.get(node, key)
             if not y.is_mapping(option):
@@ -65,12 +104,23 @@ def _blocks(values: Path, node: Node, path: tuple[str, ...], depth: int) -> Iter
             enabled = y.get(option, "enabled")
             if mount or enabled is not None:
                 line = (y.key_node(node, key) or option).start_mark.line + 1
-                yield ChartVolume(image, values, line, ".".join((*path, key)), mount)
+                found.append(ChartVolume(image, values, line, ".".join((*path, key)), mount))
                 break
-    for key, value in node.value:
-        name = y.scalar(key)
-        if name and y.is_mapping(value):
-            yield from _blocks(values, value, (*path, name), depth + 1)
+    return found
+
+
+def _components(documents: list[Node]) -> Iterator[tuple[tuple[str, ...], Node, str]]:
+    """(key path, block, image) of every mapping of the values that names an ``image``."""
+    stack: list[tuple[tuple[str, ...], Node]] = [((), documents[0])] if documents else []
+    while stack:
+        path, node = stack.pop()
+        if len(path) > _MAX_DEPTH or not y.is_mapping(node):
+            continue
+        image = _image(y.get(node, "image"))
+        if image:
+            yield path, node, image
+        children = [(y.scalar(k), v) for k, v in node.value]
+        stack += [((*path, n), v) for n, v in reversed(children) if n and y.is_mapping(v)]
 
 
 def _image(node: Node | None) -> str:

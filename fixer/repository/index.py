@@ -20,7 +20,7 @@ from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
 from fixer.repository import generators, hostwrites, links, walk, yamlfiles
 from fixer.repository.builds import from_commands, norm
-from fixer.repository.charts import ChartVolume, chart_volumes
+from fixer.repository.charts import ChartUser, ChartVolume, chart_users, chart_volumes
 from fixer.repository.commands import (
     BuildCommand,
     RunCommand,
@@ -59,6 +59,10 @@ class Index:
     scripts: list[str] = field(default_factory=list)  # sorted, for "scripts under a folder"
     #: Persistent volumes Helm charts' values give images, by the image's last name part.
     chart_volumes: defaultdict[str, list[ChartVolume]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: The numeric users Helm charts' values run images as, by the image's last name part.
+    chart_users: defaultdict[str, list[ChartUser]] = field(
         default_factory=lambda: defaultdict(list)
     )
     #: Go programs by the name of their folder (``cmd/infra/ursrv/main.go`` under ``ursrv``).
@@ -606,12 +610,17 @@ _CHART_VOLUME_HINT = re.compile(r"(?i)persist|pvc|storage:")
 
 
 def _on_helm_values(index: Index, path: Path, text: str) -> None:
-    if "image" not in text or not _CHART_VOLUME_HINT.search(text):
+    if "image" not in text:
         return
-    if not (path.parent / "Chart.yaml").is_file():
+    volumes = _CHART_VOLUME_HINT.search(text) is not None
+    users = "runAsUser" in text
+    if not (volumes or users) or not (path.parent / "Chart.yaml").is_file():
         return
-    for volume in chart_volumes(path, _yaml(text)):
+    documents = _yaml(text)
+    for volume in chart_volumes(path, documents) if volumes else ():
         index.chart_volumes[volume.image.rsplit("/", 1)[-1]].append(volume)
+    for user in chart_users(path, documents) if users else ():
+        index.chart_users[user.image.rsplit("/", 1)[-1]].append(user)
 
 
 def _on_tilt(index: Index, path: Path, text: str) -> None:

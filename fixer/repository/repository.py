@@ -500,6 +500,15 @@ class RepositoryModel:
         found = [v for n in dict.fromkeys(names) for v in self._index.chart_volumes.get(n, ())]
         return [v.sign(self.root) for v in found]
 
+    def chart_users(self, names: Iterable[str]) -> list[tuple[int, int | None, str]]:
+        """(uid, gid, where) of each ``runAsUser`` the repository's Helm charts give an
+        image whose last name part is one of ``names`` (see ``fixer.repository.charts``)."""
+        found = [u for n in dict.fromkeys(names) for u in self._index.chart_users.get(n, ())]
+        return [
+            (u.uid, u.gid, f"{os.path.relpath(u.values, self.root)}:{u.line} ({u.option})")
+            for u in found
+        ]
+
     def go_relative_write(self, name: str) -> RelativeWrite | None:
         """Where the Go program a binary called ``name`` is built from writes by default
         relative to its working folder (``fixer.repository.goprograms``)."""

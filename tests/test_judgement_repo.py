@@ -179,6 +179,15 @@ def test_lowercase_drop_all_is_found_and_written_upper_case(tmp_path: Path) -> N
         # A comment at the line's start that is prose, or YAML at the keys' level: above.
         ("# The volumes above are scratch space.\n", "      securityContext:"),
         ("#      hostNetwork: true\n", "      securityContext:"),
+        # Deeper comments after a blank line still belong to the last entry (ingress-nginx's
+        # commented-out container volumeMounts): below them, above the blank line that
+        # separates them from a comment at the keys' column.
+        (
+            "\n        # - name: cache\n        #   emptyDir: {}\n\n      # volumes: see docs\n",
+            "        #   emptyDir: {}\n      securityContext:\n",
+        ),
+        # A blank line then a comment at the keys' column: above the blank line.
+        ("\n      # next: sidecars\n", "          emptyDir: {}\n      securityContext:"),
     ],
 )
 def test_insertion_keeps_a_nested_trailing_comment_with_its_entry(

@@ -355,23 +355,31 @@ def _commented_out(text: str, at: int, lines: list[str], column: int) -> Edit | 
 
 
 def _past_nested_comments(text: str, at: int, column: int) -> int:
-    """Past the comment lines right after the mapping's last entry that are indented deeper
-    than its keys (``# end csi volumes`` closing a nested list): they belong to that entry,
-    and a new key inserted above them would take them away from it. A comment at the keys'
-    column or less, or one after a blank line, introduces what follows and stays below. Lines of
-    YAML commented out by a ``#`` at the line's start keep their own indentation after it
-    (kured's optional arguments, ``#            - --reboot-signal=39`` below the last
-    ``command:`` item): they count by where their text starts."""
+    """Past the comment lines after the mapping's last entry that are indented deeper than
+    its keys (``# end csi volumes`` closing a nested list), blank lines between them too:
+    they belong to that entry (nothing deeper follows the mapping's end), and a new key
+    inserted above them would take them away from it (ingress-nginx's custom error
+    backend keeps a commented-out ``# volumeMounts:`` for its container after a blank
+    line). A comment at the keys' column or less introduces what follows and stays below,
+    with the blank lines before it. Lines of YAML commented out by a ``#`` at the line's
+    start keep their own indentation after it (kured's optional arguments,
+    ``#            - --reboot-signal=39`` below the last ``command:`` item): they count
+    by where their text starts."""
+    past = at
     while at < len(text):
         end = text.find("\n", at)
         line = text[at : len(text) if end < 0 else end]
         body = line.lstrip(" ")
+        following = len(text) if end < 0 else end + 1
+        if not body.strip():
+            at = following  # a blank line: kept below unless deeper comments follow
+            continue
         if not body.startswith("#"):
             break
         if len(line) - len(body) <= column and not _commented_deeper(body, line, column):
             break
-        at = len(text) if end < 0 else end + 1
-    return at
+        at = past = following
+    return past
 
 
 #: What a commented-out line of block YAML starts with: a list item or a ``key:``.

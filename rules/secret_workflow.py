@@ -234,7 +234,7 @@ def _documents(text: str) -> list[Any]:
         docs = y.compose_all(text)  # libyaml with the memoised tag resolver
     except yaml.YAMLError:
         return []
-    if "&" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
+    if y.may_alias(text) and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
         return []  # an alias bomb gives no evidence
     return docs
 

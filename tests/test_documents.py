@@ -163,6 +163,10 @@ def test_a_placeholder_a_script_fills_is_a_template_not_an_error() -> None:
         _yaml("# {NAME} is filled in\nspec:\n  a: [\n")
     assert not isinstance(bad.value, y.TemplateError)
     assert _yaml('image: "{IMAGE}"\n').documents  # valid YAML stays YAML
+    # KServe's samples: a lower-case placeholder the reader fills in.
+    sample = "spec:\n  containers:\n    - image: {docker_username}/iris-classifier\n"
+    with pytest.raises(y.TemplateError, match=r"\{docker_username\} placeholders"):
+        _yaml(sample)
 
 
 def test_alias_bomb_is_refused_quickly() -> None:

@@ -58,6 +58,6 @@ def documents(text: str) -> list[Node]:
         docs = y.compose_all(text)
     except Exception:  # a bad file is skipped, whatever the parser raised
         return []
-    if "&" in text and "*" in text and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
+    if y.may_alias(text) and any(y.expanded_size(d) > y.MAX_EXPANDED_NODES for d in docs):
         return []
     return docs

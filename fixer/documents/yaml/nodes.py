@@ -35,6 +35,27 @@ _COMMENT = re.compile(r"(?m)(?:^|(?<=\s))#.*$")
 #: ``ns-anchor-char``: anything but blanks and flow indicators).
 _ANCHOR = re.compile(r"&[^\s,\[\]{}]")
 _ALIAS = re.compile(r"\*[^\s,\[\]{}]")
+#: The same where a node can start: at a line's start, after ``- ``, ``? ``, a flow
+#: indicator or ``:``, maybe after a tag (``!!seq &a``, ``!<tag:x,1:y> &a``). A ``&`` or
+#: ``*`` inside text (a CRD's description of ``*int32``) is not there.
+_NODE_START = r"(?:^[ \t]*|[?-][ \t]+|[\[{,:][ \t]*)(?:!\S*[ \t]+)?"
+_ANCHOR_AT_NODE = re.compile(rf"(?m){_NODE_START}&[^\s,\[\]{{}}]")
+_ALIAS_AT_NODE = re.compile(rf"(?m){_NODE_START}\*[^\s,\[\]{{}}]")
+#: Texts up to this size are judged by the loose patterns alone (cheap to walk anyway).
+_LOOSE_UP_TO = 256 * 1024
+
+
+def may_alias(text: str) -> bool:
+    """Whether ``text`` may hold an anchor and an alias: then its nodes may be shared (a
+    walk must not visit one twice) and an alias bomb must be refused. Beyond 256 KB the
+    ``&``/``*`` must also stand where a node starts: KServe's CRDs (40 MB) mention
+    ``*int32`` and ``&`` in descriptions, and walking them for aliases they do not have
+    cost more than composing them."""
+    if _ALIAS.search(text) is None or _ANCHOR.search(text) is None:
+        return False
+    if len(text) <= _LOOSE_UP_TO:
+        return True
+    return _ALIAS_AT_NODE.search(text) is not None and _ANCHOR_AT_NODE.search(text) is not None
 
 
 class YamlError(ValueError):
@@ -165,7 +186,7 @@ def parse(source: SourceText) -> YamlFile:
     if "#@" in text and _YTT.search(text):
         raise TemplateError(_YTT_REASON)
     templated = "{{" in text or "{%" in text
-    aliased = bool(_ALIAS.search(text) and _ANCHOR.search(text))
+    aliased = may_alias(text)
     for doc in docs:
         _check_document(doc, templated=templated, aliased=aliased)
     for doc in docs if aliased else ():
@@ -190,11 +211,12 @@ _YTT_REASON = "looks like a ytt template (#@ annotations), not plain YAML"
 
 
 #: A placeholder a script replaces before the file is applied (cert-manager's e2e setup:
-#: ``sed -e "s|{SERVICE_IP_PREFIX}|...|g" make/config/bind/*.yaml | kubectl apply -f -``).
-_PLACEHOLDER = re.compile(r"\{[A-Z][A-Z0-9_]*\}")
+#: ``sed -e "s|{SERVICE_IP_PREFIX}|...|g" make/config/bind/*.yaml | kubectl apply -f -``),
+#: or the reader does (KServe's BentoML sample: ``image: {docker_username}/iris-classifier``).
+_PLACEHOLDER = re.compile(r"\{[A-Za-z][A-Za-z0-9_]*\}")
 _PLACEHOLDER_REASON = (
-    "looks like a template a script fills ({} placeholders, as sed or envsubst replace), "
-    "not plain YAML"
+    "looks like a template ({} placeholders, which a script such as sed or envsubst, or "
+    "the reader, fills in), not plain YAML"
 )
 
 

@@ -26,6 +26,8 @@ _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc", ".txt")
 _MAX_BYTES = 1 << 20
 _MENTION = re.compile(r"[\w./:@%~+*-]*\.ya?ml\b")
 _APPLIES = re.compile(r"\b(?:apply|create|replace)\b[^\n]*\s-f\b|https?://", re.IGNORECASE)
+#: What every ``_MENTION`` ends with: only lines holding one can name a manifest.
+_YAML_NAME = re.compile(r"\.ya?ml\b")
 
 
 @lru_cache(maxsize=8192)
@@ -62,9 +64,9 @@ def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
             continue
         where = path.relative_to(root).as_posix()
         workflow = path.suffix in (".yml", ".yaml") and ".github" in path.parts
-        for number, line in enumerate(text.splitlines(), 1):
-            # In prose only a line that applies the file (or links its raw URL) publishes
-            # it; a release workflow that names it ships it.
+        # In prose only a line that applies the file (or links its raw URL) publishes it;
+        # a release workflow that names it ships it.
+        for number, line in _naming_lines(text):
             if not workflow and not _APPLIES.search(line):
                 continue
             for mention in _MENTION.findall(line):
@@ -84,6 +86,29 @@ def _mentions(root: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
                     joined = posixpath.normpath(f"{base}/{mention}")
                     found.setdefault(joined, f"{where}:{number}")
     return found, globs
+
+
+#: Line breaks ``str.splitlines`` honours besides ``\n`` (and ``\r\n``).
+_OTHER_BREAKS = re.compile("\r(?!\n)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _naming_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(number, line) of each line of ``text`` that names a ``.yaml``/``.yml`` file, found
+    by one search of the whole text: a documentation site's Markdown and its install
+    scripts (KServe's, a megabyte of manifests each) are mostly lines that name none, and
+    matching every line against ``_APPLIES`` was most of K8S004's time there."""
+    if _OTHER_BREAKS.search(text):  # line numbers as ``splitlines`` counts them
+        yield from ((n, ln) for n, ln in enumerate(text.splitlines(), 1) if _YAML_NAME.search(ln))
+        return
+    number, counted, last = 1, 0, -1
+    for match in _YAML_NAME.finditer(text):
+        start = text.rfind("\n", 0, match.start()) + 1
+        if start == last:
+            continue  # another name on the same line
+        number += text.count("\n", counted, start)
+        counted, last = start, start
+        end = text.find("\n", start)
+        yield number, text[start : len(text) if end < 0 else end].rstrip("\r")
 
 
 def _texts(root: Path, *, automation: bool) -> Iterator[tuple[Path, str]]:

@@ -229,7 +229,9 @@ def _documents(text: str) -> list[Any]:
     import yaml
 
     from fixer.documents import yaml as y
+    from fixer.documents.yaml.kube import without_definitions
 
+    text = without_definitions(text, keep_places=True)  # CRDs deploy nothing; lines kept
     try:
         docs = y.compose_all(text)  # libyaml with the memoised tag resolver
     except yaml.YAMLError:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixer.documents import yaml as y
+from fixer.documents.yaml.kube import without_definitions
 from fixer.overlays import Overlays
 from fixer.repository import render
 
@@ -27,13 +28,20 @@ CRD = (
 
 def test_a_render_keeps_every_document_but_its_definitions() -> None:
     stream = f"{CRD}---\n{DEPLOYMENT}---\n{CRD.replace('things', 'others')}---\n{DEPLOYMENT}"
-    kept = render.without_definitions(stream)
+    kept = without_definitions(stream)
     assert kept == f"{DEPLOYMENT}---\n{DEPLOYMENT}"
     assert [d.value[1][1].value for d in y.compose_all(kept)] == ["Deployment", "Deployment"]
-    assert render.without_definitions(DEPLOYMENT) is DEPLOYMENT  # nothing to drop: as it is
+    assert without_definitions(DEPLOYMENT) is DEPLOYMENT  # nothing to drop: as it is
     # A kind named in a value or a description is not the document's own.
     quoted = DEPLOYMENT + "  # kind: CustomResourceDefinition\n"
-    assert render.without_definitions(quoted) == quoted
+    assert without_definitions(quoted) == quoted
+    # Kept as blank places: the documents after a definition keep their lines and offsets.
+    blank = without_definitions(stream.replace("---\n", "---  \r\n", 1), keep_places=True)
+    assert len(blank) == len(stream) + 3
+    assert not "".join(blank.splitlines()[:6]).strip()  # the definition's six lines, blank
+    assert blank.splitlines()[6:17] == stream.replace("---\n", "---  \r\n", 1).splitlines()[6:17]
+    assert blank.index("kind: Deployment") == stream.index("kind: Deployment") + 3
+    assert next(d for d in y.compose_all(blank) if d is not None).value[1][1].value == "Deployment"
 
 
 def _big(text: str) -> str:
@@ -87,7 +95,28 @@ def test_overlays_render_side_by_side_in_order(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(render, "render", slow)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    wanted = [(Path(name), [], name, ["kustomize"]) for name in ("first", "second", "third")]
+    wanted: list[tuple[Path, list[render.PatchUse], str, list[str]]] = [
+        (Path(name), [], name, ["kustomize"]) for name in ("first", "second", "third")
+    ]
     done = Overlays._renders(wanted, Path("."), {})
     assert [r.text for r in done] == ["rendered first", "rendered second", "rendered third"]
     assert most == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Install\n\nkubectl apply -f deploy/app.yaml\nprose\nsee https://x/a.yaml and more\n",
+        "one\r\ntwo kubectl create -f a.yaml\r\n\r\nthree https://h/b.yml\r\n",
+        "a\rb kubectl apply -f c.yaml\x0cd\u2028e kubectl replace -f f.yaml\n",
+        "x.yaml y.yml on one line\nnone here\n\nz.yamlfile is no name, z.yaml is\n",
+        "kubectl apply\n-f split.yaml\nKUBECTL APPLY -f upper.yaml -f twice.yaml\n",
+        "",
+        "no newline at the end: kubectl apply -f last.yaml",
+    ],
+)
+def test_naming_lines_are_the_lines_a_line_by_line_search_finds(text: str) -> None:
+    from rules.secret_published import _YAML_NAME, _naming_lines
+
+    expected = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _YAML_NAME.search(line)]
+    assert list(_naming_lines(text)) == expected

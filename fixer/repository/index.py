@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml.kube import without_definitions
 from fixer.repository import generators, hostwrites, links, walk, yamlfiles
 from fixer.repository.builds import from_commands, norm
 from fixer.repository.charts import ChartUser, ChartVolume, chart_users, chart_volumes
@@ -371,6 +372,9 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
             continue
         if path in index.parsed or "apiVersion" not in text or "kind" not in text:
             continue
+        # A CRD's schema has ``image:`` keys the line scan cannot read (KServe's, 2 MB each,
+        # were all parsed for it): it runs nothing. Blanked in place: offsets stay.
+        text = without_definitions(text, keep_places=True)
         images = _line_images(text)
         if images is None or (patched and _may_be_patched(index, path, text, names)):
             index.parsed[path] = _manifest_runs(path, text)

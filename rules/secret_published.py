@@ -149,11 +149,15 @@ def _sources(root: Path) -> tuple[tuple[Path, bool], ...]:
     return tuple(found)
 
 
-#: ``kubectl apply -k DIR``, ``kubectl kustomize DIR``, ``kustomize build DIR`` (and ``oc``).
+#: ``kubectl apply -k DIR``, ``kubectl kustomize DIR``, ``kustomize build DIR`` (and ``oc``);
+#: the tool also through a Makefile or shell variable (KubeRay's ``$(KUSTOMIZE) build
+#: deploy/local/secure | kubectl create -f -``).
+_KUBECTL = r"(?:\$[({](?i:kubectl|oc)[)}]|\b(?:kubectl|oc)\b)"
+_KUSTOMIZE_TOOL = r"(?:\$[({](?i:kustomize)[)}]|\bkustomize\b)"
 _KUSTOMIZE = re.compile(
-    r"(?:\b(?:kubectl|oc)\b[^\n|;&]*?\s(?:-k|--kustomize)(?:=|\s+)"
-    r"|\b(?:kubectl|oc)\s+kustomize\s+(?:--?[\w-]+(?:=\S+)?\s+)*"
-    r"|\bkustomize\s+build\s+(?:--?[\w-]+(?:=\S+)?\s+)*)((?:\$\([^)\s]*\)|[^\s|;&)])+)"
+    rf"(?:{_KUBECTL}[^\n|;&]*?\s(?:-k|--kustomize)(?:=|\s+)"
+    rf"|{_KUBECTL}\s+kustomize\s+(?:--?[\w-]+(?:=\S+)?\s+)*"
+    rf"|{_KUSTOMIZE_TOOL}\s+build\s+(?:--?[\w-]+(?:=\S+)?\s+)*)((?:\$\([^)\s]*\)|[^\s|;&)])+)"
 )
 _VARIABLE = re.compile(r"\$\([^)]*\)|\$\{[^}]*\}|\$\w+")
 
@@ -209,7 +213,7 @@ def _kustomize_targets(root: Path) -> list[tuple[str, str]]:
     file's own folder. Read once per repository, when a move is about to be offered."""
     found: list[tuple[str, str]] = []
     for path, text in _texts(root, automation=True):
-        if "kustomiz" not in text and "-k" not in text:
+        if "kustomiz" not in text and "KUSTOMIZ" not in text and "-k" not in text:
             continue
         where = path.relative_to(root).as_posix()
         base = path.parent.relative_to(root).as_posix()

@@ -76,3 +76,26 @@ def test_charts_that_disagree_on_the_user_give_no_answer(tmp_path: Path) -> None
     )
     fix = one(findings(repo, "DF001"), "agent/image/Dockerfile", "runs as root")["fix"]
     assert fix["title"] == "run the final stage as 10001:10001"
+
+
+def test_a_kustomize_run_through_a_make_variable_renders_the_manifest(tmp_path: Path) -> None:
+    """KubeRay's ``make install-secure``: ``$(KUSTOMIZE) build deploy/local/secure | kubectl
+    create -f -`` from ``apiserver/Makefile`` renders the overlay over ``base/secure``,
+    whose Deployment held ``SECURITY_TOKEN``: a git-ignored Secret would be missing there."""
+    from rules import secret_published
+
+    root = tmp_path / "repo"
+    (root / "apiserver").mkdir(parents=True)
+    (root / "apiserver" / "Makefile").write_text(
+        "KUSTOMIZE ?= $(LOCALBIN)/kustomize\n"
+        "install-secure:\n"
+        "\t$(KUSTOMIZE) build deploy/local/secure | kubectl create -f -\n"
+        "other:\n\t${KUBECTL} apply -k deploy/other\n"
+    )
+    secret_published._sources.cache_clear()
+    secret_published._kustomize_index.cache_clear()
+    secret_published._kustomize_targets.cache_clear()
+    secure = root / "apiserver" / "deploy" / "local" / "secure"
+    other = root / "apiserver" / "deploy" / "other"
+    assert secret_published.kustomize_applied(root, [secure]) == "apiserver/Makefile:3"
+    assert secret_published.kustomize_applied(root, [other]) == "apiserver/Makefile:5"

@@ -447,17 +447,33 @@ def _choose(
     if base is not None and base_runs_non_root(base):  # `USER root` was left switched on
         user = f"{base.uid}:{base.gid}" if base.uid and base.gid else str(base.uid or base.user)
         return Choice([f"USER {user}"], " (the base image's user)", evidence=_base(base))
+    group_zero = root_group_line(chain)
     if base is not None and base.ships is not None:
         ships = base.ships
         note = f" (the base image's {ships.name} user)"
         evidence = f"the base image ships user {ships.name} as {ships.uid} ({base.source})"
+        if group_zero is not None:
+            return _in_group_zero(
+                Choice([f"USER {ships.uid}:0"], note, evidence=evidence), group_zero
+            )
         return Choice([f"USER {ships.uid}:{ships.gid}"], note, evidence=evidence)
-    if family is Family.DISTROLESS:
+    if family is Family.DISTROLESS and group_zero is None:
         return Choice(["USER 65532:65532"], " (distroless nonroot)")
+    if group_zero is not None:
+        gid = 0
     create = _create_command(family, image, uid, gid)
-    if create is None:
-        return _with(Choice([f"USER {uid}:{gid}"]), run_as)
-    return _with(Choice([f"RUN {create}", f"USER {uid}:{gid}"]), run_as)
+    lines = [f"USER {uid}:{gid}"] if create is None else [f"RUN {create}", f"USER {uid}:{gid}"]
+    choice = _with(Choice(lines), run_as)
+    return _in_group_zero(choice, group_zero) if group_zero is not None else choice
+
+
+def _in_group_zero(choice: Choice, line: int) -> Choice:
+    """``choice`` keeping group 0, which the build gives its files with group write."""
+    note = choice.note or f" (group 0, which line {line} gives the files)"
+    evidence = f"line {line} gives files to group 0 with group write (any uid in group 0 may write)"
+    return replace(
+        choice, note=note, evidence="; ".join(e for e in (choice.evidence, evidence) if e)
+    )
 
 
 def _with(choice: Choice, run_as: RunAs | None) -> Choice:
@@ -577,6 +593,8 @@ def _context_folders(ins: Instruction, sources: list[str], folder: Path) -> bool
 
 
 def _create_command(family: Family, image: str, uid: int, gid: int) -> str | None:
+    if gid == 0:  # a user in the existing root group: no group of its own
+        return _create_in_group_zero(family, image, uid)
     if family is Family.DEBIAN:
         return (
             f"groupadd --gid {gid} {NAME} && useradd --no-log-init --create-home --uid {uid} "
@@ -593,6 +611,49 @@ def _create_command(family: Family, image: str, uid: int, gid: int) -> str | Non
             f"-s /sbin/nologin {NAME}"
         )
     return None
+
+
+def _create_in_group_zero(family: Family, image: str, uid: int) -> str | None:
+    if family is Family.DEBIAN:
+        return (
+            f"useradd --no-log-init --create-home --uid {uid} --gid 0 "
+            f"--shell /usr/sbin/nologin {NAME}"
+        )
+    if family is Family.RHEL and not re.search(r"minimal|micro", image.lower()):
+        return (
+            f"useradd --no-log-init --create-home --uid {uid} --gid 0 --shell /sbin/nologin {NAME}"
+        )
+    if family is Family.ALPINE:
+        return f"adduser -S -D -u {uid} -G root -s /sbin/nologin {NAME}"
+    return None
+
+
+#: ``chgrp -R 0 /app`` (or ``root``, or ``chown -R 1001:0``): files given to group 0, and a
+#: ``chmod`` that lets the group write (``g+rwX``, ``g=u``, ``775``): OpenShift's
+#: convention for an image any uid runs in group 0 (Katib's trial and suggestion images).
+_TO_GROUP_ZERO = re.compile(
+    r"\bchgrp\s+(?:-\w+\s+)*(?:0|root)\s|\bchown\s+(?:-\w+\s+)*[^\s:]*:(?:0|root)\s"
+)
+_GROUP_WRITE = re.compile(
+    r"\bchmod\s+(?:-\w+\s+)*(?:[ugoa]*g[ugoa]*[+=][rwxXst]*w|[ugoa]*g[ugoa]*=u\b|0?[0-7][2367][0-7]\b)"
+)
+
+
+def root_group_line(chain: list[Stage]) -> int | None:
+    """The line of the RUN that gives the image's files to group 0, when the build also lets
+    that group write them: the files are meant for any uid in group 0, so a new user keeps
+    group 0 (as 10001:10001 it could not write them: Katib's pytorch-mnist downloads its
+    dataset into its group-0 WORKDIR)."""
+    given: int | None = None
+    writable = False
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword != "RUN" or "ch" not in ins.value:
+                continue
+            if given is None and _TO_GROUP_ZERO.search(ins.value + " "):
+                given = ins.line
+            writable = writable or _GROUP_WRITE.search(ins.value) is not None
+    return given if writable else None
 
 
 def _created_user(chain: list[Stage]) -> CreatedUser | None:

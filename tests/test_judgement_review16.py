@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.fixture_repos import copy_repo, findings, one, tighten
 
 RENDERED = "operator/deploy/static/demo-operator.yaml"
@@ -99,3 +101,48 @@ def test_a_kustomize_run_through_a_make_variable_renders_the_manifest(tmp_path: 
     other = root / "apiserver" / "deploy" / "other"
     assert secret_published.kustomize_applied(root, [secure]) == "apiserver/Makefile:3"
     assert secret_published.kustomize_applied(root, [other]) == "apiserver/Makefile:5"
+
+
+def test_files_given_to_group_zero_keep_the_new_user_in_group_zero(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j16-review")
+    found = findings(repo, "DF001")
+    debian = one(found, "groupzero/debian/Dockerfile", "runs as root")["fix"]
+    assert (
+        debian["title"] == "run the final stage as 10001:0 (group 0, which line 7 gives the files)"
+    )
+    assert (
+        "line 7 gives files to group 0 with group write (any uid in group 0 may write)"
+        in debian["evidence"]
+    )
+    alpine = one(found, "groupzero/alpine/Dockerfile", "runs as root")["fix"]
+    assert alpine["title"].startswith("run the final stage as 10001:0")
+    readonly = one(found, "groupzero/readonly/Dockerfile", "runs as root")["fix"]
+    assert readonly["title"] == "run the final stage as 10001:10001"
+    diff = tighten("fix", "--dry-run", "--offline", "groupzero", cwd=repo).stdout
+    assert (
+        "+RUN useradd --no-log-init --create-home --uid 10001 --gid 0 --shell /usr/sbin/nologin"
+        " appuser\n+USER 10001:0\n"
+    ) in diff
+    assert "+RUN adduser -S -D -u 10001 -G root -s /sbin/nologin appuser\n+USER 10001:0\n" in diff
+
+
+@pytest.mark.parametrize(
+    ("run", "given"),
+    [
+        ("chgrp -R 0 /app && chmod -R g+rwX /app", True),
+        ("chgrp root /app; chmod g=u /app", True),
+        ("chown -R 1001:0 /app && chmod 775 /app", True),
+        ("chown -R 1001:root /app && chmod -R ug+rw /app", True),
+        ("chgrp -R 0 /app && chmod -R 755 /app", False),  # the group cannot write
+        ("chgrp -R 1000 /app && chmod -R g+rwX /app", False),  # another group
+        ("chmod -R g+rwX /app", False),
+    ],
+)
+def test_root_group_preparation_is_read_from_the_run(run: str, given: bool) -> None:
+    from fixer.documents import dockerfile
+    from fixer.documents.text import SourceText
+    from rules.nonroot import root_group_line
+
+    doc = dockerfile.parse(SourceText(f'FROM alpine:3.20\nRUN {run}\nCMD ["/app/x"]\n'))
+    chain = [doc.stages[-1]]
+    assert (root_group_line(chain) == 2) is given

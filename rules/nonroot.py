@@ -593,38 +593,22 @@ def _context_folders(ins: Instruction, sources: list[str], folder: Path) -> bool
 
 
 def _create_command(family: Family, image: str, uid: int, gid: int) -> str | None:
-    if gid == 0:  # a user in the existing root group: no group of its own
-        return _create_in_group_zero(family, image, uid)
+    """The command creating the user, in a group of its own (or in the root group for gid
+    0: no group is made)."""
+    group = f"groupadd --gid {gid} {NAME} && " if gid else ""
     if family is Family.DEBIAN:
         return (
-            f"groupadd --gid {gid} {NAME} && useradd --no-log-init --create-home --uid {uid} "
+            f"{group}useradd --no-log-init --create-home --uid {uid} "
             f"--gid {gid} --shell /usr/sbin/nologin {NAME}"
         )
     if family is Family.RHEL and not re.search(r"minimal|micro", image.lower()):
         return (
-            f"groupadd --gid {gid} {NAME} && useradd --no-log-init --create-home --uid {uid} "
+            f"{group}useradd --no-log-init --create-home --uid {uid} "
             f"--gid {gid} --shell /sbin/nologin {NAME}"
         )
     if family is Family.ALPINE:
-        return (
-            f"addgroup -S -g {gid} {NAME} && adduser -S -D -u {uid} -G {NAME} "
-            f"-s /sbin/nologin {NAME}"
-        )
-    return None
-
-
-def _create_in_group_zero(family: Family, image: str, uid: int) -> str | None:
-    if family is Family.DEBIAN:
-        return (
-            f"useradd --no-log-init --create-home --uid {uid} --gid 0 "
-            f"--shell /usr/sbin/nologin {NAME}"
-        )
-    if family is Family.RHEL and not re.search(r"minimal|micro", image.lower()):
-        return (
-            f"useradd --no-log-init --create-home --uid {uid} --gid 0 --shell /sbin/nologin {NAME}"
-        )
-    if family is Family.ALPINE:
-        return f"adduser -S -D -u {uid} -G root -s /sbin/nologin {NAME}"
+        group = f"addgroup -S -g {gid} {NAME} && " if gid else ""
+        return f"{group}adduser -S -D -u {uid} -G {NAME if gid else 'root'} -s /sbin/nologin {NAME}"
     return None
 
 

@@ -1274,10 +1274,29 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
 #: repo``, ``git clone URL dir``, ``> ./versions.txt`` (not an absolute path, a variable,
 #: a descriptor or /dev/null).
 _RELATIVE_WRITE = re.compile(
-    r"(?<![\w-])(mkdir(?:\s+-p)?\s+(?![/$~-])[\w.][\w./-]*|git\s+init\s+(?![/$~-])[\w.][\w./-]*"
+    r"(?<![\w-])(mkdir(?:\s+-p)?\s+(?![/$~-])[\w.][\w./-]*|[\w-]+\s+init\s+(?![/$~-])[\w.][\w./-]*"
     r"|git\s+clone\b[^;&|\n]*)"
     r"|(?<![\d&>])>>?\s*(\./[\w.-]+|(?![/$&~-])[\w-]+\.(?:txt|json|ya?ml|log|out|csv|tar\.gz|tgz))"
 )
+
+
+def _workdir(chain: list[Stage]) -> str | None:
+    """The final WORKDIR, a relative one joined to the one before it (KServe's feast
+    initializer: ``WORKDIR feature_store_initializer`` is ``/feature_store_initializer``);
+    None when there is none or a variable decides it."""
+    found: str | None = None
+    for stage in reversed(chain):  # build order
+        for ins in stage.body:
+            if ins.keyword != "WORKDIR":
+                continue
+            value = ins.value.strip().strip("\"'")
+            if not value or "$" in value:
+                found = None if "$" in value else found
+                continue
+            found = posixpath.normpath(posixpath.join(found or "/", value))
+    return found
+
+
 #: ``cd`` to an absolute path or a variable: the lines after it write elsewhere.
 _CD_AWAY = re.compile(r"(?<![\w-])cd\s+[\"']?[/$~]")
 
@@ -1287,11 +1306,8 @@ def _workdir_script_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Itera
     writes there (sonobuoy's ``gathere2e``: ``WORKDIR /gathere2e``, ``COPY run.sh
     /gathere2e/run.sh``; run.sh starts with ``git init repo``): run from its folder as
     a new user, it cannot create anything."""
-    workdir = next(
-        (i.value.strip() for s in chain for i in reversed(s.body) if i.keyword == "WORKDIR"),
-        None,
-    )
-    if not workdir or not workdir.startswith("/") or workdir.startswith("/tmp"):
+    workdir = _workdir(chain)
+    if not workdir or workdir == "/" or workdir.startswith("/tmp"):
         return
     folder = workdir.rstrip("/") + "/"
     scripts = [

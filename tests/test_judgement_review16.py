@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixture_repos import copy_repo, findings, one, tighten
+from tests.fixture_repos import copy_repo, findings, needs, one, tighten
 
 RENDERED = "operator/deploy/static/demo-operator.yaml"
 
@@ -146,3 +146,12 @@ def test_root_group_preparation_is_read_from_the_run(run: str, given: bool) -> N
     doc = dockerfile.parse(SourceText(f'FROM alpine:3.20\nRUN {run}\nCMD ["/app/x"]\n'))
     chain = [doc.stages[-1]]
     assert (root_group_line(chain) == 2) is given
+
+
+def test_a_script_writing_in_a_relative_workdir_keeps_root(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j16-review")
+    why = needs(findings(repo, "DF001"), "initializer/Dockerfile", "runs as root")
+    assert (
+        "initializer/entrypoint.sh:4 (feast init driver_feature_repo) writes in its working "
+        "folder /feature_store_initializer"
+    ) in why

@@ -619,7 +619,8 @@ _TO_GROUP_ZERO = re.compile(
     r"\bchgrp\s+(?:-\w+\s+)*(?:0|root)\s|\bchown\s+(?:-\w+\s+)*[^\s:]*:(?:0|root)\s"
 )
 _GROUP_WRITE = re.compile(
-    r"\bchmod\s+(?:-\w+\s+)*(?:[ugoa]*g[ugoa]*[+=][rwxXst]*w|[ugoa]*g[ugoa]*=u\b|0?[0-7][2367][0-7]\b)"
+    r"\bchmod\s+(?:-\w+\s+)*(?:[ugoa]*[ga][ugoa]*[+=][rwxXst]*w|[ugoa]*g[ugoa]*=u\b"
+    r"|0?[0-7][2367][0-7]\b)"
 )
 
 

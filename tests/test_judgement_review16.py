@@ -133,7 +133,9 @@ def test_files_given_to_group_zero_keep_the_new_user_in_group_zero(tmp_path: Pat
         ("chgrp root /app; chmod g=u /app", True),
         ("chown -R 1001:0 /app && chmod 775 /app", True),
         ("chown -R 1001:root /app && chmod -R ug+rw /app", True),
+        ("chgrp -R 0 /app && chmod -R a+rwX /app", True),
         ("chgrp -R 0 /app && chmod -R 755 /app", False),  # the group cannot write
+        ("chgrp -R 0 /app && chmod -R u+w,o+r /app", False),
         ("chgrp -R 1000 /app && chmod -R g+rwX /app", False),  # another group
         ("chmod -R g+rwX /app", False),
     ],

@@ -124,9 +124,9 @@ class Index:
     jsonnet_envs: list[Path] = field(default_factory=list)
     #: (script or Makefile, a file it writes with a generator such as ``helm template``).
     generator_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
-    #: (manifest, line, template) of the first ``# Source: chart/templates/x.yaml`` comment
-    #: of each manifest that has one: what ``helm template`` writes above each object.
-    helm_sources: list[tuple[Path, int, str]] = field(default_factory=list)
+    #: (manifest, template) of the first ``# Source: chart/templates/x.yaml`` comment of
+    #: each manifest that has one: what ``helm template`` writes above each object.
+    helm_sources: list[tuple[Path, str]] = field(default_factory=list)
     #: Manifests parsed on a question, shared with ``usage`` (which reads their containers).
     yaml_files: yamlfiles.YamlFiles = field(default_factory=lambda: yamlfiles.YamlFiles(_yaml))
 
@@ -673,8 +673,7 @@ _CHART_NAME = re.compile(r"^name:[ \t]*[\"']?([\w.-]+)", re.M)
 def _note_helm_source(index: Index, path: Path, text: str) -> None:
     found = _HELM_SOURCE.search(text)
     if found is not None:
-        line = text.count("\n", 0, found.start()) + 1
-        index.helm_sources.append((path, line, f"{found.group(1)}/{found.group(2)}"))
+        index.helm_sources.append((path, f"{found.group(1)}/{found.group(2)}"))
 
 
 def _mark_chart_renderings(index: Index, folders: list[Path]) -> None:
@@ -692,7 +691,7 @@ def _mark_chart_renderings(index: Index, folders: list[Path]) -> None:
         named = _CHART_NAME.search(text) if text else None
         if named is not None:
             charts[named.group(1)].append(folder)
-    for manifest, _line, source in index.helm_sources:
+    for manifest, source in index.helm_sources:
         if manifest in index.not_source:
             continue
         name, template = source.split("/", 1)

@@ -25,7 +25,11 @@ _EVIDENCE = ("no hostPath mount of the node's system folders (not a node agent)"
 def _declared(pod: kube.PodSpec, key: str) -> str | None:
     """A sibling setting that only means something with the host namespace: the author
     chose the namespace on purpose (``dnsPolicy: ClusterFirstWithHostNet`` is how a pod on
-    the host network keeps cluster DNS), so flipping it would break what they built."""
+    the host network keeps cluster DNS), so flipping it would break what they built; or an
+    annotation says why the namespace is needed."""
+    said = wl.justified(pod, key)
+    if said:
+        return f"evidence this pod does not need {key}: {said}; if it does not, set {key}: false"
     if key != "hostNetwork":
         return None
     served = _served_on_node(pod)

@@ -206,6 +206,35 @@ def shares_processes(pod: PodSpec) -> bool:
 _KERNEL_TOOLS = ("sysctl", "modprobe", "insmod", "mount", "iptables", "ip", "fsfreeze")
 
 
+#: What an annotation says of a setting it justifies: its name, then that it is needed.
+_SETTING_WORDS = {
+    "privileged": r"\bprivileged\b",
+    "hostPID": r"\bhost\s*PID\b",
+    "hostIPC": r"\bhost\s*IPC\b",
+    "hostNetwork": r"\bhost\s*network(?:ing)?\b",
+}
+_NEEDED = re.compile(r"\b(?:required|requires|needed|needs?|necessary|must)\b", re.IGNORECASE)
+
+
+def justified(pod: PodSpec, setting: str) -> str | None:
+    """The annotation of the object or its pod template that says why ``setting`` is on
+    (Kubescape's ICS/OT example: ``kubescape.io/control-C-0057: "privileged mode required
+    by vendor COM bridge"`` beside ``privileged: true  # C-0057``): the author's recorded
+    decision, which a fix would silently undo. None when no annotation names it as
+    needed."""
+    words = re.compile(_SETTING_WORDS[setting], re.IGNORECASE)
+    places: list[tuple[str, ...]] = [("metadata", "annotations")]
+    if len(pod.path) > 1:  # the pod template's own annotations
+        places.append((*pod.path[:-1], "metadata", "annotations"))
+    for place in places:
+        annotations = y.get_path(pod.obj.node, *place)
+        for key, value in annotations.value if y.is_mapping(annotations) else ():
+            text = y.scalar(value) or ""
+            if words.search(text) and _NEEDED.search(text):
+                return f'the annotation {y.scalar(key)}: "{text[:100]}" says it is needed'
+    return None
+
+
 def needs_privileged(c: Container, image_needs: bool) -> str | None:
     """Why the container may really need ``privileged: true`` (beyond Bidirectional
     mounts, which make ``false`` invalid): a node agent, a device mount, an image known to
@@ -236,7 +265,7 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
             f"it adds {admin}, for mounts or namespaces, which the runtime's AppArmor and "
             "seccomp profiles still block unless it is privileged"
         )
-    return None
+    return justified(c.pod, "privileged")
 
 
 #: VPN and tunnel software whose kernel mode creates a TUN interface (tailscale's documented

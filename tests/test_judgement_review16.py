@@ -157,3 +157,21 @@ def test_a_script_writing_in_a_relative_workdir_keeps_root(tmp_path: Path) -> No
         "initializer/entrypoint.sh:4 (feast init driver_feature_repo) writes in its working "
         "folder /feature_store_initializer"
     ) in why
+
+
+def test_an_annotation_saying_why_a_pod_is_privileged_keeps_it(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j16-review")
+    privileged = findings(repo, "K8S001")
+    opcua = one(privileged, "ics/opcua.yaml", 'Deployment/opcua-server container "opcua-server"')
+    assert opcua["fix"]["safety"] == "unproven"
+    assert (
+        'the annotation kubescape.io/control-C-0057: "privileged mode required by vendor COM '
+        'bridge" says it is needed'
+    ) in opcua["fix"]["needs"]
+    host = one(findings(repo, "K8S005"), "ics/opcua.yaml", "Deployment/opcua-server uses hostPID")
+    assert "kubescape.io/control-C-0038" in host["fix"]["needs"]
+    diff = tighten("fix", "--dry-run", "--offline", "ics/opcua.yaml", cwd=repo).stdout
+    assert "-      hostPID: true                    # C-0038" not in diff
+    assert "privileged: false           # C-0057" not in diff
+    # Naming the setting without a need for it is no reason: the other Deployment is fixed.
+    assert "-      hostPID: true\n+      hostPID: false\n" in diff

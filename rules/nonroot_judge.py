@@ -281,11 +281,6 @@ def _shown(ctx: Context[Dockerfile], item: usage.Running, node: y.Node | None = 
     return f"{os.path.relpath(item.run.path, root)}:{line}"
 
 
-def _number(node: y.Node | None) -> int | None:
-    text = y.scalar(node)
-    return int(text) if text is not None and text.isdigit() else None
-
-
 def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
     """Manifests of the repository that run the image as root on purpose: privileged where
     the workload needs it, an explicit ``runAsUser: 0``, or the host's process/network namespace with the node's
@@ -304,7 +299,7 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
         if y.truthy(privileged) and need:
             where = _shown(ctx, item, privileged)
             signs.append(f"{where} runs it privileged, {need} ({c.label}{named})")
-        elif not item.run.init and _number(user) == 0:
+        elif not item.run.init and y.number(user) == 0:
             where = _shown(ctx, item, user)
             signs.append(f"{where} runs it as root with runAsUser: 0 ({c.label}{named})")
         else:
@@ -352,7 +347,7 @@ def _kept_data(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
         y.scalar(y.get_path(t, "metadata", "name"))
         for t in _items(y.get_path(c.pod.obj.node, "spec", "volumeClaimTemplates"))
     }
-    grouped = _number(y.get_path(pod, "securityContext", "fsGroup")) is not None
+    grouped = y.number(y.get_path(pod, "securityContext", "fsGroup")) is not None
     for mount in _items(y.get(c.node, "volumeMounts")):
         if y.truthy(y.get(mount, "readOnly")):
             continue
@@ -401,10 +396,10 @@ def manifest_user(ctx: Context[Dockerfile], chain: list[Stage]) -> RunAs | None:
         return _chart_user(ctx, chain)
     for item in running:
         setting = security_setting(item.container, "runAsUser")
-        uid = _number(setting)
+        uid = y.number(setting)
         if uid is None or uid == 0:
             return None  # one container takes the image's own user: no single answer
-        gid = _number(security_setting(item.container, "runAsGroup"))
+        gid = y.number(security_setting(item.container, "runAsGroup"))
         found.add((uid, gid if gid is not None else uid))
         where = _shown(ctx, item, setting)
         first = first or f"{where} runs it as uid {uid} ({item.container.label})"
@@ -1285,16 +1280,14 @@ def _workdir(chain: list[Stage]) -> str | None:
     initializer: ``WORKDIR feature_store_initializer`` is ``/feature_store_initializer``);
     None when there is none or a variable decides it."""
     found: str | None = None
+    known = True  # False after a variable, until an absolute WORKDIR
     for stage in reversed(chain):  # build order
         for ins in stage.body:
-            if ins.keyword != "WORKDIR":
-                continue
-            value = ins.value.strip().strip("\"'")
-            if not value or "$" in value:
-                found = None if "$" in value else found
-                continue
-            found = posixpath.normpath(posixpath.join(found or "/", value))
-    return found
+            value = ins.value.strip().strip("\"'") if ins.keyword == "WORKDIR" else ""
+            if value:
+                known = "$" not in value and (known or value.startswith("/"))
+                found = posixpath.normpath(posixpath.join(found or "/", value))
+    return found if known else None
 
 
 #: ``cd`` to an absolute path or a variable: the lines after it write elsewhere.

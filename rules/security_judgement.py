@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import Node, YamlFile
+from fixer.documents.yaml import YamlFile
 from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
 from fixer.evidence.known_images import ShippedUser
@@ -55,9 +55,7 @@ class Who:
     non_root_set: bool = False
 
 
-def numeric(node: Node | None) -> int | None:
-    text = y.scalar(node) if node is not None and y.is_scalar(node) else None
-    return int(text) if text is not None and text.isdigit() else None
+numeric = y.number  # the name the K8S002 judges use
 
 
 def who(c: Container, ctx: Context[YamlFile]) -> Who:

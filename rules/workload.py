@@ -208,10 +208,13 @@ _KERNEL_TOOLS = ("sysctl", "modprobe", "insmod", "mount", "iptables", "ip", "fsf
 
 #: What an annotation says of a setting it justifies: its name, then that it is needed.
 _SETTING_WORDS = {
-    "privileged": r"\bprivileged\b",
-    "hostPID": r"\bhost\s*PID\b",
-    "hostIPC": r"\bhost\s*IPC\b",
-    "hostNetwork": r"\bhost\s*network(?:ing)?\b",
+    setting: re.compile(words, re.IGNORECASE)
+    for setting, words in (
+        ("privileged", r"\bprivileged\b"),
+        ("hostPID", r"\bhost\s*PID\b"),
+        ("hostIPC", r"\bhost\s*IPC\b"),
+        ("hostNetwork", r"\bhost\s*network(?:ing)?\b"),
+    )
 }
 _NEEDED = re.compile(r"\b(?:required|requires|needed|needs?|necessary|must)\b", re.IGNORECASE)
 
@@ -222,7 +225,7 @@ def justified(pod: PodSpec, setting: str) -> str | None:
     by vendor COM bridge"`` beside ``privileged: true  # C-0057``): the author's recorded
     decision, which a fix would silently undo. None when no annotation names it as
     needed."""
-    words = re.compile(_SETTING_WORDS[setting], re.IGNORECASE)
+    words = _SETTING_WORDS[setting]
     places: list[tuple[str, ...]] = [("metadata", "annotations")]
     if len(pod.path) > 1:  # the pod template's own annotations
         places.append((*pod.path[:-1], "metadata", "annotations"))

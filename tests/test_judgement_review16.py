@@ -175,3 +175,22 @@ def test_an_annotation_saying_why_a_pod_is_privileged_keeps_it(tmp_path: Path) -
     assert "privileged: false           # C-0057" not in diff
     # Naming the setting without a need for it is no reason: the other Deployment is fixed.
     assert "-      hostPID: true\n+      hostPID: false\n" in diff
+
+
+@pytest.mark.parametrize(
+    ("body", "workdir"),
+    [
+        ("WORKDIR a\n", "/a"),
+        ("WORKDIR /x\nWORKDIR a\n", "/x/a"),
+        ("WORKDIR $D\nWORKDIR a\n", None),  # relative to a folder a variable decides
+        ("WORKDIR $D\nWORKDIR /b\nWORKDIR c\n", "/b/c"),
+        ("", None),
+    ],
+)
+def test_the_final_workdir_is_joined_in_build_order(body: str, workdir: str | None) -> None:
+    from fixer.documents import dockerfile
+    from fixer.documents.text import SourceText
+    from rules.nonroot_judge import _workdir
+
+    doc = dockerfile.parse(SourceText(f'FROM alpine:3.20\n{body}CMD ["x"]\n'))
+    assert _workdir([doc.stages[-1]]) == workdir

@@ -74,19 +74,14 @@ def chart_users(values: Path, documents: list[Node]) -> list[ChartUser]:
         for key in _CONTEXT_KEYS:
             context = y.get(node, key)
             setting = y.get(context, "runAsUser") if y.is_mapping(context) else None
-            uid = _number(setting)
+            uid = y.number(setting)
             if setting is None or uid is None:
                 continue
-            gid = _number(y.get(context, "runAsGroup"))
+            gid = y.number(y.get(context, "runAsGroup"))
             option = ".".join((*path, key, "runAsUser"))
             found.append(ChartUser(image, values, setting.start_mark.line + 1, option, uid, gid))
             break
     return found
-
-
-def _number(node: Node | None) -> int | None:
-    text = y.scalar(node) if node is not None else None
-    return int(text) if text is not None and text.isdigit() else None
 
 
 def chart_volumes(values: Path, documents: list[Node]) -> list[ChartVolume]:

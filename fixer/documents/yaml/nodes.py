@@ -459,6 +459,12 @@ def scalar(node: Node | None) -> str | None:
     return node.value if is_scalar(node) else None
 
 
+def number(node: Node | None) -> int | None:
+    """A scalar of digits as an int (``runAsUser: 1000``), else None."""
+    text = scalar(node)
+    return int(text) if text is not None and text.isdigit() else None
+
+
 def is_null(node: Node | None) -> bool:
     return node is None or (is_scalar(node) and node.tag.endswith(":null"))
 

@@ -347,11 +347,27 @@ def _commented_out(text: str, at: int, lines: list[str], column: int) -> Edit | 
         commented = [ln[:column] + mark + ln[column:] for ln in lines]
         pattern = "".join(re.escape(c) + r"[ \t]*\r?\n" for c in commented)
         m = re.search(rf"(?m)^{pattern}", region)
-        if m is not None:
+        if m is not None and not _continues(region, m.end(), column + len(mark)):
             newline = "\r\n" if m.group().endswith("\r\n") else "\n"
             body = "".join(line + newline for line in lines)
             return Edit.replace(at + m.start(), at + m.end(), body)
     return None
+
+
+def _continues(region: str, at: int, start: int) -> bool:
+    """The commented-out block goes on past ``at``: its next line is a comment whose text
+    starts right of ``start``, the column where the block's first key starts (Consul's
+    demo chart comments out ``# securityContext:``, ``#   allowPrivilegeEscalation:
+    false`` and ``#   runAsUser: 0`` under "Added for debugging purposes - NOT
+    RECOMMENDED"). Uncommenting the first two lines would split the author's block and
+    leave their warning above a setting it never meant."""
+    stop = region.find("\n", at)
+    line = region[at : len(region) if stop < 0 else stop].rstrip("\r")
+    body = line.lstrip(" ")
+    if not body.startswith("#"):
+        return False
+    content = body[1:].lstrip(" ")
+    return bool(content.strip()) and len(line) - len(content) > start
 
 
 def _past_nested_comments(text: str, at: int, column: int) -> int:

@@ -111,6 +111,18 @@ class RunCommand:
     program: str = ""
 
 
+@dataclass(frozen=True)
+class ImageSet:
+    """``kustomize edit set image NAME=NEW`` run in ``folder`` (the ``cd`` before it, "."
+    for none): the Kustomization there renders ``NAME`` as ``NEW`` (kubebuilder's ``make
+    deploy``: ``cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}``)."""
+
+    line: int
+    folder: str
+    name: str
+    new_name: str
+
+
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Lines with backslash continuations joined, each with its 1-based first line."""
     pending: list[str] = []
@@ -204,6 +216,45 @@ def _script_lines(
             continue
         if wanted(value):
             yield line, expand_shell(value, variables.get)
+
+
+def image_sets_in_makefile(text: str) -> list[ImageSet]:
+    """``kustomize edit set image`` renames in a Makefile's recipes, variables expanded."""
+    return [
+        c
+        for line, shell in _make_lines(text, _mentions_image_set)
+        for c in _image_sets(shell, line)
+    ]
+
+
+def image_sets_in_script(text: str) -> list[ImageSet]:
+    """``kustomize edit set image`` renames in a shell script."""
+    lines = _script_lines(text, None, _mentions_image_set)
+    return [c for line, shell in lines for c in _image_sets(shell, line)]
+
+
+def _mentions_image_set(text: str) -> bool:
+    return "set image" in text and "edit" in text
+
+
+def _image_sets(text: str, line: int) -> Iterator[ImageSet]:
+    """The ``NAME=NEW`` arguments of each ``edit set image`` in one expanded shell line,
+    with the folder of the last ``cd`` before it in the same line."""
+    tokens = _split(text)
+    folder = "."
+    for i, token in enumerate(tokens):
+        if token == "cd" and (i == 0 or _is_operator(tokens[i - 1])) and i + 1 < len(tokens):
+            folder = tokens[i + 1]
+        if tokens[i : i + 3] != ["edit", "set", "image"] or i == 0:
+            continue
+        if "kustomize" not in tokens[i - 1] and UNKNOWN not in tokens[i - 1]:
+            continue
+        for word in tokens[i + 3 :]:
+            if _is_operator(word):
+                break
+            name, eq, new_name = word.partition("=")
+            if eq and name and new_name and not name.startswith("-"):
+                yield ImageSet(line, folder, name, new_name)
 
 
 def _mentions_builder(text: str) -> bool:

@@ -20,11 +20,14 @@ from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
 from fixer.documents.yaml.kube import without_definitions
 from fixer.repository import generators, hostwrites, links, walk, yamlfiles
-from fixer.repository.builds import from_commands, norm
+from fixer.repository.builds import from_commands, is_known, norm
 from fixer.repository.charts import ChartUser, ChartVolume, chart_users, chart_volumes
 from fixer.repository.commands import (
     BuildCommand,
+    ImageSet,
     RunCommand,
+    image_sets_in_makefile,
+    image_sets_in_script,
     in_makefile,
     in_script,
     runs_in_makefile,
@@ -276,10 +279,33 @@ def _add_kustomization(index: Index, path: Path) -> None:
     for patch in kustomization.patches:
         index.patches[patch] = path
     for rename in kustomization.images:
-        old, new = image_key(rename.name), image_key(rename.new_name)
-        if old and new:
-            index.renames_from[old].append((path, rename))
-            index.renames_to[new].append((path, rename))
+        _add_rename(index, path, rename)
+
+
+def _add_rename(index: Index, kustomization: Path, rename: ImageRename) -> None:
+    old, new = image_key(rename.name), image_key(rename.new_name)
+    if old and new:
+        index.renames_from[old].append((kustomization, rename))
+        index.renames_to[new].append((kustomization, rename))
+
+
+def _on_image_sets(index: Index, path: Path, sets: list[ImageSet]) -> None:
+    """Renames a Makefile or script makes with ``kustomize edit set image`` in a
+    Kustomization's folder, filed as if that Kustomization's ``images:`` said them: the
+    image it builds is what the manifests' placeholder (kubebuilder's ``controller``)
+    becomes. The folder is tried from the file's own folder, then from the root."""
+    for found in sets:
+        if not is_known(found.folder) or not is_known(found.new_name):
+            continue
+        for base in (path.parent, index.root):
+            folder = norm(base / found.folder)
+            kustomization = next(
+                (folder / n for n in _K_NAMES if folder / n in index.kustomizations), None
+            )
+            if kustomization is not None:
+                rename = ImageRename(found.name, found.new_name, found.line, stated_in=path)
+                _add_rename(index, kustomization, rename)
+                break
 
 
 def _stat_line(path: Path, parts: tuple[str, ...]) -> bytes:
@@ -436,6 +462,8 @@ def _on_gitlab(index: Index, path: Path, text: str) -> None:
 def _on_makefile(index: Index, path: Path, text: str) -> None:
     text += _included_assignments(path, text)
     _on_commands(index, path, text, LinkKind.MAKE, in_makefile, runs_in_makefile)
+    if "set image" in text:
+        _on_image_sets(index, path, image_sets_in_makefile(text))
 
 
 #: ``include build/tools.mk`` (and ``-include``/``sinclude``): the files named, literally.
@@ -466,6 +494,8 @@ def _included_assignments(path: Path, text: str) -> str:
 
 def _on_script(index: Index, path: Path, text: str) -> None:
     _on_commands(index, path, text, LinkKind.SCRIPT, in_script, runs_in_script)
+    if "set image" in text:
+        _on_image_sets(index, path, image_sets_in_script(text))
 
 
 def _on_commands(

@@ -7,6 +7,7 @@ file is a merged view onto a base object, not a workload of its own.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,9 +91,28 @@ def compose_runs(path: Path, docs: list[Node]) -> list[Run]:
                 dockerfile=build.dockerfile if build else None,
                 check=_strings(test) or (),
                 check_line=line_of(test) if test is not None else 0,
+                sockets=tuple(_sockets(service)),
             )
         )
     return found
+
+
+#: A container runtime's socket: whoever opens it commands the host's containers, and
+#: only root (or the ``docker`` group) may (``srw-rw---- root docker``).
+RUNTIME_SOCKET = re.compile(r"(?:^|/)(?:docker|containerd|podman|crio|cri-dockerd)\.sock$")
+
+
+def _sockets(service: Node) -> Iterator[tuple[int, str]]:
+    """The runtime sockets a compose service binds: ``/var/run/docker.sock:/var/run/
+    docker.sock`` (short syntax) or ``source:`` of a long-syntax bind."""
+    volumes = y.get(service, "volumes")
+    for item in volumes.value if y.is_sequence(volumes) else ():
+        if y.is_scalar(item):
+            source = str(item.value).split(":", 1)[0]
+        else:
+            source = y.scalar(y.get(item, "source")) or ""
+        if RUNTIME_SOCKET.search(source.strip().rstrip("/")):
+            yield line_of(item), source.strip()
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,9 @@ class ImageRename:
     name: str
     new_name: str
     line: int
+    #: Where the rename is stated when not in the Kustomization itself: the Makefile or
+    #: script that runs ``kustomize edit set image`` on it (``line`` is that file's).
+    stated_in: Path | None = None
 
 
 @dataclass(frozen=True)

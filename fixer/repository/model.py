@@ -100,6 +100,10 @@ class Run:
     #: A compose service's ``healthcheck.test`` words and its line: run in the container.
     check: tuple[str, ...] = ()
     check_line: int = 0
+    #: A compose service's volumes that bind a container runtime's socket (the line of
+    #: each, and its host path): woodpecker's agent runs pipelines through
+    #: ``/var/run/docker.sock``.
+    sockets: tuple[tuple[int, str], ...] = ()
 
     @property
     def label(self) -> str:

@@ -31,7 +31,7 @@ from fixer.repository.goprograms import (
     relative_write,
 )
 from fixer.repository.index import Index, build_index
-from fixer.repository.manifests import Kustomization
+from fixer.repository.manifests import ImageRename, Kustomization
 from fixer.repository.memo import remember
 from fixer.repository.model import (
     Build,
@@ -173,15 +173,15 @@ class RepositoryModel:
         scope = set(self.kustomizations_of(manifest)) if manifest is not None else None
         for kustomization, rename in self._index.renames_from.get(key, ()):
             if scope is None or kustomization in scope:
-                found += self._renamed_builds(rename.new_name, kustomization, rename.line)
+                found += self._renamed_builds(rename.new_name, kustomization, rename)
         for kustomization, rename in self._index.renames_to.get(key, ()):
             if scope is None or kustomization in scope:
-                found += self._renamed_builds(rename.name, kustomization, rename.line)
+                found += self._renamed_builds(rename.name, kustomization, rename)
         return _unique(found)
 
-    def _renamed_builds(self, name: str, kustomization: Path, line: int) -> list[Build]:
+    def _renamed_builds(self, name: str, kustomization: Path, rename: ImageRename) -> list[Build]:
         key = image_key(name)
-        via = Origin(kustomization, line, LinkKind.KUSTOMIZE)
+        via = Origin(rename.stated_in or kustomization, rename.line, LinkKind.KUSTOMIZE)
         return [replace(b, via=via) for b in self._index.builds_by_image.get(key or "", ())]
 
     def build_of(self, dockerfile: Path) -> list[Build]:
@@ -283,7 +283,7 @@ class RepositoryModel:
             return []
         found = list(self._index.runs_for(key))
         for kustomization, rename in self._index.renames_to.get(key, ()):
-            via = Origin(kustomization, rename.line, LinkKind.KUSTOMIZE)
+            via = Origin(rename.stated_in or kustomization, rename.line, LinkKind.KUSTOMIZE)
             for run in self._index.runs_for(image_key(rename.name) or ""):
                 # A run merged from a patch is rendered where its base object is.
                 if kustomization in self.kustomizations_of(run.base or run.path):

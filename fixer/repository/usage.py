@@ -40,6 +40,8 @@ _GENERIC = frozenset(
     # ``python email_server.py`` is not the ``python:3.11-alpine`` of another folder.
     | {"python", "python3", "node", "nodejs", "java", "ruby", "perl", "php", "bash", "dotnet"}
     | {"deno", "npm", "yarn", "tini", "dumb-init", "sh", "uvicorn", "gunicorn", "nginx"}
+    # Placeholders of documentation: ``docker buildx build -t username/repo:tag``.
+    | {"repo", "repository", "image-name", "imagename", "my-image", "myimage", "my-app", "myapp"}
 )
 #: Folders whose name says nothing about the image built there.
 _PLAIN_FOLDERS = frozenset({"build", "docker", "deploy", "images", "image", "dockerfiles", "."})
@@ -71,8 +73,11 @@ class Running:
 
 
 def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ...]:
-    """Last names an image of ``build`` may be deployed under."""
+    """Last names an image of ``build`` may be deployed under: its images' own, or where
+    it names none that says anything (``username/repo`` in a development guide), its
+    ENTRYPOINT program's and its folder's."""
     names = [n.rsplit("/", 1)[-1] for n in build.images]
+    names = [n for n in names if len(n) >= 4 and n.lower() not in _GENERIC]
     if not names:
         if program:
             names.append(program.rsplit("/", 1)[-1])
@@ -106,21 +111,39 @@ def _module_name(root: Path) -> tuple[str, ...]:
     return (parts[-1],) if parts else ()
 
 
-def running(model: RepositoryModel, build: Build, program: str | None = None) -> list[Running]:
-    """Containers running ``build``'s image: exact matches first, then likely ones (each
-    bounded, nearest first: ``MAX_EXACT``, ``MAX_LOOSE``)."""
+def _runs(model: RepositoryModel, build: Build, program: str | None) -> list[tuple[Run, bool]]:
+    """Runs of ``build``'s image, each with whether it is matched by name: exact matches
+    first, then likely ones (each bounded, nearest first: ``MAX_EXACT``, ``MAX_LOOSE``)."""
     exact = [r for name in build.images for r in model.runs_of(name)]
     exact += model.runs_built_from(build.dockerfile)
     exact = nearest(list(dict.fromkeys(exact)), build.dockerfile, MAX_EXACT)
     names = set(likely_names(build, program, model.root))
     loose = [r for r in model.runs_named(names) if r not in exact]
     loose = nearest(loose, build.dockerfile, MAX_LOOSE)
+    return [*((r, True) for r in exact), *((r, False) for r in loose)]
+
+
+def running(model: RepositoryModel, build: Build, program: str | None = None) -> list[Running]:
+    """Containers of the repository's manifests running ``build``'s image (``_runs``)."""
     found: list[Running] = []
-    for run, is_exact in [*((r, True) for r in exact), *((r, False) for r in loose)]:
+    for run, is_exact in _runs(model, build, program):
         container = _container(model, run)
         if container is not None:
             found.append(Running(run, container, is_exact))
     return list({(f.run.path, f.run.span): f for f in found}.values())
+
+
+def socket_mounts(
+    model: RepositoryModel, build: Build, program: str | None = None
+) -> list[tuple[Run, int, str, bool]]:
+    """Compose services running ``build``'s image with a container runtime's socket bound
+    into them: each run, the volume's line, the host path, and whether the image is
+    matched by name (else by a likely name: enough to withhold, never to prove)."""
+    return [
+        (run, line, source, is_exact)
+        for run, is_exact in _runs(model, build, program)
+        for line, source in run.sockets
+    ]
 
 
 def tool_uses(

@@ -197,7 +197,12 @@ def _judged_fix(title: str, edits: tuple[Edit, ...], choice: Choice, reasons: _R
             f"evidence the image works as a non-root user where the repository runs it "
             f"({'; '.join(workstation)}); pass --user there, or apply with --unsafe-fixes"
         )
-    elif root_home := reasons.root_home:
+    elif (root_home := reasons.root_home) and root_home.startswith("ENV "):
+        needs = (
+            f"the setting pointed out of /root ({root_home}): a folder the new user can "
+            "read; then apply with --unsafe-fixes"
+        )
+    elif root_home:
         needs = (
             f"the image's files moved out of /root ({root_home}): WORKDIR /app, say; then "
             "apply with --unsafe-fixes"

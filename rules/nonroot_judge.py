@@ -35,6 +35,7 @@ from fixer.evidence.images import ImageUser
 from fixer.filenames import is_dockerfile_name
 from fixer.repository import usage
 from fixer.repository.copies import arguments
+from fixer.repository.manifests import RUNTIME_SOCKET
 from fixer.repository.tools import code_lines
 from fixer.repository.walk import read_text
 from fixer.rule import Context
@@ -42,6 +43,8 @@ from rules.security_judgement import low_port
 from rules.workload import (
     added_capabilities,
     bidirectional_mounts,
+    host_paths,
+    is_node_path,
     needs_privileged,
     node_agent,
     security_setting,
@@ -207,6 +210,9 @@ def root_start_signs(
         ports = ", ".join(map(str, base.privileged_ports))
         signs.append(f"the base image listens on port {ports} as root")
     signs += _instruction_signs(ctx.doc, chain)
+    commented = commented_user_sign(ctx.doc)
+    if commented:
+        signs.append(commented)
     signs += _switching_server(ctx, chain)
     installs_client = any(_CLIENT in sign for sign in signs)
     # An image that installs the Docker client says so once, not again for its command.
@@ -222,7 +228,28 @@ def root_start_signs(
     signs += _chart_signs(ctx, chain)
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
+    signs += _socket_signs(ctx, chain)
     return list(dict.fromkeys(signs))
+
+
+_SOCKET = "the container runtime's socket, which only root (or the docker group) may use"
+
+
+def _socket_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """Compose services running the image with a runtime socket bound in (woodpecker's
+    agent runs pipelines through ``/var/run/docker.sock``): a non-root user could not
+    open it. Matched by a likely name too: enough to withhold."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return []
+    program = entry_program(chain)
+    signs: list[str] = []
+    for build in repository.build_of(_dockerfile(ctx)):
+        for run, line, source, exact in usage.socket_mounts(repository, build, program):
+            where = f"{os.path.relpath(run.path, repository.root)}:{line}"
+            named = "" if exact else f"; its image {run.image} is named like this one"
+            signs.append(f"{where} binds {source} into it, {_SOCKET} ({run.label}{named})")
+    return signs[:_MAX_SIGNS]
 
 
 @dataclass(frozen=True)
@@ -312,6 +339,8 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
                 )
             elif not item.run.init and user is None:
                 signs += [f"{w} ({c.label}{named})" for w in _kept_data(ctx, item)]
+                signs += [f"{w} ({c.label}{named})" for w in _socket_mounts(ctx, item)]
+                signs += [f"{w} ({c.label}{named})" for w in _node_reads(ctx, item)]
                 signs += [f"{w} ({c.label}{named})" for w in _root_home_mounts(ctx, item)]
                 port = low_port(c)
                 if port is not None:
@@ -365,6 +394,33 @@ def _kept_data(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
             yield (
                 f"{where} mounts {kind} volume {name} at {path}, whose files root wrote until now"
             )
+
+
+def _socket_mounts(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
+    """A node's runtime socket (a hostPath volume) mounted into the container."""
+    sockets = {name: path for name, path in host_paths(item.container.pod)}
+    for mount in _items(y.get(item.container.node, "volumeMounts")):
+        path = sockets.get(y.scalar(y.get(mount, "name")) or "")
+        if path and RUNTIME_SOCKET.search(path.rstrip("/")):
+            yield f"{_shown(ctx, item, mount)} mounts the node's {path}, {_SOCKET}"
+            return
+
+
+def _node_reads(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
+    """A node system folder (``/var/log``, ``/var/lib/kubelet``, ``/proc``) mounted
+    read-only into the container: the node's files, which root owns and may keep from
+    other users (volcano's audit exporter tails ``/var/log/kubernetes/
+    kube-apiserver-audit.log``, which the API server writes with mode 600). Writable
+    mounts are ``_kept_data``'s."""
+    paths = dict(host_paths(item.container.pod))
+    for mount in _items(y.get(item.container.node, "volumeMounts")):
+        path = paths.get(y.scalar(y.get(mount, "name")) or "")
+        if path and y.truthy(y.get(mount, "readOnly")) and is_node_path(path):
+            yield (
+                f"{_shown(ctx, item, mount)} mounts the node's {path} to read it: the node's "
+                "files, which root owns and may keep from other users"
+            )
+            return
 
 
 def _root_home_mounts(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
@@ -675,11 +731,19 @@ _INIT_SYSTEM = re.compile(
 def _chart_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
     """A Helm chart of the repository gives the image a persistent volume (its values name
     the image: by a tag a build gives it, or by the same last name part as the Dockerfile's
-    folder or the program it runs): a new non-root user could not write it."""
+    folder or the program it runs): a new non-root user could not write it; or it runs
+    the image with ``runAsUser: 0``, on purpose."""
     repository = ctx.evidence.repository
     if repository is None:
         return []
-    return repository.chart_volumes(_chart_names(ctx, chain))  # type: ignore[no-any-return]
+    names = _chart_names(ctx, chain)
+    signs: list[str] = repository.chart_volumes(names)
+    signs += [
+        f"the Helm chart's {where} runs it as root"
+        for uid, _, where in repository.chart_users(names)
+        if uid == 0
+    ]
+    return signs
 
 
 def _chart_names(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
@@ -1010,6 +1074,67 @@ def root_home_sign(doc: Dockerfile, chain: list[Stage], image: str) -> str:
             f"the command runs {program}, in root's home, which only root may enter (mode "
             "700 in the base image)"
         )
+    setting = _root_home_env(chain)
+    if setting is not None:
+        ins, name, value = setting
+        return (
+            f"ENV {name}={value} at line {ins.line} points into root's home, which only "
+            "root may enter (mode 700 in the base image): a non-root user could not read "
+            "what is put there"
+        )
+    return ""
+
+
+#: ``KEY=/root/...`` (or the old ``ENV KEY /root/...``) in an ENV instruction.
+_ROOT_ENV = re.compile(r"(?:^|\s)(\w+)(?:=|\s+(?=/))[\"']?(/root(?:/[^\s\"']*)?)(?=[\"'\s]|$)")
+
+
+def _root_home_env(chain: list[Stage]) -> tuple[Instruction, str, str] | None:
+    """An ENV of the shipped stages that points into ``/root`` (vcluster's CLI image:
+    ``ENV KUBECONFIG=/root/.kube/config``, where users mount their kubeconfig)."""
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword == "ENV":
+                m = _ROOT_ENV.search(ins.value)
+                if m is not None:
+                    return ins, m.group(1), m.group(2)
+    return None
+
+
+#: Words of a comment offering optional steps rather than recording a decision.
+_INVITATION = re.compile(r"(?i)\buncomment|\boptional|\bif you\b|\bexample\b")
+#: A ``USER`` instruction commented out: ``# USER nonroot``.
+_COMMENTED_USER = re.compile(r"^\s*USER\s+([^\s#]+)\s*$")
+
+
+def commented_user_sign(doc: Dockerfile) -> str:
+    """A non-root ``USER`` commented out in the final stage (vcluster: ``# RUN useradd -u
+    12345 nonroot`` then ``# USER nonroot`` above ``ENTRYPOINT ["/vcluster", "start"]``,
+    whose chart runs it as root): its authors tried a non-root user and turned it off."""
+    stage = doc.final_stage
+    if stage is None:
+        return ""
+    comments = doc.comments
+    for line in sorted(comments):
+        if line <= stage.from_.line:
+            continue
+        m = _COMMENTED_USER.match(comments[line])
+        if m is None or m.group(1).split(":", 1)[0] in ("root", "0"):
+            continue
+        # A template's optional steps invite users to switch on (dev containers: "#
+        # [Optional] Uncomment this section ..." above ``# USER root`` ... ``# USER
+        # vscode``): the block names no decision.
+        first = line
+        while first - 1 in comments:
+            first -= 1
+        last = line
+        while last + 1 in comments:
+            last += 1
+        if not any(_INVITATION.search(comments[n]) for n in range(first, last + 1)):
+            return (
+                f"line {line} comments out `USER {m.group(1)}`: its authors turned a non-root "
+                "user off"
+            )
     return ""
 
 
@@ -1104,6 +1229,16 @@ _OS_IMAGE = re.compile(
 )
 
 
+#: Language images whose command is an interactive interpreter (``python3``, ``node``,
+#: ``irb``, ``jshell``) or, for a compiler's image, a shell: an image built FROM one with
+#: no command of its own is run with a command its runner gives (JobSet's Python SDK test
+#: image: ``docker run python-unit pytest test``).
+_INTERPRETER_IMAGE = re.compile(
+    r"(?i)^(?:docker\.io/)?(?:library/)?(?:python|pypy|node|ruby|perl|julia|elixir|erlang|"
+    r"haskell|golang|rust|gcc|openjdk|eclipse-temurin|amazoncorretto)(?:[:@]|$)"
+)
+
+
 def shell_command(chain: list[Stage], image: str) -> str:
     """Why the image's command is only a shell, or "": its ENTRYPOINT/CMD is one
     (tempo-operator's test utilities: ``CMD ["bash"]``), or it has none and starts from an
@@ -1117,6 +1252,8 @@ def shell_command(chain: list[Stage], image: str) -> str:
         return f"its command is only a shell ({words[0]}), for whoever runs it to give commands"
     if not words and _OS_IMAGE.match(image):
         return f"it defines no ENTRYPOINT or CMD, so it keeps {image}'s shell"
+    if not words and _INTERPRETER_IMAGE.match(image):
+        return f"it defines no ENTRYPOINT or CMD, so it keeps {image}'s own (an interpreter's prompt or a shell)"
     return ""
 
 

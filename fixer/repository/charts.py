@@ -71,17 +71,36 @@ def chart_users(values: Path, documents: list[Node]) -> list[ChartUser]:
     values that sets a number: the container's context before the pod's."""
     found: list[ChartUser] = []
     for path, node, image in _components(documents):
-        for key in _CONTEXT_KEYS:
-            context = y.get(node, key)
+        for where, key in _contexts(node):
+            context = y.get(where, key)
             setting = y.get(context, "runAsUser") if y.is_mapping(context) else None
             uid = y.number(setting)
             if setting is None or uid is None:
                 continue
             gid = y.number(y.get(context, "runAsGroup"))
-            option = ".".join((*path, key, "runAsUser"))
+            inner = () if where is node else (_key_of(node, where),)
+            option = ".".join((*path, *inner, key, "runAsUser"))
             found.append(ChartUser(image, values, setting.start_mark.line + 1, option, uid, gid))
             break
     return found
+
+
+#: A component's block that groups its security contexts (vcluster's
+#: ``controlPlane.statefulSet.security.containerSecurityContext``).
+_GROUPS = ("security",)
+
+
+def _contexts(node: Node) -> Iterator[tuple[Node, str]]:
+    """(mapping, key) of each place a component's security context may be, the
+    container's first: in the component's block or in a ``security:`` block of it."""
+    places = [node] + [g for g in (y.get(node, k) for k in _GROUPS) if y.is_mapping(g)]
+    for key in _CONTEXT_KEYS:
+        for place in places:
+            yield place, key
+
+
+def _key_of(parent: Node, child: Node) -> str:
+    return next((y.scalar(k) or "" for k, v in parent.value if v is child), "")
 
 
 def chart_volumes(values: Path, documents: list[Node]) -> list[ChartVolume]:

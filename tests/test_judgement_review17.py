@@ -1,0 +1,169 @@
+"""Merge review of the seventeenth session (``fixtures/repos/j17-review``, whose README
+names each shape's source): what the repository shows about how an image runs withholds
+DF001 (a kubebuilder ``kustomize edit set image`` rename, a runtime socket bound in by a
+compose file, a node folder read by a DaemonSet, a chart's ``runAsUser: 0``, a commented
+``USER``, an ENV into ``/root``, a language image with no command of its own), and a
+commented-out block that holds more than tighten inserts is left whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fixture_repos import copy_repo, findings, needs, one, tighten
+
+ROOT = "final stage runs as root"
+
+
+def test_a_commented_block_holding_more_is_not_half_uncommented(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    args = ("fix", "--offline", "--select", "K8S002", "demo/templates/frontend.yaml")
+    tighten(*args, cwd=repo)
+    text = (repo / "demo/templates/frontend.yaml").read_text()
+    assert text.endswith(
+        "            - containerPort: 3000\n"
+        "          securityContext:\n"
+        "            allowPrivilegeEscalation: false\n"
+        "          # Added for debugging purposes - NOT RECOMMENDED\n"
+        "          # securityContext:\n"
+        "          #   allowPrivilegeEscalation: false\n"
+        "          #   runAsUser: 0\n"
+        "      securityContext:\n"
+        "        seccompProfile:\n"
+        "          type: RuntimeDefault\n"
+    )
+
+
+def test_a_commented_block_that_is_exactly_the_new_lines_is_uncommented() -> None:
+    from fixer.documents.yaml.edit import _commented_out
+
+    text = "a: 1\n# seccompProfile:\n#   type: RuntimeDefault\nb: 2\n"
+    lines = ["seccompProfile:", "  type: RuntimeDefault"]
+    edit = _commented_out(text, 5, lines, 0)
+    assert edit is not None
+    longer = "a: 1\n# seccompProfile:\n#   type: RuntimeDefault\n#   extra: 1\nb: 2\n"
+    assert _commented_out(longer, 5, lines, 0) is None
+    # A sibling commented below (same depth as the block's key) is not part of it.
+    sibling = "a: 1\n# seccompProfile:\n#   type: RuntimeDefault\n# other: 1\nb: 2\n"
+    assert _commented_out(sibling, 5, lines, 0) is not None
+
+
+def test_a_language_image_with_no_command_of_its_own_is_run_with_another(
+    tmp_path: Path,
+) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "tester/Dockerfile", ROOT)
+    assert "it defines no ENTRYPOINT or CMD, so it keeps python:3.13's own" in why
+
+
+def test_a_kustomize_edit_set_image_links_the_placeholder_to_the_build(tmp_path: Path) -> None:
+    """The DaemonSet running the same image as root (host network, the node's /var/run)
+    withholds the USER the manager's ``runAsUser: 65534`` would have given."""
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "operator/Dockerfile", ROOT)
+    assert "operator/config/manager/manager.yaml:39 runs it with hostNetwork as a node" in why
+    assert 'DaemonSet/daemon container "daemon"' in why
+
+    from fixer.repository.repository import RepositoryModel
+
+    model = RepositoryModel.scan(repo.resolve())
+    runs = model.runs_of("example/kruise-manager:test")
+    assert sorted(r.container for r in runs) == ["daemon", "manager"]
+    assert {(r.via.path.name, r.via.line) for r in runs if r.via} == {("Makefile", 8)}
+    build = model.builds_for("controller:latest")
+    assert [b.dockerfile.name for b in build] == ["Dockerfile"]
+
+
+def test_image_sets_are_read_from_make_recipes_and_scripts() -> None:
+    from fixer.repository.commands import image_sets_in_makefile, image_sets_in_script
+
+    make = (
+        "IMG ?= org/manager:v1\n"
+        "deploy:\n"
+        "\tcd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}\n"
+    )
+    [found] = image_sets_in_makefile(make)
+    assert (found.line, found.folder, found.name, found.new_name) == (
+        3,
+        "config/manager",
+        "controller",
+        "org/manager:v1",
+    )
+    script = "kustomize edit set image a=org/a:1 b=org/b:2\n"
+    assert [(s.name, s.new_name) for s in image_sets_in_script(script)] == [
+        ("a", "org/a:1"),
+        ("b", "org/b:2"),
+    ]
+    # ``kubectl set image`` changes a live Deployment, not a Kustomization.
+    assert image_sets_in_script("kubectl set image deploy/x x=org/x:2\n") == []
+
+
+def test_a_runtime_socket_bound_in_by_compose_withholds(tmp_path: Path) -> None:
+    """The development guide's ``username/repo`` names nothing: the agent is matched by
+    its program's name, as an image nothing names is."""
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "ci/docker/Dockerfile.agent", ROOT)
+    assert (
+        "ci/docker-compose.example.yaml:5 binds /var/run/docker.sock into it, the container "
+        "runtime's socket, which only root (or the docker group) may use"
+    ) in why
+    assert 'compose service "ci-agent"' in why
+
+
+def test_placeholder_image_names_say_nothing() -> None:
+    from fixer.repository.model import Build, LinkKind, Origin
+    from fixer.repository.usage import likely_names
+
+    dockerfile = Path("/r/docker/Dockerfile.agent")
+    origin = Origin(Path("/r/GUIDE.md"), 4, LinkKind.SCRIPT)
+    placeholder = Build(dockerfile, Path("/r"), ("username/repo",), origin)
+    assert likely_names(placeholder, "/bin/ci-agent", Path("/r")) == ("ci-agent",)
+    named = Build(dockerfile, Path("/r"), ("example/ci-agent",), origin)
+    assert likely_names(named, "/bin/other", Path("/r")) == ("ci-agent",)
+
+
+def test_a_commented_user_and_an_env_into_root_withhold(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "runtime/Dockerfile", ROOT)
+    assert "line 7 comments out `USER nonroot`: its authors turned a non-root user off" in why
+    why = needs(found, "runtime/cli/Dockerfile", ROOT)
+    assert why.startswith(
+        "the setting pointed out of /root (ENV KUBECONFIG=/root/.kube/config at line 3 "
+        "points into root's home"
+    )
+    # An optional step of a template ("Uncomment the next lines ...") is no decision.
+    optional = one(found, "runtime/optional/Dockerfile", ROOT)["fix"]
+    assert optional["safety"] == "proven", optional
+
+
+def test_a_charts_run_as_root_and_a_node_folder_read_withhold(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "control/Dockerfile", ROOT)
+    assert (
+        "the Helm chart's control/chart/values.yaml:11 (controlPlane.statefulSet.security."
+        "containerSecurityContext.runAsUser) runs it as root"
+    ) in why
+    why = needs(found, "audit/Dockerfile", ROOT)
+    assert (
+        "audit/daemonset.yaml:20 mounts the node's /var/log/kubernetes to read it: the "
+        "node's files, which root owns"
+    ) in why
+
+
+def test_the_env_pattern_reads_both_env_forms() -> None:
+    from rules.nonroot_judge import _ROOT_ENV
+
+    def found(text: str) -> tuple[str, str] | None:
+        m = _ROOT_ENV.search(text)
+        return (m.group(1), m.group(2)) if m else None
+
+    assert found("KUBECONFIG=/root/.kube/config") == ("KUBECONFIG", "/root/.kube/config")
+    assert found("A=1 HOME=/root") == ("HOME", "/root")
+    assert found("KUBECONFIG /root/.kube/config") == ("KUBECONFIG", "/root/.kube/config")
+    assert found('GOPATH="/root/go"') == ("GOPATH", "/root/go")
+    assert found("X=/rootfs/a") is None
+    assert found("PATH=/usr/bin:/root/bin") is None

@@ -1239,6 +1239,12 @@ _INTERPRETER_IMAGE = re.compile(
 )
 
 
+#: Commands that only print: the OpenTelemetry operator's auto-instrumentation images say
+#: ``CMD ["cat", "Just delivering the Opentelemetry Apache/Nginx agent"]``; the operator
+#: injects them as init containers with its own commands.
+_PRINTERS = frozenset({"echo", "cat", "printf", "true"})
+
+
 def shell_command(chain: list[Stage], image: str) -> str:
     """Why the image's command is only a shell, or "": its ENTRYPOINT/CMD is one
     (tempo-operator's test utilities: ``CMD ["bash"]``), or it has none and starts from an
@@ -1250,6 +1256,13 @@ def shell_command(chain: list[Stage], image: str) -> str:
     words = entrypoint + (cmd or []) if entrypoint is not None else (cmd or [])
     if len(words) == 1 and words[0].rsplit("/", 1)[-1] in _SHELLS:
         return f"its command is only a shell ({words[0]}), for whoever runs it to give commands"
+    if words and words[0].rsplit("/", 1)[-1] in _PRINTERS:
+        shown = " ".join(words)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return (
+            f"its command only prints ({shown}): the image carries files for whoever runs it "
+            "with a command of their own"
+        )
     if not words and _OS_IMAGE.match(image):
         return f"it defines no ENTRYPOINT or CMD, so it keeps {image}'s shell"
     if not words and _INTERPRETER_IMAGE.match(image):
@@ -1715,6 +1728,15 @@ def _exec_words(value: str) -> list[str]:
         except ValueError:
             return []
     return text.split()
+
+
+def entry_script_text(ctx: Context[Dockerfile], chain: list[Stage]) -> tuple[str, str | None]:
+    """The script the image's command runs, as it is shown and its text (None when the
+    command is no script or its text is not found)."""
+    program = entry_script(chain)
+    if program is None:
+        return "", None
+    return _script_text(ctx, chain, program)
 
 
 def _script_text(

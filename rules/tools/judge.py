@@ -30,6 +30,7 @@ from rules.nonroot_judge import (
     DOCKER_CLIENTS,
     debugger_install,
     entry_program,
+    entry_script_text,
     entry_words,
 )
 from rules.tools.plan import Plan, programs
@@ -157,7 +158,7 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
             f"line {debugger[0]} {debugger[1]}: a development or debugging image, "
             "whose tools are for the people working in it"
         )
-    ci = _ci_program(ctx.doc) or _test_runner_base(ctx.doc)
+    ci = _ci_program(ctx.doc) or _test_runner_base(ctx.doc) or _build_runner(ctx)
     if ci:
         return ci
     runner = _command_runner(ctx)
@@ -289,6 +290,42 @@ def _ci_program(doc: Dockerfile) -> str:
                     f"line {ins.line} sets up a GitHub Actions runner, whose jobs run shell "
                     "steps in it"
                 )
+    return ""
+
+
+#: A build tool run as the image's command: the image is a build environment, and the
+#: build it runs (the repository's Makefile) uses its tools.
+_BUILD_TOOL = re.compile(r"(?<![\w./-])(make|gmake|bazel|bazelisk|mvn|gradle|ninja)(?![\w.-])")
+
+
+def _build_runner(ctx: Context[Dockerfile]) -> str:
+    """``the image runs make ...`` when the final stage's command, or the script it runs,
+    starts a build tool (Cortex's ``build-image``: ``ENTRYPOINT ["/build.sh"]``, which
+    runs ``make -C $SRC_PATH`` on the source tree the Makefile mounts); empty otherwise."""
+    final = ctx.doc.final_stage
+    if final is None:
+        return ""
+    chain = parent_stages(ctx.doc, final)
+    for word in entry_words(chain):
+        name = word.rsplit("/", 1)[-1]
+        if _BUILD_TOOL.fullmatch(name):
+            return f"the image runs {name}: a build environment, whose tools the build uses"
+    shown, text = entry_script_text(ctx, chain)
+    for line in (text or "").splitlines():
+        code = line.split("#", 1)[0]
+        m = _BUILD_TOOL.search(code)
+        if m is None:
+            continue
+        tool = re.escape(m.group(1))
+        # Run as a command: with options (``make -C src``), or first on its line or after
+        # an operator (``exec make "$@"``); not a word of a message or a path.
+        if re.search(rf"(?<![\w./-]){tool}\s+-", code) or re.search(
+            rf"(?:^\s*|[;&|(]\s*)(?:exec\s+)?{tool}(?![\w.-])", code
+        ):
+            return (
+                f"its entrypoint {shown} runs {m.group(1)}: a build environment, whose tools "
+                "the build uses"
+            )
     return ""
 
 

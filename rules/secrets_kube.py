@@ -15,6 +15,7 @@ from fixer.documents import yaml as y
 from fixer.documents.yaml import Node, YamlFile, kube
 from fixer.documents.yaml.edit import Style, content_end, render_block, render_flow
 from fixer.model import Edit, Finding, Fix, Safety
+from fixer.repository.sources import read_head
 from fixer.repository.walk import read_text
 from fixer.rule import Context, Rule, Severity
 from fixer.secrets import SecretMatch, classify, secret_name_for
@@ -535,7 +536,37 @@ def _example(root: Path | None, manifest: Path) -> str | None:
     name = manifest.name.lower()
     if any(word in name for word in _EXAMPLE_NAMES):
         return f"its name ({manifest.name}) says it is an example people apply as it is"
+    return _said_development(manifest)
+
+
+#: A head comment saying the manifest is a development setup (mattermost-operator's
+#: ``resources/minio.yaml``: "prepared for development and testing purposes and should
+#: not be used in production environment").
+_DEVELOPMENT_SAID = re.compile(
+    r"(?i)\b(?:for (?:local )?(?:development|testing|dev)\b|development and testing|"
+    r"not (?:be )?used in production|not for production|applied locally)"
+)
+
+
+def _said_development(manifest: Path) -> str | None:
+    """``its comment at line N says ...`` when a comment of the manifest's head says it is
+    for development or testing; None otherwise."""
+    for number, line in enumerate(read_head(manifest).splitlines()[:_HEAD_LINES], 1):
+        text = line.strip()
+        if not text.startswith("#"):
+            if text and text != "---":
+                break
+            continue
+        m = _DEVELOPMENT_SAID.search(text)
+        if m is not None:
+            return (
+                f'its comment at line {number} says it is "{m.group(0)}", a development '
+                "setup people apply as it is"
+            )
     return None
+
+
+_HEAD_LINES = 20
 
 
 def _project_default(ctx: Context[YamlFile], entry: _Entry) -> str:

@@ -167,3 +167,28 @@ def test_the_env_pattern_reads_both_env_forms() -> None:
     assert found('GOPATH="/root/go"') == ("GOPATH", "/root/go")
     assert found("X=/rootfs/a") is None
     assert found("PATH=/usr/bin:/root/bin") is None
+
+
+def test_an_image_whose_entrypoint_runs_make_keeps_its_network_tools(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF003")
+    why = needs(found, "builder/Dockerfile", "curl is installed")
+    assert "its entrypoint builder/build.sh runs make: a build environment" in why
+
+
+def test_a_manifest_its_comment_calls_a_development_setup_keeps_its_secret(
+    tmp_path: Path,
+) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "K8S004")
+    why = needs(found, "resources/minio.yaml", "MINIO_IDENTITY_OPENID_CLIENT_SECRET")
+    assert 'its comment at line 1 says it is "applied locally", a development setup' in why
+    diff = tighten("fix", "--dry-run", "--offline", "resources/minio.yaml", cwd=repo).stdout
+    assert "secretKeyRef" not in diff
+
+
+def test_an_image_whose_command_only_prints_is_run_with_another(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "carrier/Dockerfile", ROOT)
+    assert "its command only prints (cat Just delivering the Opentelemetry" in why

@@ -1242,7 +1242,7 @@ _INTERPRETER_IMAGE = re.compile(
 #: Commands that only print: the OpenTelemetry operator's auto-instrumentation images say
 #: ``CMD ["cat", "Just delivering the Opentelemetry Apache/Nginx agent"]``; the operator
 #: injects them as init containers with its own commands.
-_PRINTERS = frozenset({"echo", "cat", "printf", "true"})
+_PRINTERS = frozenset({"echo", "cat", "printf"})
 
 
 def shell_command(chain: list[Stage], image: str) -> str:

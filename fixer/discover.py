@@ -175,7 +175,9 @@ def _walk(
             real_folder = os.path.normpath(os.path.join(real_root, rel_folder))
         not_source = _folder_verdict(folder, rel_folder, verdicts, files) if source_only else None
         if source_only and not_source is None and rel_folder != os.curdir:
-            not_source = _version_copy(folder, dirs)
+            not_source = _version_copy(folder, dirs) or _other_project(
+                folder, rel_folder, files, dirs
+            )
             if not_source is not None:
                 verdicts[folder] = not_source  # and every folder below it
         test_manifests = _test_folder(root, rel_folder) if source_only else None
@@ -242,6 +244,43 @@ def _folder_verdict(
             verdict = NotSource(GENERATED, f"under {_shown_folder(folder)} (marked by {marker})")
     verdicts[folder] = verdict
     return verdict
+
+
+#: A project's own licence, and the files only a project's own root holds: its CI and
+#: release configuration.
+_LICENSE = re.compile(r"(?i)(?:LICENSE|LICENCE|COPYING)(?:[.-][\w.-]*)?")
+_PROJECT_FILES = frozenset(
+    {".travis.yml", "appveyor.yml", ".appveyor.yml", ".goreleaser.yml", ".goreleaser.yaml"}
+    | {".gitlab-ci.yml", "azure-pipelines.yml", ".cirrus.yml", "Jenkinsfile"}
+)
+_PROJECT_DIRS = frozenset({".github", ".circleci", ".gitlab"})
+
+
+def _other_project(
+    folder: str, rel_folder: str, files: list[str], dirs: list[str]
+) -> NotSource | None:
+    """Vendored when a folder below the root holds another project's root: a licence of
+    its own beside that project's CI or release configuration (fluent-bit's
+    ``lib/cmetrics/`` with its ``.github/`` and ``appveyor.yml``; cluster-autoscaler's
+    ``cloudprovider/bizflycloud/gobizfly/``, the vendor's SDK with its
+    ``.goreleaser.yml``). Its files are that project's, fixed upstream. A folder whose
+    name already says so (``gateway-api-0.7.1-custom``) keeps that reason."""
+    from fixer.repository.sources import folder_verdict
+
+    if folder_verdict((*rel_folder.split(os.sep), "-")) is not None:
+        return None
+    licence = next((name for name in sorted(files) if _LICENSE.fullmatch(name)), None)
+    if licence is None:
+        return None
+    own = sorted(n for n in files if n in _PROJECT_FILES) + sorted(
+        f"{d}/" for d in dirs if d in _PROJECT_DIRS
+    )
+    if not own:
+        return None
+    return NotSource(
+        VENDORED,
+        f"{_shown_folder(folder)} (a copy of another project: its own {licence} and {own[0]})",
+    )
 
 
 #: A README that says the whole repository is insecure on purpose (OWASP WrongSecrets:

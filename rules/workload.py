@@ -268,7 +268,29 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
             f"it adds {admin}, for mounts or namespaces, which the runtime's AppArmor and "
             "seccomp profiles still block unless it is privileged"
         )
+    packet = _net_admin_without_raw(c)
+    if packet:
+        return packet
     return justified(c.pod, "privileged")
+
+
+def _net_admin_without_raw(c: Container) -> str | None:
+    """Why a privileged container that drops every capability and adds ``NET_ADMIN`` alone
+    may need privileged: without it, it keeps only ``NET_ADMIN``, and iptables (the legacy
+    backend) also opens a raw socket, which needs ``NET_RAW`` (Azure Workload Identity's
+    ``proxy-init`` redirects the pod's traffic with iptables)."""
+    added = added_capabilities(c)
+    if "NET_ADMIN" not in added or "NET_RAW" in added:
+        return None
+    dropped = y.get_path(c.node, "securityContext", "capabilities", "drop")
+    items = dropped.value if y.is_sequence(dropped) else ()
+    names = {(y.scalar(i) or "").strip().upper() for i in items}
+    if "ALL" not in names:
+        return None
+    return (
+        "it drops every capability and adds NET_ADMIN alone: unprivileged, it would keep "
+        "only NET_ADMIN, and iptables also needs NET_RAW (add it, then set privileged: false)"
+    )
 
 
 #: VPN and tunnel software whose kernel mode creates a TUN interface (tailscale's documented

@@ -192,3 +192,23 @@ def test_an_image_whose_command_only_prints_is_run_with_another(tmp_path: Path) 
     found = findings(repo, "DF001")
     why = needs(found, "carrier/Dockerfile", ROOT)
     assert "its command only prints (cat Just delivering the Opentelemetry" in why
+
+
+def test_a_folder_holding_another_projects_root_is_vendored(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    out = tighten("fix", "--dry-run", "--offline", ".", cwd=repo)
+    assert (
+        "skipped 2 files under lib/cmetrics/ (a copy of another project: its own LICENSE and "
+        ".github/) (vendored)"
+    ) in out.stderr
+    assert "lib/cmetrics" not in out.stdout
+    # Named on the command line with --include-generated, it is checked.
+    named = tighten("check", "--include-generated", "lib/cmetrics/dockerfiles/", cwd=repo)
+    assert "DF003" in named.stdout
+
+
+def test_privileged_with_net_admin_alone_keeps_privileged(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "K8S001")
+    why = needs(found, "netinit/pod.yaml", "is privileged")
+    assert "adds NET_ADMIN alone" in why and "iptables also needs NET_RAW" in why

@@ -317,6 +317,25 @@ def _insecure_on_purpose(folder: str, files: list[str]) -> NotSource | None:
 _VERSIONED = re.compile(r"^(.*?)[-_.]v?(\d+\.\d+(?:\.\d+)?(?:-[A-Za-z][\w.]*)?)\.(?:ya?ml|json)$")
 
 
+#: The same with underscores, after a ``v``: aws-load-balancer-controller's
+#: ``docs/install/v2_2_4_full.yaml`` and ``config/samples/install_v2_0_0_rc3.yaml``.
+_VERSIONED_UNDERSCORE = re.compile(
+    r"^(.*?)(?:^|(?<=[-_.]))v(\d+_\d+(?:_\d+)?(?:_(?:rc|alpha|beta)\d*)?)"
+    r"((?:[-_][A-Za-z]\w*)?)\.(?:ya?ml|json)$"
+)
+
+
+def _versioned(name: str) -> tuple[str, str] | None:
+    """(the file's name without its version, the version) for a file named after one."""
+    m = _VERSIONED.match(name)
+    if m is not None:
+        return m.group(1), m.group(2)
+    m = _VERSIONED_UNDERSCORE.match(name)
+    if m is not None:
+        return f"{m.group(1)}\0{m.group(3)}", m.group(2)
+    return None
+
+
 def _release_copies(files: list[str]) -> set[str]:
     """Manifests of a folder that are published releases: named after their version, with
     other versions of the same file beside them (litmus keeps every release's operator
@@ -327,10 +346,11 @@ def _release_copies(files: list[str]) -> set[str]:
     versions: dict[str, set[str]] = {}
     names: dict[str, list[str]] = {}
     for name in files:
-        m = _VERSIONED.match(name) if "." in name else None
-        if m is not None:
-            versions.setdefault(m.group(1), set()).add(m.group(2))
-            names.setdefault(m.group(1), []).append(name)
+        found = _versioned(name) if "." in name else None
+        if found is not None:
+            stem, version = found
+            versions.setdefault(stem, set()).add(version)
+            names.setdefault(stem, []).append(name)
     return {n for stem, found in versions.items() if len(found) >= 2 for n in names[stem]}
 
 

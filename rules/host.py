@@ -22,7 +22,7 @@ _NAMESPACES = {
 _EVIDENCE = ("no hostPath mount of the node's system folders (not a node agent)",)
 
 
-def _declared(pod: kube.PodSpec, key: str) -> str | None:
+def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None:
     """A sibling setting that only means something with the host namespace: the author
     chose the namespace on purpose (``dnsPolicy: ClusterFirstWithHostNet`` is how a pod on
     the host network keeps cluster DNS), so flipping it would break what they built; or an
@@ -32,6 +32,14 @@ def _declared(pod: kube.PodSpec, key: str) -> str | None:
         return f"evidence this pod does not need {key}: {said}; if it does not, set {key}: false"
     if key != "hostNetwork":
         return None
+    plugin = _network_plugin(ctx)
+    if plugin:
+        return (
+            f"evidence this pod works off the host network: the repository ships a network "
+            f"plugin ({plugin} mounts the node's /etc/cni/net.d), whose own pods run on the "
+            "host network to work while the pod network is down or being replaced; if it "
+            "does, set hostNetwork: false"
+        )
     served = _served_on_node(pod)
     if served:
         return (
@@ -48,6 +56,16 @@ def _declared(pod: kube.PodSpec, key: str) -> str | None:
         f"ClusterFirstWithHostNet (line {line}), which only applies to pods on the host "
         "network; if it does not, set hostNetwork: false and drop that dnsPolicy"
     )
+
+
+def _network_plugin(ctx: Context[YamlFile]) -> str:
+    repository = ctx.evidence.repository
+    if repository is None:
+        return ""
+    try:
+        return repository.network_plugin()  # type: ignore[no-any-return]
+    except Exception:  # evidence is optional: a broken model says nothing
+        return ""
 
 
 def _served_on_node(pod: kube.PodSpec) -> str:
@@ -139,6 +157,8 @@ class HostNamespaces(Rule[YamlFile]):
     target = "kubernetes"
     summary = "hostPID/hostIPC/hostNetwork -> false; hostPath and hostPort reported"
     safety = Safety.PROVEN
+    #: A network plugin's repository keeps its pods on the host network (``_declared``).
+    needs_repository = True
     aliases = (
         "host-pid",
         "host-ipc",
@@ -164,7 +184,7 @@ class HostNamespaces(Rule[YamlFile]):
                     continue
                 edit = replace_scalar(value, False, ctx.style, ctx.text)
                 title = f"set {key}: false"
-                needs = _agent_needs(key, agent) if agent else _declared(pod, key)
+                needs = _agent_needs(key, agent) if agent else _declared(ctx, pod, key)
                 fix = (
                     Fix(title, (edit,), Safety.UNPROVEN, needs=needs)
                     if needs

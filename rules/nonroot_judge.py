@@ -209,7 +209,7 @@ def root_start_signs(
     if base is not None and base.privileged_ports:
         ports = ", ".join(map(str, base.privileged_ports))
         signs.append(f"the base image listens on port {ports} as root")
-    signs += _instruction_signs(ctx.doc, chain)
+    signs += _instruction_signs(ctx.doc, chain + whole_copies(ctx.doc, chain))
     commented = commented_user_sign(ctx.doc)
     if commented:
         signs.append(commented)
@@ -724,7 +724,7 @@ _NODE_RUN = re.compile(
 #: forward signals: they are not here).
 _INIT_SYSTEM = re.compile(
     r"(?<![\w.-])((?:/usr)?/s?bin/init|/init|(?:/usr)?/lib/systemd/systemd|systemd|"
-    r"runsvdir|runit|openrc-init)(?![\w.-])"
+    r"runsvdir|runit|start_runit|openrc-init)(?![\w.-])"
 )
 
 
@@ -1017,7 +1017,12 @@ def _command_mkdir(text: str, chain: list[Stage]) -> str | None:
 
 
 def _init_system(text: str) -> str | None:
-    if "init" not in text and "systemd" not in text and "runsvdir" not in text:
+    if (
+        "init" not in text
+        and "systemd" not in text
+        and "runsvdir" not in text
+        and ("runit" not in text)
+    ):
         return None
     m = _INIT_SYSTEM.search(text)
     return m.group(1) if m else None
@@ -1103,6 +1108,27 @@ def _root_home_env(chain: list[Stage]) -> tuple[Instruction, str, str] | None:
 
 #: Words of a comment offering optional steps rather than recording a decision.
 _INVITATION = re.compile(r"(?i)\buncomment|\boptional|\bif you\b|\bexample\b")
+
+
+def whole_copies(doc: Dockerfile, chain: list[Stage]) -> list[Stage]:
+    """Earlier stages whose whole filesystem the shipped stages copy (``FROM scratch`` then
+    ``COPY --from=source / /``: Calico's Felix and node images), with the stages they are
+    built FROM: what they install ships."""
+    by_name = {s.name.lower(): s for s in doc.stages if s.name}
+    found: list[Stage] = []
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword != "COPY":
+                continue
+            source = ins.flags.get("from", "").lower()
+            words = [w for w in ins.value.split() if not w.startswith("--")]
+            if source in by_name and words in (["/", "/"], ["/", "/."], ["/.", "/"]):
+                for parent in parent_stages(doc, by_name[source]):
+                    if parent not in chain and parent not in found:
+                        found.append(parent)
+    return found
+
+
 #: A ``USER`` instruction commented out: ``# USER nonroot``.
 _COMMENTED_USER = re.compile(r"^\s*USER\s+([^\s#]+)\s*$")
 

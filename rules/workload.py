@@ -268,6 +268,9 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
             f"it adds {admin}, for mounts or namespaces, which the runtime's AppArmor and "
             "seccomp profiles still block unless it is privileged"
         )
+    nfs = _nfs_server(c)
+    if nfs:
+        return nfs
     packet = _net_admin_without_raw(c)
     if packet:
         return packet
@@ -298,6 +301,24 @@ def _net_admin_without_raw(c: Container) -> str | None:
 _VPN = re.compile(
     r"(?:^|[-_])(tailscale|wireguard|openvpn|zerotier(?:-one)?|netbird|nebula|gluetun)(?:$|[-_])"
 )
+
+
+def _nfs_server(c: Container) -> str | None:
+    """Why the container is an NFS server, which mounts the kernel's ``nfsd`` and exports
+    folders (csi-driver-nfs' example runs ``itsthenetwork/nfs-server-alpine`` privileged,
+    as its documentation says it must): its image's name, or NFS's port 2049."""
+    image = y.scalar(y.get(c.node, "image")) or ""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    if _NFS_IMAGE.search(name):
+        return f"its image is {name}, an NFS server, which mounts and exports folders"
+    ports = y.get(c.node, "ports")
+    for port in ports.value if y.is_sequence(ports) else ():
+        if y.number(y.get(port, "containerPort")) == 2049:
+            return "it serves NFS (port 2049): an NFS server mounts and exports folders"
+    return None
+
+
+_NFS_IMAGE = re.compile(r"(?:^|[-_])(?:nfs-server|nfs-kernel-server|nfsd|nfs-ganesha)(?:$|[-_])")
 
 
 def _vpn_image(c: Container) -> str | None:

@@ -212,3 +212,56 @@ def test_privileged_with_net_admin_alone_keeps_privileged(tmp_path: Path) -> Non
     found = findings(repo, "K8S001")
     why = needs(found, "netinit/pod.yaml", "is privileged")
     assert "adds NET_ADMIN alone" in why and "iptables also needs NET_RAW" in why
+
+
+def test_an_nfs_server_keeps_privileged(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "K8S001")
+    why = needs(found, "nfs/nfs-server.yaml", "is privileged")
+    assert "its image is nfs-server-alpine, an NFS server" in why
+
+
+def test_a_network_plugins_repository_keeps_its_pods_on_the_host_network(
+    tmp_path: Path,
+) -> None:
+    repo = copy_repo(tmp_path, "j17-cni")
+    found = findings(repo, "K8S005")
+    why = needs(found, "manifests/calicoctl.yaml", "uses hostNetwork")
+    assert (
+        "the repository ships a network plugin (manifests/calico-node.yaml:22 mounts the "
+        "node's /etc/cni/net.d)"
+    ) in why
+
+
+def test_a_stage_copied_whole_into_scratch_ships_what_it_installs(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-cni")
+    found = findings(repo, "DF001")
+    why = needs(found, "felix/Dockerfile", ROOT)
+    assert "line 2 installs iptables, which administers the node's" in why
+    why = needs(found, "node/Dockerfile", ROOT)
+    assert "runs start_runit, an init system" in why
+
+
+def test_release_copies_versioned_with_underscores_are_skipped(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    out = tighten("fix", "--dry-run", "--offline", ".", cwd=repo)
+    assert (
+        "skipped 2 files under docs/install/ (release copies: files named after their versions)"
+    ) in out.stderr
+    from fixer.discover import _release_copies
+
+    assert _release_copies(["install_v2_0_0_rc0.yaml", "install_v2_0_0_rc1.yaml"]) == {
+        "install_v2_0_0_rc0.yaml",
+        "install_v2_0_0_rc1.yaml",
+    }
+    assert _release_copies(["pod_1_2.yaml", "pod_1_3.yaml"]) == set()
+
+
+def test_copies_found_only_from_the_root_make_the_root_the_context(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF003")
+    curl = one(found, "backend/src/cache/deployer/Dockerfile", "curl is installed")
+    assert not curl["fixable"], curl
+    assert curl["reason"] == (
+        "backend/src/cache/deployer/deploy-cache-service.sh:3: the entrypoint script calls curl"
+    )

@@ -120,6 +120,9 @@ class Index:
     #: ask, instead of a second walk reading every file.
     kustomization_files: list[Path] = field(default_factory=list)
     workflow_yaml: list[Path] = field(default_factory=list)
+    #: The first manifest line that mounts the node's CNI configuration (``/etc/cni/net.d``):
+    #: the repository ships a network plugin.
+    cni_install: tuple[Path, int] | None = None
     #: (document, line, path as written) of each include that shows a file verbatim.
     doc_includes: list[tuple[Path, int, str]] = field(default_factory=list)
     #: Folders of jsonnet/Tanka environments (a ``main.jsonnet``): the manifests in their
@@ -370,6 +373,9 @@ def _line_images(text: str) -> list[str] | None:
 _COMPOSE_ROOT = re.compile(r"(?m)^services:[ \t]*(?:#.*)?$")
 
 
+_CNI_CONFIG = "/etc/cni/net.d"
+
+
 def _index_manifests(index: Index, paths: list[Path]) -> None:
     """Runs of Kubernetes manifests without parsing most of them: a line scan files each
     manifest under the image keys it names, parsed on the first question about one
@@ -391,6 +397,8 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
             _note_helm_source(index, path, text)
         if may_name_workflow_kind(text):
             index.workflow_yaml.append(path)
+        if index.cni_install is None and _CNI_CONFIG in text:
+            index.cni_install = (path, text.count("\n", 0, text.index(_CNI_CONFIG)) + 1)
         if "apiVersion" not in text and _COMPOSE_ROOT.search(text):
             # A compose file by content, not by name (``stacks/dockercoins+healthcheck.yml``)
             with contextlib.suppress(Exception):  # one odd file adds no evidence

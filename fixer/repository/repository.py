@@ -132,6 +132,14 @@ class RepositoryModel:
         index = self._index
         return tuple(index.kustomization_files), tuple(index.workflow_yaml)
 
+    def network_plugin(self) -> str:
+        """``path:line`` of the first manifest that mounts the node's CNI configuration
+        (the repository ships a network plugin), or ""."""
+        found = self._index.cni_install
+        if found is None:
+            return ""
+        return f"{os.path.relpath(found[0], self.root)}:{found[1]}"
+
     @property
     def files_seen(self) -> int:
         return self._index.files_seen
@@ -190,9 +198,35 @@ class RepositoryModel:
         path = self._abs(dockerfile)
         known = self._builds_of.get(path)
         if known is None:  # asked several times per Dockerfile (DF001 alone asks four)
-            known = tuple(self._index.builds_by_dockerfile.get(path, ())) or (Build.default(path),)
+            known = tuple(self._index.builds_by_dockerfile.get(path, ())) or (
+                self._default_build(path),
+            )
             remember(self._builds_of, path, known)
         return list(known)
+
+    def _default_build(self, path: Path) -> Build:
+        """The build of a Dockerfile nothing links: from its own folder, unless what it
+        copies is only found from the repository root (KFP's cache deployer, built from the
+        root by a workflow's matrix: ``ADD backend/src/cache/deployer/* ...`` beside
+        ``backend/src/cache/deployer/Dockerfile``)."""
+        build = Build.default(path)
+        if path.parent == self.root:
+            return build
+        try:
+            analysis = self._analysis(build)
+            if analysis is None:
+                return build
+            sources = cp.context_sources(analysis, analysis.shipped, None, lambda _rel: False)
+        except Exception:  # evidence is optional: the folder stays the context
+            return build
+        sources = [s for s in sources if s != cp.WHOLE and "$" not in s]
+        if not sources:
+            return build
+        if any(_found(path.parent, s) for s in sources):
+            return build
+        if all(_found(self.root, s) for s in sources):
+            return replace(build, context=norm(self.root))
+        return build
 
     def unbuilt_last_stage(self, dockerfile: Path, last: str | None, stages: set[str]) -> str:
         """Why the last stage of ``dockerfile`` is not what the repository ships: every
@@ -605,6 +639,13 @@ class RepositoryModel:
             return answer
 
         return is_dir
+
+
+def _found(context: Path, source: str) -> bool:
+    """A COPY source exists in ``context`` (a glob matches something)."""
+    if any(c in source for c in "*?["):
+        return next(iter(context.glob(source.lstrip("/"))), None) is not None
+    return (context / source.lstrip("/")).exists()
 
 
 def _analyse(build: Build, doc: Any = None) -> cp.Analysis | None:

@@ -439,10 +439,26 @@ _MARKER_FILE = re.compile(r"(?i)do[_-]?not[_-]?edit(?:\.(?:md|txt|rst))?")
 
 
 def _test_folder(root: str | Path, rel_folder: str) -> NotSource | None:
-    first = rel_folder.split(os.sep, 1)[0]
-    if rel_folder == "." or first.lower() not in TEST_ROOTS:
+    """Test resources: manifests under a top-level test folder, or under a deeper folder
+    whose name can only mean tests (``integration/``, ``e2e/``: linkerd2-proxy-init's
+    ``proxy-init/integration/iptables/iptablestest-lab.yaml``, which ``http_test.go``
+    beside it applies). A deeper ``test/`` or ``tests/`` may be a Helm chart's test hooks
+    or a product's own folder: not that."""
+    if rel_folder == ".":
         return None
-    return NotSource(TEST_DATA, _shown_folder(os.path.join(root, first)))
+    parts = rel_folder.split(os.sep)
+    if parts[0].lower() in TEST_ROOTS:
+        return NotSource(TEST_DATA, _shown_folder(os.path.join(root, parts[0])))
+    for depth, part in enumerate(parts[1:], 2):
+        if part.lower() in _DEEP_TEST_FOLDERS:
+            return NotSource(TEST_DATA, _shown_folder(os.path.join(root, *parts[:depth])))
+    return None
+
+
+#: Folder names that mean tests wherever they are.
+_DEEP_TEST_FOLDERS = frozenset(
+    {"integration", "e2e", "e2e-tests", "integration-tests", "functional-tests", "e2e-test"}
+)
 
 
 def _shown_folder(folder: str) -> str:

@@ -119,7 +119,7 @@ def test_placeholder_image_names_say_nothing() -> None:
     dockerfile = Path("/r/docker/Dockerfile.agent")
     origin = Origin(Path("/r/GUIDE.md"), 4, LinkKind.SCRIPT)
     placeholder = Build(dockerfile, Path("/r"), ("username/repo",), origin)
-    assert likely_names(placeholder, "/bin/ci-agent", Path("/r")) == ("ci-agent",)
+    assert likely_names(placeholder, "/bin/ci-agent", Path("/r")) == ("ci-agent", "agent")
     named = Build(dockerfile, Path("/r"), ("example/ci-agent",), origin)
     assert likely_names(named, "/bin/other", Path("/r")) == ("ci-agent",)
 
@@ -265,3 +265,24 @@ def test_copies_found_only_from_the_root_make_the_root_the_context(tmp_path: Pat
     assert curl["reason"] == (
         "backend/src/cache/deployer/deploy-cache-service.sh:3: the entrypoint script calls curl"
     )
+
+
+def test_a_dockerfiles_own_name_names_its_image(tmp_path: Path) -> None:
+    """And a deeper ``integration/`` folder holds test resources, still read as evidence."""
+    repo = copy_repo(tmp_path, "j17-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "mesh/Dockerfile-cni-plugin", ROOT)
+    assert "mesh/integration/manifests/linkerd-cni.yaml" in why
+    assert "its image test.l5d.io/linkerd/cni-plugin:test is named like this one" in why
+    out = tighten("check", ".", cwd=repo)
+    assert "skipped 1 file under mesh/integration/ (test data)" in out.stderr
+
+
+def test_a_documentation_excerpt_is_skipped_with_a_notice(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j17-review")
+    out = tighten("check", "docs/snippets/connect-deployment.yaml", cwd=repo)
+    assert out.returncode == 0, out.stderr
+    assert (
+        "notice: docs/snippets/connect-deployment.yaml: skipped: looks like an excerpt (its "
+        "'...' lines stand for text left out), not a manifest"
+    ) in out.stderr

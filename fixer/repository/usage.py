@@ -81,6 +81,10 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
     if not names:
         if program:
             names.append(program.rsplit("/", 1)[-1])
+        named = _DOCKERFILE_NAME.fullmatch(build.dockerfile.name)
+        own = next((g for g in named.groups() if g), "") if named is not None else ""
+        if own and own.lower() not in _VARIANTS:  # ``Dockerfile-cni-plugin``: linkerd's
+            names.append(own)
         parent = build.dockerfile.parent
         folder = parent.name
         # The root folder's name is the clone's, which need not be the project's: its
@@ -92,6 +96,17 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
     return tuple(n for n in dict.fromkeys(names) if len(n) >= 4 and n.lower() not in _GENERIC)
 
 
+#: Names of a Dockerfile's variant, not of an image (``Dockerfile.alpine``, ``.prod``).
+_VARIANTS = frozenset(
+    {"alpine", "debian", "ubuntu", "slim", "prod", "production", "release", "local"}
+    | {"build", "builder", "base", "devel", "debug", "test", "tests", "windows", "linux"}
+    | {"multiarch", "arm64", "amd64", "distroless", "rootless", "scratch", "minimal", "final"}
+)
+
+
+#: The image a Dockerfile's own name names: ``Dockerfile-NAME``, ``Dockerfile.NAME``,
+#: ``NAME.Dockerfile`` (not a variant such as ``Dockerfile.dev``: see ``_VARIANTS``).
+_DOCKERFILE_NAME = re.compile(r"Dockerfile[-.]([\w.-]+)|([\w.-]+)\.[Dd]ockerfile")
 _MODULE = re.compile(r"^module\s+\"?([^\s\"]+)", re.MULTILINE)
 
 

@@ -182,6 +182,8 @@ def parse(source: SourceText) -> YamlFile:
         placeholder = _placeholder_at(text, exc)
         if placeholder:
             raise TemplateError(_PLACEHOLDER_REASON.format(placeholder)) from None
+        if _ELLIPSIS.search(text):
+            raise TemplateError(_EXCERPT_REASON) from None
         raise _invalid(exc) from None
     if "#@" in text and _YTT.search(text):
         raise TemplateError(_YTT_REASON)
@@ -218,6 +220,14 @@ _PLACEHOLDER_REASON = (
     "looks like a template ({} placeholders, which a script such as sed or envsubst, or "
     "the reader, fills in), not plain YAML"
 )
+
+
+#: An indented ``...`` line (or ``- ...``) standing for text left out: documentation
+#: excerpts (external-secrets' ``docs/snippets/1password-connect-server-deployment.yaml``
+#: elides each container's other settings). ``...`` at the start of a line is YAML's
+#: document end, which parses.
+_ELLIPSIS = re.compile(r"(?m)^[ \t]+(?:-[ \t]+)?(?:\.\.\.|…)[ \t]*$")
+_EXCERPT_REASON = "looks like an excerpt (its '...' lines stand for text left out), not a manifest"
 
 
 def _placeholder_at(text: str, exc: Exception) -> str:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from fixer.cache import ResultCache, file_key, stored
-from fixer.discover import GENERATED, Target
+from fixer.discover import GENERATED, VENDORED, Target
 from fixer.documents.text import SourceText
 from fixer.engine import (
     FileResult,
@@ -21,11 +23,12 @@ from fixer.engine import (
     process_file,
 )
 from fixer.evidence.images import Evidence
-from fixer.kinds import kind_of_name
+from fixer.kinds import KUBERNETES, kind_of_name
 from fixer.model import evolve
 from fixer.output.diff import PatchError, checked_diff, diff_path
 from fixer.parallel import ordered_map, workers_for
 from fixer.readfile import read_capped
+from fixer.repository.sources import UPSTREAM_BYTES
 from fixer.rule import Resolution
 from fixer.ruleset import RuleSet
 from fixer.settings import Settings
@@ -203,6 +206,9 @@ def process_target(
         marker = _generated(target, data)
         if marker is not None:
             return FileResult(path, target.kind, skipped=GENERATED, notice=marker)
+        upstream = _upstream(target, data, evidence)
+        if upstream is not None:
+            return FileResult(path, target.kind, skipped=VENDORED, notice=upstream)
     result = process_file(
         path,
         target.kind,
@@ -241,6 +247,34 @@ def _generated(target: Target, data: bytes | None) -> str | None:
         except OSError:
             return None
     return generated_marker(data[:HEAD_BYTES].decode("utf-8", "replace"))
+
+
+def _upstream(target: Target, data: bytes | None, evidence: Evidence | None) -> str | None:
+    """Where a walked manifest says it is another project's published release, copied in
+    (``sources.upstream_copy``): its project fixes it, and the next copy replaces it."""
+    if (
+        data is None
+        or target.kind != KUBERNETES
+        or b"releases/download" not in data[:UPSTREAM_BYTES]
+    ):
+        return None
+    from fixer.repository.sources import upstream_copy
+
+    root = getattr(evidence.repository, "root", None) if evidence is not None else None
+    own = _own_names(Path(root)) if root is not None else frozenset()
+    found = upstream_copy(data[:UPSTREAM_BYTES].decode("utf-8", "replace"), own)
+    if found is None:
+        return None
+    from fixer.output.text import shown_path
+
+    return f"{shown_path(target.path)} (a copy of another project's published file: {found})"
+
+
+@lru_cache(maxsize=4)
+def _own_names(root: Path) -> frozenset[str]:
+    from fixer.repository.sources import own_names
+
+    return own_names(root)
 
 
 def queries(

@@ -32,6 +32,13 @@ def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None
         return f"evidence this pod does not need {key}: {said}; if it does not, set {key}: false"
     if key != "hostNetwork":
         return None
+    admin = _network_admin(pod)
+    if admin:
+        return (
+            f"evidence this pod works off the host network: {admin} adds NET_ADMIN, which "
+            "on the host network administers the node's own network (its iptables rules, "
+            "routes and interfaces); if it only changes the pod's, set hostNetwork: false"
+        )
     plugin = _network_plugin(ctx)
     if plugin:
         return (
@@ -56,6 +63,15 @@ def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None
         f"ClusterFirstWithHostNet (line {line}), which only applies to pods on the host "
         "network; if it does not, set hostNetwork: false and drop that dnsPolicy"
     )
+
+
+def _network_admin(pod: kube.PodSpec) -> str:
+    """The first container that adds ``NET_ADMIN`` (KubeEdge's iptables-manager DaemonSet
+    writes the node's iptables rules from the host network), or ""."""
+    for c in kube.containers(pod):
+        if "NET_ADMIN" in wl.added_capabilities(c):
+            return c.label
+    return ""
 
 
 def _network_plugin(ctx: Context[YamlFile]) -> str:

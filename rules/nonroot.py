@@ -439,7 +439,7 @@ def _choose(
     """Who the image is meant to run as: the owner of its files, a user the Dockerfile
     creates, the base image's own or shipped user; a new user only when none of them, with
     the uid the repository's manifests run it as when they all agree on one."""
-    created = _created_user(chain)
+    created = _created_user(chain) or _copied_user(doc, chain)
     found = owners(chain, doc)
     owner = found[-1] if found else None
     if owner is not None and (created is None or owner.user not in (created.name, created.uid)):
@@ -649,7 +649,7 @@ def root_group_line(chain: list[Stage]) -> int | None:
 def _created_user(chain: list[Stage]) -> CreatedUser | None:
     """The last non-root user the Dockerfile creates with useradd/adduser, if any."""
     found: CreatedUser | None = None
-    groups: dict[str, str] = {}
+    groups: dict[str, str] = {"root": "0"}  # ``--ingroup root``: the group every image has
     for stage in reversed(chain):
         for ins in stage.body:
             # groupadd, addgroup, useradd and adduser all hold "add": a RUN without it
@@ -672,6 +672,27 @@ def _created_user(chain: list[Stage]) -> CreatedUser | None:
                         long = tool == "useradd" or any(w.startswith("--") for w in words)
                         found = replace(user, ins=ins, tool_end=tool_end, long_options=long)
     return found
+
+
+def _copied_user(doc: Dockerfile, chain: list[Stage]) -> CreatedUser | None:
+    """A user with a numeric uid created in an earlier stage whose ``/etc/passwd`` the
+    shipped stages copy (Emissary's final stage: ``COPY --from=emissary-factory /etc/passwd
+    /etc/passwd``, where ``adduser ambassador --uid 8888 --ingroup root`` ran: "This is
+    what we recommend people run as"). Its line is in another stage: USER names it by
+    number, nothing is inserted there."""
+    by_name = {s.name.lower(): s for s in doc.stages if s.name}
+    for stage in reversed(chain):
+        for ins in reversed(stage.body):
+            if ins.keyword != "COPY" or "passwd" not in ins.value:
+                continue
+            source = by_name.get(ins.flags.get("from", "").lower())
+            words = [w for w in ins.value.split() if not w.startswith("--")]
+            if source is None or "/etc/passwd" not in words[:-1]:
+                continue
+            user = _created_user(parent_stages(doc, source))
+            if user is not None and user.uid is not None and user.uid.isdigit():
+                return replace(user, ins=None)
+    return None
 
 
 def _commands(value: str) -> Iterator[tuple[int, str]]:

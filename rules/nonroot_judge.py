@@ -210,7 +210,7 @@ def root_start_signs(
         ports = ", ".join(map(str, base.privileged_ports))
         signs.append(f"the base image listens on port {ports} as root")
     signs += _instruction_signs(ctx.doc, chain + whole_copies(ctx.doc, chain))
-    commented = commented_user_sign(ctx.doc)
+    commented = commented_user_sign(ctx.doc) or chosen_root_sign(ctx.doc)
     if commented:
         signs.append(commented)
     signs += _switching_server(ctx, chain)
@@ -229,7 +229,34 @@ def root_start_signs(
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
     signs += _socket_signs(ctx, chain)
+    signs += _generated_key_signs(chain)
     return list(dict.fromkeys(signs))
+
+
+#: A private key's file name: ``server.key``, ``tls.key``, ``id_rsa``, ``key.pem``.
+_KEY_FILE = re.compile(r"(?i)(?:\.key|[-_.]key\.pem|^key\.pem|^id_(?:rsa|ecdsa|ed25519))$")
+
+
+def _generated_key_signs(chain: list[Stage]) -> list[str]:
+    """A private key copied out of a build stage without ``--chown`` (Emissary's
+    kat-server: ``step certificate create ... /certs/server.key`` in one stage, ``COPY
+    --from=step-cli /certs/server.crt /certs/server.key /work/`` in the final one): tools
+    write keys with mode 600, COPY keeps the mode and gives the file to root, so only root
+    could read it."""
+    found: list[str] = []
+    for stage in chain:
+        for ins in stage.body:
+            if ins.keyword != "COPY" or "from" not in ins.flags or "chown" in ins.flags:
+                continue
+            words = [w for w in ins.value.split() if not w.startswith("--")]
+            keys = [w for w in words[:-1] if _KEY_FILE.search(w.rsplit("/", 1)[-1])]
+            if keys:
+                found.append(
+                    f"line {ins.line} copies {keys[0]} out of stage {ins.flags['from']} "
+                    "without --chown: a private key, written with mode 600 and given to "
+                    "root by COPY, which a non-root user could not read"
+                )
+    return found
 
 
 _SOCKET = "the container runtime's socket, which only root (or the docker group) may use"
@@ -1127,6 +1154,29 @@ def whole_copies(doc: Dockerfile, chain: list[Stage]) -> list[Stage]:
                     if parent not in chain and parent not in found:
                         found.append(parent)
     return found
+
+
+def chosen_root_sign(doc: Dockerfile) -> str:
+    """The final stage's last ``USER`` names root and no ``RUN`` follows it (Emissary's
+    ``kat-client``: ``COPY kat-client kat_client``, ``USER 0:0``, then its ENTRYPOINT):
+    nothing the build does needs root after it, so it is for the command the image runs.
+    A ``USER root`` followed by RUN steps, left on after installing, is not this."""
+    stage = doc.final_stage
+    if stage is None:
+        return ""
+    last = next((i for i in reversed(stage.body) if i.keyword == "USER"), None)
+    if last is None:
+        return ""
+    user = last.value.strip().split(":", 1)[0].strip().lower()
+    if user not in ("root", "0"):
+        return ""
+    after = stage.body[stage.body.index(last) + 1 :]
+    if any(i.keyword == "RUN" for i in after):
+        return ""
+    return (
+        f"line {last.line} sets `USER {last.value.strip()}` after the last RUN, where no "
+        "build step needs it: the command is meant to run as root"
+    )
 
 
 #: A ``USER`` instruction commented out: ``# USER nonroot``.

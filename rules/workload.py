@@ -57,6 +57,30 @@ def is_node_path(path: str) -> bool:
     return path == "/" or any(path == p or path.startswith(p + "/") for p in NODE_PATHS)
 
 
+#: Files under the node's ``/etc`` that pods share without being bound to the node: its
+#: time zone, CA bundles, name resolution.
+_SHARED_ETC = (
+    "/etc/localtime",
+    "/etc/timezone",
+    "/etc/zoneinfo",
+    "/etc/ssl",
+    "/etc/pki",
+    "/etc/ca-certificates",
+    "/etc/hosts",
+    "/etc/resolv.conf",
+)
+
+
+def is_node_config(path: str) -> bool:
+    """A folder or file of the node's own configuration under ``/etc`` (its identity,
+    certificates and settings: KubeEdge's cloudcore keeps its certificates in the node's
+    ``/etc/kubeedge``), not one of the files pods share (``_SHARED_ETC``)."""
+    path = _clean(path)
+    if path == "/etc" or not path.startswith("/etc/"):
+        return path == "/etc"
+    return not any(path == p or path.startswith(p + "/") for p in _SHARED_ETC)
+
+
 def host_paths(pod: PodSpec) -> Iterator[tuple[str, str]]:
     """``(volume name, node path)`` of each hostPath volume."""
     volumes = y.get(pod.node, "volumes")
@@ -80,7 +104,7 @@ def node_agent(pod: PodSpec) -> str | None:
 
 def _node_agent(pod: PodSpec) -> str | None:
     paths = [path for _, path in host_paths(pod)]
-    system = [p for p in paths if is_node_path(p)]
+    system = [p for p in paths if is_node_path(p) or is_node_config(p)]
     if system:
         return f"it mounts the node's {', '.join(dict.fromkeys(system))}"
     if pod.obj.kind == "DaemonSet" and paths:

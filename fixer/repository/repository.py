@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
@@ -350,7 +351,11 @@ class RepositoryModel:
             # its runs under a key it was already filed by), so one pass serves every ask.
             by_name: dict[str, list[str]] = {}
             for k in dict.fromkeys([*index.pending, *index.runs_by_image]):
-                by_name.setdefault(k.rsplit("/", 1)[-1], []).append(k)
+                last = k.rsplit("/", 1)[-1]
+                by_name.setdefault(last, []).append(k)
+                plain = _ARCH_SUFFIX.sub("", last)  # ``edgesite-agent-amd64``: one per arch
+                if plain and plain != last:
+                    by_name.setdefault(plain, []).append(k)
             self._by_last_name = by_name
         keys = [k for name in last_names for k in self._by_last_name.get(name, ())]
         found = {id(r): r for k in keys for r in index.runs_for(k)}
@@ -639,6 +644,13 @@ class RepositoryModel:
             return answer
 
         return is_dir
+
+
+#: An architecture a project names each image after (``kubeedge/edgesite-agent-amd64``,
+#: ``pause-arm64``): the image is the same program's, built once per architecture.
+_ARCH_SUFFIX = re.compile(
+    r"[-_](?:amd64|arm64|arm|armv[67]|arm32v[67]|arm64v8|ppc64le|s390x|386|x86_64|aarch64)$"
+)
 
 
 def _found(context: Path, source: str) -> bool:

@@ -9,7 +9,7 @@ whole read.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from fixer.repository.model import SourceKind, SourceVerdict
@@ -137,6 +137,63 @@ def verdict(path: Path, rel_parts: Sequence[str], head: str | None) -> SourceVer
     if marker is not None:
         return SourceVerdict(path, SourceKind.GENERATED, f"marked: {marker!r}")
     return SourceVerdict(path, SourceKind.SOURCE)
+
+
+#: A published release file of a GitHub project, named in a comment of a manifest's head:
+#: KubeArmor's ``deployments/controller/cert-manager.yaml`` opens with "# https://github.com/
+#: cert-manager/cert-manager/releases/download/v1.8.0/cert-manager.yaml".
+_RELEASE_URL = re.compile(
+    r"https?://github\.com/([\w.-]+)/([\w.-]+)/releases/download/[^\s\"'<>)]+"
+)
+#: Words that make the address a model, not the file's origin ("Patterned on:").
+_DERIVED = re.compile(r"(?i)\b(?:based|patterned|modell?ed|adapted|inspired|derived)\b")
+#: How far into the file such a comment counts: the licence header of the copied file
+#: comes first (15 lines in cert-manager's).
+UPSTREAM_LINES = 30
+UPSTREAM_BYTES = 4096
+
+
+def upstream_copy(text: str, own: Collection[str]) -> str | None:
+    """Where a manifest says it is another project's published file, copied in: a comment
+    line of its head naming a release download of a GitHub repository whose name is not
+    one of ``own`` (the repository's own names, lower case), and not as a model ("based
+    on"). The line number and the address; None otherwise."""
+    head = text[:UPSTREAM_BYTES]
+    if "releases/download" not in head:
+        return None  # most files
+    lines = head.splitlines()[:UPSTREAM_LINES]
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        m = _RELEASE_URL.search(stripped) if stripped.startswith("#") else None
+        if m is None:
+            continue
+        said = stripped + (lines[number - 2] if number > 1 else "")
+        if m.group(2).lower().removesuffix(".git") not in own and not _DERIVED.search(said):
+            return f"line {number} names {m.group(0)[:160]}"
+    return None
+
+
+def own_names(root: Path) -> frozenset[str]:
+    """The names the repository at ``root`` goes by (lower case): its folder's, its
+    ``origin`` remote's owner and name, its Go module's last parts."""
+    names = {root.name.lower()}
+    config = _read_small(root / ".git" / "config")
+    for m in re.finditer(r"(?m)^\s*url\s*=\s*\S*?[/:]([\w.-]+)/([\w.-]+?)(?:\.git)?/?\s*$", config):
+        names |= {m.group(1).lower(), m.group(2).lower()}
+    module = re.search(r"(?m)^module\s+\"?([^\s\"]+)", _read_small(root / "go.mod"))
+    if module is not None:
+        parts = module.group(1).split("/")
+        names |= {p.lower() for p in parts[1:3] if p}
+    names.discard("")
+    return frozenset(names)
+
+
+def _read_small(path: Path) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read(65536).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def read_head(path: Path) -> str:

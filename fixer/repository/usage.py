@@ -81,8 +81,7 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
     if not names:
         if program:
             names.append(program.rsplit("/", 1)[-1])
-        named = _DOCKERFILE_NAME.fullmatch(build.dockerfile.name)
-        own = next((g for g in named.groups() if g), "") if named is not None else ""
+        own = dockerfile_own_name(build.dockerfile.name)
         if own and own.lower() not in _VARIANTS:  # ``Dockerfile-cni-plugin``: linkerd's
             names.append(own)
         parent = build.dockerfile.parent
@@ -106,7 +105,16 @@ _VARIANTS = frozenset(
 
 #: The image a Dockerfile's own name names: ``Dockerfile-NAME``, ``Dockerfile.NAME``,
 #: ``NAME.Dockerfile`` (not a variant such as ``Dockerfile.dev``: see ``_VARIANTS``).
-_DOCKERFILE_NAME = re.compile(r"Dockerfile[-.]([\w.-]+)|([\w.-]+)\.[Dd]ockerfile")
+_DOCKERFILE_NAME = re.compile(r"(?i)Dockerfile[-.]([\w.-]+)|([\w.-]+)\.dockerfile")
+
+
+def dockerfile_own_name(file_name: str) -> str:
+    """The name a Dockerfile's file name gives (``cni-plugin`` for ``Dockerfile-cni-plugin``,
+    ``build-tools`` for ``build-tools.dockerfile``), or ""."""
+    named = _DOCKERFILE_NAME.fullmatch(file_name)
+    return next((g for g in named.groups() if g), "") if named is not None else ""
+
+
 _MODULE = re.compile(r"^module\s+\"?([^\s\"]+)", re.MULTILINE)
 
 

@@ -43,10 +43,11 @@ _PRODUCT = re.compile(
     re.IGNORECASE,
 )
 #: Packages that make the final stage a build environment (a CI builder, a dev image): a
-#: compiler toolchain, a JDK, a Docker client driving the host's daemon. Its network tools
+#: compiler toolchain, a JDK, a Docker client driving the host's daemon, DKMS (Falco's
+#: driver loader compiles kernel modules when it runs). Its network tools
 #: are part of what it ships: the scripts run in it (a Makefile, a CI step) are not its own.
 _BUILD_ENV = re.compile(
-    rf"(?<![\w.-])(build-essential|{DOCKER_CLIENTS}|openjdk-\d+-jdk(?:-headless)?)(?![\w.-])"
+    rf"(?<![\w.-])(build-essential|{DOCKER_CLIENTS}|openjdk-\d+-jdk(?:-headless)?|dkms)(?![\w.-])"
 )
 #: A README line that says the image ships something for its users.
 _SHIPS = re.compile(r"\b(ships?|includes?|comes with|bundles?|provides?|contains?)\b", re.I)
@@ -143,6 +144,7 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
                 or "docker" in ins.value
                 or "jdk" in ins.value
                 or "moby" in ins.value
+                or "dkms" in ins.value
             ):
                 m = _BUILD_ENV.search(ins.value)
                 if m:
@@ -161,6 +163,9 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
     ci = _ci_program(ctx.doc) or _test_runner_base(ctx.doc) or _build_runner(ctx)
     if ci:
         return ci
+    built = _build_env_name(Path(ctx.path))
+    if built:
+        return f"its name says it is a build environment ({built}), whose tools the build uses"
     runner = _command_runner(ctx)
     if runner:
         return runner
@@ -182,6 +187,23 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
             m = _PRODUCT.search(line)
             if m and _SHIPS.search(line) and named.search(line):
                 return f'{name}:{number} says "{m.group(0)}"'
+    return ""
+
+
+#: The name of a build environment's Dockerfile or folder (KubeEdge's
+#: ``build/docker/build-tools/build-tools.dockerfile``, "a basic image for building").
+_BUILD_ENV_NAME = re.compile(
+    r"(?i)build[-_]?(?:tools?|images?|env(?:ironment)?|box)|builders?|cross[-_]?build(?:er)?"
+)
+
+
+def _build_env_name(path: Path) -> str:
+    """The Dockerfile's own name (``NAME.dockerfile``, ``Dockerfile.NAME``) or its
+    folder's, when it names a build environment; "" otherwise."""
+    own = usage.dockerfile_own_name(path.name)
+    for name in (own, path.parent.name):
+        if name and _BUILD_ENV_NAME.fullmatch(name):
+            return f"{path.parent.name}/{path.name}" if name != own else path.name
     return ""
 
 
@@ -214,7 +236,7 @@ def _command_runner(ctx: Context[Dockerfile]) -> str:
 #: some additional utility"): the tools are there for the people who use the image.
 _UTILITY = re.compile(
     r"\b(utilit(?:y|ies)|non-critical packages|for convenience|convenience (?:tools|packages)|"
-    r"for debugging|debugging tools|troubleshooting)\b",
+    r"for debugging|debugging tools|troubleshooting|image for building|build environment)\b",
     re.IGNORECASE,
 )
 

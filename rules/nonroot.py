@@ -33,7 +33,9 @@ from rules.nonroot_judge import (
     derived_runs,
     desktop_extension,
     entry_words,
+    github_docker_action,
     has_derived,
+    manifest_runs,
     manifest_user,
     only_copied_from,
     only_printed_from,
@@ -227,6 +229,13 @@ def _judged_fix(title: str, edits: tuple[Edit, ...], choice: Choice, reasons: _R
             f"{extension}), whose files Docker Desktop reads; no container runs it as its "
             "user; if something does, apply with --unsafe-fixes"
         )
+    elif docker_action := reasons.docker_action:
+        needs = (
+            f"a look at what runs the image: {docker_action} runs it as a GitHub Docker "
+            "action, which GitHub starts as root and whose docs say not to set USER (the "
+            "action could not write GITHUB_WORKSPACE); if something else runs it, apply "
+            "with --unsafe-fixes"
+        )
     elif printed_from := reasons.printed_from:
         needs = (
             f"a look at what runs the image: the repository builds it under a local name "
@@ -318,6 +327,10 @@ class _Reasons:
         return desktop_extension(self._chain)
 
     @cached_property
+    def docker_action(self) -> str:
+        return github_docker_action(Path(self._ctx.path))
+
+    @cached_property
     def printed_from(self) -> str:
         return only_printed_from(self._ctx, self._chain)
 
@@ -358,6 +371,22 @@ def _data_only(chain: list[Stage]) -> str:
     return f"it is FROM scratch with only data files ({names}) and no command: nothing runs in it"
 
 
+def _unrun_scratch(ctx: Context[Dockerfile], chain: list[Stage]) -> str:
+    """A ``scratch`` image with no ENTRYPOINT or CMD that no manifest or compose file of
+    the repository runs (Nuclio's onbuild images, "Doesn't do anything but hold processor
+    binary and all Python code required": its function builds copy them out): a holder of
+    files, or a program whose runner is elsewhere. A program the repository's manifests
+    run with their own command (contour's ``/bin/contour``) is judged as it runs."""
+    if entry_words(chain) or ctx.evidence.repository is None:
+        return ""
+    if manifest_runs(ctx, chain):
+        return ""
+    return (
+        "it is FROM scratch with no ENTRYPOINT or CMD and nothing in the repository runs "
+        "it: a holder of files other images copy, or a program whose runner gives the user"
+    )
+
+
 def _no_command(
     ctx: Context[Dockerfile], chain: list[Stage], image: str, base: ImageUser | None
 ) -> str:
@@ -372,7 +401,7 @@ def _no_command(
     derived builds the repository shows (they only copy: ``derived_runs`` withholds the
     others)."""
     if image.lower() == "scratch":
-        return _data_only(chain)
+        return _data_only(chain) or _unrun_scratch(ctx, chain)
     if base_runs_non_root(base):
         return ""
     if has_derived(ctx):

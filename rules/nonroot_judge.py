@@ -230,7 +230,21 @@ def root_start_signs(
     signs += manifest_signs(ctx, chain)
     signs += _socket_signs(ctx, chain)
     signs += _generated_key_signs(chain)
+    signs += onbuild_steps(chain)[:1]
     return list(dict.fromkeys(signs))
+
+
+def onbuild_steps(chain: list[Stage]) -> list[str]:
+    """The shipped stages' ``ONBUILD RUN`` steps (Nuclio's ``dotnetcore/docker/onbuild``:
+    ``ONBUILD RUN dotnet restore && dotnet publish``): they run in every build FROM this
+    image, as the user its last USER sets."""
+    return [
+        f"line {ins.line} ONBUILD RUN runs in every build FROM this image, as the user a "
+        "USER here would set"
+        for stage in chain
+        for ins in stage.body
+        if ins.keyword == "ONBUILD" and ins.value.lstrip().upper().startswith("RUN")
+    ]
 
 
 #: A private key's file name: ``server.key``, ``tls.key``, ``id_rsa``, ``key.pem``.
@@ -308,6 +322,20 @@ def _dockerfile(ctx: Context[Dockerfile]) -> Path:
     path = Path(os.path.abspath(ctx.path))
     _last_path[:] = [(ctx, path)]
     return path
+
+
+def manifest_runs(ctx: Context[Dockerfile], chain: list[Stage]) -> bool:
+    """Whether a manifest, compose file or script of the repository runs the image (by
+    name, or by a likely one)."""
+    repository = ctx.evidence.repository
+    if repository is None:
+        return False
+    dockerfile = _dockerfile(ctx)
+    if repository.script_runs_of(dockerfile):
+        return True
+    program = entry_program(chain)
+    builds = repository.build_of(dockerfile)
+    return any(usage.runs_of_build(repository, b, program) for b in builds)
 
 
 def _running(ctx: Context[Dockerfile], chain: list[Stage]) -> list[usage.Running]:
@@ -399,10 +427,7 @@ def _kept_data(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
     c = item.container
     pod = c.pod.node
     volumes = y.get(pod, "volumes")
-    claims = {
-        y.scalar(y.get_path(t, "metadata", "name"))
-        for t in _items(y.get_path(c.pod.obj.node, "spec", "volumeClaimTemplates"))
-    }
+    claims = claim_templates(c.pod.obj.node)
     grouped = y.number(y.get_path(pod, "securityContext", "fsGroup")) is not None
     for mount in _items(y.get(c.node, "volumeMounts")):
         if y.truthy(y.get(mount, "readOnly")):
@@ -421,6 +446,23 @@ def _kept_data(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
             yield (
                 f"{where} mounts {kind} volume {name} at {path}, whose files root wrote until now"
             )
+
+
+def claim_templates(obj: y.Node) -> set[str | None]:
+    """Names of the claims an object's controller makes for its pods: a StatefulSet's
+    ``spec.volumeClaimTemplates``, and Kubeflow Trainer's ``volumeClaimPolicies[].
+    templates`` (its runtimes' initializers download into that claim)."""
+    names = {
+        y.scalar(y.get_path(t, "metadata", "name"))
+        for t in _items(y.get_path(obj, "spec", "volumeClaimTemplates"))
+    }
+    for path in (("spec", "template", "spec"), ("spec",)):
+        for policy in _items(y.get_path(obj, *path, "volumeClaimPolicies")):
+            names |= {
+                y.scalar(y.get_path(t, "metadata", "name"))
+                for t in _items(y.get(policy, "templates"))
+            }
+    return names
 
 
 def _socket_mounts(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
@@ -1293,6 +1335,25 @@ def desktop_extension(chain: list[Stage]) -> str:
         for ins in stage.body:
             if ins.keyword == "LABEL" and "com.docker.desktop.extension.api.version" in ins.value:
                 return f"line {ins.line}"
+    return ""
+
+
+def github_docker_action(dockerfile: Path) -> str:
+    """``action.yaml:11`` when the GitHub Action beside the Dockerfile runs it as a Docker
+    container action (``runs: using: docker``, ``image: ./Dockerfile``: Polaris'
+    ``.github/actions/setup-polaris``). GitHub runs those as root and says not to set
+    USER: the action could not write ``GITHUB_WORKSPACE``. "" otherwise."""
+    for name in ("action.yml", "action.yaml"):
+        path = dockerfile.parent / name
+        if not os.path.isfile(path):  # most folders: no action, nothing to read
+            continue
+        text = read_text(path) or ""
+        if "docker" not in text:
+            continue
+        using = re.search(r"(?m)^[ \t]*using:[ \t]*['\"]?docker['\"]?[ \t]*(?:#.*)?$", text)
+        image = re.search(r"(?m)^[ \t]*image:[ \t]*['\"]?(?:\./)?([^\s'\"#]+)", text)
+        if using and image and image.group(1) == dockerfile.name:
+            return f"{name}:{text.count(chr(10), 0, using.start()) + 1}"
     return ""
 
 

@@ -76,7 +76,7 @@ def stages(text: str) -> Iterator[tuple[str, int, int]]:
         if found:
             if current is not None:
                 yield str(current[0]), int(str(current[1])), int(str(current[2]))
-            current = [expand(found.group(1), args) or "", number, 0, False]
+            current = [_expanded(found.group(1), args), number, 0, False]
             continue
         if current is None:
             arg = _ARG.match(line)
@@ -91,6 +91,22 @@ def stages(text: str) -> Iterator[tuple[str, int, int]]:
                 current[3] = True
     if current is not None:
         yield str(current[0]), int(str(current[1])), int(str(current[2]))
+
+
+def _expanded(image: str, args: dict[str, str]) -> str:
+    """``image`` with the ``ARG`` defaults expanded; when only its tag names an argument
+    without a default (Nuclio's ``FROM ${NUCLIO_DOCKER_REPO}/processor:
+    ${NUCLIO_DOCKER_IMAGE_TAG}``), the name with an unknown tag (``name@``: any tag, as
+    for a digest); "" when the name itself is unknown."""
+    full = expand(image, args)
+    if full is not None:
+        return full
+    slash = image.rfind("/")
+    colon = image.find(":", slash + 1)
+    if colon < 0 or "$" not in image[colon:]:
+        return ""
+    name = expand(image[:colon], args)
+    return f"{name}@" if name and "$" not in name else ""
 
 
 _INSTRUCTION = re.compile(r"^[ \t]*[A-Za-z]+\b")

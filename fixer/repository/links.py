@@ -134,42 +134,97 @@ def _env(node: Node | None) -> dict[str, str]:
 def workflow_builds(
     path: Path, docs: list[Node], root: Path, dockerfiles: Collection[Path]
 ) -> list[Build]:
-    """docker/build-push-action steps, and ``run:`` steps calling ``docker build``."""
+    """docker/build-push-action steps, a repository's own build action given a Dockerfile
+    (``uses: ./.github/workflows/template-publish-image`` with ``dockerfile:``), once per
+    entry of the job's matrix, and ``run:`` steps calling ``docker build``."""
     found: list[Build] = []
     for doc in docs:
         env = _env(y.get(doc, "env"))
         for _, job in y.pairs(y.get(doc, "jobs")) if y.is_mapping(y.get(doc, "jobs")) else ():
             job_env = {**env, **_env(y.get(job, "env"))}
             steps = list(_items(y.get(job, "steps")))
+            combos: list[dict[str, str]] | None = None
             for step in steps:
                 uses = _str(y.get(step, "uses")) or ""
-                if uses.startswith("docker/build-push-action@"):
-                    build = _push_action(path, step, steps, root, job_env)
-                    found.extend([build] if build else [])
+                if uses.startswith("docker/build-push-action@") or _local_build(step, uses):
+                    if combos is None:
+                        combos = _matrix(y.get(y.get(job, "strategy"), "matrix"))
+                    for matrix in combos:
+                        build = _push_action(path, step, steps, root, job_env, matrix)
+                        found.extend([build] if build else [])
                 run = y.get(step, "run")
                 if y.is_scalar(run) and "build" in run.value:
                     folder = root / (_str(y.get(step, "working-directory")) or ".")
                     found.extend(_script_node(path, run, {**job_env}, [folder], dockerfiles))
-    return found
+    return list(dict.fromkeys(found))
+
+
+def _local_build(step: Node, uses: str) -> bool:
+    """A step running an action of the repository itself that is given a Dockerfile to
+    build (Kubeflow Trainer's ``template-publish-image``: ``dockerfile:``, ``image:``)."""
+    if not uses.startswith("./"):
+        return False
+    inputs = y.get(step, "with")
+    return y.is_mapping(inputs) and _str(y.get(inputs, "dockerfile")) is not None
+
+
+#: At most this many entries of one job's matrix are read (each a build to link).
+MAX_MATRIX = 64
+_MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+
+
+def _matrix(node: Node | None) -> list[dict[str, str]]:
+    """The scalar values of each entry of a job's ``strategy.matrix``: its ``include``
+    entries, else every combination of its lists; ``[{}]`` without one."""
+    if not y.is_mapping(node):
+        return [{}]
+    include = [
+        {k.value: v.value for k, v in y.pairs(item) if y.is_scalar(k) and y.is_scalar(v)}
+        for item in _items(y.get(node, "include"))
+        if y.is_mapping(item)
+    ]
+    if include:
+        return include[:MAX_MATRIX]
+    combos: list[dict[str, str]] = [{}]
+    for key, values in y.pairs(node):
+        if not y.is_scalar(key) or key.value in ("include", "exclude"):
+            continue
+        scalars = [v.value for v in _items(values) if y.is_scalar(v)]
+        if scalars:
+            combos = [{**c, key.value: v} for c in combos for v in scalars][:MAX_MATRIX]
+    return combos
 
 
 def _push_action(
-    path: Path, step: Node, steps: list[Node], root: Path, env: dict[str, str]
+    path: Path,
+    step: Node,
+    steps: list[Node],
+    root: Path,
+    env: dict[str, str],
+    matrix: dict[str, str] | None = None,
 ) -> Build | None:
-    inputs = y.get(step, "with")
-    context_text = _str(y.get(inputs, "context")) or "."
-    file_text = _str(y.get(inputs, "file"))
+    values = matrix or {}
+
+    def text(key: str) -> str | None:
+        value = _str(y.get(y.get(step, "with"), key))
+        if value is None or "matrix." not in value:
+            return value
+        return _MATRIX_EXPRESSION.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+
+    context_text = text("context") or "."
+    file_text = text("file") or text("dockerfile")
     if "${{" in context_text or (file_text and "${{" in file_text) or "://" in context_text:
         return None
     context = root / context_text
     dockerfile = root / file_text if file_text else context / "Dockerfile"
     tags: list[str] = []
-    for raw in re.split(r"[\n,]", _str(y.get(inputs, "tags")) or ""):
+    named = text("tags") or text("image") or text("images") or ""
+    for raw in re.split(r"[\n,]", named):
         tag = _ENV_EXPRESSION.sub(lambda m: env.get(m.group(1), m.group(0)), raw.strip())
         step_id = _STEP_TAGS.fullmatch(tag)
         tags.extend(_metadata_images(steps, step_id.group(1)) if step_id else [tag])
     origin = Origin(path, line_of(step), LinkKind.WORKFLOW)
-    return make_build(dockerfile, context, tags, origin, _str(y.get(inputs, "target")))
+    return make_build(dockerfile, context, tags, origin, text("target"))
 
 
 def _metadata_images(steps: list[Node], step_id: str) -> list[str]:

@@ -44,7 +44,7 @@ def _span(node: Node) -> Span:
 def kube_runs(path: Path, doc: YamlFile) -> list[Run]:
     """Every container of every workload in one manifest file."""
     found: list[Run] = []
-    for container in kube.all_containers(doc):
+    for container in kube.evidence_containers(doc):
         node = container.node
         command, args = y.get(node, "command"), y.get(node, "args")
         where = command if command is not None else args if args is not None else node

@@ -20,6 +20,9 @@ TEST_DATA_DIRS = frozenset(
     # Workloads applied to a development cluster to exercise the product (the Kubernetes
     # dashboard's hack/test-resources/: crashing, pending and log-flooding pods)
     | {"test-resources", "test_resources", "testresources"}
+    # Inputs of a package's unit tests (Polaris' ``pkg/kube/test_files/test_1/``, whose
+    # resource counts its Go tests assert)
+    | {"test_files", "test-files", "testfiles"}
     # Kyverno's policy tests: the CLI's ``.kyverno-test/`` and Chainsaw's ``.chainsaw-test/``
     # hold the pods each policy must accept or reject
     | {".kyverno-test", ".chainsaw-test", "kyverno-test", "chainsaw-test"}

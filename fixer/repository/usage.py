@@ -146,6 +146,12 @@ def _runs(model: RepositoryModel, build: Build, program: str | None) -> list[tup
     return [*((r, True) for r in exact), *((r, False) for r in loose)]
 
 
+def runs_of_build(model: RepositoryModel, build: Build, program: str | None = None) -> list[Run]:
+    """Every run of ``build``'s image the repository's manifests and compose files state,
+    by name or by a likely one (``_runs``)."""
+    return [run for run, _ in _runs(model, build, program)]
+
+
 def running(model: RepositoryModel, build: Build, program: str | None = None) -> list[Running]:
     """Containers of the repository's manifests running ``build``'s image (``_runs``)."""
     found: list[Running] = []
@@ -308,7 +314,8 @@ def _container(model: RepositoryModel, run: Run) -> Container | None:
     if doc is None:
         return None
     return next(
-        (c for c in kube.all_containers(doc) if c.node.start_mark.index == run.span.start), None
+        (c for c in kube.evidence_containers(doc) if c.node.start_mark.index == run.span.start),
+        None,
     )
 
 

@@ -149,6 +149,13 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
                 m = _BUILD_ENV.search(ins.value)
                 if m:
                     return f"line {ins.line} installs {m.group(1)}: a build environment"
+    shipped = parent_stages(ctx.doc, final) if final is not None else []
+    onbuild = next((i for s in shipped for i in s.body if i.keyword == "ONBUILD"), None)
+    if onbuild is not None:
+        return (
+            f"line {onbuild.line} ONBUILD {onbuild.value.split(None, 1)[0]}: a base for "
+            "builds FROM it, whose steps may use its tools"
+        )
     if DEV_NAME.match(ctx.path.name):
         return (
             f"its name says it is a development or debugging image ({ctx.path.name}), whose "

@@ -238,6 +238,57 @@ def all_containers(doc: YamlFile) -> Iterator[Container]:
     return iter(found)
 
 
+def evidence_containers(doc: YamlFile) -> Iterator[Container]:
+    """``all_containers``, and the containers of pod templates nested deeper in objects
+    no rule rewrites (a JobSet's ``replicatedJobs``, Kubeflow Trainer's runtimes,
+    ``pytorchReplicaSpecs``): what the repository runs, for the evidence of the rules that
+    judge an image. Cached like ``all_containers``."""
+    found = doc.cache.get("kube.evidence_containers")
+    if found is None:
+        nested = (
+            Container(pod, node, key, index)
+            for obj in objects(doc)
+            if pod_spec(obj) is None and obj.kind not in _NOT_WORKLOADS
+            for pod in _nested_pod_specs(obj)
+            for key in CONTAINER_KEYS
+            for index, node in enumerate(_sequence(y.get(pod.node, key)))
+            if y.is_mapping(node)
+        )
+        found = doc.cache["kube.evidence_containers"] = (*all_containers(doc), *nested)
+    return iter(found)
+
+
+#: How deep a nested pod template is looked for (Trainer's runtimes: spec, template,
+#: spec, replicatedJobs, N, template, spec, template, spec).
+_NESTED_DEPTH = 12
+
+
+def _nested_pod_specs(obj: KubeObject) -> Iterator[PodSpec]:
+    """Mappings of ``obj`` under a ``spec`` that hold a ``containers`` list of mappings
+    with an ``image``: pod specs, however deep the kind keeps them."""
+    pending: list[tuple[Node, tuple[str, ...]]] = [(obj.node, ())]
+    while pending:
+        node, path = pending.pop()
+        if len(path) > _NESTED_DEPTH:
+            continue
+        if y.is_mapping(node):
+            items = _sequence(y.get(node, "containers"))
+            if path and items and all(y.is_mapping(i) and y.get(i, "image") for i in items):
+                yield PodSpec(obj, node, path)
+                continue
+            for key, value in reversed(node.value):
+                name = y.scalar(key) or ""
+                if name not in ("metadata", "status") and not y.is_scalar(value):
+                    pending.append((value, (*path, name)))
+        elif y.is_sequence(node):
+            for index, item in reversed(list(enumerate(node.value))):
+                pending.append((item, (*path, str(index))))
+
+
+def _sequence(node: Node | None) -> list[Node]:
+    return list(node.value) if y.is_sequence(node) else []
+
+
 def pod_containers(doc: YamlFile, pod: PodSpec) -> tuple[Container, ...]:
     """``containers(pod)``, built once per file (``all_containers``, K8S002 and K8S005
     each walk a pod's containers; a ``Container`` costs a frozen dataclass each time).

@@ -36,6 +36,7 @@ from fixer.filenames import is_dockerfile_name
 from fixer.repository import usage
 from fixer.repository.copies import arguments
 from fixer.repository.manifests import RUNTIME_SOCKET
+from fixer.repository.names import image_key
 from fixer.repository.tools import code_lines
 from fixer.repository.walk import read_text
 from fixer.rule import Context
@@ -290,7 +291,17 @@ def _socket_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
             where = f"{os.path.relpath(run.path, repository.root)}:{line}"
             named = "" if exact else f"; its image {run.image} is named like this one"
             signs.append(f"{where} binds {source} into it, {_SOCKET} ({run.label}{named})")
-    return signs[:_MAX_SIGNS]
+        for run in usage.runs_of_build(repository, build, program):
+            if run.kind == "compose" and run.privileged_line:
+                where = f"{os.path.relpath(run.path, repository.root)}:{run.privileged_line}"
+                keys = {image_key(i) for i in build.images}
+                exact = not run.image or image_key(run.image) in keys
+                named = "" if exact else f"; its image {run.image} is named like this one"
+                signs.append(
+                    f"{where} runs it privileged, which gives a root process every "
+                    f"capability and a non-root one none ({run.label}{named})"
+                )
+    return list(dict.fromkeys(signs))[:_MAX_SIGNS]
 
 
 @dataclass(frozen=True)
@@ -1156,6 +1167,17 @@ def root_home_sign(doc: Dockerfile, chain: list[Stage], image: str) -> str:
             "root may enter (mode 700 in the base image): a non-root user could not read "
             "what is put there"
         )
+    for stage in chain:  # kwok's cluster image: ``COPY --from=cache /root/.kwok/cache ...``
+        for ins in stage.body:
+            if ins.keyword not in ("COPY", "ADD") or "/root" not in ins.value:
+                continue
+            words = arguments(ins)
+            target = unquote(words[-1]) if len(words) > 1 else ""
+            if target == "/root" or target.startswith("/root/"):
+                return (
+                    f"line {ins.line} copies files into {target}, in root's home, which only "
+                    "root may enter (mode 700 in the base image)"
+                )
     return ""
 
 

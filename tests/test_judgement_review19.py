@@ -99,3 +99,39 @@ def test_a_from_whose_tag_argument_has_no_default_still_links(tmp_path: Path) ->
     assert _expanded("${R}/p:${T}", {}) == ""
     assert _expanded("${R}/p", {}) == ""
     assert _expanded("a/p:${T}", {"T": "1"}) == "a/p:1"
+
+
+def test_github_repository_in_a_workflow_tag_names_the_image(tmp_path: Path) -> None:
+    """Multus: ``ghcr.io/${{ github.repository }}:stable-thick``, the repository named by
+    its Go module here (by its ``origin`` remote in a clone)."""
+    repo = copy_repo(tmp_path, "j19-review")
+    from fixer.repository.links import github_slug
+    from fixer.repository.repository import RepositoryModel
+
+    model = RepositoryModel.scan(repo.resolve())
+    [build] = model.build_of(repo.resolve() / "daemon/Dockerfile")
+    assert build.images == ("ghcr.io/example/j19-review",)
+    (repo / ".git").mkdir()
+    (repo / ".git/config").write_text('[remote "origin"]\n\turl = git@github.com:acme/widget.git\n')
+    github_slug.cache_clear()
+    assert github_slug(repo.resolve()) == "acme/widget"
+    github_slug.cache_clear()
+
+
+def test_files_copied_into_roots_home_keep_root(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j19-review")
+    why = needs(findings(repo, "DF001"), "cluster/Dockerfile", ROOT)
+    assert "line 6 copies files into /root/.kwok/cache, in root's home" in why
+
+
+def test_an_image_set_up_for_sessions_keeps_its_tools(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j19-review")
+    why = needs(findings(repo, "DF003"), "router/Dockerfile", "curl is installed")
+    assert "line 4 copies .bashrc: the image is set up for people who work in it" in why
+
+
+def test_a_compose_service_running_the_image_privileged_keeps_root(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j19-review")
+    why = needs(findings(repo, "DF001"), "exporter/Dockerfile", ROOT)
+    assert "exporter/compose.yaml:6 runs it privileged" in why
+    assert 'compose service "exporter"' in why

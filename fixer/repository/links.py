@@ -168,6 +168,32 @@ def _local_build(step: Node, uses: str) -> bool:
     return y.is_mapping(inputs) and _str(y.get(inputs, "dockerfile")) is not None
 
 
+#: ``${{ github.repository }}`` (``owner/name``) and ``${{ github.repository_owner }}``.
+_REPOSITORY_EXPRESSION = re.compile(r"\$\{\{\s*github\.repository(_owner)?\s*\}\}")
+_REMOTE = re.compile(
+    r"(?m)^\s*url\s*=\s*(?:https?://|git@|ssh://git@)github\.com[/:]([\w.-]+)/([\w.-]+?)"
+    r"(?:\.git)?/?\s*$"
+)
+_GO_MODULE = re.compile(r"(?m)^module\s+github\.com/([\w.-]+)/([\w.-]+)")
+
+
+@lru_cache(maxsize=8)
+def github_slug(root: Path) -> str:
+    """``owner/name`` of the repository on GitHub (what a workflow's ``${{
+    github.repository }}`` is): its ``origin`` remote's, else its Go module's; "" when
+    neither says. Multus builds ``ghcr.io/${{ github.repository }}:stable-thick``."""
+    for name, pattern in (((".git", "config"), _REMOTE), (("go.mod",), _GO_MODULE)):
+        try:
+            with open(root.joinpath(*name), "rb") as f:
+                text = f.read(65536).decode("utf-8", "replace")
+        except OSError:
+            continue
+        m = pattern.search(text)
+        if m is not None:
+            return f"{m.group(1)}/{m.group(2)}"
+    return ""
+
+
 #: At most this many entries of one job's matrix are read (each a build to link).
 MAX_MATRIX = 64
 _MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
@@ -204,12 +230,16 @@ def _push_action(
     matrix: dict[str, str] | None = None,
 ) -> Build | None:
     values = matrix or {}
+    slug = github_slug(root)
 
     def text(key: str) -> str | None:
         value = _str(y.get(y.get(step, "with"), key))
-        if value is None or "matrix." not in value:
-            return value
-        return _MATRIX_EXPRESSION.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+        if value is not None and "matrix." in value:
+            value = _MATRIX_EXPRESSION.sub(lambda m: values.get(m.group(1), m.group(0)), value)
+        if value is not None and slug and "github.repository" in value:
+            owner = slug.split("/", 1)[0]
+            value = _REPOSITORY_EXPRESSION.sub(lambda m: owner if m.group(1) else slug, value)
+        return value
 
     context_text = text("context") or "."
     file_text = text("file") or text("dockerfile")

@@ -92,9 +92,16 @@ def compose_runs(path: Path, docs: list[Node]) -> list[Run]:
                 check=_strings(test) or (),
                 check_line=line_of(test) if test is not None else 0,
                 sockets=tuple(_sockets(service)),
+                privileged_line=_privileged_line(service),
             )
         )
     return found
+
+
+def _privileged_line(service: Node) -> int:
+    """The line of a compose service's ``privileged: true``, or 0."""
+    value = y.get(service, "privileged")
+    return line_of(value) if value is not None and y.truthy(value) else 0
 
 
 #: A container runtime's socket: whoever opens it commands the host's containers, and

@@ -104,6 +104,9 @@ class Run:
     #: each, and its host path): woodpecker's agent runs pipelines through
     #: ``/var/run/docker.sock``.
     sockets: tuple[tuple[int, str], ...] = ()
+    #: A compose service's ``privileged: true`` line (0: not privileged): Kepler's compose
+    #: file runs its exporter privileged to read the node's RAPL counters.
+    privileged_line: int = 0
 
     @property
     def label(self) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from fixer.documents.dockerfile import Dockerfile, Instruction, key_values, parent_stages
+from fixer.documents.dockerfile import Dockerfile, Instruction, Stage, key_values, parent_stages
 from fixer.model import Fix, Safety
 from fixer.repository import usage
 from fixer.repository.copies import arguments
@@ -167,6 +167,9 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
             f"line {debugger[0]} {debugger[1]}: a development or debugging image, "
             "whose tools are for the people working in it"
         )
+    profile = _shell_profile(shipped)
+    if profile:
+        return profile
     ci = _ci_program(ctx.doc) or _test_runner_base(ctx.doc) or _build_runner(ctx)
     if ci:
         return ci
@@ -211,6 +214,29 @@ def _build_env_name(path: Path) -> str:
     for name in (own, path.parent.name):
         if name and _BUILD_ENV_NAME.fullmatch(name):
             return f"{path.parent.name}/{path.name}" if name != own else path.name
+    return ""
+
+
+#: A shell or editor profile, or a login banner: set up for a person's session.
+_PROFILE = re.compile(r"(?:^|/)(?:\.(?:bashrc|bash_profile|zshrc|vimrc|inputrc)|motd[\w.-]*)$")
+
+
+def _shell_profile(stages: list[Stage]) -> str:
+    """``line N copies .bashrc``: the shipped stages put a shell or editor profile or a
+    login banner in place (kube-router copies ``.bashrc``, ``.vimrc`` and a motd into
+    ``/root`` for the people who ``kubectl exec`` into it to debug routes): its tools are
+    for those sessions. "" otherwise."""
+    for stage in stages:
+        for ins in stage.body:
+            if ins.keyword not in ("COPY", "ADD"):
+                continue
+            words = arguments(ins)
+            if len(words) > 1 and _PROFILE.search(words[-1].rstrip("/")):
+                name = words[-1].rstrip("/").rsplit("/", 1)[-1]
+                return (
+                    f"line {ins.line} copies {name}: the image is set up for people who work "
+                    "in it (a shell or editor profile, a login banner), whose tools are theirs"
+                )
     return ""
 
 

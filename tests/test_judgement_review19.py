@@ -135,3 +135,16 @@ def test_a_compose_service_running_the_image_privileged_keeps_root(tmp_path: Pat
     why = needs(findings(repo, "DF001"), "exporter/Dockerfile", ROOT)
     assert "exporter/compose.yaml:6 runs it privileged" in why
     assert 'compose service "exporter"' in why
+
+
+def test_a_tag_with_an_unknown_registry_keeps_its_last_name(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j19-review")
+    why = needs(findings(repo, "DF003"), "e2e-tests/Dockerfile", "netcat-openbsd is installed")
+    assert "builds it as a test image (example-e2e)" in why
+
+    from fixer.repository.builds import _last_name
+
+    assert _last_name("${IMAGE_ORG}/lvm-localpv-e2e:ci") == "lvm-localpv-e2e"
+    assert _last_name("$(REGISTRY)/App@sha256:abc") == "app"
+    assert _last_name("${{ env.NAME }}") == ""
+    assert _last_name("${ORG}/${NAME}:1") == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
@@ -27,11 +28,15 @@ def make_build(
     """A build from resolved paths and raw tags: names kept, unknown ones counted."""
     images: list[str] = []
     written: list[str] = []
+    partial: list[str] = []
     unknown = 0
     for tag in tags:
         name = image_name(tag) if tag.strip() else None
         if name is None:
             unknown += 1 if tag.strip() else 0
+            last = _last_name(tag)
+            if last and last not in partial:
+                partial.append(last)
             continue
         if name not in images:
             images.append(name)
@@ -46,7 +51,20 @@ def make_build(
         unknown,
         exported=exported,
         tags=tuple(written) if known else (),
+        partial_names=tuple(partial),
     )
+
+
+def _last_name(tag: str) -> str:
+    """The literal last path part of a tag whose start is computed (``${IMAGE_ORG}/
+    lvm-localpv-e2e:ci`` -> ``lvm-localpv-e2e``), or ""."""
+    text = tag.strip()
+    if "/" not in text:
+        return ""
+    last = text.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    if not last or not is_known(last) or "{" in last or "}" in last or "(" in last:
+        return ""
+    return last.lower() if re.fullmatch(r"[A-Za-z0-9][\w.-]*", last) else ""
 
 
 def is_known(text: str | None) -> bool:

@@ -64,6 +64,9 @@ class Build:
     #: The tags the build names, as written, when every one is known (``acme/app:base``);
     #: empty when any is computed (``${VERSION}``), so that no tag can be ruled out.
     tags: tuple[str, ...] = ()
+    #: The last path parts of the tags whose registry or owner is unknown
+    #: (``lvm-localpv-e2e`` of ``${IMAGE_ORG}/lvm-localpv-e2e:ci``): a likely name.
+    partial_names: tuple[str, ...] = ()
 
     @classmethod
     def default(cls, dockerfile: Path) -> Build:

@@ -76,7 +76,7 @@ def likely_names(build: Build, program: str | None, root: Path) -> tuple[str, ..
     """Last names an image of ``build`` may be deployed under: its images' own, or where
     it names none that says anything (``username/repo`` in a development guide), its
     ENTRYPOINT program's and its folder's."""
-    names = [n.rsplit("/", 1)[-1] for n in build.images]
+    names = [n.rsplit("/", 1)[-1] for n in build.images] + list(build.partial_names)
     names = [n for n in names if len(n) >= 4 and n.lower() not in _GENERIC]
     if not names:
         if program:
@@ -226,7 +226,7 @@ def test_only(model: RepositoryModel, dockerfile: Path) -> str | None:
     if local is not None:  # a root Makefile target that builds and runs the tests
         where = f"{_rel(model.root, local.origin.path)}:{local.origin.line}"
         what = "local" if local.origin.kind in (LinkKind.MAKE, LinkKind.SCRIPT) else "test"
-        how = f"{where} builds it as a {what} image ({', '.join(local.images) or 'untagged'})"
+        how = f"{where} builds it as a {what} image ({', '.join(local.images or local.partial_names) or 'untagged'})"
         tail = "nothing outside test folders ships it"
     where = (
         f"its name says so ({folder})" if folder == dockerfile.name else f"it is under {folder}/"
@@ -241,9 +241,8 @@ def _local_build(build: Build) -> bool:
     local = build.origin.kind in (LinkKind.MAKE, LinkKind.SCRIPT) and not any(
         "/" in name for name in build.images
     )
-    named = bool(build.images) and all(
-        _TEST_WORD.search(name.rsplit("/", 1)[-1]) for name in build.images
-    )
+    names = [name.rsplit("/", 1)[-1] for name in build.images] + list(build.partial_names)
+    named = bool(names) and all(_TEST_WORD.search(name) for name in names)
     return local or named
 
 

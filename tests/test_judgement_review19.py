@@ -148,3 +148,24 @@ def test_a_tag_with_an_unknown_registry_keeps_its_last_name(tmp_path: Path) -> N
     assert _last_name("$(REGISTRY)/App@sha256:abc") == "app"
     assert _last_name("${{ env.NAME }}") == ""
     assert _last_name("${ORG}/${NAME}:1") == ""
+
+
+def test_a_folder_deleted_and_downloaded_again_is_skipped(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j19-review")
+    out = tighten("check", "--select", "K8S002", ".", cwd=repo)
+    assert "written by hack/update-cluster-up.sh:6 (deleted and downloaded again)" in out.stderr
+    assert "cluster-up/manifests/ds.yaml:" not in out.stdout
+
+    from fixer.repository.generators import outputs
+
+    text = "D=build\nrm -rf $D/gen\ncp -r other gen\n"
+    assert outputs(text) == []  # a copy of other files, not a download
+
+
+def test_a_kustomize_build_with_helm_is_generated(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j19-review")
+    out = tighten("check", "--select", "K8S002", ".", cwd=repo)
+    assert "written by devbox/Makefile:4 (kustomize build): devbox/manifests/complete.yaml" in (
+        out.stderr
+    )
+    assert "devbox/manifests/complete.yaml:" not in out.stdout

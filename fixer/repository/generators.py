@@ -24,7 +24,8 @@ _TOOL = r"(?:\$\{|\$\()?"
 #: and Kustomize. A ``kustomize build`` bundle of plain manifests is edited with its
 #: sources, the same edit each (Reloader's ``deployments/kubernetes/reloader.yaml``), so it
 #: still renders the same: only its versioned outputs count, one file per release that
-#: nothing renders again (cloudnative-pg's ``releases/cnpg-${release_version}.yaml``).
+#: nothing renders again (cloudnative-pg's ``releases/cnpg-${release_version}.yaml``), and
+#: a build with ``--enable-helm``, whose charts are rendered in (Flyte's devbox bundle).
 _GENERATOR = re.compile(
     rf"(?i)(?<![\w-]){_TOOL}(helm[\}})]?[\"']?\s+template|kustomize[\}})]?[\"']?\s+build|"
     rf"(?:kubectl|oc)[\}})]?[\"']?\s+kustomize|jsonnet|ytt)(?![\w-])"
@@ -53,9 +54,14 @@ class Output:
 def outputs(text: str) -> list[Output]:
     """Every file ``text`` (a shell script or Makefile) writes with a generator, and the
     folders it deletes and makes again beside one (``regenerated``)."""
+    downloaded = (
+        redownloaded(_logical_lines(text.replace("$$", "$")))
+        if "rm " in text and any(tool in text for tool in _DOWNLOADERS)
+        else []
+    )
     if _GENERATOR.search(text) is None:
-        return []
-    found = regenerated(_logical_lines(text.replace("$$", "$")))  # a recipe's ``$$`` is ``$``
+        return downloaded
+    found = downloaded + regenerated(_logical_lines(text.replace("$$", "$")))  # ``$$`` is ``$``
     lines = _logical_lines(text)
     for number, line in lines:
         generator = _GENERATOR.search(line)
@@ -66,7 +72,8 @@ def outputs(text: str) -> list[Output]:
             folder = match.group(1) in _FOLDER_OPTIONS
             for word in _values(match.group(2).strip("\"'"), lines):
                 pattern = _pattern(word.rstrip("/") + "/*.yaml" if folder else word)
-                if pattern is None or ("kustomize" in name and "*" not in pattern):
+                helm = "--enable-helm" in line  # charts rendered in: no source to edit
+                if pattern is None or ("kustomize" in name and "*" not in pattern and not helm):
                     continue  # a bundle kept in step with its sources (above)
                 found.append(Output(pattern, number, name))
     return found
@@ -120,6 +127,33 @@ def regenerated(lines: list[tuple[int, str]]) -> list[Output]:
     return found
 
 
+#: Commands that fetch another project's files.
+_DOWNLOADERS = ("curl ", "wget ", "git clone")
+_DOWNLOAD = re.compile(r"(?<![\w-])(?:curl|wget|git\s+clone)(?![\w-])")
+
+
+def redownloaded(lines: list[tuple[int, str]]) -> list[Output]:
+    """Folders a script deletes whole and fills again from a download (CDI's
+    ``hack/update-kubevirtci.sh``: ``rm -rf ${SCRIPT_ROOT}/cluster-up``, then ``curl -L
+    .../kubevirtci.tar.gz | tar xz kubevirtci-${tag}/cluster-up``): another project's
+    files, vendored at a version; an edit is undone by the next update."""
+    found: list[Output] = []
+    for index, (number, line) in enumerate(lines):
+        remove = _REMOVE.search(line) if "rm " in line else None
+        if remove is None:
+            continue
+        _, last = _scope(lines, index)
+        later = [text for _, text in lines[index + 1 : last] if _DOWNLOAD.search(text)]
+        if not later:
+            continue
+        for word in _COMMAND_END.split(line[remove.end() :], 1)[0].split():
+            folder = _folder(_expanded(word.strip("\"'"), lines))
+            name = folder.rstrip("/*").rsplit("/", 1)[-1] if folder else ""
+            if folder and name and "*" not in name and any(name in text for text in later):
+                found.append(Output(folder + "/*", number, "deleted and downloaded again"))
+    return found
+
+
 def _expanded(word: str, lines: list[tuple[int, str]], depth: int = 0) -> str:
     """``word`` with a leading variable replaced by the path it is assigned (two levels:
     ``${HELMCHARTS_TEMPLATES}`` is ``${HELM_DIR}/templates``, which is
@@ -133,8 +167,8 @@ def _expanded(word: str, lines: list[tuple[int, str]], depth: int = 0) -> str:
     if len(values) != 1:
         return word
     value = values.pop()
-    if "$(shell" in value or "`" in value:
-        return word
+    if "$(shell" in value or "`" in value or value.count("(") != value.count(")"):
+        return word  # a command's output (``"$(cd "$(dirname $0)/.." && pwd)"``): unknown
     return _expanded(value + word[m.end() :], lines, depth + 1)
 
 

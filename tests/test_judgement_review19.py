@@ -169,3 +169,20 @@ def test_a_kustomize_build_with_helm_is_generated(tmp_path: Path) -> None:
         out.stderr
     )
     assert "devbox/manifests/complete.yaml:" not in out.stdout
+
+
+def test_a_folder_compared_with_a_fresh_generation_is_generated(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j19-review")
+    out = tighten("check", "--select", "K8S002", ".", cwd=repo)
+    assert "written by operator/Makefile:12 (compared with a fresh generation)" in out.stderr
+    assert "operator/rendered/operator.yaml:" not in out.stdout
+    assert "operator/examples/sample.yaml:" in out.stdout  # versions set in a copy only
+
+    from fixer.repository.generators import verified
+
+    lines = [
+        (1, "\tmkdir -p $(tmp)"),
+        (2, '\t./hack/build-csi.sh "$(tmp)/common/csi"'),
+        (3, "\t$(diff) -r '$(tmp)'/ ./examples"),
+    ]
+    assert [o.pattern for o in verified(lines)] == ["examples/common/csi/*"]

@@ -62,6 +62,7 @@ def outputs(text: str) -> list[Output]:
     if _GENERATOR.search(text) is None:
         return downloaded
     found = downloaded + regenerated(_logical_lines(text.replace("$$", "$")))  # ``$$`` is ``$``
+    found += verified(_logical_lines(text))
     lines = _logical_lines(text)
     for number, line in lines:
         generator = _GENERATOR.search(line)
@@ -124,6 +125,65 @@ def regenerated(lines: list[tuple[int, str]]) -> list[Output]:
             folder = _folder(_expanded(word.strip("\"'"), lines))
             if folder:
                 found.append(Output(folder + "/*", number, "deleted and regenerated"))
+    return found
+
+
+#: ``diff [-r] TMP/x path``: a check that ``path`` equals what was just generated into a
+#: temporary folder (``$(diff)`` or ``${DIFF}`` as well as ``diff``).
+_VERIFY = re.compile(
+    r"(?:(?<![\w$-])diff|\$\((?i:diff)\)|\$\{(?i:diff)\})((?:\s+-[\w-]+)*)\s+"
+    r"(['\"]?\S*(?i:tmp|temp)\S*?['\"]?)\s+(['\"]?[\w./-]+['\"]?)\s*$"
+)
+
+
+#: A step that makes files: a generator, or a macro or script named for generating.
+_GENERATES = re.compile(rf"{_GENERATOR.pattern}|(?i:generat\w*|render\w*|concat\w*)", re.IGNORECASE)
+_ARGS = re.compile(r"[\s,]+")
+
+
+def _token(word: str) -> str:
+    """An argument as a path: quotes gone, no trailing ``/``, nor the ``)`` that closes a
+    ``$(call ...)`` around it."""
+    word = word.replace("'", "").replace('"', "")
+    while word.endswith(")") and word.count(")") > word.count("("):
+        word = word[:-1]
+    return word.rstrip("/")
+
+
+def verified(lines: list[tuple[int, str]]) -> list[Output]:
+    """Paths a recipe or script compares with a copy it has just generated into a
+    temporary folder (Scylla's ``make verify-deploy``: ``$(diff) -r '$(tmp_dir)'/operator
+    deploy/operator`` after rendering the chart there): generated, and checked in CI, so
+    an edit fails the check. Only in a file that runs a generator (``outputs``)."""
+    found: list[Output] = []
+    for index, (number, line) in enumerate(lines):
+        if "diff" not in line.lower():
+            continue
+        m = _VERIFY.search(line.strip())
+        if m is None:
+            continue
+        temporary = _token(m.group(2))
+        first, _ = _scope(lines, index)
+        path = _relative(m.group(3).strip("\"'").rstrip("/"))
+        if not path or path.startswith(("/", "*")) or "*" in path:
+            continue
+        made = [{_token(t) for t in _ARGS.split(text)} for _, text in lines[first:index]]
+        steps = [(text, tokens) for (_, text), tokens in zip(lines[first:index], made, strict=True)]
+        # A part of the copy made again below the temporary folder (Scylla's examples:
+        # ``build-local-csi-driver-manifests.sh "$(tmp_dir)/common/.../local-csi-driver"``).
+        for text, tokens in steps:
+            if _GENERATES.search(text) is None and "build" not in text:
+                continue
+            for token in tokens:
+                if token.startswith(temporary + "/") and "$" not in token[len(temporary) :]:
+                    sub = token[len(temporary) + 1 :]
+                    part = f"{path}/{sub}" if sub.endswith(_SUFFIXES) else f"{path}/{sub}/*"
+                    found.append(Output(part, number, "compared with a fresh generation"))
+        if not any(_GENERATES.search(text) and temporary in tokens for text, tokens in steps):
+            continue  # the folder is compared, not made there (versions set in a copy)
+        recursive = "-r" in m.group(1).split() or "--recursive" in m.group(1)
+        pattern = path + "/*" if recursive or not path.endswith(_SUFFIXES) else path
+        found.append(Output(pattern, number, "compared with a fresh generation"))
     return found
 
 

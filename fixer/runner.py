@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -258,23 +257,16 @@ def _upstream(target: Target, data: bytes | None, evidence: Evidence | None) -> 
         or b"releases/download" not in data[:UPSTREAM_BYTES]
     ):
         return None
-    from fixer.repository.sources import upstream_copy
+    from fixer.repository.sources import own_names, upstream_copy
 
     root = getattr(evidence.repository, "root", None) if evidence is not None else None
-    own = _own_names(Path(root)) if root is not None else frozenset()
+    own = own_names(Path(root)) if root is not None else frozenset()
     found = upstream_copy(data[:UPSTREAM_BYTES].decode("utf-8", "replace"), own)
     if found is None:
         return None
     from fixer.output.text import shown_path
 
     return f"{shown_path(target.path)} (a copy of another project's published file: {found})"
-
-
-@lru_cache(maxsize=4)
-def _own_names(root: Path) -> frozenset[str]:
-    from fixer.repository.sources import own_names
-
-    return own_names(root)
 
 
 def queries(

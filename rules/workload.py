@@ -54,7 +54,12 @@ def _clean(path: str) -> str:
 def is_node_path(path: str) -> bool:
     """``/``, or a node system folder or socket (or a path inside one)."""
     path = _clean(path)
-    return path == "/" or any(path == p or path.startswith(p + "/") for p in NODE_PATHS)
+    return path == "/" or _under(path, NODE_PATHS)
+
+
+def _under(path: str, folders: tuple[str, ...]) -> bool:
+    """``path`` (clean) is one of ``folders`` or inside one."""
+    return any(path == p or path.startswith(p + "/") for p in folders)
 
 
 #: Files under the node's ``/etc`` that pods share without being bound to the node: its
@@ -78,7 +83,7 @@ def is_node_config(path: str) -> bool:
     path = _clean(path)
     if path == "/etc" or not path.startswith("/etc/"):
         return path == "/etc"
-    return not any(path == p or path.startswith(p + "/") for p in _SHARED_ETC)
+    return not _under(path, _SHARED_ETC)
 
 
 def host_paths(pod: PodSpec) -> Iterator[tuple[str, str]]:

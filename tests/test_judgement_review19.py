@@ -105,7 +105,7 @@ def test_github_repository_in_a_workflow_tag_names_the_image(tmp_path: Path) -> 
     """Multus: ``ghcr.io/${{ github.repository }}:stable-thick``, the repository named by
     its Go module here (by its ``origin`` remote in a clone)."""
     repo = copy_repo(tmp_path, "j19-review")
-    from fixer.repository.links import github_slug
+    from fixer.repository.sources import github_slug
     from fixer.repository.repository import RepositoryModel
 
     model = RepositoryModel.scan(repo.resolve())

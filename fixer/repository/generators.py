@@ -54,16 +54,16 @@ class Output:
 def outputs(text: str) -> list[Output]:
     """Every file ``text`` (a shell script or Makefile) writes with a generator, and the
     folders it deletes and makes again beside one (``regenerated``)."""
-    downloaded = (
-        redownloaded(_logical_lines(text.replace("$$", "$")))
-        if "rm " in text and any(tool in text for tool in _DOWNLOADERS)
-        else []
-    )
-    if _GENERATOR.search(text) is None:
-        return downloaded
-    found = downloaded + regenerated(_logical_lines(text.replace("$$", "$")))  # ``$$`` is ``$``
-    found += verified(_logical_lines(text))
+    generates = _GENERATOR.search(text) is not None
+    downloads = "rm " in text and any(tool in text for tool in _DOWNLOADERS)
+    if not generates and not downloads:
+        return []
+    unescaped = _logical_lines(text.replace("$$", "$"))  # a recipe's ``$$`` is ``$``
+    found = redownloaded(unescaped) if downloads else []
+    if not generates:
+        return found
     lines = _logical_lines(text)
+    found += regenerated(unescaped) + verified(lines)
     for number, line in lines:
         generator = _GENERATOR.search(line)
         if generator is None:
@@ -167,8 +167,7 @@ def verified(lines: list[tuple[int, str]]) -> list[Output]:
         path = _relative(m.group(3).strip("\"'").rstrip("/"))
         if not path or path.startswith(("/", "*")) or "*" in path:
             continue
-        made = [{_token(t) for t in _ARGS.split(text)} for _, text in lines[first:index]]
-        steps = [(text, tokens) for (_, text), tokens in zip(lines[first:index], made, strict=True)]
+        steps = [(text, {_token(t) for t in _ARGS.split(text)}) for _, text in lines[first:index]]
         # A part of the copy made again below the temporary folder (Scylla's examples:
         # ``build-local-csi-driver-manifests.sh "$(tmp_dir)/common/.../local-csi-driver"``).
         for text, tokens in steps:

@@ -21,6 +21,7 @@ from fixer.repository.builds import from_commands, is_known, make_build
 from fixer.repository.commands import in_script
 from fixer.repository.model import Build, LinkKind, Origin
 from fixer.repository.names import expand_shell
+from fixer.repository.sources import github_slug
 
 _ENV_EXPRESSION = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _STEP_TAGS = re.compile(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.tags\s*\}\}")
@@ -170,30 +171,6 @@ def _local_build(step: Node, uses: str) -> bool:
 
 #: ``${{ github.repository }}`` (``owner/name``) and ``${{ github.repository_owner }}``.
 _REPOSITORY_EXPRESSION = re.compile(r"\$\{\{\s*github\.repository(_owner)?\s*\}\}")
-_REMOTE = re.compile(
-    r"(?m)^\s*url\s*=\s*(?:https?://|git@|ssh://git@)github\.com[/:]([\w.-]+)/([\w.-]+?)"
-    r"(?:\.git)?/?\s*$"
-)
-_GO_MODULE = re.compile(r"(?m)^module\s+github\.com/([\w.-]+)/([\w.-]+)")
-
-
-@lru_cache(maxsize=8)
-def github_slug(root: Path) -> str:
-    """``owner/name`` of the repository on GitHub (what a workflow's ``${{
-    github.repository }}`` is): its ``origin`` remote's, else its Go module's; "" when
-    neither says. Multus builds ``ghcr.io/${{ github.repository }}:stable-thick``."""
-    for name, pattern in (((".git", "config"), _REMOTE), (("go.mod",), _GO_MODULE)):
-        try:
-            with open(root.joinpath(*name), "rb") as f:
-                text = f.read(65536).decode("utf-8", "replace")
-        except OSError:
-            continue
-        m = pattern.search(text)
-        if m is not None:
-            return f"{m.group(1)}/{m.group(2)}"
-    return ""
-
-
 #: At most this many entries of one job's matrix are read (each a build to link).
 MAX_MATRIX = 64
 _MATRIX_EXPRESSION = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from fixer.repository.model import SourceKind, SourceVerdict
@@ -176,6 +177,27 @@ def upstream_copy(text: str, own: Collection[str]) -> str | None:
     return None
 
 
+#: A GitHub ``origin`` remote (https or ssh) and a Go module hosted on GitHub.
+_GITHUB_REMOTE = re.compile(
+    r"(?m)^\s*url\s*=\s*(?:https?://|git@|ssh://git@)github\.com[/:]([\w.-]+)/([\w.-]+?)"
+    r"(?:\.git)?/?\s*$"
+)
+_GITHUB_MODULE = re.compile(r"(?m)^module\s+github\.com/([\w.-]+)/([\w.-]+)")
+
+
+@lru_cache(maxsize=8)
+def github_slug(root: Path) -> str:
+    """``owner/name`` of the repository on GitHub (what a workflow's ``${{
+    github.repository }}`` is): its ``origin`` remote's, else its Go module's; "" when
+    neither says. Multus builds ``ghcr.io/${{ github.repository }}:stable-thick``."""
+    for parts, pattern in (((".git", "config"), _GITHUB_REMOTE), (("go.mod",), _GITHUB_MODULE)):
+        m = pattern.search(_read_small(root.joinpath(*parts)))
+        if m is not None:
+            return f"{m.group(1)}/{m.group(2)}"
+    return ""
+
+
+@lru_cache(maxsize=8)
 def own_names(root: Path) -> frozenset[str]:
     """The names the repository at ``root`` goes by (lower case): its folder's, its
     ``origin`` remote's owner and name, its Go module's last parts."""

@@ -137,7 +137,8 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
     next to it that names one of ``tools`` (package or program names)."""
     named = re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, tools)) + r")(?![\w-])")
     final = ctx.doc.final_stage
-    for stage in parent_stages(ctx.doc, final) if final is not None else ():
+    shipped = parent_stages(ctx.doc, final) if final is not None else []
+    for stage in shipped:
         for ins in stage.body:
             if ins.keyword == "RUN" and (
                 "build-essential" in ins.value
@@ -149,7 +150,6 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
                 m = _BUILD_ENV.search(ins.value)
                 if m:
                     return f"line {ins.line} installs {m.group(1)}: a build environment"
-    shipped = parent_stages(ctx.doc, final) if final is not None else []
     onbuild = next((i for s in shipped for i in s.body if i.keyword == "ONBUILD"), None)
     if onbuild is not None:
         return (
@@ -161,7 +161,7 @@ def product_sign(ctx: Context[Dockerfile], tools: list[str]) -> str:
             f"its name says it is a development or debugging image ({ctx.path.name}), whose "
             "tools are for the people working in it"
         )
-    debugger = debugger_install(parent_stages(ctx.doc, final) if final is not None else ())
+    debugger = debugger_install(shipped)
     if debugger is not None:
         return (
             f"line {debugger[0]} {debugger[1]}: a development or debugging image, "

@@ -105,8 +105,8 @@ def test_github_repository_in_a_workflow_tag_names_the_image(tmp_path: Path) -> 
     """Multus: ``ghcr.io/${{ github.repository }}:stable-thick``, the repository named by
     its Go module here (by its ``origin`` remote in a clone)."""
     repo = copy_repo(tmp_path, "j19-review")
-    from fixer.repository.sources import github_slug
     from fixer.repository.repository import RepositoryModel
+    from fixer.repository.sources import github_slug
 
     model = RepositoryModel.scan(repo.resolve())
     [build] = model.build_of(repo.resolve() / "daemon/Dockerfile")

@@ -238,12 +238,32 @@ def _folder_verdict(
     if found is not None:
         kind = TEST_DATA if found[0] is SourceKind.TEST_DATA else VENDORED
         verdict = NotSource(kind, _shown_folder(folder))
+    elif (records := _design_records(folder, files)) is not None:
+        verdict = records
     else:
         marker = next((name for name in files if _MARKER_FILE.fullmatch(name)), None)
         if marker is not None:
             verdict = NotSource(GENERATED, f"under {_shown_folder(folder)} (marked by {marker})")
     verdicts[folder] = verdict
     return verdict
+
+
+#: Folders of design proposals (Velero's ``design/``, a ``proposals/`` or ``keps/`` folder).
+_DESIGN_DIRS = frozenset({"design", "designs", "proposals", "proposal", "keps", "rfcs", "adr"})
+
+
+def _design_records(folder: str, files: list[str]) -> NotSource | None:
+    """Test data when the folder holds design proposals: its own files are mostly Markdown
+    (two at least). A proposal's manifests (Velero's ``design/CLI/PoC/``) record what was
+    proposed then; the project runs what its own folders hold, and nobody edits a record.
+    A ``design/`` folder of an application (a design system's ``package.json`` and one
+    README) is not one."""
+    if os.path.basename(folder).lower() not in _DESIGN_DIRS:
+        return None
+    notes = sum(1 for name in files if name.lower().endswith((".md", ".markdown", ".rst")))
+    if notes < 2 or notes * 2 <= len(files):
+        return None
+    return NotSource(TEST_DATA, f"{_shown_folder(folder)} (design proposals: records)")
 
 
 #: A project's own licence, and the files only a project's own root holds: its CI and

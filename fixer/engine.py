@@ -219,7 +219,7 @@ class _Detector:
             found.extend(mine)
         found.sort(key=lambda f: (f.line, f.column, f.rule))
         found = self._unbuilt_last_stage(doc, found)
-        return self._shown_in_docs(self._generated_copies(doc, found))
+        return self._shown_in_docs(self._rendered_copies(doc, self._generated_copies(doc, found)))
 
     def _unbuilt_last_stage(self, doc: Any, found: list[Finding]) -> list[Finding]:
         """A Dockerfile the repository builds only as earlier stages (``--target``) ships
@@ -288,6 +288,35 @@ class _Detector:
             "--unsafe-fixes, then run the generator"
         )
         return _withheld_all(found, needs)
+
+    def _rendered_copies(self, doc: Any, found: list[Finding]) -> list[Finding]:
+        """Fixes of a workload that a rendered copy cannot follow (``out_of_step``: a copy
+        with other security settings, or a rendering's workload from outside the
+        repository) stay offered, withheld: the next render undoes them and a project's
+        check that its renderings are up to date fails."""
+        repository = self.evidence.repository
+        if self.kind != "kubernetes" or repository is None:
+            return found
+        out = repository.out_of_step(self.path)
+        if not out or not any(
+            f.fix is not None and f.fix.safety is not Safety.UNPROVEN for f in found
+        ):
+            return found
+        from fixer.documents.yaml import kube
+
+        spans = [
+            (pod.obj.node.start_mark.line + 1, pod.obj.node.end_mark.line + 1, key, out[key])
+            for pod in kube.pod_specs(doc)
+            if (key := (pod.obj.kind, pod.obj.name or "")) in out
+        ]
+        kept: list[Finding] = []
+        for finding in found:
+            where = next((s for s in spans if s[0] <= finding.line <= s[1]), None)
+            if where is None:
+                kept.append(finding)
+                continue
+            kept.extend(_withheld_all([finding], where[3]))
+        return kept
 
     def allowed(self, fix: Fix | None) -> bool:
         if fix is None or (fix.side_files and not self.settings.fixes.side_files):

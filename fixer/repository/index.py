@@ -19,7 +19,7 @@ from pathlib import Path
 from fixer.documents.text import SourceText
 from fixer.documents.yaml import Node, YamlFile
 from fixer.documents.yaml.kube import without_definitions
-from fixer.repository import generators, hostwrites, links, walk, yamlfiles
+from fixer.repository import generators, hostwrites, links, rendered, walk, yamlfiles
 from fixer.repository.builds import from_commands, is_known, norm
 from fixer.repository.charts import ChartUser, ChartVolume, chart_users, chart_volumes
 from fixer.repository.commands import (
@@ -133,6 +133,11 @@ class Index:
     #: (manifest, template) of the first ``# Source: chart/templates/x.yaml`` comment of
     #: each manifest that has one: what ``helm template`` writes above each object.
     helm_sources: list[tuple[Path, str]] = field(default_factory=list)
+    #: Manifests that read as a tool's rendering of several objects (``kubectl kustomize
+    #: config/default > dist/install.yaml``; ``rendered.looks_rendered``), in walk order.
+    renderings: list[Path] = field(default_factory=list)
+    #: Workloads whose fixes a rendering cannot keep in step, by file (``rendered.out_of_step``).
+    out_of_step: rendered.Judged = field(default_factory=dict)
     #: Manifests parsed on a question, shared with ``usage`` (which reads their containers).
     yaml_files: yamlfiles.YamlFiles = field(default_factory=lambda: yamlfiles.YamlFiles(_yaml))
 
@@ -226,6 +231,7 @@ def build_index(
                 continue
     _mark_generated_outputs(index)
     _mark_chart_renderings(index, [path.parent for path, _ in candidates[walk.HELM_VALUES]])
+    _judge_renderings(index)
     _through_links(index)
     _merge_patches(index)
     _index_answers(index)
@@ -268,6 +274,26 @@ def _note_generated(index: Index, path: Path, text: str) -> None:
 
 def _yaml(text: str) -> list[Node]:
     return yamlfiles.documents(text)
+
+
+def _judge_renderings(index: Index) -> None:
+    """``Index.out_of_step``: only a repository with Kustomizations and a manifest that
+    reads as a rendering is read again (by lines, then the few files involved parsed)."""
+    if not index.renderings or not index.kustomizations:
+        return
+    skipped = index.not_source
+    candidates = [p for p in index.renderings if p not in skipped]
+    sources = [
+        p
+        for p in index.order
+        if p not in skipped and p not in index.patches and index.kustomizations_of(p)
+    ]
+    if not candidates or len(sources) < 2:
+        return
+    with contextlib.suppress(Exception):  # evidence: a file that cannot be read says nothing
+        index.out_of_step = rendered.out_of_step(
+            candidates, sources, yamlfiles.YamlFiles(_yaml).read, index.root
+        )
 
 
 def _add_kustomization(index: Index, path: Path) -> None:
@@ -406,6 +432,8 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
             continue
         if path in index.parsed or "apiVersion" not in text or "kind" not in text:
             continue
+        if rendered.looks_rendered(text):
+            index.renderings.append(path)
         # A CRD's schema has ``image:`` keys the line scan cannot read (KServe's, 2 MB each,
         # were all parsed for it): it runs nothing. Blanked in place: offsets stay.
         text = without_definitions(text, keep_places=True)

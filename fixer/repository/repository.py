@@ -489,6 +489,13 @@ class RepositoryModel:
                     found.append(f"{rel} ({verdict.reason}) holds {kind}/{name}")
         return found
 
+    def out_of_step(self, path: Path) -> dict[tuple[str, str], str]:
+        """Workloads of the manifest ``path`` whose fixes a rendered copy cannot keep in
+        step (``rendered.out_of_step``, judged by the scan), each with what its fixes need."""
+        if not self._index.out_of_step:
+            return {}
+        return self._index.out_of_step.get(self._abs(path), {})
+
     def _holders(self) -> Holders:
         """Which of the scan's YAML files hold which objects (``fixer.repository.rendered``),
         read on the first question."""

@@ -1,0 +1,89 @@
+"""The nineteenth session's merge review (``fixtures/repos/j20-review``, whose README names
+each shape's source): renderings of a Kustomize tree checked in beside it (MetalLB's
+``config/manifests/``), where a fix is kept only when every copy of the workload takes the
+same edit; design proposals' manifests (Velero's ``design/``); workload variants that share
+a name (Velero's ``examples/nginx-app``), each fixed on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fixture_repos import copy_repo, findings, needs, tighten
+from tests.realparts import kustomize
+
+CONTROLLER_NATIVE = "config/manifests/metallb-native.yaml"
+FRR = "config/manifests/metallb-frr.yaml"
+
+
+def _fixed(tmp_path: Path) -> Path:
+    repo = copy_repo(tmp_path, "j20-review")
+    out = tighten("fix", "--offline", ".", cwd=repo)
+    assert out.returncode in (0, 1), out.stderr
+    return repo
+
+
+def test_a_rendering_keeps_in_step_with_its_sources(tmp_path: Path) -> None:
+    """The controller is the same in the source and both renderings: each takes the same
+    edit, and rendering the fixed sources again gives the fixed renderings byte for byte
+    (the project's "manifests are up to date" check passes)."""
+    repo = _fixed(tmp_path)
+    source = (repo / "config/controllers/controller.yaml").read_text()
+    assert "- ALL" in source and "RuntimeDefault" in source
+    for name, folder in ((CONTROLLER_NATIVE, "config/native"), (FRR, "config/frr")):
+        rendered = (repo / name).read_text()
+        assert "- all" not in rendered
+        again = kustomize(repo, folder)
+        if name == FRR:  # the remote base's object, appended as the remote render adds it
+            rendered = rendered[
+                : rendered.index(
+                    "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: frr-k8s-daemon"
+                )
+            ]
+        assert again == rendered
+
+
+def test_a_copy_a_patch_changes_is_withheld_everywhere(tmp_path: Path) -> None:
+    """The speaker's frr rendering has an init container from a Kustomize patch: an edit of
+    the rendering cannot come from the sources, and one of the source alone leaves the
+    renderings stale."""
+    repo = copy_repo(tmp_path, "j20-review")
+    found = findings(repo, "K8S002")
+    why = needs(found, "config/controllers/speaker.yaml", "no seccompProfile")
+    assert f"every copy of DaemonSet/speaker changed alike ({FRR} holds it" in why
+    why = needs(found, FRR, '"cp-frr-files": allowPrivilegeEscalation')
+    assert "config/controllers/speaker.yaml holds it with other security settings" in why
+    why = needs(found, CONTROLLER_NATIVE, 'DaemonSet/speaker container "speaker": no seccomp')
+    assert "every copy of DaemonSet/speaker changed alike" in why
+
+
+def test_a_rendered_workload_no_source_holds_is_withheld(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    why = needs(findings(repo, "K8S002"), FRR, 'frr-k8s-daemon container "controller": no seccomp')
+    assert "no source file of the repository holds it: a remote base" in why
+
+
+def test_design_proposals_are_records(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    out = tighten("check", ".", cwd=repo)
+    assert "skipped 1 file under design/ (design proposals: records)" in out.stderr
+    assert "design/CLI/PoC" not in out.stdout
+    # A design system's application folder is source.
+    assert "web/design/Dockerfile:1: DF001" in out.stdout
+
+
+def test_variants_that_share_a_name_are_fixed_each_on_its_own(tmp_path: Path) -> None:
+    """Both files read as a tool's output (sorted keys) but no Kustomization lists either:
+    they are two examples, not a source and its rendering."""
+    repo = _fixed(tmp_path)
+    for name in ("base.yaml", "with-pv.yaml"):
+        assert "RuntimeDefault" in (repo / "examples/nginx-app" / name).read_text()
+
+
+def test_looks_rendered_reads_sorted_containers() -> None:
+    from fixer.repository.rendered import looks_rendered
+
+    rendered = "kind: A\n---\nkind: B\nspec:\n  containers:\n  - image: x\n    name: a\n"
+    assert looks_rendered(rendered)
+    written = "kind: A\n---\nkind: B\nspec:\n  containers:\n  - name: a\n    image: x\n"
+    assert not looks_rendered(written)
+    assert not looks_rendered("kind: B\nspec:\n  containers:\n  - image: x\n")  # one document

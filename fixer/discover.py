@@ -181,6 +181,8 @@ def _walk(
             if not_source is not None:
                 verdicts[folder] = not_source  # and every folder below it
         test_manifests = _test_folder(root, rel_folder) if source_only else None
+        if source_only and not_source is None:
+            _fixtures_of_tests(folder, rel_folder, files, dirs, verdicts)
         dirs[:] = sorted(
             d
             for d in dirs
@@ -218,6 +220,37 @@ def _walk(
             yield error, os.path.realpath(failed), False
 
 
+#: Unit test files: Go's ``x_test.go``, Python's ``test_x.py`` / ``x_test.py``, JavaScript's
+#: and TypeScript's ``x.test.ts`` / ``x.spec.js``.
+_TEST_FILE = re.compile(
+    r"^(?:.+_test\.go|test_.+\.py|.+_test\.py|.+\.(?:test|spec)\.[cm]?[jt]sx?)$"
+)
+_FIXTURE_DIRS = ("fixtures", "fixture", "__fixtures__")
+
+
+def _fixtures_of_tests(
+    folder: str,
+    rel_folder: str,
+    files: list[str],
+    dirs: list[str],
+    verdicts: dict[str, NotSource | None],
+) -> None:
+    """A ``fixtures/`` folder beside unit tests holds their inputs and expected outputs
+    (ingress2gateway's ``pkg/i2gw/providers/nginx/fixtures/``, read by the package's
+    ``converter_test.go``), deliberately odd ones included: test data, decided here for
+    the subfolder before the walk enters it."""
+    fixtures = [d for d in dirs if d.lower() in _FIXTURE_DIRS]
+    if not fixtures:
+        return
+    test = next((name for name in sorted(files) if _TEST_FILE.match(name)), None)
+    if test is None:
+        return
+    for name in fixtures:
+        child = os.path.join(folder, name)
+        where = _shown_folder(child)
+        verdicts[child] = NotSource(TEST_DATA, f"{where} (inputs of the tests beside it: {test})")
+
+
 def _folder_verdict(
     folder: str, rel_folder: str, verdicts: dict[str, NotSource | None], files: list[str]
 ) -> NotSource | None:
@@ -226,6 +259,9 @@ def _folder_verdict(
     that decided it)."""
     from fixer.repository.model import SourceKind
     from fixer.repository.sources import folder_verdict
+
+    if verdicts.get(folder) is not None:
+        return verdicts[folder]  # decided by the folder above (``_fixtures_of_tests``)
 
     parent = verdicts.get(os.path.dirname(folder))
     if rel_folder == ".":

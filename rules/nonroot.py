@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from fixer.repository.copies import arguments
 from fixer.rule import Context, Rule, Severity
 from fixer.settings import Settings
 from rules.nonroot_judge import (
+    DEBUGGERS,
     DEV_NAME,
     Owner,
     RunAs,
@@ -32,6 +34,7 @@ from rules.nonroot_judge import (
     debugger_install,
     derived_runs,
     desktop_extension,
+    entry_program,
     entry_words,
     github_docker_action,
     has_derived,
@@ -174,6 +177,9 @@ def _development_image(name: str, chain: Sequence[Stage]) -> str:
     or "" (tetragon's ``Dockerfile.dev``: strace, vim, netcat, and a root shell)."""
     if DEV_NAME.match(name):
         return f"its name says it is a development or debugging image ({name})"
+    program = entry_program(list(chain))
+    if program is not None and os.path.basename(program) in DEBUGGERS:
+        return f"it starts its program under the debugger {os.path.basename(program)}"
     found = debugger_install(chain)
     if found is not None:
         return f"line {found[0]} {found[1]}: a development or debugging image"

@@ -1005,8 +1005,12 @@ _DEBUGGER_HINTS = ("strace", "gdb", "valgrind", "delve", "tcpdump", "tshark")
 #: ``Dockerfile-devel``, ``dev.Dockerfile``, ``Dockerfile.development``, linkerd's
 #: ``Dockerfile-debug`` (tcpdump, tshark, curl for debugging the mesh).
 DEV_NAME = re.compile(
-    r"(?i)^(?:dockerfile[-_.](?:dev(?:el(?:op(?:ment)?)?)?|debug)|(?:dev(?:el)?|debug)\.dockerfile)$"
+    r"(?i)^(?:dockerfile(?:[-_.][\w]+)*?[-_.](?:dev(?:el(?:op(?:ment)?)?)?|debug)"
+    r"(?:[-_.][\w-]+)*|(?:dev(?:el)?|debug)\.dockerfile)$"
 )
+#: Debuggers an image's ENTRYPOINT (or CMD) starts the program under (Parca's Tilt image:
+#: ``ENTRYPOINT ["/dlv", "--headless=true", ..., "exec", "--continue", "--"]``).
+DEBUGGERS = frozenset({"dlv", "gdb", "gdbserver", "debugpy", "lldb-server"})
 
 
 #: An editor server or IDE installed for people to work in the container: VS Code from

@@ -49,7 +49,8 @@ def test_root_only_programs_and_host_writes_keep_root(tmp_path: Path) -> None:
         ),
         ("tools/migrate/Dockerfile", "host folder {{your_chart_data_location}} mounted"),
         ("dev/tilt.dockerfile", "Tiltfile:6 syncs changed files into its running container"),
-        ("dev/tilt.debug.dockerfile", "Tiltfile:6 syncs changed files"),
+        # its ENTRYPOINT starts the program under Delve: a debugging image, said first
+        ("dev/tilt.debug.dockerfile", "it starts its program under the debugger dlv"),
     ):
         assert why in needs(found, path, "runs as root"), path
 

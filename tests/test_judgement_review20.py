@@ -87,3 +87,55 @@ def test_looks_rendered_reads_sorted_containers() -> None:
     written = "kind: A\n---\nkind: B\nspec:\n  containers:\n  - name: a\n    image: x\n"
     assert not looks_rendered(written)
     assert not looks_rendered("kind: B\nspec:\n  containers:\n  - image: x\n")  # one document
+
+
+def test_fixtures_beside_unit_tests_are_test_data(tmp_path: Path) -> None:
+    """ingress2gateway's expected outputs begin with the warnings the tool prints: not YAML,
+    and not the project's manifests. The run neither fails on them nor fixes the inputs."""
+    repo = copy_repo(tmp_path, "j20-review")
+    out = tighten("check", ".", cwd=repo)
+    assert out.returncode == 1, out.stderr
+    assert "error" not in out.stderr
+    assert (
+        "skipped 2 files under pkg/convert/fixtures/ (inputs of the tests beside it: "
+        "converter_test.go) (test data)"
+    ) in out.stderr
+    assert "pkg/convert/fixtures/input" not in out.stdout
+
+
+def test_debug_images_keep_root(tmp_path: Path) -> None:
+    """Parca's Tilt image: a development name with another part before ``dev``, and an
+    image whose ENTRYPOINT starts the program under Delve."""
+    repo = copy_repo(tmp_path, "j20-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "tilt/Dockerfile.go.dev", "final stage runs as root")
+    assert "its name says it is a development or debugging image (Dockerfile.go.dev)" in why
+    why = needs(found, "debug/Dockerfile", "final stage runs as root")
+    assert "it starts its program under the debugger dlv" in why
+
+
+def test_a_chart_rendering_is_generated_without_a_generator_script(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    out = tighten("check", ".", cwd=repo)
+    assert "written by helm template from the chart install/helm/agones/" in out.stderr
+    assert "install/yaml/install.yaml:" not in out.stdout
+
+
+def test_a_large_rendering_a_makefile_writes_is_judged_too(tmp_path: Path) -> None:
+    """Harbor Operator's renderings hold 3.9 MB of CRDs before the workloads: too large for
+    the line scan, but its Makefile writes them with ``kustomize build``."""
+    repo = copy_repo(tmp_path, "j20-review")
+    bundle = repo / FRR
+    schema = "".join(f"            field{n}:\n              type: string\n" for n in range(60_000))
+    crd = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: bgppeers.metallb.io\nspec:\n  versions:\n  - name: v1\n    schema:\n"
+        "      openAPIV3Schema:\n        properties:\n" + schema + "---\n"
+    )
+    bundle.write_text(crd + bundle.read_text())
+    assert bundle.stat().st_size > 2 * 1024 * 1024
+    (repo / "Makefile").write_text(
+        "manifests:\n\t$(KUSTOMIZE) build config/frr > config/manifests/metallb-frr.yaml\n"
+    )
+    why = needs(findings(repo, "K8S002"), FRR, '"cp-frr-files": allowPrivilegeEscalation')
+    assert "config/controllers/speaker.yaml holds it with other security settings" in why

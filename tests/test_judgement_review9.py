@@ -137,12 +137,14 @@ def test_generator_outputs_follow_variables_and_loops() -> None:
         "kubectl apply -f deploy/c.yaml\n"
         '"${KUSTOMIZE}" build config/default > "releases/app-${VERSION}.yaml"\n'
     )
-    found = {(o.pattern, o.line, o.generator) for o in generators.outputs(text)}
+    found = {(o.pattern, o.line, o.generator, o.in_step) for o in generators.outputs(text)}
     assert found == {
-        ("deploy/a.yaml", 3, "helm template"),
-        ("deploy/b.yaml", 3, "helm template"),
-        ("manifests/*.yaml", 7, "jsonnet"),  # a folder of outputs
-        ("releases/app-*.yaml", 10, "kustomize build"),  # one file per release
+        ("deploy/a.yaml", 3, "helm template", False),
+        ("deploy/b.yaml", 3, "helm template", False),
+        # a bundle of the sources, edited with them: a rendering, not generated
+        ("dist/install.yaml", 6, "kustomize build", True),
+        ("manifests/*.yaml", 7, "jsonnet", False),  # a folder of outputs
+        ("releases/app-*.yaml", 10, "kustomize build", False),  # one file per release
     }
     [output] = [o for o in generators.outputs(text) if o.pattern == "deploy/a.yaml"]
     assert generators.matches(output, "deploy/a.yaml")

@@ -88,7 +88,7 @@ def test_generated_manifests_are_found_by_name_as_by_comparing_every_pair(tmp_pa
     model = RepositoryModel.scan(tmp_path, stamp=False)
     index = model._index
     assert len(index.generator_outputs) >= 4
-    writers = index_module._Writers(index)
+    writers = index_module._Writers(index, index.generator_outputs)
     answers = {}
     for manifest in index.order:
         found = writers.of(manifest)
@@ -221,7 +221,7 @@ def test_a_monorepo_of_generating_services_compares_each_manifest_with_its_own(
         return real(output, relative, ending=ending)
 
     monkeypatch.setattr(generators, "matches", counting)
-    writers = index_module._Writers(index)
+    writers = index_module._Writers(index, index.generator_outputs)
     written = set()
     for manifest in index.order:
         found = writers.of(manifest)

@@ -49,6 +49,9 @@ class Output:
     pattern: str
     line: int
     generator: str
+    #: A ``kustomize build`` bundle of the repository's sources, edited with them (above):
+    #: not generated, but a rendering whose copies must stay alike (``rendered``).
+    in_step: bool = False
 
 
 def outputs(text: str) -> list[Output]:
@@ -74,9 +77,11 @@ def outputs(text: str) -> list[Output]:
             for word in _values(match.group(2).strip("\"'"), lines):
                 pattern = _pattern(word.rstrip("/") + "/*.yaml" if folder else word)
                 helm = "--enable-helm" in line  # charts rendered in: no source to edit
-                if pattern is None or ("kustomize" in name and "*" not in pattern and not helm):
-                    continue  # a bundle kept in step with its sources (above)
-                found.append(Output(pattern, number, name))
+                if pattern is None:
+                    continue
+                # a bundle kept in step with its sources (above)
+                in_step = "kustomize" in name and "*" not in pattern and not helm
+                found.append(Output(pattern, number, name, in_step))
     return found
 
 

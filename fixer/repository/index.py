@@ -130,6 +130,8 @@ class Index:
     jsonnet_envs: list[Path] = field(default_factory=list)
     #: (script or Makefile, a file it writes with a generator such as ``helm template``).
     generator_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
+    #: (script or Makefile, a ``kustomize build`` bundle it writes, edited in step).
+    rendering_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
     #: (manifest, template) of the first ``# Source: chart/templates/x.yaml`` comment of
     #: each manifest that has one: what ``helm template`` writes above each object.
     helm_sources: list[tuple[Path, str]] = field(default_factory=list)
@@ -291,9 +293,20 @@ def _judge_renderings(index: Index) -> None:
     if not candidates or len(sources) < 2:
         return
     with contextlib.suppress(Exception):  # evidence: a file that cannot be read says nothing
-        index.out_of_step = rendered.out_of_step(
-            candidates, sources, yamlfiles.YamlFiles(_yaml).read, index.root
-        )
+        index.out_of_step = rendered.out_of_step(candidates, sources, _read_whole, index.root)
+
+
+#: A rendering is read whole, however large (its CRDs blanked before the parse).
+_RENDERING_BYTES = 64 * 1024 * 1024
+
+
+def _read_whole(path: Path) -> YamlFile | None:
+    text = walk.read_text(path, _RENDERING_BYTES)
+    if text is None:
+        return None
+    text = without_definitions(text, keep_places=True)
+    docs = _yaml(text)
+    return YamlFile(SourceText(text), docs) if docs else None
 
 
 def _add_kustomization(index: Index, path: Path) -> None:
@@ -546,7 +559,9 @@ def _on_commands(
     from its own folder or from the repository root)."""
     commands = builds_in(text) if "build" in text else []
     folders = [path.parent, index.root]
-    index.generator_outputs += [(path, o) for o in generators.outputs(text)]
+    for output in generators.outputs(text):
+        kept = index.rendering_outputs if output.in_step else index.generator_outputs
+        kept.append((path, output))
     index.builds.extend(from_commands(commands, path, kind, folders, index.dockerfiles))
     if " run" in text:
         runs = runs_in(text)
@@ -716,9 +731,10 @@ def _mark_generated_outputs(index: Index) -> None:
     """Manifests a script or Makefile of the repository writes with a generator are
     generated (``fixer.repository.generators``): skipped as such, with where."""
     _mark_jsonnet_outputs(index)
+    _note_rendering_outputs(index)
     if not index.generator_outputs:
         return
-    writers = _Writers(index)
+    writers = _Writers(index, index.generator_outputs)
     for manifest in index.order:
         if manifest in index.not_source:
             continue
@@ -728,6 +744,19 @@ def _mark_generated_outputs(index: Index) -> None:
             where = f"{_relative_to(script, index.root)}:{output.line}"
             reason = f"written by {where} ({output.generator})"
             index.not_source[manifest] = SourceVerdict(manifest, SourceKind.GENERATED, reason)
+
+
+def _note_rendering_outputs(index: Index) -> None:
+    """The ``kustomize build`` bundles a script writes are renderings whatever their size
+    (Harbor Operator's ``manifests/cluster/deployment.yaml``, 3.9 MB of CRDs before the
+    workloads, too large for the line scan that finds the others)."""
+    if not index.rendering_outputs:
+        return
+    writers = _Writers(index, index.rendering_outputs)
+    known = set(index.renderings)
+    for manifest in index.order:
+        if manifest not in known and writers.of(manifest) is not None:
+            index.renderings.append(manifest)
 
 
 #: ``# Source: chart/templates/deployment.yaml``: the comment ``helm template`` writes above
@@ -817,13 +846,13 @@ class _Writers:
     each is then checked as before, paths compared as text (``Path.relative_to`` parses
     both paths again on every call)."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, outputs: list[tuple[Path, generators.Output]]) -> None:
         root = _folder_text(index.root)
         at_path: dict[str, list[int]] = defaultdict(list)
         in_folder: dict[str, list[int]] = defaultdict(list)
         in_project: dict[str, list[int]] = defaultdict(list)
         self._entries: list[tuple[Path, generators.Output, tuple[str, ...], str]] = []
-        for n, (script, output) in enumerate(index.generator_outputs):
+        for n, (script, output) in enumerate(outputs):
             folder = script.parent
             project = _folder_text(folder.parent if folder != index.root else index.root)
             starts = (root, _folder_text(folder))

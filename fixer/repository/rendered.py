@@ -145,6 +145,8 @@ def views(doc: YamlFile) -> dict[tuple[str, str], object]:
 
 
 Judged = dict[Path, dict[tuple[str, str], str]]
+#: A rendering is read whole, however large (Harbor Operator's is 3.9 MB).
+_RENDERING_BYTES = 64 * 1024 * 1024
 
 
 def out_of_step(
@@ -170,7 +172,9 @@ def out_of_step(
     objects: dict[Path, list[tuple[str, str]]] = {}
     holding: dict[tuple[str, str], list[Path]] = {}
     for path in [*sources, *(c for c in candidates if c not in source_set)]:
-        found = objects[path] = list(dict.fromkeys(identities(walk.read_text(path) or "")))
+        limit = walk.MAX_BYTES if path in source_set else _RENDERING_BYTES
+        text = walk.read_text(path, limit)
+        found = objects[path] = list(dict.fromkeys(identities(text or "")))
         for identity in found:
             holding.setdefault(identity, []).append(path)
     renderings = [

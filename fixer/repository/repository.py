@@ -584,7 +584,8 @@ class RepositoryModel:
     def written_by(self, path: Path) -> str | None:
         """``written by scripts/gen.sh:31 (helm template)`` when a script or Makefile of the
         repository writes ``path`` with a generator (``fixer.repository.generators``)."""
-        if not self._index.generator_outputs and not self._index.jsonnet_envs:
+        index = self._index
+        if not index.generator_outputs and not index.jsonnet_envs and not index.helm_sources:
             return None
         known = self._index.not_source.get(self._abs(path))
         if known is None or not known.reason.startswith("written by "):

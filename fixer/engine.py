@@ -297,6 +297,13 @@ class _Detector:
         repository = self.evidence.repository
         if self.kind != "kubernetes" or repository is None:
             return found
+        derived = repository.derived_rendering(self.path)
+        if derived:
+            needs = (
+                f"the file {derived} writes from it regenerated with it: apply with "
+                "--unsafe-fixes, then run that line"
+            )
+            return _withheld_all(found, needs)
         out = repository.out_of_step(self.path)
         if not out or not any(
             f.fix is not None and f.fix.safety is not Safety.UNPROVEN for f in found

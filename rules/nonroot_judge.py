@@ -211,7 +211,9 @@ def root_start_signs(
         ports = ", ".join(map(str, base.privileged_ports))
         signs.append(f"the base image listens on port {ports} as root")
     signs += _instruction_signs(ctx.doc, chain + whole_copies(ctx.doc, chain))
-    commented = commented_user_sign(ctx.doc) or chosen_root_sign(ctx.doc)
+    commented = (
+        commented_user_sign(ctx.doc) or root_comment_sign(ctx.doc) or chosen_root_sign(ctx.doc)
+    )
     if commented:
         signs.append(commented)
     signs += _switching_server(ctx, chain)
@@ -1249,6 +1251,36 @@ def chosen_root_sign(doc: Dockerfile) -> str:
 
 #: A ``USER`` instruction commented out: ``# USER nonroot``.
 _COMMENTED_USER = re.compile(r"^\s*USER\s+([^\s#]+)\s*$")
+
+
+#: A comment saying the image needs root: "Need root user for UDS" (Envoy Gateway's
+#: examples, above the final FROM), "requires root to bind", "must run as root".
+_ROOT_NEEDED = re.compile(
+    r"(?i)\b(?:needs?|requires?|must\s+(?:run|be))\s+(?:to\s+(?:run|be)\s+)?(?:as\s+)?"
+    r"(?:the\s+)?root\b(?![-\w])"
+)
+_DENIED = re.compile(r"(?i)\b(?:not|never|no|no\s+longer|without)\s*$|n't\s*$")
+
+
+def root_comment_sign(doc: Dockerfile) -> str:
+    """A comment in the final stage, or in the comment block just above its FROM, that
+    says the image needs root ("# Need root user for UDS" above Envoy Gateway's example
+    servers, which create a Unix socket on a volume the proxy shares): the authors decided."""
+    stage = doc.final_stage
+    if stage is None:
+        return ""
+    comments = doc.comments
+    above = stage.from_.line - 1
+    while above in comments:
+        above -= 1
+    for line in sorted(comments):
+        if line <= above:
+            continue
+        m = _ROOT_NEEDED.search(comments[line])
+        if m is not None and not _DENIED.search(comments[line][: m.start()]):
+            text = comments[line].strip().lstrip("#").strip()
+            return f'line {line} says root is needed: "{text[:80]}"'
+    return ""
 
 
 def commented_user_sign(doc: Dockerfile) -> str:

@@ -139,3 +139,80 @@ def test_a_large_rendering_a_makefile_writes_is_judged_too(tmp_path: Path) -> No
     )
     why = needs(findings(repo, "K8S002"), FRR, '"cp-frr-files": allowPrivilegeEscalation')
     assert "config/controllers/speaker.yaml holds it with other security settings" in why
+
+
+MANAGER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: harbor-operator
+spec:
+  selector:
+    matchLabels:
+      app: harbor-operator
+  template:
+    metadata:
+      labels:
+        app: harbor-operator
+    spec:
+      securityContext:
+        runAsUser: 65532
+      containers:
+      - name: manager
+        image: goharbor/harbor-operator:dev
+        securityContext:
+          allowPrivilegeEscalation: false
+"""
+
+
+def test_a_source_a_makefile_renders_through_sed_into_a_chart_waits(tmp_path: Path) -> None:
+    """Harbor Operator's ``make helm-generate``: ``kustomize build config/helm/deployment |
+    kustomize cfg grep ... | sed ... >> charts/harbor-operator/templates/deployment.yaml``,
+    checked by CI (``make generate`` then ``git diff --exit-code``). An edit of
+    ``config/manager/manager.yaml`` changes that template on the next run; tighten cannot
+    produce it, so the fix waits."""
+    (tmp_path / "config/manager").mkdir(parents=True)
+    (tmp_path / "config/helm/deployment").mkdir(parents=True)
+    (tmp_path / "config/manager/manager.yaml").write_text(MANAGER)
+    (tmp_path / "config/manager/kustomization.yaml").write_text("resources:\n- manager.yaml\n")
+    (tmp_path / "config/helm/deployment/kustomization.yaml").write_text(
+        "namePrefix: '{{ include \"chart.fullname\" . }}-'\nbases:\n- ../../manager\n"
+    )
+    (tmp_path / "Makefile").write_text(
+        "CHART_TEMPLATE_PATH := charts/harbor-operator/templates\n\n"
+        "$(CHART_TEMPLATE_PATH)/deployment.yaml:\n"
+        "\t$(KUSTOMIZE) build --reorder legacy config/helm/deployment | \\\n"
+        "\tsed \"s/'\\({{[^}}]*}}\\)'/\\1/g\" \\\n"
+        "\t\t>> $(CHART_TEMPLATE_PATH)/deployment.yaml\n"
+    )
+    why = needs(findings(tmp_path, "K8S002"), "config/manager/manager.yaml", "seccomp")
+    assert "the file Makefile:4 (kustomize build config/helm/deployment | ...) writes" in why
+
+
+def test_derived_builds_are_the_rewritten_ones() -> None:
+    from fixer.repository.generators import derived_builds
+
+    text = (
+        "a:\n\t$(KUSTOMIZE) build config/default | kubectl apply -f -\n"
+        "\tkustomize build deploy/x > out.yaml\n"
+        "\tkubectl kustomize config/a | sed s/a/b/ > dist/all.yaml\n"
+    )
+    assert derived_builds(text) == [("config/a", 4)]
+
+
+def test_a_comment_saying_root_is_needed_keeps_root(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    why = needs(findings(repo, "DF001"), "examples/static-file-server/Dockerfile", "as root")
+    assert 'line 6 says root is needed: "Need root user for UDS"' in why
+
+
+def test_root_comments_read_their_negations() -> None:
+    from rules.nonroot_judge import _DENIED, _ROOT_NEEDED
+
+    def says(comment: str) -> bool:
+        m = _ROOT_NEEDED.search(comment)
+        return m is not None and not _DENIED.search(comment[: m.start()])
+
+    assert says("Need root user for UDS") and says("must run as root")
+    assert not says("Does not need root") and not says("no need to run as root")
+    assert not says("needs root-owned files") and not says("we run as non-root")

@@ -259,6 +259,41 @@ def matches(output: Output, relative: str, *, ending: bool = False) -> bool:
     return ending and "/" in pattern and fnmatch.fnmatchcase(relative, "*/" + pattern)
 
 
+#: ``kustomize build [flags] DIR`` / ``kubectl kustomize DIR``: the folder rendered.
+_KUSTOMIZE_BUILD = re.compile(
+    r"(?i)(?<![\w-])(?:\$\{|\$\()?(?:kustomize[\})]?[\"']?\s+build|(?:kubectl|oc)[\})]?[\"']?\s+"
+    r"kustomize)((?:\s+--?[\w-]+(?:[= ](?!\.|/)[\w.-]+)?)*)\s+([\w./-]+)"
+)
+
+
+#: The file a command line writes: ``> F``, ``>> F``, ``| tee [-a] F``.
+_WRITTEN = re.compile(r"(?:>>?|\btee\s+(?:-a\s+)?)[ \t]*(\S+)")
+
+
+def derived_builds(text: str) -> list[tuple[str, int]]:
+    """(folder, line) of each ``kustomize build`` whose output another command rewrites
+    before it reaches a file (Harbor Operator's Makefile: ``$(KUSTOMIZE) build
+    config/helm/deployment | $(KUSTOMIZE) cfg grep ... | sed ... >> $(CHART_TEMPLATE_PATH)
+    /deployment.yaml``, a Helm chart's template). Unlike a bundle kept in step (``outputs``),
+    no edit of such a file follows from an edit of the sources: the next run of the line
+    rewrites it, and a project that checks its generated files are up to date fails."""
+    if "ustomize" not in text and "USTOMIZE" not in text:
+        return []
+    found: list[tuple[str, int]] = []
+    for number, line in _logical_lines(text):
+        build = _KUSTOMIZE_BUILD.search(line)
+        if build is None:
+            continue
+        rest = line[build.end() :]
+        piped = rest.find("|")
+        if piped < 0 or rest[piped : piped + 2] == "||":
+            continue
+        written = _WRITTEN.search(rest, piped + 1)
+        if written is not None and written.group(1).strip("\"'").endswith(_SUFFIXES):
+            found.append((build.group(2).rstrip("/"), number))
+    return found
+
+
 def _logical_lines(text: str) -> list[tuple[int, str]]:
     """(first line number, text) with backslash continuations joined."""
     out: list[tuple[int, str]] = []

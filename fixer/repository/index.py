@@ -130,6 +130,9 @@ class Index:
     jsonnet_envs: list[Path] = field(default_factory=list)
     #: (script or Makefile, a file it writes with a generator such as ``helm template``).
     generator_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
+    #: Kustomizations a script renders into a file through another command (``kustomize
+    #: build config/helm | sed ... > chart/templates/x.yaml``): (script, line, folder).
+    derived: dict[Path, tuple[Path, int, str]] = field(default_factory=dict)
     #: (script or Makefile, a ``kustomize build`` bundle it writes, edited in step).
     rendering_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
     #: (manifest, template) of the first ``# Source: chart/templates/x.yaml`` comment of
@@ -293,7 +296,23 @@ def _judge_renderings(index: Index) -> None:
     if not candidates or len(sources) < 2:
         return
     with contextlib.suppress(Exception):  # evidence: a file that cannot be read says nothing
-        index.out_of_step = rendered.out_of_step(candidates, sources, _read_whole, index.root)
+        index.out_of_step = rendered.out_of_step(
+            candidates, sources, _read_whole, index.root, lambda p: derived_of(index, p)
+        )
+
+
+def derived_of(index: Index, manifest: Path) -> str:
+    """``Makefile:311 (kustomize build config/helm/deployment | ...)`` when a script of
+    the repository renders a Kustomization that includes ``manifest`` and rewrites the
+    output before writing it (``Index.derived``); else ""."""
+    if not index.derived:
+        return ""
+    for kustomization in index.kustomizations_of(manifest):
+        found = index.derived.get(kustomization)
+        if found is not None:
+            script, line, folder = found
+            return f"{_relative_to(script, index.root)}:{line} (kustomize build {folder} | ...)"
+    return ""
 
 
 #: A rendering is read whole, however large (its CRDs blanked before the parse).
@@ -562,6 +581,15 @@ def _on_commands(
     for output in generators.outputs(text):
         kept = index.rendering_outputs if output.in_step else index.generator_outputs
         kept.append((path, output))
+    for folder, line in generators.derived_builds(text):
+        for base in (path.parent, index.root):
+            kustomization = next(
+                (k for n in _K_NAMES if (k := norm(base / folder / n)) in index.kustomizations),
+                None,
+            )
+            if kustomization is not None:
+                index.derived.setdefault(kustomization, (path, line, folder))
+                break
     index.builds.extend(from_commands(commands, path, kind, folders, index.dockerfiles))
     if " run" in text:
         runs = runs_in(text)

@@ -154,6 +154,7 @@ def out_of_step(
     sources: Sequence[Path],
     parse: Callable[[Path], YamlFile | None],
     root: Path,
+    derived: Callable[[Path], str] = lambda path: "",
 ) -> Judged:
     """For each file, the workloads whose fixes a rendering cannot keep in step, with what
     the fixes need. ``candidates`` read as a tool's rendering (``looks_rendered``);
@@ -167,7 +168,9 @@ def out_of_step(
     differ, and where a rendering holds a workload no source holds (a remote base), no edit
     of the repository renders it that way. The next render undoes such an edit, and a
     project that checks its renderings are up to date fails: every copy keeps its fixes
-    offered, withheld. Judged when the scan reads the tree, before any file is written."""
+    offered, withheld. So does every copy of a source whose own fixes wait for a script
+    that renders it through another command (``derived``, what that script writes).
+    Judged when the scan reads the tree, before any file is written."""
     source_set = set(sources)
     objects: dict[Path, list[tuple[str, str]]] = {}
     holding: dict[tuple[str, str], list[Path]] = {}
@@ -203,6 +206,15 @@ def out_of_step(
             done.add(identity)
             kind, name = identity
             copies = [p for p in holding[identity] if p in source_set or p in renderings]
+            held = next(((p, why) for p in copies if p in source_set and (why := derived(p))), None)
+            if held is not None:  # the source's own fixes wait for that script's run
+                needs = (
+                    f"{_shown(held[0], root)} changed first (the file {held[1]} writes from it "
+                    "regenerated with it): apply with --unsafe-fixes, then run that line"
+                )
+                for path in copies:
+                    judged.setdefault(path, {})[identity] = needs
+                continue
             if not any(p in source_set for p in copies):
                 needs = (
                     f"{kind}/{name} changed where the rendering takes it from (no source file "

@@ -31,7 +31,7 @@ from fixer.repository.goprograms import (
     path_change,
     relative_write,
 )
-from fixer.repository.index import Index, build_index
+from fixer.repository.index import Index, build_index, derived_of
 from fixer.repository.manifests import ImageRename, Kustomization
 from fixer.repository.memo import remember
 from fixer.repository.model import (
@@ -488,6 +488,12 @@ class RepositoryModel:
                     rel = os.path.relpath(other, self.root)
                     found.append(f"{rel} ({verdict.reason}) holds {kind}/{name}")
         return found
+
+    def derived_rendering(self, path: Path) -> str:
+        """``Makefile:311 (kustomize build config/helm/deployment | ...)`` when a script
+        of the repository renders a Kustomization that includes the manifest ``path`` and
+        rewrites the output before writing it (``generators.derived_builds``); else ""."""
+        return derived_of(self._index, self._abs(path))
 
     def out_of_step(self, path: Path) -> dict[tuple[str, str], str]:
         """Workloads of the manifest ``path`` whose fixes a rendered copy cannot keep in

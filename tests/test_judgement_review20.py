@@ -216,3 +216,13 @@ def test_root_comments_read_their_negations() -> None:
     assert says("Need root user for UDS") and says("must run as root")
     assert not says("Does not need root") and not says("no need to run as root")
     assert not says("needs root-owned files") and not says("we run as non-root")
+
+
+def test_a_workload_with_no_containers_is_a_patch_left_alone(tmp_path: Path) -> None:
+    """kube-green's optional patch exists to turn hostNetwork on: flipping it is absurd."""
+    repo = copy_repo(tmp_path, "j20-review")
+    patch = repo / "optional/host_network_patch.yaml"
+    before = patch.read_text()
+    out = tighten("fix", "--offline", ".", cwd=repo)
+    assert "Deployment/controller-manager: it has no containers, so this is a part" in out.stderr
+    assert patch.read_text() == before

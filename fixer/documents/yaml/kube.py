@@ -186,7 +186,9 @@ def pod_specs(doc: YamlFile) -> Iterator[PodSpec]:
 
 
 def _partial(pod: PodSpec) -> bool:
-    return pod.obj.kind in _IMAGE_REQUIRED and _imageless(pod.node) is not None
+    return pod.obj.kind in _IMAGE_REQUIRED and (
+        _imageless(pod.node) is not None or not y.is_sequence(y.get(pod.node, "containers"))
+    )
 
 
 def _imageless(pod: Node) -> str | None:
@@ -209,10 +211,11 @@ def partial_objects(doc: YamlFile) -> Iterator[str]:
         pod = pod_spec(obj)
         if pod is None or not _partial(pod):
             continue
+        imageless = _imageless(pod.node)
+        what = f'container "{imageless}" has no image' if imageless else "it has no containers"
         yield (
-            f'{obj.kind}/{obj.name or "?"}: container "{_imageless(pod.node)}" has no image, '
-            "so this is a part of an object (a patch, a fragment) that cannot be applied as "
-            "it is; left unchanged"
+            f"{obj.kind}/{obj.name or '?'}: {what}, so this is a part of an object (a patch, "
+            "a fragment) that cannot be applied as it is; left unchanged"
         )
 
 

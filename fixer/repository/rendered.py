@@ -24,9 +24,7 @@ _SEPARATOR = re.compile(r"(?m)^---[ \t]*(?:#.*)?$")
 #: The first key of each item of a container list: ``kubectl kustomize`` (and ``kubectl
 #: get -o yaml``) write every mapping's keys sorted, so a container starts with ``args``,
 #: ``command``, ``env`` or ``image``, never with the ``name`` a person writes first.
-_FIRST_CONTAINER_KEY = re.compile(
-    r"(?m)^[ \t]*(?:initContainers|containers):[ \t]*\n(?:[ \t]*(?:#.*)?\n)*[ \t]*- ([\w-]+):"
-)
+_FIRST_CONTAINER_KEY = re.compile(r"ontainers:[ \t]*\r?\n[ \t]*- ([\w-]+):")
 _KIND = re.compile(r"(?m)^kind:[ \t]*[\"']?([A-Za-z][\w.-]*)")
 _NAME = re.compile(r"^([ \t]+)name:[ \t]*[\"']?([\w.:-]+)")
 
@@ -35,10 +33,14 @@ def looks_rendered(text: str) -> bool:
     """Whether ``text`` reads as a tool's rendering of several objects (``kubectl kustomize
     config/default > dist/install.yaml``): more than one document, and containers whose
     keys are sorted. Read by lines; a person's manifest names each container first."""
-    if "ontainers:" not in text or _SEPARATOR.search(text) is None:
+    if "ontainers:" not in text or "---" not in text:
         return False
-    firsts = [m.group(1) for m in _FIRST_CONTAINER_KEY.finditer(text)]
-    return bool(firsts) and "name" not in firsts
+    found = False
+    for m in _FIRST_CONTAINER_KEY.finditer(text):
+        if m.group(1) == "name":
+            return False  # written by a person (most files: the first list says so)
+        found = True
+    return found and _SEPARATOR.search(text) is not None
 
 
 def identities(text: str) -> Iterator[tuple[str, str]]:

@@ -304,7 +304,13 @@ class _Reasons:
 
     @cached_property
     def test(self) -> str:
-        return test_image(self._ctx)
+        found = test_image(self._ctx)
+        if found:
+            return found
+        program = entry_program(list(self._chain))
+        if program is not None and program.endswith(".test"):  # ``go test -c`` output
+            return f"a test image: its ENTRYPOINT runs a compiled Go test suite ({os.path.basename(program)})"
+        return ""
 
     @cached_property
     def development(self) -> str:

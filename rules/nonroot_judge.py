@@ -232,6 +232,7 @@ def root_start_signs(
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
     signs += _socket_signs(ctx, chain)
+    signs += _sudo_signs(ctx, chain)
     signs += _generated_key_signs(chain)
     signs += onbuild_steps(chain)[:1]
     return list(dict.fromkeys(signs))
@@ -277,6 +278,21 @@ def _generated_key_signs(chain: list[Stage]) -> list[str]:
 
 
 _SOCKET = "the container runtime's socket, which only root (or the docker group) may use"
+
+
+def _sudo_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """The repository's own scripts, Makefiles or docs run the image's program with sudo
+    (Inspektor Gadget: ``sudo ig run trace_exec``; its container-hook example's Makefile:
+    ``sudo ./container-hook -output ...``): the program needs root."""
+    repository = ctx.evidence.repository
+    program = entry_program(chain)
+    if repository is None or program is None:
+        return []
+    found = repository.run_with_sudo(os.path.basename(program))
+    if found is None:
+        return []
+    where = f"{os.path.relpath(found[0], repository.root)}:{found[1]}"
+    return [f"{where} runs {os.path.basename(program)} with sudo: the program needs root"]
 
 
 def _socket_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fixer.documents import yaml as y
@@ -256,6 +257,40 @@ class SecurityContext(Rule[YamlFile]):
                     yield image
 
 
+#: A securityContext setting kept commented out for the reader to switch on (Security
+#: Profiles Operator's ``examples/pod.yaml``: ``# securityContext:`` / ``#   seccompProfile:``
+#: / ``#     type: Localhost`` in the container).
+_COMMENTED_SETTING = re.compile(
+    r"(?m)^[ \t]*#[ \t]*(securityContext|seccompProfile|allowPrivilegeEscalation|runAsNonRoot"
+    r"|capabilities|privileged)[ \t]*:"
+)
+
+
+def _commented_setting(doc: YamlFile, pod: kube.PodSpec) -> str:
+    """What the fixes of ``pod`` need when its text keeps a securityContext setting
+    commented out: the author left that choice to the reader, and a setting written beside
+    it becomes a duplicate key the day it is uncommented. "" when there is none."""
+    text = doc.text
+    start, end = pod.node.start_mark.index, pod.node.end_mark.index
+    if "#" not in text[start:end]:
+        return ""
+    m = _COMMENTED_SETTING.search(text, start, end)
+    if m is None:
+        return ""
+    line = text.count("\n", 0, m.start()) + 1
+    return (
+        f"a choice between line {line}'s commented-out `{m.group(1)}:` (left for the reader "
+        "to switch on) and the one this fix writes: both would be a duplicate key once it is "
+        "uncommented; remove one, then apply with --unsafe-fixes"
+    )
+
+
+def _withheld(fix: Fix | None, needs: str) -> Fix | None:
+    if fix is None or (fix.safety is Safety.UNPROVEN and fix.needs):
+        return fix
+    return replace(fix, safety=Safety.UNPROVEN, needs=needs)
+
+
 def _joined(needs: list[str]) -> str:
     """The needs of one fix, each said once: a need another one already says in full (the
     same root-start reason, once with and once without what it requires) is left out."""
@@ -283,6 +318,9 @@ def _findings(
             if not group.patch.empty
             else None
         )
+    commented = _commented_setting(ctx.doc, plan.pod)
+    if commented:
+        fixes = {k: _withheld(f, commented) for k, f in fixes.items()}
     overlay = _overlay_note(ctx, plan.pod)
     for c in containers:
         span = Span(c.node.start_mark.index, c.node.start_mark.index)

@@ -195,6 +195,9 @@ def _capability_need(c: Container, w: Who, agent: str | None) -> str:
             f"CAP_KILL for {killer} in the shared process namespace; add KILL back under "
             "capabilities.add"
         )
+    raiser = _raises_priority(c)
+    if raiser:
+        return f"CAP_SYS_NICE for {raiser}; add SYS_NICE back under capabilities.add"
     sudo = wl.runs_any(c, _SETUID_TOOLS)
     if sudo:
         return f"the capabilities {sudo} in the command gains; run it without {sudo}"
@@ -210,6 +213,23 @@ def _capability_need(c: Container, w: Who, agent: str | None) -> str:
             "an interactive shell, and root without capabilities cannot read or write other "
             "users' files (a volume being inspected)"
         )
+    return ""
+
+
+#: Programs that raise a process's priority: a negative niceness, a real-time policy.
+_PRIORITY_TOOLS = ("nice", "renice", "chrt")
+_NEGATIVE = re.compile(r"^-\d+$")
+
+
+def _raises_priority(c: Container) -> str:
+    """``nice -n -20`` / ``renice -n -5``, or ``chrt`` (a real-time policy): what raises a
+    priority, which needs CAP_SYS_NICE; "" when the command does neither."""
+    tool = wl.runs_any(c, _PRIORITY_TOOLS)
+    if tool is None:
+        return ""
+    words = wl.command_words(c) + wl.exec_words(c)
+    if tool == "chrt" or any(_NEGATIVE.match(w) for w in words):
+        return f"{tool} raising a priority"
     return ""
 
 

@@ -226,3 +226,26 @@ def test_a_workload_with_no_containers_is_a_patch_left_alone(tmp_path: Path) -> 
     out = tighten("fix", "--offline", ".", cwd=repo)
     assert "Deployment/controller-manager: it has no containers, so this is a part" in out.stderr
     assert patch.read_text() == before
+
+
+def test_a_commented_out_security_context_is_the_readers_choice(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    why = needs(findings(repo, "K8S002"), "examples/spo/pod.yaml", "allowPrivilegeEscalation")
+    assert "line 9's commented-out `securityContext:` (left for the reader" in why
+    assert "duplicate key once it is uncommented" in why
+
+
+def test_a_program_the_repository_runs_with_sudo_keeps_root(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    found = findings(repo, "DF001")
+    why = needs(found, "gadget/ig.Dockerfile", "as root")
+    assert "README.md:36 runs ig with sudo: the program needs root" in why
+    why = needs(found, "gadget/ig-tests.Dockerfile", "as root")
+    assert "a test image: its ENTRYPOINT runs a compiled Go test suite" in why
+
+
+def test_raising_a_priority_keeps_sys_nice(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    path = "examples/priority/app-set-priority.yaml"
+    why = needs(findings(repo, "K8S002"), path, "capabilities are not dropped")
+    assert "CAP_SYS_NICE for nice raising a priority" in why

@@ -130,6 +130,9 @@ class Index:
     jsonnet_envs: list[Path] = field(default_factory=list)
     #: (script or Makefile, a file it writes with a generator such as ``helm template``).
     generator_outputs: list[tuple[Path, generators.Output]] = field(default_factory=list)
+    #: Programs the repository's scripts, Makefiles and docs run with ``sudo``: the first
+    #: (file, line) of each, by the program's file name.
+    sudo_runs: dict[str, tuple[Path, int]] = field(default_factory=dict)
     #: Kustomizations a script renders into a file through another command (``kustomize
     #: build config/helm | sed ... > chart/templates/x.yaml``): (script, line, folder).
     derived: dict[Path, tuple[Path, int, str]] = field(default_factory=dict)
@@ -279,6 +282,23 @@ def _note_generated(index: Index, path: Path, text: str) -> None:
 
 def _yaml(text: str) -> list[Node]:
     return yamlfiles.documents(text)
+
+
+#: ``sudo [-E] [VAR=x] [./]program``: the program's file name.
+_SUDO = re.compile(r"(?<![\w-])sudo\s+(?:-[A-Za-z]+\s+)*(?:\w+=\S*\s+)*(?:\S*/)?([\w][\w.+-]*)")
+#: Programs ``sudo`` runs that say nothing about an image's own program.
+_SUDO_COMMON = frozenset(
+    {"sh", "bash", "env", "make", "docker", "podman", "apt", "apt-get", "yum", "dnf", "apk"}
+    | {"systemctl", "tee", "rm", "cp", "mv", "mkdir", "chmod", "chown", "install", "ln"}
+    | {"kubectl", "pip", "pip3", "python", "python3", "go", "mount", "umount", "cat", "echo"}
+)
+
+
+def _note_sudo(index: Index, path: Path, text: str) -> None:
+    for m in _SUDO.finditer(text):
+        program = m.group(1)
+        if program not in _SUDO_COMMON and program not in index.sudo_runs:
+            index.sudo_runs[program] = (path, text.count("\n", 0, m.start()) + 1)
 
 
 def _judge_renderings(index: Index) -> None:
@@ -578,6 +598,8 @@ def _on_commands(
     from its own folder or from the repository root)."""
     commands = builds_in(text) if "build" in text else []
     folders = [path.parent, index.root]
+    if "sudo " in text:
+        _note_sudo(index, path, text)
     for output in generators.outputs(text):
         kept = index.rendering_outputs if output.in_step else index.generator_outputs
         kept.append((path, output))
@@ -640,6 +662,8 @@ def _on_docs(index: Index, path: Path, text: str) -> None:
             target = next(g for g in match.groups() if g is not None)
             line = text.count("\n", 0, match.start()) + 1
             index.doc_includes.append((path, line, target))
+    if "sudo " in text:
+        _note_sudo(index, path, text)
     if "docker" not in text and "podman" not in text:
         return
     _on_commands(index, path, shell_blocks(text), LinkKind.SCRIPT, in_script, runs_in_script)

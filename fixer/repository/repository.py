@@ -489,6 +489,11 @@ class RepositoryModel:
                     found.append(f"{rel} ({verdict.reason}) holds {kind}/{name}")
         return found
 
+    def run_with_sudo(self, program: str) -> tuple[Path, int] | None:
+        """Where a script, Makefile or doc of the repository first runs ``program`` (a
+        file name) with ``sudo``; None when none does."""
+        return self._index.sudo_runs.get(program)
+
     def derived_rendering(self, path: Path) -> str:
         """``Makefile:311 (kustomize build config/helm/deployment | ...)`` when a script
         of the repository renders a Kustomization that includes the manifest ``path`` and

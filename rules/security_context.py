@@ -257,31 +257,33 @@ class SecurityContext(Rule[YamlFile]):
                     yield image
 
 
-#: A securityContext setting kept commented out for the reader to switch on (Security
-#: Profiles Operator's ``examples/pod.yaml``: ``# securityContext:`` / ``#   seccompProfile:``
-#: / ``#     type: Localhost`` in the container).
-_COMMENTED_SETTING = re.compile(
-    r"(?m)^[ \t]*#[ \t]*(securityContext|seccompProfile|allowPrivilegeEscalation|runAsNonRoot"
-    r"|capabilities|privileged)[ \t]*:"
+#: A seccomp profile kept commented out for the reader to switch on (Security Profiles
+#: Operator's ``examples/pod.yaml``: ``# seccompProfile:`` / ``#   type: Localhost`` /
+#: ``#   localhostProfile: operator/nginx-1.23.2.json``): the example's point.
+_COMMENTED_PROFILE = re.compile(
+    r"(?m)^[ \t]*#[ \t]*(?:type:[ \t]*[\"']?(Localhost|Unconfined)\b|(localhostProfile):)"
 )
 
 
 def _commented_setting(doc: YamlFile, pod: kube.PodSpec) -> str:
-    """What the fixes of ``pod`` need when its text keeps a securityContext setting
-    commented out: the author left that choice to the reader, and a setting written beside
-    it becomes a duplicate key the day it is uncommented. "" when there is none."""
+    """What the fixes of ``pod`` need when its text keeps another seccomp profile commented
+    out: the author left that profile to the reader, and a ``RuntimeDefault`` written
+    beside it decides for them (and becomes a duplicate key the day it is uncommented).
+    "" when there is none. (A commented block that is exactly what the fix writes is
+    uncommented instead: ``documents.yaml.edit``.)"""
     text = doc.text
     start, end = pod.node.start_mark.index, pod.node.end_mark.index
     if "#" not in text[start:end]:
         return ""
-    m = _COMMENTED_SETTING.search(text, start, end)
+    m = _COMMENTED_PROFILE.search(text, start, end)
     if m is None:
         return ""
     line = text.count("\n", 0, m.start()) + 1
+    what = f"type: {m.group(1)}" if m.group(1) else "localhostProfile"
     return (
-        f"a choice between line {line}'s commented-out `{m.group(1)}:` (left for the reader "
-        "to switch on) and the one this fix writes: both would be a duplicate key once it is "
-        "uncommented; remove one, then apply with --unsafe-fixes"
+        f"a choice between line {line}'s commented-out seccomp profile ({what}, left for "
+        "the reader to switch on) and RuntimeDefault: written beside it, one would be a "
+        "duplicate key once it is uncommented; remove one, then apply with --unsafe-fixes"
     )
 
 

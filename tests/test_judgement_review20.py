@@ -231,7 +231,7 @@ def test_a_workload_with_no_containers_is_a_patch_left_alone(tmp_path: Path) -> 
 def test_a_commented_out_security_context_is_the_readers_choice(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path, "j20-review")
     why = needs(findings(repo, "K8S002"), "examples/spo/pod.yaml", "allowPrivilegeEscalation")
-    assert "line 9's commented-out `securityContext:` (left for the reader" in why
+    assert "line 11's commented-out seccomp profile (type: Localhost, left for the" in why
     assert "duplicate key once it is uncommented" in why
 
 

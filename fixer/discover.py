@@ -239,6 +239,10 @@ def _fixtures_of_tests(
     (ingress2gateway's ``pkg/i2gw/providers/nginx/fixtures/``, read by the package's
     ``converter_test.go``), deliberately odd ones included: test data, decided here for
     the subfolder before the walk enters it."""
+    if "Chart.yaml" in files:  # a Helm chart's own tests (helm-unittest, test workloads)
+        for name in (d for d in dirs if d.lower() in ("tests", "test")):
+            child = os.path.join(folder, name)
+            verdicts[child] = NotSource(TEST_DATA, f"{_shown_folder(child)} (the chart's tests)")
     fixtures = [d for d in dirs if d.lower() in _FIXTURE_DIRS]
     if not fixtures:
         return
@@ -276,6 +280,8 @@ def _folder_verdict(
         verdict = NotSource(kind, _shown_folder(folder))
     elif (records := _design_records(folder, files)) is not None:
         verdict = records
+    elif (plan := _test_plan(folder, files)) is not None:
+        verdict = plan
     else:
         marker = next((name for name in files if _MARKER_FILE.fullmatch(name)), None)
         if marker is not None:
@@ -300,6 +306,25 @@ def _design_records(folder: str, files: list[str]) -> NotSource | None:
     if notes < 2 or notes * 2 <= len(files):
         return None
     return NotSource(TEST_DATA, f"{_shown_folder(folder)} (design proposals: records)")
+
+
+#: The file that drives a folder of test resources: Grafana's helm-chart-toolbox
+#: ``test-plan.yaml``, KUTTL's ``kuttl-test.yaml``, Chainsaw's ``chainsaw-test.yaml``.
+_TEST_PLANS = frozenset(
+    {"test-plan.yaml", "testplan.yaml", "kuttl-test.yaml", "chainsaw-test.yaml"}
+)
+
+
+def _test_plan(folder: str, files: list[str]) -> NotSource | None:
+    """Test data when a ``test/`` or ``tests/`` folder holds a test plan: the workloads
+    beside it and below it (``dependencies/``) are what the test applies (k8s-monitoring's
+    ``docs/examples/*/test/``, one per example)."""
+    if os.path.basename(folder).lower() not in ("test", "tests"):
+        return None
+    plan = next((name for name in sorted(files) if name.lower() in _TEST_PLANS), None)
+    if plan is None:
+        return None
+    return NotSource(TEST_DATA, f"{_shown_folder(folder)} (resources {plan} applies)")
 
 
 #: A project's own licence, and the files only a project's own root holds: its CI and

@@ -249,3 +249,20 @@ def test_raising_a_priority_keeps_sys_nice(tmp_path: Path) -> None:
     path = "examples/priority/app-set-priority.yaml"
     why = needs(findings(repo, "K8S002"), path, "capabilities are not dropped")
     assert "CAP_SYS_NICE for nice raising a priority" in why
+
+
+def test_a_rendering_led_by_a_dependencys_object_is_generated(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    out = tighten("check", ".", cwd=repo)
+    assert "install/yaml/with-redis.yaml:" not in out.stdout
+    assert "skipped 2 files written by helm template from the chart install/helm/agones/" in (
+        out.stderr
+    )
+
+
+def test_a_charts_tests_and_a_test_plans_folder_are_test_data(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    out = tighten("check", ".", cwd=repo)
+    assert "install/helm/agones/tests/ (the chart's tests) (test data)" in out.stderr
+    assert "examples/plan/test/ (resources test-plan.yaml applies) (test data)" in out.stderr
+    assert "load-generator" not in out.stdout and "example-workload" not in out.stdout

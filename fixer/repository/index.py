@@ -843,7 +843,7 @@ def _mark_chart_renderings(index: Index, folders: list[Path]) -> None:
             continue
         name, template = source.split("/", 1)
         for folder in charts.get(name, ()):
-            if (folder / template).is_file():
+            if (folder / template).is_file() or _subchart(folder, template):
                 chart = _relative_to(folder, index.root) or str(folder)
                 reason = (
                     f"written by helm template from the chart {chart}/ (its # Source: "
@@ -851,6 +851,22 @@ def _mark_chart_renderings(index: Index, folders: list[Path]) -> None:
                 )
                 index.not_source[manifest] = SourceVerdict(manifest, SourceKind.GENERATED, reason)
                 break
+
+
+def _subchart(folder: Path, template: str) -> bool:
+    """``charts/NAME/templates/x.yaml`` of the chart in ``folder`` when NAME is one of its
+    dependencies, vendored or not (Grafana's k8s-monitoring renders its examples' first
+    object from the ``alloy-operator`` dependency, downloaded at build time)."""
+    parts = template.split("/")
+    if len(parts) < 4 or parts[0] != "charts":
+        return False
+    sub = parts[1]
+    if (folder / "charts" / sub).is_dir():
+        return True
+    text = walk.read_text(folder / "Chart.yaml") or ""
+    return (
+        re.search(rf"(?m)^[ \t-]*name:[ \t]*[\"']?{re.escape(sub)}[\"']?[ \t]*$", text) is not None
+    )
 
 
 #: Subfolders of a jsonnet environment that hold what it renders (Tempo's

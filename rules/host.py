@@ -27,7 +27,7 @@ def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None
     chose the namespace on purpose (``dnsPolicy: ClusterFirstWithHostNet`` is how a pod on
     the host network keeps cluster DNS), so flipping it would break what they built; or an
     annotation says why the namespace is needed."""
-    said = wl.justified(pod, key)
+    said = wl.justified(pod, key) or _commented(ctx.text, y.get(pod.node, key))
     if said:
         return f"evidence this pod does not need {key}: {said}; if it does not, set {key}: false"
     if key != "hostNetwork":
@@ -63,6 +63,32 @@ def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None
         f"ClusterFirstWithHostNet (line {line}), which only applies to pods on the host "
         "network; if it does not, set hostNetwork: false and drop that dnsPolicy"
     )
+
+
+def _commented(text: str, value: y.Node | None) -> str:
+    """``line N says why: "..."`` when a comment on the setting's line, or the comment
+    line just above it, explains it (kube-network-policies' ``hostNetwork: true # do not
+    depend on the network of the cluster``); "" otherwise."""
+    if value is None:
+        return ""
+    start = text.rfind("\n", 0, value.start_mark.index) + 1
+    end = text.find("\n", value.end_mark.index)
+    end = len(text) if end < 0 else end
+    line = value.start_mark.line + 1
+    trailing = text[value.end_mark.index : end]
+    hash_at = trailing.find("#")
+    if hash_at >= 0 and not trailing[:hash_at].strip():
+        said = trailing[hash_at + 1 :].strip()
+    else:
+        above_end = start - 1
+        above_start = text.rfind("\n", 0, max(above_end, 0)) + 1
+        above = text[above_start:above_end].strip() if above_end > 0 else ""
+        if not above.startswith("#"):
+            return ""
+        said, line = above.lstrip("#").strip(), line - 1
+    if len(said) < 8:  # a bare marker (``# x``), not a reason
+        return ""
+    return f'line {line} says why it is set: "{said[:80]}"'
 
 
 def _network_admin(pod: kube.PodSpec) -> str:

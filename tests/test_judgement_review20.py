@@ -266,3 +266,12 @@ def test_a_charts_tests_and_a_test_plans_folder_are_test_data(tmp_path: Path) ->
     assert "install/helm/agones/tests/ (the chart's tests) (test data)" in out.stderr
     assert "examples/plan/test/ (resources test-plan.yaml applies) (test data)" in out.stderr
     assert "load-generator" not in out.stdout and "example-workload" not in out.stdout
+
+
+def test_a_host_namespace_a_comment_explains_is_kept(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    found = findings(repo, "K8S005")
+    why = needs(found, "network/iptracker.yaml", "kube-ip-tracker uses hostNetwork")
+    assert 'line 14 says why it is set: "do not depend on the network of the cluster"' in why
+    why = needs(found, "network/iptracker.yaml", "probe uses hostNetwork")
+    assert "line 32 says why it is set: \"the probe measures the node's own network" in why

@@ -300,10 +300,34 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
     nfs = _nfs_server(c)
     if nfs:
         return nfs
+    csi = _csi_node_plugin(c)
+    if csi:
+        return csi
     packet = _net_admin_without_raw(c)
     if packet:
         return packet
     return justified(c.pod, "privileged")
+
+
+#: A CSI driver's node service: the node it serves (``--nodeid``) and the socket it serves
+#: CSI on (``--endpoint``).
+_CSI_NODE = re.compile(r"^--?node[-_]?id(?:=|$)", re.IGNORECASE)
+_CSI_ENDPOINT = re.compile(r"^--?(?:csi-)?endpoint(?:=|$)")
+
+
+def _csi_node_plugin(c: Container) -> str | None:
+    """Why the container is a CSI driver's node plugin, which mounts the volumes it
+    publishes (external-snapshotter's test StatefulSet runs the hostpath plugin with
+    ``--endpoint=$(CSI_ENDPOINT)`` and ``--nodeid=$(KUBE_NODE_NAME)``, privileged)."""
+    args = [y.scalar(i) or "" for key in ("command", "args") for i in _items(c, key)]
+    if any(_CSI_NODE.match(a) for a in args) and any(_CSI_ENDPOINT.match(a) for a in args):
+        return "it is a CSI driver's node plugin (--nodeid, --endpoint): it mounts the volumes it serves"
+    return None
+
+
+def _items(c: Container, key: str) -> list[y.Node]:
+    seq = y.get(c.node, key)
+    return list(seq.value) if y.is_sequence(seq) else []
 
 
 def _net_admin_without_raw(c: Container) -> str | None:

@@ -275,3 +275,9 @@ def test_a_host_namespace_a_comment_explains_is_kept(tmp_path: Path) -> None:
     assert 'line 14 says why it is set: "do not depend on the network of the cluster"' in why
     why = needs(found, "network/iptracker.yaml", "probe uses hostNetwork")
     assert "line 32 says why it is set: \"the probe measures the node's own network" in why
+
+
+def test_a_csi_node_plugin_keeps_privileged(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    why = needs(findings(repo, "K8S001"), "csi/setup-csi-snapshotter.yaml", "privileged")
+    assert "it is a CSI driver's node plugin (--nodeid, --endpoint)" in why

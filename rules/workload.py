@@ -117,7 +117,18 @@ def _node_agent(pod: PodSpec) -> str | None:
     for c in containers(pod):
         if runs_any(c, _HOST_ENTRY):
             return f"its {c.label.split(' ', 1)[1]} runs nsenter into the node's namespaces"
+        image = (y.scalar(y.get(c.node, "image")) or "").split("@", 1)[0].split(":", 1)[0]
+        if image.rsplit("/", 1)[-1] in _HOST_SCRIPT_IMAGES:
+            return (
+                f"its {c.label.split(' ', 1)[1]} runs {image.rsplit('/', 1)[-1]}, which runs "
+                "its STARTUP_SCRIPT on the node (nsenter into PID 1's namespaces)"
+            )
     return None
+
+
+#: Images that run a script on the node itself (Kubernetes' ``startup-script``: the
+#: GKE local SSD RAID example mounts disks on the node with it, hostPID and privileged).
+_HOST_SCRIPT_IMAGES = frozenset({"startup-script"})
 
 
 #: ``nsenter --mount=/proc/1/ns/mnt -- ...`` runs a command in the node's namespaces (a

@@ -281,3 +281,11 @@ def test_a_csi_node_plugin_keeps_privileged(tmp_path: Path) -> None:
     repo = copy_repo(tmp_path, "j20-review")
     why = needs(findings(repo, "K8S001"), "csi/setup-csi-snapshotter.yaml", "privileged")
     assert "it is a CSI driver's node plugin (--nodeid, --endpoint)" in why
+
+
+def test_the_startup_script_image_is_a_node_agent(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    path = "examples/raid/gke-daemonset-raid-disks.yaml"
+    why = needs(findings(repo, "K8S001"), path, "privileged")
+    assert "runs startup-script, which runs its STARTUP_SCRIPT on the node" in why
+    assert "node agent" in needs(findings(repo, "K8S005"), path, "hostPID")

@@ -335,12 +335,9 @@ def derived_of(index: Index, manifest: Path) -> str:
     return ""
 
 
-#: A rendering is read whole, however large (its CRDs blanked before the parse).
-_RENDERING_BYTES = 64 * 1024 * 1024
-
-
 def _read_whole(path: Path) -> YamlFile | None:
-    text = walk.read_text(path, _RENDERING_BYTES)
+    """A rendering (or a source beside it) parsed whole, its CRDs blanked first."""
+    text = walk.read_text(path, rendered.RENDERING_BYTES)
     if text is None:
         return None
     text = without_definitions(text, keep_places=True)

@@ -148,7 +148,7 @@ def views(doc: YamlFile) -> dict[tuple[str, str], object]:
 
 Judged = dict[Path, dict[tuple[str, str], str]]
 #: A rendering is read whole, however large (Harbor Operator's is 3.9 MB).
-_RENDERING_BYTES = 64 * 1024 * 1024
+RENDERING_BYTES = 64 * 1024 * 1024
 
 
 def out_of_step(
@@ -177,17 +177,17 @@ def out_of_step(
     objects: dict[Path, list[tuple[str, str]]] = {}
     holding: dict[tuple[str, str], list[Path]] = {}
     for path in [*sources, *(c for c in candidates if c not in source_set)]:
-        limit = walk.MAX_BYTES if path in source_set else _RENDERING_BYTES
+        limit = walk.MAX_BYTES if path in source_set else RENDERING_BYTES
         text = walk.read_text(path, limit)
         found = objects[path] = list(dict.fromkeys(identities(text or "")))
         for identity in found:
             holding.setdefault(identity, []).append(path)
-    renderings = [
-        c
+    renderings = {
+        c: None
         for c in candidates
         if c not in source_set
         and len({p for o in objects[c] for p in holding[o] if p in source_set}) >= 2
-    ]
+    }  # in walk order, looked up by path
     if not renderings:
         return {}
     seen: dict[Path, dict[tuple[str, str], object]] = {}

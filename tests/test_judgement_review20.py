@@ -289,3 +289,12 @@ def test_the_startup_script_image_is_a_node_agent(tmp_path: Path) -> None:
     why = needs(findings(repo, "K8S001"), path, "privileged")
     assert "runs startup-script, which runs its STARTUP_SCRIPT on the node" in why
     assert "node agent" in needs(findings(repo, "K8S005"), path, "hostPID")
+
+
+def test_a_manifest_beside_the_dockerfile_naming_its_image_shorter_is_evidence(
+    tmp_path: Path,
+) -> None:
+    repo = copy_repo(tmp_path, "j20-review")
+    why = needs(findings(repo, "DF001"), "examples/collection/Dockerfile", "as root")
+    assert "examples/collection/deploy.yaml" in why
+    assert "gadget-kube-container-collection:latest is named like" in why

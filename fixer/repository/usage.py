@@ -142,8 +142,30 @@ def _runs(model: RepositoryModel, build: Build, program: str | None) -> list[tup
     exact = nearest(list(dict.fromkeys(exact)), build.dockerfile, MAX_EXACT)
     names = set(likely_names(build, program, model.root))
     loose = [r for r in model.runs_named(names) if r not in exact]
+    tails = _tails(names) - names
+    if tails:  # beside the Dockerfile only: a manifest there names its image shorter
+        folder = str(build.dockerfile.parent) + os.sep
+        loose += [
+            r
+            for r in model.runs_named(tails)
+            if r not in exact and r not in loose and str(r.path).startswith(folder)
+        ]
     loose = nearest(loose, build.dockerfile, MAX_LOOSE)
     return [*((r, True) for r in exact), *((r, False) for r in loose)]
+
+
+def _tails(names: set[str]) -> set[str]:
+    """The names' endings of two dash-separated parts or more (10 characters at least):
+    Inspektor Gadget's Makefile tags ``inspektor-gadget-kube-container-collection``, and
+    the ``deploy.yaml`` beside its Dockerfile runs ``gadget-kube-container-collection``."""
+    found: set[str] = set()
+    for name in names:
+        parts = name.split("-")
+        for start in range(1, len(parts) - 1):
+            tail = "-".join(parts[start:])
+            if len(tail) >= 10:
+                found.add(tail)
+    return found
 
 
 def runs_of_build(model: RepositoryModel, build: Build, program: str | None = None) -> list[Run]:

@@ -182,7 +182,7 @@ def _walk(
                 verdicts[folder] = not_source  # and every folder below it
         test_manifests = _test_folder(root, rel_folder) if source_only else None
         if source_only and not_source is None:
-            _fixtures_of_tests(folder, rel_folder, files, dirs, verdicts)
+            _test_folders_below(folder, rel_folder, files, dirs, verdicts)
         dirs[:] = sorted(
             d
             for d in dirs
@@ -228,17 +228,18 @@ _TEST_FILE = re.compile(
 _FIXTURE_DIRS = ("fixtures", "fixture", "__fixtures__")
 
 
-def _fixtures_of_tests(
+def _test_folders_below(
     folder: str,
     rel_folder: str,
     files: list[str],
     dirs: list[str],
     verdicts: dict[str, NotSource | None],
 ) -> None:
-    """A ``fixtures/`` folder beside unit tests holds their inputs and expected outputs
-    (ingress2gateway's ``pkg/i2gw/providers/nginx/fixtures/``, read by the package's
-    ``converter_test.go``), deliberately odd ones included: test data, decided here for
-    the subfolder before the walk enters it."""
+    """Test data, decided here for a subfolder before the walk enters it: a Helm chart's
+    ``tests/`` (beside its ``Chart.yaml``), and a ``fixtures/`` folder beside unit tests,
+    which holds their inputs and expected outputs (ingress2gateway's
+    ``pkg/i2gw/providers/nginx/fixtures/``, read by the package's ``converter_test.go``),
+    deliberately odd ones included."""
     if "Chart.yaml" in files:  # a Helm chart's own tests (helm-unittest, test workloads)
         for name in (d for d in dirs if d.lower() in ("tests", "test")):
             child = os.path.join(folder, name)
@@ -265,7 +266,7 @@ def _folder_verdict(
     from fixer.repository.sources import folder_verdict
 
     if verdicts.get(folder) is not None:
-        return verdicts[folder]  # decided by the folder above (``_fixtures_of_tests``)
+        return verdicts[folder]  # decided by the folder above (``_test_folders_below``)
 
     parent = verdicts.get(os.path.dirname(folder))
     if rel_folder == ".":

@@ -312,18 +312,16 @@ class _Detector:
         from fixer.documents.yaml import kube
 
         spans = [
-            (pod.obj.node.start_mark.line + 1, pod.obj.node.end_mark.line + 1, key, out[key])
+            (pod.obj.node.start_mark.line + 1, pod.obj.node.end_mark.line + 1, out[key])
             for pod in kube.pod_specs(doc)
             if (key := (pod.obj.kind, pod.obj.name or "")) in out
         ]
-        kept: list[Finding] = []
-        for finding in found:
-            where = next((s for s in spans if s[0] <= finding.line <= s[1]), None)
-            if where is None:
-                kept.append(finding)
-                continue
-            kept.extend(_withheld_all([finding], where[3]))
-        return kept
+
+        def held(finding: Finding) -> str:
+            """What the fix of the workload holding ``finding`` needs; "" outside them."""
+            return next((n for start, end, n in spans if start <= finding.line <= end), "")
+
+        return _withheld_all(found, held)
 
     def allowed(self, fix: Fix | None) -> bool:
         if fix is None or (fix.side_files and not self.settings.fixes.side_files):
@@ -333,16 +331,19 @@ class _Detector:
         return fix.safety is not Safety.UNPROVEN or self.settings.fixes.unsafe_fixes
 
 
-def _withheld_all(found: list[Finding], needs: str) -> list[Finding]:
-    """``found`` with every fix not yet withheld made UNPROVEN with ``needs``."""
-    withheld: dict[int, Fix] = {}
+def _withheld_all(found: list[Finding], needs: str | Callable[[Finding], str]) -> list[Finding]:
+    """``found`` with every fix not yet withheld made UNPROVEN with ``needs`` (or with what
+    ``needs`` says for each finding; "" leaves that finding's fix as it is)."""
+    withheld: dict[tuple[int, str], Fix] = {}
     out = []
     for finding in found:
         fix = finding.fix
-        if fix is not None and fix.safety is not Safety.UNPROVEN:
-            if id(fix) not in withheld:  # findings that share a fix still share it
-                withheld[id(fix)] = replace(fix, safety=Safety.UNPROVEN, needs=needs)
-            finding = replace(finding, fix=withheld[id(fix)])
+        said = needs if isinstance(needs, str) else needs(finding)
+        if fix is not None and fix.safety is not Safety.UNPROVEN and said:
+            key = (id(fix), said)
+            if key not in withheld:  # findings that share a fix still share it
+                withheld[key] = replace(fix, safety=Safety.UNPROVEN, needs=said)
+            finding = replace(finding, fix=withheld[key])
         out.append(finding)
     return out
 

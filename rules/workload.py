@@ -117,11 +117,11 @@ def _node_agent(pod: PodSpec) -> str | None:
     for c in containers(pod):
         if runs_any(c, _HOST_ENTRY):
             return f"its {c.label.split(' ', 1)[1]} runs nsenter into the node's namespaces"
-        image = (y.scalar(y.get(c.node, "image")) or "").split("@", 1)[0].split(":", 1)[0]
-        if image.rsplit("/", 1)[-1] in _HOST_SCRIPT_IMAGES:
+        image = _image_name(c)
+        if image in _HOST_SCRIPT_IMAGES:
             return (
-                f"its {c.label.split(' ', 1)[1]} runs {image.rsplit('/', 1)[-1]}, which runs "
-                "its STARTUP_SCRIPT on the node (nsenter into PID 1's namespaces)"
+                f"its {c.label.split(' ', 1)[1]} runs {image}, which runs its STARTUP_SCRIPT "
+                "on the node (nsenter into PID 1's namespaces)"
             )
     return None
 
@@ -163,11 +163,16 @@ _WORD_BREAK = re.compile(r"[\s;&|()`$'\"]+")
 
 def command_words(c: Container) -> list[str]:
     """The words of the container's command and args (shell strings split on spaces)."""
+    return _program_words(command_texts(c))
+
+
+def command_texts(c: Container) -> list[str]:
+    """The container's command and args items, as written."""
     texts: list[str] = []
     for key in ("command", "args"):
         seq = y.get(c.node, key)
         texts += (y.scalar(i) or "" for i in (seq.value if y.is_sequence(seq) else ()))
-    return _program_words(texts)
+    return texts
 
 
 def _program_words(texts: list[str]) -> list[str]:
@@ -330,15 +335,10 @@ def _csi_node_plugin(c: Container) -> str | None:
     """Why the container is a CSI driver's node plugin, which mounts the volumes it
     publishes (external-snapshotter's test StatefulSet runs the hostpath plugin with
     ``--endpoint=$(CSI_ENDPOINT)`` and ``--nodeid=$(KUBE_NODE_NAME)``, privileged)."""
-    args = [y.scalar(i) or "" for key in ("command", "args") for i in _items(c, key)]
+    args = command_texts(c)
     if any(_CSI_NODE.match(a) for a in args) and any(_CSI_ENDPOINT.match(a) for a in args):
         return "it is a CSI driver's node plugin (--nodeid, --endpoint): it mounts the volumes it serves"
     return None
-
-
-def _items(c: Container, key: str) -> list[y.Node]:
-    seq = y.get(c.node, key)
-    return list(seq.value) if y.is_sequence(seq) else []
 
 
 def _net_admin_without_raw(c: Container) -> str | None:
@@ -371,8 +371,7 @@ def _nfs_server(c: Container) -> str | None:
     """Why the container is an NFS server, which mounts the kernel's ``nfsd`` and exports
     folders (csi-driver-nfs' example runs ``itsthenetwork/nfs-server-alpine`` privileged,
     as its documentation says it must): its image's name, or NFS's port 2049."""
-    image = y.scalar(y.get(c.node, "image")) or ""
-    name = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    name = _image_name(c)
     if _NFS_IMAGE.search(name):
         return f"its image is {name}, an NFS server, which mounts and exports folders"
     ports = y.get(c.node, "ports")
@@ -385,9 +384,15 @@ def _nfs_server(c: Container) -> str | None:
 _NFS_IMAGE = re.compile(r"(?:^|[-_])(?:nfs-server|nfs-kernel-server|nfsd|nfs-ganesha)(?:$|[-_])")
 
 
-def _vpn_image(c: Container) -> str | None:
+def _image_name(c: Container) -> str:
+    """The last name part of the container's image, lower case, without tag or digest
+    (``startup-script`` for ``registry.k8s.io/startup-script:v2``)."""
     image = y.scalar(y.get(c.node, "image")) or ""
-    name = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+
+
+def _vpn_image(c: Container) -> str | None:
+    name = _image_name(c)
     m = _VPN.search(name)
     return m.group(1) if m else None
 

@@ -295,6 +295,10 @@ _SUDO_COMMON = frozenset(
 
 
 def _note_sudo(index: Index, path: Path, text: str) -> None:
+    """``Index.sudo_runs``: the programs ``text`` (a script, Makefile, npm scripts or a
+    document, read once each) runs with ``sudo``."""
+    if "sudo " not in text:
+        return
     for m in _SUDO.finditer(text):
         program = m.group(1)
         if program not in _SUDO_COMMON and program not in index.sudo_runs:
@@ -546,6 +550,7 @@ def _on_gitlab(index: Index, path: Path, text: str) -> None:
 
 def _on_makefile(index: Index, path: Path, text: str) -> None:
     text += _included_assignments(path, text)
+    _note_sudo(index, path, text)
     _on_commands(index, path, text, LinkKind.MAKE, in_makefile, runs_in_makefile)
     if "set image" in text:
         _on_image_sets(index, path, image_sets_in_makefile(text))
@@ -578,6 +583,7 @@ def _included_assignments(path: Path, text: str) -> str:
 
 
 def _on_script(index: Index, path: Path, text: str) -> None:
+    _note_sudo(index, path, text)
     _on_commands(index, path, text, LinkKind.SCRIPT, in_script, runs_in_script)
     if "set image" in text:
         _on_image_sets(index, path, image_sets_in_script(text))
@@ -595,8 +601,6 @@ def _on_commands(
     from its own folder or from the repository root)."""
     commands = builds_in(text) if "build" in text else []
     folders = [path.parent, index.root]
-    if "sudo " in text:
-        _note_sudo(index, path, text)
     for output in generators.outputs(text):
         kept = index.rendering_outputs if output.in_step else index.generator_outputs
         kept.append((path, output))
@@ -659,8 +663,7 @@ def _on_docs(index: Index, path: Path, text: str) -> None:
             target = next(g for g in match.groups() if g is not None)
             line = text.count("\n", 0, match.start()) + 1
             index.doc_includes.append((path, line, target))
-    if "sudo " in text:
-        _note_sudo(index, path, text)
+    _note_sudo(index, path, text)  # the whole page (its shell blocks are a part of it)
     if "docker" not in text and "podman" not in text:
         return
     _on_commands(index, path, shell_blocks(text), LinkKind.SCRIPT, in_script, runs_in_script)
@@ -707,7 +710,9 @@ def _on_package(index: Index, path: Path, text: str) -> None:
     """A ``package.json``'s npm scripts are shell commands (``npm run build-docker``
     runs ``docker buildx build -f docker/builder.dockerfile -t org/app:builder .``)."""
     if "docker" in text or "podman" in text:
-        _on_commands(index, path, npm_scripts(text), LinkKind.SCRIPT, in_script, runs_in_script)
+        scripts = npm_scripts(text)
+        _note_sudo(index, path, scripts)
+        _on_commands(index, path, scripts, LinkKind.SCRIPT, in_script, runs_in_script)
 
 
 def npm_scripts(text: str) -> str:
@@ -829,18 +834,18 @@ def _mark_chart_renderings(index: Index, folders: list[Path]) -> None:
     repository does not hold (an upstream one, applied as committed) is the source."""
     if not index.helm_sources or not folders:
         return
-    charts: dict[str, list[Path]] = defaultdict(list)
+    charts: dict[str, list[tuple[Path, str]]] = defaultdict(list)
     for folder in folders:
         text = walk.read_text(folder / "Chart.yaml")
         named = _CHART_NAME.search(text) if text else None
-        if named is not None:
-            charts[named.group(1)].append(folder)
+        if text and named is not None:
+            charts[named.group(1)].append((folder, text))
     for manifest, source in index.helm_sources:
         if manifest in index.not_source:
             continue
         name, template = source.split("/", 1)
-        for folder in charts.get(name, ()):
-            if (folder / template).is_file() or _subchart(folder, template):
+        for folder, chart_yaml in charts.get(name, ()):
+            if (folder / template).is_file() or _subchart(folder, chart_yaml, template):
                 chart = _relative_to(folder, index.root) or str(folder)
                 reason = (
                     f"written by helm template from the chart {chart}/ (its # Source: "
@@ -850,20 +855,19 @@ def _mark_chart_renderings(index: Index, folders: list[Path]) -> None:
                 break
 
 
-def _subchart(folder: Path, template: str) -> bool:
-    """``charts/NAME/templates/x.yaml`` of the chart in ``folder`` when NAME is one of its
-    dependencies, vendored or not (Grafana's k8s-monitoring renders its examples' first
-    object from the ``alloy-operator`` dependency, downloaded at build time)."""
+def _subchart(folder: Path, chart_yaml: str, template: str) -> bool:
+    """``charts/NAME/templates/x.yaml`` of the chart in ``folder`` (its ``Chart.yaml``
+    text ``chart_yaml``) when NAME is one of its dependencies, vendored or not (Grafana's
+    k8s-monitoring renders its examples' first object from the ``alloy-operator``
+    dependency, downloaded at build time)."""
     parts = template.split("/")
     if len(parts) < 4 or parts[0] != "charts":
         return False
     sub = parts[1]
     if (folder / "charts" / sub).is_dir():
         return True
-    text = walk.read_text(folder / "Chart.yaml") or ""
-    return (
-        re.search(rf"(?m)^[ \t-]*name:[ \t]*[\"']?{re.escape(sub)}[\"']?[ \t]*$", text) is not None
-    )
+    dependency = rf"(?m)^[ \t-]*name:[ \t]*[\"']?{re.escape(sub)}[\"']?[ \t]*$"
+    return re.search(dependency, chart_yaml) is not None
 
 
 #: Subfolders of a jsonnet environment that hold what it renders (Tempo's

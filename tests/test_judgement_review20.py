@@ -6,13 +6,46 @@ a name (Velero's ``examples/nginx-app``), each fixed on its own."""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.fixture_repos import copy_repo, findings, needs, tighten
 from tests.realparts import kustomize
 
 CONTROLLER_NATIVE = "config/manifests/metallb-native.yaml"
 FRR = "config/manifests/metallb-frr.yaml"
+#: The JSON findings of one rule over the shared copy (``found``).
+Found = Callable[[str], list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the fixture for the tests that only read it (each ``check`` of it runs
+    once per module, not once per test)."""
+    return copy_repo(tmp_path_factory.mktemp("j20"), "j20-review")
+
+
+@pytest.fixture(scope="module")
+def checked(reviewed: Path) -> subprocess.CompletedProcess[str]:
+    """``tighten check .`` over the copy."""
+    return tighten("check", ".", cwd=reviewed)
+
+
+@pytest.fixture(scope="module")
+def found(reviewed: Path) -> Found:
+    """The JSON findings of one rule over the copy, each rule's run made once."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+
+    def of(rule: str) -> list[dict[str, Any]]:
+        if rule not in runs:
+            runs[rule] = findings(reviewed, rule)
+        return runs[rule]
+
+    return of
 
 
 def _fixed(tmp_path: Path) -> Path:
@@ -42,29 +75,26 @@ def test_a_rendering_keeps_in_step_with_its_sources(tmp_path: Path) -> None:
         assert again == rendered
 
 
-def test_a_copy_a_patch_changes_is_withheld_everywhere(tmp_path: Path) -> None:
+def test_a_copy_a_patch_changes_is_withheld_everywhere(found: Found) -> None:
     """The speaker's frr rendering has an init container from a Kustomize patch: an edit of
     the rendering cannot come from the sources, and one of the source alone leaves the
     renderings stale."""
-    repo = copy_repo(tmp_path, "j20-review")
-    found = findings(repo, "K8S002")
-    why = needs(found, "config/controllers/speaker.yaml", "no seccompProfile")
+    hits = found("K8S002")
+    why = needs(hits, "config/controllers/speaker.yaml", "no seccompProfile")
     assert f"every copy of DaemonSet/speaker changed alike ({FRR} holds it" in why
-    why = needs(found, FRR, '"cp-frr-files": allowPrivilegeEscalation')
+    why = needs(hits, FRR, '"cp-frr-files": allowPrivilegeEscalation')
     assert "config/controllers/speaker.yaml holds it with other security settings" in why
-    why = needs(found, CONTROLLER_NATIVE, 'DaemonSet/speaker container "speaker": no seccomp')
+    why = needs(hits, CONTROLLER_NATIVE, 'DaemonSet/speaker container "speaker": no seccomp')
     assert "every copy of DaemonSet/speaker changed alike" in why
 
 
-def test_a_rendered_workload_no_source_holds_is_withheld(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    why = needs(findings(repo, "K8S002"), FRR, 'frr-k8s-daemon container "controller": no seccomp')
+def test_a_rendered_workload_no_source_holds_is_withheld(found: Found) -> None:
+    why = needs(found("K8S002"), FRR, 'frr-k8s-daemon container "controller": no seccomp')
     assert "no source file of the repository holds it: a remote base" in why
 
 
-def test_design_proposals_are_records(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    out = tighten("check", ".", cwd=repo)
+def test_design_proposals_are_records(checked: subprocess.CompletedProcess[str]) -> None:
+    out = checked
     assert "skipped 1 file under design/ (design proposals: records)" in out.stderr
     assert "design/CLI/PoC" not in out.stdout
     # A design system's application folder is source.
@@ -89,11 +119,12 @@ def test_looks_rendered_reads_sorted_containers() -> None:
     assert not looks_rendered("kind: B\nspec:\n  containers:\n  - image: x\n")  # one document
 
 
-def test_fixtures_beside_unit_tests_are_test_data(tmp_path: Path) -> None:
+def test_fixtures_beside_unit_tests_are_test_data(
+    checked: subprocess.CompletedProcess[str],
+) -> None:
     """ingress2gateway's expected outputs begin with the warnings the tool prints: not YAML,
     and not the project's manifests. The run neither fails on them nor fixes the inputs."""
-    repo = copy_repo(tmp_path, "j20-review")
-    out = tighten("check", ".", cwd=repo)
+    out = checked
     assert out.returncode == 1, out.stderr
     assert "error" not in out.stderr
     assert (
@@ -103,20 +134,20 @@ def test_fixtures_beside_unit_tests_are_test_data(tmp_path: Path) -> None:
     assert "pkg/convert/fixtures/input" not in out.stdout
 
 
-def test_debug_images_keep_root(tmp_path: Path) -> None:
+def test_debug_images_keep_root(found: Found) -> None:
     """Parca's Tilt image: a development name with another part before ``dev``, and an
     image whose ENTRYPOINT starts the program under Delve."""
-    repo = copy_repo(tmp_path, "j20-review")
-    found = findings(repo, "DF001")
-    why = needs(found, "tilt/Dockerfile.go.dev", "final stage runs as root")
+    hits = found("DF001")
+    why = needs(hits, "tilt/Dockerfile.go.dev", "final stage runs as root")
     assert "its name says it is a development or debugging image (Dockerfile.go.dev)" in why
-    why = needs(found, "debug/Dockerfile", "final stage runs as root")
+    why = needs(hits, "debug/Dockerfile", "final stage runs as root")
     assert "it starts its program under the debugger dlv" in why
 
 
-def test_a_chart_rendering_is_generated_without_a_generator_script(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    out = tighten("check", ".", cwd=repo)
+def test_a_chart_rendering_is_generated_without_a_generator_script(
+    checked: subprocess.CompletedProcess[str],
+) -> None:
+    out = checked
     assert "written by helm template from the chart install/helm/agones/" in out.stderr
     assert "install/yaml/install.yaml:" not in out.stdout
 
@@ -200,9 +231,8 @@ def test_derived_builds_are_the_rewritten_ones() -> None:
     assert derived_builds(text) == [("config/a", 4)]
 
 
-def test_a_comment_saying_root_is_needed_keeps_root(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    why = needs(findings(repo, "DF001"), "examples/static-file-server/Dockerfile", "as root")
+def test_a_comment_saying_root_is_needed_keeps_root(found: Found) -> None:
+    why = needs(found("DF001"), "examples/static-file-server/Dockerfile", "as root")
     assert 'line 6 says root is needed: "Need root user for UDS"' in why
 
 
@@ -228,73 +258,68 @@ def test_a_workload_with_no_containers_is_a_patch_left_alone(tmp_path: Path) -> 
     assert patch.read_text() == before
 
 
-def test_a_commented_out_security_context_is_the_readers_choice(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    why = needs(findings(repo, "K8S002"), "examples/spo/pod.yaml", "allowPrivilegeEscalation")
+def test_a_commented_out_security_context_is_the_readers_choice(found: Found) -> None:
+    why = needs(found("K8S002"), "examples/spo/pod.yaml", "allowPrivilegeEscalation")
     assert "line 11's commented-out seccomp profile (type: Localhost, left for the" in why
     assert "duplicate key once it is uncommented" in why
 
 
-def test_a_program_the_repository_runs_with_sudo_keeps_root(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    found = findings(repo, "DF001")
-    why = needs(found, "gadget/ig.Dockerfile", "as root")
+def test_a_program_the_repository_runs_with_sudo_keeps_root(found: Found) -> None:
+    hits = found("DF001")
+    why = needs(hits, "gadget/ig.Dockerfile", "as root")
     assert "README.md:36 runs ig with sudo: the program needs root" in why
-    why = needs(found, "gadget/ig-tests.Dockerfile", "as root")
+    why = needs(hits, "gadget/ig-tests.Dockerfile", "as root")
     assert "a test image: its ENTRYPOINT runs a compiled Go test suite" in why
 
 
-def test_raising_a_priority_keeps_sys_nice(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
+def test_raising_a_priority_keeps_sys_nice(found: Found) -> None:
     path = "examples/priority/app-set-priority.yaml"
-    why = needs(findings(repo, "K8S002"), path, "capabilities are not dropped")
+    why = needs(found("K8S002"), path, "capabilities are not dropped")
     assert "CAP_SYS_NICE for nice raising a priority" in why
 
 
-def test_a_rendering_led_by_a_dependencys_object_is_generated(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    out = tighten("check", ".", cwd=repo)
+def test_a_rendering_led_by_a_dependencys_object_is_generated(
+    checked: subprocess.CompletedProcess[str],
+) -> None:
+    out = checked
     assert "install/yaml/with-redis.yaml:" not in out.stdout
     assert "skipped 2 files written by helm template from the chart install/helm/agones/" in (
         out.stderr
     )
 
 
-def test_a_charts_tests_and_a_test_plans_folder_are_test_data(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    out = tighten("check", ".", cwd=repo)
+def test_a_charts_tests_and_a_test_plans_folder_are_test_data(
+    checked: subprocess.CompletedProcess[str],
+) -> None:
+    out = checked
     assert "install/helm/agones/tests/ (the chart's tests) (test data)" in out.stderr
     assert "examples/plan/test/ (resources test-plan.yaml applies) (test data)" in out.stderr
     assert "load-generator" not in out.stdout and "example-workload" not in out.stdout
 
 
-def test_a_host_namespace_a_comment_explains_is_kept(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    found = findings(repo, "K8S005")
-    why = needs(found, "network/iptracker.yaml", "kube-ip-tracker uses hostNetwork")
+def test_a_host_namespace_a_comment_explains_is_kept(found: Found) -> None:
+    hits = found("K8S005")
+    why = needs(hits, "network/iptracker.yaml", "kube-ip-tracker uses hostNetwork")
     assert 'line 14 says why it is set: "do not depend on the network of the cluster"' in why
-    why = needs(found, "network/iptracker.yaml", "probe uses hostNetwork")
+    why = needs(hits, "network/iptracker.yaml", "probe uses hostNetwork")
     assert "line 32 says why it is set: \"the probe measures the node's own network" in why
 
 
-def test_a_csi_node_plugin_keeps_privileged(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    why = needs(findings(repo, "K8S001"), "csi/setup-csi-snapshotter.yaml", "privileged")
+def test_a_csi_node_plugin_keeps_privileged(found: Found) -> None:
+    why = needs(found("K8S001"), "csi/setup-csi-snapshotter.yaml", "privileged")
     assert "it is a CSI driver's node plugin (--nodeid, --endpoint)" in why
 
 
-def test_the_startup_script_image_is_a_node_agent(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
+def test_the_startup_script_image_is_a_node_agent(found: Found) -> None:
     path = "examples/raid/gke-daemonset-raid-disks.yaml"
-    why = needs(findings(repo, "K8S001"), path, "privileged")
+    why = needs(found("K8S001"), path, "privileged")
     assert "runs startup-script, which runs its STARTUP_SCRIPT on the node" in why
-    assert "node agent" in needs(findings(repo, "K8S005"), path, "hostPID")
+    assert "node agent" in needs(found("K8S005"), path, "hostPID")
 
 
 def test_a_manifest_beside_the_dockerfile_naming_its_image_shorter_is_evidence(
-    tmp_path: Path,
+    found: Found,
 ) -> None:
-    repo = copy_repo(tmp_path, "j20-review")
-    why = needs(findings(repo, "DF001"), "examples/collection/Dockerfile", "as root")
+    why = needs(found("DF001"), "examples/collection/Dockerfile", "as root")
     assert "examples/collection/deploy.yaml" in why
     assert "gadget-kube-container-collection:latest is named like" in why

@@ -43,7 +43,7 @@ def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None
     if plugin:
         return (
             f"evidence this pod works off the host network: the repository ships a network "
-            f"plugin ({plugin} mounts the node's /etc/cni/net.d), whose own pods run on the "
+            f"plugin ({plugin} uses the node's /etc/cni/net.d), whose own pods run on the "
             "host network to work while the pod network is down or being replaced; if it "
             "does, set hostNetwork: false"
         )
@@ -223,6 +223,16 @@ class HostNamespaces(Rule[YamlFile]):
             for key, what in _NAMESPACES.items():
                 value = y.get(pod.node, key)
                 if value is None or not y.truthy(value):
+                    continue
+                if key == "hostNetwork" and wl.host_process(pod):
+                    message = f"{label} uses {key}: it shares {what}"
+                    reason = (
+                        "the API server rejects hostNetwork: false on a pod with Windows "
+                        "HostProcess containers (windowsOptions.hostProcess: true), which "
+                        "run as processes on the node; change both together if the pod "
+                        "does not need to run on the host"
+                    )
+                    yield ctx.finding(self, y.span(value), message, reason=reason)
                     continue
                 edit = replace_scalar(value, False, ctx.style, ctx.text)
                 title = f"set {key}: false"

@@ -374,9 +374,10 @@ def _windows(pod: PodSpec) -> bool:
     """A pod that only runs on Windows nodes: ``os.name: windows``, or a node selector or
     required node affinity that allows no other OS (secrets-store-csi-driver's Windows
     DaemonSet). The kubelet there ignores allowPrivilegeEscalation, capabilities,
-    seccompProfile and runAsNonRoot: edits to them would change nothing."""
+    seccompProfile and runAsNonRoot: edits to them would change nothing. A HostProcess pod
+    (``windowsOptions.hostProcess: true``) only runs on Windows."""
     node = pod.node
-    if y.scalar(y.get_path(node, "os", "name")) == "windows":
+    if y.scalar(y.get_path(node, "os", "name")) == "windows" or wl.host_process(pod):
         return True
     selector = y.get(node, "nodeSelector")
     if any(y.scalar(y.get(selector, label)) == "windows" for label in _OS_LABELS):
@@ -630,12 +631,33 @@ def _seccomp(plan: _Plan, containers: list[Container]) -> None:
     if not inheriting:
         return
     for c in inheriting:
-        patch = plan.at(c, problem, level)
+        patch = plan.at(c, problem, _ebpf_seccomp(c) or level)
     if pod_value is not None or len(inheriting) == confined:
         _ensure_pod_sc(patch, plan.pod, {key: want})
     else:
         for c in inheriting:
             _ensure_sc(patch, c, {key: want})
+
+
+#: Capabilities for eBPF and perf events: the container calls bpf() and perf_event_open().
+_EBPF_CAPABILITIES = ("BPF", "PERFMON")
+
+
+def _ebpf_seccomp(c: Container) -> Verdict | None:
+    """Unproven for a container that adds CAP_BPF or CAP_PERFMON (Beyla's unprivileged
+    DaemonSet): the runtimes' default seccomp profiles let bpf() and perf_event_open()
+    through for those capabilities only in their recent versions (before, only with
+    CAP_SYS_ADMIN), so RuntimeDefault may stop it loading its programs."""
+    caps = wl.added_capabilities(c)
+    added = [cap for cap in caps if cap in _EBPF_CAPABILITIES]
+    if not added or "SYS_ADMIN" in caps:
+        return None  # with CAP_SYS_ADMIN every version of the profiles allows both
+    return Verdict.unproven(
+        f"evidence the runtime's default seccomp profile lets its eBPF system calls through: "
+        f"it adds {', '.join(added)} for bpf() and perf_event_open(), which older profiles "
+        "block without CAP_SYS_ADMIN; set seccompProfile RuntimeDefault where the nodes' "
+        "runtime allows them"
+    )
 
 
 #: Kubernetes: "It is not possible to apply a seccomp profile to a container running with

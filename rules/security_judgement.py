@@ -10,10 +10,10 @@ phrased as what a person can do.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fixer.documents import yaml as y
-from fixer.documents.yaml import YamlFile
+from fixer.documents.yaml import YamlFile, kube
 from fixer.documents.yaml.kube import Container
 from fixer.evidence.images import ImageUser
 from fixer.evidence.known_images import ShippedUser
@@ -53,12 +53,50 @@ class Who:
     resolved: tuple[int, int] | None = None
     #: ``runAsNonRoot: true`` is already set (the kubelet guarantees a non-root user).
     non_root_set: bool = False
+    #: A port below 1024 a Service of the same file sends to the container (``served_port``).
+    served: int | None = None
 
 
 numeric = y.number  # the name the K8S002 judges use
 
 
 def who(c: Container, ctx: Context[YamlFile]) -> Who:
+    found = _who(c, ctx)
+    port = served_port(ctx.doc, c)
+    return replace(found, served=port) if port is not None else found
+
+
+def served_port(doc: YamlFile, c: Container) -> int | None:
+    """A port below 1024 that a Service of the same file sends the container's pod to
+    (metacontroller's example hooks: ``python /hooks/sync.py`` serves on 80, which only
+    the Service beside it says): the container listens there. A container that declares
+    its ports must declare that one; one that declares none must be the pod's only one."""
+    labels = y.get_path(c.pod.obj.node, *c.pod.path[:-1], "metadata", "labels")
+    if not y.is_mapping(labels) or "Service" not in doc.text:
+        return None
+    have = {y.scalar(k): y.scalar(v) for k, v in y.pairs(labels)}
+    declared = {numeric(y.get(p, "containerPort")) for p in _items(y.get(c.node, "ports"))} - {None}
+    if not declared and sum(1 for o in kube.containers(c.pod) if o.key == "containers") > 1:
+        return None
+    for obj in kube.objects(doc):
+        selector = y.get_path(obj.node, "spec", "selector")
+        if obj.kind != "Service" or not y.is_mapping(selector) or not selector.value:
+            continue
+        if any(have.get(y.scalar(k)) != y.scalar(v) for k, v in y.pairs(selector)):
+            continue
+        for port in _items(y.get_path(obj.node, "spec", "ports")):
+            target = y.get(port, "targetPort")
+            number = numeric(target if target is not None else y.get(port, "port"))
+            if number is not None and 0 < number < 1024 and (not declared or number in declared):
+                return number
+    return None
+
+
+def _items(node: y.Node | None) -> list[y.Node]:
+    return node.value if y.is_sequence(node) else []
+
+
+def _who(c: Container, ctx: Context[YamlFile]) -> Who:
     pod_sc = y.get(c.pod.node, "securityContext")
     sc = y.get(c.node, "securityContext")
     flag = y.get(sc, "runAsNonRoot") or y.get(pod_sc, "runAsNonRoot")
@@ -202,9 +240,12 @@ def _capability_need(c: Container, w: Who, agent: str | None) -> str:
     if sudo:
         return f"the capabilities {sudo} in the command gains; run it without {sudo}"
     port = low_port(c)
+    told = ""
+    if port is None and w.served is not None:
+        port, told = w.served, " (a Service of the file sends there)"
     if port is not None and not w.uid:
         return (
-            f"NET_BIND_SERVICE to listen on port {port} as root; add it back under "
+            f"NET_BIND_SERVICE to listen on port {port}{told} as root; add it back under "
             "capabilities.add, or listen on a port above 1023"
         )
     if not w.uid and interactive(c):

@@ -294,7 +294,9 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
     if devices:
         return f"it mounts the node's devices ({', '.join(devices)})"
     if image_needs:
-        return "its image only works privileged (Docker-in-Docker)"
+        return (
+            "its image only works privileged (the known image table: Docker-in-Docker, eBPF agents)"
+        )
     vpn = _vpn_image(c)
     if vpn:
         return (
@@ -322,6 +324,10 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
     packet = _net_admin_without_raw(c)
     if packet:
         return packet
+    if c.pod.obj.kind == "DaemonSet" and c.key == "containers":
+        # One pod per node, made privileged by its author: the per-node work is the node's
+        # (piraeus' ha-controller watches DRBD's kernel events on each node).
+        return "a DaemonSet's container, privileged on each node for that node's work"
     return justified(c.pod, "privileged")
 
 
@@ -333,11 +339,22 @@ _CSI_ENDPOINT = re.compile(r"^--?(?:csi-)?endpoint(?:=|$)")
 
 def _csi_node_plugin(c: Container) -> str | None:
     """Why the container is a CSI driver's node plugin, which mounts the volumes it
-    publishes (external-snapshotter's test StatefulSet runs the hostpath plugin with
+    publishes, or another privileged CSI plugin (a controller that mounts its share) (external-snapshotter's test StatefulSet runs the hostpath plugin with
     ``--endpoint=$(CSI_ENDPOINT)`` and ``--nodeid=$(KUBE_NODE_NAME)``, privileged)."""
     args = command_texts(c)
-    if any(_CSI_NODE.match(a) for a in args) and any(_CSI_ENDPOINT.match(a) for a in args):
+    endpoints = [a for a in args if _CSI_ENDPOINT.match(a)]
+    if not endpoints:
+        return None
+    if any(_CSI_NODE.match(a) for a in args):
         return "it is a CSI driver's node plugin (--nodeid, --endpoint): it mounts the volumes it serves"
+    if any("csi" in a.lower() or "unix:" in a for a in endpoints):
+        # A controller plugin the author made privileged: file-share drivers mount the
+        # share to make each volume's folder (csi-driver-smb's and csi-driver-nfs'
+        # controllers run the node plugin's image, privileged, for that).
+        return (
+            "it is a CSI driver's plugin (it serves CSI on --endpoint): a file-share "
+            "driver's controller mounts the share to make each volume's folder"
+        )
     return None
 
 
@@ -400,6 +417,16 @@ def _vpn_image(c: Container) -> str | None:
 def _added_admin(c: Container) -> str | None:
     """``SYS_ADMIN`` (or ``ALL``) when the container's ``capabilities.add`` lists it."""
     return next((n for n in added_capabilities(c) if n in ("SYS_ADMIN", "ALL")), None)
+
+
+def host_process(pod: PodSpec) -> bool:
+    """The pod, or one of its containers, is a Windows HostProcess container
+    (``windowsOptions.hostProcess: true``, csi-driver-smb's csi-proxy): it runs as a process
+    of a Windows node, and the API server requires hostNetwork with it."""
+    path = ("securityContext", "windowsOptions", "hostProcess")
+    if y.truthy(y.get_path(pod.node, *path)):
+        return True
+    return any(y.truthy(y.get_path(c.node, *path)) for c in containers(pod))
 
 
 def security_setting(c: Container, key: str) -> y.Node | None:

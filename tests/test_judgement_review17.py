@@ -228,7 +228,7 @@ def test_a_network_plugins_repository_keeps_its_pods_on_the_host_network(
     found = findings(repo, "K8S005")
     why = needs(found, "manifests/calicoctl.yaml", "uses hostNetwork")
     assert (
-        "the repository ships a network plugin (manifests/calico-node.yaml:22 mounts the "
+        "the repository ships a network plugin (manifests/calico-node.yaml:22 uses the "
         "node's /etc/cni/net.d)"
     ) in why
 

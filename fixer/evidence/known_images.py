@@ -42,7 +42,7 @@ class KnownImage:
     ships: ShippedUser | None = None
     #: Ports below 1024 the default command binds (need root or NET_BIND_SERVICE).
     privileged_ports: tuple[int, ...] = ()
-    #: The image only works privileged (Docker-in-Docker).
+    #: The image only works privileged (Docker-in-Docker, eBPF agents).
     needs_privileged: bool = False
     #: Tag patterns (regular expressions) of variants that run differently, with their user.
     variants: tuple[tuple[str, str], ...] = ()
@@ -244,6 +244,30 @@ KNOWN_IMAGES: tuple[KnownImage, ...] = (
         ("docker.io/bitnami/*",),
         user="1001",
         sources=("https://github.com/bitnami/containers (non-root containers run as USER 1001)",),
+    ),
+    KnownImage(
+        # eBPF agents: loading programs into the kernel and reading other processes'
+        # memory needs privileged (or CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE and more, which
+        # their manifests then list). Beyla's own deployments run it privileged.
+        (
+            "docker.io/grafana/beyla",
+            "docker.io/falcosecurity/falco",
+            "quay.io/cilium/tetragon",
+            "ghcr.io/parca-dev/parca-agent",
+            "quay.io/sustainable_computing_io/kepler",
+        ),
+        needs_privileged=True,
+        sources=(
+            "https://grafana.com/docs/beyla/latest/setup/kubernetes/ (privileged, or the "
+            "BPF, PERFMON, SYS_PTRACE, NET_RAW, CHECKPOINT_RESTORE, DAC_READ_SEARCH and "
+            "SYS_RESOURCE capabilities)",
+            "https://falco.org/docs/setup/container/ (runs --privileged)",
+            "https://github.com/cilium/tetragon/blob/main/install/kubernetes/tetragon/"
+            "values.yaml (securityContext.privileged: true)",
+            "https://github.com/parca-dev/parca-agent/blob/main/deploy/ (privileged: true)",
+            "https://github.com/sustainable-computing-io/kepler/blob/main/manifests/ "
+            "(privileged: true)",
+        ),
     ),
     KnownImage(
         _hub("docker"),

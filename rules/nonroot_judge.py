@@ -31,6 +31,7 @@ from fixer.documents.dockerfile import (
 from fixer.documents.dockerfile.images import expand, stage_variables
 from fixer.documents.dockerfile.words import unquote
 from fixer.documents.text import SourceText
+from fixer.documents.yaml.kube import Container, containers
 from fixer.evidence.images import ImageUser
 from fixer.filenames import is_dockerfile_name
 from fixer.repository import usage
@@ -44,6 +45,7 @@ from rules.security_judgement import low_port
 from rules.workload import (
     added_capabilities,
     bidirectional_mounts,
+    command_texts,
     host_paths,
     is_node_path,
     needs_privileged,
@@ -228,6 +230,8 @@ def root_start_signs(
     signs += _program_default_signs(ctx, chain)
     signs += _program_path_signs(ctx, chain)
     signs += _python_write_signs(ctx, chain)
+    signs += _script_port_signs(ctx, chain)
+    signs += _runtime_install_signs(ctx, chain)
     signs += _chart_signs(ctx, chain)
     signs += sibling_volumes(ctx, chain)
     signs += manifest_signs(ctx, chain)
@@ -255,6 +259,10 @@ def onbuild_steps(chain: list[Stage]) -> list[str]:
 _KEY_FILE = re.compile(r"(?i)(?:\.key|[-_.]key\.pem|^key\.pem|^id_(?:rsa|ecdsa|ed25519))$")
 
 
+#: A public key copied where a package manager reads signing keys, or named as one.
+_PUBLIC_KEY = re.compile(r"(?i)keyrings?/|trusted\.gpg|\.(?:asc|gpg|pub)\b|release\.key|public")
+
+
 def _generated_key_signs(chain: list[Stage]) -> list[str]:
     """A private key copied out of a build stage without ``--chown`` (Emissary's
     kat-server: ``step certificate create ... /certs/server.key`` in one stage, ``COPY
@@ -268,6 +276,8 @@ def _generated_key_signs(chain: list[Stage]) -> list[str]:
                 continue
             words = [w for w in ins.value.split() if not w.startswith("--")]
             keys = [w for w in words[:-1] if _KEY_FILE.search(w.rsplit("/", 1)[-1])]
+            if keys and _PUBLIC_KEY.search(" ".join((*keys, words[-1]))):
+                continue  # an apt keyring's signing key (robusta: Release.key to keyrings/)
             if keys:
                 found.append(
                     f"line {ins.line} copies {keys[0]} out of stage {ins.flags['from']} "
@@ -424,6 +434,7 @@ def manifest_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
             elif not item.run.init and user is None:
                 signs += [f"{w} ({c.label}{named})" for w in _kept_data(ctx, item)]
                 signs += [f"{w} ({c.label}{named})" for w in _socket_mounts(ctx, item)]
+                signs += [f"{w} ({c.label}{named})" for w in _socket_clients(ctx, item)]
                 signs += [f"{w} ({c.label}{named})" for w in _node_reads(ctx, item)]
                 signs += [f"{w} ({c.label}{named})" for w in _root_home_mounts(ctx, item)]
                 port = low_port(c)
@@ -502,6 +513,61 @@ def _socket_mounts(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[st
         if path and RUNTIME_SOCKET.search(path.rstrip("/")):
             yield f"{_shown(ctx, item, mount)} mounts the node's {path}, {_SOCKET}"
             return
+
+
+#: An option that names a Unix socket the program connects to (``--csi-address``, a CSI
+#: sidecar's), not one it serves (``--endpoint``, ``--listen``).
+_CLIENT_OPTION = re.compile(r"^--?[\w-]*(?:address|addr|connect|socket)[\w-]*=(.+)$", re.I)
+_SERVER_OPTION = re.compile(r"endpoint|listen|bind|serve", re.I)
+_SOCKET_PATH = re.compile(r"(?:unix://)?(/[\w./-]+\.sock(?:et)?)$")
+_ENV_REFERENCE = re.compile(r"\$\((\w+)\)")
+
+
+def _socket_clients(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
+    """The container connects to a Unix socket on a volume another container of the pod
+    mounts, and that one is not set to a non-root user (external-provisioner's
+    ``--csi-address=$(ADDRESS)`` on the emptyDir the CSI driver serves its socket on):
+    the server creates the socket as its own user, with write permission for no one else,
+    and connecting to it needs that permission."""
+    c = item.container
+    env = {
+        y.scalar(y.get(e, "name")) or "": y.scalar(y.get(e, "value")) or ""
+        for e in _items(y.get(c.node, "env"))
+    }
+    mounts = {
+        (y.scalar(y.get(m, "mountPath")) or "").rstrip("/"): y.scalar(y.get(m, "name")) or ""
+        for m in _items(y.get(c.node, "volumeMounts"))
+    }
+    for text in command_texts(c):
+        m = _CLIENT_OPTION.match(text)
+        if m is None or _SERVER_OPTION.search(text.split("=", 1)[0]):
+            continue
+        value = _ENV_REFERENCE.sub(lambda r: env.get(r.group(1), r.group(0)), m.group(1))
+        socket = _SOCKET_PATH.match(value.strip())
+        if socket is None:
+            continue
+        path = socket.group(1)
+        volume = next((n for p, n in mounts.items() if p and path.startswith(p + "/")), "")
+        for other in containers(c.pod):
+            if other.node is c.node or other.key == "initContainers":
+                continue
+            names = {y.scalar(y.get(m, "name")) for m in _items(y.get(other.node, "volumeMounts"))}
+            if not volume or volume not in names or _set_non_root(other):
+                continue
+            yield (
+                f"{_shown(ctx, item)} runs it connecting to {path} ({text}), a socket on "
+                f'volume {volume} that container "{other.name}" serves and is not set to a '
+                "non-root user: the server's socket is writable by its own user only, and "
+                "connecting needs write permission"
+            )
+            return
+
+
+def _set_non_root(c: Container) -> bool:
+    user = y.number(security_setting(c, "runAsUser"))
+    if user is not None:
+        return user != 0
+    return y.truthy(security_setting(c, "runAsNonRoot"))
 
 
 def _node_reads(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[str]:
@@ -602,6 +668,10 @@ def test_image(ctx: Context[Dockerfile]) -> str:
     return usage.test_only(repository, _dockerfile(ctx)) or ""
 
 
+#: A Go toolchain copied into the image (``COPY --from=builder /usr/local/go /usr/local/go``).
+_GO_TOOLCHAIN = re.compile(r"(?:^|\s)/usr/local/go/?(?:\s|$)")
+
+
 def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
     capable: bool | None = None  # searched on the first EXPOSE: most files have none
     generator = _site_generator(chain)
@@ -643,6 +713,12 @@ def _instruction_signs(doc: Dockerfile, chain: list[Stage]) -> Iterator[str]:
                         f"{ins.keyword} at line {ins.line} runs {cron}, a cron daemon: it "
                         "starts as root to run each crontab's jobs as the crontab's owner"
                     )
+            elif ins.keyword in ("COPY", "ADD") and _GO_TOOLCHAIN.search(ins.value):
+                yield (
+                    f"{ins.keyword} at line {ins.line} brings in a Go toolchain for the "
+                    "command to build with: as a user with no home, go cannot make its "
+                    "module and build caches"
+                )
             elif ins.keyword == "LABEL" and " run" in ins.value:
                 yield from _label_runs(ins)
             elif ins.keyword == "STOPSIGNAL" and ins.value.strip().upper() == "SIGRTMIN+3":
@@ -972,6 +1048,73 @@ _PY_WRITE = re.compile(
 )
 #: Paths every user may write: the temporary folders, devices, the standard streams.
 _PY_WRITABLE = re.compile(r"/tmp\b|/dev/|tempfile|gettempdir|mkstemp|\bTMP|\btmp|stdout|stderr")
+
+
+#: Interpreters whose command names the script it runs (``node /node/server.js``).
+_INTERPRETER = re.compile(r"^(?:node|nodejs|python(?:\d(?:\.\d+)?)?|ruby|php|perl|deno|bun)$")
+#: A script listening on a literal port: Node's ``.listen(80)``, Python's
+#: ``HTTPServer(('', 80), ...)``, ``app.run(..., port=80)``.
+_SCRIPT_LISTEN = re.compile(
+    r"\.listen\(\s*(\d+)\s*[,)]"
+    r"|(?:HTTPServer|TCPServer|UDPServer)\(\s*\(\s*['\"][^'\"]*['\"]\s*,\s*(\d+)\s*\)"
+    r"|\.run\([^)\n]*\bport\s*=\s*(\d+)"
+)
+
+
+def _script_port_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """The image's command runs a script of the build context that listens on a port below
+    1024 (metacontroller's Node.js example: ``node /node/server.js``, which ends with
+    ``.listen(80)``): only root may bind it."""
+    words = entry_words(chain)
+    if len(words) < 2 or not _INTERPRETER.match(words[0].rsplit("/", 1)[-1]):
+        return []
+    script = next((w for w in words[1:] if not w.startswith("-")), "")
+    if not script or "$" in script:
+        return []
+    base = script.rsplit("/", 1)[-1]
+    for source in _copied_sources(chain, base):
+        text = ctx.context_text(source, limit=_MAX_SCRIPT)
+        if text is None or ("listen" not in text and "Server" not in text and "run(" not in text):
+            continue
+        for m in _SCRIPT_LISTEN.finditer(text):
+            port = int(next(g for g in m.groups() if g is not None))
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if not 0 < port < 1024 or text[line_start : m.start()].lstrip().startswith(("#", "//")):
+                continue
+            number = text.count("\n", 0, m.start()) + 1
+            return [f"{source}:{number} listens on port {port}, which only root may bind"]
+    return []
+
+
+#: Python code that runs pip to install packages (``subprocess.check_call([sys.executable,
+#: "-m", "pip", "install", ...])``, ``pip.main(["install", ...])``).
+_PIP_AT_RUN = re.compile(r"""["']pip["']\s*,\s*["']install["']|pip\.main\(\s*\[\s*["']install""")
+
+
+def _runtime_install_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
+    """The image runs a Python module (``python3 -m robusta.runner.main``) whose package,
+    in the build context, runs pip to install packages while it runs (robusta's runner
+    installs the playbook packages it is configured with): into the site-packages the
+    build installed as root, which a non-root user cannot write."""
+    words = entry_words(chain)
+    if len(words) < 3 or not _PYTHON.match(words[0].rsplit("/", 1)[-1]) or "-m" not in words:
+        return []
+    at = words.index("-m") + 1
+    parts = words[at].split(".") if at < len(words) else []
+    if len(parts) < 2 or not all(p.isidentifier() for p in parts):
+        return []
+    package = "/".join(parts[:-1])
+    for folder in (package, f"src/{package}"):
+        text = ctx.context_text(folder, limit=4 * _MAX_SCRIPT)
+        if text is None:
+            continue
+        if _PIP_AT_RUN.search(text):
+            return [
+                f"its program {words[at]} ({folder}/) runs pip install while it runs: into "
+                "the site-packages the build installed as root"
+            ]
+        return []
+    return []
 
 
 def _python_write_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> list[str]:
@@ -1861,6 +2004,14 @@ def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[
         if d:
             number = text.count("\n", 0, d.start(1)) + 1
             yield _daemon_sign(f"the entrypoint {name}:{number}", d.group(1))
+    mounted = _mounted_write(text) if "$" in text else None
+    if mounted is not None:
+        number, variable = mounted
+        yield (
+            f"the entrypoint {name}:{number} writes into ${variable}, a folder whoever runs "
+            "it mounts (a host folder, or a volume root made): a non-root user may not "
+            "write there"
+        )
     if _has(text, _ROOT_WORK_HINTS) and not _ROOT_CHECK.search(text):
         for number, line in enumerate(text.splitlines(), 1):
             w = _ROOT_WORK.search(line) if not line.lstrip().startswith("#") else None
@@ -1873,13 +2024,37 @@ def _entrypoint_signs(ctx: Context[Dockerfile], chain: list[Stage]) -> Iterator[
                 return
 
 
+#: A command that writes its last word: copies, folders, archives unpacked.
+_WRITER = re.compile(r"^\s*(?:cp|mkdir|mv|rsync|install)\s")
+#: A variable that names where the runner mounts a folder to fill (Beyla's SDK image:
+#: ``MOUNT_PATH``, where copy-to-volume.sh copies its agents).
+_MOUNT_VARIABLE = re.compile(
+    r"^(?:[A-Z0-9]+_)*(?:MOUNT|VOLUME|TARGET|DEST|DESTINATION)(?:_[A-Z0-9]+)*$"
+)
+_LAST_VARIABLE = re.compile(r"^[\"']?\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _mounted_write(text: str) -> tuple[int, str] | None:
+    """(line, variable) of the entrypoint's first copy or ``mkdir`` into a folder a
+    variable names for a mount (``cp -r /dist/* "${MOUNT_PATH}/dist/"``)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not _WRITER.match(line):
+            continue
+        command = re.split(r"&&|\|\||;|\|", line, maxsplit=1)[0].split()
+        m = _LAST_VARIABLE.match(command[-1]) if len(command) > 1 else None
+        if m is not None and _MOUNT_VARIABLE.match(m.group(1)):
+            return number, m.group(1)
+    return None
+
+
 #: Work an entrypoint does at every start that only root may do: trust a mounted CA
-#: certificate (harbor's chart migrator runs update-ca-certificates), install packages, add
-#: users, tune the kernel or the packet filter.
+#: certificate (harbor's chart migrator runs update-ca-certificates), install packages (the
+#: system's, or Python's into the site-packages root installed: robusta's docs image runs
+#: ``poetry install`` at start), add users, tune the kernel or the packet filter.
 _ROOT_WORK = re.compile(
     r"(?<![\w.-])(update-ca-certificates|update-ca-trust|useradd|groupadd|adduser|addgroup|"
     r"apt-get install|apt install|apk add|yum install|dnf install|sysctl -w|modprobe|"
-    r"iptables)(?![\w-])"
+    r"iptables|pip3? install|poetry install)(?![\w-])(?!.*\s--(?:user|target|prefix)\b)"
 )
 _ROOT_WORK_HINTS = ("update-ca", "add", "install", "sysctl", "modprobe", "iptables")
 #: A script that asks whether it runs as root (``id -u``, ``$EUID``) handles both.

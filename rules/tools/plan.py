@@ -280,9 +280,23 @@ def _runtime_hint(build: Build, install: Install) -> str:
 #: Mercurial for SSH remotes (``git@host:repo``), rsync's remote shell, Subversion's
 #: ``svn+ssh://``, Ansible. An image that ships one ships the SSH client for it.
 _SHIPPED_SSH_CALLERS = re.compile(
-    r"(?:git|git-core|git-all|mercurial|rsync|subversion|svn|ansible(?:-core)?)"
+    r"(?:git|git-core|git-all|mercurial|rsync|subversion|svn|ansible(?:-core)?|restic|"
+    r"borgbackup|borg|duplicity)"
 )
-_SSH_CALLER_NEEDLES = ("git", "mercurial", "rsync", "subversion", "svn", "ansible")
+_SSH_CALLER_NEEDLES = (
+    "git",
+    "mercurial",
+    "rsync",
+    "subversion",
+    "svn",
+    "ansible",
+    "restic",
+    "borg",
+    "duplicity",
+)
+#: Backup programs whose SFTP/SSH repositories run the ``ssh`` program, copied in as a
+#: binary (k8up: ``COPY --from=restic /usr/local/bin/restic $RESTIC_BINARY``).
+_COPIED_SSH_CALLER = re.compile(r"(?:^|/)(restic|borg|duplicity)(?:\s|$)")
 
 
 #: Python packages that run the ``ssh`` program for SSH remotes: dulwich (its default
@@ -318,6 +332,14 @@ def _shipped_caller(build: Build, install: Install) -> str:
                 return (
                     f"line {step.ins.line} installs {package.name}, which runs ssh for SSH "
                     "remotes, so the image needs it at run time"
+                )
+    for stage in build.chain:
+        for ins in stage.body:
+            m = _COPIED_SSH_CALLER.search(ins.value) if ins.keyword in ("COPY", "ADD") else None
+            if m is not None:
+                return (
+                    f"line {ins.line} copies in {m.group(1)}, which runs ssh for SFTP/SSH "
+                    "repositories, so the image needs it at run time"
                 )
     return ""
 

@@ -240,6 +240,11 @@ def _test_folders_below(
     which holds their inputs and expected outputs (ingress2gateway's
     ``pkg/i2gw/providers/nginx/fixtures/``, read by the package's ``converter_test.go``),
     deliberately odd ones included."""
+    if "vendir.yml" in files:  # folders vendir syncs from elsewhere: someone else's files
+        for child, source in _vendir_folders(folder, dirs):
+            verdicts[child] = NotSource(
+                VENDORED, f"{_shown_folder(child)} (vendir.yml syncs it from {source})"
+            )
     if "Chart.yaml" in files:  # a Helm chart's own tests (helm-unittest, test workloads)
         for name in (d for d in dirs if d.lower() in ("tests", "test")):
             child = os.path.join(folder, name)
@@ -254,6 +259,56 @@ def _test_folders_below(
         child = os.path.join(folder, name)
         where = _shown_folder(child)
         verdicts[child] = NotSource(TEST_DATA, f"{where} (inputs of the tests beside it: {test})")
+
+
+#: What vendir.yml syncs a directory from: ``githubRelease: {slug: ...}``, ``git: {url:
+#: ...}``, ``helmChart: {name: ...}``, ``http: {url: ...}``, ``image: {url: ...}``.
+_VENDIR_SOURCE = re.compile(r"^\s*(?:slug|url|name):[ \t]*['\"]?([^'\"\s#]+)")
+
+
+def _vendir_folders(folder: str, dirs: list[str]) -> list[tuple[str, str]]:
+    """(folder, source) of each directory a ``vendir.yml`` syncs (kapp-controller's package
+    examples: ``directories: [{path: upstream, contents: [{githubRelease: {slug:
+    Dynatrace/dynatrace-operator}}]}]``): the next ``vendir sync`` replaces what is there.
+    Read by lines: a directory's ``path`` is the key at its list item's indentation."""
+    try:
+        with open(os.path.join(folder, "vendir.yml"), "rb") as handle:
+            text = handle.read(64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return []
+    items: list[list[str]] = []  # [path, source] of each directory
+    item: int | None = None  # the indentation of the directories' keys
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if item is None:
+            if stripped == "directories:":
+                item = -1
+            continue
+        if item == -1:
+            if not stripped.startswith("- "):
+                break
+            item = indent + 2
+        starts = stripped.startswith("- ") and indent == item - 2
+        if indent < item and not starts:
+            break  # the end of the directories list
+        if starts:
+            items.append(["", ""])
+            stripped, indent = stripped[2:], item
+        if not items:
+            continue
+        if indent == item and stripped.startswith("path:"):
+            items[-1][0] = stripped[5:].strip().strip("'\"")
+        elif not items[-1][1] and (m := _VENDIR_SOURCE.match(stripped)):
+            items[-1][1] = m.group(1)
+    found: list[tuple[str, str]] = []
+    for path, source in items:
+        if path and path not in (".", "./") and ".." not in path.split("/"):
+            child = os.path.join(folder, os.path.normpath(path))  # as the walk joins
+            found.append((child, source or "another source"))
+    return found
 
 
 def _folder_verdict(

@@ -270,11 +270,19 @@ _KUSTOMIZE_BUILD = re.compile(
 _WRITTEN = re.compile(r"(?:>>?|\btee\s+(?:-a\s+)?)[ \t]*(\S+)")
 
 
-def derived_builds(text: str) -> list[tuple[str, int]]:
+#: An operator bundle made from the rendering: ``kustomize build config/manifests |
+#: operator-sdk generate bundle`` writes ``bundle/manifests/*.clusterserviceversion.yaml``,
+#: whose deployments are the sources' (MetalLB Operator's CI regenerates it and diffs).
+_BUNDLE = re.compile(r"\bgenerate\s+bundle\b")
+
+
+def derived_builds(text: str, *, bundles: bool = False) -> list[tuple[str, int]]:
     """(folder, line) of each ``kustomize build`` whose output another command rewrites
     before it reaches a file (Harbor Operator's Makefile: ``$(KUSTOMIZE) build
     config/helm/deployment | $(KUSTOMIZE) cfg grep ... | sed ... >> $(CHART_TEMPLATE_PATH)
-    /deployment.yaml``, a Helm chart's template). Unlike a bundle kept in step (``outputs``),
+    /deployment.yaml``, a Helm chart's template). With ``bundles``, those that make an
+    operator bundle of it instead (``| operator-sdk generate bundle``), which counts where
+    the repository keeps the bundle it writes. Unlike a bundle kept in step (``outputs``),
     no edit of such a file follows from an edit of the sources: the next run of the line
     rewrites it, and a project that checks its generated files are up to date fails."""
     if "ustomize" not in text and "USTOMIZE" not in text:
@@ -289,7 +297,9 @@ def derived_builds(text: str) -> list[tuple[str, int]]:
         if piped < 0 or rest[piped : piped + 2] == "||":
             continue
         written = _WRITTEN.search(rest, piped + 1)
-        if written is not None and written.group(1).strip("\"'").endswith(_SUFFIXES):
+        if bundles != bool(_BUNDLE.search(rest, piped + 1)):
+            continue
+        if bundles or (written is not None and written.group(1).strip("\"'").endswith(_SUFFIXES)):
             found.append((build.group(2).rstrip("/"), number))
     return found
 

@@ -584,6 +584,10 @@ def _included_assignments(path: Path, text: str) -> str:
 
 def _on_script(index: Index, path: Path, text: str) -> None:
     _note_sudo(index, path, text)
+    if index.cni_install is None and _CNI_CONFIG in text:
+        # A network plugin's installer script (kube-ovn's dist/images/install.sh writes
+        # its DaemonSets, which mount the node's CNI configuration, from heredocs)
+        index.cni_install = (path, text.count("\n", 0, text.index(_CNI_CONFIG)) + 1)
     _on_commands(index, path, text, LinkKind.SCRIPT, in_script, runs_in_script)
     if "set image" in text:
         _on_image_sets(index, path, image_sets_in_script(text))
@@ -604,7 +608,12 @@ def _on_commands(
     for output in generators.outputs(text):
         kept = index.rendering_outputs if output.in_step else index.generator_outputs
         kept.append((path, output))
-    for folder, line in generators.derived_builds(text):
+    bundled = [
+        found
+        for found in generators.derived_builds(text, bundles=True)
+        if any((base / "bundle" / "manifests").is_dir() for base in (path.parent, index.root))
+    ]  # a bundle kept in the repository (MetalLB Operator's CI makes it again and diffs)
+    for folder, line in generators.derived_builds(text) + bundled:
         for base in (path.parent, index.root):
             kustomization = next(
                 (k for n in _K_NAMES if (k := norm(base / folder / n)) in index.kustomizations),

@@ -7,8 +7,11 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 REPOS = Path(__file__).resolve().parent.parent / "fixtures" / "repos"
 
@@ -45,3 +48,36 @@ def needs(found: list[dict[str, Any]], path: str, words: str) -> str:
     fix = one(found, path, words)["fix"]
     assert fix["safety"] == "unproven", fix
     return str(fix["needs"])
+
+
+#: The JSON findings of one rule over a shared copy (``shared_copy``'s ``found``).
+Found = Callable[[str], list[dict[str, Any]]]
+
+
+def shared_copy(name: str) -> tuple[Any, Any, Any]:
+    """Module fixtures over one copy of the fixture repository ``name``, for the tests
+    that only read it (each ``check`` runs once per module, not once per test):
+    ``reviewed`` (the copy), ``checked`` (``tighten check .`` there) and ``found`` (the
+    JSON findings of one rule, each rule's run made once). A module binds them by name:
+    ``reviewed, checked, found = shared_copy("j20-review")``."""
+
+    @pytest.fixture(scope="module")
+    def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return copy_repo(tmp_path_factory.mktemp(name), name)
+
+    @pytest.fixture(scope="module")
+    def checked(reviewed: Path) -> subprocess.CompletedProcess[str]:
+        return tighten("check", ".", cwd=reviewed)
+
+    @pytest.fixture(scope="module")
+    def found(reviewed: Path) -> Found:
+        runs: dict[str, list[dict[str, Any]]] = {}
+
+        def of(rule: str) -> list[dict[str, Any]]:
+            if rule not in runs:
+                runs[rule] = findings(reviewed, rule)
+            return runs[rule]
+
+        return of
+
+    return reviewed, checked, found

@@ -7,45 +7,16 @@ a name (Velero's ``examples/nginx-app``), each fixed on its own."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
-
-from tests.fixture_repos import copy_repo, findings, needs, tighten
+from tests.fixture_repos import Found, copy_repo, findings, needs, shared_copy, tighten
 from tests.realparts import kustomize
 
 CONTROLLER_NATIVE = "config/manifests/metallb-native.yaml"
 FRR = "config/manifests/metallb-frr.yaml"
-#: The JSON findings of one rule over the shared copy (``found``).
-Found = Callable[[str], list[dict[str, Any]]]
 
 
-@pytest.fixture(scope="module")
-def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One copy of the fixture for the tests that only read it (each ``check`` of it runs
-    once per module, not once per test)."""
-    return copy_repo(tmp_path_factory.mktemp("j20"), "j20-review")
-
-
-@pytest.fixture(scope="module")
-def checked(reviewed: Path) -> subprocess.CompletedProcess[str]:
-    """``tighten check .`` over the copy."""
-    return tighten("check", ".", cwd=reviewed)
-
-
-@pytest.fixture(scope="module")
-def found(reviewed: Path) -> Found:
-    """The JSON findings of one rule over the copy, each rule's run made once."""
-    runs: dict[str, list[dict[str, Any]]] = {}
-
-    def of(rule: str) -> list[dict[str, Any]]:
-        if rule not in runs:
-            runs[rule] = findings(reviewed, rule)
-        return runs[rule]
-
-    return of
+reviewed, checked, found = shared_copy("j20-review")
 
 
 def _fixed(tmp_path: Path) -> Path:

@@ -161,6 +161,9 @@ def _walk(
     errors: list[OSError] = []
     real_root = os.path.realpath(root)
     verdicts: dict[str, NotSource | None] = {}  # folder -> its verdict, inherited downwards
+    # Folders with a Dockerfile template a generator of theirs renders: every Dockerfile
+    # below them is its output (``_dockerfile_template``).
+    templates: dict[str, tuple[NotSource, frozenset[str]]] = {}
     # Each subfolder's relative and real path, known from its parent's (``relpath`` and
     # ``normpath`` per folder cost more than the walk itself over thousands of folders).
     below: dict[str, tuple[str, str]] = {}
@@ -193,6 +196,10 @@ def _walk(
         for d in dirs:
             rel = d if rel_folder == os.curdir else os.path.join(rel_folder, d)
             below[os.path.join(folder, d)] = (rel, os.path.join(real_folder, d))
+        if source_only and not_source is None and _TEMPLATE_HINT in "".join(files):
+            rendered = _dockerfile_template(folder, files)
+            if rendered is not None:
+                templates[folder] = rendered
         linked: list[tuple[Target, str, bool]] = []
         releases = _release_copies(files) if source_only and not not_source else None
         cases = _policy_cases(folder, files) if source_only and not not_source else None
@@ -203,6 +210,8 @@ def _walk(
                 continue
             path = os.path.join(folder, name)
             skip = not_source or (test_manifests if kind == "kubernetes" else None)
+            if skip is None and templates and name in ("Dockerfile", "Containerfile"):
+                skip = _rendered_from(folder, templates)
             if skip is None and releases and name in releases:
                 skip = NotSource(VENDORED, _release_place(folder))
             if skip is None and cases is not None and kind == "kubernetes":
@@ -218,6 +227,67 @@ def _walk(
             failed = Path(exc.filename or folder)
             error = Target(os.fspath(failed), "", True, exc.strerror or str(exc))
             yield error, os.path.realpath(failed), False
+
+
+#: A Dockerfile template: ``Dockerfile.tmpl`` (caddy-docker, rendered by gomplate),
+#: ``Dockerfile-debian.template`` (docker-library's apply-templates.sh), ``.j2``, ``.in``.
+_DOCKERFILE_TEMPLATE = re.compile(
+    r"^(?:Dockerfile|Containerfile)[-.\w]*\.(?:template|tmpl|tpl|j2|jinja2?|in)$"
+)
+_TEMPLATE_HINT = "file."  # every such name has "file." in it (a quick test per folder)
+#: Files of the template's folder that may render it: a Makefile, scripts, other templates.
+_RENDERERS = re.compile(r"^(?:GNUmakefile|[Mm]akefile|.+\.(?:mk|sh|bash|py|tmpl|template))$")
+
+
+def _dockerfile_template(folder: str, files: list[str]) -> tuple[NotSource, frozenset[str]] | None:
+    """Generated, for the files named ``Dockerfile`` below ``folder`` (a template's output,
+    not the ``Dockerfile.base`` fragments it reads): a Dockerfile template there that a
+    Makefile or script beside it names (caddy-docker's Makefile renders ``Dockerfile.tmpl``
+    into ``2.11/alpine/Dockerfile`` and the other variants with gomplate). An edit of a
+    rendered file is undone by the next render: the template is the source. With the
+    verdict, the words of the renderer: the folders it writes are among them, or are named
+    after versions."""
+    names = [name for name in files if _DOCKERFILE_TEMPLATE.match(name)]
+    if not names:
+        return None
+    for name in sorted(files):
+        if name in names or not _RENDERERS.match(name):
+            continue
+        try:
+            with open(os.path.join(folder, name), "rb") as handle:
+                text = handle.read(256 * 1024).decode("utf-8", "replace")
+        except OSError:
+            continue
+        named = next((template for template in names if template in text), None)
+        if named is not None:
+            shown = _shown_folder(folder)
+            where = named if shown in ("./", "/") else shown + named
+            words = frozenset(re.findall(r"[\w.-]+", text))
+            return NotSource(GENERATED, f"rendered from {where} by {name}"), words
+    return None
+
+
+#: A folder named after a version (``2.11``, ``32``, ``17-alpine``): a rendered variant.
+_VERSION_FOLDER = re.compile(r"^v?\d+(?:\.\d+)*(?:[-_][\w.]+)?$")
+
+
+def _rendered_from(
+    folder: str, templates: dict[str, tuple[NotSource, frozenset[str]]]
+) -> NotSource | None:
+    """The template verdict of a folder above ``folder`` (not ``folder`` itself: a
+    Dockerfile beside its template is the project's own), when the first folder below the
+    template's is named after a version or named by its renderer (an example's own
+    Dockerfile elsewhere in the tree is not the template's output)."""
+    parent = os.path.dirname(folder)
+    while parent and parent != folder:
+        found = templates.get(parent)
+        if found is not None:
+            first = os.path.basename(folder)
+            if _VERSION_FOLDER.match(first) or first in found[1]:
+                return found[0]
+            return None
+        folder, parent = parent, os.path.dirname(parent)
+    return None
 
 
 #: Unit test files: Go's ``x_test.go``, Python's ``test_x.py`` / ``x_test.py``, JavaScript's

@@ -188,3 +188,18 @@ def test_vendir_folders_read_each_directory() -> None:
     assert _vendir_folders(str(root), ["upstream"]) == [
         (str(root / "upstream"), "Dynatrace/dynatrace-operator")
     ]
+
+
+def test_dockerfiles_rendered_from_a_template_are_generated(
+    checked: subprocess.CompletedProcess[str],
+) -> None:
+    """caddy-docker's Makefile renders Dockerfile.tmpl into each version's variants: those
+    are skipped, naming the template; an example's own Dockerfile elsewhere is checked."""
+    assert "dockerlib/2.11/alpine/Dockerfile:" not in checked.stdout
+    assert (
+        "skipped 1 file rendered from dockerlib/Dockerfile.tmpl by Makefile: "
+        "dockerlib/2.11/alpine/Dockerfile; generated"
+    ) in checked.stderr
+    assert "dockerlib/examples/app/Dockerfile:3: DF003" in checked.stdout or (
+        "dockerlib/examples/app/Dockerfile:2: DF003" in checked.stdout
+    )

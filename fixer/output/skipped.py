@@ -36,7 +36,7 @@ class NotSourceNotices:
         if result.skipped not in NOT_SOURCE:
             return False
         if result.skipped == GENERATED and (result.notice or "").startswith(
-            ("written by ", "under ")
+            ("written by ", "under ", "rendered from ")
         ):
             self.places[(GENERATED, result.notice or "")] += 1  # grouped by the script line
             self.written.setdefault(result.notice or "", []).append(shown_path(result.path))

@@ -203,3 +203,15 @@ def test_dockerfiles_rendered_from_a_template_are_generated(
     assert "dockerlib/examples/app/Dockerfile:3: DF003" in checked.stdout or (
         "dockerlib/examples/app/Dockerfile:2: DF003" in checked.stdout
     )
+
+
+def test_a_repositorys_own_rules_folder_does_not_shadow_tightens(tmp_path: Path) -> None:
+    """Prometheus keeps a Go package ``rules/`` at its root: ``python -m fixer`` run there
+    put it first on the path, and the run failed loading tighten's rules."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "alerting.go").write_text("package rules\n")
+    (tmp_path / "Dockerfile").write_text('FROM alpine:3.20\nCMD ["sleep", "1"]\n')
+    out = tighten("check", ".", cwd=tmp_path)
+    assert out.returncode == 1, out.stderr
+    assert "cannot load rules" not in out.stderr
+    assert "Dockerfile:1: DF001" in out.stdout

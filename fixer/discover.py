@@ -164,6 +164,8 @@ def _walk(
     # Folders with a Dockerfile template a generator of theirs renders: every Dockerfile
     # below them is its output (``_dockerfile_template``).
     templates: dict[str, tuple[NotSource, frozenset[str]]] = {}
+    # Deeper tests/ folders that hold a test suite: their manifests are its resources.
+    suites: dict[str, NotSource] = {}
     # Each subfolder's relative and real path, known from its parent's (``relpath`` and
     # ``normpath`` per folder cost more than the walk itself over thousands of folders).
     below: dict[str, tuple[str, str]] = {}
@@ -184,8 +186,10 @@ def _walk(
             if not_source is not None:
                 verdicts[folder] = not_source  # and every folder below it
         test_manifests = _test_folder(root, rel_folder) if source_only else None
+        if test_manifests is None and suites:
+            test_manifests = _in_suite(folder, suites)
         if source_only and not_source is None:
-            _test_folders_below(folder, rel_folder, files, dirs, verdicts)
+            _test_folders_below(folder, rel_folder, files, dirs, verdicts, suites)
         dirs[:] = sorted(
             d
             for d in dirs
@@ -304,21 +308,37 @@ def _test_folders_below(
     files: list[str],
     dirs: list[str],
     verdicts: dict[str, NotSource | None],
+    suites: dict[str, NotSource],
 ) -> None:
     """Test data, decided here for a subfolder before the walk enters it: a Helm chart's
-    ``tests/`` (beside its ``Chart.yaml``), and a ``fixtures/`` folder beside unit tests,
-    which holds their inputs and expected outputs (ingress2gateway's
-    ``pkg/i2gw/providers/nginx/fixtures/``, read by the package's ``converter_test.go``),
-    deliberately odd ones included."""
+    ``tests/`` (beside its ``Chart.yaml``); the manifests of a deeper ``tests/`` that holds
+    a test suite (``_suite_folder``, kept in ``suites``); a test folder's ``data/`` or ``resources/``; a ``fixtures/``
+    folder beside unit tests, which holds their inputs and expected outputs
+    (ingress2gateway's ``pkg/i2gw/providers/nginx/fixtures/``, read by the package's
+    ``converter_test.go``), deliberately odd ones included; and what a ``vendir.yml`` syncs.
+    Decided here rather than by the path alone (``sources.folder_verdict``), these folders
+    are still read by the repository model: a test image copies scripts in from them."""
     if "vendir.yml" in files:  # folders vendir syncs from elsewhere: someone else's files
         for child, source in _vendir_folders(folder, dirs):
             verdicts[child] = NotSource(
                 VENDORED, f"{_shown_folder(child)} (vendir.yml syncs it from {source})"
             )
-    if "Chart.yaml" in files:  # a Helm chart's own tests (helm-unittest, test workloads)
-        for name in (d for d in dirs if d.lower() in ("tests", "test")):
-            child = os.path.join(folder, name)
+    tests = [d for d in dirs if d.lower() in ("tests", "test")]
+    for name in tests:
+        child = os.path.join(folder, name)
+        if "Chart.yaml" in files:  # a Helm chart's own tests (helm-unittest, test workloads)
             verdicts[child] = NotSource(TEST_DATA, f"{_shown_folder(child)} (the chart's tests)")
+        elif rel_folder != os.curdir and (suite := _suite_folder(child)):
+            # Its manifests, as a top-level test folder's (its Dockerfiles are judged as
+            # test images by DF001).
+            where = f"{_shown_folder(child)} (a test suite: its {suite}/)"
+            suites[child] = NotSource(TEST_DATA, where)
+    if os.path.basename(folder).lower() in ("tests", "test"):
+        # A test folder's inputs (kubewarden's crates/kwctl/tests/data/, which its e2e
+        # tests feed to policies).
+        for name in (d for d in dirs if d.lower() in ("data", "resources")):
+            child = os.path.join(folder, name)
+            verdicts[child] = NotSource(TEST_DATA, _shown_folder(child))
     fixtures = [d for d in dirs if d.lower() in _FIXTURE_DIRS]
     if not fixtures:
         return
@@ -329,6 +349,29 @@ def _test_folders_below(
         child = os.path.join(folder, name)
         where = _shown_folder(child)
         verdicts[child] = NotSource(TEST_DATA, f"{where} (inputs of the tests beside it: {test})")
+
+
+def _in_suite(folder: str, suites: dict[str, NotSource]) -> NotSource | None:
+    """The verdict of the test suite folder ``folder`` is in (or is), if any."""
+    while True:
+        found = suites.get(folder)
+        if found is not None:
+            return found
+        parent = os.path.dirname(folder)
+        if not parent or parent == folder:
+            return None
+        folder = parent
+
+
+def _suite_folder(folder: str) -> str:
+    """The subfolder that makes a deeper ``tests/`` a test suite's root (HAProxy's ingress
+    controller keeps ``deploy/tests/`` with ``e2e/``, ``integration/`` and the manifests
+    ``create.sh`` applies to its kind cluster): "" for a product's own ``tests/``."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return ""
+    return next((n for n in names if n.lower() in _DEEP_TEST_FOLDERS), "")
 
 
 #: What vendir.yml syncs a directory from: ``githubRelease: {slug: ...}``, ``git: {url:

@@ -39,6 +39,14 @@ def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None
             "on the host network administers the node's own network (its iptables rules, "
             "routes and interfaces); if it only changes the pod's, set hostNetwork: false"
         )
+    pinned = _control_plane(pod)
+    if pinned:
+        return (
+            f"evidence this pod works off the host network: it runs only on control-plane "
+            f"nodes ({pinned}), where components on the host network serve the API server "
+            "on the node's own address, also while the pod network is not there; if it "
+            "does, set hostNetwork: false"
+        )
     plugin = _network_plugin(ctx)
     if plugin:
         return (
@@ -63,6 +71,40 @@ def _declared(ctx: Context[YamlFile], pod: kube.PodSpec, key: str) -> str | None
         f"ClusterFirstWithHostNet (line {line}), which only applies to pods on the host "
         "network; if it does not, set hostNetwork: false and drop that dnsPolicy"
     )
+
+
+#: Node labels of the control plane (kubeadm's, and the one before it).
+_CONTROL_PLANE = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+
+
+def _control_plane(pod: kube.PodSpec) -> str:
+    """How the pod is pinned to control-plane nodes: a node selector or a required node
+    affinity on their role label (vSphere CSI's Supervisor webhook: ``nodeSelector:
+    node-role.kubernetes.io/control-plane: ""`` beside ``hostNetwork: true``); ""."""
+    selector = y.get(pod.node, "nodeSelector")
+    for label in _CONTROL_PLANE:
+        if y.get(selector, label) is not None:
+            return f"nodeSelector {label}"
+    terms = y.get_path(
+        pod.node,
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    )
+    found = ""
+    for term in terms.value if y.is_sequence(terms) else ():
+        expressions = y.get(term, "matchExpressions")
+        keys = {
+            y.scalar(y.get(e, "key"))
+            for e in (expressions.value if y.is_sequence(expressions) else ())
+            if y.scalar(y.get(e, "operator")) in ("Exists", "In")
+        }
+        role = next((k for k in _CONTROL_PLANE if k in keys), None)
+        if role is None:
+            return ""  # a term (they are ORed) that lets the pod run elsewhere
+        found = f"a required node affinity on {role}"
+    return found
 
 
 def _commented(text: str, value: y.Node | None) -> str:

@@ -1770,11 +1770,14 @@ def _data_folder_signs(chain: list[Stage]) -> Iterator[str]:
 
 
 #: A shell line that creates files in the current folder: ``mkdir tmpplugins``, ``git init
-#: repo``, ``git clone URL dir``, ``> ./versions.txt`` (not an absolute path, a variable,
-#: a descriptor or /dev/null).
+#: repo``, ``git clone URL dir``, ``openssl ... -keyout server.key``, ``> ./versions.txt``
+#: (not an absolute path, a variable, a descriptor or /dev/null).
 _RELATIVE_WRITE = re.compile(
     r"(?<![\w-])(mkdir(?:\s+-p)?\s+(?![/$~-])[\w.][\w./-]*|[\w-]+\s+init\s+(?![/$~-])[\w.][\w./-]*"
-    r"|git\s+clone\b[^;&|\n]*)"
+    r"|git\s+clone\b[^;&|\n]*"
+    # openssl's -out/-keyout and an --output option given a relative file (HAProxy's
+    # http-echo test server runs generate-cert.sh: ``-keyout server.key``)
+    r"|(?:-keyout|-out|--output)(?:=|\s+)(?![/$~-])[\w.][\w./-]*)"
     r"|(?<![\d&>])>>?\s*(\./[\w.-]+|(?![/$&~-])[\w-]+\.(?:txt|json|ya?ml|log|out|csv|tar\.gz|tgz))"
 )
 

@@ -215,3 +215,40 @@ def test_a_repositorys_own_rules_folder_does_not_shadow_tightens(tmp_path: Path)
     assert out.returncode == 1, out.stderr
     assert "cannot load rules" not in out.stderr
     assert "Dockerfile:1: DF001" in out.stdout
+
+
+def test_a_pod_pinned_to_the_control_plane_keeps_the_host_network(found: Found) -> None:
+    """vSphere CSI's Supervisor webhook and controller run on control-plane nodes on the
+    host network: the flip is offered, withheld."""
+    why = needs(found("K8S005"), "controlplane/webhook.yaml", "uses hostNetwork")
+    assert "it runs only on control-plane nodes (nodeSelector node-role.kubernetes.io/" in why
+
+
+def test_a_deeper_tests_folder_with_a_suite_is_test_data(
+    checked: subprocess.CompletedProcess[str],
+) -> None:
+    """HAProxy's ingress controller keeps its e2e suite and the manifests it applies in
+    deploy/tests/."""
+    assert "suite/deploy/tests/config" not in checked.stdout
+    assert "skipped 1 file under suite/deploy/tests/ (a test suite: its e2e/)" in checked.stderr
+
+
+def test_test_data_still_counts_as_evidence(found: Found) -> None:
+    """NGINX's test image copies tests/ in, whose tests/data/ scripts call curl: skipped as
+    test data, they still keep curl in the image."""
+    hits = [f for f in found("DF003") if f["path"] == "kic/tests/Dockerfile"]
+    assert hits and "fix" not in hits[0]
+    assert (
+        "kic/tests/data/dos/good_clients.sh:3: a script copied into the image" in hits[0]["reason"]
+    )
+
+
+def test_a_script_writing_certificates_in_a_root_workdir_keeps_root(found: Found) -> None:
+    """HAProxy's http-echo test server runs generate-cert.sh from its WORKDIR /app:
+    ``openssl ... -keyout server.key`` writes there, and the build leaves /app to root."""
+    hits = [f for f in found("DF001") if f["path"] == "echo-server/Dockerfile"]
+    assert (
+        hits
+        and "generate-cert.sh:10 (-keyout server.key) writes in its working folder"
+        in (hits[0]["fix"]["needs"])
+    )

@@ -39,12 +39,9 @@ TEST_DATA_DIRS = frozenset(
     | {"suites", "testsuites", "test-suites"}
 )
 VENDOR_DIRS = frozenset({"vendor", "third_party", "third-party", "thirdparty"})
-#: ``fixtures`` (or ``data``) is test data only below a test folder (``test/fixtures``):
-#: elsewhere the word may name the product's own seed data.
+#: ``fixtures`` is test data only below a test folder (``test/fixtures``): elsewhere the word
+#: may name the product's own seed data.
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "testing", "spec", "specs", "e2e"})
-#: Folders of a test folder that hold its inputs (kubewarden's ``crates/kwctl/tests/data/
-#: admission-request/pod.yml``, which an end-to-end test feeds to a policy).
-_BELOW_TESTS = frozenset({"fixtures", "fixture", "data", "resources"})
 #: A folder named after a project and its full release version (consul-k8s keeps Gateway
 #: API's webhook and conformance manifests in ``gateway-api-0.7.1-custom/``): someone
 #: else's files, copied at that version.
@@ -103,7 +100,7 @@ def folder_verdict(parts: Sequence[str]) -> tuple[SourceKind, str] | None:
                 SourceKind.TEST_DATA,
                 f"under {where}/ (attack demonstrations: insecure on purpose)",
             )
-        if lower in _BELOW_TESTS and any(p.lower() in _TEST_DIRS for p in parts[:index]):
+        if lower in ("fixtures", "fixture") and any(p.lower() in _TEST_DIRS for p in parts[:index]):
             return SourceKind.TEST_DATA, f"under {'/'.join(parts[: index + 1])}/"
         # Maven and Gradle keep test inputs in ``src/test/resources`` (Strimzi's system
         # tests apply the manifests there to throwaway clusters).

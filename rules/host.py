@@ -266,8 +266,8 @@ class HostNamespaces(Rule[YamlFile]):
                 value = y.get(pod.node, key)
                 if value is None or not y.truthy(value):
                     continue
+                message = f"{label} uses {key}: it shares {what}"
                 if key == "hostNetwork" and wl.host_process(pod):
-                    message = f"{label} uses {key}: it shares {what}"
                     reason = (
                         "the API server rejects hostNetwork: false on a pod with Windows "
                         "HostProcess containers (windowsOptions.hostProcess: true), which "
@@ -284,9 +284,7 @@ class HostNamespaces(Rule[YamlFile]):
                     if needs
                     else Fix(title, (edit,), Safety.PROVEN, evidence=_EVIDENCE)
                 )
-                yield ctx.finding(
-                    self, y.span(value), f"{label} uses {key}: it shares {what}", fix=fix
-                )
+                yield ctx.finding(self, y.span(value), message, fix=fix)
             yield from _host_paths(self, ctx, pod, label)
             for c in kube.pod_containers(ctx.doc, pod):
                 yield from _host_ports(self, ctx, c)

@@ -548,11 +548,13 @@ def _socket_clients(ctx: Context[Dockerfile], item: usage.Running) -> Iterator[s
             continue
         path = socket.group(1)
         volume = next((n for p, n in mounts.items() if p and path.startswith(p + "/")), "")
+        if not volume:
+            continue  # not on a volume: no other container reaches it
         for other in containers(c.pod):
             if other.node is c.node or other.key == "initContainers":
                 continue
             names = {y.scalar(y.get(m, "name")) for m in _items(y.get(other.node, "volumeMounts"))}
-            if not volume or volume not in names or _set_non_root(other):
+            if volume not in names or _set_non_root(other):
                 continue
             yield (
                 f"{_shown(ctx, item)} runs it connecting to {path} ({text}), a socket on "

@@ -71,8 +71,10 @@ def served_port(doc: YamlFile, c: Container) -> int | None:
     (metacontroller's example hooks: ``python /hooks/sync.py`` serves on 80, which only
     the Service beside it says): the container listens there. A container that declares
     its ports must declare that one; one that declares none must be the pod's only one."""
+    if c.key != "containers" or "Service" not in doc.text:
+        return None  # an init container serves nothing
     labels = y.get_path(c.pod.obj.node, *c.pod.path[:-1], "metadata", "labels")
-    if not y.is_mapping(labels) or "Service" not in doc.text:
+    if not y.is_mapping(labels):
         return None
     have = {y.scalar(k): y.scalar(v) for k, v in y.pairs(labels)}
     declared = {numeric(y.get(p, "containerPort")) for p in _items(y.get(c.node, "ports"))} - {None}

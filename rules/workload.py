@@ -318,7 +318,7 @@ def needs_privileged(c: Container, image_needs: bool) -> str | None:
     nfs = _nfs_server(c)
     if nfs:
         return nfs
-    csi = _csi_node_plugin(c)
+    csi = _csi_plugin(c)
     if csi:
         return csi
     packet = _net_admin_without_raw(c)
@@ -337,10 +337,12 @@ _CSI_NODE = re.compile(r"^--?node[-_]?id(?:=|$)", re.IGNORECASE)
 _CSI_ENDPOINT = re.compile(r"^--?(?:csi-)?endpoint(?:=|$)")
 
 
-def _csi_node_plugin(c: Container) -> str | None:
-    """Why the container is a CSI driver's node plugin, which mounts the volumes it
-    publishes, or another privileged CSI plugin (a controller that mounts its share) (external-snapshotter's test StatefulSet runs the hostpath plugin with
-    ``--endpoint=$(CSI_ENDPOINT)`` and ``--nodeid=$(KUBE_NODE_NAME)``, privileged)."""
+def _csi_plugin(c: Container) -> str | None:
+    """Why the container is a CSI driver's plugin: a node plugin, which mounts the volumes
+    it publishes (external-snapshotter's test StatefulSet runs the hostpath plugin with
+    ``--endpoint=$(CSI_ENDPOINT)`` and ``--nodeid=$(KUBE_NODE_NAME)``, privileged), or
+    another plugin serving a CSI socket that its author made privileged (csi-driver-smb's
+    controller mounts the share to make each volume's folder)."""
     args = command_texts(c)
     endpoints = [a for a in args if _CSI_ENDPOINT.match(a)]
     if not endpoints:
@@ -348,9 +350,6 @@ def _csi_node_plugin(c: Container) -> str | None:
     if any(_CSI_NODE.match(a) for a in args):
         return "it is a CSI driver's node plugin (--nodeid, --endpoint): it mounts the volumes it serves"
     if any("csi" in a.lower() or "unix:" in a for a in endpoints):
-        # A controller plugin the author made privileged: file-share drivers mount the
-        # share to make each volume's folder (csi-driver-smb's and csi-driver-nfs'
-        # controllers run the node plugin's image, privileged, for that).
         return (
             "it is a CSI driver's plugin (it serves CSI on --endpoint): a file-share "
             "driver's controller mounts the share to make each volume's folder"

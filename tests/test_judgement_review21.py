@@ -252,3 +252,11 @@ def test_a_script_writing_certificates_in_a_root_workdir_keeps_root(found: Found
         and "generate-cert.sh:10 (-keyout server.key) writes in its working folder"
         in (hits[0]["fix"]["needs"])
     )
+
+
+def test_a_launcher_template_keeps_its_tools(found: Found) -> None:
+    """Discourse's launcher runs its pups templates' ``exec:`` steps in the base image:
+    ``socat`` checks the Postgres socket there, so it stays."""
+    hits = [f for f in found("DF003") if f["path"] == "pups/image/base/Dockerfile"]
+    assert hits and "fix" not in hits[0]
+    assert "pups/templates/postgres.template.yml:5: a launcher template" in hits[0]["reason"]

@@ -123,6 +123,9 @@ class Index:
     #: The first manifest line that mounts the node's CNI configuration (``/etc/cni/net.d``):
     #: the repository ships a network plugin.
     cni_install: tuple[Path, int] | None = None
+    #: Launcher templates whose steps run commands in the repository's images (Discourse's
+    #: pups templates: a top-level ``run:`` list of ``- exec:`` steps).
+    exec_templates: list[Path] = field(default_factory=list)
     #: (document, line, path as written) of each include that shows a file verbatim.
     doc_includes: list[tuple[Path, int, str]] = field(default_factory=list)
     #: Folders of jsonnet/Tanka environments (a ``main.jsonnet``): the manifests in their
@@ -453,6 +456,8 @@ _COMPOSE_ROOT = re.compile(r"(?m)^services:[ \t]*(?:#.*)?$")
 
 
 _CNI_CONFIG = "/etc/cni/net.d"
+#: A pups template's steps: a top-level ``run:`` list whose items ``exec:`` commands.
+_PUPS_RUN = re.compile(r"(?m)^run:[ \t]*\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]*- [ \t]*exec:")
 
 
 def _index_manifests(index: Index, paths: list[Path]) -> None:
@@ -478,6 +483,8 @@ def _index_manifests(index: Index, paths: list[Path]) -> None:
             index.workflow_yaml.append(path)
         if index.cni_install is None and _CNI_CONFIG in text:
             index.cni_install = (path, text.count("\n", 0, text.index(_CNI_CONFIG)) + 1)
+        if "exec:" in text and "apiVersion" not in text and _PUPS_RUN.search(text):
+            index.exec_templates.append(path)
         if "apiVersion" not in text and _COMPOSE_ROOT.search(text):
             # A compose file by content, not by name (``stacks/dockercoins+healthcheck.yml``)
             with contextlib.suppress(Exception):  # one odd file adds no evidence

@@ -432,6 +432,11 @@ class RepositoryModel:
                     "the entrypoint script" if script == entry else "a script copied into the image"
                 )
                 found += tools.in_script(script, text, tool, why)
+        for template in self._index.exec_templates:
+            text = walk.read_text(template)
+            if text is not None:
+                why = "a launcher template (run: ... exec:) that runs in the repository's images"
+                found += tools.in_script(template, text, tool, why)
         runs = [r for name in build.images for r in self.runs_of(name)]
         runs += self._index.runs_by_dockerfile.get(build.dockerfile, ())
         found += tools.in_runs(nearest(_unique(runs), build.dockerfile, MAX_EXACT), tool)

@@ -129,7 +129,7 @@ def test_an_image_with_a_go_toolchain_keeps_root(found: Found) -> None:
 
 def test_a_network_plugins_installer_script_keeps_the_host_network(found: Found) -> None:
     why = needs(found("K8S005"), "cni/yamls/webhook.yaml", "uses hostNetwork")
-    assert "the repository ships a network plugin (cni/dist/install.sh:3 uses" in why
+    assert "the repository ships a network plugin (cni/scripts/install.sh:3 uses" in why
 
 
 def test_a_privileged_daemonset_keeps_privileged(found: Found) -> None:
